@@ -1,0 +1,105 @@
+"""The JSON API under /api/v1/: one NinjaAPI, auth by bearer key (or session), one error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from buurtkit.core.actor import Actor
+from buurtkit.core.api import router as core_router
+from buurtkit.core.errors import NotFound, ServiceError
+from buurtkit.core.scoping import community_by_slug
+from buurtkit.people.api import memberships, organisations, people
+from buurtkit.people.selectors import actor_for_api_key, actor_for_user
+from buurtkit.people.services import apikey_touch
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer bk_…``: the key decides the community and the permissions."""
+
+    openapi_description = "An API key made in the staff pages or with `buurtkit apikey`."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        actor = actor_for_api_key(token)
+        if actor is None:
+            return None
+        asked = request.GET.get("community")
+        if asked and asked != actor.community.slug:
+            raise NotFound("There is no such community for this key.")
+        apikey_touch(apikey_id=actor.api_key_id or 0)
+        return actor
+
+
+class SessionActorAuth(SessionAuth):
+    """A signed-in browser session; the community is named with ``?community=<slug>``."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        user = super().authenticate(request, key)
+        slug = request.GET.get("community", "")
+        if not user or not slug:
+            return None
+        return actor_for_user(user=user, community=community_by_slug(slug))
+
+
+api = NinjaAPI(
+    title="buurtkit API",
+    version="1",
+    description=(
+        "Community-scoped API of buurtkit. Every request acts in the community of its API key. "
+        "Errors are JSON: {\"error\": code, \"detail\": text, \"fields\": {field: message}}."
+    ),
+    auth=[ApiKeyAuth(), SessionActorAuth()],
+    urls_namespace="api",
+)
+
+
+def _response(request: HttpRequest, status: int, code: str, detail: Any, fields: dict[str, Any] | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"error": code, "detail": str(detail), "fields": fields or {}}, status=status
+    )
+
+
+@api.exception_handler(ServiceError)
+def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    return _response(request, exc.status, exc.code, exc.detail, {k: str(v) for k, v in exc.fields.items()})
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
+    return _response(request, 422, "validation_error", "Some fields are missing or invalid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _response(request, 401, "unauthorized", "A valid API key is required (Authorization: Bearer …).")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+    return _response(request, exc.status_code, code.get(exc.status_code, "error"), exc.message)
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _response(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _response(request, 413, "too_large", "The request body is too large.")
+
+
+api.add_router("/communities", core_router)
+api.add_router("/people", people)
+api.add_router("/organisations", organisations)
+api.add_router("/memberships", memberships)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "buurtkit.people"
+    label = "people"
+    verbose_name = _("People")
+
+    def ready(self) -> None:
+        from buurtkit.core.demo import register_demo_loader
+        from buurtkit.people import demo
+
+        register_demo_loader("people", 10, demo.load)

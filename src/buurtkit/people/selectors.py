@@ -1,0 +1,235 @@
+"""Reads on people, organisations, memberships and API keys, always scoped to one community."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from buurtkit.audit.selectors import audit_events_about
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+from buurtkit.core.permissions import ROLES, permissions_for_roles
+from buurtkit.core.scoping import get_scoped, scoped
+from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
+from buurtkit.people.phones import normalise_phone
+
+User = get_user_model()
+
+
+# --- who is acting ---------------------------------------------------------------------------
+
+
+def actor_for_user(*, user: Any, community: Community) -> Actor | None:
+    """The actor a signed-in login is in ``community``, or None if it has no place there."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    memberships = list(
+        Membership.objects.in_community(community).filter(user=user, active=True).only(
+            "roles", "organisation_id"
+        )
+    )
+    person = Person.objects.in_community(community).filter(user=user).only("id").first()
+    roles: set[str] = set()
+    for m in memberships:
+        roles |= set(m.roles) & ROLES
+    if person is not None:
+        roles.add("resident")
+    if user.is_superuser:
+        roles.add("coordinator")
+    if not roles:
+        return None
+    return Actor(
+        community=community,
+        label=user.get_username(),
+        user_id=user.pk,
+        person_id=person.pk if person else None,
+        roles=frozenset(roles),
+        permissions=permissions_for_roles(roles),
+        organisation_ids=frozenset(m.organisation_id for m in memberships if m.organisation_id),
+    )
+
+
+def actor_for_api_key(raw: str) -> Actor | None:
+    """The actor behind a bearer key, or None if the key is unknown or revoked."""
+    from buurtkit.people.services import API_KEY_PREFIX, hash_api_key
+
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    key = ApiKey.objects.select_related("community").filter(prefix=parts[1]).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.key_hash, hash_api_key(raw.strip())):
+        return None
+    roles = frozenset(key.roles) & ROLES
+    return Actor(
+        community=key.community,
+        label=f"api:{key.name}"[:150],
+        api_key_id=key.pk,
+        roles=roles,
+        permissions=permissions_for_roles(roles),
+        organisation_ids=frozenset([key.organisation_id]) if key.organisation_id else frozenset(),
+        channel="api",
+    )
+
+
+def communities_for_user(*, user: Any) -> QuerySet[Community]:
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(
+        Q(pk__in=Membership.objects.filter(user=user, active=True).values("community_id"))
+        | Q(pk__in=Person.objects.filter(user=user).values("community_id"))
+    ).distinct()
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def people_search(*, actor: Actor, q: str = "", has_smartphone: bool | None = None) -> QuerySet[Person]:
+    actor.require("people.view")
+    qs = scoped(Person, actor.community)
+    q = (q or "").strip()
+    if q:
+        cond = (
+            Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(postcode__startswith=q)
+            | Q(neighbourhood__icontains=q)
+        )
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 4:
+            cond |= Q(phone__contains=digits.lstrip("0"))
+        parts = q.split()
+        if len(parts) >= 2:
+            cond |= Q(first_name__icontains=parts[0], last_name__icontains=" ".join(parts[1:]))
+        qs = qs.filter(cond)
+    if has_smartphone is not None:
+        qs = qs.filter(has_smartphone=has_smartphone)
+    return qs
+
+
+def person_get(*, actor: Actor, person_id: int) -> Person:
+    if actor.person_id != person_id:
+        actor.require("people.view")
+    return get_scoped(Person, actor.community, pk=person_id)
+
+
+def current_consents(*, person: Person) -> dict[str, bool]:
+    latest: dict[str, bool] = {}
+    for consent in Consent.objects.in_community(person.community_id).filter(person=person).order_by(
+        "at", "id"
+    ):
+        latest[consent.kind] = consent.granted
+    return latest
+
+
+def person_export_data(*, person: Person) -> dict[str, Any]:
+    """Everything about one person (the GDPR access right). The caller checks permission."""
+    user = person.user
+    return {
+        "format": "buurtkit.person-export/1",
+        "community": {"slug": person.community.slug, "name": person.community.name},
+        "person": {
+            "id": person.pk,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "preferred_language": person.preferred_language,
+            "phone": person.phone,
+            "phone_kind": person.phone_kind,
+            "email": person.email,
+            "postcode": person.postcode,
+            "neighbourhood": person.neighbourhood,
+            "birth_year": person.birth_year,
+            "has_smartphone": person.has_smartphone,
+            "created_at": person.created_at.isoformat(),
+            "updated_at": person.updated_at.isoformat(),
+            "anonymised_at": person.anonymised_at.isoformat() if person.anonymised_at else None,
+        },
+        "login": (
+            {
+                "username": user.get_username(),
+                "email": user.email,
+                "date_joined": user.date_joined.isoformat(),
+                "last_login": user.last_login.isoformat() if user.last_login else None,
+            }
+            if user
+            else None
+        ),
+        "consents": [
+            {"kind": c.kind, "granted": c.granted, "at": c.at.isoformat(), "recorded_by": c.recorded_by,
+             "channel": c.channel}
+            for c in Consent.objects.in_community(person.community_id).filter(person=person).order_by("at")
+        ],
+        "memberships": [
+            {"organisation": m.organisation.name if m.organisation else None, "roles": m.roles,
+             "active": m.active}
+            for m in Membership.objects.in_community(person.community_id).filter(
+                user_id=person.user_id
+            ).select_related("organisation")
+        ]
+        if person.user_id
+        else [],
+        "activity": [
+            {"at": e.at.isoformat(), "verb": e.verb, "by": e.actor_label, "channel": e.channel}
+            for e in audit_events_about(
+                community_id=person.community_id, object_type="people.person", object_id=str(person.pk)
+            ).order_by("at")
+        ],
+    }
+
+
+def person_for_login(*, identifier: str) -> Any | None:
+    """The single login behind a phone number, if exactly one person with a login has it."""
+    try:
+        phone, _kind = normalise_phone(identifier)
+    except Exception:
+        return None
+    if not phone:
+        return None
+    user_ids = list(
+        Person.objects.filter(phone=phone, user__isnull=False).values_list("user_id", flat=True)
+        .distinct()[:2]
+    )
+    if len(user_ids) != 1:
+        return None
+    return User.objects.filter(pk=user_ids[0]).first()
+
+
+# --- organisations, memberships, keys ------------------------------------------------------------
+
+
+def organisations_search(*, actor: Actor, q: str = "", kind: str = "") -> QuerySet[Organisation]:
+    actor.require("organisations.view")
+    qs = scoped(Organisation, actor.community)
+    if q.strip():
+        qs = qs.filter(Q(name__icontains=q.strip()) | Q(slug__icontains=q.strip()))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def organisation_get(*, actor: Actor, organisation_id: int) -> Organisation:
+    actor.require("organisations.view")
+    return get_scoped(Organisation, actor.community, pk=organisation_id)
+
+
+def memberships_list(*, actor: Actor, q: str = "") -> QuerySet[Membership]:
+    actor.require("memberships.view")
+    qs = scoped(Membership, actor.community).select_related("user", "organisation")
+    if q.strip():
+        qs = qs.filter(Q(user__username__icontains=q.strip()) | Q(organisation__name__icontains=q.strip()))
+    return qs.order_by("user__username", "id")
+
+
+def membership_get(*, actor: Actor, membership_id: int) -> Membership:
+    actor.require("memberships.view")
+    return get_scoped(Membership, actor.community, pk=membership_id)
+
+
+def apikeys_list(*, actor: Actor) -> QuerySet[ApiKey]:
+    actor.require("apikeys.manage")
+    return scoped(ApiKey, actor.community).select_related("organisation")

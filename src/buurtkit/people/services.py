@@ -1,0 +1,428 @@
+"""Every write on people, organisations, memberships and API keys.
+
+Each function is keyword-only, checks the actor's permission, validates, runs in one
+transaction and writes an audit event in that same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from buurtkit.audit.services import audit_record
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
+from buurtkit.core.models import Community
+from buurtkit.core.permissions import ROLES
+from buurtkit.core.scoping import get_scoped
+from buurtkit.core.services import check_modules
+from buurtkit.core.validation import full_clean
+from buurtkit.people.models import ApiKey, Consent, ConsentKind, Membership, Organisation, Person
+from buurtkit.people.phones import normalise_phone
+
+User = get_user_model()
+
+PERSON_FIELDS = (
+    "first_name", "last_name", "preferred_language", "phone", "email", "postcode",
+    "neighbourhood", "birth_year", "has_smartphone",
+)
+
+
+# --- community ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def community_update(
+    *,
+    actor: Actor,
+    name: str | None = None,
+    default_language: str | None = None,
+    enabled_modules: list[str] | None = None,
+) -> Community:
+    actor.require("community.manage")
+    community = Community.objects.select_for_update().get(pk=actor.community.pk)
+    changed: list[str] = []
+    if name is not None and name.strip() != community.name:
+        community.name = name.strip()
+        changed.append("name")
+    if default_language is not None and default_language != community.default_language:
+        community.default_language = default_language
+        changed.append("default_language")
+    if enabled_modules is not None:
+        community.enabled_modules = check_modules(enabled_modules)
+        changed.append("enabled_modules")
+    full_clean(community)
+    community.save()
+    audit_record(actor=actor, verb="community.updated", obj=community, data={"fields": changed})
+    return community
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def _apply_person_fields(person: Person, values: dict[str, Any]) -> list[str]:
+    unknown = set(values) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    changed = []
+    for key, value in values.items():
+        if key == "phone":
+            phone, kind = normalise_phone(value or "")
+            if phone != person.phone:
+                person.phone, person.phone_kind = phone, kind
+                changed.append("phone")
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if key == "email" and value:
+            value = value.lower()
+        if getattr(person, key) != value:
+            setattr(person, key, value)
+            changed.append(key)
+    return changed
+
+
+@transaction.atomic
+def person_create(*, actor: Actor, consents: dict[str, bool] | None = None, **values: Any) -> Person:
+    """Register a resident or contact. ``values`` are fields of :data:`PERSON_FIELDS`."""
+    actor.require("people.manage")
+    person = Person(community=actor.community)
+    if "preferred_language" not in values:
+        values["preferred_language"] = actor.community.default_language
+    _apply_person_fields(person, values)
+    full_clean(person, exclude=["community", "user"])
+    person.save()
+    audit_record(actor=actor, verb="person.created", obj=person)
+    for kind, granted in (consents or {}).items():
+        _record_consent(actor=actor, person=person, kind=kind, granted=granted)
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: Actor, person_id: int, **values: Any) -> Person:
+    actor.require("people.manage")
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if person.anonymised_at:
+        raise Conflict(_("This person has been anonymised and can no longer be changed."))
+    changed = _apply_person_fields(person, values)
+    full_clean(person, exclude=["community", "user"])
+    person.save()
+    if changed:
+        audit_record(actor=actor, verb="person.updated", obj=person, data={"fields": changed})
+    return person
+
+
+def _record_consent(*, actor: Actor, person: Person, kind: str, granted: bool) -> Consent:
+    if kind not in ConsentKind.values:
+        msg = _("Unknown consent: %(kind)s.") % {"kind": kind}
+        raise ValidationFailed(msg, fields={"consents": msg})
+    consent = Consent.objects.create(
+        community=actor.community,
+        person=person,
+        kind=kind,
+        granted=bool(granted),
+        at=clock.now(),
+        recorded_by=actor.label[:150],
+        channel=actor.channel,
+    )
+    audit_record(
+        actor=actor, verb="person.consent", obj=person, data={"kind": kind, "granted": bool(granted)}
+    )
+    return consent
+
+
+@transaction.atomic
+def person_record_consent(*, actor: Actor, person_id: int, kind: str, granted: bool) -> Consent:
+    """Record a consent given or withdrawn. A resident may do this for themself."""
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if actor.person_id != person.pk and not actor.has("people.manage"):
+        actor.require("people.manage")
+    return _record_consent(actor=actor, person=person, kind=kind, granted=granted)
+
+
+@transaction.atomic
+def person_gdpr_export(*, actor: Actor, person_id: int) -> dict[str, Any]:
+    """Everything buurtkit holds about one person, as a JSON-ready dict. Recorded in the log."""
+    from buurtkit.people.selectors import person_export_data
+
+    person = get_scoped(Person, actor.community, pk=person_id)
+    if actor.person_id != person.pk:
+        actor.require("people.gdpr")
+    data = person_export_data(person=person)
+    audit_record(actor=actor, verb="person.exported", obj=person)
+    return data
+
+
+@transaction.atomic
+def person_anonymise(*, actor: Actor, person_id: int) -> Person:
+    """Clear every personal field; ids, counts and money history stay for statistics.
+
+    The login (if any) is deactivated and stripped of its name and e-mail.
+    """
+    actor.require("people.gdpr")
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if person.anonymised_at:
+        return person
+    birth_decade = (person.birth_year // 10) * 10 if person.birth_year else None
+    person.first_name = _("Anonymous")
+    person.last_name = f"#{person.pk}"
+    person.phone = ""
+    person.email = ""
+    person.postcode = person.postcode[:2] if person.postcode else ""
+    person.birth_year = birth_decade
+    person.anonymised_at = clock.now()
+    if person.user_id:
+        user = User.objects.select_for_update().get(pk=person.user_id)
+        user.username = f"anonymised-{person.community_id}-{person.pk}"
+        user.first_name = user.last_name = user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    person.save()
+    audit_record(actor=actor, verb="person.anonymised", obj=person)
+    return person
+
+
+@transaction.atomic
+def person_give_login(*, actor: Actor, person_id: int, username: str, password: str) -> Any:
+    """Create a login for a resident (done at the counter or by staff)."""
+    actor.require("people.manage")
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if person.user_id:
+        raise Conflict(_("This person already has a login."))
+    username = username.strip()
+    if not username:
+        msg = _("Choose a user name.")
+        raise ValidationFailed(msg, fields={"username": msg})
+    if User.objects.filter(username__iexact=username).exists():
+        msg = _("This user name is taken.")
+        raise ValidationFailed(msg, fields={"username": msg})
+    user = User(username=username, first_name=person.first_name, last_name=person.last_name,
+                email=person.email)
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    person.user = user
+    person.save(update_fields=["user"])
+    audit_record(actor=actor, verb="person.login_created", obj=person)
+    return user
+
+
+def _validate_password(password: str, user: Any) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        msg = " ".join(exc.messages)
+        raise ValidationFailed(msg, fields={"password": msg}) from exc
+
+
+@transaction.atomic
+def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
+    """Staff set a new password for someone in their community (after an identity check)."""
+    actor.require("passwords.reset")
+    in_community = (
+        Person.objects.in_community(actor.community).filter(user_id=user_id).exists()
+        or Membership.objects.in_community(actor.community).filter(user_id=user_id).exists()
+    )
+    if not in_community:
+        raise PermissionDenied(_("This login does not belong to your community."))
+    user = User.objects.select_for_update().get(pk=user_id)
+    if user.is_superuser and not actor.has("community.manage"):
+        raise PermissionDenied(_("Only a coordinator can reset this password."))
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    audit_record(actor=actor, verb="login.password_reset", obj=user)
+
+
+# --- organisations -------------------------------------------------------------------------
+
+ORGANISATION_FIELDS = ("name", "slug", "kind", "email", "phone", "address", "active")
+
+
+def _apply_org_fields(org: Organisation, values: dict[str, Any]) -> list[str]:
+    unknown = set(values) - set(ORGANISATION_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    changed = []
+    for key, value in values.items():
+        if key == "phone":
+            value, _kind = normalise_phone(value or "")
+        elif isinstance(value, str):
+            value = value.strip()
+        if key == "slug":
+            value = value.lower()
+        if getattr(org, key) != value:
+            setattr(org, key, value)
+            changed.append(key)
+    return changed
+
+
+def _save_org(org: Organisation) -> None:
+    full_clean(org, exclude=["community"])
+    try:
+        with transaction.atomic():
+            org.save()
+    except IntegrityError as exc:
+        msg = _("Another organisation already uses this short name.")
+        raise ValidationFailed(msg, fields={"slug": msg}) from exc
+
+
+@transaction.atomic
+def organisation_create(*, actor: Actor, **values: Any) -> Organisation:
+    actor.require("organisations.manage")
+    org = Organisation(community=actor.community)
+    _apply_org_fields(org, values)
+    _save_org(org)
+    audit_record(actor=actor, verb="organisation.created", obj=org)
+    return org
+
+
+@transaction.atomic
+def organisation_update(*, actor: Actor, organisation_id: int, **values: Any) -> Organisation:
+    actor.require("organisations.manage")
+    org = get_scoped(Organisation, actor.community, for_update=True, pk=organisation_id)
+    changed = _apply_org_fields(org, values)
+    _save_org(org)
+    if changed:
+        audit_record(actor=actor, verb="organisation.updated", obj=org, data={"fields": changed})
+    return org
+
+
+# --- memberships -------------------------------------------------------------------------------
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    unknown = sorted(set(roles) - ROLES)
+    if unknown or not roles:
+        msg = (
+            _("Unknown role: %(r)s.") % {"r": ", ".join(unknown)}
+            if unknown
+            else _("Choose at least one role.")
+        )
+        raise ValidationFailed(msg, fields={"roles": msg})
+    return sorted(set(roles))
+
+
+def _grantable(actor: Actor, roles: list[str]) -> None:
+    if "coordinator" in roles and "coordinator" not in actor.roles and actor.channel != "system":
+        raise PermissionDenied(_("Only a coordinator can make someone a coordinator."))
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: Actor, username: str, roles: list[str], organisation_id: int | None = None
+) -> Membership:
+    """Give a login roles in this community (optionally within one organisation)."""
+    actor.require("memberships.manage")
+    roles = _check_roles(roles)
+    _grantable(actor, roles)
+    try:
+        user = User.objects.get(username__iexact=username.strip())
+    except User.DoesNotExist as exc:
+        msg = _("There is no login with this user name.")
+        raise ValidationFailed(msg, fields={"username": msg}) from exc
+    org = None
+    if organisation_id is not None:
+        org = get_scoped(Organisation, actor.community, pk=organisation_id)
+    existing = (
+        Membership.objects.in_community(actor.community)
+        .select_for_update()
+        .filter(user=user, organisation=org)
+        .first()
+    )
+    if existing:
+        raise Conflict(_("This login already has a membership here; change that one instead."))
+    membership = Membership.objects.create(
+        community=actor.community, user=user, organisation=org, roles=roles
+    )
+    audit_record(actor=actor, verb="membership.granted", obj=membership, data={"roles": roles})
+    return membership
+
+
+@transaction.atomic
+def membership_update(
+    *, actor: Actor, membership_id: int, roles: list[str] | None = None, active: bool | None = None
+) -> Membership:
+    actor.require("memberships.manage")
+    membership = get_scoped(Membership, actor.community, for_update=True, pk=membership_id)
+    data: dict[str, Any] = {}
+    if roles is not None:
+        roles = _check_roles(roles)
+        _grantable(actor, roles + list(membership.roles))
+        membership.roles = roles
+        data["roles"] = roles
+    if active is not None:
+        _grantable(actor, list(membership.roles))
+        membership.active = active
+        data["active"] = active
+    membership.save()
+    audit_record(actor=actor, verb="membership.updated", obj=membership, data=data)
+    return membership
+
+
+# --- API keys -------------------------------------------------------------------------------------
+
+API_KEY_PREFIX = "bk"
+
+
+def hash_api_key(raw: str) -> str:
+    # Keys carry 256 bits of randomness, so a plain SHA-256 is the right hash (no stretching needed).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def apikey_create(
+    *, actor: Actor, name: str, roles: list[str], organisation_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """Create an API key; returns the row and the raw key, which is never stored or shown again."""
+    actor.require("apikeys.manage")
+    roles = _check_roles(roles)
+    _grantable(actor, roles)
+    name = name.strip()
+    if not name:
+        msg = _("Give the key a name, so you know later what it is for.")
+        raise ValidationFailed(msg, fields={"name": msg})
+    org = None
+    if organisation_id is not None:
+        org = get_scoped(Organisation, actor.community, pk=organisation_id)
+    prefix = secrets.token_hex(4)
+    raw = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        community=actor.community,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=hash_api_key(raw),
+        roles=roles,
+        organisation=org,
+        created_by_label=actor.label[:150],
+    )
+    audit_record(actor=actor, verb="apikey.created", obj=key, data={"roles": roles})
+    return key, raw
+
+
+@transaction.atomic
+def apikey_revoke(*, actor: Actor, apikey_id: int) -> ApiKey:
+    actor.require("apikeys.manage")
+    key = get_scoped(ApiKey, actor.community, for_update=True, pk=apikey_id)
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, verb="apikey.revoked", obj=key)
+    return key
+
+
+def apikey_touch(*, apikey_id: int) -> None:
+    """Note that a key was used; at most once a minute so busy keys do not write per request."""
+    now = clock.now()
+    ApiKey.objects.filter(pk=apikey_id).exclude(last_used_at__gt=now.replace(second=0, microsecond=0)).update(
+        last_used_at=now
+    )

@@ -1,0 +1,72 @@
+"""Page access: resolve the community from the URL and the actor from the login, centrally."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from buurtkit.core.errors import NotFound
+from buurtkit.core.scoping import community_by_slug, get_scoped
+from buurtkit.people.models import Person
+from buurtkit.people.selectors import actor_for_user
+
+View = Callable[..., HttpResponse]
+
+
+def on_behalf_key(slug: str) -> str:
+    return f"on_behalf:{slug}"
+
+
+def community_page(permission: str | None = None) -> Callable[[View], View]:
+    """Wrap a view under ``/<slug>/``: unknown community → 404 page; no place there → 403 page.
+
+    Sets ``request.community`` and ``request.actor``. When staff act on behalf of a resident
+    the actor carries that person, and the page shows a banner.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                community = community_by_slug(slug)
+            except NotFound as exc:
+                return render(request, "web/error.html", {"title": _("Not found"), "message": exc.detail}, status=404)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            actor = actor_for_user(user=request.user, community=community)
+            request.community = community  # type: ignore[attr-defined]
+            if actor is None:
+                return render(
+                    request,
+                    "web/error.html",
+                    {"title": _("No access"), "message": _("Your login has no place in this community.")},
+                    status=403,
+                )
+            person_id = request.session.get(on_behalf_key(slug))
+            if person_id and actor.has("people.act_on_behalf"):
+                try:
+                    person = get_scoped(Person, community, pk=person_id)
+                except NotFound:
+                    request.session.pop(on_behalf_key(slug), None)
+                else:
+                    actor = actor.acting_for(person.pk, channel="counter")
+                    request.on_behalf = person  # type: ignore[attr-defined]
+            request.actor = actor  # type: ignore[attr-defined]
+            if permission and not actor.has(permission):
+                return render(
+                    request,
+                    "web/error.html",
+                    {"title": _("No access"), "message": _("You are not allowed to see this page.")},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

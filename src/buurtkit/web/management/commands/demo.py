@@ -1,0 +1,74 @@
+"""``buurtkit demo``: migrate, load the demo neighbourhood once, run tasks in-process, serve."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from buurtkit.core.demo import DEMO_LOADERS
+from buurtkit.core.management.commands.serve import serve
+from buurtkit.core.models import Community
+from buurtkit.core.modules import MODULES
+from buurtkit.core.services import community_create
+
+DEMO_SLUG = "rabot"
+
+
+class Command(BaseCommand):
+    help = "Run buurtkit with a demo neighbourhood: one command, one terminal."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Set up and load, then stop.")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write("Preparing the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = self.load()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo neighbourhood: http://{opts['host']}:{opts['port']}/{DEMO_SLUG}/"))
+        self.stdout.write("Demo logins (user name / password):")
+        for role, username, password in logins:
+            self.stdout.write(f"  {role:<14} {username:<14} {password}")
+        self.stdout.write(f"API docs: http://{opts['host']}:{opts['port']}/api/v1/docs")
+        if opts["no_serve"]:
+            return
+        if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+            threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
+            self.stdout.write("Background tasks run inside this process.")
+        serve(opts["host"], opts["port"], 8, self.stdout.write)
+
+    def load(self) -> list[tuple[str, str, str]]:
+        from buurtkit.people.demo import DEMO_PASSWORD, STAFF
+
+        if Community.objects.filter(slug=DEMO_SLUG).exists():
+            self.stdout.write("The demo neighbourhood is already there; keeping it as it is.")
+            logins = [(role, username, DEMO_PASSWORD) for username, role, _org in STAFF]
+            return [*logins, ("resident", "bewoner", DEMO_PASSWORD)]
+        self.stdout.write("Loading the demo neighbourhood (about 200 residents)…")
+        with transaction.atomic():
+            community = community_create(
+                name="Rabot – Blaisantvest", slug=DEMO_SLUG, default_language="nl",
+                enabled_modules=list(MODULES),
+            )
+            logins: list[tuple[str, str, str]] = []
+            for loader in DEMO_LOADERS:
+                logins += loader.load(community)
+        return logins
+
+
+def _run_worker() -> None:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["*"], interval=1, batch=False, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="demo-in-process", excluded_queue_names=[],
+    )
+    worker.run()

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from buurtkit.core.models import Community
+from buurtkit.people.selectors import communities_for_user, current_consents, person_get
+from buurtkit.web.decorators import community_page
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        mine = list(communities_for_user(user=request.user)[:2])
+        if len(mine) == 1:
+            return redirect("web:community", slug=mine[0].slug)
+        return render(request, "web/home.html", {"communities": mine or []})
+    return render(request, "web/home.html", {"communities": Community.objects.all()[:20]})
+
+
+@community_page()
+def community_home(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if actor.has("people.view") and not getattr(request, "on_behalf", None):
+        return render(request, "web/dashboard.html", {"modules": request.community.modules()})  # type: ignore[attr-defined]
+    return resident_home(request, actor)
+
+
+def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
+    from buurtkit.core.actor import Actor
+
+    assert isinstance(actor, Actor)
+    person_id = actor.on_behalf_of_id or actor.person_id
+    person = person_get(actor=actor, person_id=person_id) if person_id else None
+    consents = current_consents(person=person) if person else {}
+    return render(
+        request,
+        "web/resident_home.html",
+        {"person": person, "consents": consents, "modules": actor.community.modules()},
+    )
