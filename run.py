@@ -39,7 +39,11 @@ def main(argv: list[str]) -> int:
 
 
 def ensure_venv(env_dir: Path, extras: str) -> Path:
-    python = env_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+    python = (
+        env_dir
+        / ("Scripts" if os.name == "nt" else "bin")
+        / ("python.exe" if os.name == "nt" else "python")
+    )
     if not python.exists():
         print(f"Creating a virtual environment in {env_dir} …", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
@@ -47,10 +51,22 @@ def ensure_venv(env_dir: Path, extras: str) -> Path:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp = env_dir / f".buurtkit-installed-{wanted}"
     if not stamp.exists() or stamp.read_text().strip() != digest:
-        print("Installing buurtkit and its dependencies (the first time takes a minute) …", flush=True)
+        print(
+            "Installing buurtkit and its dependencies (the first time takes a minute) …", flush=True
+        )
         target = f".[{extras}]" if extras else "."
         subprocess.check_call(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target], cwd=ROOT
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "-e",
+                target,
+            ],
+            cwd=ROOT,
         )
         stamp.write_text(digest)
     return python

@@ -6,7 +6,9 @@ from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
 
 
-def audit_events(*, actor: Actor, object_type: str = "", object_id: str = "") -> QuerySet[AuditEvent]:
+def audit_events(
+    *, actor: Actor, object_type: str = "", object_id: str = ""
+) -> QuerySet[AuditEvent]:
     actor.require("audit.view")
     qs = AuditEvent.objects.in_community(actor.community)
     if object_type:
@@ -16,7 +18,9 @@ def audit_events(*, actor: Actor, object_type: str = "", object_id: str = "") ->
     return qs
 
 
-def audit_events_about(*, community_id: int, object_type: str, object_id: str) -> QuerySet[AuditEvent]:
+def audit_events_about(
+    *, community_id: int, object_type: str, object_id: str
+) -> QuerySet[AuditEvent]:
     """Events about one object, for exports the caller has already authorised."""
     return AuditEvent.objects.in_community(community_id).filter(
         object_type=object_type, object_id=object_id

@@ -51,14 +51,16 @@ api = NinjaAPI(
     version="1",
     description=(
         "Community-scoped API of buurtkit. Every request acts in the community of its API key. "
-        "Errors are JSON: {\"error\": code, \"detail\": text, \"fields\": {field: message}}."
+        'Errors are JSON: {"error": code, "detail": text, "fields": {field: message}}.'
     ),
     auth=[ApiKeyAuth(), SessionActorAuth()],
     urls_namespace="api",
 )
 
 
-def _response(request: HttpRequest, status: int, code: str, detail: Any, fields: dict[str, Any] | None = None) -> HttpResponse:
+def _response(
+    request: HttpRequest, status: int, code: str, detail: Any, fields: dict[str, Any] | None = None
+) -> HttpResponse:
     return api.create_response(
         request, {"error": code, "detail": str(detail), "fields": fields or {}}, status=status
     )
@@ -66,7 +68,9 @@ def _response(request: HttpRequest, status: int, code: str, detail: Any, fields:
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    return _response(request, exc.status, exc.code, exc.detail, {k: str(v) for k, v in exc.fields.items()})
+    return _response(
+        request, exc.status, exc.code, exc.detail, {k: str(v) for k, v in exc.fields.items()}
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -75,17 +79,26 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
         fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
-    return _response(request, 422, "validation_error", "Some fields are missing or invalid.", fields)
+    return _response(
+        request, 422, "validation_error", "Some fields are missing or invalid.", fields
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _response(request, 401, "unauthorized", "A valid API key is required (Authorization: Bearer …).")
+    return _response(
+        request, 401, "unauthorized", "A valid API key is required (Authorization: Bearer …)."
+    )
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+    code = {
+        400: "bad_request",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
     return _response(request, exc.status_code, code.get(exc.status_code, "error"), exc.message)
 
 

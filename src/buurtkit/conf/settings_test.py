@@ -1,15 +1,19 @@
 """Settings for the test suite: the real settings with a fixed key and fast hashing."""
 
 import os
+import tempfile
+
+os.environ.setdefault("BUURTKIT_DATA_DIR", tempfile.mkdtemp(prefix="buurtkit-test-"))
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("BUURTKIT_HTTPS", "false")
 
-from buurtkit.conf.settings import *  # noqa: E402,F403
-from buurtkit.conf.settings import TASKS  # noqa: E402
+from buurtkit.conf.settings import *  # noqa: F403
+from buurtkit.conf.settings import TASKS
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES = {  # noqa: F405
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

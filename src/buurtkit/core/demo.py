@@ -17,7 +17,9 @@ class DemoLoader:
 DEMO_LOADERS: list[DemoLoader] = []
 
 
-def register_demo_loader(name: str, order: int, load: Callable[[Any], list[tuple[str, str, str]]]) -> None:
+def register_demo_loader(
+    name: str, order: int, load: Callable[[Any], list[tuple[str, str, str]]]
+) -> None:
     if any(loader.name == name for loader in DEMO_LOADERS):
         return
     DEMO_LOADERS.append(DemoLoader(name, order, load))

@@ -15,8 +15,22 @@ slug_validator = RegexValidator(
 )
 
 RESERVED_SLUGS = frozenset(
-    {"api", "admin", "static", "media", "q", "healthz", "readyz", "accounts", "i18n", "login",
-     "logout", "me", "password", "about"}
+    {
+        "api",
+        "admin",
+        "static",
+        "media",
+        "q",
+        "healthz",
+        "readyz",
+        "accounts",
+        "i18n",
+        "login",
+        "logout",
+        "me",
+        "password",
+        "about",
+    }
 )
 
 
@@ -24,7 +38,9 @@ class Community(models.Model):
     """A tenant: a neighbourhood or a city. Every domain row belongs to one."""
 
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("short name"), max_length=50, unique=True, validators=[slug_validator])
+    slug = models.SlugField(
+        _("short name"), max_length=50, unique=True, validators=[slug_validator]
+    )
     default_language = models.CharField(
         _("default language"), max_length=5, choices=settings.LANGUAGES, default="nl"
     )

@@ -19,10 +19,14 @@ MODULES: dict[str, Module] = {
     m.key: m
     for m in [
         Module("qrcodes", _("QR codes"), _("Codes on city objects that always lead somewhere.")),
-        Module("ledger", _("Neighbourhood currency"), _("Pay and earn torekes in the neighbourhood.")),
+        Module(
+            "ledger", _("Neighbourhood currency"), _("Pay and earn torekes in the neighbourhood.")
+        ),
         Module("helpexchange", _("Help exchange"), _("Ask for help and offer help.")),
         Module("lending", _("Device bank"), _("Borrow or receive a computer or tablet.")),
-        Module("activities", _("Activities"), _("Digipunten, IT cafés, trainings and repair cafés.")),
+        Module(
+            "activities", _("Activities"), _("Digipunten, IT cafés, trainings and repair cafés.")
+        ),
         Module("helpdesk", _("Helpdesk"), _("Questions about online services, help at home.")),
         Module("neighbours", _("Buurbel"), _("Meet a neighbour: we call you both.")),
         Module("monitoring", _("Monitoring"), _("Figures, targets and reports.")),

@@ -39,15 +39,25 @@ PERMISSIONS: dict[str, object] = {
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
     "staff": {
-        "community.view", "people.view", "people.manage", "people.act_on_behalf",
-        "organisations.view", "organisations.manage", "memberships.view", "passwords.reset",
+        "community.view",
+        "people.view",
+        "people.manage",
+        "people.act_on_behalf",
+        "organisations.view",
+        "organisations.manage",
+        "memberships.view",
+        "passwords.reset",
     },
     "counter_clerk": {"community.view", "people.view", "people.act_on_behalf"},
     "volunteer": {"community.view", "people.view"},
     "merchant": {"community.view"},
     "referrer": {"community.view", "people.view"},
     "auditor": {
-        "community.view", "people.view", "organisations.view", "memberships.view", "audit.view",
+        "community.view",
+        "people.view",
+        "organisations.view",
+        "memberships.view",
+        "audit.view",
     },
     "resident": set(),
 }

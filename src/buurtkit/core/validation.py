@@ -13,7 +13,6 @@ def full_clean(instance: models.Model, *, exclude: list[str] | None = None) -> N
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         fields = {
-            name: " ".join(str(m) for m in messages)
-            for name, messages in exc.message_dict.items()
+            name: " ".join(str(m) for m in messages) for name, messages in exc.message_dict.items()
         }
         raise ValidationFailed(_("Some fields need attention."), fields=fields) from exc

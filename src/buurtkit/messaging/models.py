@@ -28,7 +28,9 @@ class Message(CommunityScoped):
     language = models.CharField(max_length=5)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
@@ -41,7 +43,9 @@ class Message(CommunityScoped):
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["community", "idempotency_key"], name="message_idempotent")
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"], name="message_idempotent"
+            )
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,9 @@ MAX_ATTEMPTS = 5
 
 def _pick_channel(person: Person, channel: str) -> str:
     consents = current_consents(person=person)
-    sms_ok = bool(person.phone) and person.phone_kind == "mobile" and consents.get("contact_sms", True)
+    sms_ok = (
+        bool(person.phone) and person.phone_kind == "mobile" and consents.get("contact_sms", True)
+    )
     email_ok = bool(person.email) and consents.get("contact_email", True)
     if channel == "auto":
         channel = "sms" if sms_ok else "email" if email_ok else ""
@@ -56,14 +58,19 @@ def notify(
     The first line of the rendered template is the e-mail subject. The same idempotency key
     returns the message queued the first time instead of sending twice.
     """
-    existing = Message.objects.in_community(actor.community).filter(idempotency_key=idempotency_key).first()
+    existing = (
+        Message.objects.in_community(actor.community)
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
     if existing:
         return existing
     person = get_scoped(Person, actor.community, pk=person_id)
     chosen = _pick_channel(person, channel)
     with translation.override(person.preferred_language):
         text = render_to_string(
-            f"messaging/{template}.txt", {"person": person, "community": actor.community, **(context or {})}
+            f"messaging/{template}.txt",
+            {"person": person, "community": actor.community, **(context or {})},
         ).strip()
     subject, _sep, body = text.partition("\n")
     message = Message.objects.create(
@@ -77,7 +84,12 @@ def notify(
         idempotency_key=idempotency_key[:100],
         created_at=clock.now(),
     )
-    audit_record(actor=actor, verb="message.queued", obj=message, data={"channel": chosen, "template": template})
+    audit_record(
+        actor=actor,
+        verb="message.queued",
+        obj=message,
+        data={"channel": chosen, "template": template},
+    )
     from buurtkit.messaging.tasks import send_message
 
     enqueue_after_commit(send_message, message.pk)

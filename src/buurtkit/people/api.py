@@ -176,7 +176,9 @@ def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
 
 
 @organisations.patch("/{organisation_id}", response=OrganisationOut)
-def update_organisation(request: HttpRequest, organisation_id: int, payload: OrganisationPatch) -> Any:
+def update_organisation(
+    request: HttpRequest, organisation_id: int, payload: OrganisationPatch
+) -> Any:
     return services.organisation_update(
         actor=_actor(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
     )

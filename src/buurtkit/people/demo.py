@@ -12,24 +12,114 @@ from buurtkit.people import services
 
 DEMO_PASSWORD = "buurtkit-demo"  # noqa: S105 - printed for the demo on purpose
 
-FIRST_NL = ["Jan", "Marie", "Luc", "An", "Pieter", "Els", "Koen", "Sofie", "Dirk", "Lieve", "Wim", "Hilde",
-            "Bart", "Griet", "Tom", "Veerle", "Jef", "Mieke", "Rik", "Leen", "Fien", "Stijn", "Nele", "Jos",
-            "Godelieve", "Roger", "Maria", "Frans", "Agnes", "Emiel"]
-LAST_NL = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens", "Wouters",
-           "De Smet", "Vermeulen", "Van den Broeck", "De Clercq", "Van Damme", "Verstraete", "De Vos",
-           "Desmet", "Vandenberghe", "Van Acker", "De Wilde"]
-FIRST_FR = ["Jean", "Chantal", "Michel", "Isabelle", "Philippe", "Nadia", "Karim", "Fatima", "Pierre",
-            "Claire", "Youssef", "Aïcha", "Françoise", "Mohamed", "Sylvie"]
-LAST_FR = ["Dubois", "Lambert", "Dupont", "Martin", "Leroy", "Lemaire", "Benali", "El Amrani", "Renard",
-           "Fontaine", "Bouzid", "Mercier"]
+FIRST_NL = [
+    "Jan",
+    "Marie",
+    "Luc",
+    "An",
+    "Pieter",
+    "Els",
+    "Koen",
+    "Sofie",
+    "Dirk",
+    "Lieve",
+    "Wim",
+    "Hilde",
+    "Bart",
+    "Griet",
+    "Tom",
+    "Veerle",
+    "Jef",
+    "Mieke",
+    "Rik",
+    "Leen",
+    "Fien",
+    "Stijn",
+    "Nele",
+    "Jos",
+    "Godelieve",
+    "Roger",
+    "Maria",
+    "Frans",
+    "Agnes",
+    "Emiel",
+]
+LAST_NL = [
+    "Peeters",
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Mertens",
+    "Willems",
+    "Claes",
+    "Goossens",
+    "Wouters",
+    "De Smet",
+    "Vermeulen",
+    "Van den Broeck",
+    "De Clercq",
+    "Van Damme",
+    "Verstraete",
+    "De Vos",
+    "Desmet",
+    "Vandenberghe",
+    "Van Acker",
+    "De Wilde",
+]
+FIRST_FR = [
+    "Jean",
+    "Chantal",
+    "Michel",
+    "Isabelle",
+    "Philippe",
+    "Nadia",
+    "Karim",
+    "Fatima",
+    "Pierre",
+    "Claire",
+    "Youssef",
+    "Aïcha",
+    "Françoise",
+    "Mohamed",
+    "Sylvie",
+]
+LAST_FR = [
+    "Dubois",
+    "Lambert",
+    "Dupont",
+    "Martin",
+    "Leroy",
+    "Lemaire",
+    "Benali",
+    "El Amrani",
+    "Renard",
+    "Fontaine",
+    "Bouzid",
+    "Mercier",
+]
 FIRST_EN = ["John", "Sarah", "David", "Emma", "Michael", "Grace", "Ahmed", "Olga", "Peter", "Ruth"]
 LAST_EN = ["Smith", "Brown", "Taylor", "Wilson", "Okafor", "Kowalski", "Murphy", "Evans"]
-NEIGHBOURHOODS = [("Rabot", "9000"), ("Blaisantvest", "9000"), ("Wondelgem", "9032"), ("Brugse Poort", "9000")]
+NEIGHBOURHOODS = [
+    ("Rabot", "9000"),
+    ("Blaisantvest", "9000"),
+    ("Wondelgem", "9032"),
+    ("Brugse Poort", "9000"),
+]
 
 ORGANISATIONS = [
-    ("OCMW Gent – sociaal huis Rabot", "ocmw-rabot", "social_welfare", "sociaalhuis.rabot@example.org"),
+    (
+        "OCMW Gent – sociaal huis Rabot",
+        "ocmw-rabot",
+        "social_welfare",
+        "sociaalhuis.rabot@example.org",
+    ),
     ("Bibliotheek De Krook – filiaal Rabot", "bib-rabot", "library", "bib.rabot@example.org"),
-    ("Basisschool De Wonderwijzer", "school-wonderwijzer", "school", "info@wonderwijzer.example.org"),
+    (
+        "Basisschool De Wonderwijzer",
+        "school-wonderwijzer",
+        "school",
+        "info@wonderwijzer.example.org",
+    ),
     ("Bakkerij Het Torentje", "bakkerij-torentje", "merchant", "hallo@torentje.example.org"),
     ("Buurtwinkel Rabot", "buurtwinkel-rabot", "merchant", "winkel@rabot.example.org"),
     ("Buurtwerk Rabot vzw", "buurtwerk-rabot", "association", "buurtwerk@rabot.example.org"),
@@ -52,8 +142,10 @@ STAFF = [
 
 def _phone(rng: random.Random, mobile: bool) -> str:
     if mobile:
-        return f"04{rng.choice([70, 71, 72, 75, 76, 77, 78, 79, 84, 85, 86, 87, 88, 89, 92, 93, 94, 95, 96, 97, 98, 99])}" \
-               f"{rng.randint(100000, 999999)}"
+        return (
+            f"04{rng.choice([70, 71, 72, 75, 76, 77, 78, 79, 84, 85, 86, 87, 88, 89, 92, 93, 94, 95, 96, 97, 98, 99])}"
+            f"{rng.randint(100000, 999999)}"
+        )
     return f"09{rng.randint(2000000, 3999999)}"
 
 
@@ -64,18 +156,26 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     system = Actor.system(community, label="demo")
     orgs = {
         slug: services.organisation_create(
-            actor=system, name=name, slug=slug, kind=kind, email=email,
-            phone=f"09{rng.randint(2000000, 3999999)}", address=f"Rabotstraat {rng.randint(1, 120)}, 9000 Gent",
+            actor=system,
+            name=name,
+            slug=slug,
+            kind=kind,
+            email=email,
+            phone=f"09{rng.randint(2000000, 3999999)}",
+            address=f"Rabotstraat {rng.randint(1, 120)}, 9000 Gent",
         )
         for name, slug, kind, email in ORGANISATIONS
     }
     logins: list[tuple[str, str, str]] = []
     for username, role, org_slug in STAFF:
         if not User.objects.filter(username=username).exists():
-            User.objects.create_user(username=username, password=DEMO_PASSWORD,
-                                     email=f"{username}@example.org")
+            User.objects.create_user(
+                username=username, password=DEMO_PASSWORD, email=f"{username}@example.org"
+            )
         services.membership_grant(
-            actor=system, username=username, roles=[role],
+            actor=system,
+            username=username,
+            roles=[role],
             organisation_id=orgs[org_slug].pk if org_slug else None,
         )
         logins.append((role, username, DEMO_PASSWORD))
@@ -95,18 +195,31 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         phone = _phone(rng, mobile=has_mobile) if rng.random() < 0.95 else ""
         hood, postcode = rng.choice(NEIGHBOURHOODS)
         email = (
-            f"{first}.{last}{i}".lower().replace(" ", "").replace("ï", "i").replace("ç", "c") + "@example.org"
-            if smartphone and rng.random() < 0.7 else ""
+            f"{first}.{last}{i}".lower().replace(" ", "").replace("ï", "i").replace("ç", "c")
+            + "@example.org"
+            if smartphone and rng.random() < 0.7
+            else ""
         )
         person = services.person_create(
-            actor=system, first_name=first, last_name=last, preferred_language=lang, phone=phone,
-            email=email, postcode=postcode, neighbourhood=hood, birth_year=birth_year,
+            actor=system,
+            first_name=first,
+            last_name=last,
+            preferred_language=lang,
+            phone=phone,
+            email=email,
+            postcode=postcode,
+            neighbourhood=hood,
+            birth_year=birth_year,
             has_smartphone=smartphone,
-            consents={"data_processing": True, "contact_phone": rng.random() < 0.9,
-                      "contact_sms": has_mobile and rng.random() < 0.8},
+            consents={
+                "data_processing": True,
+                "contact_phone": rng.random() < 0.9,
+                "contact_sms": has_mobile and rng.random() < 0.8,
+            },
         )
         if i == 0:
-            services.person_give_login(actor=system, person_id=person.pk, username="bewoner",
-                                       password=DEMO_PASSWORD)
+            services.person_give_login(
+                actor=system, person_id=person.pk, username="bewoner", password=DEMO_PASSWORD
+            )
             logins.append(("resident", "bewoner", DEMO_PASSWORD))
     return logins

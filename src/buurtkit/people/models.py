@@ -32,7 +32,9 @@ class Person(CommunityScoped):
         _("preferred language"), max_length=5, choices=settings.LANGUAGES, default="nl"
     )
     phone = models.CharField(_("phone number"), max_length=20, blank=True, db_index=True)
-    phone_kind = models.CharField(_("kind of phone"), max_length=10, choices=PhoneKind.choices, blank=True)
+    phone_kind = models.CharField(
+        _("kind of phone"), max_length=10, choices=PhoneKind.choices, blank=True
+    )
     email = models.EmailField(_("e-mail address"), blank=True)
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     neighbourhood = models.CharField(_("neighbourhood"), max_length=100, blank=True)
@@ -48,10 +50,13 @@ class Person(CommunityScoped):
         ordering = ["last_name", "first_name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["community", "user"], condition=Q(user__isnull=False), name="person_one_per_login"
+                fields=["community", "user"],
+                condition=Q(user__isnull=False),
+                name="person_one_per_login",
             ),
             models.CheckConstraint(
-                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
+                condition=Q(birth_year__isnull=True)
+                | Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="person_birth_year_range",
             ),
         ]

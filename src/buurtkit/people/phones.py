@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 from buurtkit.core.errors import ValidationFailed
 
 
-def normalise_phone(raw: str, *, field: str = "phone", region: str | None = None) -> tuple[str, str]:
+def normalise_phone(
+    raw: str, *, field: str = "phone", region: str | None = None
+) -> tuple[str, str]:
     """Return ``(e164, kind)`` with kind ``mobile``, ``landline`` or ``other``.
 
     Raises :class:`ValidationFailed` naming ``field`` when the number is not a real one.

@@ -27,9 +27,9 @@ def actor_for_user(*, user: Any, community: Community) -> Actor | None:
     if not user or not user.is_authenticated or not user.is_active:
         return None
     memberships = list(
-        Membership.objects.in_community(community).filter(user=user, active=True).only(
-            "roles", "organisation_id"
-        )
+        Membership.objects.in_community(community)
+        .filter(user=user, active=True)
+        .only("roles", "organisation_id")
     )
     person = Person.objects.in_community(community).filter(user=user).only("id").first()
     roles: set[str] = set()
@@ -88,7 +88,9 @@ def communities_for_user(*, user: Any) -> QuerySet[Community]:
 # --- people --------------------------------------------------------------------------------------
 
 
-def people_search(*, actor: Actor, q: str = "", has_smartphone: bool | None = None) -> QuerySet[Person]:
+def people_search(
+    *, actor: Actor, q: str = "", has_smartphone: bool | None = None
+) -> QuerySet[Person]:
     actor.require("people.view")
     qs = scoped(Person, actor.community)
     q = (q or "").strip()
@@ -120,8 +122,8 @@ def person_get(*, actor: Actor, person_id: int) -> Person:
 
 def current_consents(*, person: Person) -> dict[str, bool]:
     latest: dict[str, bool] = {}
-    for consent in Consent.objects.in_community(person.community_id).filter(person=person).order_by(
-        "at", "id"
+    for consent in (
+        Consent.objects.in_community(person.community_id).filter(person=person).order_by("at", "id")
     ):
         latest[consent.kind] = consent.granted
     return latest
@@ -160,23 +162,35 @@ def person_export_data(*, person: Person) -> dict[str, Any]:
             else None
         ),
         "consents": [
-            {"kind": c.kind, "granted": c.granted, "at": c.at.isoformat(), "recorded_by": c.recorded_by,
-             "channel": c.channel}
-            for c in Consent.objects.in_community(person.community_id).filter(person=person).order_by("at")
+            {
+                "kind": c.kind,
+                "granted": c.granted,
+                "at": c.at.isoformat(),
+                "recorded_by": c.recorded_by,
+                "channel": c.channel,
+            }
+            for c in Consent.objects.in_community(person.community_id)
+            .filter(person=person)
+            .order_by("at")
         ],
         "memberships": [
-            {"organisation": m.organisation.name if m.organisation else None, "roles": m.roles,
-             "active": m.active}
-            for m in Membership.objects.in_community(person.community_id).filter(
-                user_id=person.user_id
-            ).select_related("organisation")
+            {
+                "organisation": m.organisation.name if m.organisation else None,
+                "roles": m.roles,
+                "active": m.active,
+            }
+            for m in Membership.objects.in_community(person.community_id)
+            .filter(user_id=person.user_id)
+            .select_related("organisation")
         ]
         if person.user_id
         else [],
         "activity": [
             {"at": e.at.isoformat(), "verb": e.verb, "by": e.actor_label, "channel": e.channel}
             for e in audit_events_about(
-                community_id=person.community_id, object_type="people.person", object_id=str(person.pk)
+                community_id=person.community_id,
+                object_type="people.person",
+                object_id=str(person.pk),
             ).order_by("at")
         ],
     }
@@ -191,7 +205,8 @@ def person_for_login(*, identifier: str) -> Any | None:
     if not phone:
         return None
     user_ids = list(
-        Person.objects.filter(phone=phone, user__isnull=False).values_list("user_id", flat=True)
+        Person.objects.filter(phone=phone, user__isnull=False)
+        .values_list("user_id", flat=True)
         .distinct()[:2]
     )
     if len(user_ids) != 1:
@@ -221,7 +236,9 @@ def memberships_list(*, actor: Actor, q: str = "") -> QuerySet[Membership]:
     actor.require("memberships.view")
     qs = scoped(Membership, actor.community).select_related("user", "organisation")
     if q.strip():
-        qs = qs.filter(Q(user__username__icontains=q.strip()) | Q(organisation__name__icontains=q.strip()))
+        qs = qs.filter(
+            Q(user__username__icontains=q.strip()) | Q(organisation__name__icontains=q.strip())
+        )
     return qs.order_by("user__username", "id")
 
 

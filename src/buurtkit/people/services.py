@@ -31,8 +31,15 @@ from buurtkit.people.phones import normalise_phone
 User = get_user_model()
 
 PERSON_FIELDS = (
-    "first_name", "last_name", "preferred_language", "phone", "email", "postcode",
-    "neighbourhood", "birth_year", "has_smartphone",
+    "first_name",
+    "last_name",
+    "preferred_language",
+    "phone",
+    "email",
+    "postcode",
+    "neighbourhood",
+    "birth_year",
+    "has_smartphone",
 )
 
 
@@ -91,7 +98,9 @@ def _apply_person_fields(person: Person, values: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def person_create(*, actor: Actor, consents: dict[str, bool] | None = None, **values: Any) -> Person:
+def person_create(
+    *, actor: Actor, consents: dict[str, bool] | None = None, **values: Any
+) -> Person:
     """Register a resident or contact. ``values`` are fields of :data:`PERSON_FIELDS`."""
     actor.require("people.manage")
     person = Person(community=actor.community)
@@ -134,7 +143,10 @@ def _record_consent(*, actor: Actor, person: Person, kind: str, granted: bool) -
         channel=actor.channel,
     )
     audit_record(
-        actor=actor, verb="person.consent", obj=person, data={"kind": kind, "granted": bool(granted)}
+        actor=actor,
+        verb="person.consent",
+        obj=person,
+        data={"kind": kind, "granted": bool(granted)},
     )
     return consent
 
@@ -205,8 +217,12 @@ def person_give_login(*, actor: Actor, person_id: int, username: str, password: 
     if User.objects.filter(username__iexact=username).exists():
         msg = _("This user name is taken.")
         raise ValidationFailed(msg, fields={"username": msg})
-    user = User(username=username, first_name=person.first_name, last_name=person.last_name,
-                email=person.email)
+    user = User(
+        username=username,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email=person.email,
+    )
     _validate_password(password, user)
     user.set_password(password)
     user.save()
@@ -423,6 +439,6 @@ def apikey_revoke(*, actor: Actor, apikey_id: int) -> ApiKey:
 def apikey_touch(*, apikey_id: int) -> None:
     """Note that a key was used; at most once a minute so busy keys do not write per request."""
     now = clock.now()
-    ApiKey.objects.filter(pk=apikey_id).exclude(last_used_at__gt=now.replace(second=0, microsecond=0)).update(
-        last_used_at=now
-    )
+    ApiKey.objects.filter(pk=apikey_id).exclude(
+        last_used_at__gt=now.replace(second=0, microsecond=0)
+    ).update(last_used_at=now)

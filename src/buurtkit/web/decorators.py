@@ -36,7 +36,12 @@ def community_page(permission: str | None = None) -> Callable[[View], View]:
             try:
                 community = community_by_slug(slug)
             except NotFound as exc:
-                return render(request, "web/error.html", {"title": _("Not found"), "message": exc.detail}, status=404)
+                return render(
+                    request,
+                    "web/error.html",
+                    {"title": _("Not found"), "message": exc.detail},
+                    status=404,
+                )
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             actor = actor_for_user(user=request.user, community=community)
@@ -45,7 +50,10 @@ def community_page(permission: str | None = None) -> Callable[[View], View]:
                 return render(
                     request,
                     "web/error.html",
-                    {"title": _("No access"), "message": _("Your login has no place in this community.")},
+                    {
+                        "title": _("No access"),
+                        "message": _("Your login has no place in this community."),
+                    },
                     status=403,
                 )
             person_id = request.session.get(on_behalf_key(slug))
@@ -62,7 +70,10 @@ def community_page(permission: str | None = None) -> Callable[[View], View]:
                 return render(
                     request,
                     "web/error.html",
-                    {"title": _("No access"), "message": _("You are not allowed to see this page.")},
+                    {
+                        "title": _("No access"),
+                        "message": _("You are not allowed to see this page."),
+                    },
                     status=403,
                 )
             return view(request, *args, **kwargs)

@@ -27,26 +27,33 @@ class PersonForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     phone = forms.CharField(
-        label=_("Phone number"), max_length=30, required=False,
+        label=_("Phone number"),
+        max_length=30,
+        required=False,
         help_text=_("Mobile or landline, for example 0470 12 34 56."),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     email = forms.EmailField(label=_("E-mail address"), required=False)
     postcode = forms.CharField(label=_("Postcode"), max_length=10, required=False)
     neighbourhood = forms.CharField(label=_("Neighbourhood"), max_length=100, required=False)
-    birth_year = forms.IntegerField(label=_("Birth year"), required=False, min_value=1900, max_value=2100)
+    birth_year = forms.IntegerField(
+        label=_("Birth year"), required=False, min_value=1900, max_value=2100
+    )
     has_smartphone = forms.BooleanField(label=_("Has a smartphone"), required=False)
 
 
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(choices=ConsentKind.choices)
-    granted = forms.TypedChoiceField(choices=[("1", _("Yes")), ("0", _("No"))], coerce=lambda v: v == "1")
+    granted = forms.TypedChoiceField(
+        choices=[("1", _("Yes")), ("0", _("No"))], coerce=lambda v: v == "1"
+    )
 
 
 class OrganisationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     slug = forms.CharField(
-        label=_("Short name"), max_length=50,
+        label=_("Short name"),
+        max_length=50,
         help_text=_("Lower-case letters, digits and dashes, e.g. library-rabot."),
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)

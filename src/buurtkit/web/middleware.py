@@ -23,6 +23,9 @@ class ServiceErrorMiddleware:
         return render(
             request,
             "web/error.html",
-            {"title": titles.get(exception.status, _("That did not work")), "message": exception.detail},
+            {
+                "title": titles.get(exception.status, _("That did not work")),
+                "message": exception.detail,
+            },
             status=exception.status,
         )

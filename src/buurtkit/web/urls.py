@@ -21,7 +21,11 @@ community = [
     path("act/stop/", people.act_on_behalf_stop, name="act_stop"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
-    path("organisations/<int:organisation_id>/edit/", organisations.organisation_edit, name="organisation_edit"),
+    path(
+        "organisations/<int:organisation_id>/edit/",
+        organisations.organisation_edit,
+        name="organisation_edit",
+    ),
     path("memberships/", access.membership_list, name="memberships"),
     path("memberships/new/", access.membership_create, name="membership_create"),
     path("memberships/<int:membership_id>/", access.membership_edit, name="membership_edit"),
@@ -48,7 +52,9 @@ urlpatterns = [
     ),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="web/account/password_reset_done.html"),
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="web/account/password_reset_done.html"
+        ),
         name="password_reset_done",
     ),
     path(

@@ -58,7 +58,9 @@ def membership_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_update(actor=actor, membership_id=membership.pk, **form.cleaned_data)
+            services.membership_update(
+                actor=actor, membership_id=membership.pk, **form.cleaned_data
+            )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:

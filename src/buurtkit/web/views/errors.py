@@ -20,7 +20,9 @@ def forbidden(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _page(request, 400, _("Something went wrong"), _("We could not understand this request."))
+    return _page(
+        request, 400, _("Something went wrong"), _("We could not understand this request.")
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -29,6 +31,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _page(
-        request, 403, _("Please try again"),
-        _("The form was open for too long or cookies are blocked. Go back, reload the page and try again."),
+        request,
+        403,
+        _("Please try again"),
+        _(
+            "The form was open for too long or cookies are blocked. Go back, reload the page and try again."
+        ),
     )

@@ -18,8 +18,17 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     kind = request.GET.get("kind", "")
     qs = selectors.organisations_search(actor=request.actor, q=q, kind=kind)  # type: ignore[attr-defined]
-    context = {"page": paginate(request, qs), "q": q, "kind": kind, "kinds": OrganisationKind.choices}
-    template = "web/organisations/_rows.html" if request.headers.get("HX-Request") else "web/organisations/list.html"
+    context = {
+        "page": paginate(request, qs),
+        "q": q,
+        "kind": kind,
+        "kinds": OrganisationKind.choices,
+    }
+    template = (
+        "web/organisations/_rows.html"
+        if request.headers.get("HX-Request")
+        else "web/organisations/list.html"
+    )
     return render(request, template, context)
 
 

@@ -14,7 +14,13 @@ from buurtkit.core.errors import ServiceError
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ConsentKind
 from buurtkit.web.decorators import community_page, on_behalf_key
-from buurtkit.web.forms import ConsentForm, GiveLoginForm, PasswordSetForm, PersonForm, apply_service_error
+from buurtkit.web.forms import (
+    ConsentForm,
+    GiveLoginForm,
+    PasswordSetForm,
+    PersonForm,
+    apply_service_error,
+)
 from buurtkit.web.messages import flash
 
 PAGE_SIZE = 25
@@ -37,14 +43,18 @@ def person_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.people_search(actor=request.actor, q=q, has_smartphone=has_smartphone)  # type: ignore[attr-defined]
     page = paginate(request, qs)
     context = {"page": page, "q": q, "smartphone": smartphone}
-    template = "web/people/_rows.html" if request.headers.get("HX-Request") else "web/people/list.html"
+    template = (
+        "web/people/_rows.html" if request.headers.get("HX-Request") else "web/people/list.html"
+    )
     return render(request, template, context)
 
 
 @community_page("people.manage")
 def person_create(request: HttpRequest) -> HttpResponse:
     community = request.community  # type: ignore[attr-defined]
-    form = PersonForm(request.POST or None, initial={"preferred_language": community.default_language})
+    form = PersonForm(
+        request.POST or None, initial={"preferred_language": community.default_language}
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         consent = request.POST.get("consent_data_processing") == "on"
@@ -67,7 +77,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     person = selectors.person_get(actor=actor, person_id=person_id)
     history = (
-        audit_events_about(community_id=person.community_id, object_type="people.person", object_id=str(person.pk))[:20]
+        audit_events_about(
+            community_id=person.community_id, object_type="people.person", object_id=str(person.pk)
+        )[:20]
         if actor.has("audit.view") or actor.has("people.manage")
         else []
     )
@@ -108,8 +120,10 @@ def person_consent(request: HttpRequest, person_id: int) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form.is_valid():
         services.person_record_consent(
-            actor=request.actor, person_id=person_id,  # type: ignore[attr-defined]
-            kind=form.cleaned_data["kind"], granted=form.cleaned_data["granted"],
+            actor=request.actor,
+            person_id=person_id,  # type: ignore[attr-defined]
+            kind=form.cleaned_data["kind"],
+            granted=form.cleaned_data["granted"],
         )
         flash(request, _("The consent has been recorded."))
     return redirect("web:person", slug=request.community.slug, person_id=person_id)  # type: ignore[attr-defined]
@@ -139,7 +153,8 @@ def act_on_behalf_stop(request: HttpRequest) -> HttpResponse:
 def person_export(request: HttpRequest, person_id: int) -> HttpResponse:
     data = services.person_gdpr_export(actor=request.actor, person_id=person_id)  # type: ignore[attr-defined]
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="person-{person_id}.json"'
     return response
@@ -164,7 +179,9 @@ def person_password(request: HttpRequest, person_id: int) -> HttpResponse:
     form = PasswordSetForm(request.POST)
     if form.is_valid() and person.user_id:
         try:
-            services.password_set_by_staff(actor=actor, user_id=person.user_id, password=form.cleaned_data["password"])
+            services.password_set_by_staff(
+                actor=actor, user_id=person.user_id, password=form.cleaned_data["password"]
+            )
         except ServiceError as exc:
             flash(request, str(exc.detail), level="error")
         else:

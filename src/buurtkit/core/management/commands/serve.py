@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
-        parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Do not apply migrations first."
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
@@ -29,7 +31,9 @@ def serve(host: str, port: int, threads: int, say: Any) -> None:
 
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-    from buurtkit.conf.wsgi import application
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
 
     say(f"buurtkit is running on http://{host}:{port}/  (Ctrl+C stops it)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="buurtkit")

@@ -33,7 +33,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         logins = self.load()
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Demo neighbourhood: http://{opts['host']}:{opts['port']}/{DEMO_SLUG}/"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo neighbourhood: http://{opts['host']}:{opts['port']}/{DEMO_SLUG}/"
+            )
+        )
         self.stdout.write("Demo logins (user name / password):")
         for role, username, password in logins:
             self.stdout.write(f"  {role:<14} {username:<14} {password}")
@@ -55,7 +59,9 @@ class Command(BaseCommand):
         self.stdout.write("Loading the demo neighbourhood (about 200 residents)…")
         with transaction.atomic():
             community = community_create(
-                name="Rabot – Blaisantvest", slug=DEMO_SLUG, default_language="nl",
+                name="Rabot – Blaisantvest",
+                slug=DEMO_SLUG,
+                default_language="nl",
                 enabled_modules=list(MODULES),
             )
             logins: list[tuple[str, str, str]] = []
@@ -68,7 +74,13 @@ def _run_worker() -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     worker = Worker(
-        queue_names=["*"], interval=1, batch=False, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="demo-in-process", excluded_queue_names=[],
+        queue_names=["*"],
+        interval=1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="demo-in-process",
+        excluded_queue_names=[],
     )
     worker.run()

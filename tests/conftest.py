@@ -1,0 +1,104 @@
+"""Shared fixtures: two communities, logins per role, API keys. No network, real databases."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+from buurtkit.core.services import community_create
+from buurtkit.people import services as people_services
+from buurtkit.people.models import Person
+
+PASSWORD = "a-long-test-password"
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def community(db: Any) -> Community:
+    return community_create(name="Rabot", slug="rabot", enabled_modules=["ledger", "qrcodes"])
+
+
+@pytest.fixture
+def other_community(db: Any) -> Community:
+    return community_create(name="Heuvelwijk", slug="heuvelwijk", default_language="fr")
+
+
+@pytest.fixture
+def system(community: Community) -> Actor:
+    return Actor.system(community, label="test")
+
+
+@pytest.fixture
+def other_system(other_community: Community) -> Actor:
+    return Actor.system(other_community, label="test")
+
+
+@pytest.fixture
+def make_person(db: Any) -> Callable[..., Person]:
+    def make(actor: Actor, **values: Any) -> Person:
+        n = next(_seq)
+        values.setdefault("first_name", f"Resident{n}")
+        values.setdefault("last_name", "Peeters")
+        return people_services.person_create(actor=actor, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_login(db: Any) -> Callable[..., Any]:
+    """A login with ``role`` in ``community`` (``resident`` makes a Person with a login)."""
+
+    def make(community: Community, role: str, username: str | None = None) -> Any:
+        username = username or f"{role}-{community.slug}-{next(_seq)}"
+        system = Actor.system(community, label="test")
+        if role == "resident":
+            person = people_services.person_create(
+                actor=system, first_name="Resi", last_name=username
+            )
+            return people_services.person_give_login(
+                actor=system, person_id=person.pk, username=username, password=PASSWORD
+            )
+        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        people_services.membership_grant(actor=system, username=username, roles=[role])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_client(make_login: Callable[..., Any]) -> Callable[..., Client]:
+    def make(community: Community, role: str) -> Client:
+        user = make_login(community, role)
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_key(db: Any) -> Callable[..., str]:
+    def make(community: Community, roles: list[str]) -> str:
+        _key, raw = people_services.apikey_create(
+            actor=Actor.system(community, label="test"), name="test key", roles=roles
+        )
+        return raw
+
+    return make
+
+
+@pytest.fixture
+def api(api_key: Callable[..., str]) -> Callable[..., Client]:
+    """A test client that sends a bearer key with every request."""
+
+    def make(community: Community, roles: list[str]) -> Client:
+        return Client(HTTP_AUTHORIZATION=f"Bearer {api_key(community, roles)}")
+
+    return make
