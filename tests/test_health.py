@@ -40,8 +40,8 @@ def test_readyz_503_when_redis_unreachable(client: Client) -> None:
 
 
 @pytest.mark.django_db
-@override_settings(REDIS_URL="redis://127.0.0.1:6379/15")
-def test_readyz_checks_real_redis(client: Client) -> None:
-    response = client.get("/readyz")
+def test_readyz_checks_real_redis(client: Client, redis_url: str) -> None:
+    with override_settings(REDIS_URL=redis_url):
+        response = client.get("/readyz")
     assert response.json()["checks"]["redis"] == "ok"
     assert response.status_code == 200

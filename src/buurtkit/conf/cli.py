@@ -14,7 +14,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buurtkit.conf.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    from buurtkit.conf.env import ConfigError
+
+    try:
+        execute_from_command_line(argv)
+    except ConfigError as exc:
+        print(f"buurtkit: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
