@@ -102,3 +102,20 @@ def api(api_key: Callable[..., str]) -> Callable[..., Client]:
         return Client(HTTP_AUTHORIZATION=f"Bearer {api_key(community, roles)}")
 
     return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (CI always has one); a newcomer's machine without Redis skips."""
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI but {url} does not answer")
+        pytest.skip(f"Redis is not running at {url}")
+    return url
