@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -30,7 +31,7 @@ class ApiKeyAuth(HttpBearer):
             return None
         asked = request.GET.get("community")
         if asked and asked != actor.community.slug:
-            raise NotFound("There is no such community for this key.")
+            raise NotFound(_("There is no such community for this key."))
         apikey_touch(apikey_id=actor.api_key_id or 0)
         return actor
 

@@ -27,7 +27,11 @@ if not SECRET_KEY:
             "(only `buurtkit demo` and DEBUG=1 run without one)."
         )
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    # The demo may be opened from another device on the local network (a tablet at the counter).
+    ["*"] if DEMO_MODE else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 # Behind HTTPS (the default outside demo/debug) cookies are secure-only.
@@ -41,7 +45,12 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BUURTKIT_BEHIND_PROXY", False):
+BEHIND_PROXY = env.bool("BUURTKIT_BEHIND_PROXY", False)
+# The load balancer's address; `buurtkit serve` trusts its X-Forwarded-* headers only from there,
+# so login throttling counts the real client address.
+TRUSTED_PROXY = env.str("BUURTKIT_TRUSTED_PROXY", "127.0.0.1")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 if HTTPS:
@@ -103,7 +112,9 @@ TEMPLATES = [
 # --- Database: SQLite in the data dir unless DATABASE_URL says otherwise -------------
 DATABASE_URL = env.str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
@@ -124,9 +135,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL")
 # The RQ apps are always installed so the same code path exists on every install; they are
 # only used when REDIS_URL is set (or when a test points TASKS at them).
-RQ_QUEUES = {
-    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}
-}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
 INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 if REDIS_URL:
     CACHES = {

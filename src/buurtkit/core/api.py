@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from buurtkit.core.actor import Actor
@@ -43,5 +44,5 @@ def get_community(request: HttpRequest, slug: str) -> CommunityOut:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     actor.require("community.view")
     if slug != actor.community.slug:
-        raise NotFound("There is no such community for this key.")
+        raise NotFound(_("There is no such community for this key."))
     return _out(actor)

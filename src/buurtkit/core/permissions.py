@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, object] = {
     "apikeys.manage": _("Create and revoke API keys"),
     "audit.view": _("Read the audit log"),
     "passwords.reset": _("Reset someone's password"),
+    "messages.send": _("Send text messages and e-mails to residents"),
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -47,8 +48,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "organisations.manage",
         "memberships.view",
         "passwords.reset",
+        "messages.send",
     },
-    "counter_clerk": {"community.view", "people.view", "people.act_on_behalf"},
+    "counter_clerk": {"community.view", "people.view", "people.act_on_behalf", "messages.send"},
     "volunteer": {"community.view", "people.view"},
     "merchant": {"community.view"},
     "referrer": {"community.view", "people.view"},

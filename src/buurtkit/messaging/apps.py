@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
     name = "buurtkit.messaging"
     label = "messaging"
+    verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from buurtkit.messaging import gdpr
+        from buurtkit.people.hooks import register_person_data
+
+        register_person_data(
+            "messages", export=gdpr.export_messages, anonymise=gdpr.anonymise_messages
+        )

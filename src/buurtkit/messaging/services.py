@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -15,13 +16,18 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.scoping import get_scoped
-from buurtkit.core.tasks_util import enqueue_after_commit
+from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retry_after_commit
 from buurtkit.messaging.models import Channel, Message, Status
 from buurtkit.messaging.providers import sms_provider
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import current_consents
 
 MAX_ATTEMPTS = 5
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Back off 1, 4, 16, 64 minutes between tries."""
+    return timedelta(minutes=4 ** (attempt - 1))
 
 
 def _pick_channel(person: Person, channel: str) -> str:
@@ -43,7 +49,6 @@ def _pick_channel(person: Person, channel: str) -> str:
     )
 
 
-@transaction.atomic
 def notify(
     *,
     actor: Actor,
@@ -56,13 +61,38 @@ def notify(
     """Queue a message rendered from ``messaging/<template>.txt`` in the person's language.
 
     The first line of the rendered template is the e-mail subject. The same idempotency key
-    returns the message queued the first time instead of sending twice.
+    returns the message queued the first time instead of sending twice, also when two
+    requests with that key arrive at the same moment.
     """
-    existing = (
-        Message.objects.in_community(actor.community)
-        .filter(idempotency_key=idempotency_key)
-        .first()
-    )
+    actor.require("messages.send")
+    key = idempotency_key[:100]
+    try:
+        return _notify(
+            actor=actor,
+            person_id=person_id,
+            template=template,
+            context=context,
+            channel=channel,
+            key=key,
+        )
+    except IntegrityError:
+        existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _notify(
+    *,
+    actor: Actor,
+    person_id: int,
+    template: str,
+    context: dict[str, Any] | None,
+    channel: str,
+    key: str,
+) -> Message:
+    existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
     if existing:
         return existing
     person = get_scoped(Person, actor.community, pk=person_id)
@@ -81,7 +111,7 @@ def notify(
         language=person.preferred_language,
         subject=subject.strip()[:200],
         body=(body.strip() or subject.strip()) if chosen == Channel.EMAIL else text,
-        idempotency_key=idempotency_key[:100],
+        idempotency_key=key,
         created_at=clock.now(),
     )
     audit_record(
@@ -110,13 +140,17 @@ def message_send(*, message_id: int) -> Message:
         else:
             send_mail(message.subject, message.body, None, [message.to])
             provider_id = "email"
-    except Exception as exc:  # a provider failure is recorded, never lost
+    except Exception as exc:  # a provider failure is recorded and retried, never lost
+        from buurtkit.messaging.tasks import send_message
+
         with transaction.atomic():
             message.error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
+            if message.attempts < MAX_ATTEMPTS and can_retry_later(send_message):
+                retry_after_commit(send_message, retry_delay(message.attempts), message.pk)
+            else:
                 message.status = Status.FAILED
             message.save(update_fields=["error", "status"])
-        raise
+        return message
     with transaction.atomic():
         message.status = Status.SENT
         message.provider_id = provider_id[:100]

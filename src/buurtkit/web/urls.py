@@ -19,6 +19,7 @@ community = [
     path("people/<int:person_id>/password/", people.person_password, name="person_password"),
     path("people/<int:person_id>/login/", people.person_give_login, name="person_give_login"),
     path("act/stop/", people.act_on_behalf_stop, name="act_stop"),
+    path("me/export.json", pages.my_data_export, name="my_data_export"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
     path(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from buurtkit.core.models import Community
 from buurtkit.people.selectors import communities_for_user, current_consents, person_get
+from buurtkit.people.services import person_gdpr_export
 from buurtkit.web.decorators import community_page
 
 
@@ -37,3 +40,18 @@ def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
         "web/resident_home.html",
         {"person": person, "consents": consents, "modules": actor.community.modules()},
     )
+
+
+@community_page()
+def my_data_export(request: HttpRequest) -> HttpResponse:
+    """A resident downloads everything we hold about them (GDPR right of access)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.person_id:
+        return redirect("web:community", slug=actor.community.slug)
+    data = person_gdpr_export(actor=actor, person_id=actor.person_id)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response

@@ -36,4 +36,12 @@ def serve(host: str, port: int, threads: int, say: Any) -> None:
     application = get_wsgi_application()
 
     say(f"buurtkit is running on http://{host}:{port}/  (Ctrl+C stops it)")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="buurtkit")
+    proxy: dict[str, object] = {}
+    if settings.BEHIND_PROXY:
+        proxy = {
+            "trusted_proxy": settings.TRUSTED_PROXY,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    waitress_serve(application, host=host, port=port, threads=threads, ident="buurtkit", **proxy)

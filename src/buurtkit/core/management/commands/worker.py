@@ -19,7 +19,14 @@ class Command(BaseCommand):
         backend = settings.TASKS["default"]["BACKEND"]
         if backend.startswith("django_tasks_rq"):
             extra = ["--burst"] if opts["batch"] else []
-            call_command("rqworker", "default", "--job-class", "django_tasks_rq.Job", *extra)
+            call_command(
+                "rqworker",
+                "default",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--with-scheduler",
+                *extra,
+            )
         else:
             extra = ["--batch"] if opts["batch"] else []
             call_command("db_worker", "--queue-name", "*", "--no-reload", *extra)

@@ -20,10 +20,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--community", required=True, help="the community's short name (slug)")
         parser.add_argument(
-            "--role", required=True, action="append", choices=sorted(ROLES),
+            "--role",
+            required=True,
+            action="append",
+            choices=sorted(ROLES),
             help="a role whose permissions the key gets; repeat for several",
         )
-        parser.add_argument("--organisation", help="limit the key to one organisation (its slug)")
+        parser.add_argument(
+            "--organisation",
+            help="the organisation the key acts for (its slug); modules that own data per organisation use it",
+        )
         parser.add_argument("--name", default="", help="what the key is for")
 
     def handle(self, *args: Any, **opts: Any) -> None:
