@@ -45,3 +45,14 @@ def test_readyz_checks_real_redis(client: Client, redis_url: str) -> None:
         response = client.get("/readyz")
     assert response.json()["checks"]["redis"] == "ok"
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_errors_outside_endpoints_are_json(client: Client) -> None:
+    unknown = client.get("/api/v1/no-such-thing")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "not_found"
+    wrong_method = client.delete("/api/v1/people")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    assert "GET" in wrong_method["Allow"]

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from buurtkit.core.actor import Actor
 from buurtkit.people import selectors, services
@@ -15,6 +16,12 @@ from buurtkit.people import selectors, services
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
 memberships = Router(tags=["memberships"])
+
+
+class In(Schema):
+    """Base of every request body: a field the API does not know is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -49,7 +56,7 @@ class PersonOut(Schema):
         return obj.anonymised_at is not None
 
 
-class PersonIn(Schema):
+class PersonIn(In):
     first_name: str = Field(..., min_length=1, max_length=100)
     last_name: str = Field("", max_length=100)
     preferred_language: str | None = None
@@ -62,7 +69,7 @@ class PersonIn(Schema):
     consents: dict[str, bool] = {}
 
 
-class PersonPatch(Schema):
+class PersonPatch(In):
     first_name: str | None = Field(None, min_length=1, max_length=100)
     last_name: str | None = Field(None, max_length=100)
     preferred_language: str | None = None
@@ -74,7 +81,7 @@ class PersonPatch(Schema):
     has_smartphone: bool | None = None
 
 
-class ConsentIn(Schema):
+class ConsentIn(In):
     kind: str
     granted: bool
 
@@ -91,7 +98,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     consents = data.pop("consents")
     if data["preferred_language"] is None:
         data.pop("preferred_language")
-    return 201, services.person_create(actor=_actor(request), consents=consents, **data)
+    return Status(201, services.person_create(actor=_actor(request), consents=consents, **data))
 
 
 @people.get("/{person_id}", response=PersonOut)
@@ -112,7 +119,7 @@ def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> 
         actor=_actor(request), person_id=person_id, kind=payload.kind, granted=payload.granted
     )
     person = selectors.person_get(actor=_actor(request), person_id=person_id)
-    return 201, selectors.current_consents(person=person)
+    return Status(201, selectors.current_consents(person=person))
 
 
 @people.get("/{person_id}/export", response=dict[str, Any], summary="GDPR export of one person")
@@ -139,7 +146,7 @@ class OrganisationOut(Schema):
     active: bool
 
 
-class OrganisationIn(Schema):
+class OrganisationIn(In):
     name: str = Field(..., min_length=1, max_length=150)
     slug: str = Field(..., min_length=1, max_length=50)
     kind: str
@@ -149,7 +156,7 @@ class OrganisationIn(Schema):
     active: bool = True
 
 
-class OrganisationPatch(Schema):
+class OrganisationPatch(In):
     name: str | None = Field(None, min_length=1, max_length=150)
     slug: str | None = Field(None, min_length=1, max_length=50)
     kind: str | None = None
@@ -167,7 +174,7 @@ def list_organisations(request: HttpRequest, q: str = "", kind: str = "") -> Any
 
 @organisations.post("", response={201: OrganisationOut})
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
-    return 201, services.organisation_create(actor=_actor(request), **payload.dict())
+    return Status(201, services.organisation_create(actor=_actor(request), **payload.dict()))
 
 
 @organisations.get("/{organisation_id}", response=OrganisationOut)
@@ -199,13 +206,13 @@ class MembershipOut(Schema):
         return str(obj.user.username)
 
 
-class MembershipIn(Schema):
+class MembershipIn(In):
     username: str = Field(..., min_length=1)
     roles: list[str]
     organisation_id: int | None = None
 
 
-class MembershipPatch(Schema):
+class MembershipPatch(In):
     roles: list[str] | None = None
     active: bool | None = None
 
@@ -218,7 +225,7 @@ def list_memberships(request: HttpRequest, q: str = "") -> Any:
 
 @memberships.post("", response={201: MembershipOut})
 def grant_membership(request: HttpRequest, payload: MembershipIn) -> Any:
-    return 201, services.membership_grant(actor=_actor(request), **payload.dict())
+    return Status(201, services.membership_grant(actor=_actor(request), **payload.dict()))
 
 
 @memberships.get("/{membership_id}", response=MembershipOut)

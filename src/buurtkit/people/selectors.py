@@ -132,7 +132,9 @@ def current_consents(*, person: Person) -> dict[str, bool]:
 def person_export_data(*, person: Person) -> dict[str, Any]:
     """Everything about one person (the GDPR access right). The caller checks permission."""
     user = person.user
-    return {
+    from buurtkit.people.hooks import PERSON_EXPORTERS
+
+    data = {
         "format": "buurtkit.person-export/1",
         "community": {"slug": person.community.slug, "name": person.community.name},
         "person": {
@@ -194,6 +196,9 @@ def person_export_data(*, person: Person) -> dict[str, Any]:
             ).order_by("at")
         ],
     }
+    for name, export in PERSON_EXPORTERS.items():
+        data[name] = export(person)
+    return data
 
 
 def person_for_login(*, identifier: str) -> Any | None:

@@ -21,10 +21,11 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.core.models import Community
-from buurtkit.core.permissions import ROLES
+from buurtkit.core.permissions import ROLES, permissions_for_roles
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.services import check_modules
 from buurtkit.core.validation import full_clean
+from buurtkit.people.hooks import PERSON_ANONYMISERS
 from buurtkit.people.models import ApiKey, Consent, ConsentKind, Membership, Organisation, Person
 from buurtkit.people.phones import normalise_phone
 
@@ -91,6 +92,9 @@ def _apply_person_fields(person: Person, values: dict[str, Any]) -> list[str]:
             value = value.strip()
         if key == "email" and value:
             value = value.lower()
+        if key == "birth_year" and value is not None and not 1900 <= value <= clock.now().year:
+            msg = _("Give a birth year between 1900 and this year.")
+            raise ValidationFailed(msg, fields={"birth_year": msg})
         if getattr(person, key) != value:
             setattr(person, key, value)
             changed.append(key)
@@ -192,13 +196,23 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
     person.birth_year = birth_decade
     person.anonymised_at = clock.now()
     if person.user_id:
-        user = User.objects.select_for_update().get(pk=person.user_id)
-        user.username = f"anonymised-{person.community_id}-{person.pk}"
-        user.first_name = user.last_name = user.email = ""
-        user.is_active = False
-        user.set_unusable_password()
-        user.save()
+        used_elsewhere = (
+            Person.objects.filter(user_id=person.user_id).exclude(pk=person.pk).exists()
+            or Membership.objects.filter(user_id=person.user_id).exists()
+        )
+        if used_elsewhere:
+            # The login still serves another community or a role: only unlink it from here.
+            person.user = None
+        else:
+            user = User.objects.select_for_update().get(pk=person.user_id)
+            user.username = f"anonymised-{person.community_id}-{person.pk}"
+            user.first_name = user.last_name = user.email = ""
+            user.is_active = False
+            user.set_unusable_password()
+            user.save()
     person.save()
+    for anonymise in PERSON_ANONYMISERS.values():
+        anonymise(person)
     audit_record(actor=actor, verb="person.anonymised", obj=person)
     return person
 
@@ -253,6 +267,25 @@ def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
     user = User.objects.select_for_update().get(pk=user_id)
     if user.is_superuser and not actor.has("community.manage"):
         raise PermissionDenied(_("Only a coordinator can reset this password."))
+    # A new password opens everything the login can do; it must not open more than the actor has,
+    # here or in another community.
+    elsewhere = (
+        Membership.objects.filter(user_id=user_id).exclude(community_id=actor.community.pk).exists()
+        or Person.objects.filter(user_id=user_id).exclude(community_id=actor.community.pk).exists()
+    )
+    if elsewhere:
+        raise PermissionDenied(
+            _("This login is also used in another community; it can only be reset by e-mail.")
+        )
+    their_roles: set[str] = set()
+    for roles in (
+        Membership.objects.in_community(actor.community)
+        .filter(user_id=user_id)
+        .values_list("roles", flat=True)
+    ):
+        their_roles |= set(roles)
+    if not permissions_for_roles(their_roles) <= actor.permissions:
+        raise PermissionDenied(_("This login has rights that you do not have; ask a coordinator."))
     _validate_password(password, user)
     user.set_password(password)
     user.save()

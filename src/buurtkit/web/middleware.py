@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -29,3 +29,43 @@ class ServiceErrorMiddleware:
             },
             status=exception.status,
         )
+
+
+class ApiErrorShapeMiddleware:
+    """Under /api/ every error is JSON ``{"error", "detail", "fields"}``, also the ones Django or
+    the router produce before an endpoint runs (unknown path, wrong method, bad host, crash)."""
+
+    CODES = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        500: "server_error",
+    }
+
+    def __init__(self, get_response: object) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)  # type: ignore[operator]
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            detail = {
+                404: _("Not found."),
+                405: _("This method is not allowed here."),
+                500: _("Something went wrong on our side."),
+            }.get(status, _("The request could not be handled."))
+            new = JsonResponse(
+                {"error": self.CODES.get(status, "error"), "detail": str(detail), "fields": {}},
+                status=status,
+            )
+            if response.has_header("Allow"):
+                new["Allow"] = response["Allow"]
+            return new
+        return response

@@ -24,13 +24,14 @@ DROP FUNCTION IF EXISTS audit_event_immutable();
 def up(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_UP)
+        # params=None: the SQL contains a literal % (plpgsql RAISE format), not a placeholder.
+        schema_editor.execute(PG_UP, params=None)
 
 
 def down(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_DOWN)
+        schema_editor.execute(PG_DOWN, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,226 @@
+"""What the API tests need to know about every endpoint.
+
+The routes come from the NinjaAPI object itself (via its OpenAPI schema). ``ENDPOINTS`` below
+says, for each route, which permission it needs and how to call it. A route that is missing
+from ``ENDPOINTS`` makes the isolation and permission tests fail: add it here (with its
+permission and a request that succeeds for a coordinator) when you add an endpoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.test import Client
+
+from buurtkit.conf.api import api as ninja_api
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community, CommunityScoped
+from buurtkit.people import services as people_services
+from buurtkit.people.models import Membership, Organisation, Person
+
+PREFIX = "/api/v1"
+_seq = itertools.count(1)
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """Every (METHOD, path template) the NinjaAPI object serves, e.g. ("GET", "/api/v1/people")."""
+    schema = ninja_api.get_openapi_schema(path_prefix=PREFIX)
+    return sorted(
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+
+@dataclass
+class Rows:
+    """A small, complete set of rows in one community, made through the services."""
+
+    community: Community
+    person: Person
+    organisation: Organisation
+    membership: Membership
+    free_username: str  # a login with no membership here yet, to grant one to
+
+    def path_values(self) -> dict[str, Any]:
+        return {
+            "slug": self.community.slug,
+            "person_id": self.person.pk,
+            "organisation_id": self.organisation.pk,
+            "membership_id": self.membership.pk,
+        }
+
+
+def make_rows(community: Community) -> Rows:
+    system = Actor.system(community, label="fixture")
+    n = next(_seq)
+    person = people_services.person_create(
+        actor=system,
+        first_name=f"Mira{n}",
+        last_name=f"{community.slug.capitalize()}huis",
+        phone="0470 12 34 56",
+        email=f"mira{n}@{community.slug}.example",
+        postcode="9000",
+        consents={"data_processing": True},
+    )
+    organisation = people_services.organisation_create(
+        actor=system, name=f"Bib {community.name} {n}", slug=f"bib-{n}", kind="library"
+    )
+    User = get_user_model()
+    staff_user = User.objects.create_user(username=f"staff-{community.slug}-{n}")
+    membership = people_services.membership_grant(
+        actor=system, username=staff_user.username, roles=["staff"]
+    )
+    free = User.objects.create_user(username=f"free-{community.slug}-{n}")
+    return Rows(community, person, organisation, membership, free.username)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to call one route, and what it needs.
+
+    ``permission``: the permission a key needs; ``ok``: the status a permitted call answers;
+    ``body``: the JSON body built from the target rows; ``lists``: for a list endpoint, the
+    ids (or slugs) of the community's rows it should return; ``writes``: a permitted call
+    changes the database (at least an audit event).
+    """
+
+    permission: str
+    ok: int = 200
+    body: Callable[[Rows], dict[str, Any]] | None = None
+    lists: Callable[[Rows], set[Any]] | None = None
+    writes: bool = False
+
+
+def _people_ids(rows: Rows) -> set[Any]:
+    return set(Person.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _org_ids(rows: Rows) -> set[Any]:
+    return set(Organisation.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _membership_ids(rows: Rows) -> set[Any]:
+    return set(Membership.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", f"{PREFIX}/communities"): Endpoint(
+        "community.view", lists=lambda rows: {rows.community.slug}
+    ),
+    ("GET", f"{PREFIX}/communities/{{slug}}"): Endpoint("community.view"),
+    ("GET", f"{PREFIX}/people"): Endpoint("people.view", lists=_people_ids),
+    ("POST", f"{PREFIX}/people"): Endpoint(
+        "people.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "first_name": "Nieuw",
+            "phone": "0471 11 22 33",
+            "consents": {"contact_phone": True},
+        },
+    ),
+    ("GET", f"{PREFIX}/people/{{person_id}}"): Endpoint("people.view"),
+    ("PATCH", f"{PREFIX}/people/{{person_id}}"): Endpoint(
+        "people.manage", writes=True, body=lambda rows: {"neighbourhood": "Changed"}
+    ),
+    ("POST", f"{PREFIX}/people/{{person_id}}/consents"): Endpoint(
+        "people.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"kind": "contact_sms", "granted": True},
+    ),
+    ("GET", f"{PREFIX}/people/{{person_id}}/export"): Endpoint("people.gdpr", writes=True),
+    ("POST", f"{PREFIX}/people/{{person_id}}/anonymise"): Endpoint("people.gdpr", writes=True),
+    ("GET", f"{PREFIX}/organisations"): Endpoint("organisations.view", lists=_org_ids),
+    ("POST", f"{PREFIX}/organisations"): Endpoint(
+        "organisations.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"name": "Repair Café", "slug": "repair-cafe", "kind": "repair_partner"},
+    ),
+    ("GET", f"{PREFIX}/organisations/{{organisation_id}}"): Endpoint("organisations.view"),
+    ("PATCH", f"{PREFIX}/organisations/{{organisation_id}}"): Endpoint(
+        "organisations.manage", writes=True, body=lambda rows: {"address": "Rabotstraat 1"}
+    ),
+    ("GET", f"{PREFIX}/memberships"): Endpoint("memberships.view", lists=_membership_ids),
+    ("POST", f"{PREFIX}/memberships"): Endpoint(
+        "memberships.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"username": rows.free_username, "roles": ["volunteer"]},
+    ),
+    ("GET", f"{PREFIX}/memberships/{{membership_id}}"): Endpoint("memberships.view"),
+    ("PATCH", f"{PREFIX}/memberships/{{membership_id}}"): Endpoint(
+        "memberships.manage", writes=True, body=lambda rows: {"roles": ["staff", "volunteer"]}
+    ),
+}
+
+
+def endpoint_for(route: tuple[str, str]) -> Endpoint:
+    if route not in ENDPOINTS:
+        pytest.fail(
+            f"{route[0]} {route[1]} has no entry in tests/api/apispec.py ENDPOINTS: "
+            "add its permission and a request, so isolation and permissions are tested."
+        )
+    return ENDPOINTS[route]
+
+
+def call(
+    client: Client,
+    route: tuple[str, str],
+    rows: Rows,
+    *,
+    path_rows: Rows | None = None,
+    query: str = "",
+) -> HttpResponse:
+    """Call ``route``; ids in the path come from ``path_rows`` (default ``rows``)."""
+    method, template = route
+    url = template.format(**(path_rows or rows).path_values()) + query
+    spec = endpoint_for(route)
+    if method == "GET":
+        return client.get(url)
+    body = json.dumps(spec.body(rows)) if spec.body else ""
+    return client.generic(method, url, body, content_type="application/json")
+
+
+def snapshot(community: Community) -> dict[str, list[dict[str, Any]]]:
+    """Every row that belongs to ``community`` (all scoped models), plus the logins tied to it."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for model in apps.get_models():
+        if issubclass(model, CommunityScoped):
+            rows = model.objects.filter(community=community).order_by("pk")
+            # Using a key notes its last use; that is the one change a request may make.
+            data[model._meta.label] = [
+                {k: v for k, v in r.items() if k != "last_used_at"} for r in rows.values()
+            ]
+    user_ids = set(
+        Membership.objects.filter(community=community).values_list("user_id", flat=True)
+    ) | set(
+        Person.objects.filter(community=community, user__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    data["users"] = list(get_user_model().objects.filter(pk__in=user_ids).order_by("pk").values())
+    return data
+
+
+def assert_error(response: HttpResponse, status: int, code: str) -> dict[str, Any]:
+    """``response`` is the API's JSON error shape with this status and code."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "detail", "fields"}, body
+    assert body["error"] == code, body
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["fields"], dict)
+    return body

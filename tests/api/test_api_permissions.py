@@ -1,0 +1,76 @@
+"""The permission matrix: every role × every API route.
+
+Which role may do what comes from ``ROLE_PERMISSIONS`` (the single source); which permission a
+route needs comes from ``apispec.ENDPOINTS``. A key with only ``role`` either gets the route's
+success status, or a 403 ``permission_denied`` with nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from apispec import ENDPOINTS, Rows, assert_error, call, endpoint_for, snapshot
+from django.test import Client
+
+from buurtkit.core.permissions import PERMISSIONS, ROLE_PERMISSIONS, ROLES
+
+
+def test_the_matrix_is_built_on_known_roles_and_permissions() -> None:
+    assert set(ROLE_PERMISSIONS) == ROLES
+    for role, permissions in ROLE_PERMISSIONS.items():
+        assert permissions <= set(PERMISSIONS), role
+    for route, spec in ENDPOINTS.items():
+        assert spec.permission in PERMISSIONS, route
+    # The matrix has both outcomes: otherwise it would prove nothing.
+    assert ROLE_PERMISSIONS["resident"].isdisjoint({s.permission for s in ENDPOINTS.values()})
+    assert {s.permission for s in ENDPOINTS.values()} <= ROLE_PERMISSIONS["coordinator"]
+
+
+def test_role_on_route(
+    route: tuple[str, str], role: str, api: Callable[..., Client], rows_a: Rows
+) -> None:
+    spec = endpoint_for(route)
+    client = api(rows_a.community, [role])
+    before = snapshot(rows_a.community)
+
+    response = call(client, route, rows_a)
+
+    if spec.permission in ROLE_PERMISSIONS[role]:
+        assert response.status_code == spec.ok, (role, response.content)
+        if spec.writes:
+            assert snapshot(rows_a.community) != before, "a permitted write wrote nothing"
+    else:
+        body = assert_error(response, 403, "permission_denied")
+        assert spec.permission in body["detail"]
+        assert snapshot(rows_a.community) == before, "a refused call wrote something"
+
+
+def test_roles_of_one_key_add_up(api: Callable[..., Client], rows_a: Rows) -> None:
+    """A key with two roles may do what either may: here an auditor's and a clerk's rights."""
+    both = api(rows_a.community, ["counter_clerk", "auditor"])
+    clerk = api(rows_a.community, ["counter_clerk"])
+
+    assert both.get("/api/v1/organisations").status_code == 200
+    assert both.get("/api/v1/memberships").status_code == 200
+    assert_error(clerk.get("/api/v1/organisations"), 403, "permission_denied")
+    assert_error(
+        both.post(
+            "/api/v1/people", json.dumps({"first_name": "X"}), content_type="application/json"
+        ),
+        403,
+        "permission_denied",
+    )
+
+
+def test_permission_is_checked_before_the_phone_number(
+    api: Callable[..., Client], rows_a: Rows
+) -> None:
+    """A volunteer sending a bad phone number learns only that it may not create people."""
+    client = api(rows_a.community, ["volunteer"])
+    response = client.post(
+        "/api/v1/people",
+        json.dumps({"first_name": "X", "phone": "12"}),
+        content_type="application/json",
+    )
+    assert_error(response, 403, "permission_denied")
