@@ -26,3 +26,29 @@ class UsernameOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def throttle_key(request: Any, credentials: dict[str, Any] | None = None) -> str:
+    """What django-axes counts failed logins under: the account, however its name was typed.
+
+    Without this, "0470123456", "0470 12 34 56", "+32470123456" and "Marie" would each get
+    their own failure budget for the same login.
+    """
+    data = credentials or getattr(request, "POST", None) or {}
+    typed = str(data.get("username") or "").strip()
+    if not typed:
+        return ""
+    user = get_user_model().objects.filter(username__iexact=typed).first()
+    if user is None:
+        from buurtkit.people.selectors import person_for_login
+
+        user = person_for_login(identifier=typed)
+    if user is not None:
+        return str(user.get_username()).lower()
+    from buurtkit.people.phones import normalise_phone
+
+    try:
+        phone, _kind = normalise_phone(typed)
+    except Exception:
+        phone = ""
+    return phone or typed.lower()

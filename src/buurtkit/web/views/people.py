@@ -76,6 +76,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     person = selectors.person_get(actor=actor, person_id=person_id)
+    consents = selectors.current_consents(person=person)
     history = (
         audit_events_about(
             community_id=person.community_id, object_type="people.person", object_id=str(person.pk)
@@ -88,8 +89,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "web/people/detail.html",
         {
             "person": person,
-            "consents": selectors.current_consents(person=person),
-            "consent_kinds": ConsentKind.choices,
+            "consent_rows": [
+                (kind, label, consents.get(kind)) for kind, label in ConsentKind.choices
+            ],
             "history": history,
             "password_form": PasswordSetForm(),
             "login_form": GiveLoginForm(),

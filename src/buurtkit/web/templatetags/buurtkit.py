@@ -1,0 +1,39 @@
+"""Template filters for plain-language display."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from buurtkit.people.phones import display_phone
+
+register = template.Library()
+
+VERBS = {
+    "community.updated": _("community settings changed"),
+    "person.created": _("person added"),
+    "person.updated": _("details changed"),
+    "person.consent": _("consent recorded"),
+    "person.exported": _("data downloaded"),
+    "person.anonymised": _("anonymised"),
+    "person.login_created": _("login created"),
+    "login.password_reset": _("password reset by staff"),
+    "organisation.created": _("organisation added"),
+    "organisation.updated": _("organisation changed"),
+    "membership.granted": _("role given"),
+    "membership.updated": _("role changed"),
+    "apikey.created": _("API key made"),
+    "apikey.revoked": _("API key revoked"),
+    "message.queued": _("message sent"),
+}
+
+
+@register.filter
+def phone(value: str) -> str:
+    """+3293633127 → +32 9 363 31 27: easier to read out and to dial."""
+    return display_phone(value or "")
+
+
+@register.filter
+def verb(value: str) -> str:
+    return str(VERBS.get(value, value))

@@ -1,0 +1,148 @@
+"""``buurtkit demo --no-serve``: a realistic neighbourhood on a fresh data dir, loaded once."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from buurtkit.core.models import Community
+from buurtkit.people.models import Membership, Organisation, OrganisationKind, Person
+
+STAFF_ROLES = {
+    "coordinator",
+    "staff",
+    "counter_clerk",
+    "volunteer",
+    "merchant",
+    "referrer",
+    "auditor",
+}
+
+
+def _demo() -> str:
+    out = io.StringIO()
+    call_command("demo", no_serve=True, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_loads_a_realistic_neighbourhood_once() -> None:
+    from buurtkit.people.demo import DEMO_PASSWORD, FIRST_EN, FIRST_FR, FIRST_NL
+
+    output = _demo()
+
+    community = Community.objects.get(slug="rabot")
+    assert community.default_language == "nl"
+    assert len(community.enabled_modules) >= 5
+
+    people = Person.objects.filter(community=community)
+    assert 180 <= people.count() <= 220
+    languages = Counter(people.values_list("preferred_language", flat=True))
+    assert set(languages) == {"nl", "fr", "en"}
+    assert languages["nl"] > languages["fr"] > 0 and languages["en"] > 0
+    firsts = set(people.values_list("first_name", flat=True))
+    for names in (FIRST_NL, FIRST_FR, FIRST_EN):
+        assert firsts & set(names)
+    without = people.filter(has_smartphone=False)
+    assert 20 <= without.count() < people.count()
+    assert people.filter(has_smartphone=False, phone_kind="landline").exists()
+    assert people.filter(phone="").exists()  # some have no phone at all
+    assert all(
+        p.startswith("+32") for p in people.exclude(phone="").values_list("phone", flat=True)
+    )
+
+    orgs = Organisation.objects.filter(community=community)
+    assert orgs.count() == 10
+    assert set(orgs.values_list("kind", flat=True)) == set(OrganisationKind.values)
+
+    User = get_user_model()
+    roles_seen: set[str] = set()
+    for m in Membership.objects.filter(community=community).select_related("user"):
+        roles_seen |= set(m.roles)
+        assert m.user.check_password(DEMO_PASSWORD)
+    assert roles_seen == STAFF_ROLES
+    resident = User.objects.get(username="bewoner")
+    assert Person.objects.get(user=resident).community == community
+    for role in STAFF_ROLES | {"resident"}:
+        assert role in output
+    assert DEMO_PASSWORD in output
+    assert "/rabot/" in output
+
+    counts = (
+        Community.objects.count(),
+        Person.objects.count(),
+        Organisation.objects.count(),
+        Membership.objects.count(),
+        User.objects.count(),
+    )
+    again = _demo()
+    assert "already there" in again
+    assert DEMO_PASSWORD in again  # the logins are printed again
+    assert (
+        Community.objects.count(),
+        Person.objects.count(),
+        Organisation.objects.count(),
+        Membership.objects.count(),
+        User.objects.count(),
+    ) == counts
+
+
+def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
+    """The newcomer's path: no configuration at all, an empty data directory, run twice."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+        and not k.startswith("BUURTKIT_")
+    }
+    data_dir = tmp_path / "var"
+    env["BUURTKIT_DATA_DIR"] = str(data_dir)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr[-3000:]
+    database = data_dir / "buurtkit.sqlite3"
+    assert database.exists()
+
+    def counts() -> dict[str, Any]:
+        with sqlite3.connect(database) as db:
+            return {
+                table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+                for table in (
+                    "core_community",
+                    "people_person",
+                    "people_organisation",
+                    "people_membership",
+                    "auth_user",
+                )
+            }
+
+    after_first = counts()
+    assert after_first["core_community"] == 1
+    assert 180 <= after_first["people_person"] <= 220
+    assert after_first["people_organisation"] == 10
+    assert after_first["people_membership"] == len(STAFF_ROLES)
+    assert "coordinator" in first.stdout and "bewoner" in first.stdout
+
+    second = run()
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert counts() == after_first

@@ -1,0 +1,605 @@
+"""Staff pages: tenant isolation for every page, languages, role matrix and the main flows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
+
+from buurtkit.audit.models import AuditEvent
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+from buurtkit.people import selectors, services
+from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
+from buurtkit.web import urls as web_urls
+
+MARK = "quax"  # appears in every name of community B, so a leak is easy to spot
+
+
+@dataclass
+class OtherCommunity:
+    community: Community
+    person: Person
+    organisation: Organisation
+    membership: Membership
+    apikey: ApiKey
+
+    def ids(self) -> dict[str, int]:
+        return {
+            "person_id": self.person.pk,
+            "organisation_id": self.organisation.pk,
+            "membership_id": self.membership.pk,
+            "apikey_id": self.apikey.pk,
+        }
+
+
+@pytest.fixture
+def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommunity:
+    actor = Actor.system(other_community, label=f"{MARK}actor")
+    org = services.organisation_create(
+        actor=actor, name=f"{MARK.title()}org Library", slug=f"{MARK}org", kind="library"
+    )
+    person = services.person_create(
+        actor=actor,
+        first_name="Zebulon",
+        last_name=f"{MARK.title()}well",
+        phone="0470999888",
+        email=f"zebulon@{MARK}.example.org",
+        consents={"data_processing": True},
+    )
+    services.person_give_login(
+        actor=actor, person_id=person.pk, username=f"{MARK}resident", password="b-password-123"
+    )
+    make_login(other_community, "staff", username=f"{MARK}user")
+    membership = Membership.objects.get(user__username=f"{MARK}user")
+    key, _raw = services.apikey_create(actor=actor, name=f"{MARK}key", roles=["staff"])
+    return OtherCommunity(other_community, person, org, membership, key)
+
+
+def _community_patterns() -> list[URLPattern]:
+    return [p for p in web_urls.community if isinstance(p, URLPattern)]
+
+
+def _path(pattern: URLPattern, slug: str, ids: dict[str, int]) -> str:
+    route = str(pattern.pattern)
+    needed = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    missing = [n for n in needed if n not in ids]
+    assert not missing, f"test does not know how to fill {missing} in {route!r}: add it"
+    for name in needed:
+        route = re.sub(rf"<(?:\w+:)?{name}>", str(ids[name]), route)
+    return f"/{slug}/{route}"
+
+
+# Valid input for every form under /<slug>/: if a guard were missing, the write would happen.
+HOSTILE_POST = {
+    "kind": "photos",
+    "granted": "0",
+    "password": "taken-over-12345",
+    "username": "intruder",
+    "confirm": "yes",
+    "first_name": "Hacked",
+    "last_name": "Hacked",
+    "preferred_language": "nl",
+    "name": "Hacked",
+    "slug": "hacked",
+    "roles": ["coordinator"],
+    "active": "",
+}
+
+
+def _b_state(b: OtherCommunity) -> dict[str, Any]:
+    b.person.refresh_from_db()
+    b.organisation.refresh_from_db()
+    b.membership.refresh_from_db()
+    b.apikey.refresh_from_db()
+    return {
+        "person": (b.person.first_name, b.person.last_name, b.person.anonymised_at),
+        "user_password_hash": b.person.user.password if b.person.user else None,
+        "org": (b.organisation.name, b.organisation.slug),
+        "membership": (b.membership.roles, b.membership.active),
+        "key": b.apikey.revoked_at,
+        "consents": Consent.objects.filter(community=b.community).count(),
+        "audit": AuditEvent.objects.filter(community=b.community).count(),
+        "people": Person.objects.filter(community=b.community).count(),
+        "memberships": Membership.objects.filter(community=b.community).count(),
+    }
+
+
+# --- tenant isolation, every page -------------------------------------------------------------
+
+
+def test_every_community_page_is_covered() -> None:
+    names = {p.name for p in _community_patterns()}
+    assert {"people", "person", "person_export", "apikeys", "audit", "act_stop"} <= names
+    assert len(names) == len(_community_patterns())
+
+
+@pytest.mark.parametrize("pattern", _community_patterns(), ids=lambda p: p.name)
+def test_login_of_a_gets_403_on_every_page_of_b(
+    pattern: URLPattern,
+    community: Community,
+    b: OtherCommunity,
+    login_client: Callable[..., Client],
+) -> None:
+    client = login_client(community, "coordinator")
+    url = _path(pattern, b.community.slug, b.ids())
+    before = _b_state(b)
+    get = client.get(url)
+    post = client.post(url, HOSTILE_POST)
+    assert get.status_code in (403, 405), url  # 405: a POST-only action refuses GET first
+    assert post.status_code == 403, url
+    for response in (get, post):
+        assert MARK not in response.content.decode().lower()
+    assert _b_state(b) == before
+
+
+@pytest.mark.parametrize(
+    "pattern", [p for p in _community_patterns() if "<" in str(p.pattern)], ids=lambda p: p.name
+)
+def test_ids_of_b_are_not_found_under_a(
+    pattern: URLPattern,
+    community: Community,
+    b: OtherCommunity,
+    login_client: Callable[..., Client],
+) -> None:
+    client = login_client(community, "coordinator")
+    url = _path(pattern, community.slug, b.ids())
+    before = _b_state(b)
+    get = client.get(url)
+    post = client.post(url, HOSTILE_POST)
+    assert get.status_code in (404, 405), url  # 405: a POST-only action
+    assert post.status_code == 404, url
+    for response in (get, post):
+        assert MARK not in response.content.decode().lower()
+    assert _b_state(b) == before
+
+
+@pytest.mark.parametrize("pattern", _community_patterns(), ids=lambda p: p.name)
+def test_the_same_urls_work_for_b_itself(
+    pattern: URLPattern, b: OtherCommunity, login_client: Callable[..., Client]
+) -> None:
+    """Proves the isolation tests above hit real pages, not typos."""
+    client = login_client(b.community, "coordinator")
+    response = client.get(_path(pattern, b.community.slug, b.ids()))
+    assert response.status_code in (200, 302, 405)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [p for p in _community_patterns() if "<" not in str(p.pattern)],
+    ids=lambda p: p.name,
+)
+def test_pages_of_a_never_show_data_of_b(
+    pattern: URLPattern,
+    community: Community,
+    system: Actor,
+    b: OtherCommunity,
+    login_client: Callable[..., Client],
+) -> None:
+    services.person_create(actor=system, first_name="Annelies", last_name="Mertens")
+    client = login_client(community, "coordinator")
+    url = _path(pattern, community.slug, {})
+    response = client.get(url, {"q": ""})
+    assert response.status_code in (200, 302, 405)
+    assert MARK not in response.content.decode().lower()
+    # Searching for B's data from A finds nothing either.
+    for q in ("Zebulon", MARK, "0470999888", f"{MARK}user"):
+        response = client.get(url, {"q": q})
+        page = response.context["page"] if response.context and "page" in response.context else []
+        assert {row.community_id for row in page} <= {community.pk}, (url, q)
+        assert MARK not in response.content.decode().lower().replace(q.lower(), ""), (url, q)
+
+
+def test_on_behalf_session_cannot_point_at_a_person_of_b(
+    community: Community, b: OtherCommunity, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "staff")
+    session = client.session
+    session[f"on_behalf:{community.slug}"] = b.person.pk  # a forged or stale session value
+    session.save()
+    response = client.get(f"/{community.slug}/")
+    assert response.status_code == 200
+    assert MARK not in response.content.decode().lower()
+    assert 'class="banner"' not in response.content.decode()
+
+
+def test_anonymous_visitor_is_sent_to_login(community: Community, client: Client) -> None:
+    response = client.get("/rabot/people/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/rabot/people/")
+
+
+# --- unknown community, in the user's language -----------------------------------------------------
+
+
+def _missing_message(language: str, slug: str) -> tuple[str, str]:
+    with translation.override(language):
+        return (
+            gettext("Not found"),
+            gettext("There is no community called “%(slug)s”.") % {"slug": slug},
+        )
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies", "language"),
+    [
+        ({}, {}, "nl"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr-BE,fr;q=0.9"}, {}, "fr"),
+        ({"HTTP_ACCEPT_LANGUAGE": "en"}, {}, "en"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr"}, {"django_language": "en"}, "en"),
+        ({}, {"django_language": "fr"}, "fr"),
+    ],
+)
+def test_unknown_community_is_a_404_page_in_the_users_language(
+    db: Any, headers: dict[str, str], cookies: dict[str, str], language: str
+) -> None:
+    client = Client(**headers)
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    response = client.get("/nergens/people/")
+    assert response.status_code == 404
+    assert response["Content-Language"] == language
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    title, message = _missing_message(language, "nergens")
+    assert escape(title) in page
+    assert escape(message) in page
+
+
+def test_unknown_community_is_404_for_a_signed_in_user_too(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "coordinator")
+    for url in ("/nergens/", "/nergens/people/", "/nergens/apikeys/"):
+        assert client.get(url).status_code == 404
+
+
+# --- role matrix -------------------------------------------------------------------------------------
+
+PAGES = [
+    "",
+    "people/",
+    "people/new/",
+    "organisations/",
+    "organisations/new/",
+    "memberships/",
+    "memberships/new/",
+    "apikeys/",
+    "audit/",
+]
+ALLOWED = {
+    "coordinator": set(PAGES),
+    "staff": {"", "people/", "people/new/", "organisations/", "organisations/new/", "memberships/"},
+    "counter_clerk": {"", "people/"},
+    "volunteer": {"", "people/"},
+    "referrer": {"", "people/"},
+    "merchant": {""},
+    "auditor": {"", "people/", "organisations/", "memberships/", "audit/"},
+    "resident": {""},
+}
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_page_permissions_per_role(
+    role: str, community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, role)
+    got = {page: client.get(f"/rabot/{page}").status_code for page in PAGES}
+    expected = {page: 200 if page in ALLOWED[role] else 403 for page in PAGES}
+    assert got == expected
+
+
+@pytest.mark.parametrize("role", ["volunteer", "counter_clerk", "auditor", "resident"])
+def test_roles_without_people_manage_cannot_post_a_person(
+    role: str, community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, role)
+    count = Person.objects.count()
+    response = client.post(
+        "/rabot/people/new/", {"first_name": "Sneaky", "preferred_language": "nl"}
+    )
+    assert response.status_code == 403
+    assert Person.objects.count() == count
+
+
+def test_dashboard_lists_enabled_modules(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    response = login_client(community, "coordinator").get("/rabot/")
+    modules = [m.key for m in response.context["modules"]]
+    assert modules == ["qrcodes", "ledger"]
+
+
+# --- people list: search and paging -----------------------------------------------------------------
+
+
+def test_people_search_and_paging(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    for i in range(30):
+        services.person_create(
+            actor=system, first_name=f"Kind{i:02d}", last_name="Janssens", has_smartphone=i < 10
+        )
+    services.person_create(
+        actor=system, first_name="Quirinus", last_name="Uniek", phone="0470 55 66 77"
+    )
+    client = login_client(community, "volunteer")
+
+    response = client.get("/rabot/people/", {"q": "Uniek"})
+    assert response.context["page"].paginator.count == 1
+    assert "Quirinus Uniek" in response.content.decode()
+    assert "Janssens" not in response.content.decode()
+
+    response = client.get("/rabot/people/", {"q": "0470 55 66 77"})
+    assert [p.first_name for p in response.context["page"]] == ["Quirinus"]
+
+    response = client.get("/rabot/people/", {"q": "janssens"})
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.num_pages, len(page.object_list)) == (30, 2, 25)
+    assert "q=janssens&amp;page=2" in response.content.decode()  # the next link keeps the search
+
+    response = client.get("/rabot/people/", {"q": "janssens", "page": "2"})
+    second = response.context["page"]
+    assert len(second.object_list) == 5
+    assert not {p.pk for p in second} & {p.pk for p in page}
+
+    response = client.get("/rabot/people/", {"q": "janssens", "smartphone": "yes"})
+    assert response.context["page"].paginator.count == 10
+
+    response = client.get("/rabot/people/", {"q": "Uniek"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in response.content.decode()  # htmx gets just the rows
+    assert "Quirinus Uniek" in response.content.decode()
+
+
+# --- person form ----------------------------------------------------------------------------------------
+
+
+def test_person_form_keeps_input_and_shows_phone_error(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "staff")
+    response = client.post(
+        "/rabot/people/new/",
+        {
+            "first_name": "Fatima",
+            "last_name": "Benali",
+            "phone": "12345",
+            "email": "fatima@example.org",
+            "preferred_language": "fr",
+            "postcode": "9000",
+            "consent_data_processing": "on",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    for typed in (
+        'value="Fatima"',
+        'value="Benali"',
+        'value="12345"',
+        'value="fatima@example.org"',
+    ):
+        assert typed in page
+    assert re.search(r'<option value="fr"\s+selected', page)
+    assert re.search(r'id="consent" name="consent_data_processing"\s+checked', page)
+    with translation.override("nl"):
+        error = gettext(
+            "This is not a valid phone number. Example: 0470 12 34 56 or +32 9 123 45 67."
+        )
+    assert response.context["form"].errors["phone"] == [error]
+    before, after = page.split('name="phone"', 1)
+    assert before[before.rfind('<div class="field') :].startswith('<div class="field invalid')
+    assert escape(error) in after.split('<div class="field', 1)[0]  # next to the phone field
+    assert not Person.objects.filter(first_name="Fatima").exists()
+
+
+def test_person_form_creates_with_consent(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "staff")
+    response = client.post(
+        "/rabot/people/new/",
+        {
+            "first_name": "Fatima",
+            "phone": "0470 12 34 56",
+            "preferred_language": "fr",
+            "consent_data_processing": "on",
+        },
+    )
+    person = Person.objects.get(first_name="Fatima")
+    assert response.status_code == 302
+    assert response["Location"] == f"/rabot/people/{person.pk}/"
+    assert (person.phone, person.phone_kind, person.preferred_language) == (
+        "+32470123456",
+        "mobile",
+        "fr",
+    )
+    assert selectors.current_consents(person=person) == {"data_processing": True}
+
+
+def test_person_edit_shows_phone_error_and_keeps_old_data(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(actor=system, first_name="Leen", phone="092123456")
+    client = login_client(community, "staff")
+    response = client.post(
+        f"/rabot/people/{person.pk}/edit/",
+        {"first_name": "Leentje", "phone": "0000", "preferred_language": "nl"},
+    )
+    assert response.status_code == 200
+    assert "phone" in response.context["form"].errors
+    assert 'value="Leentje"' in response.content.decode()
+    person.refresh_from_db()
+    assert (person.first_name, person.phone) == ("Leen", "+3292123456")
+
+
+# --- act on behalf ------------------------------------------------------------------------------------
+
+
+def test_act_on_behalf_start_and_stop(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(actor=system, first_name="Godelieve", last_name="De Vos")
+    client = login_client(community, "staff")
+    response = client.get("/rabot/")
+    assert 'class="banner"' not in response.content.decode()
+
+    response = client.post(f"/rabot/people/{person.pk}/act/")
+    assert response.status_code == 302
+    response = client.get("/rabot/")
+    page = response.content.decode()
+    assert 'class="banner"' in page
+    assert "Godelieve De Vos" in page.split('class="banner"', 1)[1].split("</div>", 1)[0]
+    assert response.context["on_behalf"] == person
+
+    response = client.post(
+        f"/rabot/people/{person.pk}/consent/", {"kind": "contact_sms", "granted": "1"}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(verb="person.consent", object_id=str(person.pk))
+    assert event.on_behalf_of_id == person.pk
+    assert event.channel == "counter"
+    assert event.actor_user_id is not None
+    consent = Consent.objects.get(person=person)
+    assert (consent.kind, consent.granted, consent.channel) == ("contact_sms", True, "counter")
+
+    response = client.post("/rabot/act/stop/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/rabot/people/{person.pk}/"
+    response = client.get("/rabot/")
+    assert 'class="banner"' not in response.content.decode()
+    client.post(f"/rabot/people/{person.pk}/consent/", {"kind": "photos", "granted": "0"})
+    own = AuditEvent.objects.get(verb="person.consent", data__kind="photos")
+    assert own.on_behalf_of_id is None
+    assert own.channel == "web"
+
+
+def test_audit_page_shows_on_behalf(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(actor=system, first_name="Roger")
+    services.person_record_consent(
+        actor=system.acting_for(person.pk), person_id=person.pk, kind="photos", granted=True
+    )
+    response = login_client(community, "auditor").get("/rabot/audit/", {"verb": "person.consent"})
+    events = list(response.context["page"])
+    assert [e.on_behalf_of_id for e in events] == [person.pk]
+    assert f"#{person.pk}" in response.content.decode()
+
+
+def test_volunteer_cannot_act_on_behalf(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(actor=system, first_name="Roger")
+    client = login_client(community, "volunteer")
+    assert client.post(f"/rabot/people/{person.pk}/act/").status_code == 403
+    assert 'class="banner"' not in client.get("/rabot/").content.decode()
+
+
+# --- GDPR -------------------------------------------------------------------------------------------
+
+
+def test_gdpr_export_download(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(
+        actor=system, first_name="Aïcha", last_name="Bouzid", consents={"photos": False}
+    )
+    response = login_client(community, "coordinator").get(f"/rabot/people/{person.pk}/export.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Disposition"] == f'attachment; filename="person-{person.pk}.json"'
+    data = json.loads(response.content.decode("utf-8"))
+    assert data["person"]["first_name"] == "Aïcha"
+    assert data["consents"][0]["kind"] == "photos"
+    assert AuditEvent.objects.filter(verb="person.exported", object_id=str(person.pk)).count() == 1
+
+
+def test_gdpr_export_needs_gdpr_permission(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(actor=system, first_name="Aïcha")
+    response = login_client(community, "staff").get(f"/rabot/people/{person.pk}/export.json")
+    assert response.status_code == 403
+    assert "Aïcha" not in response.content.decode()
+    assert not AuditEvent.objects.filter(verb="person.exported").exists()
+
+
+def test_anonymise_flow(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    person = services.person_create(
+        actor=system, first_name="Emiel", last_name="Verstraete", phone="0470123456"
+    )
+    client = login_client(community, "coordinator")
+    url = f"/rabot/people/{person.pk}/anonymise/"
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Emiel Verstraete" in response.content.decode()
+    assert 'name="confirm" value="yes"' in response.content.decode()
+
+    client.post(url, {})  # no confirmation: nothing happens
+    person.refresh_from_db()
+    assert person.anonymised_at is None
+
+    response = client.post(url, {"confirm": "yes"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.anonymised_at is not None
+    detail = client.get(f"/rabot/people/{person.pk}/").content.decode()
+    assert "Emiel" not in detail and "Verstraete" not in detail and "470" not in detail
+    assert AuditEvent.objects.filter(verb="person.anonymised").count() == 1
+
+    assert login_client(community, "staff").post(url, {"confirm": "yes"}).status_code == 403
+
+
+# --- API keys -----------------------------------------------------------------------------------------
+
+
+def test_api_key_is_shown_once_and_can_be_revoked(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "coordinator")
+    response = client.post("/rabot/apikeys/", {"name": "Library import", "roles": ["staff"]})
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    match = re.search(r'id="secret">([^<]+)<', response.content.decode())
+    assert match
+    raw = match.group(1).strip()
+    key = ApiKey.objects.get(name="Library import")
+    assert raw.startswith(f"bk_{key.prefix}_")
+    secret = raw.split("_", 2)[2]
+
+    listing = client.get("/rabot/apikeys/").content.decode()
+    assert "Library import" in listing and key.prefix in listing
+    assert secret not in listing and raw not in listing
+    assert secret not in client.get("/rabot/audit/").content.decode()
+
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.get("/api/v1/communities").status_code == 200
+
+    response = client.post(f"/rabot/apikeys/{key.pk}/revoke/")
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert api.get("/api/v1/communities").status_code == 401
+    assert client.get(f"/rabot/apikeys/{key.pk}/revoke/").status_code == 405
+
+
+def test_api_key_form_errors_create_nothing(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "coordinator")
+    response = client.post("/rabot/apikeys/", {"name": "", "roles": []})
+    assert response.status_code == 200
+    assert 'id="secret"' not in response.content.decode()
+    assert not ApiKey.objects.exists()
