@@ -22,8 +22,12 @@ RQ_TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["defa
 def _queue_sms(slug: str) -> Message:
     community = community_create(name=slug, slug=slug)
     actor = Actor.system(community, label="test")
-    person = person_create(actor=actor, first_name="Mia", phone="0470 12 34 56", preferred_language="fr")
-    return notify(actor=actor, person_id=person.pk, template="welcome", idempotency_key=f"welcome-{slug}")
+    person = person_create(
+        actor=actor, first_name="Mia", phone="0470 12 34 56", preferred_language="fr"
+    )
+    return notify(
+        actor=actor, person_id=person.pk, template="welcome", idempotency_key=f"welcome-{slug}"
+    )
 
 
 @pytest.fixture
@@ -46,7 +50,9 @@ def test_database_queue_worker_sends_after_commit(memory_sms: list[dict[str, str
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rq_queue_worker_sends_after_commit(memory_sms: list[dict[str, str]], redis_url: str) -> None:
+def test_rq_queue_worker_sends_after_commit(
+    memory_sms: list[dict[str, str]], redis_url: str
+) -> None:
     import django_rq
     from django_tasks_rq.backend import Job
     from rq import SimpleWorker

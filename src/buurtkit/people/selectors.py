@@ -221,7 +221,9 @@ def person_for_login(*, identifier: str) -> Any | None:
 
 def preferred_language_for_user(*, user: Any) -> str:
     """The language a login's resident record asks for, if there is exactly one choice."""
-    languages = set(Person.objects.filter(user=user).values_list("preferred_language", flat=True)[:5])
+    languages = set(
+        Person.objects.filter(user=user).values_list("preferred_language", flat=True)[:5]
+    )
     return languages.pop() if len(languages) == 1 else ""
 
 
