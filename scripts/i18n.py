@@ -35,7 +35,9 @@ def _manage(*args: str) -> None:
 def extract() -> None:
     LOCALE.mkdir(exist_ok=True)
     langs = [arg for lang in LANGUAGES for arg in ("-l", lang)]
-    _manage("makemessages", *langs, "--no-obsolete", "--no-location", "-i", "tests/*", "-i", "*/tests/*")
+    _manage(
+        "makemessages", *langs, "--no-obsolete", "--no-location", "-i", "tests/*", "-i", "*/tests/*"
+    )
 
 
 def compile_all() -> None:
@@ -52,9 +54,15 @@ def check() -> int:
     backup = Path(tempfile.mkdtemp(prefix="buurtkit-locale-"))
     shutil.copytree(LOCALE, backup / "locale")
     try:
-        before = {p.relative_to(LOCALE): _ids(polib.pofile(str(p))) for p in LOCALE.glob("*/LC_MESSAGES/django.po")}
+        before = {
+            p.relative_to(LOCALE): _ids(polib.pofile(str(p)))
+            for p in LOCALE.glob("*/LC_MESSAGES/django.po")
+        }
         extract()
-        after = {p.relative_to(LOCALE): _ids(polib.pofile(str(p))) for p in LOCALE.glob("*/LC_MESSAGES/django.po")}
+        after = {
+            p.relative_to(LOCALE): _ids(polib.pofile(str(p)))
+            for p in LOCALE.glob("*/LC_MESSAGES/django.po")
+        }
     finally:
         shutil.rmtree(LOCALE)
         shutil.copytree(backup / "locale", LOCALE)
@@ -74,17 +82,24 @@ def check() -> int:
             untranslated = [e.msgid for e in po.untranslated_entries()]
             fuzzy = [e.msgid for e in po.fuzzy_entries()]
             if untranslated:
-                problems.append(f"{lang}: {len(untranslated)} untranslated, e.g. {untranslated[:3]}")
+                problems.append(
+                    f"{lang}: {len(untranslated)} untranslated, e.g. {untranslated[:3]}"
+                )
             if fuzzy:
                 problems.append(f"{lang}: {len(fuzzy)} fuzzy, e.g. {fuzzy[:3]}")
         mo_path = po_path.with_suffix(".mo")
         if not mo_path.exists():
             problems.append(f"{mo_path} is missing: run `python scripts/i18n.py update`")
             continue
-        mo = {(e.msgctxt or "", e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-              for e in polib.mofile(str(mo_path))}
-        po_t = {(e.msgctxt or "", e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-                for e in po.translated_entries() if not e.fuzzy}
+        mo = {
+            (e.msgctxt or "", e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+            for e in polib.mofile(str(mo_path))
+        }
+        po_t = {
+            (e.msgctxt or "", e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+            for e in po.translated_entries()
+            if not e.fuzzy
+        }
         if {k: v for k, v in mo.items() if k[1]} != po_t:
             problems.append(f"{mo_path} is stale: run `python scripts/i18n.py update`")
     for problem in problems:
