@@ -14,13 +14,24 @@ from django.utils.translation import gettext
 
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import NotFound, ValidationFailed
+from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.messaging.models import Message, Status
 from buurtkit.messaging.providers import MemorySmsProvider
 from buurtkit.messaging.services import notify
 from buurtkit.people import services
 from buurtkit.people.models import Person
+
+
+@pytest.fixture
+def make_person(make_person: Callable[..., Person]) -> Callable[..., Person]:
+    """People here agreed to be contacted, unless a test says otherwise."""
+
+    def make(actor: Actor, **values: Any) -> Person:
+        values.setdefault("consents", {"contact_sms": True, "contact_email": True})
+        return make_person(actor, **values)
+
+    return make
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +116,10 @@ def test_mobile_without_sms_consent_gets_an_email(
     system: Actor, make_person: Callable[..., Person]
 ) -> None:
     person = make_person(
-        system, phone="0470123456", email="x@example.org", consents={"contact_sms": False}
+        system,
+        phone="0470123456",
+        email="x@example.org",
+        consents={"contact_sms": False, "contact_email": True},
     )
     message = _notify(system, person)
     assert (message.channel, message.to) == ("email", "x@example.org")
@@ -120,7 +134,10 @@ def test_withdrawn_sms_consent_after_giving_it_counts(
     system: Actor, make_person: Callable[..., Person]
 ) -> None:
     person = make_person(
-        system, phone="0470123456", email="x@example.org", consents={"contact_sms": True}
+        system,
+        phone="0470123456",
+        email="x@example.org",
+        consents={"contact_sms": True, "contact_email": True},
     )
     services.person_record_consent(
         actor=system, person_id=person.pk, kind="contact_sms", granted=False
@@ -179,8 +196,9 @@ def test_same_idempotency_key_returns_the_first_message(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         first = _notify(system, person, key="welcome-once")
         again = _notify(system, person, key="welcome-once")
-        different_person = _notify(system, other, key="welcome-once")
-    assert first.pk == again.pk == different_person.pk
+        with pytest.raises(Conflict):
+            _notify(system, other, key="welcome-once")
+    assert first.pk == again.pk
     assert Message.objects.count() == 1
     assert len(callbacks) == 1
     assert len(MemorySmsProvider.outbox) == 1
@@ -335,3 +353,24 @@ def test_buurtkit_worker_command_runs_the_queue(
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert [m.to for m in mail.outbox] == [["worker@example.org"]]
+
+
+def test_consent_not_asked_yet_is_not_a_yes(
+    system: Actor, make_person: Callable[..., Person]
+) -> None:
+    person = make_person(system, phone="0470123456", email="x@example.org", consents={})
+    with pytest.raises(ValidationFailed):
+        _notify(system, person)
+    assert not Message.objects.exists()
+
+
+def test_text_messages_are_not_html_escaped(
+    system: Actor, make_person: Callable[..., Person], django_capture_on_commit_callbacks: Any
+) -> None:
+    person = make_person(
+        system, first_name="M'hamed & Co", phone="0470123456", preferred_language="en"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _notify(system, person)
+    assert "M'hamed & Co" in message.body
+    assert "&#x27;" not in MemorySmsProvider.outbox[-1]["body"]

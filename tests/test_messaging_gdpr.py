@@ -17,7 +17,9 @@ from buurtkit.people.services import person_anonymise, person_gdpr_export
 @pytest.fixture
 def sent_sms(system: Any, make_person: Any, django_capture_on_commit_callbacks: Any) -> Message:
     MemorySmsProvider.outbox.clear()
-    person = make_person(system, first_name="Godelieve", phone="0470 11 22 33")
+    person = make_person(
+        system, first_name="Godelieve", phone="0470 11 22 33", consents={"contact_sms": True}
+    )
     with override_settings(SMS_PROVIDER="memory"), django_capture_on_commit_callbacks(execute=True):
         message = notify(
             actor=system, person_id=person.pk, template="welcome", idempotency_key="w1"
@@ -64,7 +66,7 @@ def test_provider_failure_is_recorded_and_marked_failed_when_no_retry_possible(
     from buurtkit.messaging import providers
 
     providers.register_sms_provider("broken", _Broken)
-    person = make_person(system, phone="0470 11 22 55")
+    person = make_person(system, phone="0470 11 22 55", consents={"contact_sms": True})
     with override_settings(SMS_PROVIDER="broken"), django_capture_on_commit_callbacks(execute=True):
         message = notify(actor=system, person_id=person.pk, template="welcome", idempotency_key="b")
     message.refresh_from_db()
@@ -85,7 +87,7 @@ def test_provider_failure_is_retried_later_on_the_database_queue(make_person: An
     providers.register_sms_provider("broken", _Broken)
     community = community_create(name="Retry", slug="retry")
     actor = Actor.system(community, label="test")
-    person = make_person(actor, phone="0470 11 22 66")
+    person = make_person(actor, phone="0470 11 22 66", consents={"contact_sms": True})
     db_tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     with override_settings(TASKS=db_tasks, SMS_PROVIDER="broken"):
         message = notify(actor=actor, person_id=person.pk, template="welcome", idempotency_key="r")
@@ -120,3 +122,37 @@ def test_resident_downloads_own_data_from_their_home_page(community: Any, make_l
     data = response.json()
     assert data["login"]["username"] == user.username
     assert data["person"]["last_name"] == user.username
+
+
+def test_a_message_claimed_by_a_dead_worker_is_sent_again(
+    system: Any, make_person: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from datetime import timedelta
+
+    from buurtkit.core import clock
+    from buurtkit.messaging.services import messages_requeue_stale
+
+    MemorySmsProvider.outbox.clear()
+    person = make_person(system, phone="0470 11 22 77", consents={"contact_sms": True})
+    with override_settings(SMS_PROVIDER="memory"):
+        message = notify(actor=system, person_id=person.pk, template="welcome", idempotency_key="d")
+        # A worker claimed it and died before sending: it stays "sending" ...
+        Message.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=clock.now())
+        assert message_send(message_id=message.pk).status == Status.SENDING  # not sent twice
+        assert MemorySmsProvider.outbox == []
+        # ... until the lease runs out and the sweeper puts it back.
+        with django_capture_on_commit_callbacks(execute=True):
+            assert messages_requeue_stale() == 0
+            with clock.frozen(clock.now() + timedelta(minutes=11)):
+                assert messages_requeue_stale() == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(MemorySmsProvider.outbox) == 1
+
+
+def test_api_page_size_is_capped(community: Any, api: Any) -> None:
+    client = api(community, ["staff"])
+    assert client.get("/api/v1/people?limit=200").status_code == 200
+    too_many = client.get("/api/v1/people?limit=100000")
+    assert too_many.status_code == 422
+    assert "limit" in too_many.json()["fields"]

@@ -529,12 +529,29 @@ def test_staff_cannot_take_over_a_coordinators_login(
         services.password_set_by_staff(actor=staff, user_id=boss.pk, password="new-secret-words-77")
     boss.refresh_from_db()
     assert not boss.check_password("new-secret-words-77")
+    # Not even another coordinator: a coordinator's password is reset by e-mail only.
     coordinator = actor_as(system.community, "coordinator")
+    with pytest.raises(PermissionDenied):
+        services.password_set_by_staff(
+            actor=coordinator, user_id=boss.pk, password="new-secret-words-77"
+        )
+    # A coordinator may reset a team member's password; staff may reset a resident's.
+    clerk = make_login(system.community, "counter_clerk")
     services.password_set_by_staff(
-        actor=coordinator, user_id=boss.pk, password="new-secret-words-77"
+        actor=coordinator, user_id=clerk.pk, password="new-secret-words-77"
     )
-    boss.refresh_from_db()
-    assert boss.check_password("new-secret-words-77")
+    clerk.refresh_from_db()
+    assert clerk.check_password("new-secret-words-77")
+    with pytest.raises(PermissionDenied):
+        services.password_set_by_staff(
+            actor=staff, user_id=clerk.pk, password="other-secret-words-88"
+        )
+    resident = make_login(system.community, "resident")
+    services.password_set_by_staff(
+        actor=staff, user_id=resident.pk, password="other-secret-words-88"
+    )
+    resident.refresh_from_db()
+    assert resident.check_password("other-secret-words-88")
 
 
 def test_staff_cannot_reset_a_login_that_also_works_in_another_community(

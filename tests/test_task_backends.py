@@ -23,7 +23,11 @@ def _queue_sms(slug: str) -> Message:
     community = community_create(name=slug, slug=slug)
     actor = Actor.system(community, label="test")
     person = person_create(
-        actor=actor, first_name="Mia", phone="0470 12 34 56", preferred_language="fr"
+        actor=actor,
+        first_name="Mia",
+        phone="0470 12 34 56",
+        preferred_language="fr",
+        consents={"contact_sms": True},
     )
     return notify(
         actor=actor, person_id=person.pk, template="welcome", idempotency_key=f"welcome-{slug}"

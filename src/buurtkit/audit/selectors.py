@@ -25,3 +25,8 @@ def audit_events_about(
     return AuditEvent.objects.in_community(community_id).filter(
         object_type=object_type, object_id=object_id
     )
+
+
+def audit_events_on_behalf_of(*, community_id: int, person_id: int) -> QuerySet[AuditEvent]:
+    """What staff did in this person's name, for exports the caller has already authorised."""
+    return AuditEvent.objects.in_community(community_id).filter(on_behalf_of_id=person_id)

@@ -20,7 +20,15 @@ DATA_DIR = env.path("BUURTKIT_DATA_DIR", "./var")
 SECRET_KEY = env.str("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG or DEMO_MODE:
-        SECRET_KEY = "insecure-demo-key-do-not-use-in-production"  # noqa: S105
+        # A random key made once per data dir: no shared, public key even for a demo on a LAN.
+        _key_file = DATA_DIR / "secret_key"
+        if not _key_file.exists():
+            import secrets
+
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            _key_file.write_text(secrets.token_urlsafe(50))
+            _key_file.chmod(0o600)
+        SECRET_KEY = _key_file.read_text().strip()
     else:
         raise ConfigError(
             "SECRET_KEY is not set. Set SECRET_KEY to a long random value "
@@ -41,7 +49,12 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Digipunten are shared public computers: a session ends when the browser closes and after
+# four hours at most, so the next visitor is not signed in as the previous resident.
+SESSION_COOKIE_AGE = 60 * 60 * 4
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Where residents reach buurtkit (used in e-mailed links instead of the request's Host header).
+PUBLIC_URL = env.str("BUURTKIT_PUBLIC_URL").rstrip("/")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -204,6 +217,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Request limits -----------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+NINJA_PAGINATION_MAX_LIMIT = 200  # no bulk download of personal data through one request
 
 # --- Messaging ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -13,6 +13,7 @@ class Channel(models.TextChoices):
 
 class Status(models.TextChoices):
     QUEUED = "queued", _("waiting to be sent")
+    SENDING = "sending", _("being sent")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
 
@@ -35,7 +36,9 @@ class Message(CommunityScoped):
     error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -14,7 +17,7 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.errors import Conflict, ValidationFailed
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retry_after_commit
 from buurtkit.messaging.models import Channel, Message, Status
@@ -23,6 +26,8 @@ from buurtkit.people.models import Person
 from buurtkit.people.selectors import current_consents
 
 MAX_ATTEMPTS = 5
+# A message claimed by a worker that died is sent again after this long.
+SENDING_LEASE = timedelta(minutes=10)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -31,11 +36,12 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 def _pick_channel(person: Person, channel: str) -> str:
+    # Consent must have been given: "not asked yet" is not a yes.
     consents = current_consents(person=person)
     sms_ok = (
-        bool(person.phone) and person.phone_kind == "mobile" and consents.get("contact_sms", True)
+        bool(person.phone) and person.phone_kind == "mobile" and consents.get("contact_sms", False)
     )
-    email_ok = bool(person.email) and consents.get("contact_email", True)
+    email_ok = bool(person.email) and consents.get("contact_email", False)
     if channel == "auto":
         channel = "sms" if sms_ok else "email" if email_ok else ""
     if channel == Channel.SMS and sms_ok:
@@ -47,6 +53,13 @@ def _pick_channel(person: Person, channel: str) -> str:
         % {"name": person.full_name},
         code="unreachable",
     )
+
+
+def _request_hash(
+    person_id: int, template: str, context: dict[str, Any] | None, channel: str
+) -> str:
+    payload = json.dumps([person_id, template, context or {}, channel], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def notify(
@@ -61,11 +74,13 @@ def notify(
     """Queue a message rendered from ``messaging/<template>.txt`` in the person's language.
 
     The first line of the rendered template is the e-mail subject. The same idempotency key
-    returns the message queued the first time instead of sending twice, also when two
-    requests with that key arrive at the same moment.
+    with the same request returns the message queued the first time instead of sending twice
+    (also when two requests arrive at the same moment); the same key with a different request
+    is refused.
     """
     actor.require("messages.send")
     key = idempotency_key[:100]
+    fingerprint = _request_hash(person_id, template, context, channel)
     try:
         return _notify(
             actor=actor,
@@ -74,12 +89,22 @@ def notify(
             context=context,
             channel=channel,
             key=key,
+            fingerprint=fingerprint,
         )
     except IntegrityError:
         existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
         if existing is None:
             raise
-        return existing
+        return _same_request(existing, fingerprint)
+
+
+def _same_request(existing: Message, fingerprint: str) -> Message:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            _("This idempotency key was already used for another message."),
+            code="idempotency_conflict",
+        )
+    return existing
 
 
 @transaction.atomic
@@ -91,10 +116,11 @@ def _notify(
     context: dict[str, Any] | None,
     channel: str,
     key: str,
+    fingerprint: str,
 ) -> Message:
     existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
     if existing:
-        return existing
+        return _same_request(existing, fingerprint)
     person = get_scoped(Person, actor.community, pk=person_id)
     chosen = _pick_channel(person, channel)
     with translation.override(person.preferred_language):
@@ -112,6 +138,7 @@ def _notify(
         subject=subject.strip()[:200],
         body=(body.strip() or subject.strip()) if chosen == Channel.EMAIL else text,
         idempotency_key=key,
+        request_hash=fingerprint,
         created_at=clock.now(),
     )
     audit_record(
@@ -127,13 +154,21 @@ def _notify(
 
 
 def message_send(*, message_id: int) -> Message:
-    """Send a queued message once. Safe to run twice: a sent message is left alone."""
-    with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
-        if message.status != Status.QUEUED:
-            return message
-        message.attempts += 1
-        message.save(update_fields=["attempts"])
+    """Send a queued message once.
+
+    A worker first claims the message (QUEUED → SENDING in one conditional update), so two
+    workers never both send it. If the worker dies mid-send, :func:`messages_requeue_stale`
+    puts it back after :data:`SENDING_LEASE`.
+    """
+    now = clock.now()
+    claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    message = Message.objects.get(pk=message_id)
+    if not claimed:
+        return message
+    if not message.to:  # the person was anonymised after the message was queued
+        return _finish(message, status=Status.FAILED, error="no address any more")
     try:
         if message.channel == Channel.SMS:
             provider_id = sms_provider().send_sms(to=message.to, body=message.body).provider_id
@@ -143,17 +178,34 @@ def message_send(*, message_id: int) -> Message:
     except Exception as exc:  # a provider failure is recorded and retried, never lost
         from buurtkit.messaging.tasks import send_message
 
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         with transaction.atomic():
-            message.error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts < MAX_ATTEMPTS and can_retry_later(send_message):
                 retry_after_commit(send_message, retry_delay(message.attempts), message.pk)
-            else:
-                message.status = Status.FAILED
-            message.save(update_fields=["error", "status"])
-        return message
-    with transaction.atomic():
-        message.status = Status.SENT
-        message.provider_id = provider_id[:100]
-        message.sent_at = clock.now()
-        message.save(update_fields=["status", "provider_id", "sent_at"])
+                return _finish(message, status=Status.QUEUED, error=error)
+            return _finish(message, status=Status.FAILED, error=error)
+    return _finish(message, status=Status.SENT, provider_id=provider_id, sent_at=clock.now())
+
+
+def _finish(message: Message, **fields: Any) -> Message:
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=list(fields))
     return message
+
+
+def messages_requeue_stale() -> int:
+    """Put messages whose worker died back in the queue; returns how many. Run it periodically."""
+    from buurtkit.messaging.tasks import send_message
+
+    cutoff = clock.now() - SENDING_LEASE
+    stale = Message.objects.filter(
+        Q(status=Status.SENDING, claimed_at__lt=cutoff)
+        | Q(status=Status.QUEUED, claimed_at__isnull=True, created_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    ids = list(stale)
+    for pk in ids:
+        with transaction.atomic():
+            Message.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.QUEUED)
+            enqueue_after_commit(send_message, pk)
+    return len(ids)

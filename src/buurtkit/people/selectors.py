@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from buurtkit.audit.selectors import audit_events_about
+from buurtkit.audit.selectors import audit_events_about, audit_events_on_behalf_of
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES, permissions_for_roles
@@ -196,6 +196,12 @@ def person_export_data(*, person: Person) -> dict[str, Any]:
             ).order_by("at")
         ],
     }
+    data["done_on_their_behalf"] = [
+        {"at": e.at.isoformat(), "verb": e.verb, "by": e.actor_label, "channel": e.channel}
+        for e in audit_events_on_behalf_of(
+            community_id=person.community_id, person_id=person.pk
+        ).order_by("at")
+    ]
     for name, export in PERSON_EXPORTERS.items():
         data[name] = export(person)
     return data

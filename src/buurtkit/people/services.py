@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
@@ -159,7 +159,7 @@ def _record_consent(*, actor: Actor, person: Person, kind: str, granted: bool) -
 def person_record_consent(*, actor: Actor, person_id: int, kind: str, granted: bool) -> Consent:
     """Record a consent given or withdrawn. A resident may do this for themself."""
     person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
-    if actor.person_id != person.pk and not actor.has("people.manage"):
+    if actor.person_id != person.pk:
         actor.require("people.manage")
     return _record_consent(actor=actor, person=person, kind=kind, granted=granted)
 
@@ -200,7 +200,10 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
             Person.objects.filter(user_id=person.user_id).exclude(pk=person.pk).exists()
             or Membership.objects.filter(user_id=person.user_id).exists()
         )
-        if used_elsewhere:
+        admin_login = User.objects.filter(pk=person.user_id).filter(
+            models.Q(is_superuser=True) | models.Q(is_staff=True)
+        )
+        if used_elsewhere or admin_login.exists():
             # The login still serves another community or a role: only unlink it from here.
             person.user = None
         else:
@@ -239,7 +242,12 @@ def person_give_login(*, actor: Actor, person_id: int, username: str, password: 
     )
     _validate_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        msg = _("This user name is taken.")
+        raise ValidationFailed(msg, fields={"username": msg}) from exc
     person.user = user
     person.save(update_fields=["user"])
     audit_record(actor=actor, verb="person.login_created", obj=person)
@@ -265,8 +273,9 @@ def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
     if not in_community:
         raise PermissionDenied(_("This login does not belong to your community."))
     user = User.objects.select_for_update().get(pk=user_id)
-    if user.is_superuser and not actor.has("community.manage"):
-        raise PermissionDenied(_("Only a coordinator can reset this password."))
+    if user.is_superuser or user.is_staff:
+        # Platform administrators are never reset from inside one community.
+        raise PermissionDenied(_("This login can only be reset by e-mail."))
     # A new password opens everything the login can do; it must not open more than the actor has,
     # here or in another community.
     elsewhere = (
@@ -284,6 +293,11 @@ def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
         .values_list("roles", flat=True)
     ):
         their_roles |= set(roles)
+    if their_roles - {"resident"} and "coordinator" not in actor.roles:
+        # Staff reset residents' passwords at the counter; other team members go to a coordinator.
+        raise PermissionDenied(_("This login has a role here; ask a coordinator."))
+    if "coordinator" in their_roles and actor.user_id != user_id:
+        raise PermissionDenied(_("A coordinator's password can only be reset by e-mail."))
     if not permissions_for_roles(their_roles) <= actor.permissions:
         raise PermissionDenied(_("This login has rights that you do not have; ask a coordinator."))
     _validate_password(password, user)
@@ -390,9 +404,15 @@ def membership_grant(
     )
     if existing:
         raise Conflict(_("This login already has a membership here; change that one instead."))
-    membership = Membership.objects.create(
-        community=actor.community, user=user, organisation=org, roles=roles
-    )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                community=actor.community, user=user, organisation=org, roles=roles
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This login already has a membership here; change that one instead.")
+        ) from exc
     audit_record(actor=actor, verb="membership.granted", obj=membership, data={"roles": roles})
     return membership
 

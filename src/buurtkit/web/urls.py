@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from buurtkit.web.views import access, health, organisations, pages, people
-from buurtkit.web.views.account import LoginView
+from buurtkit.web.views.account import LoginView, PasswordResetView
 
 app_name = "web"
 
@@ -43,7 +43,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        PasswordResetView.as_view(
             template_name="web/account/password_reset.html",
             email_template_name="web/account/password_reset_email.txt",
             subject_template_name="web/account/password_reset_subject.txt",

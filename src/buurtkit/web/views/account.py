@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -39,3 +40,14 @@ class LoginView(auth_views.LoginView):
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset links point at BUURTKIT_PUBLIC_URL when it is set, never at a forged Host header."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        public = urlsplit(settings.PUBLIC_URL) if settings.PUBLIC_URL else None
+        if public and public.netloc:
+            self.domain_override = public.netloc
+            self.extra_email_context = {"protocol": public.scheme or "https"}
+        return super().form_valid(form)
