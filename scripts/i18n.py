@@ -28,7 +28,11 @@ DOMAINS = ["django", "djangojs"]
 
 
 def _manage(*args: str) -> None:
-    env = {**os.environ, "DEBUG": "1"}
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "BUURTKIT_DATA_DIR": tempfile.mkdtemp(prefix="buurtkit-i18n-"),
+    }
     subprocess.check_call([sys.executable, "-m", "buurtkit.conf.cli", *args], cwd=PACKAGE, env=env)
 
 
