@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.ledger import services as ledger_services
+from buurtkit.ledger.models import PaymentPin, Transfer
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
 from buurtkit.web import urls as web_urls
@@ -32,6 +34,8 @@ class OtherCommunity:
     organisation: Organisation
     membership: Membership
     apikey: ApiKey
+    account_id: int = 0
+    transfer_id: int = 0
 
     def ids(self) -> dict[str, int]:
         return {
@@ -39,6 +43,8 @@ class OtherCommunity:
             "organisation_id": self.organisation.pk,
             "membership_id": self.membership.pk,
             "apikey_id": self.apikey.pk,
+            "account_id": self.account_id,
+            "transfer_id": self.transfer_id,
         }
 
 
@@ -62,7 +68,30 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
     make_login(other_community, "staff", username=f"{MARK}user")
     membership = Membership.objects.get(user__username=f"{MARK}user")
     key, _raw = services.apikey_create(actor=actor, name=f"{MARK}key", roles=["staff"])
-    return OtherCommunity(other_community, person, org, membership, key)
+    # B's currency: the resident's account, a payment PIN and a transfer (the receipt page).
+    currency = ledger_services.currency_create(actor=actor, code="QUX", names={})
+    account = ledger_services.account_open(actor=actor, kind="resident", person_id=person.pk)
+    issuer = ledger_services.account_open(actor=actor, kind="organisation", organisation_id=org.pk)
+    issuance = currency.accounts.get(system_role="issuance")
+    ledger_services.transfer_create(
+        actor=actor,
+        debit_account_id=issuance.pk,
+        credit_account_id=issuer.pk,
+        amount=50,
+        kind="issue",
+        idempotency_key=f"{MARK}-issue",
+    )
+    transfer = ledger_services.transfer_create(
+        actor=actor,
+        debit_account_id=issuer.pk,
+        credit_account_id=account.pk,
+        amount=20,
+        kind="reward",
+        description=f"{MARK} reward",
+        idempotency_key=f"{MARK}-reward",
+    )
+    ledger_services.pin_set(actor=actor, person_id=person.pk, pin="4826", identity_checked=True)
+    return OtherCommunity(other_community, person, org, membership, key, account.pk, transfer.pk)
 
 
 def _community_patterns() -> list[URLPattern]:
@@ -93,6 +122,10 @@ HOSTILE_POST = {
     "slug": "hacked",
     "roles": ["coordinator"],
     "active": "",
+    "identity_checked": "on",
+    "action": "lost_phone",
+    "pin": "5937",
+    "pin_again": "5937",
 }
 
 
@@ -111,6 +144,12 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "audit": AuditEvent.objects.filter(community=b.community).count(),
         "people": Person.objects.filter(community=b.community).count(),
         "memberships": Membership.objects.filter(community=b.community).count(),
+        "pins": list(
+            PaymentPin.objects.filter(community=b.community).values_list(
+                "pin_hash", "failed_attempts", "locked_at"
+            )
+        ),
+        "transfers": Transfer.objects.filter(community=b.community).count(),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from django.test import Client
 from buurtkit.conf.api import api as ninja_api
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community, CommunityScoped
+from buurtkit.ledger import services as ledger_services
+from buurtkit.ledger.models import Account, Transfer
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Membership, Organisation, Person
 
@@ -50,6 +53,11 @@ class Rows:
     organisation: Organisation
     membership: Membership
     free_username: str  # a login with no membership here yet, to grant one to
+    # The community's currency circle: the person's account (with money), the organisation's
+    # shop account, and one payment between them.
+    account: Account
+    shop: Account
+    transfer: Transfer
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -57,7 +65,39 @@ class Rows:
             "person_id": self.person.pk,
             "organisation_id": self.organisation.pk,
             "membership_id": self.membership.pk,
+            "account_id": self.account.pk,
+            "number": self.shop.number,
+            "transfer_id": self.transfer.pk,
         }
+
+
+def _make_circle(system: Actor, person: Person, organisation: Organisation) -> tuple[Account, ...]:
+    """A currency with money issued to the organisation, rewarded to the person, one payment."""
+    currency = ledger_services.currency_create(
+        actor=system, code="TOR", names={"nl": {"singular": "toreke", "plural": "torekes"}}
+    )
+    issuance = Account.objects.get(currency=currency, system_role="issuance")
+    issuer = ledger_services.account_open(
+        actor=system, kind="organisation", organisation_id=organisation.pk
+    )
+    shop = ledger_services.account_open(
+        actor=system, kind="merchant", organisation_id=organisation.pk
+    )
+    account = ledger_services.account_open(actor=system, kind="resident", person_id=person.pk)
+    for debit, credit, amount, kind in (
+        (issuance, issuer, 1000, "issue"),
+        (issuer, account, 500, "reward"),
+        (account, shop, 20, "payment"),
+    ):
+        ledger_services.transfer_create(
+            actor=system,
+            debit_account_id=debit.pk,
+            credit_account_id=credit.pk,
+            amount=amount,
+            kind=kind,
+            idempotency_key=uuid.uuid4().hex,
+        )
+    return account, shop
 
 
 def make_rows(community: Community) -> Rows:
@@ -81,7 +121,9 @@ def make_rows(community: Community) -> Rows:
         actor=system, username=staff_user.username, roles=["staff"]
     )
     free = User.objects.create_user(username=f"free-{community.slug}-{n}")
-    return Rows(community, person, organisation, membership, free.username)
+    account, shop = _make_circle(system, person, organisation)
+    transfer = Transfer.objects.get(debit=account, credit=shop)
+    return Rows(community, person, organisation, membership, free.username, account, shop, transfer)
 
 
 @dataclass(frozen=True)
@@ -91,7 +133,13 @@ class Endpoint:
     ``permission``: the permission a key needs; ``ok``: the status a permitted call answers;
     ``body``: the JSON body built from the target rows; ``lists``: for a list endpoint, the
     ids (or slugs) of the community's rows it should return; ``writes``: a permitted call
-    changes the database (at least an audit event).
+    changes the database (at least an audit event); ``headers``: HTTP headers to send, built
+    afresh for every call (an ``Idempotency-Key``).
+
+    ``without``: for a route that also serves callers without ``permission`` (residents see
+    their own accounts and pay from them; every member may know the currency and look up
+    whom to pay), the status such a caller gets instead of a 403 when the rows are not
+    theirs: a list answers 200 with none of them, a row 404, a payment from them 403.
     """
 
     permission: str
@@ -99,6 +147,8 @@ class Endpoint:
     body: Callable[[Rows], dict[str, Any]] | None = None
     lists: Callable[[Rows], set[Any]] | None = None
     writes: bool = False
+    headers: Callable[[Rows], dict[str, str]] | None = None
+    without: int | None = None
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -111,6 +161,17 @@ def _org_ids(rows: Rows) -> set[Any]:
 
 def _membership_ids(rows: Rows) -> set[Any]:
     return set(Membership.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _account_ids(rows: Rows) -> set[Any]:
+    return set(Account.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _new_idempotency_key(rows: Rows) -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+L = f"{PREFIX}/ledger"
 
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
@@ -163,6 +224,37 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("PATCH", f"{PREFIX}/memberships/{{membership_id}}"): Endpoint(
         "memberships.manage", writes=True, body=lambda rows: {"roles": ["staff", "volunteer"]}
     ),
+    # --- ledger: residents reach their own accounts without ledger.view (see ``without``)
+    ("GET", f"{L}/currency"): Endpoint("ledger.view", without=200),
+    ("GET", f"{L}/accounts"): Endpoint("ledger.view", lists=_account_ids, without=200),
+    ("POST", f"{L}/accounts"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"kind": "till", "organisation_id": rows.organisation.pk},
+    ),
+    ("GET", f"{L}/accounts/by-number/{{number}}"): Endpoint("ledger.view", without=200),
+    ("GET", f"{L}/accounts/{{account_id}}"): Endpoint("ledger.view", without=404),
+    ("GET", f"{L}/accounts/{{account_id}}/transfers"): Endpoint("ledger.view", without=404),
+    ("GET", f"{L}/accounts/{{account_id}}/statement.csv"): Endpoint("ledger.view", without=404),
+    ("POST", f"{L}/transfers"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        without=403,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "debit_account_id": rows.account.pk,
+            "credit_account_id": rows.shop.pk,
+            "amount": "3",
+            "description": "Brood",
+        },
+    ),
+    ("GET", f"{L}/transfers/{{transfer_id}}"): Endpoint("ledger.view", without=404),
+    ("POST", f"{L}/transfers/{{transfer_id}}/reverse"): Endpoint(
+        "ledger.manage", ok=201, writes=True, headers=_new_idempotency_key
+    ),
+    ("GET", f"{L}/overview"): Endpoint("ledger.view"),
 }
 
 
@@ -187,10 +279,11 @@ def call(
     method, template = route
     url = template.format(**(path_rows or rows).path_values()) + query
     spec = endpoint_for(route)
+    headers = spec.headers(rows) if spec.headers else {}
     if method == "GET":
-        return client.get(url)
+        return client.get(url, headers=headers)
     body = json.dumps(spec.body(rows)) if spec.body else ""
-    return client.generic(method, url, body, content_type="application/json")
+    return client.generic(method, url, body, content_type="application/json", headers=headers)
 
 
 def snapshot(community: Community) -> dict[str, list[dict[str, Any]]]:

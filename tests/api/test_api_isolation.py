@@ -80,6 +80,11 @@ def test_other_communitys_rows_are_not_found_or_listed(
         listed = {item.get("id", item.get("slug")) for item in _items(response)}
         assert listed == spec.lists(rows_a)
         assert not listed & spec.lists(rows_b) - spec.lists(rows_a)
+    elif route[0] == "GET":
+        # A read about the key's community as a whole (its currency, its totals): only A's.
+        response = call(client, route, rows_a)
+        assert response.status_code == spec.ok, response.content
+        assert snapshot(rows_a.community) == before_a, "a read wrote something"
     else:
         # A create: the new row lands in A, whatever else exists in B.
         response = call(client, route, rows_a)

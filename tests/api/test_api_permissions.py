@@ -40,6 +40,17 @@ def test_role_on_route(
         assert response.status_code == spec.ok, (role, response.content)
         if spec.writes:
             assert snapshot(rows_a.community) != before, "a permitted write wrote nothing"
+    elif spec.without is not None:
+        # The route serves this role too, but only with what is its own: a key has no person
+        # or organisation, so it lists nothing, finds no account and pays from none.
+        assert response.status_code == spec.without, (role, response.content)
+        if spec.without >= 400:
+            assert_error(
+                response, spec.without, {403: "permission_denied"}.get(spec.without, "not_found")
+            )
+        elif spec.lists is not None:
+            assert response.json()["items"] == [], (role, response.content)
+        assert snapshot(rows_a.community) == before, "a refused call wrote something"
     else:
         body = assert_error(response, 403, "permission_denied")
         assert spec.permission in body["detail"]

@@ -65,15 +65,42 @@ def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-SERVER_LOG_TAIL:] if path.exists() else ""
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``buurtkit demo`` on a free port with a fresh data dir; yield its base URL."""
-    data_dir = tmp_path_factory.mktemp("demo-data")
-    log_path = data_dir / "demo.log"
-    port = _free_port()
+def demo_env(data_dir: Path) -> dict[str, str]:
+    """The environment the demo runs with (also for extra commands on the same data dir)."""
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env["BUURTKIT_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_demo_command(data_dir: Path, *args: str) -> str:
+    """Run ``buurtkit <args>`` against the running demo's data; return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "buurtkit.conf.cli", *args],
+        env={**demo_env(data_dir), "BUURTKIT_DEMO": "1"},  # the demo's settings and secret
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode:
+        pytest.fail(f"buurtkit {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo-data")
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_data_dir: Path) -> Iterator[str]:
+    """Start ``buurtkit demo`` on a free port with a fresh data dir; yield its base URL."""
+    data_dir = demo_data_dir
+    log_path = data_dir / "demo.log"
+    port = _free_port()
+    env = demo_env(data_dir)
     command = [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     base_url = f"http://127.0.0.1:{port}"

@@ -156,6 +156,9 @@ class Transfer(CommunityScoped):
 
     objects = TransferQuerySet.as_manager()
 
+    #: Not stored: True on a transfer returned for a retried idempotency key.
+    replayed: bool = False
+
     class Meta:
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
@@ -182,3 +185,26 @@ class Transfer(CommunityScoped):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TransferImmutable("transfers cannot be deleted")
+
+
+class PaymentPin(CommunityScoped):
+    """A resident's payment PIN, separate from the login. Stored hashed, locked after wrong tries.
+
+    Money lives on the server: a lost phone only needs its sessions ended and its PIN reset at
+    the counter (see ``services.sessions_end_everywhere`` and ``services.pin_reset_by_staff``).
+    """
+
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    pin_hash = models.CharField(max_length=200)
+    failed_attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    set_at = models.DateTimeField(_("set at"))
+
+    class Meta:
+        verbose_name = _("payment PIN")
+        verbose_name_plural = _("payment PINs")
+
+    def __str__(self) -> str:
+        return f"PIN of person {self.person_id}"

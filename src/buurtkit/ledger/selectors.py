@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Case, CharField, F, Q, QuerySet, Sum, When
+from django.utils import timezone
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.scoping import get_scoped, scoped
 from buurtkit.ledger.models import Account, AccountKind, Currency, Transfer
-from buurtkit.ledger.numbers import normalise_account_number
+from buurtkit.ledger.numbers import format_account_number, normalise_account_number
 
 
 def _may_see(actor: Actor, account: Account) -> bool:
@@ -50,7 +55,7 @@ def account_by_number(*, actor: Actor, number: str) -> Account:
 
 
 def accounts_visible(*, actor: Actor, q: str = "", kind: str = "") -> QuerySet[Account]:
-    qs = scoped(Account, actor.community).select_related("person", "organisation")
+    qs = scoped(Account, actor.community).select_related("currency", "person", "organisation")
     if not actor.has("ledger.view"):
         own = Q(person_id__in=[p for p in (actor.person_id, actor.on_behalf_of_id) if p])
         own |= Q(organisation_id__in=list(actor.organisation_ids))
@@ -147,3 +152,325 @@ def totals(*, actor: Actor) -> dict[str, Any]:
         "redeemed": roles.get("redemption", 0),
         "digital": digital,
     }
+
+
+def resident_account(*, actor: Actor, person_id: int) -> Account | None:
+    """The resident account of a person (the one they pay from), if they have one."""
+    account = (
+        scoped(Account, actor.community)
+        .filter(person_id=person_id, kind=AccountKind.RESIDENT)
+        .select_related("currency")
+        .order_by("pk")
+        .first()
+    )
+    if account is not None and not _may_see(actor, account):
+        return None
+    return account
+
+
+def recent_payees(*, actor: Actor, account_id: int, limit: int = 5) -> list[Account]:
+    """Accounts this account paid most recently, newest first, each once."""
+    account = account_get(actor=actor, account_id=account_id)
+    seen: dict[int, Account] = {}
+    recent = (
+        scoped(Transfer, actor.community)
+        .filter(debit=account, kind="payment")
+        .select_related("credit")
+        .order_by("-at", "-id")[:50]
+    )
+    for t in recent:
+        if t.credit_id not in seen and not t.credit.frozen:
+            seen[t.credit_id] = t.credit
+        if len(seen) >= limit:
+            break
+    return list(seen.values())
+
+
+# --- for the API and statements ---------------------------------------------------------------
+
+
+def format_amount(currency: Currency, amount: int) -> str:
+    """Minor units as a decimal string in major units, as people read them: ``250`` -> ``"2.50"``."""
+    decimals = currency.decimals
+    return f"{Decimal(amount).scaleb(-decimals):.{decimals}f}"
+
+
+def currency_get(*, actor: Actor) -> Currency:
+    from django.utils.translation import gettext as _
+
+    from buurtkit.core.errors import NotFound
+
+    currency = scoped(Currency, actor.community).first()
+    if currency is None:
+        raise NotFound(_("This community has no currency yet."))
+    return currency
+
+
+def transfer_get(*, actor: Actor, transfer_id: int) -> Transfer:
+    """One transfer, for someone who may see its paying or its receiving account."""
+    from django.utils.translation import gettext as _
+
+    from buurtkit.core.errors import NotFound
+
+    transfer = get_scoped(Transfer, actor.community, pk=transfer_id)
+    if not (_may_see(actor, transfer.debit) or _may_see(actor, transfer.credit)):
+        raise NotFound(_("Transfer not found."))
+    return transfer
+
+
+def account_lines(
+    *,
+    actor: Actor,
+    account_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    newest_first: bool = True,
+) -> QuerySet[Transfer]:
+    """The transfers of one account, each annotated from that account's side.
+
+    ``change`` (signed minor units), ``balance_after``, and the other account's
+    ``other_account_id``, ``other_number`` and ``other_name``. Ordered by id: for one account
+    that is the order its transfers were locked and written in, so the running balances follow.
+    ``date_from`` and ``date_to`` are whole days in the community's time zone, both included.
+    """
+    account = account_get(actor=actor, account_id=account_id)
+    outgoing = Q(debit_id=account.pk)
+
+    def side(if_out: str, if_in: str, field: Any) -> Case:
+        return Case(When(outgoing, then=F(if_out)), default=F(if_in), output_field=field)
+
+    qs = (
+        scoped(Transfer, actor.community)
+        .filter(Q(debit_id=account.pk) | Q(credit_id=account.pk))
+        .select_related("currency")
+        .annotate(
+            change=Case(
+                When(outgoing, then=-F("amount")),
+                default=F("amount"),
+                output_field=BigIntegerField(),
+            ),
+            balance_after=side("debit_balance_after", "credit_balance_after", BigIntegerField()),
+            other_account_id=side("credit_id", "debit_id", BigIntegerField()),
+            other_number=side("credit__number", "debit__number", CharField()),
+            other_name=side("credit__name", "debit__name", CharField()),
+        )
+    )
+    if date_from is not None and date_to is not None and date_from > date_to:
+        from django.utils.translation import gettext as _
+
+        from buurtkit.core.errors import ValidationFailed
+
+        msg = _("The start date is after the end date.")
+        raise ValidationFailed(msg, fields={"from": msg})
+    zone = timezone.get_default_timezone()
+    if date_from is not None:
+        qs = qs.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to is not None:
+        qs = qs.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+    return qs.order_by("-id" if newest_first else "id")
+
+
+@dataclass(frozen=True)
+class StatementFile:
+    filename: str
+    content: str
+
+
+def statement_csv(
+    *, actor: Actor, account_id: int, date_from: date | None = None, date_to: date | None = None
+) -> StatementFile:
+    """A statement as CSV that opens in a spreadsheet: UTF-8 with a BOM, times in the
+    community's time zone, amounts as decimals in major units, a running balance per line."""
+    from django.utils.translation import gettext as _
+
+    account = account_get(actor=actor, account_id=account_id)
+    lines = account_lines(
+        actor=actor,
+        account_id=account_id,
+        date_from=date_from,
+        date_to=date_to,
+        newest_first=False,
+    )
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Date"),
+            _("Transfer"),
+            _("Kind"),
+            _("Description"),
+            _("Other account"),
+            _("Other account name"),
+            _("Amount"),
+            _("Balance after"),
+        ]
+    )
+    currency = account.currency
+    for t in lines.iterator():
+        writer.writerow(
+            [
+                timezone.localtime(t.at, timezone.get_default_timezone()).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+                t.pk,
+                t.get_kind_display(),
+                _csv_safe(t.description),
+                format_account_number(t.other_number),  # type: ignore[attr-defined]
+                _csv_safe(t.other_name),  # type: ignore[attr-defined]
+                format_amount(currency, t.change),  # type: ignore[attr-defined]
+                format_amount(currency, t.balance_after),  # type: ignore[attr-defined]
+            ]
+        )
+    period = "-".join(d.isoformat() for d in (date_from, date_to) if d is not None)
+    name = f"statement-{account.number}" + (f"-{period}" if period else "") + ".csv"
+    return StatementFile(filename=name, content=out.getvalue())
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass(frozen=True)
+class Overview:
+    currency: Currency
+    issued: int
+    paper: int
+    digital: int
+    redeemed: int
+
+
+def overview(*, actor: Actor) -> Overview:
+    """The staff overview's totals, with the currency to show them in."""
+    figures = totals(actor=actor)
+    currency = currency_get(actor=actor)
+    return Overview(
+        currency=currency,
+        issued=figures["issued"],
+        paper=figures["paper"],
+        digital=figures["digital"],
+        redeemed=figures["redeemed"],
+    )
+
+
+# --- staff overview: activity per week and per merchant (no personal data) --------------------
+
+BRUSSELS = "Europe/Brussels"
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    week: date  # the Monday the week starts on (Brussels time)
+    transfers: int
+    payments: int
+    paid: int  # minor units paid in payments that were not corrected
+    active_accounts: int  # residents, merchants and organisations with a transfer that week
+
+
+def weekly_activity(*, actor: Actor, weeks: int = 16) -> list[WeekActivity]:
+    """Transfers and active accounts per week for the last ``weeks`` weeks, oldest first."""
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncWeek
+
+    from buurtkit.core import clock
+    from buurtkit.ledger.models import TransferKind
+
+    actor.require("ledger.view")
+    tz = ZoneInfo(BRUSSELS)
+    today = clock.now().astimezone(tz).date()
+    first = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    since = datetime.combine(first, time(0), tzinfo=tz)
+    qs = (
+        scoped(Transfer, actor.community)
+        .filter(at__gte=since)
+        .annotate(week=TruncWeek("at", tzinfo=tz))
+        .order_by()
+    )
+    payment = Q(kind=TransferKind.PAYMENT, reversed_by__isnull=True)
+    counts: dict[date, dict[str, Any]] = {
+        row["week"].date(): dict(row)
+        for row in qs.values("week").annotate(
+            n=Count("id"),
+            payments=Count("id", filter=payment),
+            paid=Sum("amount", filter=payment),
+        )
+    }
+    active: dict[date, set[int]] = {}
+    for side in ("debit", "credit"):
+        rows = (
+            qs.exclude(**{f"{side}__kind": AccountKind.SYSTEM}).values_list("week", side).distinct()
+        )
+        for week, account_id in rows:
+            active.setdefault(week.date(), set()).add(account_id)
+    result = []
+    for i in range(weeks):
+        week = first + timedelta(weeks=i)
+        row = counts.get(week, {})
+        result.append(
+            WeekActivity(
+                week=week,
+                transfers=row.get("n") or 0,
+                payments=row.get("payments") or 0,
+                paid=row.get("paid") or 0,
+                active_accounts=len(active.get(week, ())),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class MerchantActivity:
+    account_id: int
+    name: str  # the organisation's name: merchants are organisations, not people
+    payments: int
+    received: int  # minor units received in payments that were not corrected
+    redeemed: int  # minor units converted to euro
+    redeemed_cents: int  # what that was worth in euro cents
+    balance: int
+
+
+def merchant_activity(*, actor: Actor) -> list[MerchantActivity]:
+    """Per merchant: payments received, money converted to euro, what is left to convert."""
+    from django.db.models import Count
+
+    from buurtkit.ledger.models import TransferKind
+
+    actor.require("ledger.view")
+    merchants = (
+        scoped(Account, actor.community)
+        .filter(kind=AccountKind.MERCHANT)
+        .select_related("organisation", "currency")
+        .order_by("name", "pk")
+    )
+    transfers = scoped(Transfer, actor.community).filter(reversed_by__isnull=True).order_by()
+    received: dict[int, dict[str, Any]] = {
+        row["credit"]: dict(row)
+        for row in transfers.filter(kind=TransferKind.PAYMENT, credit__kind=AccountKind.MERCHANT)
+        .values("credit")
+        .annotate(n=Count("id"), s=Sum("amount"))
+    }
+    redeemed = dict(
+        transfers.filter(kind=TransferKind.REDEMPTION)
+        .values("debit")
+        .annotate(s=Sum("amount"))
+        .values_list("debit", "s")
+    )
+    result = []
+    for m in merchants:
+        got = received.get(m.pk, {})
+        out = redeemed.get(m.pk) or 0
+        result.append(
+            MerchantActivity(
+                account_id=m.pk,
+                name=m.organisation.name if m.organisation else m.name,
+                payments=got.get("n") or 0,
+                received=got.get("s") or 0,
+                redeemed=out,
+                redeemed_cents=out * m.currency.euro_cents_per_unit // 10**m.currency.decimals,
+                balance=m.balance,
+            )
+        )
+    return result

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from buurtkit.web.views import access, health, organisations, pages, people
+from buurtkit.web.views import access, health, ledger, ledger_staff, organisations, pages, people
 from buurtkit.web.views.account import LoginView, PasswordResetView
 
 app_name = "web"
@@ -19,6 +19,16 @@ community = [
     path("people/<int:person_id>/password/", people.person_password, name="person_password"),
     path("people/<int:person_id>/login/", people.person_give_login, name="person_give_login"),
     path("act/stop/", people.act_on_behalf_stop, name="act_stop"),
+    path("people/<int:person_id>/lost-phone/", ledger.person_lost_phone, name="person_lost_phone"),
+    path("pay/", ledger.pay_home, name="pay_home"),
+    path("pay/to/", ledger.pay_to, name="pay_to"),
+    path("pay/amount/", ledger.pay_amount, name="pay_amount"),
+    path("pay/confirm/", ledger.pay_confirm, name="pay_confirm"),
+    path("pay/receipt/<int:transfer_id>/", ledger.pay_receipt, name="pay_receipt"),
+    path("pay/pin/", ledger.pay_pin, name="pay_pin"),
+    path("pay/accounts/<int:account_id>/", ledger.ledger_account, name="ledger_account"),
+    path("ledger/", ledger_staff.ledger_overview, name="ledger_overview"),
+    path("ledger/overview.csv", ledger_staff.ledger_overview_csv, name="ledger_overview_csv"),
     path("me/export.json", pages.my_data_export, name="my_data_export"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),

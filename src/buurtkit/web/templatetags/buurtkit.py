@@ -25,6 +25,11 @@ VERBS = {
     "apikey.created": _("API key made"),
     "apikey.revoked": _("API key revoked"),
     "message.queued": _("message sent"),
+    "ledger.pin_set": _("payment PIN set"),
+    "ledger.pin_reset": _("payment PIN reset at the counter"),
+    "ledger.pin_wrong": _("wrong payment PIN"),
+    "ledger.pin_locked": _("payment PIN locked"),
+    "ledger.sessions_ended": _("signed out everywhere (lost phone)"),
 }
 
 

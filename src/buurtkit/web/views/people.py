@@ -22,6 +22,7 @@ from buurtkit.web.forms import (
     apply_service_error,
 )
 from buurtkit.web.messages import flash
+from buurtkit.web.views.ledger import currency_card
 
 PAGE_SIZE = 25
 
@@ -95,6 +96,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "history": history,
             "password_form": PasswordSetForm(),
             "login_form": GiveLoginForm(),
+            "currency": currency_card(actor, person.pk),
         },
     )
 

@@ -1,0 +1,238 @@
+"""Benchmark: payments per second through the HTTP API on PostgreSQL, against pgbench.
+
+    .venv/bin/python bench/ledger_payments.py [--seconds 20] [--clients 16] [--accounts 50]
+                                             [--server-threads 8] [--pg postgres://postgres@127.0.0.1:5432]
+
+What it does, on the local PostgreSQL server:
+1. makes a throw-away database `buurtkit_bench_ledger`, migrates it, creates a community with
+   a currency and N funded resident accounts and a coordinator API key;
+2. starts `buurtkit serve` (waitress, the production server) on a free port;
+3. several client processes POST /api/v1/ledger/transfers (each with its own Idempotency-Key)
+   between random accounts for the given time, keep-alive connections, and record latencies;
+4. runs pgbench's built-in TPC-B-like workload on the same server (database
+   `buurtkit_bench_pgbench`, scale 10) with the same number of clients and duration;
+5. prints payments/s, p50/p99 latency, pgbench tps and the ratio, then checks the ledger
+   invariants and drops both databases.
+The machine runs clients, server and database at once, so every figure includes that contention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def psql(pg: str, sql: str) -> None:
+    subprocess.run(["psql", f"{pg}/postgres", "-q", "-c", sql], check=True, capture_output=True)
+
+
+def setup(env: dict[str, str], accounts: int) -> str:
+    code = f"""
+import django; django.setup()
+from buurtkit.core.actor import Actor
+from buurtkit.core.services import community_create
+from buurtkit.ledger import services as L
+from buurtkit.people.services import person_create, organisation_create, apikey_create
+c = community_create(name="Bench", slug="bench")
+a = Actor.system(c, label="bench")
+cur = L.currency_create(actor=a, code="TOR", names={{}})
+org = organisation_create(actor=a, name="Issuer", slug="issuer", kind="association")
+issuer = L.account_open(actor=a, kind="organisation", organisation_id=org.pk)
+issuance = cur.accounts.get(system_role="issuance")
+L.transfer_create(actor=a, debit_account_id=issuance.pk, credit_account_id=issuer.pk,
+                  amount={accounts} * 1_000_000, kind="issue", idempotency_key="fund")
+ids = []
+for i in range({accounts}):
+    p = person_create(actor=a, first_name=f"R{{i}}")
+    acc = L.account_open(actor=a, kind="resident", person_id=p.pk)
+    L.transfer_create(actor=a, debit_account_id=issuer.pk, credit_account_id=acc.pk,
+                      amount=1_000_000, kind="reward", idempotency_key=f"r{{i}}")
+    ids.append(acc.pk)
+_k, raw = apikey_create(actor=a, name="bench", roles=["coordinator"])
+print("SETUP", raw, ",".join(map(str, ids)))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("SETUP "))
+    return line
+
+
+def client(port: int, key: str, ids: list[int], seconds: float, seed: int, out: mp.Queue) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        a, b = rng.sample(ids, 2)
+        body = json.dumps({"debit_account_id": a, "credit_account_id": b, "amount": "1"})
+        headers = {
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": uuid.uuid4().hex,
+        }
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", "/api/v1/ledger/transfers", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status in (200, 201)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            ok = False
+        if ok:
+            latencies.append((time.perf_counter() - t0) * 1000)
+        else:
+            errors += 1
+    out.put((latencies, errors))
+
+
+def run_clients(
+    port: int, key: str, ids: list[int], seconds: float, clients: int
+) -> tuple[list[float], int]:
+    queue: mp.Queue = mp.Queue()
+    procs = [
+        mp.Process(target=client, args=(port, key, ids, seconds, i, queue)) for i in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = [lat for r in results for lat in r[0]]
+    return latencies, sum(r[1] for r in results)
+
+
+def pgbench(pg: str, clients: int, seconds: int) -> float:
+    db = f"{pg}/buurtkit_bench_pgbench"
+    psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
+    psql(pg, "CREATE DATABASE buurtkit_bench_pgbench")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], check=True, capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), db],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
+    match = re.search(r"tps = ([0-9.]+)", out)
+    return float(match.group(1)) if match else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+
+    pg = args.pg.rstrip("/")
+    psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_ledger")
+    psql(pg, "CREATE DATABASE buurtkit_bench_ledger")
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}},
+        "DATABASE_URL": f"{pg}/buurtkit_bench_ledger",
+        "SECRET_KEY": "bench-only",
+        "DJANGO_SETTINGS_MODULE": "buurtkit.conf.settings",
+        "BUURTKIT_HTTPS": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = None
+    try:
+        subprocess.run([str(BIN / "buurtkit"), "migrate", "-v", "0"], env=env, check=True)
+        _tag, key, ids_csv = setup(env, args.accounts).split(" ")
+        ids = [int(x) for x in ids_csv.split(",")]
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(BIN / "buurtkit"),
+                "serve",
+                "--no-migrate",
+                "--port",
+                str(port),
+                "--threads",
+                str(args.server_threads),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+        run_clients(port, key, ids, 2, min(4, args.clients))  # warm up
+        started = time.perf_counter()
+        latencies, errors = run_clients(port, key, ids, args.seconds, args.clients)
+        elapsed = time.perf_counter() - started
+        server.terminate()
+        server.wait(timeout=10)
+        server = None
+        tps = pgbench(pg, args.clients, args.seconds)
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup();"
+                "from buurtkit.ledger.models import Currency;"
+                "from buurtkit.ledger.selectors import invariant_violations;"
+                "print(invariant_violations(currency=Currency.objects.get()))",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    finally:
+        if server is not None:
+            server.terminate()
+        psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_ledger")
+
+    latencies.sort()
+    rate = len(latencies) / elapsed
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
+    print(
+        f"buurtkit ledger payments benchmark ({args.clients} clients, {args.seconds} s, "
+        f"{args.accounts} hot accounts, waitress {args.server_threads} threads, {os.cpu_count()} cores)"
+    )
+    print(f"  payments through the API : {rate:8.1f} /s   ({len(latencies)} ok, {errors} errors)")
+    if latencies:
+        print(
+            f"  latency                  : p50 {statistics.median(latencies):6.1f} ms   p99 {p99:6.1f} ms"
+        )
+    print(f"  pgbench TPC-B-like       : {tps:8.1f} tps")
+    print(
+        f"  ratio ours / pgbench     : {rate / tps if tps else float('nan'):8.3f}   (target >= 0.35)"
+    )
+    print(f"  ledger invariants after  : {check or '[]'}")
+
+
+if __name__ == "__main__":
+    main()
