@@ -33,7 +33,8 @@ def resident_login(circle: Circle, account: Any, username: str) -> tuple[Any, Ac
 
 
 def signed_in(user: Any) -> Client:
-    client = Client()
+    # The pages speak Dutch by default; these tests read the English source texts.
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

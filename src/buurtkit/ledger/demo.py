@@ -167,6 +167,9 @@ def _at(day: date, hour: int, minute: int) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BRUSSELS)
 
 
+DEMO_PIN = "2468"
+
+
 def load(community: Any) -> list[tuple[str, str, str]]:
     """Open the circle and write about four months of history. Adds no logins."""
     rng = random.Random(4020)  # the same history every time (relative to today)
@@ -329,7 +332,10 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             h.plan(_at(day, 14, 40), lambda at: _wrong_reward(h, rng, at, buurtwerk, residents, me))
 
         h.run_until(now)
-    return []
+    if demo_person is None:
+        return []
+    services.pin_set(actor=h.system, person_id=demo_person.pk, pin=DEMO_PIN, identity_checked=True)
+    return [("payment PIN", demo_person.user.username if demo_person.user else "", DEMO_PIN)]
 
 
 def _reward(
