@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -36,6 +37,10 @@ class OtherCommunity:
     apikey: ApiKey
     account_id: int = 0
     transfer_id: int = 0
+    office_id: int = 0
+    count_id: int = 0
+    pending_id: int = 0
+    run_id: int = 0
 
     def ids(self) -> dict[str, int]:
         return {
@@ -45,6 +50,10 @@ class OtherCommunity:
             "apikey_id": self.apikey.pk,
             "account_id": self.account_id,
             "transfer_id": self.transfer_id,
+            "office_id": self.office_id,
+            "count_id": self.count_id,
+            "pending_id": self.pending_id,
+            "run_id": self.run_id,
         }
 
 
@@ -91,7 +100,45 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
         idempotency_key=f"{MARK}-reward",
     )
     ledger_services.pin_set(actor=actor, person_id=person.pk, pin="4826", identity_checked=True)
-    return OtherCommunity(other_community, person, org, membership, key, account.pk, transfer.pk)
+    # B's exchange office with a daily count, a large reward waiting for approval
+    # and last month's conversion to euro.
+    office = ledger_services.exchange_office_create(
+        actor=actor, name=f"{MARK} office", organisation_id=org.pk
+    )
+    count = ledger_services.office_daily_count(actor=actor, office_id=office.pk, counted={})
+    today = date.today()
+    ledger_services.budget_create(
+        actor=actor,
+        account_id=issuer.pk,
+        starts_on=today.replace(day=1),
+        ends_on=today.replace(day=28),
+        amount=10_000,
+    )
+    person_actor = replace(actor, channel="web", label=f"{MARK}coordinator", user_id=1)
+    pending = ledger_services.reward_create(
+        actor=person_actor,
+        issuer_account_id=issuer.pk,
+        resident_account_id=account.pk,
+        amount=500,
+        reason=f"{MARK} big reward",
+        idempotency_key=f"{MARK}-pending",
+    ).pending
+    run = ledger_services.redemption_run(
+        actor=actor, month=(today.replace(day=1) - timedelta(days=1))
+    )
+    return OtherCommunity(
+        other_community,
+        person,
+        org,
+        membership,
+        key,
+        account.pk,
+        transfer.pk,
+        office_id=office.pk,
+        count_id=count.pk,
+        pending_id=pending.pk,
+        run_id=run.pk,
+    )
 
 
 def _community_patterns() -> list[URLPattern]:

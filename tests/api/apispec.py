@@ -58,6 +58,11 @@ class Rows:
     account: Account
     shop: Account
     transfer: Transfer
+    # An exchange office with notes in its till; the person has a payment PIN (EXCHANGE_PIN).
+    office: Any = None
+
+    pending_reward_id: int = 0  # a large reward waiting for a second person
+    redemption_run_id: int = 0  # last month's conversion of the shops' balances
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -68,13 +73,19 @@ class Rows:
             "account_id": self.account.pk,
             "number": self.shop.number,
             "transfer_id": self.transfer.pk,
+            "pending_id": self.pending_reward_id,
+            "run_id": self.redemption_run_id,
+            "office_id": self.office.pk if self.office else 0,
         }
 
 
 def _make_circle(system: Actor, person: Person, organisation: Organisation) -> tuple[Account, ...]:
     """A currency with money issued to the organisation, rewarded to the person, one payment."""
     currency = ledger_services.currency_create(
-        actor=system, code="TOR", names={"nl": {"singular": "toreke", "plural": "torekes"}}
+        actor=system,
+        code="TOR",
+        names={"nl": {"singular": "toreke", "plural": "torekes"}},
+        denominations=[1, 5, 10],
     )
     issuance = Account.objects.get(currency=currency, system_role="issuance")
     issuer = ledger_services.account_open(
@@ -123,7 +134,38 @@ def make_rows(community: Community) -> Rows:
     free = User.objects.create_user(username=f"free-{community.slug}-{n}")
     account, shop = _make_circle(system, person, organisation)
     transfer = Transfer.objects.get(debit=account, credit=shop)
-    return Rows(community, person, organisation, membership, free.username, account, shop, transfer)
+    office = _make_office(system, person, organisation)
+    rows = Rows(
+        community, person, organisation, membership, free.username, account, shop, transfer, office
+    )
+    _add_issuing(system, rows)
+    return rows
+
+
+EXCHANGE_PIN = "4826"
+
+
+def _make_office(system: Actor, person: Person, organisation: Organisation) -> Any:
+    """An exchange office with a float of notes; the person gets a payment PIN (no audit event
+    about the person: the GDPR export tests count those)."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from buurtkit.ledger.models import PaymentPin
+
+    office = ledger_services.exchange_office_create(
+        actor=system, name="Wisselkantoor", organisation_id=organisation.pk
+    )
+    ledger_services.office_opening_float(
+        actor=system, office_id=office.pk, notes={1: 20, 5: 10, 10: 5}, idempotency_key="float"
+    )
+    PaymentPin.objects.create(
+        community=system.community,
+        person=person,
+        pin_hash=make_password(EXCHANGE_PIN),
+        set_at=timezone.now(),
+    )
+    return office
 
 
 @dataclass(frozen=True)
@@ -165,6 +207,62 @@ def _membership_ids(rows: Rows) -> set[Any]:
 
 def _account_ids(rows: Rows) -> set[Any]:
     return set(Account.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _office_ids(rows: Rows) -> set[Any]:
+    from buurtkit.ledger.models import ExchangeOffice
+
+    return set(ExchangeOffice.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _add_issuing(system: Actor, rows: Rows) -> None:
+    """A budget for this month, a large reward waiting for approval, last month's conversion."""
+    from datetime import timedelta
+
+    from buurtkit.ledger.selectors import local_today
+
+    issuer = _issuer(rows)
+    first = local_today().replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    ledger_services.budget_create(
+        actor=system, account_id=issuer.pk, starts_on=first, ends_on=last, amount=2000
+    )
+    rows.pending_reward_id = ledger_services.reward_create(
+        actor=system,
+        issuer_account_id=issuer.pk,
+        resident_account_id=rows.account.pk,
+        amount=150,
+        reason="Repair café, all day",
+        idempotency_key=uuid.uuid4().hex,
+    ).pending.pk
+    previous = first - timedelta(days=1)
+    rows.redemption_run_id = ledger_services.redemption_run(actor=system, month=previous).pk
+    # The shop takes money again, so the payment above can still be corrected.
+    ledger_services.transfer_create(
+        actor=system,
+        debit_account_id=rows.account.pk,
+        credit_account_id=rows.shop.pk,
+        amount=20,
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+def _issuer(rows: Rows) -> Account:
+    return Account.objects.get(organisation=rows.organisation, kind="organisation")
+
+
+def _this_month(rows: Rows) -> dict[str, str]:
+    from buurtkit.ledger.selectors import local_today
+
+    return {"month": local_today().strftime("%Y-%m")}
+
+
+def _ids_of(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("ledger", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
 
 
 def _new_idempotency_key(rows: Rows) -> dict[str, str]:
@@ -255,6 +353,67 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "ledger.manage", ok=201, writes=True, headers=_new_idempotency_key
     ),
     ("GET", f"{L}/overview"): Endpoint("ledger.view"),
+    # --- ledger: issuing budgets, rewards with a second person's approval, monthly redemption
+    ("GET", f"{L}/budgets"): Endpoint("ledger.view", lists=_ids_of("IssuingBudget")),
+    ("POST", f"{L}/budgets"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "account_id": _issuer(rows).pk,
+            "starts_on": "2099-01-01",
+            "ends_on": "2099-03-31",
+            "amount": "500",
+        },
+    ),
+    ("POST", f"{L}/rewards"): Endpoint(
+        "ledger.issue",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "issuer_account_id": _issuer(rows).pk,
+            "resident_account_id": rows.account.pk,
+            "amount": "3",
+            "reason": "Helped at the street party",
+        },
+    ),
+    ("GET", f"{L}/pending-rewards"): Endpoint("ledger.issue", lists=_ids_of("PendingReward")),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/approve"): Endpoint("ledger.issue", writes=True),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/reject"): Endpoint("ledger.issue", writes=True),
+    ("GET", f"{L}/redemption-runs"): Endpoint("ledger.view", lists=_ids_of("RedemptionRun")),
+    ("POST", f"{L}/redemption-runs"): Endpoint(
+        "ledger.manage", ok=201, writes=True, body=_this_month
+    ),
+    ("GET", f"{L}/redemption-runs/{{run_id}}/payouts"): Endpoint("ledger.view"),
+    ("GET", f"{L}/redemption-runs/{{run_id}}/payouts.csv"): Endpoint("ledger.view"),
+    # --- exchange offices: a clerk's work (the resident confirms a withdrawal with their PIN)
+    ("GET", f"{L}/offices"): Endpoint("ledger.exchange", lists=_office_ids),
+    ("GET", f"{L}/offices/{{office_id}}/till"): Endpoint("ledger.exchange"),
+    ("POST", f"{L}/offices/{{office_id}}/deposit"): Endpoint(
+        "ledger.exchange",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"account_id": rows.account.pk, "notes": {"5": 2, "1": 3}},
+    ),
+    ("POST", f"{L}/offices/{{office_id}}/withdraw"): Endpoint(
+        "ledger.exchange",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "account_id": rows.account.pk,
+            "notes": {"10": 1, "5": 1},
+            "pin": EXCHANGE_PIN,
+        },
+    ),
+    ("POST", f"{L}/offices/{{office_id}}/counts"): Endpoint(
+        "ledger.exchange",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"counted": {"1": 20, "5": 10, "10": 4}, "note": "one 10 missing"},
+    ),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import translation
 
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
@@ -149,7 +150,7 @@ def test_five_wrong_tries_lock_the_pin_and_nothing_is_paid(circle: Circle) -> No
         assert "pin" in err.value.fields
         assert str(5 - attempt) in str(err.value.detail)
         assert pin_row(circle.alice).failed_attempts == attempt
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(ValidationFailed) as err, translation.override("en"):
         pay(alice, circle, pin="9999")
     assert err.value.code == "pin_locked"
     assert "counter" in str(err.value.detail)

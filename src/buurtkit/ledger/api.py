@@ -399,3 +399,443 @@ class OverviewOut(Schema):
 )
 def get_overview(request: HttpRequest) -> Any:
     return selectors.overview(actor=_actor(request))
+
+
+# --- exchange offices (wisselkantoren) -------------------------------------------------------
+
+
+class OfficeOut(Schema):
+    id: int
+    name: str
+    organisation_id: int
+    organisation_name: str
+    till_account_id: int
+    till_account_number: str
+    active: bool
+
+    @staticmethod
+    def resolve_organisation_name(obj: Any) -> str:
+        return str(obj.organisation.name)
+
+    @staticmethod
+    def resolve_till_account_id(obj: Any) -> int:
+        return int(obj.account_id)
+
+    @staticmethod
+    def resolve_till_account_number(obj: Any) -> str:
+        return format_account_number(obj.account.number)
+
+
+class TillLineOut(Schema):
+    denomination: int = Field(..., description="The note, in major units.")
+    notes: int
+    value: str
+    value_minor: int
+
+
+class TillOut(Schema):
+    office_id: int
+    currency: str
+    lines: list[TillLineOut]
+    total: str
+    total_minor: int
+
+
+NOTES_DESCRIPTION = 'Number of notes per denomination (major units), e.g. {"5": 2, "10": 1}.'
+
+
+class NotesIn(In):
+    account_id: int = Field(..., description="The resident's or shop's account.")
+    notes: dict[str, int] = Field(..., description=NOTES_DESCRIPTION)
+    pin: str | None = Field(
+        None,
+        description="Withdrawals: the resident's payment PIN, typed by them at the counter.",
+    )
+
+
+class CountIn(In):
+    counted: dict[str, int] = Field(
+        ..., description=NOTES_DESCRIPTION + " A denomination left out counts as 0 notes."
+    )
+    note: str = Field("", max_length=500)
+
+
+class CountOut(Schema):
+    id: int
+    office_id: int
+    date: date
+    counted: dict[str, int]
+    expected: dict[str, int]
+    discrepancy: dict[str, int] = Field(..., description="Counted minus expected.")
+    note: str
+    replaces_id: int | None
+    at: datetime
+
+
+@router.get("/offices", response=list[OfficeOut], summary="Exchange offices")
+@paginate(LimitOffsetPagination)
+def list_offices(request: HttpRequest) -> Any:
+    return selectors.offices_visible(actor=_actor(request))
+
+
+@router.get(
+    "/offices/{office_id}/till",
+    response=TillOut,
+    summary="The paper notes in an office's till, per denomination",
+)
+def get_till(request: HttpRequest, office_id: int) -> Any:
+    state = selectors.till_state(actor=_actor(request), office_id=office_id)
+    fmt = state.currency
+    return {
+        "office_id": state.office.pk,
+        "currency": fmt.code,
+        "lines": [
+            {
+                "denomination": line.denomination,
+                "notes": line.notes,
+                "value": selectors.format_amount(fmt, line.value),
+                "value_minor": line.value,
+            }
+            for line in state.lines
+        ],
+        "total": selectors.format_amount(fmt, state.total),
+        "total_minor": state.total,
+    }
+
+
+@router.post(
+    "/offices/{office_id}/deposit",
+    response={200: TransferOut, 201: TransferOut},
+    summary="Paper notes handed in: their value goes to the account (exactly once per key)",
+)
+def exchange_deposit(
+    request: HttpRequest,
+    office_id: int,
+    payload: NotesIn,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Any:
+    transfer = services.exchange_deposit(
+        actor=_actor(request),
+        office_id=office_id,
+        account_id=payload.account_id,
+        notes=payload.notes,
+        idempotency_key=idempotency_key or "",
+    )
+    return Status(200 if transfer.replayed else 201, transfer)
+
+
+@router.post(
+    "/offices/{office_id}/withdraw",
+    response={200: TransferOut, 201: TransferOut},
+    summary="Digital money out as paper notes from the till (exactly once per key)",
+)
+def exchange_withdraw(
+    request: HttpRequest,
+    office_id: int,
+    payload: NotesIn,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Any:
+    transfer = services.exchange_withdraw(
+        actor=_actor(request),
+        office_id=office_id,
+        account_id=payload.account_id,
+        notes=payload.notes,
+        idempotency_key=idempotency_key or "",
+        pin=payload.pin,
+    )
+    return Status(200 if transfer.replayed else 201, transfer)
+
+
+@router.post(
+    "/offices/{office_id}/counts",
+    response={201: CountOut},
+    summary="Record the daily count: counted against expected, differences recorded",
+)
+def office_daily_count(request: HttpRequest, office_id: int, payload: CountIn) -> Any:
+    return Status(
+        201,
+        services.office_daily_count(
+            actor=_actor(request),
+            office_id=office_id,
+            counted=payload.counted,
+            note=payload.note,
+        ),
+    )
+
+
+# --- issuing budgets, rewards with second-person approval, monthly redemption ------------
+
+
+class BudgetOut(Schema):
+    id: int
+    account_id: int
+    organisation: str
+    starts_on: date
+    ends_on: date
+    amount: str
+    amount_minor: int
+    used: str
+    used_minor: int
+    remaining: str
+    remaining_minor: int
+    current: bool
+
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj.budget.pk)
+
+    @staticmethod
+    def resolve_account_id(obj: Any) -> int:
+        return int(obj.budget.account_id)
+
+    @staticmethod
+    def resolve_starts_on(obj: Any) -> date:
+        return obj.budget.starts_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_ends_on(obj: Any) -> date:
+        return obj.budget.ends_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return _amount(obj.budget.account, obj.budget.amount)
+
+    @staticmethod
+    def resolve_amount_minor(obj: Any) -> int:
+        return int(obj.budget.amount)
+
+    @staticmethod
+    def resolve_used(obj: Any) -> str:
+        return _amount(obj.budget.account, obj.used)
+
+    @staticmethod
+    def resolve_used_minor(obj: Any) -> int:
+        return int(obj.used)
+
+    @staticmethod
+    def resolve_remaining(obj: Any) -> str:
+        return _amount(obj.budget.account, obj.remaining)
+
+    @staticmethod
+    def resolve_remaining_minor(obj: Any) -> int:
+        return int(obj.remaining)
+
+
+class BudgetIn(In):
+    account_id: int = Field(..., description="The issuing organisation's account.")
+    starts_on: date = Field(..., description="First day of the period.")
+    ends_on: date = Field(..., description="Last day of the period (included).")
+    amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
+
+
+@router.get("/budgets", response=list[BudgetOut], summary="Issuing budgets with used and left")
+def list_budgets(request: HttpRequest, account_id: int | None = None) -> Any:
+    return selectors.budgets_list(actor=_actor(request), account_id=account_id)
+
+
+@router.post("/budgets", response={201: BudgetOut}, summary="Give an organisation a budget")
+def create_budget(request: HttpRequest, payload: BudgetIn) -> Any:
+    actor = _actor(request)
+    budget = services.budget_create(actor=actor, **payload.dict())
+    line = selectors.budgets_list(actor=actor, account_id=budget.account_id)
+    return Status(201, next(b for b in line if b.budget.pk == budget.pk))
+
+
+class PendingRewardOut(Schema):
+    id: int
+    status: str
+    issuer_account_id: int
+    resident_account_id: int
+    resident_name: str
+    amount: str
+    amount_minor: int
+    reason: str
+    created_at: datetime
+    created_by: str
+    decided_at: datetime | None
+    decided_by: str
+    transfer_id: int | None
+
+    @staticmethod
+    def resolve_issuer_account_id(obj: Any) -> int:
+        return int(obj.issuer_id)
+
+    @staticmethod
+    def resolve_resident_account_id(obj: Any) -> int:
+        return int(obj.resident_id)
+
+    @staticmethod
+    def resolve_resident_name(obj: Any) -> str:
+        return str(obj.resident.name)
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return _amount(obj.issuer, obj.amount)
+
+    @staticmethod
+    def resolve_amount_minor(obj: Any) -> int:
+        return int(obj.amount)
+
+    @staticmethod
+    def resolve_created_by(obj: Any) -> str:
+        return str(obj.created_by_label)
+
+    @staticmethod
+    def resolve_decided_by(obj: Any) -> str:
+        return str(obj.decided_by_label)
+
+
+class RewardIn(In):
+    issuer_account_id: int = Field(..., description="The organisation's account that pays.")
+    resident_account_id: int = Field(..., description="The volunteer's account.")
+    amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
+    reason: str = Field(..., max_length=200, description="What the reward is for.")
+
+
+class RewardOut(Schema):
+    status: str = Field(..., description="paid, or pending (waiting for a second person).")
+    transfer: TransferOut | None
+    pending: PendingRewardOut | None
+
+
+class DecisionIn(In):
+    note: str = Field("", max_length=200)
+
+
+@router.post(
+    "/rewards",
+    response={200: RewardOut, 201: RewardOut, 202: RewardOut},
+    summary="Reward a volunteer (201 paid, 202 waiting for approval)",
+    description="Within the organisation's budget for today; above the currency's threshold "
+    "a second person approves. Needs an Idempotency-Key header.",
+)
+def create_reward(
+    request: HttpRequest, payload: RewardIn, idempotency_key: str | None = IDEMPOTENCY_KEY
+) -> Any:
+    result = services.reward_create(
+        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+    )
+    body = {
+        "status": "pending" if result.is_pending else "paid",
+        "transfer": result.transfer,
+        "pending": result.pending,
+    }
+    if result.replayed:
+        return Status(200, body)
+    return Status(202 if result.is_pending else 201, body)
+
+
+@router.get(
+    "/pending-rewards",
+    response=list[PendingRewardOut],
+    summary="Rewards waiting for a second person",
+    description="`status`: pending (default), approved, rejected, or empty for all.",
+)
+@paginate(LimitOffsetPagination)
+def list_pending_rewards(request: HttpRequest, status: str = "pending") -> Any:
+    return selectors.pending_rewards(actor=_actor(request), status=status)
+
+
+@router.post(
+    "/pending-rewards/{pending_id}/approve",
+    response=PendingRewardOut,
+    summary="Approve a reward someone else asked for: the transfer is made once",
+)
+def approve_pending_reward(request: HttpRequest, pending_id: int) -> Any:
+    return services.pending_reward_approve(actor=_actor(request), pending_id=pending_id)
+
+
+@router.post(
+    "/pending-rewards/{pending_id}/reject",
+    response=PendingRewardOut,
+    summary="Reject a reward: no money moves",
+)
+def reject_pending_reward(
+    request: HttpRequest, pending_id: int, payload: DecisionIn | None = None
+) -> Any:
+    return services.pending_reward_reject(
+        actor=_actor(request), pending_id=pending_id, note=payload.note if payload else ""
+    )
+
+
+class RedemptionRunOut(Schema):
+    id: int
+    month: str = Field(..., description="YYYY-MM")
+    run_at: datetime
+    run_by: str
+
+    @staticmethod
+    def resolve_month(obj: Any) -> str:
+        return f"{obj.month:%Y-%m}"
+
+    @staticmethod
+    def resolve_run_by(obj: Any) -> str:
+        return str(obj.run_by_label)
+
+
+class RedemptionRunIn(In):
+    month: str = Field(..., min_length=7, max_length=10, examples=["2026-03"])
+
+
+class PayoutOut(Schema):
+    account_id: int
+    merchant: str
+    organisation: str
+    number: str
+    amount: str
+    amount_minor: int
+    euro: str
+    euro_cents: int
+    transfer_id: int
+
+
+@router.get("/redemption-runs", response=list[RedemptionRunOut], summary="Monthly conversions")
+def list_redemption_runs(request: HttpRequest) -> Any:
+    return selectors.redemption_runs(actor=_actor(request))
+
+
+@router.post(
+    "/redemption-runs",
+    response={200: RedemptionRunOut, 201: RedemptionRunOut},
+    summary="Convert every shop's balance to euro for a month (200: run before, nothing new)",
+)
+def create_redemption_run(request: HttpRequest, payload: RedemptionRunIn) -> Any:
+    run = services.redemption_run(actor=_actor(request), month=payload.month)
+    return Status(201 if run.created else 200, run)
+
+
+@router.get(
+    "/redemption-runs/{run_id}/payouts",
+    response=list[PayoutOut],
+    summary="The payout list of one month (shops only, no personal data)",
+)
+def list_payouts(request: HttpRequest, run_id: int) -> Any:
+    actor = _actor(request)
+    run = selectors.redemption_run_get(actor=actor, run_id=run_id)
+    return [
+        {
+            **line.__dict__,
+            "amount": selectors.format_amount(run.currency, line.amount),
+            "amount_minor": line.amount,
+            "euro": f"{line.euro_cents // 100}.{line.euro_cents % 100:02d}",
+        }
+        for line in selectors.payout_lines(actor=actor, run=run)
+    ]
+
+
+@router.get(
+    "/redemption-runs/{run_id}/payouts.csv",
+    summary="The payout list as CSV (UTF-8, opens in a spreadsheet)",
+    openapi_extra={
+        "responses": {
+            200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+        }
+    },
+)
+def get_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    actor = _actor(request)
+    run = selectors.redemption_run_get(actor=actor, run_id=run_id)
+    payouts = selectors.payout_csv(actor=actor, run=run)
+    response = HttpResponse(payouts.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{payouts.filename}"'
+    return response

@@ -170,6 +170,38 @@ def _at(day: date, hour: int, minute: int) -> datetime:
 DEMO_PIN = "2468"
 
 
+def _budgets_and_office(h: _History, issuers: list[_Acc], now: datetime) -> None:
+    """Monthly issuing budgets over the history and next month, and one exchange office."""
+    today = now.astimezone(BRUSSELS).date()
+    month = (today - timedelta(days=DAYS)).replace(day=1)
+    last = (today.replace(day=1) + timedelta(days=62)).replace(day=1)
+    while month < last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        for issuer in issuers:
+            services.budget_create(
+                actor=h.system,
+                account_id=issuer.account.pk,
+                starts_on=month,
+                ends_on=following - timedelta(days=1),
+                amount=4000,
+            )
+        month = following
+    host = next(
+        (i for i in issuers if i.slug == "buurtwerk-rabot"), issuers[0] if issuers else None
+    )
+    if host is None or host.account.organisation_id is None:
+        return
+    office = services.exchange_office_create(
+        actor=h.system, name="Wisselkantoor Rabot", organisation_id=host.account.organisation_id
+    )
+    services.office_opening_float(
+        actor=h.system,
+        office_id=office.pk,
+        notes={1: 100, 5: 60, 10: 40, 20: 20},
+        idempotency_key="demo-opening-float",
+    )
+
+
 def load(community: Any) -> list[tuple[str, str, str]]:
     """Open the circle and write about four months of history. Adds no logins."""
     rng = random.Random(4020)  # the same history every time (relative to today)
@@ -332,6 +364,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             h.plan(_at(day, 14, 40), lambda at: _wrong_reward(h, rng, at, buurtwerk, residents, me))
 
         h.run_until(now)
+    _budgets_and_office(h, issuers, now)
     if demo_person is None:
         return []
     services.pin_set(actor=h.system, person_id=demo_person.pk, pin=DEMO_PIN, identity_checked=True)

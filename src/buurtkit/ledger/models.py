@@ -208,3 +208,282 @@ class PaymentPin(CommunityScoped):
 
     def __str__(self) -> str:
         return f"PIN of person {self.person_id}"
+
+
+# --- issuing budgets, second-person approval, monthly redemption (issue 4) ---------------
+
+
+class IssuingBudget(CommunityScoped):
+    """What an issuing organisation may reward in one period (both dates included).
+
+    ``used`` is not stored: it is the sum of the period's rewards from the account that were
+    not corrected (see ``selectors.budget_usage``), read while the account is locked.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="issuing_budgets", verbose_name=_("account")
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    amount = models.BigIntegerField(_("budget"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("issuing budget")
+        verbose_name_plural = _("issuing budgets")
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="budget_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="budget_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.starts_on}..{self.ends_on}: {self.amount}"
+
+
+class RewardPolicy(CommunityScoped):
+    """Per currency: rewards above ``approval_threshold`` (minor units) need a second person."""
+
+    currency = models.OneToOneField(Currency, on_delete=models.CASCADE, related_name="+")
+    approval_threshold = models.BigIntegerField(_("approval needed above"))
+
+    class Meta:
+        verbose_name = _("reward policy")
+        verbose_name_plural = _("reward policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approval_threshold__gte=0), name="reward_policy_threshold_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency_id}: {self.approval_threshold}"
+
+
+class PendingRewardStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved and paid")
+    REJECTED = "rejected", _("rejected")
+
+
+class PendingReward(CommunityScoped):
+    """A large reward waiting for a second person; approving it makes the transfer once."""
+
+    issuer = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("amount"))
+    reason = models.CharField(_("reason"), max_length=200)
+    idempotency_key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PendingRewardStatus.choices,
+        default=PendingRewardStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("asked at"))
+    created_by_label = models.CharField(max_length=150)
+    # Who asked, to refuse them as the approver: a login, an API key or a person.
+    created_by_user_id = models.BigIntegerField(null=True, blank=True)
+    created_by_api_key_id = models.BigIntegerField(null=True, blank=True)
+    created_by_person_id = models.BigIntegerField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by_label = models.CharField(max_length=150, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reward waiting for approval")
+        verbose_name_plural = _("rewards waiting for approval")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"], name="pending_reward_idempotent"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pending_reward_positive"),
+            models.CheckConstraint(
+                condition=Q(status="approved", transfer__isnull=False)
+                | (~Q(status="approved") & Q(transfer__isnull=True)),
+                name="pending_reward_transfer_iff_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.issuer_id}->{self.resident_id} ({self.status})"
+
+
+class RedemptionRun(CommunityScoped):
+    """One month's conversion of the merchants' balances to euro (run once; a re-run adds nothing)."""
+
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    run_at = models.DateTimeField(_("run at"))
+    run_by_label = models.CharField(max_length=150)
+
+    class Meta:
+        verbose_name = _("redemption run")
+        verbose_name_plural = _("redemption runs")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "month"], name="redemption_run_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency_id} {self.month:%Y-%m}"
+
+
+# --- exchange offices (wisselkantoren): paper notes at a counter ---------------------------
+
+
+class ExchangeOffice(CommunityScoped):
+    """A counter where residents and shops swap paper notes for digital money and back.
+
+    The money itself moves between the ``paper`` system account and the resident's or shop's
+    account (``exchange_in`` / ``exchange_out`` transfers); the office keeps count of the paper
+    notes in its till (:class:`TillMovement`). ``account`` is the office's own till account
+    (kind ``till``), for its QR code and its place among the accounts.
+    """
+
+    name = models.CharField(_("name"), max_length=150)
+    organisation = models.ForeignKey(
+        "people.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    account = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="exchange_office", verbose_name=_("till")
+    )
+    active = models.BooleanField(_("open"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange office")
+        verbose_name_plural = _("exchange offices")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="exchange_office_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TillReason(models.TextChoices):
+    OPENING_FLOAT = "opening_float", _("opening float")
+    DEPOSIT = "deposit", _("paper handed in")
+    WITHDRAWAL = "withdrawal", _("paper handed out")
+    COUNT_CORRECTION = "count_correction", _("correction after a count")
+
+
+class TillMovementQuerySet(ScopedQuerySet):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TransferImmutable("till movements cannot be updated")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise TransferImmutable("till movements cannot be deleted")
+
+
+class TillMovement(CommunityScoped):
+    """Paper notes of one denomination coming into (``delta`` > 0) or leaving an office's till.
+
+    Append-only: the notes in the till are the sum of the movements. Written under a lock on
+    the office row, in the same transaction as the transfer it belongs to.
+    """
+
+    office = models.ForeignKey(ExchangeOffice, on_delete=models.PROTECT, related_name="movements")
+    denomination = models.PositiveIntegerField(_("note"))
+    delta = models.IntegerField(_("notes"))
+    reason = models.CharField(_("reason"), max_length=20, choices=TillReason.choices)
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="till_movements"
+    )
+    daily_count = models.ForeignKey(
+        "DailyCount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    note = models.CharField(_("remark"), max_length=200, blank=True)
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor_label = models.CharField(max_length=150)
+    on_behalf_of_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = TillMovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("till movement")
+        verbose_name_plural = _("till movements")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="till_movement_not_zero"),
+            models.CheckConstraint(
+                condition=Q(denomination__gt=0), name="till_movement_denomination_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["office", "transfer", "denomination"],
+                condition=Q(transfer__isnull=False),
+                name="till_movement_once_per_transfer",
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "denomination"])]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} x {self.denomination} ({self.reason})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TransferImmutable("till movements cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TransferImmutable("till movements cannot be deleted")
+
+
+class DailyCount(CommunityScoped):
+    """The notes counted in an office's till at the end of a day, against what was expected.
+
+    Keys of the JSON objects are denominations (as strings), values numbers of notes. A
+    discrepancy is recorded, never fixed silently: ``services.office_correct_count`` books it
+    as a separate, audited movement. A recount the same day is a new row that ``replaces``
+    the previous one; only one first count per office and day.
+    """
+
+    office = models.ForeignKey(ExchangeOffice, on_delete=models.PROTECT, related_name="counts")
+    date = models.DateField(_("date"))
+    counted = models.JSONField(_("counted"), default=dict)
+    expected = models.JSONField(_("expected"), default=dict)
+    discrepancy = models.JSONField(_("difference"), default=dict)
+    note = models.CharField(_("remark"), max_length=500, blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    actor_label = models.CharField(_("counted by"), max_length=150)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("daily count")
+        verbose_name_plural = _("daily counts")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "date"],
+                condition=Q(replaces__isnull=True),
+                name="daily_count_one_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date}"
+
+    @property
+    def has_discrepancy(self) -> bool:
+        return any(int(v) for v in self.discrepancy.values())

@@ -474,3 +474,348 @@ def merchant_activity(*, actor: Actor) -> list[MerchantActivity]:
             )
         )
     return result
+
+
+# --- exchange offices: the paper notes in a till ---------------------------------------------
+
+
+def till_counts(*, office_id: int) -> dict[int, int]:
+    """Notes per denomination in an office's till: the sum of its movements (no permission
+    check: for services, which hold the office lock, and for the checks below)."""
+    from buurtkit.ledger.models import TillMovement
+
+    rows = (
+        TillMovement.objects.filter(office_id=office_id)
+        .order_by()
+        .values_list("denomination")
+        .annotate(n=Sum("delta"))
+    )
+    return {int(d): int(n or 0) for d, n in rows}
+
+
+def till_violations(*, office_id: int) -> list[str]:
+    """Every broken till invariant (empty when all hold): no denomination below zero notes."""
+    return [
+        f"office {office_id}: {n} notes of {d}"
+        for d, n in sorted(till_counts(office_id=office_id).items())
+        if n < 0
+    ]
+
+
+def offices_visible(*, actor: Actor) -> QuerySet[Any]:
+    from buurtkit.ledger.models import ExchangeOffice
+
+    actor.require("ledger.exchange")
+    return (
+        scoped(ExchangeOffice, actor.community)
+        .select_related("organisation", "account", "account__currency")
+        .order_by("name", "pk")
+    )
+
+
+def office_get(*, actor: Actor, office_id: int) -> Any:
+    from buurtkit.ledger.models import ExchangeOffice
+
+    actor.require("ledger.exchange")
+    return get_scoped(ExchangeOffice, actor.community, pk=office_id)
+
+
+@dataclass(frozen=True)
+class TillLine:
+    denomination: int  # in major units, as printed on the note
+    notes: int
+    value: int  # minor units
+
+
+@dataclass(frozen=True)
+class TillState:
+    office: Any
+    currency: Currency
+    lines: list[TillLine]
+    total: int  # minor units
+
+    @property
+    def notes(self) -> dict[int, int]:
+        return {line.denomination: line.notes for line in self.lines}
+
+
+def till_state(*, actor: Actor, office_id: int) -> TillState:
+    """The notes in an office's till per denomination (the currency's, and any left over from
+    denominations no longer issued), with their value."""
+    office = office_get(actor=actor, office_id=office_id)
+    currency = currency_get(actor=actor)
+    counts = till_counts(office_id=office.pk)
+    denominations = sorted({int(d) for d in currency.denominations} | set(counts))
+    unit = 10**currency.decimals
+    lines = [TillLine(d, counts.get(d, 0), d * counts.get(d, 0) * unit) for d in denominations]
+    return TillState(
+        office=office, currency=currency, lines=lines, total=sum(x.value for x in lines)
+    )
+
+
+def office_day(*, actor: Actor, office_id: int, day: date | None = None) -> dict[str, Any]:
+    """What happened at an office on one day (Brussels time): movements, transfers, counts."""
+    from zoneinfo import ZoneInfo
+
+    from buurtkit.core import clock
+    from buurtkit.ledger.models import DailyCount, TillMovement
+
+    office = office_get(actor=actor, office_id=office_id)
+    tz = ZoneInfo(BRUSSELS)
+    day = day or clock.now().astimezone(tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = start + timedelta(days=1)
+    movements = list(
+        scoped(TillMovement, actor.community)
+        .filter(office=office, at__gte=start, at__lt=end)
+        .select_related("transfer", "transfer__debit", "transfer__credit")
+        .order_by("-at", "-id")
+    )
+    counts = list(
+        scoped(DailyCount, actor.community)
+        .filter(office=office, date=day)
+        .select_related("replaced_by")
+        .order_by("-id")
+    )
+    return {"office": office, "day": day, "movements": movements, "counts": counts}
+
+
+def office_latest_count(*, actor: Actor, office_id: int) -> Any:
+    """The office's most recent count that no recount replaced, or None."""
+    from buurtkit.ledger.models import DailyCount
+
+    office = office_get(actor=actor, office_id=office_id)
+    return (
+        scoped(DailyCount, actor.community)
+        .filter(office=office, replaced_by__isnull=True)
+        .order_by("-date", "-id")
+        .first()
+    )
+
+
+# --- issuing budgets, approvals, monthly redemption (issue 4) ---------------------------------
+
+
+def local_today() -> date:
+    """Today in the community's time zone: a budget's days are Brussels days."""
+    from buurtkit.core import clock
+
+    return timezone.localtime(clock.now(), timezone.get_default_timezone()).date()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+def budget_for_day(*, issuer: Account, day: date) -> Any:
+    """The issuer's budget that covers ``day``, or None."""
+    from buurtkit.ledger.models import IssuingBudget
+
+    return (
+        IssuingBudget.objects.filter(
+            community_id=issuer.community_id,
+            account_id=issuer.pk,
+            starts_on__lte=day,
+            ends_on__gte=day,
+        )
+        .order_by("starts_on")
+        .first()
+    )
+
+
+def budget_used(budget: Any) -> int:
+    """Rewards from the budget's account in its period that were not corrected."""
+    from buurtkit.ledger.models import TransferKind
+
+    total = Transfer.objects.filter(
+        community_id=budget.community_id,
+        debit_id=budget.account_id,
+        kind=TransferKind.REWARD,
+        at__gte=_day_start(budget.starts_on),
+        at__lt=_day_start(budget.ends_on + timedelta(days=1)),
+        reversed_by__isnull=True,
+    ).aggregate(s=Sum("amount"))["s"]
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    budget: Any
+    organisation: str
+    used: int
+    remaining: int
+    current: bool
+
+
+def budgets_list(*, actor: Actor, account_id: int | None = None) -> list[BudgetLine]:
+    """Issuing budgets with what is used and left, newest period first.
+
+    Staff with ``ledger.view`` see all; someone who may issue sees their organisations'.
+    """
+    from buurtkit.ledger.models import IssuingBudget
+
+    qs = scoped(IssuingBudget, actor.community).select_related(
+        "account", "account__organisation", "account__currency"
+    )
+    if not actor.has("ledger.view"):
+        if not actor.has("ledger.issue"):
+            actor.require("ledger.view")
+        qs = qs.filter(account__organisation_id__in=list(actor.organisation_ids))
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    today = local_today()
+    lines = []
+    for budget in qs.order_by("-starts_on", "account__name", "pk"):
+        used = budget_used(budget)
+        org = budget.account.organisation
+        lines.append(
+            BudgetLine(
+                budget=budget,
+                organisation=org.name if org else budget.account.name,
+                used=used,
+                remaining=budget.amount - used,
+                current=budget.starts_on <= today <= budget.ends_on,
+            )
+        )
+    return lines
+
+
+def issuer_accounts(*, actor: Actor) -> QuerySet[Account]:
+    """Issuing organisations' accounts the actor may reward from."""
+    qs = (
+        scoped(Account, actor.community)
+        .filter(kind=AccountKind.ORGANISATION)
+        .select_related("organisation", "currency")
+    )
+    if not actor.has("ledger.manage"):
+        qs = qs.filter(organisation_id__in=list(actor.organisation_ids))
+    return qs.order_by("name", "pk")
+
+
+def residents_to_reward(*, actor: Actor, q: str) -> list[Account]:
+    """Residents' accounts found by name or account number, for the reward form."""
+    if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
+        actor.require("ledger.issue")
+    q = (q or "").strip()
+    if not q:
+        return []
+    qs = scoped(Account, actor.community).filter(kind=AccountKind.RESIDENT, frozen=False)
+    digits = normalise_account_number(q)
+    if digits is not None:
+        return list(qs.filter(number=digits))
+    return list(qs.filter(name__icontains=q).order_by("name", "pk")[:20])
+
+
+def pending_rewards(*, actor: Actor, status: str = "pending") -> QuerySet[Any]:
+    """Large rewards waiting for (or decided by) a second person, newest first."""
+    from buurtkit.ledger.models import PendingReward
+
+    if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
+        actor.require("ledger.issue")
+    qs = scoped(PendingReward, actor.community).select_related(
+        "issuer", "resident", "issuer__currency"
+    )
+    if not actor.has("ledger.manage"):
+        qs = qs.filter(issuer__organisation_id__in=list(actor.organisation_ids))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def may_approve(actor: Actor, pending: Any) -> bool:
+    """False for the person who asked for the reward (the page hides the button)."""
+    from buurtkit.ledger.services import _same_person
+
+    return not _same_person(actor, pending)
+
+
+def redemption_runs(*, actor: Actor) -> QuerySet[Any]:
+    from buurtkit.ledger.models import RedemptionRun
+
+    actor.require("ledger.view")
+    return scoped(RedemptionRun, actor.community).select_related("currency").order_by("-month")
+
+
+def redemption_run_get(*, actor: Actor, run_id: int) -> Any:
+    from buurtkit.ledger.models import RedemptionRun
+
+    actor.require("ledger.view")
+    return get_scoped(RedemptionRun, actor.community, pk=run_id)
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """One shop's conversion in one month. Shops are organisations: no personal data."""
+
+    account_id: int
+    merchant: str
+    organisation: str
+    number: str
+    amount: int  # minor units of the community currency
+    euro_cents: int
+    transfer_id: int
+
+
+def payout_lines(*, actor: Actor, run: Any) -> list[PayoutLine]:
+    """The payout list of a redemption run: corrected conversions are left out."""
+    from buurtkit.ledger.models import TransferKind
+
+    actor.require("ledger.view")
+    currency = run.currency
+    prefix = f"redemption-{run.month:%Y-%m}-"
+    transfers = (
+        scoped(Transfer, actor.community)
+        .filter(
+            kind=TransferKind.REDEMPTION,
+            idempotency_key__startswith=prefix,
+            reversed_by__isnull=True,
+        )
+        .select_related("debit", "debit__organisation")
+        .order_by("debit__name", "debit_id")
+    )
+    return [
+        PayoutLine(
+            account_id=t.debit_id,
+            merchant=t.debit.name,
+            organisation=t.debit.organisation.name if t.debit.organisation else "",
+            number=t.debit.number,
+            amount=t.amount,
+            euro_cents=t.amount * currency.euro_cents_per_unit // 10**currency.decimals,
+            transfer_id=t.pk,
+        )
+        for t in transfers
+    ]
+
+
+def payout_csv(*, actor: Actor, run: Any) -> StatementFile:
+    """The payout list as CSV for the bookkeeper: UTF-8 with a BOM, decimals with a dot."""
+    from django.utils.translation import gettext as _
+
+    currency = run.currency
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Shop"),
+            _("Organisation"),
+            _("Account number"),
+            _("Amount (%(code)s)") % {"code": currency.code},
+            _("Euro"),
+        ]
+    )
+    for line in payout_lines(actor=actor, run=run):
+        writer.writerow(
+            [
+                _csv_safe(line.merchant),
+                _csv_safe(line.organisation),
+                format_account_number(line.number),
+                format_amount(currency, line.amount),
+                f"{Decimal(line.euro_cents).scaleb(-2):.2f}",
+            ]
+        )
+    return StatementFile(filename=f"payouts-{run.month:%Y-%m}.csv", content=out.getvalue())
+
+
+def currency_exists(*, actor: Actor) -> bool:
+    return Currency.objects.in_community(actor.community).exists()

@@ -294,6 +294,8 @@ def transfer_create(
     if kind not in _KINDS:
         msg = _("Unknown kind of transfer.")
         raise ValidationFailed(msg, fields={"kind": msg})
+    if kind == TransferKind.REWARD and actor.channel != "system":
+        _reward_threshold_check(actor, amount)  # issuing budgets: see the end of this module
     description = (description or "").strip()[:200]
     fingerprint = _request_hash(
         debit=debit_account_id,
@@ -489,6 +491,8 @@ def _transfer(
             )
         if not _may_move_from(actor, debit, kind):
             raise PermissionDenied(_("You may not move money from this account."))
+        if kind == TransferKind.REWARD and actor.channel != "system":
+            _reward_budget_check(actor, debit, amount)  # the issuer is locked (above)
     new_debit = debit.balance - amount
     if debit.kind != AccountKind.SYSTEM and new_debit < debit.lower_limit:
         raise InsufficientBalance(
@@ -822,3 +826,991 @@ def lost_phone(*, actor: Actor, person_id: int, identity_checked: bool) -> int:
     """
     pin_reset_by_staff(actor=actor, person_id=person_id, identity_checked=identity_checked)
     return sessions_end_everywhere(actor=actor, person_id=person_id)
+
+
+# --- exchange offices (wisselkantoren): paper notes <-> digital money ----------------------
+#
+# The money moves between the ``paper`` system account and the resident's or shop's account
+# (``exchange_in`` / ``exchange_out``); the notes move in and out of the office's till as
+# append-only ``TillMovement`` rows, in the same transaction. The notes in a till are the sum
+# of its movements. Every write on a till first locks the office row (``SELECT ... FOR
+# UPDATE``), then the two accounts in ascending id order, always in that order: movements of
+# one office are serialised (no count can go below zero between the check and the write) and
+# no two transactions wait for each other in a cycle.
+
+MAX_NOTES = 100_000  # of one denomination in one request
+
+
+def _note_field(denomination: Any) -> str:
+    return f"note_{denomination}"
+
+
+def _clean_notes(
+    currency: Currency, notes: Any, *, require_some: bool = True, label: str = "notes"
+) -> dict[int, int]:
+    """Notes per denomination as typed, checked: known denominations, whole counts, not below 0.
+
+    Zero counts are dropped. Keys may be numbers or strings of digits (JSON keys are strings).
+    """
+    if not isinstance(notes, dict):
+        msg = _("Give the number of notes per denomination.")
+        raise ValidationFailed(msg, fields={label: msg})
+    allowed = {int(d) for d in currency.denominations}
+    clean: dict[int, int] = {}
+    errors: dict[str, str] = {}
+    for raw_denomination, raw_count in notes.items():
+        text = str(raw_denomination).strip()
+        if isinstance(raw_denomination, bool) or not text.isascii() or not text.isdigit():
+            errors[_note_field(text)] = _("There is no note of %(d)s.") % {"d": text}
+            continue
+        denomination = int(text)
+        if denomination not in allowed:
+            errors[_note_field(denomination)] = _("There is no note of %(d)s.") % {
+                "d": denomination
+            }
+            continue
+        if isinstance(raw_count, bool) or not isinstance(raw_count, int | str):
+            count_text = ""
+        else:
+            count_text = str(raw_count).strip() or "0"
+        if count_text.startswith("-") and count_text[1:].isdigit():
+            errors[_note_field(denomination)] = _("The number of notes cannot be below zero.")
+            continue
+        if not (count_text.isascii() and count_text.isdigit()):
+            errors[_note_field(denomination)] = _("Type a whole number of notes, for example 3.")
+            continue
+        count = int(count_text)
+        if count > MAX_NOTES:
+            errors[_note_field(denomination)] = _("That is too many notes.")
+            continue
+        if count:
+            clean[denomination] = clean.get(denomination, 0) + count
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    if require_some and not clean:
+        msg = _("Count at least one note.")
+        raise ValidationFailed(msg, fields={label: msg})
+    return clean
+
+
+def notes_total(currency: Currency, notes: dict[int, int]) -> int:
+    """The value of ``notes`` (denominations in major units) in minor units."""
+    return sum(d * n for d, n in notes.items()) * 10**currency.decimals
+
+
+def _office_locked(actor: Actor, office_id: int) -> Any:
+    from buurtkit.ledger.models import ExchangeOffice
+
+    office = get_scoped(ExchangeOffice, actor.community, for_update=True, pk=office_id)
+    if not office.active:
+        raise Conflict(_("This exchange office is closed."), code="office_closed")
+    return office
+
+
+def _paper_account(currency: Currency) -> Account:
+    return Account.objects.get(currency=currency, system_role=SystemRole.PAPER)
+
+
+def _exchange_key(idempotency_key: str) -> str:
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        msg = _("Every transfer needs an idempotency key of 1 to 100 characters.")
+        raise ValidationFailed(msg, fields={"idempotency_key": msg})
+    return key
+
+
+def _exchange_replay(
+    actor: Actor, office: Any, existing: Transfer, kind: str, account_id: int, notes: dict[int, int]
+) -> Transfer:
+    """A retried exchange: the first result, if it was the same request; else refused."""
+    from buurtkit.ledger.models import TillMovement
+
+    moved: dict[int, int] = {}
+    offices = set()
+    for m in TillMovement.objects.filter(transfer=existing):
+        moved[m.denomination] = moved.get(m.denomination, 0) + abs(m.delta)
+        offices.add(m.office_id)
+    party = existing.credit_id if kind == TransferKind.EXCHANGE_IN else existing.debit_id
+    if existing.kind != kind or offices != {office.pk} or party != account_id or moved != notes:
+        raise Conflict(
+            _("This idempotency key was already used for a different transfer."),
+            code="idempotency_conflict",
+        )
+    existing.replayed = True
+    return existing
+
+
+def _till_movements(
+    actor: Actor,
+    office: Any,
+    notes: dict[int, int],
+    *,
+    sign: int,
+    reason: str,
+    transfer: Transfer | None = None,
+    key: str = "",
+    note: str = "",
+    daily_count: Any = None,
+) -> list[Any]:
+    from buurtkit.ledger.models import TillMovement
+
+    now = clock.now()
+    return [
+        TillMovement.objects.create(
+            community=actor.community,
+            office=office,
+            denomination=d,
+            delta=sign * n,
+            reason=reason,
+            transfer=transfer,
+            daily_count=daily_count,
+            idempotency_key=key,
+            note=note[:200],
+            at=now,
+            actor_label=actor.label[:150],
+            on_behalf_of_id=actor.on_behalf_of_id,
+        )
+        for d, n in sorted(notes.items())
+        if n
+    ]
+
+
+def _notes_json(notes: dict[int, int]) -> dict[str, int]:
+    return {str(d): n for d, n in sorted(notes.items())}
+
+
+@transaction.atomic
+def exchange_office_create(*, actor: Actor, name: str, organisation_id: int) -> Any:
+    """Open an exchange office for an organisation, with its own till account."""
+    from buurtkit.ledger.models import ExchangeOffice
+
+    actor.require("ledger.manage")
+    currency = community_currency(actor)
+    name = (name or "").strip()[:150]
+    if not name:
+        msg = _("Give the exchange office a name.")
+        raise ValidationFailed(msg, fields={"name": msg})
+    org = get_scoped(Organisation, actor.community, pk=organisation_id)
+    if ExchangeOffice.objects.in_community(actor.community).filter(name=name).exists():
+        msg = _("There is already an exchange office with this name.")
+        raise ValidationFailed(msg, fields={"name": msg})
+    till = _new_account(currency, kind=AccountKind.TILL, name=name, organisation=org)
+    office = ExchangeOffice.objects.create(
+        community=actor.community, name=name, organisation=org, account=till
+    )
+    audit_record(actor=actor, verb="ledger.office_created", obj=office, data={"till": till.pk})
+    return office
+
+
+def exchange_deposit(
+    *,
+    actor: Actor,
+    office_id: int,
+    account_id: int,
+    notes: dict[Any, Any],
+    idempotency_key: str,
+) -> Transfer:
+    """A resident or shop hands in paper notes: the notes go into the till and their value is
+    credited to the account (``exchange_in`` from the paper account), in one transaction.
+
+    ``notes`` is the number of notes per denomination. A retry with the same key returns the
+    first transfer (``replayed``); the same key with other notes, account or office is refused.
+    """
+    actor.require("ledger.exchange")
+    with transaction.atomic():
+        office = _office_locked(actor, office_id)
+        currency = community_currency(actor)
+        clean = _clean_notes(currency, notes)
+        amount = _check_amount(notes_total(currency, clean), field="notes")
+        key = _exchange_key(idempotency_key)
+        existing = Transfer.objects.in_community(actor.community).filter(idempotency_key=key)
+        if existing.exists():
+            return _exchange_replay(
+                actor, office, existing.get(), TransferKind.EXCHANGE_IN, account_id, clean
+            )
+        transfer = transfer_create(
+            actor=actor,
+            debit_account_id=_paper_account(currency).pk,
+            credit_account_id=account_id,
+            amount=amount,
+            idempotency_key=key,
+            kind=TransferKind.EXCHANGE_IN,
+        )
+        if transfer.replayed:  # the key was taken meanwhile, at another office
+            return _exchange_replay(
+                actor, office, transfer, TransferKind.EXCHANGE_IN, account_id, clean
+            )
+        _till_movements(actor, office, clean, sign=1, reason="deposit", transfer=transfer, key=key)
+        audit_record(
+            actor=actor,
+            verb="ledger.exchange_deposit",
+            obj=office,
+            data={
+                "transfer": transfer.pk,
+                "account": account_id,
+                "amount": amount,
+                "notes": _notes_json(clean),
+            },
+        )
+        return transfer
+
+
+def exchange_withdraw(
+    *,
+    actor: Actor,
+    office_id: int,
+    account_id: int,
+    notes: dict[Any, Any],
+    idempotency_key: str,
+    pin: str | None = None,
+) -> Transfer:
+    """Digital money out as paper notes: ``exchange_out`` to the paper account, notes out of the
+    till, in one transaction. Refused when the till has too few notes of a denomination or the
+    account too little money.
+
+    Whose money it is must be clear: a clerk acting on behalf of the resident at the counter
+    (the normal case), the resident's payment PIN typed at the counter (``pin``), a shop's own
+    staff, or ``ledger.manage``.
+    """
+    actor.require("ledger.exchange")
+    account = get_scoped(Account, actor.community, pk=account_id)
+    currency = community_currency(actor)
+    clean = _clean_notes(currency, notes)
+    amount = _check_amount(notes_total(currency, clean), field="notes")
+    key = _exchange_key(idempotency_key)
+    get_scoped(_office_model(), actor.community, pk=office_id)  # unknown office: 404 first
+    if (
+        pin is not None
+        and account.person_id is not None
+        and actor.on_behalf_of_id != account.person_id
+    ):
+        # The resident confirms with their PIN; a wrong try is counted in its own transaction.
+        _pin_verify(actor, account.person_id, pin)
+        actor = actor.acting_for(
+            account.person_id, channel="counter" if actor.channel == "web" else actor.channel
+        )
+    with transaction.atomic():
+        office = _office_locked(actor, office_id)
+        existing = Transfer.objects.in_community(actor.community).filter(idempotency_key=key)
+        if existing.exists():
+            return _exchange_replay(
+                actor, office, existing.get(), TransferKind.EXCHANGE_OUT, account_id, clean
+            )
+        from buurtkit.ledger.selectors import till_counts
+
+        in_till = till_counts(office_id=office.pk)
+        short = {d: n for d, n in clean.items() if in_till.get(d, 0) < n}
+        if short:
+            fields = {
+                _note_field(d): _("The till has only %(n)d notes of %(d)d.")
+                % {"n": max(in_till.get(d, 0), 0), "d": d}
+                for d in sorted(short)
+            }
+            raise Conflict(
+                _("There are not enough notes in the till."),
+                code="not_enough_notes",
+                fields=fields,
+            )
+        transfer = transfer_create(
+            actor=actor,
+            debit_account_id=account.pk,
+            credit_account_id=_paper_account(currency).pk,
+            amount=amount,
+            idempotency_key=key,
+            kind=TransferKind.EXCHANGE_OUT,
+        )
+        if transfer.replayed:
+            return _exchange_replay(
+                actor, office, transfer, TransferKind.EXCHANGE_OUT, account_id, clean
+            )
+        _till_movements(
+            actor, office, clean, sign=-1, reason="withdrawal", transfer=transfer, key=key
+        )
+        audit_record(
+            actor=actor,
+            verb="ledger.exchange_withdraw",
+            obj=office,
+            data={
+                "transfer": transfer.pk,
+                "account": account.pk,
+                "amount": amount,
+                "notes": _notes_json(clean),
+            },
+        )
+        return transfer
+
+
+def _office_model() -> Any:
+    from buurtkit.ledger.models import ExchangeOffice
+
+    return ExchangeOffice
+
+
+@transaction.atomic
+def office_opening_float(
+    *,
+    actor: Actor,
+    office_id: int,
+    notes: dict[Any, Any],
+    idempotency_key: str,
+    note: str = "",
+) -> list[Any]:
+    """Put notes into a till from the organisation's stock (the float it opens with, or a top-up).
+
+    No money moves: these notes are already counted on the paper account when they were issued.
+    A retry with the same key returns the first movements; other notes with it are refused.
+    """
+    from buurtkit.ledger.models import TillMovement, TillReason
+
+    actor.require("ledger.exchange")
+    office = _office_locked(actor, office_id)
+    clean = _clean_notes(community_currency(actor), notes)
+    key = _exchange_key(idempotency_key)
+    earlier = list(
+        TillMovement.objects.in_community(actor.community).filter(
+            office=office, reason=TillReason.OPENING_FLOAT, idempotency_key=key
+        )
+    )
+    if earlier:
+        if {m.denomination: m.delta for m in earlier} != clean:
+            raise Conflict(
+                _("This idempotency key was already used for a different request."),
+                code="idempotency_conflict",
+            )
+        return earlier
+    movements = _till_movements(
+        actor, office, clean, sign=1, reason=TillReason.OPENING_FLOAT, key=key, note=note
+    )
+    audit_record(
+        actor=actor,
+        verb="ledger.office_float",
+        obj=office,
+        data={"notes": _notes_json(clean), "note": note[:200]},
+    )
+    return movements
+
+
+@transaction.atomic
+def office_daily_count(
+    *, actor: Actor, office_id: int, counted: dict[Any, Any], note: str = ""
+) -> Any:
+    """Record the notes counted in the till against what the movements say should be there.
+
+    A denomination left out counts as zero notes. Differences are recorded, never fixed here
+    (see :func:`office_correct_count`). A recount the same day is a new row that replaces the
+    previous count.
+    """
+    from zoneinfo import ZoneInfo
+
+    from buurtkit.ledger.models import DailyCount
+    from buurtkit.ledger.selectors import BRUSSELS, till_counts
+
+    actor.require("ledger.exchange")
+    office = _office_locked(actor, office_id)
+    currency = community_currency(actor)
+    clean = _clean_notes(currency, counted, require_some=False, label="counted")
+    expected = till_counts(office_id=office.pk)
+    denominations = sorted({int(d) for d in currency.denominations} | set(expected))
+    counted_all = {d: clean.get(d, 0) for d in denominations}
+    expected_all = {d: expected.get(d, 0) for d in denominations}
+    difference = {d: counted_all[d] - expected_all[d] for d in denominations}
+    day = clock.now().astimezone(ZoneInfo(BRUSSELS)).date()
+    previous = (
+        DailyCount.objects.in_community(actor.community)
+        .filter(office=office, date=day, replaced_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    count = DailyCount.objects.create(
+        community=actor.community,
+        office=office,
+        date=day,
+        counted=_notes_json(counted_all),
+        expected=_notes_json(expected_all),
+        discrepancy=_notes_json(difference),
+        note=(note or "").strip()[:500],
+        replaces=previous,
+        actor_label=actor.label[:150],
+        user_id=actor.user_id,
+        at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        verb="ledger.office_count",
+        obj=office,
+        data={
+            "count": count.pk,
+            "discrepancy": {k: v for k, v in count.discrepancy.items() if v},
+            "replaces": previous.pk if previous else None,
+        },
+    )
+    return count
+
+
+@transaction.atomic
+def office_correct_count(*, actor: Actor, office_id: int, count_id: int, reason: str) -> list[Any]:
+    """Book a count's differences as ``count_correction`` movements, so the till matches the
+    notes counted. Needs ``ledger.manage`` (a second person, not the clerk who counted), a
+    reason, and a till unchanged since the count; a count is corrected once."""
+    from buurtkit.ledger.models import DailyCount, TillReason
+    from buurtkit.ledger.selectors import till_counts
+
+    actor.require("ledger.manage")
+    office = _office_locked(actor, office_id)
+    count = get_scoped(DailyCount, actor.community, office=office, pk=count_id)
+    reason = (reason or "").strip()
+    if not reason:
+        msg = _("Say why the till is corrected.")
+        raise ValidationFailed(msg, fields={"reason": msg})
+    if DailyCount.objects.filter(replaces=count).exists():
+        raise Conflict(_("A later count replaces this one. Correct that one."), code="recounted")
+    if count.corrections.exists():
+        raise Conflict(_("This count has already been corrected."), code="already_corrected")
+    now = {d: n for d, n in till_counts(office_id=office.pk).items() if n}
+    if now != {int(d): int(n) for d, n in count.expected.items() if int(n)}:
+        raise Conflict(
+            _("Notes came in or went out after this count. Count the till again."),
+            code="till_changed",
+        )
+    difference = {int(d): int(n) for d, n in count.discrepancy.items() if int(n)}
+    if not difference:
+        raise ValidationFailed(_("This count matches the till: there is nothing to correct."))
+    from buurtkit.ledger.models import TillMovement
+
+    movements = [
+        TillMovement.objects.create(
+            community=actor.community,
+            office=office,
+            denomination=d,
+            delta=n,
+            reason=TillReason.COUNT_CORRECTION,
+            daily_count=count,
+            note=reason[:200],
+            at=clock.now(),
+            actor_label=actor.label[:150],
+            on_behalf_of_id=actor.on_behalf_of_id,
+        )
+        for d, n in sorted(difference.items())
+    ]
+    audit_record(
+        actor=actor,
+        verb="ledger.office_count_corrected",
+        obj=office,
+        data={"count": count.pk, "difference": _notes_json(difference), "reason": reason[:200]},
+    )
+    return movements
+
+
+# --- issuing budgets, second-person approval, monthly redemption (issue 4) ---------------
+#
+# People (pages, API keys) reward only within the issuing organisation's budget for the day,
+# and a reward above the currency's threshold waits for a second person. The system actor
+# (demo history, imports, fixtures) is not bound by these rules.
+
+DEFAULT_APPROVAL_THRESHOLD_UNITS = 100
+
+
+def _may_issue(actor: Actor) -> None:
+    if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
+        actor.require("ledger.issue")
+
+
+def reward_approval_threshold(currency: Currency) -> int:
+    """Rewards above this many minor units need a second person's approval."""
+    from buurtkit.ledger.models import RewardPolicy
+
+    policy = RewardPolicy.objects.filter(currency=currency).first()
+    if policy is not None:
+        return int(policy.approval_threshold)
+    return int(DEFAULT_APPROVAL_THRESHOLD_UNITS * 10**currency.decimals)
+
+
+@transaction.atomic
+def reward_policy_set(*, actor: Actor, approval_threshold: str | int) -> int:
+    """Set the currency's approval threshold (typed in major units, or minor units as int)."""
+    from buurtkit.ledger.models import RewardPolicy
+
+    actor.require("ledger.manage")
+    currency = community_currency(actor)
+    if isinstance(approval_threshold, str):
+        threshold = parse_amount(currency, approval_threshold, field="approval_threshold")
+    else:
+        threshold = _check_amount(approval_threshold, field="approval_threshold")
+    RewardPolicy.objects.update_or_create(
+        community=actor.community, currency=currency, defaults={"approval_threshold": threshold}
+    )
+    audit_record(
+        actor=actor,
+        verb="ledger.reward_threshold_set",
+        obj=currency,
+        data={"approval_threshold": threshold},
+    )
+    return threshold
+
+
+def _reward_threshold_check(actor: Actor, amount: int) -> None:
+    currency = community_currency(actor)
+    threshold = reward_approval_threshold(currency)
+    if amount > threshold:
+        from buurtkit.ledger.selectors import format_amount
+
+        msg = _(
+            "A reward above %(limit)s needs a second person's approval. "
+            "Ask for it with the reward form."
+        ) % {"limit": format_amount(currency, threshold)}
+        raise ValidationFailed(msg, fields={"amount": msg}, code="approval_required")
+
+
+def _reward_budget_check(actor: Actor, issuer: Account, amount: int) -> None:
+    """Refuse a reward that has no budget today or does not fit in it. Call with ``issuer`` locked."""
+    from buurtkit.ledger.selectors import budget_for_day, budget_used, format_amount, local_today
+
+    budget = budget_for_day(issuer=issuer, day=local_today())
+    if budget is None:
+        msg = _("%(name)s has no issuing budget for today. Staff can add one.") % {
+            "name": issuer.name
+        }
+        raise Conflict(msg, fields={"amount": msg}, code="no_budget")
+    left = budget.amount - budget_used(budget)
+    if amount > left:
+        msg = _("This is more than the budget allows: %(left)s left until %(until)s.") % {
+            "left": format_amount(issuer.currency, max(left, 0)),
+            "until": budget.ends_on.isoformat(),
+        }
+        raise Conflict(msg, fields={"amount": msg}, code="budget_exceeded")
+
+
+def _issuer_account(actor: Actor, account_id: int, *, field: str) -> Account:
+    account = (
+        Account.objects.in_community(actor.community)
+        .select_related("currency")
+        .filter(pk=account_id)
+        .first()
+    )
+    if account is None or account.kind != AccountKind.ORGANISATION:
+        msg = _("Choose the account of an issuing organisation.")
+        raise ValidationFailed(msg, fields={field: msg})
+    return account
+
+
+@transaction.atomic
+def budget_create(
+    *,
+    actor: Actor,
+    account_id: int,
+    starts_on: Any,
+    ends_on: Any,
+    amount: str | int,
+) -> Any:
+    """Give an issuing organisation a budget for one period (both days included).
+
+    Periods of one organisation do not overlap, so every day has at most one budget.
+    """
+    from datetime import date
+
+    from buurtkit.ledger.models import IssuingBudget
+
+    actor.require("ledger.manage")
+    if not isinstance(account_id, int) or isinstance(account_id, bool):
+        msg = _("Choose the account of an issuing organisation.")
+        raise ValidationFailed(msg, fields={"account_id": msg})
+    # Lock the account: two budgets for one organisation are checked one after the other.
+    if not (
+        Account.objects.in_community(actor.community)
+        .select_for_update()
+        .filter(pk=account_id)
+        .exists()
+    ):
+        msg = _("Choose the account of an issuing organisation.")
+        raise ValidationFailed(msg, fields={"account_id": msg})
+    account = _issuer_account(actor, account_id, field="account_id")
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for name, value in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if isinstance(value, date):
+            days[name] = value
+            continue
+        try:
+            days[name] = date.fromisoformat(str(value or "").strip())
+        except ValueError:
+            errors[name] = _("Type a date, for example 2026-03-01.")
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    if days["ends_on"] < days["starts_on"]:
+        msg = _("The last day is before the first day.")
+        raise ValidationFailed(msg, fields={"ends_on": msg})
+    if (days["ends_on"] - days["starts_on"]).days > 366:
+        msg = _("A budget period is at most one year.")
+        raise ValidationFailed(msg, fields={"ends_on": msg})
+    if isinstance(amount, str):
+        minor = parse_amount(account.currency, amount)
+    else:
+        minor = _check_amount(amount)
+    overlap = (
+        IssuingBudget.objects.in_community(actor.community)
+        .filter(account=account, starts_on__lte=days["ends_on"], ends_on__gte=days["starts_on"])
+        .first()
+    )
+    if overlap is not None:
+        msg = _("This organisation already has a budget from %(start)s to %(end)s.") % {
+            "start": overlap.starts_on.isoformat(),
+            "end": overlap.ends_on.isoformat(),
+        }
+        raise ValidationFailed(msg, fields={"starts_on": msg}, code="budget_overlap")
+    budget = IssuingBudget.objects.create(
+        community=actor.community,
+        account=account,
+        starts_on=days["starts_on"],
+        ends_on=days["ends_on"],
+        amount=minor,
+        created_by_label=actor.label[:150],
+    )
+    audit_record(
+        actor=actor,
+        verb="ledger.budget_created",
+        obj=budget,
+        data={
+            "account": account.pk,
+            "starts_on": budget.starts_on.isoformat(),
+            "ends_on": budget.ends_on.isoformat(),
+            "amount": minor,
+        },
+    )
+    return budget
+
+
+class RewardResult:
+    """What a reward request became: a transfer at once, or a reward waiting for approval."""
+
+    def __init__(self, *, transfer: Transfer | None = None, pending: Any = None) -> None:
+        self.transfer = transfer
+        self.pending = pending
+        self.replayed = False
+
+    @property
+    def is_pending(self) -> bool:
+        return self.transfer is None
+
+
+def reward_create(
+    *,
+    actor: Actor,
+    issuer_account_id: int,
+    resident_account_id: int,
+    amount: str | int,
+    reason: str,
+    idempotency_key: str,
+) -> RewardResult:
+    """Reward a volunteer from an organisation's budget, exactly once per key.
+
+    Up to the currency's threshold the transfer is made at once; above it a
+    :class:`~buurtkit.ledger.models.PendingReward` waits for a second person
+    (:func:`pending_reward_approve`). ``amount`` as typed (``"12.5"``) or in minor units (int).
+    """
+    from buurtkit.ledger.models import PendingReward
+
+    _may_issue(actor)
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        msg = _("Every transfer needs an idempotency key of 1 to 100 characters.")
+        raise ValidationFailed(msg, fields={"idempotency_key": msg})
+    currency = community_currency(actor)
+    minor = parse_amount(currency, amount) if isinstance(amount, str) else _check_amount(amount)
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        msg = _("Say what the reward is for, for example: helped at the repair café.")
+        raise ValidationFailed(msg, fields={"reason": msg})
+    fingerprint = _request_hash(
+        debit=issuer_account_id,
+        credit=resident_account_id,
+        amount=minor,
+        kind=TransferKind.REWARD,
+        description=reason,
+        reverses=None,
+    )
+    # A retry: the first answer, or a refusal if the request differs.
+    earlier = (
+        PendingReward.objects.in_community(actor.community).filter(idempotency_key=key).first()
+    )
+    if earlier is not None:
+        if earlier.request_hash != fingerprint:
+            raise Conflict(
+                _("This idempotency key was already used for a different transfer."),
+                code="idempotency_conflict",
+            )
+        result = RewardResult(transfer=earlier.transfer, pending=earlier)
+        result.replayed = True
+        return result
+    issuer = _issuer_account(actor, issuer_account_id, field="issuer_account_id")
+    resident = Account.objects.in_community(actor.community).filter(pk=resident_account_id).first()
+    if resident is None or resident.kind != AccountKind.RESIDENT:
+        msg = _("Choose the resident's account.")
+        raise ValidationFailed(msg, fields={"resident_account_id": msg})
+    if not _may_move_from(actor, issuer, TransferKind.REWARD):
+        raise PermissionDenied(_("You may not reward from this organisation's account."))
+    if minor <= reward_approval_threshold(currency):
+        transfer = transfer_create(
+            actor=actor,
+            debit_account_id=issuer.pk,
+            credit_account_id=resident.pk,
+            amount=minor,
+            idempotency_key=key,
+            kind=TransferKind.REWARD,
+            description=reason,
+        )
+        result = RewardResult(transfer=transfer)
+        result.replayed = transfer.replayed
+        return result
+    if Transfer.objects.in_community(actor.community).filter(idempotency_key=key).exists():
+        raise Conflict(
+            _("This idempotency key was already used for a different transfer."),
+            code="idempotency_conflict",
+        )
+    for account in (issuer, resident):
+        if account.frozen:
+            raise Conflict(
+                _("Account %(number)s is frozen.") % {"number": account.number},
+                code="account_frozen",
+            )
+    # Refuse now what could never be approved (checked again, under lock, on approval).
+    _reward_budget_check(actor, issuer, minor)
+    try:
+        with transaction.atomic():
+            pending = PendingReward.objects.create(
+                community=actor.community,
+                issuer=issuer,
+                resident=resident,
+                amount=minor,
+                reason=reason,
+                idempotency_key=key,
+                request_hash=fingerprint,
+                created_at=clock.now(),
+                created_by_label=actor.label[:150],
+                created_by_user_id=actor.user_id,
+                created_by_api_key_id=actor.api_key_id,
+                created_by_person_id=actor.person_id,
+            )
+            audit_record(
+                actor=actor,
+                verb="ledger.reward_requested",
+                obj=pending,
+                data={"issuer": issuer.pk, "resident": resident.pk, "amount": minor},
+            )
+    except IntegrityError:
+        # The same key at the same moment: answer as a retry.
+        return reward_create(
+            actor=actor,
+            issuer_account_id=issuer_account_id,
+            resident_account_id=resident_account_id,
+            amount=minor,
+            reason=reason,
+            idempotency_key=key,
+        )
+    return RewardResult(pending=pending)
+
+
+def _same_person(actor: Actor, pending: Any) -> bool:
+    if actor.user_id is not None and actor.user_id == pending.created_by_user_id:
+        return True
+    if actor.api_key_id is not None and actor.api_key_id == pending.created_by_api_key_id:
+        return True
+    if actor.person_id is not None and actor.person_id == pending.created_by_person_id:
+        return True
+    nobody = (actor.user_id, actor.api_key_id, actor.person_id) == (None, None, None)
+    asked_by_nobody = (
+        pending.created_by_user_id,
+        pending.created_by_api_key_id,
+        pending.created_by_person_id,
+    ) == (None, None, None)
+    return nobody and asked_by_nobody and actor.label == pending.created_by_label
+
+
+def _pending_locked(actor: Actor, pending_id: int) -> Any:
+    from buurtkit.ledger.models import PendingReward
+
+    _may_issue(actor)
+    pending = (
+        PendingReward.objects.in_community(actor.community)
+        .select_for_update(of=("self",))
+        .select_related("issuer", "resident")
+        .filter(pk=pending_id)
+        .first()
+    )
+    if pending is None:
+        raise NotFound(_("This reward was not found."))
+    if not _may_move_from(actor, pending.issuer, TransferKind.REWARD):
+        raise PermissionDenied(_("You may not reward from this organisation's account."))
+    return pending
+
+
+@transaction.atomic
+def pending_reward_approve(*, actor: Actor, pending_id: int) -> Any:
+    """A second person approves a large reward: the transfer is made, exactly once.
+
+    Approving an approved reward again returns it as it is; the person who asked for the
+    reward cannot approve it.
+    """
+    from buurtkit.ledger.models import PendingRewardStatus
+
+    pending = _pending_locked(actor, pending_id)
+    if pending.status == PendingRewardStatus.APPROVED:
+        pending.replayed = True
+        return pending
+    if pending.status == PendingRewardStatus.REJECTED:
+        raise Conflict(_("This reward was rejected; it cannot be approved."), code="rejected")
+    if _same_person(actor, pending):
+        raise PermissionDenied(
+            _("Someone else must approve this reward: you asked for it yourself."),
+            code="own_request",
+        )
+    transfer = _transfer(
+        actor=actor,
+        debit_id=pending.issuer_id,
+        credit_id=pending.resident_id,
+        amount=pending.amount,
+        kind=TransferKind.REWARD,
+        description=pending.reason,
+        key=pending.idempotency_key,
+        fingerprint=pending.request_hash,
+        reverses=None,
+    )
+    pending.status = PendingRewardStatus.APPROVED
+    pending.transfer = transfer
+    pending.decided_at = clock.now()
+    pending.decided_by_label = actor.label[:150]
+    pending.save(update_fields=["status", "transfer", "decided_at", "decided_by_label"])
+    audit_record(
+        actor=actor,
+        verb="ledger.reward_approved",
+        obj=pending,
+        data={"transfer": transfer.pk, "amount": pending.amount},
+    )
+    return pending
+
+
+@transaction.atomic
+def pending_reward_reject(*, actor: Actor, pending_id: int, note: str = "") -> Any:
+    """Refuse a large reward: no money moves. Rejecting twice is harmless."""
+    from buurtkit.ledger.models import PendingRewardStatus
+
+    pending = _pending_locked(actor, pending_id)
+    if pending.status == PendingRewardStatus.REJECTED:
+        pending.replayed = True
+        return pending
+    if pending.status == PendingRewardStatus.APPROVED:
+        raise Conflict(
+            _("This reward was already paid. Correct the transfer instead."), code="approved"
+        )
+    pending.status = PendingRewardStatus.REJECTED
+    pending.decided_at = clock.now()
+    pending.decided_by_label = actor.label[:150]
+    pending.decision_note = (note or "").strip()[:200]
+    pending.save(update_fields=["status", "decided_at", "decided_by_label", "decision_note"])
+    audit_record(actor=actor, verb="ledger.reward_rejected", obj=pending)
+    return pending
+
+
+def _month_start(month: Any) -> Any:
+    from datetime import date
+
+    from buurtkit.ledger.selectors import local_today
+
+    if isinstance(month, date):
+        first = month.replace(day=1)
+    else:
+        text = str(month or "").strip()
+        msg = _("Type a month, for example 2026-03.")
+        try:
+            first = date.fromisoformat(text[:7] + "-01")
+        except ValueError:
+            raise ValidationFailed(msg, fields={"month": msg}) from None
+        if len(text) not in (7, 10):
+            raise ValidationFailed(msg, fields={"month": msg})
+    if first > local_today().replace(day=1):
+        msg = _("This month has not started yet.")
+        raise ValidationFailed(msg, fields={"month": msg})
+    return first
+
+
+def redemption_key(month: Any, account_id: int) -> str:
+    """The idempotency key of one merchant's conversion in one month."""
+    return f"redemption-{month:%Y-%m}-{account_id}"
+
+
+@transaction.atomic
+def redemption_run(*, actor: Actor, month: Any) -> Any:
+    """Convert every merchant's balance (as it is now) to euro, for ``month``.
+
+    Each merchant with money gets one ``redemption`` transfer to the redemption account, keyed
+    by month and account: a second run for the same month moves nothing twice (money received
+    after the first run waits for the next month). Frozen accounts are skipped. Returns the
+    :class:`~buurtkit.ledger.models.RedemptionRun`; ``created`` says whether it is new.
+    """
+    from buurtkit.ledger.models import RedemptionRun
+
+    actor.require("ledger.manage")
+    first = _month_start(month)
+    currency = community_currency(actor)
+    # The redemption account first (the lowest id: it is made with the currency), then each
+    # merchant: the same ascending order every transfer locks in.
+    redemption = (
+        Account.objects.in_community(actor.community)
+        .select_for_update()
+        .get(currency=currency, system_role=SystemRole.REDEMPTION)
+    )
+    run, created = RedemptionRun.objects.get_or_create(
+        community=actor.community,
+        currency=currency,
+        month=first,
+        defaults={"run_at": clock.now(), "run_by_label": actor.label[:150]},
+    )
+    converted = 0
+    count = 0
+    merchants = (
+        Account.objects.in_community(actor.community)
+        .filter(currency=currency, kind=AccountKind.MERCHANT)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    description = _("Converted to euro: %(month)s") % {"month": f"{first:%Y-%m}"}
+    for merchant_id in list(merchants):
+        key = redemption_key(first, merchant_id)
+        if Transfer.objects.in_community(actor.community).filter(idempotency_key=key).exists():
+            continue
+        merchant = Account.objects.select_for_update().get(pk=merchant_id)
+        if merchant.balance <= 0 or merchant.frozen:
+            continue
+        _transfer(
+            actor=actor,
+            debit_id=merchant.pk,
+            credit_id=redemption.pk,
+            amount=merchant.balance,
+            kind=TransferKind.REDEMPTION,
+            description=description,
+            key=key,
+            fingerprint=_request_hash(
+                debit=merchant.pk,
+                credit=redemption.pk,
+                amount=merchant.balance,
+                kind=TransferKind.REDEMPTION,
+                description=key,
+                reverses=None,
+            ),
+            reverses=None,
+        )
+        converted += merchant.balance
+        count += 1
+    audit_record(
+        actor=actor,
+        verb="ledger.redemption_run",
+        obj=run,
+        data={"month": f"{first:%Y-%m}", "merchants": count, "amount": converted, "new": created},
+    )
+    setattr(run, "created", created)  # noqa: B010  (not stored: new or a re-run)
+    return run
+
+
+def notes_parse(*, currency: Currency, notes: dict[Any, Any], require_some: bool = True) -> int:
+    """Check notes per denomination as typed (for a live total on the counter screen) and
+    return their value in minor units; the same errors the exchanges give."""
+    return notes_total(currency, _clean_notes(currency, notes, require_some=require_some))

@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from buurtkit.web.views import access, health, ledger, ledger_staff, organisations, pages, people
+from buurtkit.web.views import (
+    access,
+    health,
+    ledger,
+    ledger_exchange,
+    ledger_issuing,
+    ledger_staff,
+    organisations,
+    pages,
+    people,
+)
 from buurtkit.web.views.account import LoginView, PasswordResetView
 
 app_name = "web"
@@ -28,7 +38,43 @@ community = [
     path("pay/pin/", ledger.pay_pin, name="pay_pin"),
     path("pay/accounts/<int:account_id>/", ledger.ledger_account, name="ledger_account"),
     path("ledger/", ledger_staff.ledger_overview, name="ledger_overview"),
+    path("ledger/issuing/", ledger_issuing.issuing_home, name="issuing"),
+    path("ledger/issuing/reward/", ledger_issuing.issuing_reward, name="issuing_reward"),
+    path("ledger/issuing/budget/", ledger_issuing.issuing_budget, name="issuing_budget"),
+    path(
+        "ledger/issuing/pending/<int:pending_id>/",
+        ledger_issuing.issuing_decide,
+        name="issuing_decide",
+    ),
+    path(
+        "ledger/issuing/redemption/", ledger_issuing.issuing_redemption, name="issuing_redemption"
+    ),
+    path("ledger/payouts/<int:run_id>/", ledger_issuing.issuing_payouts, name="payouts"),
+    path("ledger/payouts/<int:run_id>.csv", ledger_issuing.issuing_payouts_csv, name="payouts_csv"),
     path("ledger/overview.csv", ledger_staff.ledger_overview_csv, name="ledger_overview_csv"),
+    path("exchange/", ledger_exchange.exchange_offices, name="exchange_offices"),
+    path("exchange/<int:office_id>/", ledger_exchange.exchange_counter, name="exchange_counter"),
+    path(
+        "exchange/<int:office_id>/serve/<int:account_id>/",
+        ledger_exchange.exchange_serve,
+        name="exchange_serve",
+    ),
+    path(
+        "exchange/<int:office_id>/deposit/<int:account_id>/",
+        ledger_exchange.exchange_deposit,
+        name="exchange_deposit",
+    ),
+    path(
+        "exchange/<int:office_id>/withdraw/<int:account_id>/",
+        ledger_exchange.exchange_withdraw,
+        name="exchange_withdraw",
+    ),
+    path("exchange/<int:office_id>/count/", ledger_exchange.exchange_count, name="exchange_count"),
+    path(
+        "exchange/<int:office_id>/count/<int:count_id>/correct/",
+        ledger_exchange.exchange_correct,
+        name="exchange_correct",
+    ),
     path("me/export.json", pages.my_data_export, name="my_data_export"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),

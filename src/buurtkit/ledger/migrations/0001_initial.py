@@ -5,133 +5,319 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('people', '0001_initial'),
+        ("core", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Currency',
+            name="Currency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=8, verbose_name='code')),
-                ('names', models.JSONField(default=dict, help_text='Singular and plural name per language.', verbose_name='names')),
-                ('decimals', models.PositiveSmallIntegerField(default=0, verbose_name='decimals')),
-                ('denominations', models.JSONField(default=list, verbose_name='paper denominations')),
-                ('euro_cents_per_unit', models.PositiveIntegerField(default=10, verbose_name='euro cents per unit')),
-                ('default_lower_limit', models.BigIntegerField(default=0, verbose_name='default lower limit')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.community', verbose_name='community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=8, verbose_name="code")),
+                (
+                    "names",
+                    models.JSONField(
+                        default=dict,
+                        help_text="Singular and plural name per language.",
+                        verbose_name="names",
+                    ),
+                ),
+                ("decimals", models.PositiveSmallIntegerField(default=0, verbose_name="decimals")),
+                (
+                    "denominations",
+                    models.JSONField(default=list, verbose_name="paper denominations"),
+                ),
+                (
+                    "euro_cents_per_unit",
+                    models.PositiveIntegerField(default=10, verbose_name="euro cents per unit"),
+                ),
+                (
+                    "default_lower_limit",
+                    models.BigIntegerField(default=0, verbose_name="default lower limit"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.community",
+                        verbose_name="community",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'currency',
-                'verbose_name_plural': 'currencies',
+                "verbose_name": "currency",
+                "verbose_name_plural": "currencies",
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=9, verbose_name='account number')),
-                ('kind', models.CharField(choices=[('resident', 'resident'), ('merchant', 'merchant'), ('organisation', 'organisation (issuer)'), ('till', 'exchange office till'), ('system', 'system')], max_length=20, verbose_name='kind')),
-                ('system_role', models.CharField(blank=True, choices=[('issuance', 'issuance'), ('redemption', 'redemption'), ('paper', 'paper in circulation')], max_length=20)),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('balance', models.BigIntegerField(default=0, verbose_name='balance')),
-                ('lower_limit', models.BigIntegerField(default=0, verbose_name='lower limit')),
-                ('frozen', models.BooleanField(default=False, verbose_name='frozen')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.community', verbose_name='community')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.organisation')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.person')),
-                ('currency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='ledger.currency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=9, verbose_name="account number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("resident", "resident"),
+                            ("merchant", "merchant"),
+                            ("organisation", "organisation (issuer)"),
+                            ("till", "exchange office till"),
+                            ("system", "system"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "system_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("issuance", "issuance"),
+                            ("redemption", "redemption"),
+                            ("paper", "paper in circulation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                ("balance", models.BigIntegerField(default=0, verbose_name="balance")),
+                ("lower_limit", models.BigIntegerField(default=0, verbose_name="lower limit")),
+                ("frozen", models.BooleanField(default=False, verbose_name="frozen")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="ledger.currency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
-                'ordering': ['number'],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.BigIntegerField(verbose_name='amount')),
-                ('kind', models.CharField(choices=[('payment', 'payment'), ('issue', 'issued'), ('reward', 'reward for volunteering'), ('exchange_in', 'paper exchanged for digital'), ('exchange_out', 'digital exchanged for paper'), ('redemption', 'converted to euro'), ('reversal', 'correction')], max_length=20, verbose_name='kind')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('idempotency_key', models.CharField(max_length=100)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('at', models.DateTimeField(db_index=True, verbose_name='time')),
-                ('actor_label', models.CharField(max_length=150)),
-                ('on_behalf_of_id', models.BigIntegerField(blank=True, null=True)),
-                ('channel', models.CharField(default='web', max_length=20)),
-                ('debit_balance_after', models.BigIntegerField()),
-                ('credit_balance_after', models.BigIntegerField()),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.community', verbose_name='community')),
-                ('credit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credits', to='ledger.account')),
-                ('currency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='ledger.currency')),
-                ('debit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='debits', to='ledger.account')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.BigIntegerField(verbose_name="amount")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("payment", "payment"),
+                            ("issue", "issued"),
+                            ("reward", "reward for volunteering"),
+                            ("exchange_in", "paper exchanged for digital"),
+                            ("exchange_out", "digital exchanged for paper"),
+                            ("redemption", "converted to euro"),
+                            ("reversal", "correction"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                ("idempotency_key", models.CharField(max_length=100)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("at", models.DateTimeField(db_index=True, verbose_name="time")),
+                ("actor_label", models.CharField(max_length=150)),
+                ("on_behalf_of_id", models.BigIntegerField(blank=True, null=True)),
+                ("channel", models.CharField(default="web", max_length=20)),
+                ("debit_balance_after", models.BigIntegerField()),
+                ("credit_balance_after", models.BigIntegerField()),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "credit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credits",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="ledger.currency",
+                    ),
+                ),
+                (
+                    "debit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debits",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="ledger.transfer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transfer',
-                'verbose_name_plural': 'transfers',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "transfer",
+                "verbose_name_plural": "transfers",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='currency',
-            constraint=models.UniqueConstraint(fields=('community',), name='currency_one_per_community'),
+            model_name="currency",
+            constraint=models.UniqueConstraint(
+                fields=("community",), name="currency_one_per_community"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='currency',
-            constraint=models.CheckConstraint(condition=models.Q(('decimals__lte', 4)), name='currency_decimals_max_4'),
+            model_name="currency",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("decimals__lte", 4)), name="currency_decimals_max_4"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='currency',
-            constraint=models.CheckConstraint(condition=models.Q(('default_lower_limit__lte', 0)), name='currency_limit_not_positive'),
+            model_name="currency",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("default_lower_limit__lte", 0)),
+                name="currency_limit_not_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('community', 'number'), name='account_number_unique'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("community", "number"), name="account_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('system_role', ''), _negated=True), fields=('currency', 'system_role'), name='account_one_per_system_role'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("system_role", ""), _negated=True),
+                fields=("currency", "system_role"),
+                name="account_one_per_system_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'system'), ('balance__gte', models.F('lower_limit')), _connector='OR'), name='account_balance_above_limit'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind", "system"), ("balance__gte", models.F("lower_limit")), _connector="OR"
+                ),
+                name="account_balance_above_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'system'), ('lower_limit__lte', 0), _connector='OR'), name='account_limit_not_positive'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "system"), ("lower_limit__lte", 0), _connector="OR"),
+                name="account_limit_not_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'system'), models.Q(('system_role', ''), _negated=True)), models.Q(models.Q(('kind', 'system'), _negated=True), ('system_role', '')), _connector='OR'), name='account_system_role_iff_system'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "system"), models.Q(("system_role", ""), _negated=True)),
+                    models.Q(models.Q(("kind", "system"), _negated=True), ("system_role", "")),
+                    _connector="OR",
+                ),
+                name="account_system_role_iff_system",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['debit', 'at'], name='ledger_tran_debit_i_1636d1_idx'),
+            model_name="transfer",
+            index=models.Index(fields=["debit", "at"], name="ledger_tran_debit_i_1636d1_idx"),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['credit', 'at'], name='ledger_tran_credit__3a9eef_idx'),
+            model_name="transfer",
+            index=models.Index(fields=["credit", "at"], name="ledger_tran_credit__3a9eef_idx"),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.UniqueConstraint(fields=('community', 'idempotency_key'), name='transfer_idempotent'),
+            model_name="transfer",
+            constraint=models.UniqueConstraint(
+                fields=("community", "idempotency_key"), name="transfer_idempotent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='transfer_amount_positive'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="transfer_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('debit', models.F('credit')), _negated=True), name='transfer_two_accounts'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("debit", models.F("credit")), _negated=True),
+                name="transfer_two_accounts",
+            ),
         ),
     ]

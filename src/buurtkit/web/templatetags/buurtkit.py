@@ -42,3 +42,24 @@ def phone(value: str) -> str:
 @register.filter
 def verb(value: str) -> str:
     return str(VERBS.get(value, value))
+
+
+@register.filter
+def units(amount: int, currency: object) -> str:
+    """Minor units as people read them, with the currency's name: ``1250`` → ``12.50 torekes``."""
+    from django.utils.translation import get_language
+
+    from buurtkit.ledger.models import Currency
+    from buurtkit.ledger.selectors import format_amount
+
+    if not isinstance(currency, Currency):
+        return str(amount)
+    name = currency.name(
+        (get_language() or "nl")[:2], plural=abs(int(amount)) != 10**currency.decimals
+    )
+    return f"{format_amount(currency, int(amount))} {name}"
+
+
+@register.filter
+def euro(cents: int) -> str:
+    return f"€ {int(cents) // 100},{int(cents) % 100:02d}"
