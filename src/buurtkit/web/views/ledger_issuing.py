@@ -30,9 +30,12 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         else []
     )
     q = request.GET.get("q", "") if request.method == "GET" else request.POST.get("q", "")
+    budgets = selectors.budgets_list(actor=actor)
+    today = selectors.local_today()
     return {
         "currency": currency,
-        "budgets": selectors.budgets_list(actor=actor),
+        "budgets": [b for b in budgets if b.budget.ends_on >= today],
+        "past_budgets": [b for b in budgets if b.budget.ends_on < today],
         "issuers": list(selectors.issuer_accounts(actor=actor)) if can_issue else [],
         "pending": [(p, selectors.may_approve(actor, p)) for p in pending],
         "runs": list(selectors.redemption_runs(actor=actor)) if actor.has("ledger.manage") else [],
