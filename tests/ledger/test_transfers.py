@@ -144,3 +144,21 @@ def test_resident_cannot_pay_from_someone_elses_account(circle: Circle) -> None:
         amount=1,
         idempotency_key=key(),
     )
+
+
+def test_till_movements_are_append_only_in_postgres(circle: Circle) -> None:
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    org = circle.issuer.organisation_id
+    office = services.exchange_office_create(actor=circle.actor, name="Loket", organisation_id=org)
+    services.office_opening_float(
+        actor=circle.actor, office_id=office.pk, notes={5: 10}, idempotency_key=key()
+    )
+    for sql in (
+        "UPDATE ledger_tillmovement SET delta = 100 WHERE office_id = %s",
+        "DELETE FROM ledger_tillmovement WHERE office_id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql, [office.pk])
