@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
 
@@ -177,6 +178,8 @@ def main() -> None:
                 str(port),
                 "--threads",
                 str(args.server_threads),
+                "--workers",
+                str(args.server_workers),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -220,7 +223,8 @@ def main() -> None:
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
     print(
         f"buurtkit ledger payments benchmark ({args.clients} clients, {args.seconds} s, "
-        f"{args.accounts} hot accounts, waitress {args.server_threads} threads, {os.cpu_count()} cores)"
+        f"{args.accounts} hot accounts, waitress {args.server_workers} x {args.server_threads} threads, "
+        f"{os.cpu_count()} cores)"
     )
     print(f"  payments through the API : {rate:8.1f} /s   ({len(latencies)} ok, {errors} errors)")
     if latencies:

@@ -1,0 +1,92 @@
+"""`buurtkit serve --workers N`: several processes share one port and stop together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children_of(pid: int) -> list[str]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="pre-fork workers: POSIX with /proc")
+def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(BUURTKIT_DATA_DIR=str(tmp_path), SECRET_KEY="serve-test", BUURTKIT_HTTPS="false")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "buurtkit.conf.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        for _ in range(300):  # migrating a fresh SQLite database takes a few seconds
+            if server.poll() is not None:
+                pytest.fail(f"serve exited early: {server.stdout.read() if server.stdout else ''}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("serve did not answer")
+        statuses = []
+        for _ in range(20):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                statuses.append(response.status)
+        assert statuses == [200] * 20
+        children = _children_of(server.pid)
+        assert len(children) == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    # The workers went with it: nobody listens on the port any more.
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    for pid in children:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        )
