@@ -355,42 +355,6 @@ class OverviewOut(Schema):
     redeemed: str
     redeemed_minor: int
 
-    @staticmethod
-    def resolve_currency(obj: Any) -> str:
-        return str(obj.currency.code)
-
-    @staticmethod
-    def resolve_issued(obj: Any) -> str:
-        return _amount(obj, obj.issued)
-
-    @staticmethod
-    def resolve_issued_minor(obj: Any) -> int:
-        return int(obj.issued)
-
-    @staticmethod
-    def resolve_paper(obj: Any) -> str:
-        return _amount(obj, obj.paper)
-
-    @staticmethod
-    def resolve_paper_minor(obj: Any) -> int:
-        return int(obj.paper)
-
-    @staticmethod
-    def resolve_digital(obj: Any) -> str:
-        return _amount(obj, obj.digital)
-
-    @staticmethod
-    def resolve_digital_minor(obj: Any) -> int:
-        return int(obj.digital)
-
-    @staticmethod
-    def resolve_redeemed(obj: Any) -> str:
-        return _amount(obj, obj.redeemed)
-
-    @staticmethod
-    def resolve_redeemed_minor(obj: Any) -> int:
-        return int(obj.redeemed)
-
 
 @router.get(
     "/overview",
@@ -398,7 +362,12 @@ class OverviewOut(Schema):
     summary="Money issued, on paper, digital and redeemed (staff)",
 )
 def get_overview(request: HttpRequest) -> Any:
-    return selectors.overview(actor=_actor(request))
+    totals = selectors.overview(actor=_actor(request))
+    out: dict[str, Any] = {"currency": totals.currency.code}
+    for name in ("issued", "paper", "digital", "redeemed"):
+        minor = int(getattr(totals, name))
+        out[name], out[f"{name}_minor"] = _amount(totals, minor), minor
+    return out
 
 
 # --- exchange offices (wisselkantoren) -------------------------------------------------------
