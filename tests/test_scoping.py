@@ -11,9 +11,11 @@ from buurtkit.core.errors import NotFound
 from buurtkit.core.models import Community, CommunityScoped
 from buurtkit.core.scoping import get_scoped, scoped
 from buurtkit.people.models import Person
+from buurtkit.qrcodes.models import DailySalt, OrphanScan
 
-# Rows that are not domain data of one community.
-NOT_SCOPED = {Community}
+# Rows that are not domain data of one community: the communities themselves, scans of codes
+# that do not exist (no community to count them in), and the shared daily salt of visitor hashes.
+NOT_SCOPED = {Community, OrphanScan, DailySalt}
 
 
 def test_every_buurtkit_model_is_community_scoped() -> None:

@@ -11,6 +11,7 @@ from buurtkit.web.views import (
     organisations,
     pages,
     people,
+    scan,
 )
 from buurtkit.web.views.account import LoginView, PasswordResetView
 
@@ -94,6 +95,8 @@ community = [
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("q/<str:code>", scan.scan, name="scan"),
+    path("Q/<str:code>", scan.scan, name="scan_print"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
