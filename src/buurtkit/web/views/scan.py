@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -79,6 +80,9 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
     language = getattr(request, "LANGUAGE_CODE", "") or cached.default_language
 
     def audience() -> Any:
+        # No session cookie: anonymous, without loading the session or the user.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated:
+            return selectors.audience_for(None)
         actor = actor_for_user(user=request.user, community=_community(cached))
         return selectors.audience_for(actor)
 
@@ -91,7 +95,11 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
         params=request.GET,
         audience_loader=audience,
     )
-    if cached.status == CodeStatus.UNASSIGNED and request.user.is_authenticated:
+    if (
+        cached.status == CodeStatus.UNASSIGNED
+        and settings.SESSION_COOKIE_NAME in request.COOKIES
+        and request.user.is_authenticated
+    ):
         actor = actor_for_user(user=request.user, community=_community(cached))
         if actor is not None and actor.has("qrcodes.manage"):
             url = reverse("web:qr_claim", args=[cached.community_slug, cached.code])
