@@ -221,6 +221,13 @@ MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 NINJA_PAGINATION_MAX_LIMIT = 200  # no bulk download of personal data through one request
 
+# --- QR codes (docs/qrcodes.md) ------------------------------------------------------------
+QR_SCAN_RECORDING = env.str("QR_SCAN_RECORDING", "buffered")
+QR_SCAN_FLUSH_SECONDS = env.int("QR_SCAN_FLUSH_SECONDS", 1)
+QR_SCAN_BUFFER_SIZE = env.int("QR_SCAN_BUFFER_SIZE", 2000)
+QR_CACHE_SECONDS = env.int("QR_CACHE_SECONDS", 2)
+QR_WEBHOOK_ALLOW_PRIVATE = env.bool("QR_WEBHOOK_ALLOW_PRIVATE", False)
+
 # --- Messaging ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = str(DATA_DIR / "outbox" / "email")
