@@ -23,6 +23,8 @@ from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, Transfer
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
+from buurtkit.qrcodes import services as qr_services
+from buurtkit.qrcodes.models import Code, Route, Webhook
 from buurtkit.web import urls as web_urls
 
 MARK = "quax"  # appears in every name of community B, so a leak is easy to spot
@@ -41,8 +43,13 @@ class OtherCommunity:
     count_id: int = 0
     pending_id: int = 0
     run_id: int = 0
+    qr_code_id: int = 0
+    qr_code: str = ""
+    qr_batch_id: int = 0
+    qr_form_id: int = 0
+    qr_webhook_id: int = 0
 
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> dict[str, Any]:
         return {
             "person_id": self.person.pk,
             "organisation_id": self.organisation.pk,
@@ -54,6 +61,12 @@ class OtherCommunity:
             "count_id": self.count_id,
             "pending_id": self.pending_id,
             "run_id": self.run_id,
+            "code_id": self.qr_code_id,
+            "code": self.qr_code,
+            "batch_id": self.qr_batch_id,
+            "form_id": self.qr_form_id,
+            "webhook_id": self.qr_webhook_id,
+            "fmt": "pdf",  # a format every download and export offers
         }
 
 
@@ -126,6 +139,21 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
     run = ledger_services.redemption_run(
         actor=actor, month=(today.replace(day=1) - timedelta(days=1))
     )
+    # B's QR codes: one in use, a blank one to claim, a batch, a form and a webhook.
+    qr_code = qr_services.code_create(
+        actor=actor,
+        title=f"{MARK} bench",
+        routes=[{"action": "redirect", "params": {"url": f"https://{MARK}.example.org/"}}],
+    )
+    qr_blank = qr_services.code_create(actor=actor, title=f"{MARK} sticker")
+    qr_batch = qr_services.batch_create(actor=actor, size=2, title=f"{MARK} roll")
+    qr_services.batch_run(batch_id=qr_batch.pk)  # made, so that it can be printed and exported
+    qr_form = qr_services.form_create(
+        actor=actor, title={"nl": f"{MARK} form"}, fields=[{"type": "text", "label": {"nl": "?"}}]
+    )
+    qr_hook, _secret = qr_services.webhook_create(
+        actor=actor, name=f"{MARK} hook", url="https://93.184.216.34/hook"
+    )
     return OtherCommunity(
         other_community,
         person,
@@ -138,6 +166,11 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
         count_id=count.pk,
         pending_id=pending.pk,
         run_id=run.pk,
+        qr_code_id=qr_code.pk,
+        qr_code=qr_blank.code,
+        qr_batch_id=qr_batch.pk,
+        qr_form_id=qr_form.pk,
+        qr_webhook_id=qr_hook.pk,
     )
 
 
@@ -197,6 +230,13 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             )
         ),
         "transfers": Transfer.objects.filter(community=b.community).count(),
+        "qr": (
+            list(
+                Code.objects.filter(community=b.community).values_list("title", "status", "version")
+            ),
+            Route.objects.filter(community=b.community).count(),
+            list(Webhook.objects.filter(community=b.community).values_list("secret", "active")),
+        ),
     }
 
 
@@ -276,13 +316,20 @@ def test_pages_of_a_never_show_data_of_b(
     url = _path(pattern, community.slug, {})
     response = client.get(url, {"q": ""})
     assert response.status_code in (200, 302, 405)
-    assert MARK not in response.content.decode().lower()
+    assert MARK not in _body(response).lower()
     # Searching for B's data from A finds nothing either.
     for q in ("Zebulon", MARK, "0470999888", f"{MARK}user"):
         response = client.get(url, {"q": q})
         page = response.context["page"] if response.context and "page" in response.context else []
         assert {row.community_id for row in page} <= {community.pk}, (url, q)
-        assert MARK not in response.content.decode().lower().replace(q.lower(), ""), (url, q)
+        assert MARK not in _body(response).lower().replace(q.lower(), ""), (url, q)
+
+
+def _body(response: Any) -> str:
+    """The page, or a streamed export (CSV) read to the end."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return str(response.content.decode())
 
 
 def test_on_behalf_session_cannot_point_at_a_person_of_b(

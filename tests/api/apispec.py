@@ -63,6 +63,13 @@ class Rows:
 
     pending_reward_id: int = 0  # a large reward waiting for a second person
     redemption_run_id: int = 0  # last month's conversion of the shops' balances
+    # QR codes: an active code of no team (any manager may change it), a form with one answer,
+    # a webhook and an ordered batch of blank codes.
+    qr_code_id: int = 0
+    qr_public_id: str = ""
+    qr_form_id: int = 0
+    qr_webhook_id: int = 0
+    qr_batch_id: int = 0
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -76,6 +83,11 @@ class Rows:
             "pending_id": self.pending_reward_id,
             "run_id": self.redemption_run_id,
             "office_id": self.office.pk if self.office else 0,
+            "code_id": self.qr_code_id,
+            "public_id": self.qr_public_id,
+            "form_id": self.qr_form_id,
+            "webhook_id": self.qr_webhook_id,
+            "batch_id": self.qr_batch_id,
         }
 
 
@@ -139,6 +151,7 @@ def make_rows(community: Community) -> Rows:
         community, person, organisation, membership, free.username, account, shop, transfer, office
     )
     _add_issuing(system, rows)
+    _add_qrcodes(system, rows)
     return rows
 
 
@@ -191,6 +204,7 @@ class Endpoint:
     writes: bool = False
     headers: Callable[[Rows], dict[str, str]] | None = None
     without: int | None = None
+    files: Callable[[Rows], dict[str, Any]] | None = None  # a multipart upload instead of JSON
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -247,6 +261,49 @@ def _add_issuing(system: Actor, rows: Rows) -> None:
     )
 
 
+QR_HOOK_URL = "https://93.184.215.14/hook"  # a public address literal: no DNS in tests
+
+
+def _add_qrcodes(system: Actor, rows: Rows) -> None:
+    """An active code (no team), a form with one answer, a webhook and a batch of blank codes."""
+    from buurtkit.qrcodes import services as qr_services
+
+    code = qr_services.code_create(
+        actor=system,
+        title="Bank Rabotpark",
+        tags=["bank"],
+        routes=[{"action": "redirect", "params": {"url": "https://example.org/bank"}}],
+    )
+    hook, _secret = qr_services.webhook_create(actor=system, name="Meldingen", url=QR_HOOK_URL)
+    form = qr_services.form_create(
+        actor=system,
+        title={"nl": "Melding"},
+        fields=[{"key": "what", "type": "text", "label": {"nl": "Wat?"}, "required": True}],
+    )
+    qr_services.submission_create(
+        community=rows.community, form_id=form.pk, data={"what": "kapot"}, code_id=code.pk
+    )
+    batch = qr_services.batch_create(actor=system, size=2, title="Stickers")
+    rows.qr_code_id, rows.qr_public_id = code.pk, code.code
+    rows.qr_form_id, rows.qr_webhook_id, rows.qr_batch_id = form.pk, hook.pk, batch.pk
+
+
+def _qr_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("qrcodes", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
+def _qr_import_file(rows: Rows) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    slug = f"import-{rows.community.slug}-{next(_seq)}"
+    content = f"slug,title,url\n{slug},Zitbank,https://example.org/zitbank\n".encode()
+    return {"file": SimpleUploadedFile("codes.csv", content, content_type="text/csv")}
+
+
 def _issuer(rows: Rows) -> Account:
     return Account.objects.get(organisation=rows.organisation, kind="organisation")
 
@@ -270,6 +327,7 @@ def _new_idempotency_key(rows: Rows) -> dict[str, str]:
 
 
 L = f"{PREFIX}/ledger"
+Q = f"{PREFIX}/qr"
 
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
@@ -414,6 +472,79 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         writes=True,
         body=lambda rows: {"counted": {"1": 20, "5": 10, "10": 4}, "note": "one 10 missing"},
     ),
+    # --- QR codes (api.py of qrcodes): reading needs qrcodes.view, changing qrcodes.manage
+    ("GET", f"{Q}/codes"): Endpoint("qrcodes.view", lists=_qr_ids("Code")),
+    ("POST", f"{Q}/codes"): Endpoint(
+        "qrcodes.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "title": "Paal Oudburg",
+            "tags": ["paal"],
+            "routes": [{"action": "redirect", "params": {"url": "https://example.org/paal"}}],
+        },
+    ),
+    ("POST", f"{Q}/codes/batch"): Endpoint(
+        "qrcodes.manage",
+        writes=True,
+        body=lambda rows: {"items": [{"title": "Paal 1"}, {"title": "Paal 2", "tags": ["paal"]}]},
+    ),
+    ("POST", f"{Q}/codes/bulk"): Endpoint(
+        "qrcodes.manage",
+        writes=True,
+        body=lambda rows: {"code_ids": [rows.qr_code_id], "operation": "tag", "tag": "zomer"},
+    ),
+    ("GET", f"{Q}/codes/by-code/{{public_id}}"): Endpoint("qrcodes.view"),
+    ("GET", f"{Q}/codes/{{code_id}}"): Endpoint("qrcodes.view"),
+    ("PATCH", f"{Q}/codes/{{code_id}}"): Endpoint(
+        "qrcodes.manage", writes=True, body=lambda rows: {"title": "Bank Rabotpark (noord)"}
+    ),
+    ("POST", f"{Q}/codes/{{code_id}}/status"): Endpoint(
+        "qrcodes.manage", writes=True, body=lambda rows: {"status": "paused"}
+    ),
+    ("GET", f"{Q}/codes/{{code_id}}/routes"): Endpoint("qrcodes.view"),
+    ("PUT", f"{Q}/codes/{{code_id}}/routes"): Endpoint(
+        "qrcodes.manage",
+        writes=True,
+        body=lambda rows: {
+            "routes": [{"action": "redirect", "params": {"url": "https://example.org/nieuw"}}]
+        },
+    ),
+    ("GET", f"{Q}/codes/{{code_id}}/history"): Endpoint("qrcodes.view"),
+    ("GET", f"{Q}/batches"): Endpoint("qrcodes.view", lists=_qr_ids("Batch")),
+    ("POST", f"{Q}/batches"): Endpoint(
+        "qrcodes.manage",
+        ok=202,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"size": 3, "title": "Stickers voor de banken"},
+    ),
+    ("GET", f"{Q}/batches/{{batch_id}}"): Endpoint("qrcodes.view"),
+    ("GET", f"{Q}/forms"): Endpoint("qrcodes.view", lists=_qr_ids("Form")),
+    ("POST", f"{Q}/forms"): Endpoint(
+        "qrcodes.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "title": {"nl": "Inchecken"},
+            "fields": [{"key": "naam", "type": "text", "label": {"nl": "Naam"}}],
+        },
+    ),
+    ("GET", f"{Q}/forms/{{form_id}}"): Endpoint("qrcodes.view"),
+    ("PATCH", f"{Q}/forms/{{form_id}}"): Endpoint(
+        "qrcodes.manage", writes=True, body=lambda rows: {"thanks": {"nl": "Dank je!"}}
+    ),
+    ("GET", f"{Q}/forms/{{form_id}}/submissions"): Endpoint("qrcodes.submissions"),
+    ("GET", f"{Q}/webhooks"): Endpoint("qrcodes.view", lists=_qr_ids("Webhook")),
+    ("POST", f"{Q}/webhooks"): Endpoint(
+        "qrcodes.admin",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"name": "Werkbonnen", "url": QR_HOOK_URL},
+    ),
+    ("POST", f"{Q}/webhooks/{{webhook_id}}/rotate"): Endpoint("qrcodes.admin", writes=True),
+    ("GET", f"{Q}/stats"): Endpoint("qrcodes.view"),
+    ("POST", f"{Q}/import"): Endpoint("qrcodes.manage", writes=True, files=_qr_import_file),
 }
 
 
@@ -441,6 +572,8 @@ def call(
     headers = spec.headers(rows) if spec.headers else {}
     if method == "GET":
         return client.get(url, headers=headers)
+    if spec.files:
+        return client.post(url, data=spec.files(rows), headers=headers)
     body = json.dumps(spec.body(rows)) if spec.body else ""
     return client.generic(method, url, body, content_type="application/json", headers=headers)
 

@@ -11,7 +11,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from buurtkit.people.selectors import actor_for_user
 from buurtkit.people.services import membership_grant, organisation_create
-from buurtkit.qrcodes import codes, selectors, services
+from buurtkit.qrcodes import cache, codes, selectors, services
 from buurtkit.qrcodes.models import Batch, Code, CodeEvent, HistoryImmutable, Route
 
 
@@ -40,6 +40,25 @@ def test_vanity_slug_clash_is_an_error_never_a_silent_replacement(
 def test_a_slug_that_looks_like_a_code_is_refused(system: Actor) -> None:
     with pytest.raises(ValidationFailed):
         services.code_create(actor=system, slug="abcdefghj")
+
+
+def test_a_code_always_wins_over_a_slug_that_reads_like_it(client: Client, system: Actor) -> None:
+    # "bank-rabot" read forgivingly (no dash, O as 0) is BANKRAB0T: allowed as a slug, and a scan
+    # of the slug finds the slug's code; a real code BANKRAB0T would win over it.
+    slugged = services.code_create(
+        actor=system,
+        slug="bank-rabot",
+        routes=[{"action": "redirect", "params": {"url": "https://example.org/slug"}}],
+    )
+    assert client.get("/q/bank-rabot")["Location"] == "https://example.org/slug"
+    other = services.code_create(
+        actor=system, routes=[{"action": "redirect", "params": {"url": "https://example.org/code"}}]
+    )
+    Code.objects.filter(pk=other.pk).update(code="BANKRAB0T")
+    cache.clear()
+    assert client.get("/Q/BANKRAB0T")["Location"] == "https://example.org/code"
+    assert client.get("/q/bank-rabot")["Location"] == "https://example.org/slug"
+    assert selectors.code_by_public_id(actor=system, text="bank-rabot") == slugged
 
 
 def test_scan_by_vanity_slug(client: Client, system: Actor) -> None:

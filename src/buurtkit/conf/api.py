@@ -19,6 +19,7 @@ from buurtkit.ledger.api import router as ledger_router
 from buurtkit.people.api import memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
+from buurtkit.qrcodes.api import router as qrcodes_router
 
 
 class ApiKeyAuth(HttpBearer):
@@ -119,3 +120,4 @@ api.add_router("/people", people)
 api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
 api.add_router("/ledger", ledger_router)
+api.add_router("/qr", qrcodes_router)

@@ -536,3 +536,37 @@ def _wrong_reward(
         (at + timedelta(minutes=25), _correct(h, first, issuer, wrong, 40, reason)),
         (at + timedelta(minutes=26), give_right),
     ]
+
+
+SHOP_CODE_SHOP = "bakkerij-torentje"
+
+
+def shop_codes(community: Any) -> list[tuple[str, str, str]]:
+    """A QR code on the bakery's counter: residents scan it to pay the bakery. Adds no logins.
+
+    Made a little over three months ago, so the QR demo's scan history fits in its lifetime.
+    """
+    from buurtkit.ledger import qr
+    from buurtkit.qrcodes import services as qr_services
+
+    shop = (
+        Account.objects.in_community(community)
+        .filter(kind=AccountKind.MERCHANT, organisation__slug=SHOP_CODE_SHOP)
+        .select_related("organisation")
+        .first()
+    )
+    if shop is None or shop.organisation is None:
+        return []
+    system = Actor.system(community, label="demo")
+    with clock.frozen(clock.now() - timedelta(days=100)):
+        qr_services.code_create(
+            actor=system,
+            title=f"Toonbank {shop.organisation.name}",
+            description="Sticker op de toonbank naast de kassa: scan en betaal in torekes.",
+            owner_id=shop.organisation_id,
+            tags=["winkel", "betalen"],
+            link_type=qr.LINK_TYPE,
+            link_id=shop.number,
+            routes=qr.pay_routes(shop.number),
+        )
+    return []

@@ -56,17 +56,23 @@ def _ttl() -> float:
     return float(getattr(settings, "QR_CACHE_SECONDS", 2))
 
 
-def key_for(text: str) -> str | None:
-    """The cache key of a scanned id: ``C:<code>`` or ``S:<vanity slug>``; None if it cannot exist."""
+def keys_for(text: str) -> list[str]:
+    """Cache keys to try for a scanned or typed id, best first: the exact code (what printed
+    codes carry), a vanity name, then the code read forgivingly (dashes, O for 0, I/L for 1)."""
+    text = text.strip()
     if len(text) > 64:
-        return None
-    code = codes_mod.normalise(text)
-    if codes_mod.is_code(code):
-        return "C:" + code
-    slug = text.strip().lower()
+        return []
+    keys = []
+    upper = text.upper()
+    if codes_mod.is_code(upper):
+        keys.append("C:" + upper)
+    slug = text.lower()
     if codes_mod.SLUG_RE.match(slug):
-        return "S:" + slug
-    return None
+        keys.append("S:" + slug)
+    forgiving = codes_mod.normalise(text)
+    if codes_mod.is_code(forgiving) and forgiving != upper:
+        keys.append("C:" + forgiving)
+    return keys
 
 
 def compile_code(code: Any, routes: list[Any]) -> CachedCode:
@@ -111,11 +117,7 @@ def _load(key: str) -> CachedCode | None:
     return compile_code(code, list(code.routes.all()))
 
 
-def get(text: str) -> CachedCode | None:
-    key = key_for(text)
-    if key is None:
-        return None
-    now = time.monotonic()
+def _cached(key: str, now: float) -> CachedCode | None:
     hit = _entries.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
@@ -126,11 +128,19 @@ def get(text: str) -> CachedCode | None:
     return value
 
 
+def get(text: str) -> CachedCode | None:
+    now = time.monotonic()
+    for key in keys_for(text):
+        value = _cached(key, now)
+        if value is not None:
+            return value
+    return None
+
+
 def forget(*texts: str) -> None:
     for text in texts:
         if text:
-            key = key_for(text)
-            if key:
+            for key in keys_for(text):
                 _entries.pop(key, None)
 
 

@@ -7,6 +7,7 @@ cannot be confused. Nine symbols carry 45 random bits.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 
@@ -21,6 +22,18 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,58}[a-z0-9])$")
 
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+# RFC 4648 base 32 → our alphabet: each character carries 5 random bits either way.
+_FROM_B32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+
+
+def new_codes(count: int) -> list[str]:
+    """``count`` new random ids at once (a batch): the same 45 random bits each, made in bulk."""
+    size = -(-count * BITS // 8)
+    size += -size % 5  # whole 5-byte groups: base 32 without padding
+    text = base64.b32encode(secrets.token_bytes(size)).translate(_FROM_B32).decode()
+    return [text[i * LENGTH : (i + 1) * LENGTH] for i in range(count)]
 
 
 def normalise(text: str) -> str:

@@ -57,13 +57,23 @@ class Batch(CommunityScoped):
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: The API's ``Idempotency-Key``: ordering the same batch again returns the first one.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    #: Not stored: True on a batch returned for a retried idempotency key.
+    replayed: bool = False
 
     class Meta:
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(done__lte=models.F("size")), name="qr_batch_done")
+            models.CheckConstraint(condition=Q(done__lte=models.F("size")), name="qr_batch_done"),
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="qr_batch_idempotent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -318,6 +328,41 @@ class CodeDay(CommunityScoped):
     class Meta:
         indexes = [models.Index(fields=["community", "day"], name="qr_codeday_day")]
         constraints = [models.UniqueConstraint(fields=["code", "day"], name="qr_codeday_unique")]
+
+
+class CommunityDay(CommunityScoped):
+    """All codes of a community together for one day (:class:`CodeDay` added up): the dashboard
+    without a tag or team filter reads one row a day instead of one per code."""
+
+    day = models.DateField()
+    scans = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)  # per code and day, added up
+    bot_scans = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "day"], name="qr_communityday_unique")
+        ]
+
+
+class CommunityScanDaily(CommunityScoped):
+    """:class:`ScanDaily` added up over all codes of a community (a few dozen rows a day)."""
+
+    day = models.DateField()
+    route = models.IntegerField(default=-1)
+    source = models.CharField(max_length=30, blank=True)
+    device = models.CharField(max_length=10)
+    language = models.CharField(max_length=5)
+    bot = models.BooleanField(default=False)
+    scans = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "day", "route", "source", "device", "language", "bot"],
+                name="qr_communitydaily_unique",
+            )
+        ]
 
 
 class OrphanScan(models.Model):

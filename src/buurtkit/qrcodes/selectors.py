@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
@@ -19,6 +21,8 @@ from buurtkit.qrcodes.models import (
     CodeDay,
     CodeEvent,
     CodeStatus,
+    CommunityDay,
+    CommunityScanDaily,
     Form,
     RolledUpDay,
     Scan,
@@ -153,13 +157,13 @@ def code_get(*, actor: Actor, code_id: int) -> Code:
 def code_by_public_id(*, actor: Actor, text: str) -> Code:
     """A code by its printed id or vanity name (scan-to-edit)."""
     actor.require("qrcodes.view")
-    key = cache.key_for(text)
-    if key is None:
-        return get_scoped(Code, actor.community, code="-")
-    kind, value = key[0], key[2:]
-    if kind == "C":
-        return get_scoped(Code, actor.community, code=value)
-    return get_scoped(Code, actor.community, slug=value)
+    for key in cache.keys_for(text):
+        kind, value = key[0], key[2:]
+        lookup = {"code": value} if kind == "C" else {"slug": value}
+        found = Code.objects.in_community(actor.community).filter(**lookup).first()
+        if found is not None:
+            return found
+    return get_scoped(Code, actor.community, code="-")  # not found, with the usual message
 
 
 def code_history(*, actor: Actor, code_id: int) -> QuerySet[CodeEvent]:
@@ -169,7 +173,8 @@ def code_history(*, actor: Actor, code_id: int) -> QuerySet[CodeEvent]:
 
 def forms_list(*, actor: Actor) -> QuerySet[Form]:
     actor.require("qrcodes.view")
-    return Form.objects.in_community(actor.community).annotate(answers=Count("submissions"))
+    forms = Form.objects.in_community(actor.community).annotate(answers=Count("submissions"))
+    return cast("QuerySet[Form]", forms)
 
 
 def submissions_list(*, actor: Actor, form_id: int) -> QuerySet[Submission]:
@@ -187,24 +192,180 @@ def form_title(form: Form, language: str) -> str:
     return translated(form.title, language)
 
 
+# --- staff pages: pickers, batches, forms, deliveries -----------------------------------------
+
+
+def tags_list(*, actor: Actor) -> QuerySet[Any]:
+    """The community's tags (filters and bulk tagging)."""
+    from buurtkit.qrcodes.models import Tag
+
+    actor.require("qrcodes.view")
+    return Tag.objects.in_community(actor.community)
+
+
+def teams_list(*, actor: Actor, editable: bool = False) -> QuerySet[Any]:
+    """Organisations that can own codes; ``editable``: only those the actor may give codes to."""
+    from buurtkit.people.models import Organisation
+
+    actor.require("qrcodes.view")
+    qs = Organisation.objects.in_community(actor.community).order_by("name")
+    if editable and not actor.has("qrcodes.admin"):
+        qs = qs.filter(pk__in=actor.organisation_ids)
+    return qs
+
+
+def batches_list(*, actor: Actor) -> QuerySet[Any]:
+    from buurtkit.qrcodes.models import Batch
+
+    actor.require("qrcodes.view")
+    return Batch.objects.in_community(actor.community).select_related("owner")
+
+
+def batch_get(*, actor: Actor, batch_id: int) -> Any:
+    from buurtkit.qrcodes.models import Batch
+
+    actor.require("qrcodes.view")
+    return get_scoped(Batch, actor.community, pk=batch_id)
+
+
+# --- exports (files in qrcodes.exports) -------------------------------------------------------
+
+MAX_EXPORT = 100_000
+
+
+def batch_for_export(*, actor: Actor, batch_id: int) -> Any:
+    """A batch whose codes are all made; one still being made cannot be printed yet."""
+    from buurtkit.core.errors import Conflict
+    from buurtkit.qrcodes.models import Batch
+
+    batch = batch_get(actor=actor, batch_id=batch_id)
+    if batch.status != Batch.Status.DONE:
+        raise Conflict(
+            _(
+                "This batch is not ready yet: %(done)s of %(size)s codes are made. "
+                "Try again when it is ready."
+            )
+            % {"done": batch.done, "size": batch.size},
+            code="batch_not_ready",
+        )
+    return batch
+
+
+def export_codes(
+    *,
+    actor: Actor,
+    batch_id: int | None = None,
+    q: str = "",
+    tag: str = "",
+    owner_id: int | None = None,
+    status: str = "",
+) -> QuerySet[Code]:
+    """The codes an export holds, oldest first (a batch prints in the order it was made)."""
+    return codes_list(
+        actor=actor, q=q, tag=tag, owner_id=owner_id, status=status, batch_id=batch_id
+    ).order_by("pk")
+
+
+def export_rows(*, actor: Actor, with_tags: bool = False, **filters: Any) -> Iterator[Any]:
+    """:class:`~buurtkit.qrcodes.exports.CodeRow` per code, read in chunks (100,000 fit)."""
+    from buurtkit.qrcodes.exports import CodeRow
+
+    qs = export_codes(actor=actor, **filters)
+
+    def rows() -> Iterator[CodeRow]:
+        if with_tags:
+            for code in qs.select_related(None).iterator(chunk_size=2000):
+                tags = tuple(sorted(t.name for t in code.tags.all()))
+                yield CodeRow(code.code, code.slug or "", code.title, code.status, tags)
+            return
+        plain = qs.select_related(None).prefetch_related(None)
+        for value, slug, title, status in plain.values_list(
+            "code", "slug", "title", "status"
+        ).iterator(chunk_size=5000):
+            yield CodeRow(value, slug or "", title, status)
+
+    return rows()
+
+
+def form_get(*, actor: Actor, form_id: int) -> Form:
+    actor.require("qrcodes.view")
+    return get_scoped(Form, actor.community, pk=form_id)
+
+
+def webhook_get(*, actor: Actor, webhook_id: int) -> Webhook:
+    actor.require("qrcodes.view")
+    return get_scoped(Webhook, actor.community, pk=webhook_id)
+
+
+def deliveries_recent(*, actor: Actor, limit: int = 30) -> list[Any]:
+    """The latest webhook deliveries with their status (admins check the connections)."""
+    from buurtkit.qrcodes.models import Delivery
+
+    actor.require("qrcodes.admin")
+    return list(Delivery.objects.in_community(actor.community).select_related("webhook")[:limit])
+
+
 # --- scan figures -----------------------------------------------------------------------------
+#
+# Finished days are read from the daily sums (``CodeDay``, ``ScanDaily``); days not summed yet
+# (today, or a finished day before the roll-up ran) are counted from the single scans. Which days
+# are which is decided once per call, so a roll-up that finishes meanwhile never counts a day
+# twice. The single scans are only read for those "live" days (``day IN (...)``), never for the
+# whole period, so the figures stay fast however many single scans are kept.
+#
+# "Visitors" are unique per code and day (the visitor hash is salted per day): someone who scans
+# two codes on one day counts once for each, and someone who comes back the next day again.
 
 
-def _today() -> dt.date:
+def local_today() -> dt.date:
+    """Today in Brussels: the day a scan made now is counted in."""
     from buurtkit.qrcodes.recording import local_day
 
     return local_day(clock.now())
 
 
+def _each_day(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
 def _code_filter(actor: Actor, code_id: int | None, tag: str, owner_id: int | None) -> Q:
+    """Rows of the community, of one code or of the codes with a tag or of a team (as they are
+    tagged and owned now). Tag and team become a list of code ids in a subquery, so the sums
+    are read through their (code, day) index, not by going through every code's rows."""
     q = Q(community_id=actor.community.pk)
     if code_id:
         q &= Q(code_id=code_id)
-    if tag:
-        q &= Q(code__tags__name=tag.strip().lower())
-    if owner_id:
-        q &= Q(code__owner_id=owner_id)
+    if tag or owner_id:
+        codes = Code.objects.in_community(actor.community)
+        if tag:
+            codes = codes.filter(tags__name=tag.strip().lower())
+        if owner_id:
+            codes = codes.filter(owner_id=owner_id)
+        q &= Q(code_id__in=codes.order_by().values("pk"))
     return q
+
+
+def _whole(code_id: int | None, tag: str, owner_id: int | None) -> bool:
+    """No filter: the community's own daily sums answer (a row a day, not a row per code)."""
+    return not (code_id or tag or owner_id)
+
+
+def _live_days(actor: Actor, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days of the period that are not rolled up (yet): counted from the single scans."""
+    rolled = set(
+        RolledUpDay.objects.in_community(actor.community)
+        .filter(day__gte=start, day__lte=end)
+        .values_list("day", flat=True)
+    )
+    return [day for day in _each_day(start, end) if day not in rolled]
+
+
+def _summed(qs: QuerySet[Any], start: dt.date, end: dt.date, live: list[dt.date]) -> QuerySet[Any]:
+    qs = qs.filter(day__gte=start, day__lte=end)
+    return qs.exclude(day__in=live) if live else qs
+
+
+_PEOPLE = Q(bot=False)
 
 
 def scans_per_day(
@@ -216,40 +377,62 @@ def scans_per_day(
     tag: str = "",
     owner_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Scans (people, not bots) and unique visitors per day, from the daily sums; days not yet
-    summed (today, or before the nightly roll-up) are counted from the single scans."""
+    """Per day of the period: ``scans`` by people, unique ``visitors`` (per code, summed over the
+    codes) and ``bots`` (scans by link previews and crawlers, never counted in ``scans``)."""
     actor.require("qrcodes.view")
     where = _code_filter(actor, code_id, tag, owner_id)
-    rolled = set(
-        RolledUpDay.objects.in_community(actor.community)
-        .filter(day__gte=start, day__lte=end)
-        .values_list("day", flat=True)
-    )
+    live = _live_days(actor, start, end)
     per_day: dict[dt.date, dict[str, int]] = {}
+    sums = (
+        CommunityDay.objects.in_community(actor.community)
+        if _whole(code_id, tag, owner_id)
+        else CodeDay.objects.filter(where)
+    )
     for row in (
-        CodeDay.objects.filter(where, day__gte=start, day__lte=end, day__in=rolled)
+        _summed(sums, start, end, live)
         .values("day")
-        .annotate(scans=Sum("scans"), visitors=Sum("visitors"))
+        .annotate(scans=Sum("scans"), visitors=Sum("visitors"), bots=Sum("bot_scans"))
         .order_by()
     ):
-        per_day[row["day"]] = {"scans": row["scans"] or 0, "visitors": row["visitors"] or 0}
-    for row in (
-        Scan.objects.filter(where, day__gte=start, day__lte=end, bot=False)
-        .exclude(day__in=rolled)
-        .values("day", "code_id")
-        .annotate(scans=Count("id"), visitors=Count("visitor", distinct=True))
-        .order_by()
-    ):
-        entry = per_day.setdefault(row["day"], {"scans": 0, "visitors": 0})
-        entry["scans"] += row["scans"]
-        entry["visitors"] += row["visitors"]
-    days = []
-    day = start
-    while day <= end:
-        entry = per_day.get(day, {"scans": 0, "visitors": 0})
-        days.append({"day": day, **entry})
-        day += dt.timedelta(days=1)
-    return days
+        per_day[row["day"]] = {
+            "scans": row["scans"] or 0,
+            "visitors": row["visitors"] or 0,
+            "bots": row["bots"] or 0,
+        }
+    if live:
+        for row in (
+            Scan.objects.filter(where, day__in=live)
+            .values("day", "code_id")
+            .annotate(
+                scans=Count("id", filter=_PEOPLE),
+                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
+                bots=Count("id", filter=~_PEOPLE),
+            )
+            .order_by()
+        ):
+            entry = per_day.setdefault(row["day"], {"scans": 0, "visitors": 0, "bots": 0})
+            for key in ("scans", "visitors", "bots"):
+                entry[key] += row[key]
+    empty = {"scans": 0, "visitors": 0, "bots": 0}
+    return [{"day": day, **per_day.get(day, empty)} for day in _each_day(start, end)]
+
+
+BREAKDOWNS = ("route", "source", "device", "language")
+
+
+def scans_breakdowns(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    code_id: int | None = None,
+    tag: str = "",
+    owner_id: int | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`scans_breakdown` for all of ``BREAKDOWNS`` at once, from one read of the sums
+    (a dashboard needs all four: reading the rows once is four times cheaper)."""
+    actor.require("qrcodes.view")
+    return _breakdowns(actor, start, end, BREAKDOWNS, code_id, tag, owner_id)
 
 
 def scans_breakdown(
@@ -262,34 +445,91 @@ def scans_breakdown(
     tag: str = "",
     owner_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Scans by people per ``route``, ``source``, ``device`` or ``language`` over a period."""
+    """Scans by people per ``route`` (position from 0; -1: no route answered), ``source``,
+    ``device`` or ``language`` over a period, the largest first."""
     actor.require("qrcodes.view")
-    if by not in ("route", "source", "device", "language"):
+    if by not in BREAKDOWNS:
         raise ValueError(by)
+    return _breakdowns(actor, start, end, (by,), code_id, tag, owner_id)[by]
+
+
+def _breakdowns(
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    dims: tuple[str, ...],
+    code_id: int | None,
+    tag: str,
+    owner_id: int | None,
+) -> dict[str, list[dict[str, Any]]]:
     where = _code_filter(actor, code_id, tag, owner_id)
-    rolled = set(
-        RolledUpDay.objects.in_community(actor.community)
-        .filter(day__gte=start, day__lte=end)
-        .values_list("day", flat=True)
+    live = _live_days(actor, start, end)
+    totals: dict[str, dict[Any, int]] = {by: {} for by in dims}
+
+    def add(row: dict[str, Any], n: int) -> None:
+        for by in dims:
+            key = -1 if by == "route" and row[by] is None else row[by]
+            totals[by][key] = totals[by].get(key, 0) + n
+
+    sums = (
+        CommunityScanDaily.objects.in_community(actor.community)
+        if _whole(code_id, tag, owner_id)
+        else ScanDaily.objects.filter(where)
     )
-    totals: dict[Any, int] = {}
     for row in (
-        ScanDaily.objects.filter(where, day__gte=start, day__lte=end, day__in=rolled, bot=False)
-        .values(by)
+        _summed(sums.filter(bot=False), start, end, live)
+        .values(*dims)
         .annotate(n=Sum("scans"))
         .order_by()
     ):
-        totals[row[by]] = totals.get(row[by], 0) + (row["n"] or 0)
+        add(row, row["n"] or 0)
+    if live:
+        for row in (
+            Scan.objects.filter(where, day__in=live, bot=False)
+            .values(*dims)
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            add(row, row["n"])
+    result = {}
+    for by, counts in totals.items():
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        result[by] = [{by: key, "scans": n} for key, n in ranked if n]
+    return result
+
+
+def _per_code(
+    actor: Actor, start: dt.date, end: dt.date, tag: str, owner_id: int | None
+) -> dict[int, dict[str, int]]:
+    where = _code_filter(actor, None, tag, owner_id)
+    live = _live_days(actor, start, end)
+    totals: dict[int, dict[str, int]] = {}
     for row in (
-        Scan.objects.filter(where, day__gte=start, day__lte=end, bot=False)
-        .exclude(day__in=rolled)
-        .values(by)
-        .annotate(n=Count("id"))
+        _summed(CodeDay.objects.filter(where), start, end, live)
+        .values("code_id")
+        .annotate(scans=Sum("scans"), visitors=Sum("visitors"), bots=Sum("bot_scans"))
         .order_by()
     ):
-        key = -1 if by == "route" and row[by] is None else row[by]
-        totals[key] = totals.get(key, 0) + row["n"]
-    return [{by: key, "scans": n} for key, n in sorted(totals.items(), key=lambda kv: -kv[1])]
+        totals[row["code_id"]] = {
+            "scans": row["scans"] or 0,
+            "visitors": row["visitors"] or 0,
+            "bots": row["bots"] or 0,
+        }
+    if live:
+        for row in (
+            Scan.objects.filter(where, day__in=live)
+            .values("code_id", "day")
+            .annotate(
+                scans=Count("id", filter=_PEOPLE),
+                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
+                bots=Count("id", filter=~_PEOPLE),
+            )
+            .order_by()
+        ):
+            entry = totals.setdefault(row["code_id"], {"scans": 0, "visitors": 0, "bots": 0})
+            for key in ("scans", "visitors", "bots"):
+                entry[key] += row[key]
+    return totals
 
 
 def top_codes(
@@ -301,37 +541,55 @@ def top_codes(
     tag: str = "",
     owner_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The most scanned codes over a period (scans by people)."""
+    """The most scanned codes over a period (scans by people; ``visitors`` summed per day)."""
     actor.require("qrcodes.view")
-    where = _code_filter(actor, None, tag, owner_id)
-    rolled = set(
-        RolledUpDay.objects.in_community(actor.community)
-        .filter(day__gte=start, day__lte=end)
-        .values_list("day", flat=True)
-    )
-    totals: dict[int, int] = {}
-    for row in (
-        CodeDay.objects.filter(where, day__gte=start, day__lte=end, day__in=rolled)
-        .values("code_id")
-        .annotate(n=Sum("scans"))
-        .order_by()
-    ):
-        totals[row["code_id"]] = totals.get(row["code_id"], 0) + (row["n"] or 0)
-    for row in (
-        Scan.objects.filter(where, day__gte=start, day__lte=end, bot=False)
-        .exclude(day__in=rolled)
-        .values("code_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        totals[row["code_id"]] = totals.get(row["code_id"], 0) + row["n"]
-    best = sorted(totals.items(), key=lambda kv: -kv[1])[:limit]
+    totals = _per_code(actor, start, end, tag, owner_id)
+    best = sorted(
+        ((pk, t) for pk, t in totals.items() if t["scans"]),
+        key=lambda item: (-item[1]["scans"], item[0]),
+    )[:limit]
     names = {
         c.pk: c
-        for c in Code.objects.in_community(actor.community).filter(pk__in=[pk for pk, _n in best])
+        for c in Code.objects.in_community(actor.community).filter(pk__in=[pk for pk, _t in best])
     }
     return [
-        {"code": names[pk].code, "id": pk, "title": names[pk].title, "scans": n}
-        for pk, n in best
+        {"code": names[pk].code, "id": pk, "title": names[pk].title, "slug": names[pk].slug, **t}
+        for pk, t in best
         if pk in names
     ]
+
+
+def code_days(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    code_id: int | None = None,
+    tag: str = "",
+    owner_id: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Per day and code with scans (by people or bots): ``day``, ``code_id``, ``scans``,
+    ``visitors``, ``bots``, in order of day and code; streamed, for exports of long periods."""
+    actor.require("qrcodes.view")
+    where = _code_filter(actor, code_id, tag, owner_id)
+    live = _live_days(actor, start, end)
+    summed = (
+        _summed(CodeDay.objects.filter(where), start, end, live)
+        .order_by("day", "code_id")
+        .values("day", "code_id", "scans", "visitors", bots=F("bot_scans"))
+        .iterator(chunk_size=5000)
+    )
+    fresh: list[dict[str, Any]] = []
+    if live:
+        fresh = [
+            dict(row)
+            for row in Scan.objects.filter(where, day__in=live)
+            .values("day", "code_id")
+            .annotate(
+                scans=Count("id", filter=_PEOPLE),
+                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
+                bots=Count("id", filter=~_PEOPLE),
+            )
+            .order_by("day", "code_id")
+        ]
+    yield from heapq.merge(summed, fresh, key=lambda row: (row["day"], row["code_id"]))

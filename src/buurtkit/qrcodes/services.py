@@ -25,14 +25,20 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from buurtkit.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retry_after_commit
@@ -46,6 +52,8 @@ from buurtkit.qrcodes.models import (
     CodeDay,
     CodeEvent,
     CodeStatus,
+    CommunityDay,
+    CommunityScanDaily,
     DailySalt,
     Delivery,
     Form,
@@ -107,7 +115,8 @@ def _clean_slug(value: str | None) -> str | None:
     slug = value.strip().lower()
     if not slug:
         return None
-    if not codes.SLUG_RE.match(slug) or codes.is_code(codes.normalise(slug)):
+    # A vanity name may not read as a code itself (a code always wins the look-up).
+    if not codes.SLUG_RE.match(slug) or codes.is_code(slug.upper()):
         raise _invalid(
             "slug",
             _("Use 3 to 60 lower-case letters, digits and dashes, for example bank-rabot."),
@@ -487,6 +496,243 @@ def codes_bulk(
     return len(found)
 
 
+MAX_CODES_AT_ONCE = 1_000
+CODE_FIELDS = (
+    "title",
+    "description",
+    "tags",
+    "owner_id",
+    "slug",
+    "contact",
+    "link_type",
+    "link_id",
+    "routes",
+)
+
+
+def _failure(exc: ServiceError) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": exc.code,
+        "detail": str(exc.detail),
+        "fields": {k: str(v) for k, v in exc.fields.items()},
+    }
+
+
+@transaction.atomic
+def codes_create_many(*, actor: Actor, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Make up to 1,000 codes at once; one result per item, in the same order.
+
+    Each item is made in its own savepoint: a good item is kept even when another fails, a bad
+    item leaves nothing behind and is reported as ``{ok: false, error, detail, fields}``.
+    """
+    actor.require("qrcodes.manage")
+    if not items:
+        raise _invalid("items", _("Give at least one code."))
+    if len(items) > MAX_CODES_AT_ONCE:
+        raise _invalid(
+            "items", _("Give at most %(n)s codes at a time.") % {"n": f"{MAX_CODES_AT_ONCE:,}"}
+        )
+    results: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            unknown = sorted(set(item) - set(CODE_FIELDS))
+            if unknown:
+                raise _invalid(unknown[0], _("This field is not known."))
+            with transaction.atomic():
+                code = code_create(actor=actor, **item)
+        except ServiceError as exc:
+            results.append(_failure(exc))
+        else:
+            results.append({"ok": True, "id": code.pk, "code": code.code, "fields": {}})
+    return results
+
+
+# --- import (CSV/XLSX rows → codes, by slug) ---------------------------------------------------
+
+
+def codes_import(
+    *,
+    actor: Actor,
+    rows: list[dict[str, Any]],
+    dry_run: bool = False,
+    atomic: bool = False,
+) -> list[dict[str, Any]]:
+    """Create or update codes by slug from spreadsheet rows; one result per row.
+
+    Columns: ``slug`` (required: a new slug makes a code, a slug of this community updates
+    it), ``title``, ``description``, ``tags`` (comma separated), ``team`` (an organisation's
+    slug), ``status``, ``url`` (one redirect route) or ``route_json`` (a JSON list of routes).
+    On an update an empty cell leaves the value as it is. A row's number is ``row["_row"]``
+    (its line in the file) when given, else its position counting the header as row 1.
+
+    By default every row is its own transaction: a bad row changes nothing and is reported,
+    the good rows stay. With ``atomic`` it is all or nothing: one bad row and no row is saved
+    (the others are reported as ``not_saved``). ``dry_run`` checks every row and saves none.
+    Not decorated with ``transaction.atomic`` on purpose: rows commit one by one.
+    """
+    from buurtkit.qrcodes.imports import MAX_ROWS
+
+    actor.require("qrcodes.manage")
+    if len(rows) > MAX_ROWS:
+        raise _invalid(
+            "file",
+            _("A file may hold at most %(n)s rows; this one has %(rows)s.")
+            % {"n": f"{MAX_ROWS:,}", "rows": f"{len(rows):,}"},
+        )
+    if not (dry_run or atomic):
+        return _import_rows(actor, rows)
+    with transaction.atomic():
+        results = _import_rows(actor, rows)
+        failed = any(not r["ok"] for r in results)
+        if dry_run or failed:
+            transaction.set_rollback(True)
+    for result in results:
+        if dry_run and result["action"] == "created":
+            result["id"] = result["code"] = None  # made and undone: that id will never exist
+        elif not dry_run and failed and result["ok"]:
+            message = _("Not saved: another row has an error, and the import is all or nothing.")
+            result.update(ok=False, error="not_saved", detail=message, id=None, code=None)
+    return results
+
+
+def codes_import_file(
+    *, actor: Actor, data: bytes, filename: str = "", dry_run: bool = False, atomic: bool = False
+) -> list[dict[str, Any]]:
+    """:func:`codes_import` of an uploaded CSV or XLSX file (see :mod:`.imports`)."""
+    from buurtkit.qrcodes.imports import read_rows
+
+    actor.require("qrcodes.manage")  # before reading anything from the file
+    return codes_import(actor=actor, rows=read_rows(data, filename), dry_run=dry_run, atomic=atomic)
+
+
+def _import_rows(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rows, start=2):
+        values = {
+            str(k).strip().lower(): "" if v is None else str(v).strip()
+            for k, v in raw.items()
+            if not str(k).startswith("_")
+        }
+        number = int(raw.get("_row") or index)
+        result: dict[str, Any] = {"row": number, "action": None, "id": None, "code": None}
+        try:
+            if raw.get("_extra"):
+                raise _invalid("row", _("This row has more cells than there are column names."))
+            slug = _clean_slug(values.get("slug"))
+            if slug in seen:
+                raise _invalid(
+                    "slug",
+                    _("The slug “%(slug)s” is already in row %(row)d of this file.")
+                    % {"slug": slug, "row": seen[slug]},
+                )
+            if slug:
+                seen[slug] = number
+            with transaction.atomic():
+                action, code = _import_row(actor, values)
+        except ServiceError as exc:
+            result.update(_failure(exc))
+        else:
+            result.update(
+                ok=True, action=action, id=code.pk, code=code.code, error=None, detail="", fields={}
+            )
+        results.append(result)
+    return results
+
+
+def _import_row(actor: Actor, values: dict[str, str]) -> tuple[str, Code]:
+    from buurtkit.qrcodes.imports import COLUMNS
+
+    unknown = sorted(set(values) - set(COLUMNS))
+    if unknown:
+        raise _invalid(unknown[0], _("This column is not known."))
+    slug = _clean_slug(values.get("slug"))
+    if not slug:
+        raise _invalid("slug", _("Every row needs a slug: the code's short name."))
+    owner_id = None
+    if values.get("team"):
+        team = (
+            Organisation.objects.in_community(actor.community)
+            .filter(slug=values["team"].lower())
+            .first()
+        )
+        if team is None:
+            raise _invalid(
+                "team", _("There is no team “%(team)s” here.") % {"team": values["team"]}
+            )
+        owner_id = team.pk
+    status = values.get("status", "").lower()
+    if status and status not in CodeStatus.values:
+        raise _invalid(
+            "status",
+            _("Use one of: %(values)s.") % {"values": ", ".join(CodeStatus.values)},
+        )
+    routes = _import_routes(values)
+    tags = [t for t in values.get("tags", "").split(",") if t.strip()] or None
+    code = Code.objects.in_community(actor.community).select_for_update().filter(slug=slug).first()
+    if code is None:
+        if Code.objects.filter(slug=slug).exists():  # in another community
+            raise _invalid("slug", _("The name “%(slug)s” is already taken.") % {"slug": slug})
+        code = code_create(
+            actor=actor,
+            slug=slug,
+            title=values.get("title", ""),
+            description=values.get("description", ""),
+            tags=tags or (),
+            owner_id=owner_id,
+            routes=routes,
+        )
+        if status and status != code.status:
+            code = _import_status(actor, code, status)
+        return "created", code
+    _require_edit(actor, code)
+    version = code.version
+    changes: dict[str, Any] = {}
+    for name in ("title", "description"):
+        text = values.get(name, "")
+        if text and text[: 150 if name == "title" else 5000] != getattr(code, name):
+            changes[name] = text
+    if tags is not None:
+        names = {" ".join(t.split()).lower()[:40] for t in tags}
+        if names != {t.name for t in code.tags.all()}:
+            changes["tags"] = tags
+    if owner_id is not None and owner_id != code.owner_id:
+        changes["owner_id"] = owner_id
+    if changes:
+        code = code_update(actor=actor, code_id=code.pk, **changes)
+    if routes is not None:
+        current = snapshot(code)["routes"]
+        if clean_routes(actor.community, routes) != current:
+            code = routes_set(actor=actor, code_id=code.pk, routes=routes)
+    if status and status != code.status:
+        code = _import_status(actor, code, status)
+    return ("updated" if code.version != version else "unchanged"), code
+
+
+def _import_routes(values: dict[str, str]) -> list[dict[str, Any]] | None:
+    url, text = values.get("url", ""), values.get("route_json", "")
+    if url and text:
+        raise _invalid("url", _("Fill in url or route_json, not both."))
+    if url:
+        return [{"action": "redirect", "params": {"url": url}}]
+    if not text:
+        return None
+    try:
+        routes = json.loads(text)
+    except ValueError as exc:
+        raise _invalid("route_json", _("This is not valid JSON.")) from exc
+    if not isinstance(routes, list):
+        raise _invalid("route_json", _("Give a JSON list of routes: [{…}, …]."))
+    return routes
+
+
+def _import_status(actor: Actor, code: Code, status: str) -> Code:
+    if status == CodeStatus.UNASSIGNED:
+        raise _invalid("status", _("A code in use cannot become blank again."))
+    return code_set_status(actor=actor, code_id=code.pk, status=status)
+
+
 # --- batches ----------------------------------------------------------------------------------
 
 
@@ -498,8 +744,13 @@ def batch_create(
     title: str = "",
     owner_id: int | None = None,
     tags: Iterable[str] = (),
+    idempotency_key: str = "",
 ) -> Batch:
-    """Order ``size`` blank codes (up to 100,000). They are made in the background in chunks."""
+    """Order ``size`` blank codes (up to 100,000). They are made in the background in chunks.
+
+    With an ``idempotency_key`` (1 to 100 characters), ordering the same batch again returns
+    the first one (``replayed`` is True); the same key for a different batch is refused.
+    """
     actor.require("qrcodes.manage")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise _invalid("size", _("Give a number of codes of at least 1."))
@@ -508,22 +759,56 @@ def batch_create(
             "size",
             _("A batch has at most %(n)s codes.") % {"n": f"{MAX_BATCH:,}".replace(",", ".")},
         )
+    key = (idempotency_key or "").strip()
+    if len(key) > 100:
+        raise _invalid("idempotency_key", _("Use an idempotency key of 1 to 100 characters."))
     owner = _owner(actor, owner_id)
     tag_names = [t.name for t in _tags(actor.community, tags)]
-    batch = Batch.objects.create(
-        community=actor.community,
-        title=title.strip()[:120] or _("%(n)d blank codes") % {"n": size},
-        size=size,
-        owner=owner,
-        tags=tag_names,
-        created_by=actor.label[:150],
-        created_at=clock.now(),
-    )
+    values = {
+        "title": title.strip()[:120] or _("%(n)d blank codes") % {"n": size},
+        "size": size,
+        "owner": owner,
+        "tags": tag_names,
+    }
+    if key:
+        existing = Batch.objects.in_community(actor.community).filter(idempotency_key=key).first()
+        if existing is not None:
+            return _same_batch(existing, values, title)
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                community=actor.community,
+                created_by=actor.label[:150],
+                created_at=clock.now(),
+                idempotency_key=key,
+                **values,
+            )
+    except IntegrityError:
+        existing = Batch.objects.in_community(actor.community).filter(idempotency_key=key).first()
+        if not key or existing is None:
+            raise
+        return _same_batch(existing, values, title)
     audit_record(actor=actor, verb="qrcodes.batch_created", obj=batch, data={"size": size})
     from buurtkit.qrcodes.tasks import run_batch
 
     enqueue_after_commit(run_batch, batch.pk)
     return batch
+
+
+def _same_batch(existing: Batch, values: dict[str, Any], title: str) -> Batch:
+    same = (
+        existing.size == values["size"]
+        and existing.owner_id == (values["owner"].pk if values["owner"] else None)
+        and sorted(existing.tags) == sorted(values["tags"])
+        and (not title.strip() or existing.title == values["title"])
+    )
+    if not same:
+        raise Conflict(
+            _("This idempotency key was already used for a different batch."),
+            code="idempotency_conflict",
+        )
+    existing.replayed = True  # the API answers a retry with 200 instead of 202
+    return existing
 
 
 def batch_run(*, batch_id: int) -> Batch:
@@ -557,32 +842,75 @@ def batch_run(*, batch_id: int) -> Batch:
 def _make_batch_codes(batch: Batch, count: int, tags: list[Tag], through: Any) -> None:
     now = clock.now()
     for _attempt in range(5):
-        fresh = {codes.new_code() for _ in range(count)}
+        fresh = set(codes.new_codes(count))
         taken = set(Code.objects.filter(code__in=fresh).values_list("code", flat=True))
         fresh -= taken
         if len(fresh) >= count:
             break
-    rows = [
-        Code(
-            community_id=batch.community_id,
-            code=value,
-            owner_id=batch.owner_id,
-            batch=batch,
-            status=CodeStatus.UNASSIGNED,
-            created_at=now,
-            updated_at=now,
-            version=1,
+    before = Code.objects.filter(batch=batch).aggregate(last=Max("pk"))["last"] or 0
+    blank = Code(
+        community_id=batch.community_id,
+        code="",
+        owner_id=batch.owner_id,
+        batch=batch,
+        status=CodeStatus.UNASSIGNED,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    connection = connections[router.db_for_write(Code)]
+    with connection.cursor() as cursor:
+        _insert_copies(cursor, blank, "code", list(fresh)[:count])
+        # Only this run adds codes to this (locked) batch: the new ones are those after `before`.
+        quote = connection.ops.quote_name
+        code_id = quote(through._meta.get_field("code").column)
+        tag_id = quote(through._meta.get_field("tag").column)
+        pk = quote(str(Code._meta.pk.column if Code._meta.pk else "id"))
+        batch_id = quote(str(Code._meta.get_field("batch").column))
+        for tag in tags:
+            cursor.execute(
+                f"INSERT INTO {quote(through._meta.db_table)} ({code_id}, {tag_id}) "  # noqa: S608
+                f"SELECT {pk}, %s FROM {quote(Code._meta.db_table)} "
+                f"WHERE {batch_id} = %s AND {pk} > %s",
+                [tag.pk, batch.pk, before],
+            )
+
+
+def _insert_copies(cursor: Any, row: Any, varying: str, values: list[Any]) -> None:
+    """Insert one copy of ``row`` per value of its field ``varying`` (a batch's blank codes).
+
+    ``bulk_create`` spends most of its time preparing every field of every row; here each field
+    is prepared once, the way Django saves it (``pre_save``, ``get_db_prep_save``). PostgreSQL
+    gets one statement per chunk (the values as one array, ``unnest``); other databases get
+    ``executemany``, which is as fast there.
+    """
+    model = type(row)
+    connection = cursor.db
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    prepared = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    names = [f.name for f in fields]
+    at = names.index(varying)
+    quote = connection.ops.quote_name
+    head = "INSERT INTO {} ({})".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    )
+    if connection.vendor == "postgresql":
+        selected = [
+            "v" if i == at else f"%s::{f.cast_db_type(connection)}" for i, f in enumerate(fields)
+        ]
+        params = [p for i, p in enumerate(prepared) if i != at]
+        column_type = fields[at].cast_db_type(connection)
+        cursor.execute(
+            f"{head} SELECT {', '.join(selected)} FROM unnest(%s::{column_type}[]) AS v",  # noqa: S608
+            [*params, [fields[at].get_db_prep_save(v, connection) for v in values]],
         )
-        for value in list(fresh)[:count]
-    ]
-    Code.objects.bulk_create(rows, batch_size=1000)
-    if tags:
-        ids = list(
-            Code.objects.filter(code__in=[r.code for r in rows]).values_list("pk", flat=True)
-        )
-        through.objects.bulk_create(
-            [through(code_id=cid, tag_id=tag.pk) for cid in ids for tag in tags], batch_size=2000
-        )
+        return
+    rows = []
+    for value in values:
+        copy = list(prepared)
+        copy[at] = fields[at].get_db_prep_save(value, connection)
+        rows.append(copy)
+    cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(fields))})", rows)
 
 
 # --- forms and answers ------------------------------------------------------------------------
@@ -1029,77 +1357,115 @@ def deliveries_retry_due(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def rollup_day(*, community_id: int, day: dt.date) -> int:
-    """Sum one day's scans into :class:`ScanDaily` and :class:`CodeDay`. Safe to run again."""
+    """Sum one day's scans into :class:`ScanDaily` and :class:`CodeDay` (per code) and into
+    :class:`CommunityScanDaily` and :class:`CommunityDay` (all codes together). Safe to run
+    again. Returns the number of codes that were scanned that day."""
     scans = Scan.objects.in_community(community_id).filter(day=day)
-    ScanDaily.objects.in_community(community_id).filter(day=day).delete()
-    CodeDay.objects.in_community(community_id).filter(day=day).delete()
-    groups = (
-        scans.values("code_id", "route", "source", "device", "language", "bot")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rolled = RolledUpDay.objects.in_community(community_id).filter(day=day)
+    if rolled.exists() and not scans.exists():
+        return 0  # the single scans were pruned: the sums are all that is left, keep them
+    for model in (ScanDaily, CodeDay, CommunityScanDaily, CommunityDay):
+        model.objects.in_community(community_id).filter(day=day).delete()
+    dims = ("route", "source", "device", "language", "bot")
+    groups = list(scans.values("code_id", *dims).annotate(n=Count("id")).order_by())
+    whole: dict[tuple[Any, ...], int] = {}
+    for g in groups:
+        g["route"] = -1 if g["route"] is None else g["route"]
+        key = tuple(g[d] for d in dims)
+        whole[key] = whole.get(key, 0) + g["n"]
     ScanDaily.objects.bulk_create(
         [
             ScanDaily(
                 community_id=community_id,
                 code_id=g["code_id"],
                 day=day,
-                route=-1 if g["route"] is None else g["route"],
-                source=g["source"],
-                device=g["device"],
-                language=g["language"],
-                bot=g["bot"],
                 scans=g["n"],
+                **{d: g[d] for d in dims},
             )
             for g in groups
         ],
         batch_size=1000,
     )
-    people = (
-        scans.filter(bot=False)
-        .values("code_id")
-        .annotate(n=Count("id"), v=Count("visitor", distinct=True))
-        .order_by()
-    )
-    bots = dict(
-        scans.filter(bot=True)
-        .values("code_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("code_id", "n")
-    )
-    totals = {row["code_id"]: (row["n"], row["v"]) for row in people}
-    CodeDay.objects.bulk_create(
+    CommunityScanDaily.objects.bulk_create(
         [
-            CodeDay(
-                community_id=community_id,
-                code_id=code_id,
-                day=day,
-                scans=totals.get(code_id, (0, 0))[0],
-                visitors=totals.get(code_id, (0, 0))[1],
-                bot_scans=bots.get(code_id, 0),
+            CommunityScanDaily(
+                community_id=community_id, day=day, scans=n, **dict(zip(dims, key, strict=True))
             )
-            for code_id in set(totals) | set(bots)
+            for key, n in whole.items()
         ],
         batch_size=1000,
     )
+    per_code = (
+        scans.values("code_id")
+        .annotate(
+            n=Count("id", filter=Q(bot=False)),
+            v=Count("visitor", distinct=True, filter=Q(bot=False)),
+            b=Count("id", filter=Q(bot=True)),
+        )
+        .order_by()
+    )
+    days = [
+        CodeDay(
+            community_id=community_id,
+            code_id=row["code_id"],
+            day=day,
+            scans=row["n"],
+            visitors=row["v"],
+            bot_scans=row["b"],
+        )
+        for row in per_code
+    ]
+    CodeDay.objects.bulk_create(days, batch_size=1000)
+    if days:
+        CommunityDay.objects.create(
+            community_id=community_id,
+            day=day,
+            scans=sum(d.scans for d in days),
+            visitors=sum(d.visitors for d in days),
+            bot_scans=sum(d.bot_scans for d in days),
+        )
     RolledUpDay.objects.update_or_create(
         community_id=community_id, day=day, defaults={"at": clock.now()}
     )
-    return len(totals) + len(bots)
+    return len(days)
 
 
-def rollup_pending(*, community_id: int | None = None, today: dt.date | None = None) -> int:
-    """Roll up every finished day that has scans and was not rolled up since. Returns days done."""
+#: A day is finished this long after midnight (Brussels): scans still waiting in a process's
+#: buffer at midnight are written by then, so the roll-up does not miss them.
+ROLLUP_GRACE = timedelta(minutes=5)
+
+
+def rollup_pending(
+    *, community_id: int | None = None, today: dt.date | None = None, full: bool = False
+) -> int:
+    """Roll up the finished days that have scans and are not rolled up yet. Returns days done.
+
+    By default only days after a community's last rolled-up day are looked at: an index range
+    over the few newest scans, cheap enough to run before every dashboard. ``full`` also looks
+    for older days that still have single scans but no sums (the nightly command does).
+    """
     from buurtkit.qrcodes.recording import local_day
 
-    today = today or local_day(clock.now())
+    today = today or local_day(clock.now() - ROLLUP_GRACE)
     scans = Scan.objects.filter(day__lt=today)
+    rolled = RolledUpDay.objects.filter(day__lt=today)
     if community_id is not None:
         scans = scans.filter(community_id=community_id)
-    pairs = set(scans.values_list("community_id", "day").distinct())
-    done = set(RolledUpDay.objects.values_list("community_id", "day"))
-    todo = sorted(pairs - done)
+        rolled = rolled.filter(community_id=community_id)
+    if full:
+        pairs = set(scans.values_list("community_id", "day").distinct())
+        todo = sorted(pairs - set(rolled.values_list("community_id", "day")))
+    else:
+        last = dict(
+            rolled.values("community_id")
+            .annotate(last=Max("day"))
+            .order_by()
+            .values_list("community_id", "last")
+        )
+        newer = ~Q(community_id__in=list(last))
+        for cid, day in last.items():
+            newer |= Q(community_id=cid, day__gt=day)
+        todo = sorted(set(scans.filter(newer).values_list("community_id", "day").distinct()))
     for cid, day in todo:
         try:
             rollup_day(community_id=cid, day=day)
@@ -1113,9 +1479,9 @@ def scans_prune(*, keep_days: int = 400, today: dt.date | None = None) -> int:
     from buurtkit.qrcodes.recording import local_day
 
     today = today or local_day(clock.now())
-    rollup_pending(today=today)
+    rollup_pending(today=today, full=True)
     limit = today - timedelta(days=keep_days)
-    rolled = RolledUpDay.objects.filter(day__lt=limit).values_list("day", flat=True)
-    deleted, _detail = Scan.objects.filter(day__lt=limit, day__in=rolled).delete()
+    summed = RolledUpDay.objects.filter(community_id=OuterRef("community_id"), day=OuterRef("day"))
+    deleted, _detail = Scan.objects.filter(Exists(summed), day__lt=limit).delete()
     DailySalt.objects.filter(day__lt=today - timedelta(days=2)).delete()
     return deleted

@@ -163,7 +163,21 @@ def pay_to(request: HttpRequest) -> HttpResponse:
     mine = _my_account(actor)
     if mine is None:
         return _no_account(request)
-    form = PayeeForm(request.GET if "number" in request.GET else None)
+    if "to" in request.GET and "number" not in request.GET:
+        # ``?to=``: the QR code on a shop's counter (see ``ledger.qr``). A shop or organisation
+        # goes straight to "how much?", which names it; anyone else is shown here to check.
+        form = PayeeForm({"number": request.GET["to"]})
+        if form.is_valid():
+            try:
+                payee = _payee(actor, form.cleaned_data["number"], mine)
+            except ServiceError as exc:
+                apply_service_error(form, exc)
+            else:
+                if payee.kind in (AccountKind.MERCHANT, AccountKind.ORGANISATION):
+                    slug = actor.community.slug
+                    return redirect(_pay_url("web:pay_amount", slug, to=payee.number))
+    else:
+        form = PayeeForm(request.GET if "number" in request.GET else None)
     found = None
     if form.is_bound and form.is_valid():
         try:

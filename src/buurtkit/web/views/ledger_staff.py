@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -24,73 +21,10 @@ from buurtkit.core import clock
 from buurtkit.core.errors import NotFound
 from buurtkit.ledger import selectors
 from buurtkit.ledger.models import Currency
+from buurtkit.web.charts import bar_chart
 from buurtkit.web.decorators import community_page
 
 WEEKS = 16
-
-# The chart's drawing box (SVG user units); it scales to the width of the page.
-CHART_W, CHART_H = 480, 250
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 54, 8, 16, 40
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: int
-    week: date
-    label: str  # under the bar, or "" when there is no room
-    current: bool  # this week, still running
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5 x 10^k that is at least ``value`` (a round top for the axis)."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
-
-
-def bar_chart(weeks: list[date], values: list[int]) -> dict[str, Any]:
-    """Bars, axis lines and labels for one series, ready for the template to draw."""
-    top = _nice_ceiling(max([*values, 1]))
-    plot_w = CHART_W - PAD_LEFT - PAD_RIGHT
-    plot_h = CHART_H - PAD_TOP - PAD_BOTTOM
-    slot = plot_w / max(len(values), 1)
-    bars = []
-    for i, (week, value) in enumerate(zip(weeks, values, strict=True)):
-        height = plot_h * value / top
-        bars.append(
-            Bar(
-                x=round(PAD_LEFT + i * slot + slot * 0.15, 1),
-                y=round(PAD_TOP + plot_h - height, 1),
-                width=round(slot * 0.7, 1),
-                height=round(height, 1),
-                value=value,
-                week=week,
-                label=formats.date_format(week, "j M") if i % 4 == 0 else "",
-                current=i == len(values) - 1,
-            )
-        )
-    gridlines = [
-        {"y": round(PAD_TOP + plot_h - plot_h * f, 1), "value": int(top * f)} for f in (0, 0.5, 1)
-    ]
-    return {
-        "width": CHART_W,
-        "height": CHART_H,
-        "left": PAD_LEFT,
-        "right": CHART_W - PAD_RIGHT,
-        "label_y": CHART_H - 8,
-        "bars": bars,
-        "gridlines": gridlines,
-        "top": top,
-        "highest": max(bars, key=lambda b: b.value) if bars else None,
-        "current": bars[-1] if bars else None,
-    }
 
 
 def _major(currency: Currency, minor: int) -> Decimal:

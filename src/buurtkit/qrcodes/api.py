@@ -1,0 +1,652 @@
+"""API router for QR codes: thin, one service or selector call per endpoint.
+
+Everything acts in the community of the key. Reading needs ``qrcodes.view``; making and changing
+codes needs ``qrcodes.manage`` and, for a code that belongs to a team, membership of that team
+(a key made for that organisation) or ``qrcodes.admin``. Webhooks need ``qrcodes.admin``; form
+answers ``qrcodes.submissions``. Codes are never deleted: retire them (``POST …/status``), so a
+printed code keeps answering with a friendly page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, File, Header, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
+
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import ValidationFailed
+from buurtkit.qrcodes import codes, selectors, services
+from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
+from buurtkit.qrcodes.recording import local_day
+
+router = Router(tags=["qrcodes"])
+
+MAX_PERIOD_DAYS = 366
+
+IDEMPOTENCY_KEY = Header(
+    None,
+    alias="Idempotency-Key",
+    description="1 to 100 characters, new for every batch; send the same key on a retry.",
+)
+
+
+class In(Schema):
+    """Base of every request body: a field the API does not know is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+# --- codes ---------------------------------------------------------------------------------
+
+
+class RouteIn(In):
+    name: str = Field("", max_length=100)
+    conditions: list[dict[str, Any]] = Field(
+        [],
+        description='All must hold, e.g. {"type": "language", "values": ["fr"]}; '
+        "audience, organisation, language, device, dates, schedule, param.",
+    )
+    action: str = Field(..., description="redirect, info, menu, form, webhook, …")
+    params: dict[str, Any] = Field(
+        {}, description='The action\'s settings: {"url": …} for a redirect.'
+    )
+
+
+class RouteOut(Schema):
+    position: int = Field(..., description="1 is tried first.")
+    name: str
+    conditions: list[dict[str, Any]]
+    action: str
+    params: dict[str, Any]
+
+    @staticmethod
+    def resolve_position(obj: Any) -> int:
+        return int(obj.position) + 1
+
+
+class CodeOut(Schema):
+    id: int
+    code: str = Field(..., description="The printed public id, e.g. 7KM3QX9TD.")
+    readable: str = Field(..., description="For labels and reading aloud: 7KM-3QX-9TD.")
+    scan_path: str = Field(..., description="Append to the installation's address: /q/7KM3QX9TD.")
+    slug: str | None
+    title: str
+    description: str
+    tags: list[str]
+    owner_id: int | None = Field(..., description="The team (organisation) that owns the code.")
+    status: str = Field(..., description="unassigned, active, paused or retired.")
+    contact: str
+    link_type: str
+    link_id: str
+    batch_id: int | None
+    version: int = Field(..., description="Send it back as expected_version when you change it.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_readable(obj: Any) -> str:
+        return codes.readable(obj.code)
+
+    @staticmethod
+    def resolve_scan_path(obj: Any) -> str:
+        return f"/q/{obj.code}"
+
+    @staticmethod
+    def resolve_tags(obj: Any) -> list[str]:
+        return sorted(t.name for t in obj.tags.all())
+
+
+class CodeDetailOut(CodeOut):
+    routes: list[RouteOut]
+
+    @staticmethod
+    def resolve_routes(obj: Any) -> list[Any]:
+        return list(obj.routes.order_by("position"))
+
+
+class CodeIn(In):
+    title: str = Field("", max_length=150)
+    description: str = Field("", max_length=5000)
+    tags: list[str] = Field([], max_length=20)
+    owner_id: int | None = Field(None, description="A team you belong to (any team: admins).")
+    slug: str | None = Field(
+        None, description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error."
+    )
+    contact: str = Field("", max_length=200)
+    link_type: str = Field("", description="A platform object the code stands for.")
+    link_id: str = ""
+    routes: list[RouteIn] | None = Field(
+        None, description="With routes the code is active at once; without, a blank code."
+    )
+
+
+class CodePatch(In):
+    title: str | None = Field(None, max_length=150)
+    description: str | None = Field(None, max_length=5000)
+    tags: list[str] | None = Field(None, max_length=20)
+    owner_id: int | None = None
+    slug: str | None = None
+    contact: str | None = Field(None, max_length=200)
+    link_type: str | None = None
+    link_id: str | None = None
+    expected_version: int | None = Field(
+        None, description="The version you saw; another version is a 409 conflict."
+    )
+
+
+class StatusIn(In):
+    status: str = Field(..., description="active, paused or retired (for good).")
+    expected_version: int | None = None
+
+
+class RoutesIn(In):
+    routes: list[RouteIn] = Field(..., description="In order: the first route that matches wins.")
+    expected_version: int | None = None
+
+
+class RoutesOut(Schema):
+    code_id: int
+    version: int
+    status: str
+    routes: list[RouteOut]
+
+    @staticmethod
+    def resolve_code_id(obj: Any) -> int:
+        return int(obj.pk)
+
+    @staticmethod
+    def resolve_routes(obj: Any) -> list[Any]:
+        return list(obj.routes.order_by("position"))
+
+
+class EventOut(Schema):
+    id: int
+    at: dt.datetime
+    verb: str
+    actor: str
+    snapshot: dict[str, Any] = Field(..., description="The code and its routes after the change.")
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str:
+        return str(obj.actor_label)
+
+
+class BulkIn(In):
+    code_ids: list[int] = Field(..., min_length=1, max_length=1000)
+    operation: str = Field(..., description="tag, untag, pause, activate, retire or retarget.")
+    tag: str = Field("", description="For tag and untag.")
+    url: str = Field("", description="For retarget: every code gets one redirect to this URL.")
+
+
+class BulkOut(Schema):
+    changed: int
+
+
+class ItemResultOut(Schema):
+    ok: bool
+    id: int | None = None
+    code: str | None = None
+    error: str | None = Field(None, description="As in the API's errors: validation_error, …")
+    detail: str | None = None
+    fields: dict[str, str] = {}
+
+
+class CodesBatchIn(In):
+    items: list[CodeIn] = Field(..., min_length=1, max_length=services.MAX_CODES_AT_ONCE)
+
+
+class CodesBatchOut(Schema):
+    created: int
+    failed: int
+    items: list[ItemResultOut] = Field(..., description="One result per item, in order.")
+
+
+@router.get("/codes", response=list[CodeOut], summary="List and search codes")
+@paginate(LimitOffsetPagination)
+def list_codes(
+    request: HttpRequest,
+    q: str = "",
+    tag: str = "",
+    owner: int | None = None,
+    status: str = "",
+    batch: int | None = None,
+) -> Any:
+    return selectors.codes_list(
+        actor=_actor(request), q=q, tag=tag, owner_id=owner, status=status, batch_id=batch
+    )
+
+
+@router.post(
+    "/codes",
+    response={201: CodeDetailOut},
+    summary="Make a code (with routes: active; without: blank, to claim later)",
+)
+def create_code(request: HttpRequest, payload: CodeIn) -> Any:
+    return Status(201, services.code_create(actor=_actor(request), **payload.dict()))
+
+
+@router.post(
+    "/codes/batch",
+    response=CodesBatchOut,
+    summary="Make up to 1,000 codes at once, with a result per item",
+    description="Each item is made in its own savepoint: the good items are kept and the bad "
+    "ones reported as `{ok: false, error, detail, fields}` with nothing of them written, so a "
+    "client can fix and resend only the failed items. A request that is malformed as a whole "
+    "(not a list, more than 1,000 items, an unknown field) is refused with 422 and writes "
+    "nothing.",
+)
+def create_codes_batch(request: HttpRequest, payload: CodesBatchIn) -> Any:
+    results = services.codes_create_many(
+        actor=_actor(request), items=[item.dict(exclude_unset=True) for item in payload.items]
+    )
+    created = sum(1 for r in results if r["ok"])
+    return {"created": created, "failed": len(results) - created, "items": results}
+
+
+@router.post(
+    "/codes/bulk",
+    response=BulkOut,
+    summary="Tag, untag, pause, activate, retire or retarget many codes (all or nothing)",
+)
+def bulk_codes(request: HttpRequest, payload: BulkIn) -> Any:
+    return {"changed": services.codes_bulk(actor=_actor(request), **payload.dict())}
+
+
+@router.get(
+    "/codes/by-code/{public_id}",
+    response=CodeDetailOut,
+    summary="Find a code by its printed id or vanity name (scan-to-edit)",
+)
+def get_code_by_public_id(request: HttpRequest, public_id: str) -> Any:
+    return selectors.code_by_public_id(actor=_actor(request), text=public_id)
+
+
+@router.get("/codes/{code_id}", response=CodeDetailOut, summary="A code with its routes")
+def get_code(request: HttpRequest, code_id: int) -> Any:
+    return selectors.code_get(actor=_actor(request), code_id=code_id)
+
+
+@router.patch(
+    "/codes/{code_id}",
+    response=CodeDetailOut,
+    summary="Change a code's description (send expected_version)",
+)
+def update_code(request: HttpRequest, code_id: int, payload: CodePatch) -> Any:
+    return services.code_update(
+        actor=_actor(request), code_id=code_id, **payload.dict(exclude_unset=True)
+    )
+
+
+@router.post(
+    "/codes/{code_id}/status",
+    response=CodeDetailOut,
+    summary="Pause, resume or retire a code (codes are never deleted)",
+)
+def set_code_status(request: HttpRequest, code_id: int, payload: StatusIn) -> Any:
+    return services.code_set_status(actor=_actor(request), code_id=code_id, **payload.dict())
+
+
+@router.get("/codes/{code_id}/routes", response=RoutesOut, summary="A code's routes, in order")
+def get_routes(request: HttpRequest, code_id: int) -> Any:
+    return selectors.code_get(actor=_actor(request), code_id=code_id)
+
+
+@router.put(
+    "/codes/{code_id}/routes",
+    response=RoutesOut,
+    summary="Replace a code's routes (in order; a blank code becomes active)",
+)
+def set_routes(request: HttpRequest, code_id: int, payload: RoutesIn) -> Any:
+    data = payload.dict()
+    return services.routes_set(
+        actor=_actor(request),
+        code_id=code_id,
+        routes=data["routes"],
+        expected_version=data["expected_version"],
+    )
+
+
+@router.get(
+    "/codes/{code_id}/history",
+    response=list[EventOut],
+    summary="Every change to a code, newest first",
+)
+@paginate(LimitOffsetPagination)
+def list_code_history(request: HttpRequest, code_id: int) -> Any:
+    return selectors.code_history(actor=_actor(request), code_id=code_id)
+
+
+# --- blank batches --------------------------------------------------------------------------
+
+
+class BatchIn(In):
+    size: int = Field(..., description="1 to 100,000 blank codes.")
+    title: str = Field("", max_length=120)
+    owner_id: int | None = None
+    tags: list[str] = Field([], max_length=20)
+
+
+class BatchOut(Schema):
+    id: int
+    title: str
+    size: int
+    done: int = Field(..., description="Codes made so far.")
+    status: str = Field(..., description="pending, running, done or failed.")
+    owner_id: int | None
+    tags: list[str]
+    error: str
+    created_by: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@router.get("/batches", response=list[BatchOut], summary="Batches of blank codes, newest first")
+@paginate(LimitOffsetPagination)
+def list_batches(request: HttpRequest) -> Any:
+    return selectors.batches_list(actor=_actor(request))
+
+
+@router.post(
+    "/batches",
+    response={200: BatchOut, 202: BatchOut},
+    summary="Order up to 100,000 blank codes; they are made in the background (202)",
+    description="Poll `GET /batches/{id}` for progress (`done` of `size`). An optional "
+    "Idempotency-Key header makes a retry return the first batch (200) instead of a second one; "
+    "the same key for a different batch is a 409.",
+)
+def create_batch(
+    request: HttpRequest, payload: BatchIn, idempotency_key: str | None = IDEMPOTENCY_KEY
+) -> Any:
+    batch = services.batch_create(
+        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+    )
+    return Status(200 if batch.replayed else 202, batch)
+
+
+@router.get("/batches/{batch_id}", response=BatchOut, summary="A batch and its progress")
+def get_batch(request: HttpRequest, batch_id: int) -> Any:
+    return selectors.batch_get(actor=_actor(request), batch_id=batch_id)
+
+
+# --- forms and their answers -----------------------------------------------------------------
+
+
+FIELDS_DESCRIPTION = (
+    'Up to 30 fields: {"key", "type": text|number|choice|date|phone|email|checkbox, '
+    '"label": {"nl": …}, "required", "choices" (choice), "min"/"max" (number)}.'
+)
+
+
+class FormOut(Schema):
+    id: int
+    title: dict[str, str]
+    fields: list[dict[str, Any]]
+    thanks: dict[str, str]
+    owner_id: int | None
+    webhook_id: int | None
+    answers: int
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_answers(obj: Any) -> int:
+        counted = getattr(obj, "answers", None)
+        return int(counted) if counted is not None else int(obj.submissions.count())
+
+
+class FormIn(In):
+    title: dict[str, str] = Field(..., description='One title per language: {"nl": …, "fr": …}.')
+    fields: list[dict[str, Any]] = Field(..., description=FIELDS_DESCRIPTION)
+    thanks: dict[str, str] = Field({}, description="Shown after answering, per language.")
+    owner_id: int | None = None
+    webhook_id: int | None = Field(None, description="Send every answer to this webhook.")
+
+
+class FormPatch(In):
+    title: dict[str, str] | None = None
+    fields: list[dict[str, Any]] | None = Field(None, description=FIELDS_DESCRIPTION)
+    thanks: dict[str, str] | None = None
+    webhook_id: int | None = Field(None, description="0 takes the webhook away.")
+
+
+class SubmissionOut(Schema):
+    id: int
+    form_id: int
+    code: str | None = Field(..., description="The code scanned to reach the form.")
+    data: dict[str, Any]
+    language: str
+    at: dt.datetime
+    submitted_by: str
+
+    @staticmethod
+    def resolve_code(obj: Any) -> str | None:
+        return obj.code.code if obj.code_id else None
+
+
+@router.get("/forms", response=list[FormOut], summary="Forms, with their number of answers")
+@paginate(LimitOffsetPagination)
+def list_forms(request: HttpRequest) -> Any:
+    return selectors.forms_list(actor=_actor(request))
+
+
+@router.post("/forms", response={201: FormOut}, summary="Make a form (use it in a form route)")
+def create_form(request: HttpRequest, payload: FormIn) -> Any:
+    return Status(201, services.form_create(actor=_actor(request), **payload.dict()))
+
+
+@router.get("/forms/{form_id}", response=FormOut)
+def get_form(request: HttpRequest, form_id: int) -> Any:
+    return selectors.form_get(actor=_actor(request), form_id=form_id)
+
+
+@router.patch("/forms/{form_id}", response=FormOut, summary="Change a form")
+def update_form(request: HttpRequest, form_id: int, payload: FormPatch) -> Any:
+    return services.form_update(
+        actor=_actor(request), form_id=form_id, **payload.dict(exclude_unset=True)
+    )
+
+
+@router.get(
+    "/forms/{form_id}/submissions",
+    response=list[SubmissionOut],
+    summary="A form's answers, newest first (needs qrcodes.submissions)",
+)
+@paginate(LimitOffsetPagination)
+def list_submissions(request: HttpRequest, form_id: int) -> Any:
+    return selectors.submissions_list(actor=_actor(request), form_id=form_id)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+class WebhookOut(Schema):
+    id: int
+    name: str
+    url: str
+    owner_id: int | None
+    active: bool
+    created_at: dt.datetime
+
+
+class WebhookSecretOut(WebhookOut):
+    secret: str = Field(
+        ...,
+        description="Shown this once: check X-Buurtkit-Signature (HMAC-SHA256 of "
+        "timestamp.body) with it.",
+    )
+
+
+class WebhookIn(In):
+    name: str = Field(..., min_length=1, max_length=100)
+    url: str = Field(..., max_length=500, description="https://… (no private addresses).")
+    owner_id: int | None = None
+
+
+@router.get("/webhooks", response=list[WebhookOut], summary="Webhooks (never their secrets)")
+@paginate(LimitOffsetPagination)
+def list_webhooks(request: HttpRequest) -> Any:
+    return selectors.webhooks_list(actor=_actor(request))
+
+
+@router.post(
+    "/webhooks",
+    response={201: WebhookSecretOut},
+    summary="Register a webhook; its secret is in this answer only",
+)
+def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
+    hook, _secret = services.webhook_create(actor=_actor(request), **payload.dict())
+    return Status(201, hook)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate",
+    response=WebhookSecretOut,
+    summary="Give a webhook a new secret (shown once); the old one stops working",
+)
+def rotate_webhook_secret(request: HttpRequest, webhook_id: int) -> Any:
+    hook, _secret = services.webhook_rotate_secret(actor=_actor(request), webhook_id=webhook_id)
+    return hook
+
+
+# --- scan statistics ------------------------------------------------------------------------
+
+
+class DayOut(Schema):
+    day: dt.date
+    scans: int = Field(..., description="Scans by people (bots are left out).")
+    visitors: int = Field(..., description="Unique visitors per code and day, summed.")
+
+
+class ShareOut(Schema):
+    key: str = Field(..., description="Route number (1 first; empty: no route answered), …")
+    scans: int
+
+
+class TopCodeOut(Schema):
+    id: int
+    code: str
+    title: str
+    scans: int
+
+
+class StatsOut(Schema):
+    start: dt.date
+    end: dt.date
+    scans: int
+    visitors: int
+    days: list[DayOut]
+    by_route: list[ShareOut]
+    by_source: list[ShareOut] = Field(..., description="print (/Q/), link (/q/) or a src= tag.")
+    by_device: list[ShareOut]
+    by_language: list[ShareOut]
+    top_codes: list[TopCodeOut]
+
+
+class StatsQuery(Schema):
+    start: dt.date | None = Field(None, description="First day (default: 29 days before end).")
+    end: dt.date | None = Field(None, description="Last day, included (default: today).")
+    code_id: int | None = None
+    tag: str = ""
+    owner: int | None = Field(None, description="A team: the codes it owns.")
+
+
+def _share_key(by: str, value: Any) -> str:
+    if by == "route":
+        return "" if value is None or int(value) < 0 else str(int(value) + 1)
+    return str(value or "")
+
+
+@router.get(
+    "/stats",
+    response=StatsOut,
+    summary="Scans per day, by route/source/device/language, and the top codes",
+    description="Europe/Brussels days; at most 366 days at once. Filter by one code, a tag or "
+    "a team (owner).",
+)
+def get_stats(request: HttpRequest, filters: Query[StatsQuery]) -> Any:
+    actor = _actor(request)
+    end = filters.end or local_day(clock.now())
+    start = filters.start or end - dt.timedelta(days=29)
+    if start > end or (end - start).days >= MAX_PERIOD_DAYS:
+        message = _("Choose a start on or before the end, at most 366 days apart.")
+        raise ValidationFailed(message, fields={"start": message})
+    tag, owner_id = filters.tag, filters.owner
+    period: dict[str, Any] = {"actor": actor, "start": start, "end": end}
+    days = selectors.scans_per_day(**period, code_id=filters.code_id, tag=tag, owner_id=owner_id)
+    out: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "scans": sum(d["scans"] for d in days),
+        "visitors": sum(d["visitors"] for d in days),
+        "days": days,
+    }
+    for by in ("route", "source", "device", "language"):
+        shares = selectors.scans_breakdown(
+            **period, by=by, code_id=filters.code_id, tag=tag, owner_id=owner_id
+        )
+        out[f"by_{by}"] = [{"key": _share_key(by, r[by]), "scans": r["scans"]} for r in shares]
+    out["top_codes"] = selectors.top_codes(**period, tag=tag, owner_id=owner_id)
+    return out
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+class ImportRowOut(Schema):
+    row: int = Field(..., description="The row's line in the file (the header is line 1).")
+    ok: bool
+    action: str | None = Field(None, description="created, updated or unchanged.")
+    id: int | None = None
+    code: str | None = None
+    error: str | None = None
+    detail: str | None = None
+    fields: dict[str, str] = {}
+
+
+class ImportOut(Schema):
+    dry_run: bool
+    atomic: bool
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    rows: list[ImportRowOut]
+
+
+@router.post(
+    "/import",
+    response=ImportOut,
+    summary="Create or update codes by slug from a CSV or XLSX file, with a result per row",
+    description="Multipart upload, field `file`. Columns: slug (required), title, description, "
+    "tags (comma separated), team (an organisation's slug), status, url (one redirect route) "
+    "or route_json (a JSON list of routes). CSV in UTF-8 (with or without BOM), `,` or `;`. At "
+    "most 10,000 rows. Each row is saved on its own (a bad row changes nothing, the good rows "
+    "stay); `atomic=true` saves all rows or none; `dry_run=true` checks every row, saves none.",
+)
+def import_codes(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    dry_run: bool = False,
+    atomic: bool = False,
+) -> Any:
+    rows = services.codes_import_file(
+        actor=_actor(request),
+        data=file.read(MAX_UPLOAD + 1),  # a larger file is refused without reading it all
+        filename=file.name or "",
+        dry_run=dry_run,
+        atomic=atomic,
+    )
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    for row in rows:
+        counts[row["action"] if row["ok"] else "failed"] += 1
+    return {"dry_run": dry_run, "atomic": atomic, **counts, "rows": rows}
