@@ -273,6 +273,8 @@ def test_tag_and_team_filters(
     by_team = staff.get(f"/{community.slug}/qr/stats/?team={team.pk}", **EN)
     assert figures(by_team)["scans"] == 2
     assert [t["id"] for t in by_team.context["top"]] == [bench_code.pk]
+    for nonsense in ("x", "-1", "9" * 30):  # ignored: all teams
+        assert figures(staff.get(f"/{community.slug}/qr/stats/?team={nonsense}"))["scans"] == 3
 
 
 def test_custom_period_and_its_errors(

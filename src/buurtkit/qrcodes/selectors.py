@@ -332,17 +332,17 @@ def _code_filter(actor: Actor, code_id: int | None, tag: str, owner_id: int | No
     """Rows of the community, of one code or of the codes with a tag or of a team (as they are
     tagged and owned now). Tag and team become a list of code ids in a subquery, so the sums
     are read through their (code, day) index, not by going through every code's rows."""
-    q = Q(community_id=actor.community.pk)
-    if code_id:
-        q &= Q(code_id=code_id)
     if tag or owner_id:
         codes = Code.objects.in_community(actor.community)
+        if code_id:
+            codes = codes.filter(pk=code_id)
         if tag:
             codes = codes.filter(tags__name=tag.strip().lower())
         if owner_id:
             codes = codes.filter(owner_id=owner_id)
-        q &= Q(code_id__in=codes.order_by().values("pk"))
-    return q
+        return Q(code_id__in=codes.order_by().values("pk"))  # the community's codes only
+    q = Q(community_id=actor.community.pk)
+    return q & Q(code_id=code_id) if code_id else q
 
 
 def _whole(code_id: int | None, tag: str, owner_id: int | None) -> bool:
@@ -501,7 +501,12 @@ def _breakdowns(
 def _per_code(
     actor: Actor, start: dt.date, end: dt.date, tag: str, owner_id: int | None
 ) -> dict[int, dict[str, int]]:
-    where = _code_filter(actor, None, tag, owner_id)
+    # Through the code ids even without a filter: the sums are then read per code, in the order
+    # of the (code, day) index, which is much faster on SQLite and about the same on PostgreSQL.
+    everything = Code.objects.in_community(actor.community).order_by().values("pk")
+    where = (
+        _code_filter(actor, None, tag, owner_id) if tag or owner_id else Q(code_id__in=everything)
+    )
     live = _live_days(actor, start, end)
     totals: dict[int, dict[str, int]] = {}
     for row in (

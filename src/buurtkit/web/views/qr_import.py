@@ -88,7 +88,7 @@ def qr_import(request: HttpRequest) -> HttpResponse:
         context.update(_present(community.slug, rows, results), step="done", name=waiting["name"])
         flash(
             request,
-            _("Import done: %(new)d codes made, %(changed)d changed, %(bad)d rows not imported.")
+            _("Import done. New codes: %(new)d. Changed: %(changed)d. Rows not imported: %(bad)d.")
             % {"new": context["created"], "changed": context["updated"], "bad": context["failed"]},
             "error" if context["failed"] else "success",
         )

@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -120,7 +120,7 @@ def _filters(request: HttpRequest) -> Filters:
     return Filters(
         period=period,
         tag=request.GET.get("tag", "").strip()[:40],
-        team_id=int(team) if team.isdigit() else None,
+        team_id=int(team) if team.isdigit() and len(team) < 10 else None,
         errors=errors,
     )
 
@@ -376,4 +376,4 @@ def qr_stats_csv(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"qr-scans-{community.slug}-{f.period.start.isoformat()}-{f.period.end.isoformat()}"
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return cast(HttpResponse, response)  # streamed; ``community_page`` types its views loosely
