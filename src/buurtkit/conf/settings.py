@@ -86,7 +86,9 @@ INSTALLED_APPS = [
     "buurtkit.people",
     "buurtkit.messaging",
     "buurtkit.qrcodes",
+    "buurtkit.telephony",
     "buurtkit.ledger",
+    "buurtkit.neighbours",
     "buurtkit.web",
 ]
 
