@@ -30,7 +30,15 @@ from buurtkit.qrcodes.models import (
     Submission,
     Webhook,
 )
-from buurtkit.qrcodes.routing import ACTIONS, Audience, Outcome, ScanContext, Target, translated
+from buurtkit.qrcodes.routing import (
+    ACTIONS,
+    ANONYMOUS,
+    Audience,
+    Outcome,
+    ScanContext,
+    Target,
+    translated,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ def resolve(code: CachedCode, ctx: ScanContext) -> Resolution:
 
 def audience_for(actor: Actor | None) -> Audience:
     if actor is None:
-        return Audience()
+        return ANONYMOUS
     return Audience(
         signed_in=True,
         resident=actor.person_id is not None,

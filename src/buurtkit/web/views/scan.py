@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 
 from buurtkit.core import clock
 from buurtkit.core.errors import ValidationFailed
@@ -30,6 +29,7 @@ from buurtkit.qrcodes.routing import Page, Redirect, ScanContext, translated
 from buurtkit.qrcodes.useragent import classify
 
 FORM_POSTS_PER_10_MIN = 10
+_SESSION_COOKIE = settings.SESSION_COOKIE_NAME
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -65,7 +65,6 @@ def _unavailable(request: HttpRequest, code: CachedCode, reason: str) -> HttpRes
     )
 
 
-@csrf_protect
 def scan(request: HttpRequest, code: str) -> HttpResponse:
     cached = selectors.lookup(code)
     if cached is None:
@@ -81,7 +80,7 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
 
     def audience() -> Any:
         # No session cookie: anonymous, without loading the session or the user.
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated:
+        if _SESSION_COOKIE not in request.COOKIES or not request.user.is_authenticated:
             return selectors.audience_for(None)
         actor = actor_for_user(user=request.user, community=_community(cached))
         return selectors.audience_for(actor)
@@ -97,7 +96,7 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
     )
     if (
         cached.status == CodeStatus.UNASSIGNED
-        and settings.SESSION_COOKIE_NAME in request.COOKIES
+        and _SESSION_COOKIE in request.COOKIES
         and request.user.is_authenticated
     ):
         actor = actor_for_user(user=request.user, community=_community(cached))
