@@ -470,7 +470,7 @@ def test_stats_count_the_scans_made(
         ("2026-03-02", 4, 3),
         ("2026-03-03", 1, 1),
     ]
-    assert (stats["scans"], stats["visitors"]) == (5, 4)
+    assert (stats["scans"], stats["visitors"], stats["bots"]) == (5, 4, 1)
     shares = {
         by: {s["key"]: s["scans"] for s in stats[f"by_{by}"]}
         for by in ("route", "source", "device", "language")
@@ -648,3 +648,18 @@ def test_import_refuses_unreadable_or_too_large_files(
 def test_pages_are_capped_at_200(coordinator: Client, db: Any) -> None:
     assert coordinator.get(f"{Q}/codes?limit=200").status_code == 200
     _error(coordinator.get(f"{Q}/codes?limit=201"), 422, "validation_error")
+
+
+def test_stats_sum_finished_days_first(
+    coordinator: Client, system: Actor, bench_code: Code
+) -> None:
+    from buurtkit.qrcodes.models import RolledUpDay
+
+    scanner = Client()
+    with clock.frozen(dt.datetime(2026, 3, 2, 10, 0, tzinfo=BRUSSELS)):
+        _scan(scanner, f"/Q/{bench_code.code}")
+    assert not RolledUpDay.objects.exists()
+    with clock.frozen(dt.datetime(2026, 3, 4, 10, 0, tzinfo=BRUSSELS)):
+        stats = coordinator.get(f"{Q}/stats?start=2026-03-01&end=2026-03-04").json()
+    assert stats["scans"] == 1
+    assert RolledUpDay.objects.filter(day=dt.date(2026, 3, 2)).exists()

@@ -274,3 +274,18 @@ def test_json_answer_for_internal_apps(client: Client, system: Actor, bench_code
         f"/q/{bench_code.code}", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION="Bearer nope"
     )
     assert anonymous.status_code == 401
+
+
+def test_code_history_is_append_only_in_postgres(system: Actor, bench_code: Code) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    event = CodeEvent.objects.filter(code=bench_code).first()
+    assert event is not None
+    for sql in (
+        "UPDATE qrcodes_codeevent SET verb = 'x' WHERE id = %s",
+        "DELETE FROM qrcodes_codeevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [event.pk])

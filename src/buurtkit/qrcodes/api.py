@@ -525,6 +525,7 @@ class DayOut(Schema):
     day: dt.date
     scans: int = Field(..., description="Scans by people (bots are left out).")
     visitors: int = Field(..., description="Unique visitors per code and day, summed.")
+    bots: int = 0
 
 
 class ShareOut(Schema):
@@ -544,6 +545,7 @@ class StatsOut(Schema):
     end: dt.date
     scans: int
     visitors: int
+    bots: int = Field(..., description="Scans by bots and link previews, counted apart.")
     days: list[DayOut]
     by_route: list[ShareOut]
     by_source: list[ShareOut] = Field(..., description="print (/Q/), link (/q/) or a src= tag.")
@@ -580,22 +582,19 @@ def get_stats(request: HttpRequest, filters: Query[StatsQuery]) -> Any:
     if start > end or (end - start).days >= MAX_PERIOD_DAYS:
         message = _("Choose a start on or before the end, at most 366 days apart.")
         raise ValidationFailed(message, fields={"start": message})
-    tag, owner_id = filters.tag, filters.owner
-    period: dict[str, Any] = {"actor": actor, "start": start, "end": end}
-    days = selectors.scans_per_day(**period, code_id=filters.code_id, tag=tag, owner_id=owner_id)
-    out: dict[str, Any] = {
-        "start": start,
-        "end": end,
-        "scans": sum(d["scans"] for d in days),
-        "visitors": sum(d["visitors"] for d in days),
-        "days": days,
-    }
+    services.rollup_pending(community_id=actor.community.pk)  # finished days summed first
+    out = selectors.stats_summary(
+        actor=actor,
+        start=start,
+        end=end,
+        code_id=filters.code_id,
+        tag=filters.tag,
+        owner_id=filters.owner,
+    )
     for by in ("route", "source", "device", "language"):
-        shares = selectors.scans_breakdown(
-            **period, by=by, code_id=filters.code_id, tag=tag, owner_id=owner_id
-        )
-        out[f"by_{by}"] = [{"key": _share_key(by, r[by]), "scans": r["scans"]} for r in shares]
-    out["top_codes"] = selectors.top_codes(**period, tag=tag, owner_id=owner_id)
+        out[f"by_{by}"] = [
+            {"key": _share_key(by, r[by]), "scans": r["scans"]} for r in out[f"by_{by}"]
+        ]
     return out
 
 

@@ -606,3 +606,32 @@ def code_days(
             .order_by("day", "code_id")
         ]
     yield from heapq.merge(summed, fresh, key=lambda row: (row["day"], row["code_id"]))
+
+
+def stats_summary(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    code_id: int | None = None,
+    tag: str = "",
+    owner_id: int | None = None,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Everything a statistics answer holds for a period: totals, per day, the four breakdowns
+    and the top codes (the API's ``/stats``)."""
+    where: dict[str, Any] = {"code_id": code_id, "tag": tag, "owner_id": owner_id}
+    days = scans_per_day(actor=actor, start=start, end=end, **where)
+    breakdowns = scans_breakdowns(actor=actor, start=start, end=end, **where)
+    return {
+        "start": start,
+        "end": end,
+        "scans": sum(d["scans"] for d in days),
+        "visitors": sum(d["visitors"] for d in days),
+        "bots": sum(d.get("bots", 0) for d in days),
+        "days": days,
+        **{f"by_{by}": rows for by, rows in breakdowns.items()},
+        "top_codes": top_codes(
+            actor=actor, start=start, end=end, tag=tag, owner_id=owner_id, limit=top
+        ),
+    }

@@ -116,10 +116,15 @@ def _clean_slug(value: str | None) -> str | None:
     if not slug:
         return None
     # A vanity name may not read as a code itself (a code always wins the look-up).
-    if not codes.SLUG_RE.match(slug) or codes.is_code(slug.upper()):
+    if not codes.SLUG_RE.match(slug):
         raise _invalid(
             "slug",
             _("Use 3 to 60 lower-case letters, digits and dashes, for example bank-rabot."),
+        )
+    if codes.is_code(slug.upper()):
+        raise _invalid(
+            "slug",
+            _("This name looks like a code. Add a dash or use another length, like bib-rabot."),
         )
     return slug
 
