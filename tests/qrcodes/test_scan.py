@@ -100,3 +100,13 @@ def test_a_failing_store_does_not_break_the_scan(
     monkeypatch.setattr(recording, "_write", broken)
     response = client.get(f"/q/{bench_code.code}")
     assert response.status_code == 302
+
+
+def test_superusers_see_orphan_scans_in_the_admin(client: Client, db: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    client.get("/q/ZZZZZZZZY")
+    admin = get_user_model().objects.create_superuser("root", password="a-long-test-password")
+    client.force_login(admin)
+    page = client.get("/admin/qrcodes/orphanscan/")
+    assert page.status_code == 200 and "ZZZZZZZZY" in page.content.decode()
