@@ -289,3 +289,13 @@ def test_code_history_is_append_only_in_postgres(system: Actor, bench_code: Code
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [event.pk])
+
+
+def test_list_shows_codes_in_use_before_blank_stickers(system: Actor, bench_code: Code) -> None:
+    blank = services.code_create(actor=system, title="Sticker")
+    paused = services.code_create(
+        actor=system, routes=[{"action": "redirect", "params": {"url": "https://example.org/p"}}]
+    )
+    services.code_set_status(actor=system, code_id=paused.pk, status="paused")
+    listed = list(selectors.codes_list(actor=system))
+    assert listed == [bench_code, paused, blank]

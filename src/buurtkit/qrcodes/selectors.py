@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
@@ -154,6 +154,14 @@ def codes_list(
         qs = qs.filter(status=status)
     if batch_id:
         qs = qs.filter(batch_id=batch_id)
+    # Codes in use first, then paused, blank stickers, retired; newest first within each.
+    order = Case(
+        When(status=CodeStatus.ACTIVE, then=Value(0)),
+        When(status=CodeStatus.PAUSED, then=Value(1)),
+        When(status=CodeStatus.UNASSIGNED, then=Value(2)),
+        default=Value(3),
+    )
+    qs = qs.order_by(order, "-created_at", "-id")
     return qs.distinct() if tag else qs
 
 
