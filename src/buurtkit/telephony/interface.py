@@ -1,0 +1,147 @@
+"""The narrow interface every telephony provider implements, and the registries.
+
+Flows answer a call step with *neutral verbs*; a provider turns them into its own markup
+(TwiML for Twilio and the simulator). Another app owns a call by its ``purpose`` and registers
+a flow handler for it with :func:`register_flow`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, Union
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from buurtkit.messaging.providers import SmsResult
+
+if TYPE_CHECKING:
+    from buurtkit.core.models import Community
+    from buurtkit.telephony.models import Call
+
+
+@dataclass(frozen=True)
+class Say:
+    """Text read out by text-to-speech in ``language`` (``nl``, ``fr``, ``en``)."""
+
+    text: str
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class Play:
+    """A recording (an absolute or site-relative URL)."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: int = 1
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Read ``prompt`` and wait for keys; the keys are posted to step ``action``.
+
+    When nothing is pressed within ``timeout`` seconds the call goes on with the next verb
+    (typically a :class:`Redirect` to a re-prompt step).
+    """
+
+    prompt: tuple[Say | Play | Pause, ...]
+    action: str
+    num_digits: int = 1
+    timeout: int = 8
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.timeout <= 10:
+            raise ValueError("the input timeout is 8 to 10 seconds")
+
+
+@dataclass(frozen=True)
+class Conference:
+    name: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    step: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Verb = Union[Say, Play, Pause, Gather, Conference, Redirect, Hangup]  # noqa: UP007
+
+
+class Provider(Protocol):
+    """What buurtkit needs from a telephony provider."""
+
+    name: str
+
+    def place_call(self, call: Call) -> str:
+        """Ask the provider to dial ``call`` (already committed); return the provider's id.
+
+        Must not retry by itself: a failed request raises and the caller decides.
+        """
+        ...
+
+    def render(self, verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
+        """Return ``(body, content_type)`` answering a webhook with ``verbs``."""
+        ...
+
+    def validate(self, request: HttpRequest) -> bool:
+        """Whether ``request`` really comes from the provider (its signature)."""
+        ...
+
+    def send_sms(self, *, to: str, body: str) -> SmsResult: ...
+
+
+PROVIDERS: dict[str, Callable[[], Provider]] = {}
+
+
+def register_provider(name: str, factory: Callable[[], Provider]) -> None:
+    PROVIDERS[name] = factory
+
+
+def get_provider(name: str | None = None) -> Provider:
+    """The provider called ``name``, by default ``TELEPHONY_PROVIDER``."""
+    key = name or settings.TELEPHONY_PROVIDER
+    try:
+        return PROVIDERS[key]()
+    except KeyError as exc:
+        raise RuntimeError(f"TELEPHONY_PROVIDER={key!r} is not registered") from exc
+
+
+#: handler(call, step, digits, answered_by) -> verbs. It may change ``call.flow_state``.
+FlowHandler = Callable[["Call", str, str, str], list[Verb]]
+FLOWS: dict[str, FlowHandler] = {}
+
+
+def register_flow(purpose: str, handler: FlowHandler) -> None:
+    FLOWS[purpose] = handler
+
+
+@dataclass(frozen=True)
+class InboundMatch:
+    """Who an incoming call is for: the community and the flow that answers it."""
+
+    community: Community
+    purpose: str
+    subject_type: str = ""
+    subject_id: int | None = None
+    language: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+#: handler(from_number, to_number) -> InboundMatch or None (not mine). Tried in order.
+InboundHandler = Callable[[str, str], "InboundMatch | None"]
+INBOUND_HANDLERS: list[InboundHandler] = []
+
+
+def register_inbound(handler: InboundHandler) -> None:
+    if handler not in INBOUND_HANDLERS:
+        INBOUND_HANDLERS.append(handler)

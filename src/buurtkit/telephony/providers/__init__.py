@@ -1,0 +1,1 @@
+"""Telephony providers: ``twilio`` (real) and ``simulator`` (tests, demos)."""

@@ -1,0 +1,54 @@
+"""The simulator provider: no network, scripted residents call our own webhooks over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from buurtkit.core.tasks_util import enqueue_after_commit
+from buurtkit.messaging.providers import FileSmsProvider, SmsResult
+from buurtkit.telephony.interface import Verb
+from buurtkit.telephony.providers.twilio import validate_signature
+from buurtkit.telephony.providers.twiml import render_twiml
+
+if TYPE_CHECKING:
+    from buurtkit.telephony.models import Call
+
+
+def simulator_token() -> str:
+    """``TELEPHONY_SIMULATOR_TOKEN``, or a token derived from ``SECRET_KEY``."""
+    configured = getattr(settings, "TELEPHONY_SIMULATOR_TOKEN", "")
+    if configured:
+        return str(configured)
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"telephony-simulator", hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def new_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+class SimulatorProvider:
+    name = "simulator"
+
+    def place_call(self, call: Call) -> str:
+        from buurtkit.telephony.tasks import simulate_call
+
+        sid = new_sid()
+        enqueue_after_commit(simulate_call, call.pk, sid)
+        return sid
+
+    def render(self, verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
+        return render_twiml(verbs, step_url)
+
+    def validate(self, request: HttpRequest) -> bool:
+        return validate_signature(request, simulator_token())
+
+    def send_sms(self, *, to: str, body: str) -> SmsResult:
+        return FileSmsProvider().send_sms(to=to, body=body)

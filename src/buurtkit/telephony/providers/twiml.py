@@ -1,0 +1,60 @@
+"""Neutral verbs → TwiML, with the official ``twilio`` package (shared by both providers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import Gather as TwimlGather
+
+from buurtkit.telephony.interface import (
+    Conference,
+    Gather,
+    Hangup,
+    Pause,
+    Play,
+    Redirect,
+    Say,
+    Verb,
+)
+
+CONTENT_TYPE = "text/xml"
+#: Text-to-speech voices per buurtkit language.
+SAY_LANGUAGES = {"nl": "nl-NL", "fr": "fr-FR", "en": "en-GB"}
+
+
+def _say(parent: VoiceResponse | TwimlGather, verb: Say | Play | Pause) -> None:
+    if isinstance(verb, Say):
+        parent.say(verb.text, language=SAY_LANGUAGES.get(verb.language[:2], "nl-NL"))
+    elif isinstance(verb, Play):
+        parent.play(verb.url)
+    else:
+        parent.pause(length=verb.seconds)
+
+
+def render_twiml(verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
+    response = VoiceResponse()
+    for verb in verbs:
+        if isinstance(verb, Say | Play | Pause):
+            _say(response, verb)
+        elif isinstance(verb, Gather):
+            gather = response.gather(
+                action=step_url(verb.action),
+                method="POST",
+                num_digits=verb.num_digits,
+                timeout=verb.timeout,
+                input="dtmf",
+            )
+            for prompt in verb.prompt:
+                _say(gather, prompt)
+        elif isinstance(verb, Conference):
+            dial = Dial()
+            dial.conference(verb.name, start_conference_on_enter=True, end_conference_on_exit=True)
+            response.append(dial)
+        elif isinstance(verb, Redirect):
+            response.redirect(step_url(verb.step), method="POST")
+        elif isinstance(verb, Hangup):
+            response.hangup()
+        else:  # pragma: no cover - the Verb union is closed
+            raise TypeError(f"unknown verb {verb!r}")
+    return str(response), CONTENT_TYPE

@@ -1,0 +1,46 @@
+"""Reads of calls and prices, scoped to the actor's community."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from buurtkit.core.actor import Actor
+from buurtkit.core.scoping import get_scoped
+from buurtkit.telephony.models import Call, CallEvent, PriceTable
+
+
+def calls(*, actor: Actor, purpose: str = "") -> QuerySet[Call]:
+    actor.require("telephony.view")
+    rows = Call.objects.in_community(actor.community)
+    return rows.filter(purpose=purpose) if purpose else rows
+
+
+def call_get(*, actor: Actor, call_id: int) -> Call:
+    actor.require("telephony.view")
+    return get_scoped(Call, actor.community, pk=call_id)
+
+
+def call_events(*, actor: Actor, call_id: int) -> QuerySet[CallEvent]:
+    call = call_get(actor=actor, call_id=call_id)
+    return CallEvent.objects.in_community(actor.community).filter(call=call)
+
+
+def calls_for_subject(*, actor: Actor, subject_type: str, subject_id: int) -> QuerySet[Call]:
+    """The calls another app placed about one of its rows (``purpose``/``subject``)."""
+    actor.require("telephony.view")
+    return Call.objects.in_community(actor.community).filter(
+        subject_type=subject_type, subject_id=subject_id
+    )
+
+
+def price_tables(*, actor: Actor) -> QuerySet[PriceTable]:
+    actor.require("telephony.view")
+    return PriceTable.objects.in_community(actor.community).prefetch_related("prices")
+
+
+def webhook_provider(*, call_id: int) -> str | None:
+    """The provider that must have signed a webhook about ``call_id`` (None: unknown call).
+
+    Webhooks carry no community: the call id and the provider's signature identify them.
+    """
+    return Call.objects.filter(pk=call_id).values_list("provider", flat=True).first()

@@ -1,0 +1,530 @@
+"""Every telephony write: placing calls, answering webhooks, status callbacks, prices.
+
+A call is written (``queued``) and committed before any provider is asked to dial it; the
+dialling runs in a task after commit and is never retried automatically. Webhooks are logged
+as append-only :class:`CallEvent` rows with a dedupe key unique per call, so a repeated
+webhook gets the first answer again and changes nothing. Status callbacks only move a call
+to a higher :data:`STATUS_RANK`, so they may arrive in any order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from buurtkit.audit.services import audit_record
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.models import Community
+from buurtkit.core.scoping import get_scoped
+from buurtkit.core.tasks_util import enqueue_after_commit
+from buurtkit.messaging.models import Message
+from buurtkit.people.phones import normalise_phone
+from buurtkit.telephony import links
+from buurtkit.telephony.interface import (
+    FLOWS,
+    INBOUND_HANDLERS,
+    Conference,
+    Hangup,
+    Say,
+    Verb,
+    get_provider,
+)
+from buurtkit.telephony.models import (
+    FINAL_RANK,
+    MICROS,
+    STATUS_RANK,
+    AnsweredBy,
+    Call,
+    CallEvent,
+    CallStatus,
+    Direction,
+    LineKind,
+    Price,
+    PriceItem,
+    PriceTable,
+)
+
+#: The seed's Twilio prices (USD, 2019 "starting prices"), in micro-dollars, with free tiers.
+TWILIO_PRICES: dict[str, tuple[int, int]] = {
+    PriceItem.VOICE_LOCAL: (60_000, 0),  # $0.0600 per minute
+    PriceItem.VOICE_MOBILE: (30_000, 0),  # $0.0300 per minute
+    PriceItem.CONFERENCE: (1_800, 0),  # $0.0018 per participant per minute
+    PriceItem.MACHINE_DETECTION: (7_500, 0),  # $0.0075 per call
+    PriceItem.SMS: (100_000, 0),  # $0.1000 per SMS
+    PriceItem.STUDIO_EXECUTION: (1_000, 1_000),  # $0.001, first 1,000 a month free
+    PriceItem.STUDIO_INVOCATION: (100, 10_000),  # $0.0001, first 10,000 a month free
+    PriceItem.STUDIO_ASSET: (100, 10_000),  # $0.0001 per request, first 10,000 free
+}
+#: The simulator is priced like Twilio, so demos and projections show realistic costs.
+SEEDED_PROVIDERS = ("twilio", "simulator")
+SIMULATOR_FROM_NUMBER = "+3293000000"
+STEP_RE = re.compile(r"^[a-z0-9_-]{1,60}$")
+
+
+def _from_number() -> str:
+    return settings.TWILIO_FROM_NUMBER or SIMULATOR_FROM_NUMBER
+
+
+# --- prices ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_prices(*, community: Community) -> list[PriceTable]:
+    """Create the seeded price tables of ``community`` if missing; edited prices are kept."""
+    now = clock.now()
+    tables = []
+    for provider in SEEDED_PROVIDERS:
+        table, _created = PriceTable.objects.get_or_create(
+            community=community, provider=provider, defaults={"currency": "USD", "updated_at": now}
+        )
+        for item, (unit, free) in TWILIO_PRICES.items():
+            Price.objects.get_or_create(
+                community=community,
+                table=table,
+                item=item,
+                defaults={"unit_micros": unit, "free_per_month": free},
+            )
+        tables.append(table)
+    return tables
+
+
+@transaction.atomic
+def price_set(
+    *, actor: Actor, provider: str, item: str, unit_micros: int, free_per_month: int = 0
+) -> Price:
+    """Change one price of a provider's table (staff edit the table when the provider does)."""
+    actor.require("telephony.prices")
+    if item not in PriceItem.values:
+        raise ValidationFailed(_("Unknown price item."), fields={"item": _("Unknown price item.")})
+    if unit_micros < 0 or free_per_month < 0:
+        message = _("A price cannot be negative.")
+        raise ValidationFailed(message, fields={"unit_micros": message})
+    ensure_prices(community=actor.community)
+    table = get_scoped(PriceTable, actor.community, for_update=True, provider=provider)
+    price, _created = Price.objects.update_or_create(
+        community=actor.community,
+        table=table,
+        item=item,
+        defaults={"unit_micros": unit_micros, "free_per_month": free_per_month},
+    )
+    table.updated_at = clock.now()
+    table.save(update_fields=["updated_at"])
+    audit_record(
+        actor=actor,
+        verb="telephony.price_changed",
+        obj=price,
+        data={"provider": provider, "item": item, "unit_micros": unit_micros},
+    )
+    return price
+
+
+def _price_map(community_id: int, provider: str) -> tuple[dict[str, int], str]:
+    table = PriceTable.objects.in_community(community_id).filter(provider=provider).first()
+    if table is None:
+        ensure_prices(community=Community.objects.get(pk=community_id))
+        table = PriceTable.objects.in_community(community_id).get(provider=provider)
+    prices = {p.item: p.unit_micros for p in table.prices.all()}
+    return prices, table.currency
+
+
+def call_cost(call: Call, prices: Mapping[str, int]) -> int:
+    """What ``call`` costs in micro-units: started minutes × the line's rate (+ conference
+    participant-minutes when it joined one, + answering machine detection once per answered
+    call). Unanswered calls (no duration) cost nothing."""
+    seconds = call.duration_seconds or 0
+    if seconds <= 0:
+        return 0
+    minutes = math.ceil(seconds / 60)
+    rate = PriceItem.VOICE_MOBILE if call.line_kind == LineKind.MOBILE else PriceItem.VOICE_LOCAL
+    cost = minutes * prices.get(rate, 0)
+    if call.conference:
+        cost += minutes * prices.get(PriceItem.CONFERENCE, 0)
+    if call.machine_detection:
+        cost += prices.get(PriceItem.MACHINE_DETECTION, 0)
+    return cost
+
+
+def format_money(micros: int, currency: str = "USD") -> str:
+    """``61500`` → ``"USD 0.0615"`` (exact decimal arithmetic, at least two decimals)."""
+    amount = (Decimal(micros) / MICROS).normalize()
+    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{currency} {amount:f}"
+
+
+# --- placing calls --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def call_create(
+    *,
+    actor: Actor,
+    to_number: str,
+    purpose: str,
+    subject_type: str = "",
+    subject_id: int | None = None,
+    language: str = "",
+    machine_detection: bool = False,
+    provider: str = "",
+) -> Call:
+    """Record an outgoing call and dial it once this transaction has committed."""
+    actor.require("telephony.call")
+    number, kind = normalise_phone(to_number, field="to_number")
+    if not number:
+        message = _("A phone number is needed.")
+        raise ValidationFailed(message, fields={"to_number": message})
+    call = Call.objects.create(
+        community=actor.community,
+        direction=Direction.OUT,
+        from_number=_from_number(),
+        to_number=number,
+        line_kind=LineKind.MOBILE if kind == "mobile" else LineKind.LOCAL,
+        language=language or actor.community.default_language,
+        machine_detection=machine_detection,
+        provider=provider or settings.TELEPHONY_PROVIDER,
+        purpose=purpose,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        flow_state={"seq": 0},
+        created_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        verb="call.created",
+        obj=call,
+        data={"purpose": purpose, "provider": call.provider, "subject_id": subject_id},
+    )
+    from buurtkit.telephony.tasks import dial_call
+
+    enqueue_after_commit(dial_call, call.pk)
+    return call
+
+
+def call_dial(*, call_id: int) -> Call:
+    """Ask the provider to dial a committed, queued call: at most once, never retried.
+
+    The claim (``dial_started_at``) is one conditional update, so two workers never both
+    dial. A provider error marks the call failed; the owning app decides about a new call.
+    """
+    now = clock.now()
+    claimed = Call.objects.filter(
+        pk=call_id, status=CallStatus.QUEUED, dial_started_at__isnull=True
+    ).update(dial_started_at=now)
+    call = Call.objects.get(pk=call_id)
+    if not claimed:
+        return call
+    try:
+        sid = get_provider(call.provider).place_call(call)
+    except Exception as exc:  # recorded, not retried: a retry could ring someone twice
+        with transaction.atomic():
+            call = Call.objects.select_for_update().get(pk=call_id)
+            if call.status_rank < FINAL_RANK:
+                _set_status(call, CallStatus.FAILED, clock.now())
+            call.error = f"{type(exc).__name__}: {exc}"[:300]
+            call.save()
+            _event(call, CallEvent.Kind.DIAL, "dial", status=CallStatus.FAILED)
+        return call
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if not call.provider_sid:
+            call.provider_sid = sid
+        if call.status_rank < STATUS_RANK[CallStatus.INITIATED]:
+            _set_status(call, CallStatus.INITIATED, now)
+        call.save()
+        _event(call, CallEvent.Kind.DIAL, "dial", params={"sid": sid})
+    return call
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def _event(call: Call, kind: str, key: str, **fields: Any) -> CallEvent:
+    return CallEvent.objects.create(
+        community_id=call.community_id,
+        call=call,
+        kind=kind,
+        dedupe_key=key[:200],
+        at=clock.now(),
+        **fields,
+    )
+
+
+def _set_status(call: Call, status: str, at: datetime) -> None:
+    call.status = status
+    call.status_rank = STATUS_RANK[status]
+    if status == CallStatus.INITIATED:
+        call.started_at = call.started_at or at
+    if status == CallStatus.IN_PROGRESS:
+        call.answered_at = call.answered_at or at
+    if call.status_rank >= FINAL_RANK:
+        call.ended_at = call.ended_at or at
+
+
+def _answered_by(value: str) -> str:
+    if not value:
+        return ""
+    return AnsweredBy.HUMAN if value == "human" else AnsweredBy.MACHINE
+
+
+def goodbye(language: str = "nl") -> list[Verb]:
+    with translation.override(language):
+        return [Say(_("Thank you for calling. Goodbye."), language), Hangup()]
+
+
+def _render(provider_name: str, verbs: list[Verb], call_id: int, seq: int) -> tuple[str, str]:
+    def step_url(step: str) -> str:
+        return links.voice_path(call_id, step, seq)
+
+    return get_provider(provider_name).render(verbs, step_url)
+
+
+def _goodbye_answer(provider_name: str = "") -> tuple[str, str]:
+    return get_provider(provider_name or None).render(goodbye(settings.LANGUAGE_CODE), str)
+
+
+def _sid_mismatch(call: Call, params: Mapping[str, str]) -> bool:
+    sid = params.get("CallSid", "")
+    return bool(call.provider_sid and sid and sid != call.provider_sid)
+
+
+def voice_answer(
+    *, call_id: int, step: str, seq: int, params: Mapping[str, str]
+) -> tuple[str, str]:
+    """Answer a call step webhook with the verbs of the call's flow: ``(body, content_type)``.
+
+    An unknown call (or a call sid that is not this call's) gets a polite goodbye and
+    nothing is written. The same webhook twice returns the stored first answer.
+    """
+    key = f"voice:{params.get('CallSid', '')}:{step}:{seq}"
+    try:
+        return _voice_answer(call_id=call_id, step=step, seq=seq, params=params, key=key)
+    except IntegrityError:  # the same webhook at the same moment: the first one answered
+        event = CallEvent.objects.filter(call_id=call_id, dedupe_key=key).first()
+        if event is None:
+            raise
+        return event.response, _content_type(event.call)
+
+
+def _content_type(call: Call) -> str:
+    return get_provider(call.provider).render([], str)[1]
+
+
+@transaction.atomic
+def _voice_answer(
+    *, call_id: int, step: str, seq: int, params: Mapping[str, str], key: str
+) -> tuple[str, str]:
+    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    if call is None or _sid_mismatch(call, params) or not STEP_RE.match(step):
+        return _goodbye_answer(call.provider if call else "")
+    done = CallEvent.objects.filter(call=call, dedupe_key=key).first()
+    if done is not None:
+        return done.response, _content_type(call)
+    if not call.provider_sid and params.get("CallSid"):
+        call.provider_sid = params["CallSid"][:64]
+    answered_by = _answered_by(params.get("AnsweredBy", ""))
+    if answered_by and not call.answered_by:
+        call.answered_by = answered_by
+    if call.status_rank < STATUS_RANK[CallStatus.IN_PROGRESS]:
+        _set_status(call, CallStatus.IN_PROGRESS, clock.now())
+    digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:20]
+    handler = FLOWS.get(call.purpose)
+    with translation.override(call.language):
+        verbs = handler(call, step, digits, call.answered_by) if handler else goodbye(call.language)
+    state = dict(call.flow_state or {})
+    next_seq = int(state.get("seq", 0)) + 1
+    call.flow_state = {**state, "seq": next_seq}
+    for verb in verbs:
+        if isinstance(verb, Conference):
+            call.conference = verb.name[:100]
+    body, content_type = _render(call.provider, verbs, call.pk, next_seq)
+    call.save()
+    _event(
+        call,
+        CallEvent.Kind.VOICE,
+        key,
+        step=step,
+        digits=digits,
+        status=params.get("CallStatus", "")[:20],
+        params=_kept(params),
+        response=body,
+    )
+    return body, content_type
+
+
+#: Parameters kept in the event log (no caller names or addresses Twilio may add).
+KEPT_PARAMS = (
+    "CallSid",
+    "CallStatus",
+    "Digits",
+    "AnsweredBy",
+    "CallDuration",
+    "SequenceNumber",
+    "Timestamp",
+    "Direction",
+)
+
+
+def _kept(params: Mapping[str, str]) -> dict[str, str]:
+    return {name: str(params[name])[:100] for name in KEPT_PARAMS if name in params}
+
+
+def _timestamp(params: Mapping[str, str]) -> datetime:
+    try:
+        return parsedate_to_datetime(params["Timestamp"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return clock.now()
+
+
+def status_callback(*, call_id: int, params: Mapping[str, str]) -> bool:
+    """Apply a status callback; False when the call is unknown. Order does not matter."""
+    key = "status:{}:{}:{}".format(
+        params.get("CallSid", ""), params.get("SequenceNumber", ""), params.get("CallStatus", "")
+    )
+    try:
+        return _status_callback(call_id=call_id, params=params, key=key)
+    except IntegrityError:
+        if CallEvent.objects.filter(call_id=call_id, dedupe_key=key).exists():
+            return True
+        raise
+
+
+@transaction.atomic
+def _status_callback(*, call_id: int, params: Mapping[str, str], key: str) -> bool:
+    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    if call is None or _sid_mismatch(call, params):
+        return False
+    if CallEvent.objects.filter(call=call, dedupe_key=key).exists():
+        return True
+    status = params.get("CallStatus", "")
+    at = _timestamp(params)
+    rank = STATUS_RANK.get(status)
+    applied = rank is not None and rank > call.status_rank
+    if not call.provider_sid and params.get("CallSid"):
+        call.provider_sid = params["CallSid"][:64]
+    if applied:
+        _set_status(call, status, at)
+    elif status == CallStatus.IN_PROGRESS:  # late, but still a fact: when it was answered
+        call.answered_at = call.answered_at or at
+    elif status == CallStatus.INITIATED:
+        call.started_at = call.started_at or at
+    answered_by = _answered_by(params.get("AnsweredBy", ""))
+    if answered_by and not call.answered_by:
+        call.answered_by = answered_by
+    if rank == FINAL_RANK and params.get("CallDuration", "").isdigit():
+        call.duration_seconds = int(params["CallDuration"])
+    if call.status_rank >= FINAL_RANK and call.duration_seconds is not None:
+        prices, currency = _price_map(call.community_id, call.provider)
+        call.price_micros = call_cost(call, prices)
+        call.price_currency = currency
+    elif call.status_rank >= FINAL_RANK and call.price_micros is None:
+        call.price_micros, call.price_currency = 0, _price_map(call.community_id, call.provider)[1]
+    call.save()
+    _event(
+        call,
+        CallEvent.Kind.STATUS,
+        key,
+        status=status[:20],
+        applied=applied,
+        params=_kept(params),
+    )
+    return True
+
+
+def inbound_answer(*, params: Mapping[str, str]) -> tuple[str, str]:
+    """Answer an incoming call: the first inbound handler that knows the caller owns it.
+
+    Nobody recognises the caller → a polite goodbye and no row (no community to keep it in).
+    """
+    sid = params.get("CallSid", "")
+    provider_name = settings.TELEPHONY_PROVIDER
+    call = _inbound_call(sid, provider_name)
+    if call is None and sid:
+        try:
+            call = _inbound_create(params=params, provider_name=provider_name)
+        except IntegrityError:  # the same call delivered twice at once
+            call = _inbound_call(sid, provider_name)
+    if call is None:
+        return _goodbye_answer()
+    return voice_answer(call_id=call.pk, step="start", seq=0, params=params)
+
+
+def _inbound_call(sid: str, provider_name: str) -> Call | None:
+    if not sid:
+        return None
+    return Call.objects.filter(provider=provider_name, provider_sid=sid).first()
+
+
+@transaction.atomic
+def _inbound_create(*, params: Mapping[str, str], provider_name: str) -> Call | None:
+    from_number, to_number = params.get("From", ""), params.get("To", "")
+    for handler in INBOUND_HANDLERS:
+        match = handler(from_number, to_number)
+        if match is None:
+            continue
+        now = clock.now()
+        call = Call.objects.create(
+            community=match.community,
+            direction=Direction.IN,
+            from_number=from_number[:20],
+            to_number=to_number[:20],
+            language=match.language or match.community.default_language,
+            status=CallStatus.IN_PROGRESS,
+            status_rank=STATUS_RANK[CallStatus.IN_PROGRESS],
+            provider=provider_name,
+            provider_sid=params["CallSid"][:64],
+            purpose=match.purpose,
+            subject_type=match.subject_type,
+            subject_id=match.subject_id,
+            flow_state={"seq": 0, **match.extra},
+            created_at=now,
+            started_at=now,
+            answered_at=now,
+        )
+        audit_record(
+            actor=Actor.system(match.community, label="telephony"),
+            verb="call.received",
+            obj=call,
+            data={"purpose": match.purpose, "subject_id": match.subject_id},
+        )
+        return call
+    return None
+
+
+def inbound_status_callback(*, params: Mapping[str, str]) -> bool:
+    """A status callback for an incoming call (the number's callback URL carries no id)."""
+    call = _inbound_call(params.get("CallSid", ""), settings.TELEPHONY_PROVIDER)
+    if call is None:
+        return False
+    return status_callback(call_id=call.pk, params=params)
+
+
+SMS_FAILED = ("failed", "undelivered")
+
+
+@transaction.atomic
+def sms_status_callback(*, params: Mapping[str, str]) -> bool:
+    """Keep a delivery failure reported for an SMS on its message; False when unknown."""
+    sid = params.get("MessageSid", "") or params.get("SmsSid", "")
+    status = params.get("MessageStatus", "") or params.get("SmsStatus", "")
+    if not sid:
+        return False
+    message = Message.objects.select_for_update().filter(provider_id=sid).first()
+    if message is None:
+        return False
+    if status in SMS_FAILED and not message.error:
+        code = params.get("ErrorCode", "")
+        message.error = f"delivery: {status} {code}".strip()[:2000]
+        message.save(update_fields=["error"])
+    return True

@@ -1,0 +1,282 @@
+"""Scripted residents that phone through the very same webhooks Twilio would call.
+
+A :class:`Script` says what the person at the other end does: pick up (a person or an
+answering machine), not pick up, be busy, press keys at each menu, stay silent, hang up in the
+middle of a menu. :func:`run_call` plays it over HTTP against a base URL, signing every request
+with ``X-Twilio-Signature`` (Twilio's algorithm, the simulator's token), reading the TwiML each
+answer returns (``xml.etree``) to decide the next request, and sending status callbacks — in
+order, or deliberately out of order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import format_datetime
+from urllib.parse import urlencode, urljoin
+
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+
+from buurtkit.core import clock
+from buurtkit.telephony import links
+from buurtkit.telephony.models import Call
+from buurtkit.telephony.providers.simulator import new_sid, simulator_token
+
+ACCOUNT_SID = "AC" + "0" * 32
+MAX_STEPS = 40
+CONNECT_ATTEMPTS = 10
+CONNECT_WAIT = 0.5
+
+
+class SimulatorError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Script:
+    #: ``human``, ``machine`` (voicemail), ``no-answer``, ``busy`` or ``failed``.
+    answer: str = "human"
+    #: The key pressed at each menu heard, in order; ``""`` = silent at that menu.
+    keys: tuple[str, ...] = ()
+    #: Hang up while the n-th menu (1-based) is being read; 0 = never.
+    hang_up_at_menu: int = 0
+    ring_seconds: int = 6
+    #: Time spent talking once in a conference.
+    talk_seconds: int = 120
+    #: Send the status callbacks at the end, newest first.
+    out_of_order: bool = False
+
+
+SCRIPTS: dict[str, Script] = {
+    "presses-1": Script(keys=("1",)),
+    "presses-2": Script(keys=("2",)),
+    "silent": Script(keys=("", "", "")),
+    "no-answer": Script(answer="no-answer"),
+    "voicemail": Script(answer="machine"),
+    "hangs-up": Script(hang_up_at_menu=1),
+    "busy": Script(answer="busy"),
+}
+#: Scripted residents by phone number (E.164); tests and the demo fill it.
+RESIDENTS: dict[str, Script] = {}
+#: Everyone else, by the last digit of their number, so a demo shows every outcome.
+BY_LAST_DIGIT = ["presses-1"] * 4 + ["presses-2", "silent", "no-answer", "voicemail", "hangs-up"]
+BY_LAST_DIGIT += ["busy"]
+
+
+def script_for(number: str) -> Script:
+    if number in RESIDENTS:
+        return RESIDENTS[number]
+    digit = int(number[-1]) if number[-1:].isdigit() else 0
+    return SCRIPTS[BY_LAST_DIGIT[digit]]
+
+
+@dataclass
+class Result:
+    status: str = ""
+    duration: int = 0
+    digits: list[str] = field(default_factory=list)
+    #: (path, HTTP status) of every request made, in order.
+    requests: list[tuple[str, int]] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+
+
+def sign(url: str, params: dict[str, str], token: str | None = None) -> str:
+    return str(RequestValidator(token or simulator_token()).compute_signature(url, params))
+
+
+class _Session:
+    def __init__(self, base_url: str, token: str, result: Result) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise SimulatorError(f"the base URL must be http(s): {base_url!r}")
+        self.base = base_url.rstrip("/")
+        # Our webhooks check the signature on BUURTKIT_PUBLIC_URL when it is set (the URL
+        # Twilio would have called), whatever address the simulator reaches the server on.
+        self.signed_base = (settings.PUBLIC_URL or self.base).rstrip("/")
+        self.token = token
+        self.result = result
+
+    def post(self, url: str, params: dict[str, str]) -> str:
+        url = urljoin(self.base + "/", url)
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
+            url,
+            data=urlencode(params).encode(),
+            headers={
+                "X-Twilio-Signature": sign(
+                    self.signed_base + url[len(self.base) :], params, self.token
+                ),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept-Language": "en",
+            },
+            method="POST",
+        )
+        path = url[len(self.base) :]
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    self.result.requests.append((path, response.status))
+                    return str(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as exc:
+                self.result.requests.append((path, exc.code))
+                raise SimulatorError(f"{url} answered {exc.code}") from exc
+            except urllib.error.URLError as exc:
+                # The server is not listening yet (the demo's worker starts first). Nothing
+                # was received, so sending again is safe (and webhooks are deduplicated).
+                if not isinstance(exc.reason, ConnectionRefusedError):
+                    raise SimulatorError(f"{url}: {exc.reason}") from exc
+                if attempt + 1 == CONNECT_ATTEMPTS:
+                    raise SimulatorError(f"{url}: nobody is listening") from exc
+                time.sleep(CONNECT_WAIT)
+        raise SimulatorError("unreachable")  # pragma: no cover
+
+
+def _speech_seconds(element: ET.Element) -> int:
+    if element.tag == "Say":
+        return math.ceil(len((element.text or "").split()) / 2.5) + 1
+    if element.tag == "Play":
+        return 5
+    if element.tag == "Pause":
+        return int(element.get("length", "1"))
+    return 0
+
+
+def run_call(
+    *,
+    call_id: int,
+    sid: str = "",
+    script: Script | None = None,
+    base_url: str = "",
+    pace: float | None = None,
+) -> Result:
+    """Play ``script`` (by default the one for the called number) for an outgoing call."""
+    call = Call.objects.get(pk=call_id)
+    script = script or script_for(call.to_number)
+    sid = sid or call.provider_sid or new_sid()
+    base = base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
+    pace = getattr(settings, "TELEPHONY_SIMULATOR_PACE", 0.0) if pace is None else pace
+    result = Result()
+    session = _Session(base, simulator_token(), result)
+    common = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid,
+        "From": call.from_number,
+        "To": call.to_number,
+        "Called": call.to_number,
+        "Caller": call.from_number,
+        "Direction": "outbound-api",
+    }
+    status_url = links.status_path(call.pk)
+    start = clock.now()
+    pending: list[dict[str, str]] = []
+    sequence = 0
+
+    def status(name: str, offset: int, **extra: str) -> None:
+        nonlocal sequence
+        params = {
+            **common,
+            "CallStatus": name,
+            "SequenceNumber": str(sequence),
+            "Timestamp": format_datetime(start + timedelta(seconds=offset), usegmt=True),
+            "CallbackSource": "call-progress-events",
+            **extra,
+        }
+        sequence += 1
+        if script.out_of_order:
+            pending.append(params)
+        else:
+            session.post(status_url, params)
+
+    def wait() -> None:
+        if pace:
+            time.sleep(pace)
+
+    status("initiated", 0)
+    wait()
+    status("ringing", 1)
+    wait()
+    if script.answer in ("no-answer", "busy", "failed"):
+        status(script.answer, 1 + script.ring_seconds, CallDuration="0")
+        result.status = script.answer
+    else:
+        answered_by = {}
+        if call.machine_detection:
+            answered_by = {
+                "AnsweredBy": "human" if script.answer == "human" else "machine_end_beep"
+            }
+        status("in-progress", script.ring_seconds, **answered_by)
+        elapsed = _converse(session, call, script, common, answered_by, result, wait)
+        result.duration = elapsed
+        result.status = "completed"
+        status(
+            "completed",
+            script.ring_seconds + elapsed,
+            CallDuration=str(elapsed),
+            Duration=str(math.ceil(elapsed / 60)),
+            **answered_by,
+        )
+    for params in reversed(pending):
+        session.post(status_url, params)
+    return result
+
+
+def _converse(
+    session: _Session,
+    call: Call,
+    script: Script,
+    common: dict[str, str],
+    answered_by: dict[str, str],
+    result: Result,
+    wait: Callable[[], None],
+) -> int:
+    """Follow the TwiML from the first voice webhook until someone hangs up; return seconds."""
+    url = links.voice_path(call.pk, "start", 0)
+    params = {**common, "CallStatus": "in-progress", **answered_by}
+    elapsed = 0
+    menus = 0
+    for _step in range(MAX_STEPS):
+        body = session.post(url, params)
+        wait()
+        root = ET.fromstring(body)  # noqa: S314 - our own server's TwiML
+        next_url = ""
+        for element in root:
+            if element.tag in ("Say", "Play", "Pause"):
+                elapsed += _speech_seconds(element)
+                if element.tag == "Say":
+                    result.said.append(element.text or "")
+            elif element.tag == "Gather":
+                menus += 1
+                prompt = sum(_speech_seconds(child) for child in element)
+                result.said.extend(child.text or "" for child in element if child.tag == "Say")
+                if script.hang_up_at_menu == menus:
+                    return elapsed + max(1, prompt // 2)
+                elapsed += prompt
+                key = ""
+                if script.answer == "human" and menus <= len(script.keys):
+                    key = script.keys[menus - 1]
+                if key:
+                    elapsed += 2
+                    result.digits.append(key)
+                    next_url = urljoin(session.base + url, element.get("action", ""))
+                    params = {**common, "CallStatus": "in-progress", "Digits": key}
+                    break
+                elapsed += int(element.get("timeout", "5"))
+            elif element.tag == "Redirect":
+                next_url = urljoin(session.base + url, element.text or "")
+                params = {**common, "CallStatus": "in-progress"}
+                break
+            elif element.tag == "Dial":
+                elapsed += script.talk_seconds
+                return elapsed
+            elif element.tag == "Hangup":
+                return elapsed
+        if not next_url:  # the document ended: the provider hangs up
+            return elapsed
+        url = next_url[len(session.base) :] if next_url.startswith(session.base) else next_url
+    raise SimulatorError("the call flow did not end")

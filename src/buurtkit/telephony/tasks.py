@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django_tasks import task
+
+from buurtkit.telephony import services
+
+
+@task()
+def dial_call(call_id: int) -> None:
+    services.call_dial(call_id=call_id)
+
+
+@task()
+def simulate_call(call_id: int, sid: str = "") -> None:
+    from buurtkit.telephony import simulator
+
+    simulator.run_call(call_id=call_id, sid=sid)
