@@ -6,3 +6,11 @@ class NeighboursConfig(AppConfig):
     name = "buurtkit.neighbours"
     label = "neighbours"
     verbose_name = _("Buurbel")
+
+    def ready(self) -> None:
+        from buurtkit.core.permissions import register
+        from buurtkit.neighbours import gdpr, permissions
+        from buurtkit.people.hooks import register_person_data
+
+        register(permissions.PERMISSIONS, permissions.GRANTS)
+        register_person_data("buurbel", export=gdpr.export, anonymise=gdpr.anonymise)

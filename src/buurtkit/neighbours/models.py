@@ -1,0 +1,221 @@
+"""Buurbel: participants, expert-editable matching rules, matching runs and their proposals.
+
+Rules are JsonLogic (ADR 0010): each eligibility condition and each scoring term of a
+:class:`RuleVersion` is one JsonLogic expression over the *facts* of a pair (``distance_m``,
+``shared_interests``, ...), which Python computes once per pair (``neighbours.facts``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from buurtkit.core.models import CommunityScoped
+
+
+class Activity(models.TextChoices):
+    COFFEE = "coffee", _("a coffee together")
+    WALK = "walk", _("a walk")
+    SMALL_HELP = "small_help", _("small help")
+
+
+class Wish(models.TextChoices):
+    SOCIAL = "social", _("social contact")
+    PRACTICAL = "practical", _("practical help")
+    BOTH = "both", _("both")
+
+
+class Participant(CommunityScoped):
+    """A resident taking part in Buurbel, with what the matching needs to know.
+
+    The location is kept rounded to about 100 m (privacy); ``neighbourhood`` is a sector code.
+    Only participants with a verified phone, a consent and no opt-out are matched.
+    """
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    language = models.CharField(_("language"), max_length=5, default="nl")
+    call_windows = models.JSONField(
+        _("call windows"),
+        default=list,
+        help_text=_(
+            'When we may call: a list of {"days": [1..7], "from": "HH:MM", "to": "HH:MM"}.'
+        ),
+    )
+    interests = models.JSONField(_("interests"), default=list)
+    activities = models.JSONField(_("activities"), default=list)
+    max_distance_m = models.PositiveIntegerField(_("how far they can go (metres)"), default=1000)
+    wish = models.CharField(_("looking for"), max_length=10, choices=Wish.choices, default="social")
+    can_offer = models.JSONField(_("can offer"), default=list)
+    needs = models.JSONField(_("would like help with"), default=list)
+    neighbourhood = models.CharField(_("neighbourhood"), max_length=40, blank=True)
+    lat = models.FloatField(_("latitude (rounded)"), null=True, blank=True)
+    lon = models.FloatField(_("longitude (rounded)"), null=True, blank=True)
+    consent_at = models.DateTimeField(_("consent given at"))
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "person"], name="participant_one_per_person"
+            ),
+            models.CheckConstraint(
+                condition=(Q(lat__isnull=True) & Q(lon__isnull=True))
+                | (Q(lat__gte=-90, lat__lte=90) & Q(lon__gte=-180, lon__lte=180)),
+                name="participant_location_both_or_none",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "neighbourhood"])]
+
+    def __str__(self) -> str:
+        return f"participant {self.pk}"
+
+
+class Outcome(models.TextChoices):
+    PROPOSED = "proposed", _("proposed")
+    DECLINED = "declined", _("declined")
+    NO_ANSWER = "no_answer", _("no answer")
+    CONNECTED = "connected", _("connected")
+    MET = "met", _("met")
+    COMPLETED = "completed", _("completed")
+
+
+class Introduction(CommunityScoped):
+    """A pair's history: one row per outcome, never changed. ``a`` has the lower id.
+
+    The rules read it as the facts ``introduced_before`` and ``declined_before``; a declined
+    pair is never proposed again.
+    """
+
+    participant_a = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    participant_b = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    declined_by = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("time"))
+    proposed_pair = models.ForeignKey(
+        "ProposedPair", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        verbose_name = _("introduction")
+        verbose_name_plural = _("introductions")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant_a__lt=F("participant_b")), name="introduction_a_lt_b"
+            )
+        ]
+        indexes = [models.Index(fields=["community", "participant_a", "participant_b"])]
+
+
+class RuleStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ACTIVE = "active", _("active")
+    RETIRED = "retired", _("retired")
+
+
+class RuleVersion(CommunityScoped):
+    """One version of a community's matching rules; immutable once activated.
+
+    ``eligibility``: ``[{"name", "description", "rule"}]``, every rule must hold.
+    ``weights``: ``[{"name", "description", "rule", "weight"}]``, score = Σ weight × value.
+    ``test_cases``: ``[{"name", "a": profile, "b": profile, "history": {...},
+    "eligible": bool, "score_min": n, "score_max": n}]``; all must pass before activation.
+    """
+
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RuleStatus.choices, default=RuleStatus.DRAFT
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    eligibility = models.JSONField(_("eligibility conditions"), default=list)
+    weights = models.JSONField(_("scoring terms"), default=list)
+    test_cases = models.JSONField(_("test cases"), default=list)
+    created_by = models.CharField(_("created by"), max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rule version")
+        verbose_name_plural = _("rule versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "number"], name="ruleversion_number"),
+            models.UniqueConstraint(
+                fields=["community"], condition=Q(status="active"), name="ruleversion_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rules v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse to change an activated version's rules, whatever code tries (a copy is new)."""
+        if not self._state.adding and self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            fields = kwargs.get("update_fields")
+            lifecycle = {"status", "activated_at", "retired_at"}
+            if stored not in (None, RuleStatus.DRAFT) and (
+                fields is None or set(fields) - lifecycle
+            ):
+                raise RuleVersionImmutable(f"rule version {self.number} is {stored}")
+        super().save(*args, **kwargs)
+
+
+class RuleVersionImmutable(Exception):
+    """An activated rule version never changes; make a new version (a copy) instead."""
+
+
+class MatchRun(CommunityScoped):
+    """One matching run: who ran it, with which rules, what it found and how long it took."""
+
+    rule_version = models.ForeignKey(RuleVersion, on_delete=models.PROTECT, related_name="runs")
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    actor_label = models.CharField(max_length=150)
+    participants = models.PositiveIntegerField(_("participants considered"), default=0)
+    candidate_pairs = models.PositiveIntegerField(_("candidate pairs"), default=0)
+    eligible_pairs = models.PositiveIntegerField(_("eligible pairs"), default=0)
+    proposed_pairs = models.PositiveIntegerField(_("pairs proposed"), default=0)
+    total_score = models.FloatField(_("total score"), default=0)
+    stats = models.JSONField(_("figures"), default=dict)
+
+    class Meta:
+        verbose_name = _("matching run")
+        verbose_name_plural = _("matching runs")
+        ordering = ["-started_at", "-id"]
+
+
+class ProposedPair(CommunityScoped):
+    """A pair the run proposes, with the explanation: which conditions held, which scores."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="pairs")
+    participant_a = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    participant_b = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField(_("score"))
+    explanation = models.JSONField(_("explanation"), default=dict)
+
+    class Meta:
+        verbose_name = _("proposed pair")
+        verbose_name_plural = _("proposed pairs")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant_a__lt=F("participant_b")), name="proposedpair_a_lt_b"
+            )
+        ]

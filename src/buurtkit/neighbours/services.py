@@ -1,0 +1,557 @@
+"""Every write of Buurbel's matching side: participants, rule versions, matching runs."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from buurtkit.audit.services import audit_record
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict, ValidationFailed
+from buurtkit.core.scoping import get_scoped
+from buurtkit.neighbours import facts as facts_mod
+from buurtkit.neighbours import matching, rules
+from buurtkit.neighbours.models import (
+    Activity,
+    Introduction,
+    MatchRun,
+    Outcome,
+    Participant,
+    ProposedPair,
+    RuleStatus,
+    RuleVersion,
+    Wish,
+)
+from buurtkit.people.models import Person
+from buurtkit.people.phones import normalise_phone
+
+MAX_LIST = 30
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, fields={field: message})
+
+
+def _keys(value: Any, field: str, allowed: set[str] | None = None) -> list[str]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_LIST:
+        raise _invalid(field, _("Give a list of at most %(n)d items.") % {"n": MAX_LIST})
+    out: list[str] = []
+    for item in value:
+        key = str(item).strip().lower()[:40]
+        if not key or (allowed is not None and key not in allowed):
+            raise _invalid(field, _("“%(item)s” is not one of the choices.") % {"item": item})
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def clean_profile(values: Mapping[str, Any], *, field_prefix: str = "") -> dict[str, Any]:
+    """Check a participant's matching profile (also used for a test case's example profile)."""
+    p = field_prefix
+    language = str(values.get("language") or "nl")
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise _invalid(p + "language", _("Choose one of the languages."))
+    max_distance = values.get("max_distance_m", 1000)
+    if (
+        isinstance(max_distance, bool)
+        or not isinstance(max_distance, int)
+        or not 0 <= max_distance <= 50_000
+    ):
+        raise _invalid(p + "max_distance_m", _("Give a distance between 0 and 50,000 metres."))
+    wish = values.get("wish") or Wish.SOCIAL
+    if wish not in Wish.values:
+        raise _invalid(p + "wish", _("Choose social contact, practical help or both."))
+    lat, lon = values.get("lat"), values.get("lon")
+    if (lat is None) != (lon is None) or (
+        lat is not None
+        and (
+            not isinstance(lat, int | float)
+            or not isinstance(lon, int | float)
+            or not math.isfinite(lat)
+            or not math.isfinite(lon)
+            or not -90 <= lat <= 90
+            or not -180 <= lon <= 180
+        )
+    ):
+        raise _invalid(p + "lat", _("Give both latitude and longitude, or neither."))
+    lat, lon = facts_mod.round_location(lat, lon)
+    return {
+        "language": language,
+        "call_windows": facts_mod.clean_windows(
+            values.get("call_windows") or [], field=p + "call_windows"
+        ),
+        "interests": _keys(values.get("interests") or [], p + "interests"),
+        "activities": _keys(values.get("activities") or [], p + "activities", set(Activity.values)),
+        "max_distance_m": max_distance,
+        "wish": wish,
+        "can_offer": _keys(values.get("can_offer") or [], p + "can_offer"),
+        "needs": _keys(values.get("needs") or [], p + "needs"),
+        "neighbourhood": str(values.get("neighbourhood") or "").strip().lower()[:40],
+        "lat": lat,
+        "lon": lon,
+    }
+
+
+# --- participants ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_register(
+    *, actor: Actor, person_id: int, consent: bool, **profile: Any
+) -> Participant:
+    """Register a resident for Buurbel. Needs a valid phone number and the resident's consent."""
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if actor.person_id != person.pk:
+        actor.require("neighbours.manage")
+    if not consent:
+        raise _invalid("consent", _("Buurbel can only call someone who agrees to it."))
+    if person.anonymised_at:
+        raise Conflict(_("This person has been anonymised and can no longer be changed."))
+    if not person.phone:
+        raise _invalid("phone", _("Buurbel needs a phone number to call."))
+    normalise_phone(person.phone)  # refuses a number that is not a real one
+    if Participant.objects.in_community(actor.community).filter(person=person).exists():
+        raise Conflict(_("This person already takes part in Buurbel."), code="already_registered")
+    values = clean_profile(profile)
+    participant = Participant.objects.create(
+        community=actor.community, person=person, consent_at=clock.now(), **values
+    )
+    audit_record(actor=actor, verb="neighbours.participant_registered", obj=participant)
+    return participant
+
+
+@transaction.atomic
+def participant_update(*, actor: Actor, participant_id: int, **profile: Any) -> Participant:
+    participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
+    if actor.person_id != participant.person_id:
+        actor.require("neighbours.manage")
+    current = {k: getattr(participant, k) for k in clean_profile({})}
+    values = clean_profile({**current, **profile})
+    for key, value in values.items():
+        setattr(participant, key, value)
+    participant.save()
+    audit_record(
+        actor=actor,
+        verb="neighbours.participant_updated",
+        obj=participant,
+        data={"fields": sorted(profile)},
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_mark_verified(*, actor: Actor, participant_id: int) -> Participant:
+    """Record that the phone number was verified (by SMS code or call; see telephony)."""
+    actor.require("neighbours.manage")
+    participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
+    participant.phone_verified_at = clock.now()
+    participant.save(update_fields=["phone_verified_at", "updated_at"])
+    audit_record(actor=actor, verb="neighbours.phone_verified", obj=participant)
+    return participant
+
+
+@transaction.atomic
+def participant_opt_out(*, actor: Actor, participant_id: int) -> Participant:
+    """ "Never call me again": honoured at once, until they opt in again at a counter."""
+    participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
+    if actor.person_id != participant.person_id:
+        actor.require("neighbours.manage")
+    if participant.opted_out_at is None:
+        participant.opted_out_at = clock.now()
+        participant.save(update_fields=["opted_out_at", "updated_at"])
+        audit_record(actor=actor, verb="neighbours.opted_out", obj=participant)
+    return participant
+
+
+@transaction.atomic
+def introduction_record(
+    *,
+    actor: Actor,
+    participant_a_id: int,
+    participant_b_id: int,
+    outcome: str,
+    declined_by_id: int | None = None,
+    proposed_pair_id: int | None = None,
+) -> Introduction:
+    """Append one outcome to a pair's history (read by the rules as facts)."""
+    actor.require("neighbours.manage")
+    if outcome not in Outcome.values:
+        raise _invalid("outcome", _("Unknown outcome."))
+    low, high = sorted((participant_a_id, participant_b_id))
+    if low == high:
+        raise _invalid("participant_b_id", _("A pair needs two different people."))
+    a = get_scoped(Participant, actor.community, pk=low)
+    b = get_scoped(Participant, actor.community, pk=high)
+    if declined_by_id is not None and declined_by_id not in (low, high):
+        raise _invalid("declined_by_id", _("Only one of the pair can decline."))
+    pair = None
+    if proposed_pair_id is not None:
+        pair = get_scoped(ProposedPair, actor.community, pk=proposed_pair_id)
+    intro = Introduction.objects.create(
+        community=actor.community,
+        participant_a=a,
+        participant_b=b,
+        outcome=outcome,
+        declined_by_id=declined_by_id,
+        proposed_pair=pair,
+        at=clock.now(),
+        actor_label=actor.label[:150],
+    )
+    audit_record(actor=actor, verb="neighbours.introduction", obj=intro, data={"outcome": outcome})
+    return intro
+
+
+# --- rule versions -----------------------------------------------------------------------
+
+
+def clean_test_cases(cases: Any) -> list[dict[str, Any]]:
+    if not isinstance(cases, list) or len(cases) > 50:
+        raise _invalid("test_cases", _("Give at most 50 test cases."))
+    out: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for case in cases:
+        if not isinstance(case, Mapping):
+            raise _invalid("test_cases", _("Every test case needs a name and two profiles."))
+        name = str(case.get("name") or "").strip()[:80]
+        if not name or name in names:
+            raise _invalid("test_cases", _("Give every test case its own name."))
+        names.add(name)
+        expected = case.get("eligible")
+        if not isinstance(expected, bool):
+            raise _invalid("test_cases", _("Say whether “%(name)s” should match.") % {"name": name})
+        clean: dict[str, Any] = {
+            "name": name,
+            "a": clean_profile(case.get("a") or {}, field_prefix="test_cases."),
+            "b": clean_profile(case.get("b") or {}, field_prefix="test_cases."),
+            "history": {
+                "introduced_before": bool((case.get("history") or {}).get("introduced_before")),
+                "declined_before": bool((case.get("history") or {}).get("declined_before")),
+            },
+            "eligible": expected,
+        }
+        for bound in ("score_min", "score_max"):
+            value = case.get(bound)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise _invalid("test_cases", _("Score bounds must be numbers."))
+                clean[bound] = value
+        out.append(clean)
+    return out
+
+
+def rule_version_results(version: RuleVersion) -> list[dict[str, Any]]:
+    """Run a version's test cases: one result per case with ``passed`` and what was found."""
+    compiled = rules.CompiledRules(version.eligibility, version.weights)
+    results = []
+    for case in version.test_cases:
+        a = facts_mod.Profile.from_values(case["a"], pk=1)
+        b = facts_mod.Profile.from_values(case["b"], pk=2)
+        facts = facts_mod.pair_facts(a, b, **case.get("history", {}))
+        verdict = compiled.evaluate(facts)
+        problems = []
+        if verdict.eligible != case["eligible"]:
+            problems.append("eligible" if case["eligible"] else "not eligible")
+        if case["eligible"] and verdict.eligible:
+            low, high = case.get("score_min"), case.get("score_max")
+            if (low is not None and verdict.score < low) or (
+                high is not None and verdict.score > high
+            ):
+                problems.append(f"score in [{low}, {high}]")
+        results.append(
+            {
+                "name": case["name"],
+                "passed": not problems,
+                "expected": problems,
+                "eligible": verdict.eligible,
+                "score": round(verdict.score, 3),
+                "explanation": compiled.explain(facts, verdict),
+            }
+        )
+    return results
+
+
+@transaction.atomic
+def rule_version_create(
+    *,
+    actor: Actor,
+    eligibility: list[dict[str, Any]] | None = None,
+    weights: list[dict[str, Any]] | None = None,
+    test_cases: list[dict[str, Any]] | None = None,
+    notes: str = "",
+    copy_of_id: int | None = None,
+) -> RuleVersion:
+    """A new draft version: given rules, or a copy of an existing version to change."""
+    actor.require("neighbours.rules")
+    if copy_of_id is not None:
+        source = get_scoped(RuleVersion, actor.community, pk=copy_of_id)
+        eligibility = source.eligibility if eligibility is None else eligibility
+        weights = source.weights if weights is None else weights
+        test_cases = source.test_cases if test_cases is None else test_cases
+    elig, wts = rules.clean_rules(eligibility or [], weights or [])
+    cases = clean_test_cases(test_cases or [])
+    last = (
+        RuleVersion.objects.in_community(actor.community)
+        .select_for_update()
+        .aggregate(n=Max("number"))["n"]
+    )
+    version = RuleVersion.objects.create(
+        community=actor.community,
+        number=(last or 0) + 1,
+        notes=notes[:2000],
+        eligibility=elig,
+        weights=wts,
+        test_cases=cases,
+        created_by=actor.label[:150],
+    )
+    audit_record(
+        actor=actor,
+        verb="neighbours.rules_created",
+        obj=version,
+        data={"number": version.number, "copy_of": copy_of_id},
+    )
+    return version
+
+
+@transaction.atomic
+def rule_version_update(
+    *,
+    actor: Actor,
+    version_id: int,
+    eligibility: list[dict[str, Any]] | None = None,
+    weights: list[dict[str, Any]] | None = None,
+    test_cases: list[dict[str, Any]] | None = None,
+    notes: str | None = None,
+) -> RuleVersion:
+    """Change a draft. An activated version never changes: make a new version (a copy)."""
+    actor.require("neighbours.rules")
+    version = get_scoped(RuleVersion, actor.community, for_update=True, pk=version_id)
+    if version.status != RuleStatus.DRAFT:
+        raise Conflict(
+            _("Version %(n)d has been activated and can no longer change. Make a copy instead.")
+            % {"n": version.number},
+            code="rules_immutable",
+        )
+    elig, wts = rules.clean_rules(
+        version.eligibility if eligibility is None else eligibility,
+        version.weights if weights is None else weights,
+    )
+    version.eligibility, version.weights = elig, wts
+    if test_cases is not None:
+        version.test_cases = clean_test_cases(test_cases)
+    if notes is not None:
+        version.notes = notes[:2000]
+    version.save()
+    audit_record(actor=actor, verb="neighbours.rules_updated", obj=version)
+    return version
+
+
+@transaction.atomic
+def rule_version_activate(*, actor: Actor, version_id: int) -> RuleVersion:
+    """Activate a draft whose test cases all pass; the previous active version retires."""
+    actor.require("neighbours.rules")
+    version = get_scoped(RuleVersion, actor.community, for_update=True, pk=version_id)
+    if version.status != RuleStatus.DRAFT:
+        raise Conflict(_("Only a draft version can be activated."), code="not_draft")
+    if not version.test_cases:
+        raise _invalid("test_cases", _("Add at least one test case before activating."))
+    failing = [r for r in rule_version_results(version) if not r["passed"]]
+    if failing:
+        listing = "; ".join(f"{r['name']} (expected {', '.join(r['expected'])})" for r in failing)
+        message = _("These test cases fail, so this version cannot be activated: %(cases)s.") % {
+            "cases": listing
+        }
+        raise ValidationFailed(message, fields={"test_cases": message}, code="test_cases_fail")
+    now = clock.now()
+    previous = list(
+        RuleVersion.objects.in_community(actor.community)
+        .select_for_update()
+        .filter(status=RuleStatus.ACTIVE)
+    )
+    for old in previous:
+        old.status, old.retired_at = RuleStatus.RETIRED, now
+        old.save(update_fields=["status", "retired_at"])
+    version.status, version.activated_at = RuleStatus.ACTIVE, now
+    version.save(update_fields=["status", "activated_at"])
+    audit_record(
+        actor=actor,
+        verb="neighbours.rules_activated",
+        obj=version,
+        data={"number": version.number, "retired": [v.number for v in previous]},
+    )
+    return version
+
+
+@transaction.atomic
+def rules_create_default(*, actor: Actor) -> RuleVersion:
+    """Version 1 with sensible rules and test cases, activated (a starting point to copy)."""
+    version = rule_version_create(
+        actor=actor,
+        eligibility=rules.DEFAULT_ELIGIBILITY,
+        weights=rules.DEFAULT_WEIGHTS,
+        test_cases=rules.DEFAULT_TEST_CASES,
+        notes="Default rules",
+    )
+    return rule_version_activate(actor=actor, version_id=version.pk)
+
+
+# --- matching ----------------------------------------------------------------------------
+
+ELIGIBLE_FIELDS = (
+    "id",
+    "language",
+    "call_windows",
+    "interests",
+    "activities",
+    "max_distance_m",
+    "wish",
+    "can_offer",
+    "needs",
+    "neighbourhood",
+    "lat",
+    "lon",
+)
+
+
+def matching_run(
+    *,
+    actor: Actor,
+    rule_version: RuleVersion | None = None,
+    per_person: int = matching.PER_PERSON,
+    max_exact: int = matching.MAX_EXACT,
+) -> MatchRun:
+    """Propose an optimal one-to-one pairing of the community's matchable participants.
+
+    Only active participants with a verified phone, a consent and no opt-out take part; pairs
+    declined before are never proposed. Every proposed pair keeps its explanation.
+
+    The reading and computing run outside a transaction (on SQLite a write transaction would
+    hold the database's one write lock for seconds); the run, its pairs and the audit line
+    are written together in one short transaction at the end.
+    """
+    actor.require("neighbours.match")
+    community = actor.community
+    if rule_version is None:
+        rule_version = (
+            RuleVersion.objects.in_community(community).filter(status=RuleStatus.ACTIVE).first()
+        )
+        if rule_version is None:
+            raise Conflict(_("There is no active rule version yet."), code="no_active_rules")
+    else:
+        rule_version = get_scoped(RuleVersion, community, pk=rule_version.pk)
+    timings: dict[str, float] = {}
+    started = clock.now()
+    t0 = time.perf_counter()
+
+    rows = list(
+        Participant.objects.in_community(community)
+        .filter(
+            active=True,
+            consent_at__isnull=False,
+            phone_verified_at__isnull=False,
+            opted_out_at__isnull=True,
+        )
+        .order_by("id")
+        .values(*ELIGIBLE_FIELDS)
+    )
+    lats = [r["lat"] for r in rows if r["lat"] is not None]
+    ref_lat = sum(lats) / len(lats) if lats else 51.0
+    profiles = [facts_mod.Profile.from_values(r, pk=r["id"], ref_lat=ref_lat) for r in rows]
+    index = {p.id: i for i, p in enumerate(profiles)}
+    history: dict[tuple[int, int], bool] = {}  # pair -> declined
+    for a, b, outcome in (
+        Introduction.objects.in_community(community)
+        .values_list("participant_a_id", "participant_b_id", "outcome")
+        .iterator(chunk_size=5000)
+    ):
+        if a in index and b in index:
+            key = (index[a], index[b])
+            history[key] = history.get(key, False) or outcome == Outcome.DECLINED
+    timings["load_s"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    candidates = matching.candidate_pairs(profiles, per_person=per_person)
+    timings["prefilter_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    compiled = rules.CompiledRules(rule_version.eligibility, rule_version.weights)
+    edges: dict[tuple[int, int], float] = {}
+    declined_skipped = 0
+    for i, j in candidates:
+        seen = (i, j) in history
+        declined = seen and history[(i, j)]
+        if declined:
+            declined_skipped += 1
+            continue  # never again, whatever the rules say
+        score = compiled.score(
+            facts_mod.pair_facts(profiles[i], profiles[j], introduced_before=seen)
+        )
+        if score is not None:
+            edges[(i, j)] = score
+    timings["score_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stats: dict[str, int] = {}
+    pairing = matching.best_pairing(
+        edges, max_exact=max_exact, group_of=lambda n: profiles[n].neighbourhood, stats=stats
+    )
+    timings["pairing_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    explained = []
+    for i, j in pairing:
+        facts = facts_mod.pair_facts(profiles[i], profiles[j], introduced_before=(i, j) in history)
+        explained.append((profiles[i].id, profiles[j].id, compiled.explain(facts)))
+    total = sum(e["score"] for _a, _b, e in explained)
+    with transaction.atomic():
+        run = MatchRun.objects.create(
+            community=community,
+            rule_version=rule_version,
+            started_at=started,
+            actor_label=actor.label[:150],
+            participants=len(profiles),
+            candidate_pairs=len(candidates),
+            eligible_pairs=len(edges),
+            proposed_pairs=len(explained),
+            total_score=round(total, 6),
+        )
+        ProposedPair.objects.bulk_create(
+            [
+                ProposedPair(
+                    community=community,
+                    run=run,
+                    participant_a_id=a_id,
+                    participant_b_id=b_id,
+                    score=explanation["score"],
+                    explanation=explanation,
+                )
+                for a_id, b_id, explanation in explained
+            ],
+            batch_size=1000,
+        )
+        timings["store_s"] = time.perf_counter() - t
+        timings["total_s"] = time.perf_counter() - t0
+        run.finished_at = clock.now()
+        run.stats = {
+            **{k: round(v, 4) for k, v in timings.items()},
+            **stats,
+            "declined_skipped": declined_skipped,
+            "per_person": per_person,
+            "max_exact": max_exact,
+            "rule_version": rule_version.number,
+        }
+        run.save(update_fields=["finished_at", "stats"])
+        audit_record(
+            actor=actor,
+            verb="neighbours.matching_run",
+            obj=run,
+            data={"pairs": len(explained), "rule_version": rule_version.number},
+        )
+    return run
