@@ -20,7 +20,7 @@ from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.ledger import services as ledger_services
-from buurtkit.ledger.models import PaymentPin, Transfer
+from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
 from buurtkit.qrcodes import services as qr_services
@@ -48,6 +48,7 @@ class OtherCommunity:
     qr_batch_id: int = 0
     qr_form_id: int = 0
     qr_webhook_id: int = 0
+    request_token: str = ""  # an open payment request of B's resident
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class OtherCommunity:
             "form_id": self.qr_form_id,
             "webhook_id": self.qr_webhook_id,
             "fmt": "pdf",  # a format every download and export offers
+            "token": self.request_token,
         }
 
 
@@ -171,6 +173,9 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
         qr_batch_id=qr_batch.pk,
         qr_form_id=qr_form.pk,
         qr_webhook_id=qr_hook.pk,
+        request_token=ledger_services.payment_request_create(
+            actor=actor, payee_account_id=account.pk, amount=3, idempotency_key=f"{MARK}-ask"
+        ).token,
     )
 
 
@@ -230,6 +235,9 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             )
         ),
         "transfers": Transfer.objects.filter(community=b.community).count(),
+        "payment_requests": list(
+            PaymentRequest.objects.filter(community=b.community).values_list("status", flat=True)
+        ),
         "qr": (
             list(
                 Code.objects.filter(community=b.community).values_list("title", "status", "version")

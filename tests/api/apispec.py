@@ -70,6 +70,7 @@ class Rows:
     qr_form_id: int = 0
     qr_webhook_id: int = 0
     qr_batch_id: int = 0
+    payment_request_token: str = ""  # an open request of the shop, to pay or cancel
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class Rows:
             "form_id": self.qr_form_id,
             "webhook_id": self.qr_webhook_id,
             "batch_id": self.qr_batch_id,
+            "token": self.payment_request_token,
         }
 
 
@@ -152,6 +154,13 @@ def make_rows(community: Community) -> Rows:
     )
     _add_issuing(system, rows)
     _add_qrcodes(system, rows)
+    rows.payment_request_token = ledger_services.payment_request_create(
+        actor=system,
+        payee_account_id=shop.pk,
+        amount=4,
+        description="Brood",
+        idempotency_key=uuid.uuid4().hex,
+    ).token
     return rows
 
 
@@ -393,6 +402,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{L}/accounts/{{account_id}}"): Endpoint("ledger.view", without=404),
     ("GET", f"{L}/accounts/{{account_id}}/transfers"): Endpoint("ledger.view", without=404),
     ("GET", f"{L}/accounts/{{account_id}}/statement.csv"): Endpoint("ledger.view", without=404),
+    ("GET", f"{L}/accounts/{{account_id}}/statement.pdf"): Endpoint("ledger.view", without=404),
     ("POST", f"{L}/transfers"): Endpoint(
         "ledger.manage",
         ok=201,
@@ -445,6 +455,31 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("GET", f"{L}/redemption-runs/{{run_id}}/payouts"): Endpoint("ledger.view"),
     ("GET", f"{L}/redemption-runs/{{run_id}}/payouts.csv"): Endpoint("ledger.view"),
+    # --- payment requests: the shop's side needs its organisation (a key has none: 403, or
+    # lists nothing); whoever has the token may read and pay it (payment checks apply)
+    ("GET", f"{L}/payment-requests"): Endpoint(
+        "ledger.view", lists=_ids_of("PaymentRequest"), without=200
+    ),
+    ("POST", f"{L}/payment-requests"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        without=403,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"payee_account_id": rows.shop.pk, "amount": "6", "description": "Taart"},
+    ),
+    ("GET", f"{L}/payment-requests/{{token}}"): Endpoint("ledger.view", without=200),
+    ("POST", f"{L}/payment-requests/{{token}}/cancel"): Endpoint(
+        "ledger.manage", writes=True, without=403
+    ),
+    ("POST", f"{L}/payment-requests/{{token}}/pay"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        without=403,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"debit_account_id": rows.account.pk},
+    ),
     # --- exchange offices: a clerk's work (the resident confirms a withdrawal with their PIN)
     ("GET", f"{L}/offices"): Endpoint("ledger.exchange", lists=_office_ids),
     ("GET", f"{L}/offices/{{office_id}}/till"): Endpoint("ledger.exchange"),

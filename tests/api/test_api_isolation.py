@@ -35,8 +35,21 @@ def _secrets_of(rows: Rows) -> list[str]:
     ]
 
 
+def _text(response: HttpResponse) -> str:
+    """The response as text; a PDF's text is read out of it (its streams are compressed)."""
+    if response.get("Content-Type") == "application/pdf":
+        import pypdfium2 as pdfium
+
+        doc = pdfium.PdfDocument(response.content)
+        try:
+            return "\n".join(page.get_textpage().get_text_range() for page in doc)
+        finally:
+            doc.close()
+    return response.content.decode()
+
+
 def _assert_no_leak(response: HttpResponse, rows: Rows) -> None:
-    text = response.content.decode()
+    text = _text(response)
     for secret in _secrets_of(rows):
         assert secret not in text, f"{secret!r} of {rows.community.slug} leaked: {text}"
 

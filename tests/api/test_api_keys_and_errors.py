@@ -15,6 +15,7 @@ from apispec import PREFIX, Rows, api_routes, assert_error
 from django.apps import apps
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core import clock
@@ -114,8 +115,14 @@ def test_last_used_is_noted_at_most_once_a_minute(community: Community) -> None:
     key.refresh_from_db()
     assert key.last_used_at == t0
 
-    with clock.frozen(t0 + timedelta(seconds=30)):  # same minute: no write per request
+    with (
+        clock.frozen(t0 + timedelta(seconds=30)),  # same minute: no write, not even a query
+        CaptureQueriesContext(connection) as queries,
+    ):
         assert client.get("/api/v1/communities").status_code == 200
+    assert not [
+        q for q in queries.captured_queries if "people_apikey" in q["sql"] and "UPDATE" in q["sql"]
+    ]
     key.refresh_from_db()
     assert key.last_used_at == t0
 

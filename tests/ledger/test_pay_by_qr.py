@@ -171,7 +171,7 @@ def test_a_frozen_shop_cannot_be_paid_through_its_code(circle: Circle, counter_c
 # --- cleaning and the registries -------------------------------------------------------------
 
 
-def test_cleaning_keeps_only_a_shop_of_this_community(
+def test_cleaning_keeps_only_a_payable_account_of_this_community(
     circle: Circle, other_system: Actor, system: Actor
 ) -> None:
     other = make_circle(other_system)
@@ -182,7 +182,14 @@ def test_cleaning_keeps_only_a_shop_of_this_community(
         system.community, [{"action": ACTION, "params": {"account": spaced}}]
     )
     assert route["params"] == {"account": circle.merchant.number}
-    for wrong in (circle.alice.number, circle.issuer.number, other.merchant.number, "12", ""):
+    # A resident's or an issuer's own code pays them too (``account_qr_code``); a system
+    # account, another community's shop or a wrong number cannot be paid by scanning.
+    for number in (circle.alice.number, circle.issuer.number):
+        [route] = qr_services.clean_routes(
+            system.community, [{"action": ACTION, "params": {"account": number}}]
+        )
+        assert route["params"] == {"account": number}
+    for wrong in (circle.issuance.number, other.merchant.number, "12", ""):
         with pytest.raises(ValidationFailed) as err:
             qr_services.code_create(
                 actor=system, routes=[{"action": ACTION, "params": {"account": wrong}}]
@@ -197,7 +204,8 @@ def test_link_type_names_the_shop_and_refuses_other_accounts(
     community = circle.actor.community
     other = make_circle(other_system)
     assert links.describe(community, LINK_TYPE, circle.merchant.number) == "Bakkerij"
-    for wrong in (circle.alice.number, other.merchant.number, "nonsense"):
+    assert links.describe(community, LINK_TYPE, circle.alice.number) == "Alice"
+    for wrong in (circle.paper.number, other.merchant.number, "nonsense"):
         with pytest.raises(ValidationFailed) as err:
             qr_services.code_create(actor=circle.actor, link_type=LINK_TYPE, link_id=wrong)
         assert "link_id" in err.value.fields

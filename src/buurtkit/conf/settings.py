@@ -245,6 +245,12 @@ TELEPHONY_PROVIDER = env.str("TELEPHONY_PROVIDER", "simulator")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER")
+# The simulator signs its webhooks with this token (empty: derived from SECRET_KEY), calls
+# TELEPHONY_SIMULATOR_BASE_URL (empty: BUURTKIT_PUBLIC_URL, else http://127.0.0.1:8000) and
+# waits TELEPHONY_SIMULATOR_PACE_MS between steps so a demo shows calls progressing.
+TELEPHONY_SIMULATOR_TOKEN = env.str("TELEPHONY_SIMULATOR_TOKEN")
+TELEPHONY_SIMULATOR_BASE_URL = env.str("TELEPHONY_SIMULATOR_BASE_URL")
+TELEPHONY_SIMULATOR_PACE = env.int("TELEPHONY_SIMULATOR_PACE_MS", 0) / 1000
 
 LOGGING = {
     "version": 1,

@@ -30,6 +30,7 @@ RESERVED_SLUGS = frozenset(
         "me",
         "password",
         "about",
+        "telephony",
     }
 )
 

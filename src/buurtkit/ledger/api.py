@@ -17,7 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
 from buurtkit.core.actor import Actor
-from buurtkit.ledger import selectors, services
+from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
 from buurtkit.ledger.numbers import format_account_number
 
@@ -237,6 +237,37 @@ def get_statement_csv(
     )
     response = HttpResponse(statement.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{statement.filename}"'
+    return response
+
+
+@router.get(
+    "/accounts/{account_id}/statement.pdf",
+    summary="A statement for a period as PDF",
+    description=(
+        "`from` and `to` are dates (YYYY-MM-DD) in Europe/Brussels, both included; without "
+        "`from` from the account's opening, without `to` until today. Opening balance, every "
+        "transfer with the running balance, totals and the closing balance."
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_statement_pdf(
+    request: HttpRequest,
+    account_id: int,
+    date_from: date | None = Query(None, alias="from"),  # noqa: B008
+    date_to: date | None = Query(None, alias="to"),  # noqa: B008
+) -> HttpResponse:
+    pdf = statements.statement_pdf(
+        actor=_actor(request), account_id=account_id, date_from=date_from, date_to=date_to
+    )
+    response = HttpResponse(pdf.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
     return response
 
 
@@ -808,3 +839,142 @@ def get_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     response = HttpResponse(payouts.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{payouts.filename}"'
     return response
+
+
+# --- payment requests: a shop asks, the payer accepts ------------------------------------------
+
+
+class PaymentRequestOut(Schema):
+    """A request for money. ``token`` is the secret in its QR code: whoever has it may pay it."""
+
+    id: int
+    token: str
+    url: str = Field(
+        ..., description="The payer's page, for the QR code: /<community>/pay/requests/<token>/."
+    )
+    payee_account_id: int
+    payee_name: str
+    payee_number: str
+    amount: str
+    amount_minor: int
+    description: str
+    status: str = Field(
+        ..., description="open, paid, cancelled or expired (an open request past its time)."
+    )
+    created_at: datetime
+    expires_at: datetime
+    transfer_id: int | None
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        from django.urls import reverse
+
+        return reverse(
+            "web:payment_request_pay", kwargs={"slug": obj.community.slug, "token": obj.token}
+        )
+
+    @staticmethod
+    def resolve_payee_account_id(obj: Any) -> int:
+        return int(obj.payee_id)
+
+    @staticmethod
+    def resolve_payee_name(obj: Any) -> str:
+        return str(obj.payee.name)
+
+    @staticmethod
+    def resolve_payee_number(obj: Any) -> str:
+        return format_account_number(obj.payee.number)
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return selectors.format_amount(obj.payee.currency, obj.amount)
+
+    @staticmethod
+    def resolve_amount_minor(obj: Any) -> int:
+        return int(obj.amount)
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        from buurtkit.core import clock
+
+        return str(obj.status_at(clock.now()))
+
+
+class PaymentRequestIn(In):
+    payee_account_id: int = Field(..., description="The account that asks (a shop's, usually).")
+    amount: str = Field(..., min_length=1, max_length=32, description='In major units: "2.50".')
+    description: str = Field("", max_length=200)
+    expires_in_hours: int = Field(24, description="1 hour to 31 days; 24 hours by default.")
+
+
+class PaymentRequestPayIn(In):
+    debit_account_id: int | None = Field(
+        None, description="The paying account; by default the caller's own resident account."
+    )
+    pin: str | None = Field(
+        None, description="The payer's payment PIN, when a resident pays from their own account."
+    )
+
+
+@router.get(
+    "/payment-requests",
+    response=list[PaymentRequestOut],
+    summary="Payment requests of the accounts you may see, newest first",
+)
+@paginate(LimitOffsetPagination)
+def list_payment_requests(request: HttpRequest, payee_account_id: int | None = None) -> Any:
+    return selectors.payment_requests_visible(
+        actor=_actor(request), payee_account_id=payee_account_id
+    ).select_related("community")
+
+
+@router.post(
+    "/payment-requests",
+    response={200: PaymentRequestOut, 201: PaymentRequestOut},
+    summary="Ask for an amount (exactly once per Idempotency-Key)",
+)
+def create_payment_request(
+    request: HttpRequest,
+    payload: PaymentRequestIn,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Any:
+    created = services.payment_request_create(
+        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+    )
+    return Status(200 if getattr(created, "replayed", False) else 201, created)
+
+
+@router.get(
+    "/payment-requests/{token}", response=PaymentRequestOut, summary="A request by its token"
+)
+def get_payment_request(request: HttpRequest, token: str) -> Any:
+    return selectors.payment_request_get(actor=_actor(request), token=token)
+
+
+@router.post(
+    "/payment-requests/{token}/cancel",
+    response=PaymentRequestOut,
+    summary="Withdraw an open request (the asking side)",
+)
+def cancel_payment_request(request: HttpRequest, token: str) -> Any:
+    return services.payment_request_cancel(actor=_actor(request), token=token)
+
+
+@router.post(
+    "/payment-requests/{token}/pay",
+    response={200: PaymentRequestOut, 201: PaymentRequestOut},
+    summary="Pay a request, exactly once (Idempotency-Key; a second payment is a 409)",
+)
+def pay_payment_request(
+    request: HttpRequest,
+    token: str,
+    payload: PaymentRequestPayIn | None = None,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Any:
+    paid = services.payment_request_pay(
+        actor=_actor(request),
+        token=token,
+        idempotency_key=idempotency_key or "",
+        **(payload.dict() if payload else {}),
+    )
+    return Status(200 if getattr(paid, "replayed", False) else 201, paid)

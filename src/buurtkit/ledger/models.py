@@ -78,6 +78,17 @@ class Account(CommunityScoped):
     balance = models.BigIntegerField(_("balance"), default=0)
     lower_limit = models.BigIntegerField(_("lower limit"), default=0)
     frozen = models.BooleanField(_("frozen"), default=False)
+    # SMS receipts (opt-in): a text message for every payment received, to the account's
+    # resident or, for a shop or organisation, to ``sms_contact``. See services.receipts_set.
+    sms_receipts = models.BooleanField(_("SMS receipt for every payment received"), default=False)
+    sms_contact = models.ForeignKey(
+        "people.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receives the SMS receipts"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -487,3 +498,73 @@ class DailyCount(CommunityScoped):
     @property
     def has_discrepancy(self) -> bool:
         return any(int(v) for v in self.discrepancy.values())
+
+
+# --- payment requests: a shop asks, the payer accepts ---------------------------------------
+
+
+class PaymentRequestStatus(models.TextChoices):
+    OPEN = "open", _("waiting for payment")
+    PAID = "paid", _("paid")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
+
+
+class PaymentRequest(CommunityScoped):
+    """A shop (or anyone with an account) asks for an amount; the payer accepts it once.
+
+    The payer reaches it by its ``token`` (random, unguessable: in the QR code on the shop's
+    screen). Paying makes one payment transfer and links it here, under a lock on this row, so
+    a request is paid at most once. An open request past ``expires_at`` counts as expired
+    (:meth:`status_at`); nothing is written when it expires.
+    """
+
+    payee = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="payment_requests", verbose_name=_("to")
+    )
+    amount = models.BigIntegerField(_("amount"))
+    description = models.CharField(_("what for"), max_length=200, blank=True)
+    token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PaymentRequestStatus.choices,
+        default=PaymentRequestStatus.OPEN,
+    )
+    created_at = models.DateTimeField(_("asked at"))
+    expires_at = models.DateTimeField(_("valid until"))
+    created_by_label = models.CharField(max_length=150)
+    created_by_user_id = models.BigIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="payment_request"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("payment request")
+        verbose_name_plural = _("payment requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"], name="payment_request_idempotent"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_request_positive"),
+            models.CheckConstraint(
+                condition=Q(status="paid", transfer__isnull=False)
+                | (~Q(status="paid") & Q(transfer__isnull=True)),
+                name="payment_request_transfer_iff_paid",
+            ),
+        ]
+        indexes = [models.Index(fields=["payee", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.payee_id} ({self.status})"
+
+    def status_at(self, now: Any) -> str:
+        """The status as people see it: an open request past its time is expired."""
+        if self.status == PaymentRequestStatus.OPEN and now >= self.expires_at:
+            return PaymentRequestStatus.EXPIRED
+        return str(self.status)

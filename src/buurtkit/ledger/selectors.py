@@ -819,3 +819,58 @@ def payout_csv(*, actor: Actor, run: Any) -> StatementFile:
 
 def currency_exists(*, actor: Actor) -> bool:
     return Currency.objects.in_community(actor.community).exists()
+
+
+# --- payment requests -------------------------------------------------------------------------
+
+
+def payment_requests_visible(*, actor: Actor, payee_account_id: int | None = None) -> QuerySet[Any]:
+    """Requests of the accounts the actor may see (staff with ``ledger.view``: all), newest first."""
+    from buurtkit.ledger.models import PaymentRequest
+
+    qs = scoped(PaymentRequest, actor.community).select_related("payee", "payee__currency")
+    if not actor.has("ledger.view"):
+        mine = actor.person_id if actor.person_id and not actor.on_behalf_of_id else None
+        own = Q(payee__person_id=mine) if mine else Q(pk__in=[])
+        own |= Q(payee__organisation_id__in=list(actor.organisation_ids))
+        qs = qs.filter(own)
+    if payee_account_id is not None:
+        qs = qs.filter(payee_id=payee_account_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def payment_request_get(*, actor: Actor, token: str) -> Any:
+    """A request by its token: whoever has the token (from the QR code) may see and pay it."""
+    from buurtkit.ledger.models import PaymentRequest
+
+    return get_scoped(PaymentRequest, actor.community, token=str(token))
+
+
+def request_payee_accounts(*, actor: Actor) -> list[Account]:
+    """The accounts the actor may ask money for: their own, their shop's, their organisation's."""
+    qs = scoped(Account, actor.community).select_related("currency")
+    qs = qs.filter(
+        kind__in=[AccountKind.RESIDENT, AccountKind.MERCHANT, AccountKind.ORGANISATION],
+        frozen=False,
+    )
+    own = Q(organisation_id__in=list(actor.organisation_ids))
+    if actor.person_id and not actor.on_behalf_of_id:
+        own |= Q(person_id=actor.person_id)
+    # Shops first: they are the ones who ask.
+    return sorted(qs.filter(own), key=lambda a: (a.kind != AccountKind.MERCHANT, a.name, a.pk))
+
+
+def sms_contact_candidates(*, actor: Actor, account: Account) -> list[Any]:
+    """Who may get a shop's or organisation's SMS receipts: the people with a login there."""
+    from buurtkit.people.models import Person
+
+    people = scoped(Person, actor.community).filter(anonymised_at__isnull=True)
+    chosen = people.filter(pk=account.sms_contact_id) if account.sms_contact_id else people.none()
+    members = people.none()
+    if account.organisation_id is not None:
+        members = people.filter(
+            user__memberships__community=actor.community,
+            user__memberships__organisation_id=account.organisation_id,
+            user__memberships__active=True,
+        )
+    return list((chosen | members).distinct().order_by("last_name", "first_name", "pk"))

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
@@ -39,12 +40,17 @@ from buurtkit.ledger.models import (
     Account,
     AccountKind,
     Currency,
+    PaymentRequest,
+    PaymentRequestStatus,
     SystemRole,
     Transfer,
     TransferKind,
 )
 from buurtkit.ledger.numbers import new_account_number
 from buurtkit.people.models import Organisation, Person
+
+if TYPE_CHECKING:
+    from buurtkit.qrcodes.models import Code
 
 MAX_AMOUNT = 10**12
 
@@ -526,6 +532,8 @@ def _transfer(
         obj=transfer,
         data={"kind": kind, "amount": amount, "debit": debit.pk, "credit": credit.pk},
     )
+    if kind == TransferKind.PAYMENT and credit.sms_receipts:
+        _receipt_after_commit(transfer.pk)  # opt-in SMS receipt, after commit, never blocking
     return transfer
 
 
@@ -1814,3 +1822,538 @@ def notes_parse(*, currency: Currency, notes: dict[Any, Any], require_some: bool
     """Check notes per denomination as typed (for a live total on the counter screen) and
     return their value in minor units; the same errors the exchanges give."""
     return notes_total(currency, _clean_notes(currency, notes, require_some=require_some))
+
+
+# --- the account's QR code ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_qr_code(*, actor: Actor, account_id: int) -> Code:
+    """The QR code of an account people can pay: its one linked code, made the first time.
+
+    Anyone who may see the account gets it (a resident their own, to let others pay them; staff
+    any). Scanning it opens the pay page with this account filled in (``ledger.qr``). The account
+    row is locked first, so two first calls at once still make one code (a database constraint
+    cannot say "one code per link" on the codes table). A retired code does not count: the
+    account gets a new one.
+    """
+    from buurtkit.ledger import qr, selectors
+    from buurtkit.qrcodes import services as qr_services
+    from buurtkit.qrcodes.models import Code, CodeStatus
+
+    account = selectors.account_get(actor=actor, account_id=account_id)
+    if account.kind not in qr.PAYABLE_KINDS:
+        raise ValidationFailed(_("Nobody can pay to this account, so it has no QR code."))
+    linked = (
+        Code.objects.in_community(actor.community)
+        .filter(link_type=qr.LINK_TYPE, link_id=account.number)
+        .exclude(status=CodeStatus.RETIRED)
+        .order_by("created_at", "id")
+    )
+    existing = linked.first()  # the usual case: no lock needed to read it
+    if existing is not None:
+        return existing
+    get_scoped(Account, actor.community, for_update=True, pk=account.pk)
+    existing = linked.first()  # made by someone who held the lock before us?
+    if existing is not None:
+        return existing
+    # Residents and shops may not make QR codes themselves; this one code is made for them.
+    maker = actor if actor.has("qrcodes.manage") else Actor.system(actor.community, actor.label)
+    code = qr_services.code_create(
+        actor=maker,
+        title=account.name,
+        link_type=qr.LINK_TYPE,
+        link_id=account.number,
+        routes=qr.pay_routes(account.number, account.kind),
+    )
+    audit_record(actor=actor, verb="ledger.account_qr_code", obj=account, data={"code": code.code})
+    return code
+
+
+# --- payment requests: a shop asks for an amount, the payer accepts it once ------------------
+
+REQUEST_HOURS_DEFAULT = 24
+REQUEST_HOURS_MAX = 24 * 31
+
+
+def _may_ask_for(actor: Actor, payee: Account) -> bool:
+    """Who may ask money for an account: its resident, its organisation's people, a manager."""
+    if actor.has("ledger.manage"):
+        return True
+    if payee.person_id is not None:
+        return payee.person_id == actor.person_id and actor.on_behalf_of_id is None
+    return payee.organisation_id is not None and payee.organisation_id in actor.organisation_ids
+
+
+def may_manage_payment_request(actor: Actor, payment_request: PaymentRequest) -> bool:
+    """The asking side (it sees the request's QR screen and may cancel it)."""
+    return _may_ask_for(actor, payment_request.payee)
+
+
+def _check_key(idempotency_key: str | None) -> str:
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        msg = _("Every request needs an idempotency key of 1 to 100 characters.")
+        raise ValidationFailed(msg, fields={"idempotency_key": msg})
+    return key
+
+
+def payment_request_create(
+    *,
+    actor: Actor,
+    payee_account_id: int,
+    amount: int | str,
+    idempotency_key: str,
+    description: str = "",
+    expires_in_hours: int = REQUEST_HOURS_DEFAULT,
+) -> PaymentRequest:
+    """Ask for ``amount`` (minor units, or as typed in major units: ``"2.50"``) to an account.
+
+    The shop's people (a membership of the shop's organisation), the resident for their own
+    account, or a manager. The same key with the same request returns the first request
+    (``replayed``); the same key with another request is refused.
+    """
+    key = _check_key(idempotency_key)
+    if isinstance(amount, str):
+        amount = parse_amount(community_currency(actor), amount)
+    amount = _check_amount(amount)
+    if isinstance(expires_in_hours, bool) or not 1 <= int(expires_in_hours) <= REQUEST_HOURS_MAX:
+        msg = _("A request is valid for 1 hour to 31 days.")
+        raise ValidationFailed(msg, fields={"expires_in_hours": msg})
+    description = (description or "").strip()[:200]
+    fingerprint = _request_hash(
+        payee=payee_account_id, amount=amount, description=description, hours=expires_in_hours
+    )
+    requests = PaymentRequest.objects.in_community(actor.community)
+    existing = requests.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _same_payment_request(existing, fingerprint)
+    try:
+        return _payment_request_new(
+            actor=actor,
+            payee_account_id=payee_account_id,
+            amount=amount,
+            description=description,
+            hours=int(expires_in_hours),
+            key=key,
+            fingerprint=fingerprint,
+        )
+    except IntegrityError:
+        existing = requests.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _same_payment_request(existing, fingerprint)
+
+
+def _same_payment_request(existing: PaymentRequest, fingerprint: str) -> PaymentRequest:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            _("This idempotency key was already used for a different request."),
+            code="idempotency_conflict",
+        )
+    existing.replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+@transaction.atomic
+def _payment_request_new(
+    *,
+    actor: Actor,
+    payee_account_id: int,
+    amount: int,
+    description: str,
+    hours: int,
+    key: str,
+    fingerprint: str,
+) -> PaymentRequest:
+    import secrets
+    from datetime import timedelta
+
+    payee = get_scoped(Account, actor.community, pk=payee_account_id)
+    if not _may_ask_for(actor, payee):
+        raise PermissionDenied(_("You may not ask money for this account."))
+    if payee.kind not in (AccountKind.RESIDENT, AccountKind.MERCHANT, AccountKind.ORGANISATION):
+        msg = _("Nobody can pay to this account.")
+        raise ValidationFailed(msg, fields={"payee_account_id": msg})
+    if payee.frozen:
+        raise Conflict(
+            _("Account %(number)s is frozen.") % {"number": payee.number}, code="account_frozen"
+        )
+    now = clock.now()
+    request = PaymentRequest.objects.create(
+        community=actor.community,
+        payee=payee,
+        amount=amount,
+        description=description,
+        token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+        created_by_label=actor.label[:150],
+        created_by_user_id=actor.user_id,
+        idempotency_key=key,
+        request_hash=fingerprint,
+    )
+    audit_record(
+        actor=actor,
+        verb="ledger.payment_request_created",
+        obj=request,
+        data={"amount": amount, "payee": payee.pk},
+    )
+    return request
+
+
+def _payment_request_by_token(actor: Actor, token: str, *, for_update: bool = False) -> Any:
+    return get_scoped(PaymentRequest, actor.community, for_update=for_update, token=str(token))
+
+
+def _refuse_unless_open(request: PaymentRequest) -> None:
+    status = request.status_at(clock.now())
+    if status == PaymentRequestStatus.PAID:
+        raise Conflict(_("This request has already been paid."), code="already_paid")
+    if status == PaymentRequestStatus.CANCELLED:
+        raise Conflict(_("This request was cancelled. Ask for a new one."), code="cancelled")
+    if status == PaymentRequestStatus.EXPIRED:
+        raise Conflict(_("This request has expired. Ask for a new one."), code="expired")
+
+
+@transaction.atomic
+def payment_request_cancel(*, actor: Actor, token: str) -> PaymentRequest:
+    """The asking side withdraws an open request; cancelling twice is harmless."""
+    request = _payment_request_by_token(actor, token, for_update=True)
+    if not _may_ask_for(actor, request.payee):
+        raise PermissionDenied(_("You may not cancel this request."))
+    if request.status == PaymentRequestStatus.CANCELLED:
+        return request
+    _refuse_unless_open(request)
+    request.status = PaymentRequestStatus.CANCELLED
+    request.closed_at = clock.now()
+    request.closed_by_label = actor.label[:150]
+    request.save(update_fields=["status", "closed_at", "closed_by_label"])
+    audit_record(actor=actor, verb="ledger.payment_request_cancelled", obj=request)
+    return request
+
+
+def payment_request_pay(
+    *,
+    actor: Actor,
+    token: str,
+    idempotency_key: str,
+    pin: str | None = None,
+    debit_account_id: int | None = None,
+) -> PaymentRequest:
+    """Pay a request exactly once, through the usual payment checks.
+
+    A resident pays from their own account with their payment PIN (a wrong PIN is counted as
+    for any payment); a counter clerk acting on behalf of a resident pays without it; a
+    manager (or API key with ``ledger.manage``) names the paying account. The request row is
+    locked while the transfer is made, so two payers at once cannot both pay it: the second
+    gets a conflict and nothing is written. A retry with the same key returns the first result.
+    Call it outside a transaction (the PIN's wrong tries must be kept).
+    """
+    key = _check_key(idempotency_key)
+    request = _payment_request_by_token(actor, token)
+    if debit_account_id is None:
+        payer_id = actor.on_behalf_of_id or actor.person_id
+        account = (
+            Account.objects.in_community(actor.community)
+            .filter(person_id=payer_id, kind=AccountKind.RESIDENT)
+            .first()
+            if payer_id
+            else None
+        )
+        if account is None:
+            msg = _("Choose the account that pays.")
+            raise ValidationFailed(msg, fields={"debit_account_id": msg})
+        debit_account_id = account.pk
+    debit = get_scoped(Account, actor.community, pk=debit_account_id)
+    if _is_replay(request, key, debit.pk):
+        request.replayed = True  # type: ignore[attr-defined]
+        return request
+    _refuse_unless_open(request)  # before the PIN: no wrong try counted for a closed request
+    own = debit.person_id is not None and debit.person_id == actor.person_id
+    if own and not actor.on_behalf_of_id:
+        if not pin:
+            msg = _("Confirm the payment with your payment PIN.")
+            raise ValidationFailed(msg, fields={"pin": msg})
+        _pin_verify(actor, _paying_person(actor, debit.pk).person_id or 0, pin)
+    elif actor.on_behalf_of_id is not None:
+        actor.require("ledger.pay_on_behalf")
+        _paying_person(actor, debit.pk)
+        if actor.channel == "web":
+            actor = actor.acting_for(actor.on_behalf_of_id, channel="counter")
+    with transaction.atomic():
+        request = _payment_request_by_token(actor, token, for_update=True)
+        if _is_replay(request, key, debit.pk):
+            request.replayed = True  # type: ignore[attr-defined]
+            return request
+        _refuse_unless_open(request)
+        transfer = transfer_create(
+            actor=actor,
+            debit_account_id=debit.pk,
+            credit_account_id=request.payee_id,
+            amount=request.amount,
+            idempotency_key=key,
+            description=request.description,
+        )
+        if transfer.replayed:
+            raise Conflict(
+                _("This idempotency key was already used for a different transfer."),
+                code="idempotency_conflict",
+            )
+        request.status = PaymentRequestStatus.PAID
+        request.transfer = transfer
+        request.closed_at = transfer.at
+        request.closed_by_label = actor.label[:150]
+        request.save(update_fields=["status", "transfer", "closed_at", "closed_by_label"])
+        audit_record(
+            actor=actor,
+            verb="ledger.payment_request_paid",
+            obj=request,
+            data={"transfer": transfer.pk, "debit": debit.pk},
+        )
+    return request
+
+
+def _is_replay(request: PaymentRequest, key: str, debit_id: int) -> bool:
+    """The same payment sent again (a double click, a retry): not a second payment."""
+    return (
+        request.transfer_id is not None
+        and request.transfer is not None
+        and request.transfer.idempotency_key == key
+        and request.transfer.debit_id == debit_id
+    )
+
+
+# --- SMS receipts: a text message for a payment received (opt-in) ----------------------------
+
+
+def receipt_contact(account: Account) -> Person | None:
+    """Who gets the account's SMS receipts: its resident, or the shop's chosen contact."""
+    if account.kind == AccountKind.RESIDENT:
+        return account.person
+    return account.sms_contact
+
+
+def _reachable_by_sms(person: Person) -> bool:
+    from buurtkit.people.selectors import current_consents
+
+    consents = current_consents(person=person)
+    mobile = bool(person.phone) and person.phone_kind == "mobile"
+    return mobile and bool(consents.get("contact_sms", False))
+
+
+@transaction.atomic
+def account_set_sms_receipts(
+    *, actor: Actor, account_id: int, enabled: bool, contact_person_id: int | None = None
+) -> Account:
+    """Switch SMS receipts on or off for an account (the opt-in).
+
+    Counter staff record the resident's or shop's wish; a resident may switch their own. The
+    person who gets them needs a mobile number and their consent to text messages (recorded on
+    their person page), so an SMS is never sent to someone who did not agree to it.
+    """
+    account = get_scoped(Account, actor.community, for_update=True, pk=account_id)
+    own = (account.person_id is not None and account.person_id == actor.person_id) or (
+        account.organisation_id is not None and account.organisation_id in actor.organisation_ids
+    )
+    if not (own or actor.has("ledger.manage") or actor.has("ledger.pay_on_behalf")):
+        raise PermissionDenied(_("You may not change this account."))
+    if account.kind not in (AccountKind.RESIDENT, AccountKind.MERCHANT, AccountKind.ORGANISATION):
+        raise ValidationFailed(_("This account does not receive payments."))
+    contact: Person | None = account.person
+    if account.kind != AccountKind.RESIDENT:
+        contact = (
+            get_scoped(Person, actor.community, pk=contact_person_id)
+            if contact_person_id
+            else account.sms_contact
+        )
+    if enabled:
+        if contact is None:
+            msg = _("Choose who receives the text messages.")
+            raise ValidationFailed(msg, fields={"contact_person_id": msg})
+        if not _reachable_by_sms(contact):
+            msg = _(
+                "%(name)s has no mobile number or did not agree to text messages. "
+                "Record that on their person page first."
+            ) % {"name": contact.full_name}
+            raise ValidationFailed(msg, fields={"contact_person_id": msg}, code="unreachable")
+    account.sms_receipts = bool(enabled)
+    if account.kind != AccountKind.RESIDENT:
+        account.sms_contact = contact
+    account.save(update_fields=["sms_receipts", "sms_contact"])
+    audit_record(
+        actor=actor,
+        verb="ledger.sms_receipts_on" if enabled else "ledger.sms_receipts_off",
+        obj=account,
+        data={"contact": contact.pk if contact else None},
+    )
+    return account
+
+
+def _receipt_after_commit(transfer_id: int) -> None:
+    """Queue the SMS receipt once the payment is committed; a failure never touches the payment."""
+
+    def enqueue() -> None:
+        from buurtkit.ledger.tasks import send_payment_receipt
+
+        send_payment_receipt.enqueue(transfer_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def payment_receipt_send(*, transfer_id: int) -> Any:
+    """Send the SMS receipt of one payment, in the receiver's language; once per transfer.
+
+    Returns the queued message, or None when no receipt is due (not a payment, not opted in,
+    no number or no consent any more). Never raises for an unreachable receiver.
+    """
+    import logging
+
+    from django.utils import translation
+
+    from buurtkit.core.errors import ServiceError as _ServiceError
+    from buurtkit.messaging.services import notify
+
+    transfer = (
+        Transfer.objects.select_related("credit", "debit", "currency", "community")
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None or transfer.kind != TransferKind.PAYMENT:
+        return None
+    account = transfer.credit
+    person = receipt_contact(account)
+    if not account.sms_receipts or person is None or not person.phone:
+        return None
+    currency = transfer.currency
+    language = person.preferred_language or "nl"
+    one = 10**currency.decimals
+
+    def units(minor: int) -> str:
+        from buurtkit.ledger.selectors import format_amount
+
+        return f"{format_amount(currency, minor)} {currency.name(language, plural=minor != one)}"
+
+    with translation.override(language):
+        text = _("You received %(amount)s from %(payer)s. New balance: %(balance)s.") % {
+            "amount": units(transfer.amount),
+            "payer": transfer.debit.name,
+            "balance": units(transfer.credit_balance_after),
+        }
+    try:
+        return notify(
+            actor=Actor.system(transfer.community, label="SMS receipts"),
+            person_id=person.pk,
+            template="ledger_receipt",
+            context={"text": text},
+            channel="sms",
+            idempotency_key=f"ledger-receipt-{transfer.pk}",
+        )
+    except _ServiceError as exc:  # unreachable now, or already sent in another wording
+        logging.getLogger(__name__).info("no SMS receipt for transfer %s: %s", transfer.pk, exc)
+        return None
+
+
+# --- copying a circle's setup for a new neighbourhood ------------------------------------------
+
+
+@dataclass
+class CircleCopy:
+    """What ``currency_copy`` made in the new neighbourhood, and what it left out (by name)."""
+
+    currency: Currency
+    offices: list[str] = field(default_factory=list)
+    offices_skipped: list[str] = field(default_factory=list)
+    budgets: list[str] = field(default_factory=list)
+    budgets_skipped: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def currency_copy(*, actor: Actor, target: Actor) -> CircleCopy:
+    """Copy the setup of ``actor``'s circle into ``target``'s community, which has none yet.
+
+    Copied: the currency (code, names, decimals, paper denominations, euro value, default lower
+    limit, with its own system accounts), the reward approval threshold, and - for the
+    organisations the new neighbourhood has too (same short name) - the exchange offices and
+    the issuing budgets that are not over yet (the issuer gets an empty account there).
+    Never copied: accounts with money, transfers, people, PINs. Both sides need
+    ``ledger.manage``: a coordinator of the old circle who also coordinates the new one.
+    Returns what was copied and what was left out, by name.
+    """
+    from buurtkit.ledger.models import ExchangeOffice, IssuingBudget, RewardPolicy
+    from buurtkit.ledger.selectors import local_today
+
+    actor.require("ledger.manage")
+    target.require("ledger.manage")
+    if target.community.pk == actor.community.pk:
+        raise ValidationFailed(_("Choose another neighbourhood to copy the currency to."))
+    source = community_currency(actor)
+    if Currency.objects.in_community(target.community).exists():
+        raise Conflict(
+            _("%(community)s already has a currency.") % {"community": target.community.name},
+            code="currency_exists",
+        )
+    currency = currency_create(
+        actor=target,
+        code=source.code,
+        names=source.names,
+        decimals=source.decimals,
+        denominations=list(source.denominations),
+        euro_cents_per_unit=source.euro_cents_per_unit,
+        default_lower_limit=source.default_lower_limit,
+    )
+    policy = RewardPolicy.objects.filter(currency=source).first()
+    if policy is not None:
+        reward_policy_set(actor=target, approval_threshold=int(policy.approval_threshold))
+    orgs = {o.slug: o for o in Organisation.objects.in_community(target.community)}
+    report = CircleCopy(currency=currency)
+    offices = (
+        ExchangeOffice.objects.in_community(actor.community)
+        .filter(active=True)
+        .select_related("organisation")
+        .order_by("name", "pk")
+    )
+    for office in offices:
+        org = orgs.get(office.organisation.slug)
+        if org is None:
+            report.offices_skipped.append(office.name)
+            continue
+        exchange_office_create(actor=target, name=office.name, organisation_id=org.pk)
+        report.offices.append(office.name)
+    issuers: dict[int, Account] = {}
+    budgets = (
+        IssuingBudget.objects.in_community(actor.community)
+        .filter(ends_on__gte=local_today())
+        .select_related("account__organisation")
+        .order_by("starts_on", "pk")
+    )
+    for budget in budgets:
+        label = f"{budget.account.name} {budget.starts_on:%Y-%m-%d}..{budget.ends_on:%Y-%m-%d}"
+        source_org = budget.account.organisation
+        org = orgs.get(source_org.slug) if source_org is not None else None
+        if org is None:
+            report.budgets_skipped.append(label)
+            continue
+        if org.pk not in issuers:
+            issuers[org.pk] = Account.objects.in_community(target.community).filter(
+                currency=currency, kind=AccountKind.ORGANISATION, organisation=org
+            ).first() or account_open(
+                actor=target, kind=AccountKind.ORGANISATION, organisation_id=org.pk
+            )
+        budget_create(
+            actor=target,
+            account_id=issuers[org.pk].pk,
+            starts_on=budget.starts_on,
+            ends_on=budget.ends_on,
+            amount=int(budget.amount),
+        )
+        report.budgets.append(label)
+    data = {
+        "from": actor.community.slug,
+        "to": target.community.slug,
+        "offices": report.offices,
+        "budgets": report.budgets,
+    }
+    audit_record(actor=actor, verb="ledger.circle_copied", obj=source, data=data)
+    audit_record(actor=target, verb="ledger.circle_copied", obj=currency, data=data)
+    return report

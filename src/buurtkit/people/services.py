@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -489,9 +490,19 @@ def apikey_revoke(*, actor: Actor, apikey_id: int) -> ApiKey:
     return key
 
 
+_touched: dict[int, datetime] = {}
+
+
 def apikey_touch(*, apikey_id: int) -> None:
-    """Note that a key was used; at most once a minute so busy keys do not write per request."""
+    """Note that a key was used; at most once a minute so busy keys do not write per request.
+
+    Each process also remembers the minute it last wrote for a key, so a busy key costs no
+    query at all for the rest of that minute."""
     now = clock.now()
-    ApiKey.objects.filter(pk=apikey_id).exclude(
-        last_used_at__gt=now.replace(second=0, microsecond=0)
-    ).update(last_used_at=now)
+    minute = now.replace(second=0, microsecond=0)
+    if _touched.get(apikey_id) == minute:
+        return
+    ApiKey.objects.filter(pk=apikey_id).exclude(last_used_at__gt=minute).update(last_used_at=now)
+    if len(_touched) > 10_000:
+        _touched.clear()
+    _touched[apikey_id] = minute

@@ -96,3 +96,39 @@ class LostPhoneForm(forms.Form):
     identity_checked = forms.BooleanField(
         label=_("I checked the identity card of this person."), required=False
     )
+
+
+class PaymentRequestForm(forms.Form):
+    """A shop asks for an amount; the payer scans the QR code that follows."""
+
+    account = forms.TypedChoiceField(label=_("For which account?"), coerce=int, choices=())
+    amount = forms.CharField(
+        label=_("How much?"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        label=_("What for?"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: bread. The payer sees this."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["account"]
+        field.choices = [(a.pk, a.name) for a in accounts]  # type: ignore[attr-defined]
+        if len(accounts) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = accounts[0].pk
+
+
+class PayRequestForm(forms.Form):
+    """The payer accepts a request: the PIN (unless staff pay on behalf at the counter)."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+class PayRequestWithPinForm(PayRequestForm):
+    pin = pin_field(_("Your payment PIN"), help_text=_("4 to 6 digits. Only you know it."))

@@ -5,8 +5,10 @@ from buurtkit.web.views import (
     access,
     health,
     ledger,
+    ledger_copy,
     ledger_exchange,
     ledger_issuing,
+    ledger_requests,
     ledger_staff,
     organisations,
     pages,
@@ -19,6 +21,7 @@ from buurtkit.web.views import (
     qr_staff_forms,
     qr_stats,
     scan,
+    telephony,
 )
 from buurtkit.web.views.account import LoginView, PasswordResetView
 
@@ -44,7 +47,43 @@ community = [
     path("pay/confirm/", ledger.pay_confirm, name="pay_confirm"),
     path("pay/receipt/<int:transfer_id>/", ledger.pay_receipt, name="pay_receipt"),
     path("pay/pin/", ledger.pay_pin, name="pay_pin"),
+    path("pay/requests/", ledger_requests.payment_requests, name="payment_requests"),
+    path(
+        "pay/requests/<str:token>/",
+        ledger_requests.payment_request_pay,
+        name="payment_request_pay",
+    ),
+    path(
+        "pay/requests/<str:token>/show/",
+        ledger_requests.payment_request_show,
+        name="payment_request_show",
+    ),
+    path(
+        "pay/requests/<str:token>/status/",
+        ledger_requests.payment_request_status,
+        name="payment_request_status",
+    ),
+    path(
+        "pay/requests/<str:token>/cancel/",
+        ledger_requests.payment_request_cancel,
+        name="payment_request_cancel",
+    ),
     path("pay/accounts/<int:account_id>/", ledger.ledger_account, name="ledger_account"),
+    path(
+        "pay/accounts/<int:account_id>/sms-receipts/",
+        ledger_requests.account_sms_receipts,
+        name="account_sms_receipts",
+    ),
+    path(
+        "pay/accounts/<int:account_id>/code.pdf",
+        ledger.ledger_account_code,
+        name="ledger_account_code",
+    ),
+    path(
+        "pay/accounts/<int:account_id>/statement.<str:fmt>",
+        ledger.ledger_statement,
+        name="ledger_statement",
+    ),
     path("ledger/", ledger_staff.ledger_overview, name="ledger_overview"),
     path("ledger/issuing/", ledger_issuing.issuing_home, name="issuing"),
     path("ledger/issuing/reward/", ledger_issuing.issuing_reward, name="issuing_reward"),
@@ -60,6 +99,7 @@ community = [
     path("ledger/payouts/<int:run_id>/", ledger_issuing.issuing_payouts, name="payouts"),
     path("ledger/payouts/<int:run_id>.csv", ledger_issuing.issuing_payouts_csv, name="payouts_csv"),
     path("ledger/overview.csv", ledger_staff.ledger_overview_csv, name="ledger_overview_csv"),
+    path("ledger/copy/", ledger_copy.ledger_copy_circle, name="ledger_copy_circle"),
     path("exchange/", ledger_exchange.exchange_offices, name="exchange_offices"),
     path("exchange/<int:office_id>/", ledger_exchange.exchange_counter, name="exchange_counter"),
     path(
@@ -155,6 +195,11 @@ urlpatterns = [
     path("q/<str:code>", scan.scan, name="scan"),
     path("Q/<str:code>", scan.scan, name="scan_print"),
     path("readyz", health.readyz, name="readyz"),
+    path("telephony/voice/<int:call_id>/<str:step>", telephony.voice, name="telephony_voice"),
+    path("telephony/status/<int:call_id>", telephony.status, name="telephony_status"),
+    path("telephony/inbound", telephony.inbound, name="telephony_inbound"),
+    path("telephony/inbound/status", telephony.inbound_status, name="telephony_inbound_status"),
+    path("telephony/sms/status", telephony.sms_status, name="telephony_sms_status"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -9,24 +9,29 @@ retry pays once. Staff acting on behalf of a resident pay for them without a PIN
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
-from buurtkit.ledger import selectors, services
+from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import Account, AccountKind, Currency
 from buurtkit.ledger.numbers import format_account_number, normalise_account_number
 from buurtkit.people.selectors import person_get
+from buurtkit.qrcodes import exports as qr_exports
+from buurtkit.qrcodes.codes import readable
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import apply_service_error
 from buurtkit.web.ledger_forms import (
@@ -96,6 +101,26 @@ def _lines(actor: Actor, account: Account, limit: int = STATEMENT_LINES) -> list
     ]
 
 
+def _account_code(actor: Actor, account: Account) -> dict[str, Any] | None:
+    """The account's QR code to show (made the first time): scanning it pays this account."""
+    if account.kind not in PAYABLE:
+        return None
+    code = services.account_qr_code(actor=actor, account_id=account.pk)
+    url = qr_exports.scan_url(code.code)
+    svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr")
+    return {
+        "code": code,
+        "name": account.name,
+        "readable": readable(code.code),
+        "scan_url": url,
+        "svg": mark_safe(svg),  # noqa: S308 - made by segno from our own URL, no user text in it
+        "print_url": reverse(
+            "web:ledger_account_code",
+            kwargs={"slug": actor.community.slug, "account_id": account.pk},
+        ),
+    }
+
+
 def _payee(actor: Actor, raw: str, mine: Account) -> Account:
     """The account typed, checked: a typo in the number is caught by its check digit."""
     if normalise_account_number(raw or "") is None:
@@ -152,6 +177,8 @@ def pay_home(request: HttpRequest) -> HttpResponse:
             "lines": _lines(actor, account),
             "pin_status": services.pin_status(actor=actor, person_id=person_id),
             "without_pin": _without_pin(actor),
+            "qr": _account_code(actor, account),
+            "statement": _statement_form(actor, account),
         },
     )
 
@@ -190,7 +217,13 @@ def pay_to(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/ledger/pay_to.html",
-        {"form": form, "found": found, "recent": recent, "step": 1},
+        {
+            "form": form,
+            "found": found,
+            "recent": recent,
+            "step": 1,
+            "scan_prefix": qr_exports.scan_prefix(),
+        },
     )
 
 
@@ -394,8 +427,92 @@ def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
             "number": format_account_number(account.number),
             "balance": money(account.currency, account.balance),
             "lines": _lines(actor, account, limit=50),
+            "qr": _account_code(actor, account),
+            "statement": _statement_form(actor, account),
+            "sms": _sms_receipts_card(actor, account),
         },
     )
+
+
+def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
+    from buurtkit.web.views.ledger_requests import sms_receipts_card
+
+    return sms_receipts_card(actor, account)
+
+
+@community_page()
+def ledger_account_code(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The account's QR code as a PDF to print, for whoever may see the account."""
+    actor = request.actor  # type: ignore[attr-defined]
+    code = services.account_qr_code(actor=actor, account_id=account_id)
+    response = HttpResponse(
+        qr_exports.code_image(code.code, "pdf", qr_exports.image_options("pdf", scale=8)),
+        content_type=qr_exports.IMAGE_TYPES["pdf"],
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{qr_exports.image_filename(code.code, "pdf")}"'
+    )
+    return response
+
+
+def _statement_day(request: HttpRequest, name: str) -> date | None:
+    """``?from=`` or ``?to=`` as a date (YYYY-MM-DD, as a date field sends it), or None."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        msg = _("Choose a start and an end date.")
+        raise ValidationFailed(msg, fields={name: msg}) from exc
+
+
+@community_page()
+def ledger_statement(request: HttpRequest, account_id: int, fmt: str) -> HttpResponse:
+    """A statement of one account for a period (``?from=&to=``), as PDF or CSV, for whoever
+    may see the account (the resident their own, staff any)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if fmt not in ("pdf", "csv"):
+        raise NotFound(_("Account not found."))
+    try:
+        date_from, date_to = _statement_day(request, "from"), _statement_day(request, "to")
+        if fmt == "pdf":
+            pdf = statements.statement_pdf(
+                actor=actor, account_id=account_id, date_from=date_from, date_to=date_to
+            )
+            response = HttpResponse(pdf.content, content_type="application/pdf")
+            filename = pdf.filename
+        else:
+            csv_file = selectors.statement_csv(
+                actor=actor, account_id=account_id, date_from=date_from, date_to=date_to
+            )
+            response = HttpResponse(csv_file.content, content_type="text/csv; charset=utf-8")
+            filename = csv_file.filename
+    except ValidationFailed as exc:
+        flash(request, str(exc.detail), level="error")
+        slug = actor.community.slug
+        if actor.has("ledger.view"):
+            return redirect("web:ledger_account", slug=slug, account_id=account_id)
+        return redirect("web:pay_home", slug=slug)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _statement_form(actor: Actor, account: Account) -> dict[str, Any]:
+    """The "statement of a period" form: this month so far by default."""
+    today = selectors.local_today()
+    return {
+        "start": today.replace(day=1).isoformat(),
+        "end": today.isoformat(),
+        "pdf": reverse(
+            "web:ledger_statement",
+            kwargs={"slug": actor.community.slug, "account_id": account.pk, "fmt": "pdf"},
+        ),
+        "csv": reverse(
+            "web:ledger_statement",
+            kwargs={"slug": actor.community.slug, "account_id": account.pk, "fmt": "csv"},
+        ),
+    }
 
 
 def currency_card(actor: Actor, person_id: int) -> dict[str, Any] | None:

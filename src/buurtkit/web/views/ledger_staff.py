@@ -23,6 +23,7 @@ from buurtkit.ledger import selectors
 from buurtkit.ledger.models import Currency
 from buurtkit.web.charts import bar_chart
 from buurtkit.web.decorators import community_page
+from buurtkit.web.views.ledger_copy import copy_targets
 
 WEEKS = 16
 
@@ -94,6 +95,7 @@ def ledger_overview(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "merchants": merchants,
             "first_week": dates[0] if dates else None,
+            "copy_targets": [c for c, _target in copy_targets(request)],
         },
     )
 

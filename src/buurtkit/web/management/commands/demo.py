@@ -44,6 +44,13 @@ class Command(BaseCommand):
         self.stdout.write(f"API docs: http://{opts['host']}:{opts['port']}/api/v1/docs")
         if opts["no_serve"]:
             return
+        # The telephony simulator phones this very server (calls progress live in the demo).
+        if not getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", ""):
+            wildcard = opts["host"] in ("0.0.0.0", "::", "")  # noqa: S104 - a comparison
+            local = "127.0.0.1" if wildcard else opts["host"]
+            settings.TELEPHONY_SIMULATOR_BASE_URL = f"http://{local}:{opts['port']}"
+        if not getattr(settings, "TELEPHONY_SIMULATOR_PACE", 0):
+            settings.TELEPHONY_SIMULATOR_PACE = 0.5  # seconds between steps of a simulated call
         if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
             threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
             self.stdout.write("Background tasks run inside this process.")
