@@ -25,10 +25,12 @@ import multiprocessing as mp
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -126,6 +128,69 @@ def run_clients(
     return latencies, sum(r[1] for r in results)
 
 
+WRK_SCRIPT = """
+local ids = {%s}
+local key = "%s"
+local n = 0
+local thread_id = 0
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+function init(args)
+  math.randomseed(os.time() + (tid or 0) * 7919)
+end
+request = function()
+  n = n + 1
+  local a = ids[math.random(#ids)]
+  local b = ids[math.random(#ids)]
+  while b == a do b = ids[math.random(#ids)] end
+  local body = '{"debit_account_id": ' .. a .. ', "credit_account_id": ' .. b .. ', "amount": "1"}'
+  local headers = {}
+  headers["Authorization"] = "Bearer " .. key
+  headers["Content-Type"] = "application/json"
+  headers["Idempotency-Key"] = string.format("wrk-%%d-%%d-%%d", tid or 0, n, math.random(1000000000))
+  return wrk.format("POST", "/api/v1/ledger/transfers", headers, body)
+end
+"""
+
+
+def run_wrk(
+    port: int, key: str, ids: list[int], seconds: int, clients: int
+) -> tuple[float, float, float, int]:
+    """Drive the API with wrk (a C load generator, like pgbench's own client): returns
+    (payments/s, p50 ms, p99 ms, non-2xx answers)."""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(WRK_SCRIPT % (", ".join(map(str, ids)), key))
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    script.unlink()
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def pct(name: str) -> float:
+        m = re.search(rf"\s{name}%\s+([0-9.]+)(us|ms|s)", out)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return rate, pct("50"), pct("99"), int(bad.group(1)) if bad else 0
+
+
 def pgbench(pg: str, clients: int, seconds: int) -> float:
     db = f"{pg}/buurtkit_bench_pgbench"
     psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
@@ -192,6 +257,9 @@ def main() -> None:
             except OSError:
                 time.sleep(0.05)
         run_clients(port, key, ids, 2, min(4, args.clients))  # warm up
+        wrk_result = (
+            run_wrk(port, key, ids, args.seconds, args.clients) if shutil.which("wrk") else None
+        )
         started = time.perf_counter()
         latencies, errors = run_clients(port, key, ids, args.seconds, args.clients)
         elapsed = time.perf_counter() - started
@@ -231,10 +299,18 @@ def main() -> None:
         print(
             f"  latency                  : p50 {statistics.median(latencies):6.1f} ms   p99 {p99:6.1f} ms"
         )
+    if wrk_result is not None:
+        w_rate, w_p50, w_p99, w_bad = wrk_result
+        print(
+            f"  with wrk (C client)      : {w_rate:8.1f} /s   p50 {w_p50:6.1f} ms   p99 {w_p99:6.1f} ms"
+            f"   ({w_bad} non-2xx)"
+        )
     print(f"  pgbench TPC-B-like       : {tps:8.1f} tps")
     print(
         f"  ratio ours / pgbench     : {rate / tps if tps else float('nan'):8.3f}   (target >= 0.35)"
     )
+    if wrk_result is not None and tps:
+        print(f"  ratio with wrk / pgbench : {wrk_result[0] / tps:8.3f}")
     print(f"  ledger invariants after  : {check or '[]'}")
 
 
