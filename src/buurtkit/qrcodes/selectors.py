@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -382,6 +382,39 @@ def _summed(qs: QuerySet[Any], start: dt.date, end: dt.date, live: list[dt.date]
 
 
 _PEOPLE = Q(bot=False)
+_FIGURES = ("scans", "visitors", "bots")
+
+
+def _figures(
+    sums: QuerySet[Any], where: Q, start: dt.date, end: dt.date, live: list[dt.date], key: str
+) -> dict[Any, dict[str, int]]:
+    """Scans by people, unique visitors and bot scans per ``key`` (``day`` or ``code_id``): the
+    daily sums for summed days, plus the single scans of the ``live`` days (each visitor counted
+    once per code and day, as in the sums)."""
+    figures: dict[Any, dict[str, int]] = {}
+    for row in (
+        _summed(sums, start, end, live)
+        .values(key)
+        .annotate(scans=Sum("scans"), visitors=Sum("visitors"), bots=Sum("bot_scans"))
+        .order_by()
+    ):
+        figures[row[key]] = {name: row[name] or 0 for name in _FIGURES}
+    if live:
+        live_rows: Iterable[Any] = (
+            Scan.objects.filter(where, day__in=live)
+            .values("day", "code_id")
+            .annotate(
+                scans=Count("id", filter=_PEOPLE),
+                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
+                bots=Count("id", filter=~_PEOPLE),
+            )
+            .order_by()
+        )
+        for row in live_rows:
+            entry = figures.setdefault(row[key], dict.fromkeys(_FIGURES, 0))
+            for name in _FIGURES:
+                entry[name] += row[name]
+    return figures
 
 
 def scans_per_day(
@@ -398,37 +431,12 @@ def scans_per_day(
     actor.require("qrcodes.view")
     where = _code_filter(actor, code_id, tag, owner_id)
     live = _live_days(actor, start, end)
-    per_day: dict[dt.date, dict[str, int]] = {}
     sums = (
         CommunityDay.objects.in_community(actor.community)
         if _whole(code_id, tag, owner_id)
         else CodeDay.objects.filter(where)
     )
-    for row in (
-        _summed(sums, start, end, live)
-        .values("day")
-        .annotate(scans=Sum("scans"), visitors=Sum("visitors"), bots=Sum("bot_scans"))
-        .order_by()
-    ):
-        per_day[row["day"]] = {
-            "scans": row["scans"] or 0,
-            "visitors": row["visitors"] or 0,
-            "bots": row["bots"] or 0,
-        }
-    if live:
-        for row in (
-            Scan.objects.filter(where, day__in=live)
-            .values("day", "code_id")
-            .annotate(
-                scans=Count("id", filter=_PEOPLE),
-                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
-                bots=Count("id", filter=~_PEOPLE),
-            )
-            .order_by()
-        ):
-            entry = per_day.setdefault(row["day"], {"scans": 0, "visitors": 0, "bots": 0})
-            for key in ("scans", "visitors", "bots"):
-                entry[key] += row[key]
+    per_day = _figures(sums, where, start, end, live, "day")
     empty = {"scans": 0, "visitors": 0, "bots": 0}
     return [{"day": day, **per_day.get(day, empty)} for day in _each_day(start, end)]
 
@@ -524,32 +532,9 @@ def _per_code(
         _code_filter(actor, None, tag, owner_id) if tag or owner_id else Q(code_id__in=everything)
     )
     live = _live_days(actor, start, end)
-    totals: dict[int, dict[str, int]] = {}
-    for row in (
-        _summed(CodeDay.objects.filter(where), start, end, live)
-        .values("code_id")
-        .annotate(scans=Sum("scans"), visitors=Sum("visitors"), bots=Sum("bot_scans"))
-        .order_by()
-    ):
-        totals[row["code_id"]] = {
-            "scans": row["scans"] or 0,
-            "visitors": row["visitors"] or 0,
-            "bots": row["bots"] or 0,
-        }
-    if live:
-        for row in (
-            Scan.objects.filter(where, day__in=live)
-            .values("code_id", "day")
-            .annotate(
-                scans=Count("id", filter=_PEOPLE),
-                visitors=Count("visitor", distinct=True, filter=_PEOPLE),
-                bots=Count("id", filter=~_PEOPLE),
-            )
-            .order_by()
-        ):
-            entry = totals.setdefault(row["code_id"], {"scans": 0, "visitors": 0, "bots": 0})
-            for key in ("scans", "visitors", "bots"):
-                entry[key] += row[key]
+    totals: dict[int, dict[str, int]] = _figures(
+        CodeDay.objects.filter(where), where, start, end, live, "code_id"
+    )
     return totals
 
 
