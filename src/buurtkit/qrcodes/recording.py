@@ -24,7 +24,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
@@ -240,7 +239,6 @@ def _run() -> None:
         _wake.clear()
         close_old_connections()
         flush()
-        time.sleep(0)
 
 
 atexit.register(flush)

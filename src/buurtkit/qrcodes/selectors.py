@@ -37,7 +37,6 @@ from buurtkit.qrcodes.routing import (
     Outcome,
     ScanContext,
     Target,
-    translated,
 )
 
 
@@ -202,10 +201,6 @@ def submissions_list(*, actor: Actor, form_id: int) -> QuerySet[Submission]:
 def webhooks_list(*, actor: Actor) -> QuerySet[Webhook]:
     actor.require("qrcodes.view")
     return Webhook.objects.in_community(actor.community)
-
-
-def form_title(form: Form, language: str) -> str:
-    return translated(form.title, language)
 
 
 # --- staff pages: pickers, batches, forms, deliveries -----------------------------------------

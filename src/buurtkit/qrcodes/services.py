@@ -1241,9 +1241,7 @@ def _delivery(
 
 
 @transaction.atomic
-def scan_to_webhook(
-    *, community_id: int, code_id: int, route_id: int, scan: dict[str, Any]
-) -> None:
+def scan_to_webhook(*, community_id: int, route_id: int, scan: dict[str, Any]) -> None:
     """A scan whose route sends it on: queue the POST (done by a worker, never by the scan)."""
     route = (
         Route.objects.in_community(community_id).select_related("code").filter(pk=route_id).first()
@@ -1342,19 +1340,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(_NoRedirect)
-
-
-def deliveries_retry_due(*, now: dt.datetime | None = None) -> int:
-    """Send deliveries whose retry time has passed (for backends that cannot delay tasks)."""
-    moment = now or clock.now()
-    due = list(
-        Delivery.objects.filter(
-            status=Delivery.Status.PENDING, next_attempt_at__lte=moment
-        ).values_list("pk", flat=True)[:500]
-    )
-    for pk in due:
-        delivery_attempt(delivery_id=pk)
-    return len(due)
 
 
 # --- statistics -------------------------------------------------------------------------------

@@ -136,7 +136,6 @@ def _send_scan(cached: CachedCode, route_id: int, source: str, device: str, lang
     try:
         services.scan_to_webhook(
             community_id=cached.community_id,
-            code_id=cached.id,
             route_id=route_id,
             scan={
                 "at": clock.now().isoformat(),
