@@ -84,10 +84,17 @@ class Participant(CommunityScoped):
 
 class Outcome(models.TextChoices):
     PROPOSED = "proposed", _("proposed")
+    AGREED = "agreed", _("agreed")
     DECLINED = "declined", _("declined")
     NO_ANSWER = "no_answer", _("no answer")
+    VOICEMAIL = "voicemail", _("voicemail")
+    NO_INPUT = "no_input", _("no key pressed")
+    OPTED_OUT = "opted_out", _("opted out")
     CONNECTED = "connected", _("connected")
+    APPOINTMENT = "appointment", _("appointment agreed")
     MET = "met", _("met")
+    NOT_MET = "not_met", _("did not meet")
+    GAVE_UP = "gave_up", _("could not be reached")
     COMPLETED = "completed", _("completed")
 
 
@@ -108,6 +115,11 @@ class Introduction(CommunityScoped):
     proposed_pair = models.ForeignKey(
         "ProposedPair", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    match = models.ForeignKey(
+        "Match", on_delete=models.PROTECT, null=True, blank=True, related_name="history"
+    )
+    #: The call this outcome came from, if any.
+    call_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=150)
 
     class Meta:
@@ -217,5 +229,135 @@ class ProposedPair(CommunityScoped):
         constraints = [
             models.CheckConstraint(
                 condition=Q(participant_a__lt=F("participant_b")), name="proposedpair_a_lt_b"
+            )
+        ]
+
+
+class IntroState(models.TextChoices):
+    """Where a pair's introduction by phone stands (see ``neighbours.introductions``)."""
+
+    PROPOSED = "proposed", _("proposed")
+    CALLING_A = "calling_a", _("calling the first neighbour")
+    A_AGREED = "a_agreed", _("first neighbour agreed")
+    CALLING_B = "calling_b", _("calling the second neighbour")
+    CONNECTING = "connecting", _("connecting both")
+    CONNECTED = "connected", _("connected by phone")
+    APPOINTMENT = "appointment", _("appointment agreed")
+    FOLLOW_UP = "follow_up", _("follow-up call")
+    COMPLETED = "completed", _("completed")
+    DECLINED = "declined", _("declined")
+    GAVE_UP = "gave_up", _("could not be reached")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+#: States in which nothing more happens.
+INTRO_CLOSED = (IntroState.COMPLETED, IntroState.DECLINED, IntroState.GAVE_UP, IntroState.CANCELLED)
+
+
+class Match(CommunityScoped):
+    """A proposed pair being introduced by phone: the state machine's one mutable row.
+
+    Every step is also appended to :class:`Introduction` (the pair's history) and the audit
+    log. ``participant_a`` (the lower id) is called first. ``next_call_at`` says when the
+    scheduler places the next call (always inside the callee's call window).
+    """
+
+    proposed_pair = models.OneToOneField(
+        ProposedPair, on_delete=models.PROTECT, related_name="match"
+    )
+    participant_a = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    participant_b = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=12, choices=IntroState.choices, default=IntroState.PROPOSED
+    )
+    #: Calls tried in the current step (reset when the step changes), and over the whole match.
+    attempts = models.PositiveSmallIntegerField(_("tries in this step"), default=0)
+    attempts_total = models.PositiveSmallIntegerField(_("calls in all"), default=0)
+    next_call_at = models.DateTimeField(_("next call"), null=True, blank=True)
+    current_call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    conference = models.CharField(max_length=100, blank=True)
+    meeting_note = models.CharField(_("meeting"), max_length=200, blank=True)
+    met = models.BooleanField(_("met"), null=True, blank=True)
+    again = models.BooleanField(_("would meet again"), null=True, blank=True)
+    last_outcome = models.CharField(_("last outcome"), max_length=20, blank=True)
+    created_at = models.DateTimeField()
+    state_changed_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        verbose_name = _("introduction by phone")
+        verbose_name_plural = _("introductions by phone")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant_a__lt=F("participant_b")), name="match_a_lt_b"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "next_call_at"])]
+
+    def __str__(self) -> str:
+        return f"match {self.pk}: {self.state}"
+
+
+class VerificationChannel(models.TextChoices):
+    SMS = "sms", _("text message")
+    CALL = "call", _("phone call")
+
+
+class PhoneVerification(CommunityScoped):
+    """A code sent to a participant's phone (SMS for mobiles, a call for landlines).
+
+    Only a hash of the code is kept; a few wrong tries lock it; it expires.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="verifications"
+    )
+    phone = models.CharField(_("phone"), max_length=20)
+    channel = models.CharField(_("channel"), max_length=5, choices=VerificationChannel.choices)
+    code_hash = models.CharField(max_length=128)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        ordering = ["-created_at", "-id"]
+
+
+class Announcement(CommunityScoped):
+    """A message the city records or types for a period (and optionally a neighbourhood),
+    played in Buurbel calls and on the inbound line.
+
+    ``text`` and ``recording`` are keyed by language; a recording wins over text.
+    """
+
+    title = models.CharField(_("title"), max_length=120)
+    text = models.JSONField(_("text per language"), default=dict)
+    recording = models.JSONField(_("recording per language"), default=dict, blank=True)
+    neighbourhood = models.CharField(_("neighbourhood"), max_length=40, blank=True)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    in_outbound_calls = models.BooleanField(_("play in introduction calls"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="announcement_period"
             )
         ]

@@ -225,3 +225,67 @@ class Price(CommunityScoped):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.unit_micros}"
+
+
+class FlowStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ACTIVE = "active", _("active")
+    RETIRED = "retired", _("retired")
+
+
+class FlowVersion(CommunityScoped):
+    """One version of a call flow, as data (``telephony.flowdata``): nodes with prompts per
+    language, key menus of at most three options, and the outcome each node reports.
+
+    ``key`` names the flow (``buurbel.intro``); one version per key is active. An active
+    version never changes: staff copy it to a new draft.
+    """
+
+    key = models.CharField(_("flow"), max_length=40)
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=FlowStatus.choices, default=FlowStatus.DRAFT
+    )
+    definition = models.JSONField(_("definition"), default=dict)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call flow version")
+        verbose_name_plural = _("call flow versions")
+        ordering = ["key", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "key", "number"], name="telephony_flow_number"
+            ),
+            models.UniqueConstraint(
+                fields=["community", "key"],
+                condition=Q(status="active"),
+                name="telephony_flow_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.number}"
+
+
+class Recording(CommunityScoped):
+    """An uploaded audio prompt (content management); flows and announcements refer to it."""
+
+    name = models.CharField(_("name"), max_length=120)
+    language = models.CharField(_("language"), max_length=5)
+    audio = models.FileField(_("audio file"), upload_to="recordings/%Y/%m/")
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.CharField(max_length=150)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        ordering = ["name", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
