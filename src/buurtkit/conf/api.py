@@ -16,6 +16,7 @@ from buurtkit.core.api import router as core_router
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
+from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
@@ -121,3 +122,4 @@ api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
 api.add_router("/ledger", ledger_router)
 api.add_router("/qr", qrcodes_router)
+api.add_router("/buurbel", neighbours_router)
