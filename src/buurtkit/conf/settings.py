@@ -251,6 +251,16 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER")
 TELEPHONY_SIMULATOR_TOKEN = env.str("TELEPHONY_SIMULATOR_TOKEN")
 TELEPHONY_SIMULATOR_BASE_URL = env.str("TELEPHONY_SIMULATOR_BASE_URL")
 TELEPHONY_SIMULATOR_PACE = env.int("TELEPHONY_SIMULATOR_PACE_MS", 0) / 1000
+# Simulated residents run in threads beside the server (two calls can then wait for each other
+# in a conference room); the tests run them one after the other instead.
+TELEPHONY_SIMULATOR_THREADS = env.bool("TELEPHONY_SIMULATOR_THREADS", True)
+# Buurbel's inbound line puts callers through to this number (E.164) during office hours
+# (Europe/Brussels; days 1 = Monday); outside them callers are promised a call back.
+BUURBEL_OFFICE_NUMBER = env.str("BUURBEL_OFFICE_NUMBER")
+BUURBEL_OFFICE_HOURS = [
+    {"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"},
+    {"days": [1, 2, 3, 4, 5], "from": "13:00", "to": "16:00"},
+]
 
 LOGGING = {
     "version": 1,

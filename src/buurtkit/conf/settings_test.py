@@ -20,3 +20,5 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run synchronously once their transaction commits, unless a test picks a real backend.
 TASKS = {**TASKS, "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+TELEPHONY_SIMULATOR_THREADS = False

@@ -9,8 +9,9 @@ class NeighboursConfig(AppConfig):
 
     def ready(self) -> None:
         from buurtkit.core.permissions import register
-        from buurtkit.neighbours import gdpr, permissions
+        from buurtkit.neighbours import gdpr, introductions, permissions
         from buurtkit.people.hooks import register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS)
+        introductions.register()
         register_person_data("buurbel", export=gdpr.export, anonymise=gdpr.anonymise)

@@ -58,6 +58,8 @@ class Participant(CommunityScoped):
     consent_at = models.DateTimeField(_("consent given at"))
     phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    #: Asked (on the inbound line) to be introduced to someone soon.
+    wants_intro_at = models.DateTimeField(_("asked to be introduced at"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

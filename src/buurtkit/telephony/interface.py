@@ -61,7 +61,22 @@ class Gather:
 
 @dataclass(frozen=True)
 class Conference:
+    """Join the conference room ``name``. While alone the caller hears ``wait`` (a step that
+    answers with speech, repeated); when the caller leaves, the call goes on at step ``after``.
+    Joins and leaves are reported to the owning flow's :class:`CallHooks` ``conference``."""
+
     name: str
+    after: str = "after-conference"
+    wait: str = ""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Put the caller through to a person at ``number`` (E.164); afterwards step ``after``."""
+
+    number: str
+    after: str = "after-transfer"
+    timeout: int = 25
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ class Hangup:
     pass
 
 
-Verb = Union[Say, Play, Pause, Gather, Conference, Redirect, Hangup]  # noqa: UP007
+Verb = Union[Say, Play, Pause, Gather, Conference, Transfer, Redirect, Hangup]  # noqa: UP007
 
 
 class Provider(Protocol):
@@ -89,7 +104,12 @@ class Provider(Protocol):
         """
         ...
 
-    def render(self, verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
+    def render(
+        self,
+        verbs: Sequence[Verb],
+        step_url: Callable[[str], str],
+        conference_callback: str = "",
+    ) -> tuple[str, str]:
         """Return ``(body, content_type)`` answering a webhook with ``verbs``."""
         ...
 
@@ -98,6 +118,11 @@ class Provider(Protocol):
         ...
 
     def send_sms(self, *, to: str, body: str) -> SmsResult: ...
+
+    def redirect_call(self, call: Call, url: str) -> None:
+        """Make a live call continue at ``url`` (a step of its flow), e.g. to take someone out
+        of a conference room where they wait in vain. Not retried automatically."""
+        ...
 
 
 PROVIDERS: dict[str, Callable[[], Provider]] = {}
@@ -123,6 +148,26 @@ FLOWS: dict[str, FlowHandler] = {}
 
 def register_flow(purpose: str, handler: FlowHandler) -> None:
     FLOWS[purpose] = handler
+
+
+@dataclass(frozen=True)
+class CallHooks:
+    """What the owning app of a ``purpose`` wants to hear about its calls (inside the
+    transaction that records the event; enqueue follow-up work after commit).
+
+    ``ended(call)``: the call reached a final status (completed, no answer, busy, failed).
+    ``conference(call, event)``: ``event`` is ``join`` or ``leave`` of this call's leg.
+    """
+
+    ended: Callable[[Call], None] | None = None
+    conference: Callable[[Call, str], None] | None = None
+
+
+CALL_HOOKS: dict[str, CallHooks] = {}
+
+
+def register_call_hooks(purpose: str, hooks: CallHooks) -> None:
+    CALL_HOOKS[purpose] = hooks
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ class CallEvent(CommunityScoped):
         VOICE = "voice", _("call step")
         STATUS = "status", _("status change")
         DIAL = "dial", _("dialling")
+        CONFERENCE = "conference", _("conference room")
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import hmac
+
+from django.db.models import Q, QuerySet
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.scoping import get_scoped
-from buurtkit.telephony.models import Call, CallEvent, PriceTable
+from buurtkit.telephony import links
+from buurtkit.telephony.models import Call, CallEvent, PriceTable, Recording
 
 
 def calls(*, actor: Actor, purpose: str = "") -> QuerySet[Call]:
@@ -44,3 +47,24 @@ def webhook_provider(*, call_id: int) -> str | None:
     Webhooks carry no community: the call id and the provider's signature identify them.
     """
     return Call.objects.filter(pk=call_id).values_list("provider", flat=True).first()
+
+
+# --- recordings -----------------------------------------------------------------------------
+
+
+def recordings(*, actor: Actor, q: str = "", language: str = "") -> QuerySet[Recording]:
+    """The community's recorded prompts, by name; ``q`` searches the name."""
+    actor.require("telephony.recordings")
+    rows = Recording.objects.in_community(actor.community)
+    if q.strip():
+        rows = rows.filter(Q(name__icontains=q.strip()) | Q(uploaded_by__icontains=q.strip()))
+    if language:
+        rows = rows.filter(language=language)
+    return rows.order_by("name", "language", "id")
+
+
+def recording_public(*, recording_id: int, token: str) -> Recording | None:
+    """The recording behind a public address, or None when the token is not its own."""
+    if not hmac.compare_digest(links.recording_token(recording_id), token or ""):
+        return None
+    return Recording.objects.filter(pk=recording_id).first()

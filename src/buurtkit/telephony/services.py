@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -19,20 +20,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.errors import Conflict, ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import enqueue_after_commit
 from buurtkit.messaging.models import Message
 from buurtkit.people.phones import normalise_phone
-from buurtkit.telephony import links
+from buurtkit.telephony import flowdata, links
 from buurtkit.telephony.interface import (
+    CALL_HOOKS,
     FLOWS,
     INBOUND_HANDLERS,
     Conference,
@@ -50,10 +53,13 @@ from buurtkit.telephony.models import (
     CallEvent,
     CallStatus,
     Direction,
+    FlowStatus,
+    FlowVersion,
     LineKind,
     Price,
     PriceItem,
     PriceTable,
+    Recording,
 )
 
 #: The seed's Twilio prices (USD, 2019 "starting prices"), in micro-dollars, with free tiers.
@@ -287,7 +293,10 @@ def _render(provider_name: str, verbs: list[Verb], call_id: int, seq: int) -> tu
     def step_url(step: str) -> str:
         return links.voice_path(call_id, step, seq)
 
-    return get_provider(provider_name).render(verbs, step_url)
+    callback = ""
+    if any(isinstance(verb, Conference) for verb in verbs):
+        callback = links.absolute(links.conference_path(call_id))
+    return get_provider(provider_name).render(verbs, step_url, callback)
 
 
 def _goodbye_answer(provider_name: str = "") -> tuple[str, str]:
@@ -366,6 +375,9 @@ def _voice_answer(
 #: Parameters kept in the event log (no caller names or addresses Twilio may add).
 KEPT_PARAMS = (
     "CallSid",
+    "ConferenceSid",
+    "StatusCallbackEvent",
+    "DialCallStatus",
     "CallStatus",
     "Digits",
     "AnsweredBy",
@@ -439,6 +451,64 @@ def _status_callback(*, call_id: int, params: Mapping[str, str], key: str) -> bo
         applied=applied,
         params=_kept(params),
     )
+    hooks = CALL_HOOKS.get(call.purpose)
+    if applied and call.status_rank >= FINAL_RANK and hooks and hooks.ended:
+        hooks.ended(call)
+    return True
+
+
+CONFERENCE_EVENTS = {"participant-join": "join", "participant-leave": "leave"}
+
+
+def conference_event(*, call_id: int, params: Mapping[str, str]) -> bool:
+    """A conference room reports that this call's leg joined or left (once per event)."""
+    event = CONFERENCE_EVENTS.get(params.get("StatusCallbackEvent", ""))
+    if event is None:
+        return False
+    key = "conference:{}:{}:{}".format(
+        params.get("CallSid", ""), params.get("ConferenceSid", ""), event
+    )
+    try:
+        return _conference_event(call_id=call_id, params=params, key=key, event=event)
+    except IntegrityError:
+        if CallEvent.objects.filter(call_id=call_id, dedupe_key=key).exists():
+            return True
+        raise
+
+
+@transaction.atomic
+def _conference_event(*, call_id: int, params: Mapping[str, str], key: str, event: str) -> bool:
+    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    if call is None or _sid_mismatch(call, params):
+        return False
+    if CallEvent.objects.filter(call=call, dedupe_key=key).exists():
+        return True
+    _event(call, CallEvent.Kind.CONFERENCE, key, status=event, params=_kept(params))
+    hooks = CALL_HOOKS.get(call.purpose)
+    if hooks and hooks.conference:
+        hooks.conference(call, event)
+    return True
+
+
+def call_redirect(*, call_id: int, step: str) -> bool:
+    """Make a live call continue at ``step`` of its flow (after this transaction commits).
+
+    False when the call is already over (nothing to do). The provider is asked once; a
+    failure is logged on the call, never retried (the call may have ended meanwhile).
+    """
+    call = Call.objects.get(pk=call_id)
+    if call.is_final or not STEP_RE.match(step):
+        return False
+    seq = int((call.flow_state or {}).get("seq", 0))
+    url = links.voice_path(call.pk, step, seq)
+
+    def ask() -> None:
+        try:
+            get_provider(call.provider).redirect_call(call, url)
+        except Exception as exc:  # recorded, not retried
+            Call.objects.filter(pk=call.pk).update(error=f"redirect: {exc}"[:300])
+
+    transaction.on_commit(ask)
     return True
 
 
@@ -528,3 +598,231 @@ def sms_status_callback(*, params: Mapping[str, str]) -> bool:
         message.error = f"delivery: {status} {code}".strip()[:2000]
         message.save(update_fields=["error"])
     return True
+
+
+# --- recordings (content management for call prompts) ---------------------------------------
+
+MAX_RECORDING_BYTES = 5 * 1024 * 1024
+#: What the provider is told the file is; decided by the file's first bytes, never its name.
+AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+
+
+def audio_kind(head: bytes) -> str | None:
+    """``wav`` or ``mp3`` from a file's first bytes (its "magic"), else None."""
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:3] == b"ID3":  # an MP3 with an ID3v2 tag in front
+        return "mp3"
+    # A bare MPEG audio frame: 11 sync bits, then MPEG version and layer III (not "reserved").
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+        if version != 0b01 and layer == 0b01:
+            return "mp3"
+    return None
+
+
+@transaction.atomic
+def recording_upload(*, actor: Actor, name: str, language: str, upload: Any) -> Recording:
+    """Keep an uploaded prompt (WAV or MP3, at most 5 MB) for call flows and announcements.
+
+    ``upload`` is a Django ``UploadedFile`` (or any ``File``). The file is checked by its first
+    bytes, not by its name or the content type the browser sent.
+    """
+    actor.require("telephony.recordings")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            _("Give the recording a name."), fields={"name": _("Give the recording a name.")}
+        )
+    if len(name) > 120:
+        message = _("Keep the name to 120 characters.")
+        raise ValidationFailed(message, fields={"name": message})
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        message = _("Choose one of the languages.")
+        raise ValidationFailed(message, fields={"language": message})
+    if upload is None:
+        message = _("Choose a sound file (WAV or MP3).")
+        raise ValidationFailed(message, fields={"file": message})
+    size = int(upload.size or 0)
+    if size > MAX_RECORDING_BYTES:
+        message = _("The file is too big: at most %(mb)d MB.") % {
+            "mb": MAX_RECORDING_BYTES // (1024 * 1024)
+        }
+        raise ValidationFailed(message, fields={"file": message})
+    upload.seek(0)
+    kind = audio_kind(upload.read(12))
+    upload.seek(0)
+    if size == 0 or kind is None:
+        message = _("This is not a WAV or MP3 sound file.")
+        raise ValidationFailed(message, fields={"file": message})
+    recording = Recording(
+        community=actor.community,
+        name=name,
+        language=language,
+        content_type=AUDIO_TYPES[kind],
+        size=size,
+        uploaded_by=actor.label[:150],
+        uploaded_at=clock.now(),
+    )
+    recording.audio.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
+    try:
+        recording.save()
+        audit_record(
+            actor=actor,
+            verb="telephony.recording_upload",
+            obj=recording,
+            data={"name": name, "language": language, "size": size, "type": kind},
+        )
+    except Exception:
+        recording.audio.delete(save=False)  # nothing half-written is left behind
+        raise
+    return recording
+
+
+# --- call flows as data ---------------------------------------------------------------------
+
+
+def _flow_kind(key: str) -> flowdata.FlowKind:
+    kind = flowdata.FLOW_KINDS.get(key)
+    if kind is None:
+        message = _("Unknown call flow.")
+        raise ValidationFailed(message, fields={"key": message})
+    return kind
+
+
+@transaction.atomic
+def flow_ensure(*, community: Community, key: str) -> FlowVersion:
+    """The active version of flow ``key``; version 1 (the default) is made when none exists."""
+    active = (
+        FlowVersion.objects.in_community(community)
+        .filter(key=key, status=FlowStatus.ACTIVE)
+        .first()
+    )
+    if active is not None:
+        return active
+    kind = _flow_kind(key)
+    if FlowVersion.objects.in_community(community).filter(key=key).exists():
+        # Versions exist but none is active (never the case through the services): the
+        # newest one that is valid is used as is, nothing is invented.
+        newest = FlowVersion.objects.in_community(community).filter(key=key).first()
+        assert newest is not None
+        return newest
+    now = clock.now()
+    version = FlowVersion.objects.create(
+        community=community,
+        key=key,
+        number=1,
+        status=FlowStatus.ACTIVE,
+        definition=flowdata.clean_definition(kind.default(), outcomes=set(kind.outcomes)),
+        notes="Default",
+        created_by="buurtkit",
+        created_at=now,
+        activated_at=now,
+    )
+    return version
+
+
+@transaction.atomic
+def flow_version_create(
+    *,
+    actor: Actor,
+    key: str,
+    definition: Mapping[str, Any] | None = None,
+    copy_of_id: int | None = None,
+    notes: str = "",
+) -> FlowVersion:
+    """A new draft of flow ``key``: a given definition or a copy of a version to change."""
+    actor.require("telephony.flows")
+    kind = _flow_kind(key)
+    flow_ensure(community=actor.community, key=key)
+    if copy_of_id is not None:
+        source = get_scoped(FlowVersion, actor.community, pk=copy_of_id, key=key)
+        definition = source.definition if definition is None else definition
+    clean = flowdata.clean_definition(
+        definition if definition is not None else kind.default(), outcomes=set(kind.outcomes)
+    )
+    last = (
+        FlowVersion.objects.in_community(actor.community)
+        .select_for_update()
+        .filter(key=key)
+        .aggregate(n=Max("number"))["n"]
+    )
+    version = FlowVersion.objects.create(
+        community=actor.community,
+        key=key,
+        number=(last or 0) + 1,
+        definition=clean,
+        notes=notes[:2000],
+        created_by=actor.label[:150],
+        created_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        verb="telephony.flow_created",
+        obj=version,
+        data={"key": key, "number": version.number, "copy_of": copy_of_id},
+    )
+    return version
+
+
+@transaction.atomic
+def flow_version_update(
+    *, actor: Actor, version_id: int, definition: Mapping[str, Any], notes: str | None = None
+) -> FlowVersion:
+    """Change a draft; an active or retired version never changes (make a copy)."""
+    actor.require("telephony.flows")
+    version = get_scoped(FlowVersion, actor.community, for_update=True, pk=version_id)
+    if version.status != FlowStatus.DRAFT:
+        raise Conflict(
+            _("This version is in use or was used and can no longer change. Make a copy."),
+            code="flow_immutable",
+        )
+    kind = _flow_kind(version.key)
+    version.definition = flowdata.clean_definition(definition, outcomes=set(kind.outcomes))
+    if notes is not None:
+        version.notes = notes[:2000]
+    version.save(update_fields=["definition", "notes"])
+    audit_record(actor=actor, verb="telephony.flow_updated", obj=version)
+    return version
+
+
+@transaction.atomic
+def flow_version_activate(*, actor: Actor, version_id: int) -> FlowVersion:
+    """Use a draft from the next call on; calls under way keep the version they started with."""
+    actor.require("telephony.flows")
+    version = get_scoped(FlowVersion, actor.community, for_update=True, pk=version_id)
+    if version.status != FlowStatus.DRAFT:
+        raise Conflict(_("Only a draft version can be activated."), code="not_draft")
+    kind = _flow_kind(version.key)
+    flowdata.clean_definition(version.definition, outcomes=set(kind.outcomes))
+    now = clock.now()
+    previous = list(
+        FlowVersion.objects.in_community(actor.community)
+        .select_for_update()
+        .filter(key=version.key, status=FlowStatus.ACTIVE)
+    )
+    for old in previous:
+        old.status = FlowStatus.RETIRED
+        old.save(update_fields=["status"])
+    version.status, version.activated_at = FlowStatus.ACTIVE, now
+    version.save(update_fields=["status", "activated_at"])
+    audit_record(
+        actor=actor,
+        verb="telephony.flow_activated",
+        obj=version,
+        data={"key": version.key, "number": version.number},
+    )
+    return version
+
+
+def flow_for_call(call: Call, key: str) -> dict[str, Any]:
+    """The definition a call follows: the version it started with (kept in its state)."""
+    state = call.flow_state
+    version_id = state.get("flow_version")
+    if version_id:
+        version = FlowVersion.objects.filter(pk=version_id, community_id=call.community_id).first()
+        if version is not None:
+            return dict(version.definition)
+    version = flow_ensure(community=call.community, key=key)
+    state["flow_version"] = version.pk
+    return dict(version.definition)

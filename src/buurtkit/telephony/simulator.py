@@ -10,7 +10,9 @@ order, or deliberately out of order.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -102,8 +104,14 @@ class _Session:
         self.token = token
         self.result = result
 
+    def relative(self, url: str) -> str:
+        for base in (self.base, self.signed_base):
+            if url.startswith(base + "/"):
+                return url[len(base) :]
+        return url
+
     def post(self, url: str, params: dict[str, str]) -> str:
-        url = urljoin(self.base + "/", url)
+        url = urljoin(self.base + "/", self.relative(url))
         request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
             url,
             data=urlencode(params).encode(),
@@ -134,6 +142,90 @@ class _Session:
                     raise SimulatorError(f"{url}: nobody is listening") from exc
                 time.sleep(CONNECT_WAIT)
         raise SimulatorError("unreachable")  # pragma: no cover
+
+
+# --- conference rooms ------------------------------------------------------------------------
+# The simulated network's rooms: who is in them, who has had company, and the redirects the
+# server asked for (``SimulatorProvider.redirect_call``). Shared by the simulated calls of this
+# process; a condition wakes a waiting caller when someone joins or a redirect comes.
+
+_rooms_changed = threading.Condition()
+_rooms: dict[str, set[str]] = {}
+_had_company: set[str] = set()
+_redirects: dict[str, str] = {}
+#: Seconds a caller waits alone in a room when calls run in threads (the other call can come).
+CONFERENCE_WAIT = 90
+
+
+def request_redirect(sid: str, url: str) -> None:
+    with _rooms_changed:
+        _redirects[sid] = url
+        _rooms_changed.notify_all()
+
+
+def _join(room: str, sid: str) -> None:
+    with _rooms_changed:
+        present = _rooms.setdefault(room, set())
+        if present:
+            _had_company.update(present | {sid})
+        present.add(sid)
+        _rooms_changed.notify_all()
+
+
+def _leave(room: str, sid: str) -> None:
+    with _rooms_changed:
+        _rooms.get(room, set()).discard(sid)
+        if not _rooms.get(room):
+            _rooms.pop(room, None)
+        _had_company.discard(sid)
+        _rooms_changed.notify_all()
+
+
+def _dial(
+    session: _Session,
+    element: ET.Element,
+    url: str,
+    common: dict[str, str],
+    script: Script,
+    result: Result,
+) -> tuple[int, str]:
+    """Play a ``<Dial>``: a person (talk) or a conference room; return (seconds, next URL)."""
+    action = urljoin(session.base + url, element.get("action", "") or url)
+    room_element = element.find("Conference")
+    if room_element is None:  # <Number>: the person answers and talks
+        result.said.append(f"[put through to {(element.findtext('Number') or '').strip()}]")
+        return script.talk_seconds, action
+    room = (room_element.text or "").strip()
+    sid = common["CallSid"]
+    callback = room_element.get("statusCallback", "")
+    event = {
+        **common,
+        "ConferenceSid": "CF" + hashlib.sha1(room.encode()).hexdigest()[:32],  # noqa: S324
+        "FriendlyName": room,
+    }
+    _join(room, sid)
+    if callback:
+        session.post(callback, {**event, "StatusCallbackEvent": "participant-join"})
+    waited = 0
+    threads = getattr(settings, "TELEPHONY_SIMULATOR_THREADS", False)
+    with _rooms_changed:
+        _rooms_changed.wait_for(
+            lambda: sid in _had_company or sid in _redirects,
+            timeout=CONFERENCE_WAIT if threads else 0,
+        )
+        talked = sid in _had_company
+        redirect = _redirects.pop(sid, "")
+    if talked:
+        result.said.append(f"[talked in {room}]")
+        waited = script.talk_seconds
+    elif not redirect:
+        waited = CONFERENCE_WAIT
+    _leave(room, sid)
+    if callback:
+        session.post(callback, {**event, "StatusCallbackEvent": "participant-leave"})
+    if redirect and not talked:
+        return waited, urljoin(session.base + url, redirect)
+    return waited, action
 
 
 def _speech_seconds(element: ET.Element) -> int:
@@ -211,7 +303,15 @@ def run_call(
                 "AnsweredBy": "human" if script.answer == "human" else "machine_end_beep"
             }
         status("in-progress", script.ring_seconds, **answered_by)
-        elapsed = _converse(session, call, script, common, answered_by, result, wait)
+        elapsed = _converse(
+            session,
+            links.voice_path(call.pk, "start", 0),
+            script,
+            common,
+            answered_by,
+            result,
+            wait,
+        )
         result.duration = elapsed
         result.status = "completed"
         status(
@@ -226,9 +326,48 @@ def run_call(
     return result
 
 
+def run_inbound(
+    *,
+    from_number: str,
+    to_number: str = "",
+    script: Script | None = None,
+    base_url: str = "",
+) -> Result:
+    """A resident phones the Buurbel number: the webhooks Twilio calls for an incoming call."""
+    script = script or script_for(from_number)
+    base = base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
+    result = Result()
+    session = _Session(base, simulator_token(), result)
+    to_number = to_number or getattr(settings, "TWILIO_FROM_NUMBER", "") or "+3293000000"
+    common = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": new_sid(),
+        "From": from_number,
+        "To": to_number,
+        "Called": to_number,
+        "Caller": from_number,
+        "Direction": "inbound",
+    }
+    start = clock.now()
+    elapsed = _converse(session, links.inbound_path(), script, common, {}, result, lambda: None)
+    session.post(
+        links.inbound_status_path(),
+        {
+            **common,
+            "CallStatus": "completed",
+            "CallDuration": str(elapsed),
+            "SequenceNumber": "0",
+            "Timestamp": format_datetime(start + timedelta(seconds=elapsed), usegmt=True),
+        },
+    )
+    result.duration, result.status = elapsed, "completed"
+    return result
+
+
 def _converse(
     session: _Session,
-    call: Call,
+    first_url: str,
     script: Script,
     common: dict[str, str],
     answered_by: dict[str, str],
@@ -236,7 +375,7 @@ def _converse(
     wait: Callable[[], None],
 ) -> int:
     """Follow the TwiML from the first voice webhook until someone hangs up; return seconds."""
-    url = links.voice_path(call.pk, "start", 0)
+    url = first_url
     params = {**common, "CallStatus": "in-progress", **answered_by}
     elapsed = 0
     menus = 0
@@ -272,11 +411,13 @@ def _converse(
                 params = {**common, "CallStatus": "in-progress"}
                 break
             elif element.tag == "Dial":
-                elapsed += script.talk_seconds
-                return elapsed
+                seconds, next_url = _dial(session, element, url, common, script, result)
+                elapsed += seconds
+                params = {**common, "CallStatus": "in-progress", "DialCallStatus": "completed"}
+                break
             elif element.tag == "Hangup":
                 return elapsed
         if not next_url:  # the document ended: the provider hangs up
             return elapsed
-        url = next_url[len(session.base) :] if next_url.startswith(session.base) else next_url
+        url = session.relative(next_url)
     raise SimulatorError("the call flow did not end")

@@ -3,6 +3,8 @@ from django.urls import include, path, reverse_lazy
 
 from buurtkit.web.views import (
     access,
+    buurbel_announcements,
+    buurbel_recordings,
     health,
     ledger,
     ledger_copy,
@@ -187,6 +189,27 @@ community = [
     path("qr/stats.csv", qr_stats.qr_stats_csv, name="qr_stats_csv"),
     path("qr/codes/<int:code_id>/stats/", qr_stats.qr_code_stats, name="qr_code_stats"),
     path("qr/import/", qr_import.qr_import, name="qr_import"),
+    path("buurbel/recordings/", buurbel_recordings.recordings, name="buurbel_recordings"),
+    path(
+        "buurbel/announcements/",
+        buurbel_announcements.announcement_list,
+        name="buurbel_announcements",
+    ),
+    path(
+        "buurbel/announcements/new/",
+        buurbel_announcements.announcement_new,
+        name="buurbel_announcement_new",
+    ),
+    path(
+        "buurbel/announcements/<int:announcement_id>/",
+        buurbel_announcements.announcement_edit,
+        name="buurbel_announcement_edit",
+    ),
+    path(
+        "buurbel/announcements/<int:announcement_id>/deactivate/",
+        buurbel_announcements.announcement_deactivate,
+        name="buurbel_announcement_deactivate",
+    ),
 ]
 
 urlpatterns = [
@@ -197,9 +220,17 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("telephony/voice/<int:call_id>/<str:step>", telephony.voice, name="telephony_voice"),
     path("telephony/status/<int:call_id>", telephony.status, name="telephony_status"),
+    path(
+        "telephony/conference/<int:call_id>", telephony.conference, name="telephony_conference"
+    ),
     path("telephony/inbound", telephony.inbound, name="telephony_inbound"),
     path("telephony/inbound/status", telephony.inbound_status, name="telephony_inbound_status"),
     path("telephony/sms/status", telephony.sms_status, name="telephony_sms_status"),
+    path(
+        "telephony/recordings/<int:recording_id>/<str:token>",
+        buurbel_recordings.recording_public,
+        name="telephony_recording",
+    ),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -68,8 +68,13 @@ class TwilioProvider:
         )
         return str(created.sid)
 
-    def render(self, verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
-        return render_twiml(verbs, step_url)
+    def render(
+        self,
+        verbs: Sequence[Verb],
+        step_url: Callable[[str], str],
+        conference_callback: str = "",
+    ) -> tuple[str, str]:
+        return render_twiml(verbs, step_url, conference_callback)
 
     def validate(self, request: HttpRequest) -> bool:
         return validate_signature(request, settings.TWILIO_AUTH_TOKEN)
@@ -82,3 +87,8 @@ class TwilioProvider:
             to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, **options
         )
         return SmsResult(provider_id=str(message.sid))
+
+    def redirect_call(self, call: Call, url: str) -> None:
+        if not call.provider_sid:
+            raise RuntimeError("the call has no Twilio sid yet")
+        self.client().calls(call.provider_sid).update(url=links.absolute(url), method="POST")

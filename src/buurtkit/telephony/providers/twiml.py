@@ -15,6 +15,7 @@ from buurtkit.telephony.interface import (
     Play,
     Redirect,
     Say,
+    Transfer,
     Verb,
 )
 
@@ -32,7 +33,12 @@ def _say(parent: VoiceResponse | TwimlGather, verb: Say | Play | Pause) -> None:
         parent.pause(length=verb.seconds)
 
 
-def render_twiml(verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple[str, str]:
+def render_twiml(
+    verbs: Sequence[Verb],
+    step_url: Callable[[str], str],
+    conference_callback: str = "",
+) -> tuple[str, str]:
+    """TwiML for ``verbs``; ``conference_callback`` is the URL told about conference joins."""
     response = VoiceResponse()
     for verb in verbs:
         if isinstance(verb, Say | Play | Pause):
@@ -48,8 +54,27 @@ def render_twiml(verbs: Sequence[Verb], step_url: Callable[[str], str]) -> tuple
             for prompt in verb.prompt:
                 _say(gather, prompt)
         elif isinstance(verb, Conference):
-            dial = Dial()
-            dial.conference(verb.name, start_conference_on_enter=True, end_conference_on_exit=True)
+            dial = Dial(action=step_url(verb.after), method="POST")
+            options: dict[str, object] = {}
+            if conference_callback:
+                options.update(
+                    status_callback=conference_callback,
+                    status_callback_event="join leave",
+                    status_callback_method="POST",
+                )
+            dial.conference(
+                verb.name,
+                start_conference_on_enter=True,
+                end_conference_on_exit=True,
+                beep=False,
+                wait_url=step_url(verb.wait) if verb.wait else "",
+                wait_method="POST",
+                **options,
+            )
+            response.append(dial)
+        elif isinstance(verb, Transfer):
+            dial = Dial(action=step_url(verb.after), method="POST", timeout=verb.timeout)
+            dial.number(verb.number)
             response.append(dial)
         elif isinstance(verb, Redirect):
             response.redirect(step_url(verb.step), method="POST")

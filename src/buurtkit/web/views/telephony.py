@@ -53,6 +53,15 @@ def status(request: HttpRequest, call_id: int) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+def conference(request: HttpRequest, call_id: int) -> HttpResponse:
+    if not _provider_valid(request, selectors.webhook_provider(call_id=call_id)):
+        return _forbidden()
+    services.conference_event(call_id=call_id, params=request.POST.dict())
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
 def inbound(request: HttpRequest) -> HttpResponse:
     if not _provider_valid(request, None):
         return _forbidden()
