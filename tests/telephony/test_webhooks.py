@@ -212,8 +212,10 @@ def test_inbound_call_from_a_known_caller_is_handed_to_its_flow(
 
 
 def test_inbound_call_from_an_unknown_caller_gets_goodbye(
-    db, inbound_handler, signed_post, sim_token
+    db, inbound_handler, other_community, signed_post, sim_token
 ):
+    # Two communities on this installation: nobody can tell which one an unknown caller
+    # wants (with one community, Buurbel's line welcomes them: tests/neighbours).
     params = {"CallSid": "CA" + "d" * 32, "From": "+32470000001", "To": "+3293001122"}
     response = signed_post("/telephony/inbound", params, token=sim_token)
     assert [child.tag for child in twiml(response.content)] == ["Say", "Hangup"]

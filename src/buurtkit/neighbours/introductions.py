@@ -650,8 +650,8 @@ OWNER = flowdata.FlowOwner(
 # --- the inbound line ----------------------------------------------------------------------
 
 
-def inbound_match(from_number: str, to_number: str) -> InboundMatch | None:
-    """Who is calling: a participant by caller id, else a caller of the only community."""
+def inbound_participant(from_number: str, to_number: str) -> InboundMatch | None:
+    """A participant calling (recognised by caller id)."""
     participant = (
         Participant.objects.filter(person__phone=from_number)
         .select_related("community", "person")
@@ -666,6 +666,11 @@ def inbound_match(from_number: str, to_number: str) -> InboundMatch | None:
             subject_id=participant.pk,
             language=participant.language,
         )
+    return None
+
+
+def inbound_unknown(from_number: str, to_number: str) -> InboundMatch | None:
+    """Anyone else, when this installation serves one community: they can ask to join."""
     communities = list(Community.objects.order_by("id")[:2])
     if len(communities) == 1:
         return InboundMatch(community=communities[0], purpose=callflows.INBOUND)
@@ -717,4 +722,5 @@ def register() -> None:
     for key in (*callflows.OUTBOUND, callflows.INBOUND):
         register_flow(key, flow_handler)
         register_call_hooks(key, CallHooks(ended=ended, conference=conference))
-    register_inbound(inbound_match)
+    register_inbound(inbound_participant)
+    register_inbound(inbound_unknown, fallback=True)

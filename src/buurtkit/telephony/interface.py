@@ -182,11 +182,18 @@ class InboundMatch:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-#: handler(from_number, to_number) -> InboundMatch or None (not mine). Tried in order.
+#: handler(from_number, to_number) -> InboundMatch or None (not mine). Tried in order; the
+#: fallbacks (a catch-all for callers nobody knows) only after every other handler.
 InboundHandler = Callable[[str, str], "InboundMatch | None"]
 INBOUND_HANDLERS: list[InboundHandler] = []
+INBOUND_FALLBACKS: list[InboundHandler] = []
 
 
-def register_inbound(handler: InboundHandler) -> None:
-    if handler not in INBOUND_HANDLERS:
-        INBOUND_HANDLERS.append(handler)
+def register_inbound(handler: InboundHandler, *, fallback: bool = False) -> None:
+    handlers = INBOUND_FALLBACKS if fallback else INBOUND_HANDLERS
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def inbound_handlers() -> list[InboundHandler]:
+    return [*INBOUND_HANDLERS, *INBOUND_FALLBACKS]
