@@ -24,3 +24,21 @@ def register_demo_loader(
         return
     DEMO_LOADERS.append(DemoLoader(name, order, load))
     DEMO_LOADERS.sort(key=lambda loader: loader.order)
+
+
+@dataclass(frozen=True)
+class DemoJob:
+    """Work a production install runs from cron or a timer, run by ``buurtkit demo`` itself."""
+
+    name: str
+    every_seconds: int
+    run: Callable[[], object]
+
+
+DEMO_JOBS: list[DemoJob] = []
+
+
+def register_demo_job(name: str, every_seconds: int, run: Callable[[], object]) -> None:
+    if any(job.name == name for job in DEMO_JOBS):
+        return
+    DEMO_JOBS.append(DemoJob(name, every_seconds, run))

@@ -146,10 +146,17 @@ class _Blank(dict[str, str]):
         return ""
 
 
-def fill(text: str, context: Mapping[str, str]) -> str:
-    """``"Dag {name}"`` → ``"Dag Anna"``; unknown placeholders become empty, never an error."""
+class _Shown(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, context: Mapping[str, str], *, show_missing: bool = False) -> str:
+    """``"Dag {name}"`` → ``"Dag Anna"``; unknown placeholders become empty (or stay visible
+    with ``show_missing``, for a script to read), never an error."""
+    values = _Shown(context) if show_missing else _Blank(context)
     try:
-        return string.Formatter().vformat(text, (), _Blank(context))
+        return string.Formatter().vformat(text, (), values)
     except (ValueError, IndexError, AttributeError):
         return text
 
@@ -167,7 +174,10 @@ def pick(values: Mapping[str, Any] | None, language: str, fallback: str = "") ->
 class Engine:
     """Answers one webhook step of a call with the verbs of its flow definition."""
 
-    def __init__(self, call: Call, definition: Mapping[str, Any], owner: FlowOwner) -> None:
+    def __init__(
+        self, call: Call, definition: Mapping[str, Any], owner: FlowOwner, *, preview: bool = False
+    ) -> None:
+        self.preview = preview
         self.call = call
         self.definition = definition
         self.nodes: Mapping[str, Any] = definition.get("nodes", {})
@@ -193,7 +203,7 @@ class Engine:
     def text(self, name: str, **extra: str) -> str:
         custom = (self.definition.get("texts") or {}).get(name)
         template = pick(custom, self.language) or pick(DEFAULT_TEXTS[name], self.language)
-        return fill(str(template), {**self.context, **extra})
+        return fill(str(template), {**self.context, **extra}, show_missing=self.preview)
 
     def say(self, text: str) -> Say:
         return Say(text, self.language)
@@ -205,12 +215,16 @@ class Engine:
             if url:
                 return [Play(url)]
         text = pick(node.get("say"), self.language)
-        return [self.say(fill(str(text), self.context))] if text else []
+        return [self.say(fill(str(text), self.context, show_missing=self.preview))] if text else []
 
     def menu_prompt(self, node: Mapping[str, Any]) -> list[Say | Play | Pause]:
         prompt = self.speech(node)
         for option in node.get("menu", []):
-            action = fill(str(pick(option.get("action"), self.language)), self.context)
+            action = fill(
+                str(pick(option.get("action"), self.language)),
+                self.context,
+                show_missing=self.preview,
+            )
             prompt.append(self.say(self.text("press", action=action, key=option["key"])))
         prompt.append(self.say(self.text("repeat", key=REPEAT_KEY)))
         if self.definition.get("opt_out", True):
@@ -479,7 +493,7 @@ def script(definition: Mapping[str, Any], language: str) -> list[dict[str, Any]]
     """The flow as a readable script: per node what is said, the options, where it goes."""
     call = Call(language=language, flow_state={})
     owner = FlowOwner(context=lambda call: {}, outcome=lambda call, outcome: [])
-    engine = Engine(call, definition, owner)
+    engine = Engine(call, definition, owner, preview=True)
     rows = []
     for name, node in definition.get("nodes", {}).items():
         said = " ".join(v.text for v in engine.speech(node) if isinstance(v, Say))
@@ -487,7 +501,9 @@ def script(definition: Mapping[str, Any], language: str) -> list[dict[str, Any]]
             {
                 "key": o["key"],
                 "said": engine.text(
-                    "press", action=fill(str(pick(o.get("action"), language)), {}), key=o["key"]
+                    "press",
+                    action=fill(str(pick(o.get("action"), language)), {}, show_missing=True),
+                    key=o["key"],
                 ),
                 "next": o["next"],
             }

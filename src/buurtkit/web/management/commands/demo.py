@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connections, transaction
 
-from buurtkit.core.demo import DEMO_LOADERS
+from buurtkit.core.demo import DEMO_JOBS, DEMO_LOADERS, DemoJob
 from buurtkit.core.management.commands.serve import serve
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 
 DEMO_SLUG = "rabot"
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -54,6 +57,8 @@ class Command(BaseCommand):
         if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
             threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
             self.stdout.write("Background tasks run inside this process.")
+        for job in DEMO_JOBS:
+            threading.Thread(target=_repeat, args=(job,), name=job.name, daemon=True).start()
         serve(opts["host"], opts["port"], 8, self.stdout.write)
 
     def load(self) -> list[tuple[str, str, str]]:
@@ -75,6 +80,18 @@ class Command(BaseCommand):
             for loader in DEMO_LOADERS:
                 logins += loader.load(community)
         return logins
+
+
+def _repeat(job: DemoJob) -> None:
+    """Run ``job`` every few seconds for as long as the demo serves (what cron does later)."""
+    while True:
+        time.sleep(job.every_seconds)
+        try:
+            job.run()
+        except Exception:  # the demo goes on; the next round tries again
+            logger.exception("demo job %s failed", job.name)
+        finally:
+            connections.close_all()
 
 
 def _run_worker() -> None:
