@@ -295,8 +295,34 @@ def test_inbound_call_hears_the_announcements_then_the_menu_again(system, make_p
     p = make_participant(system, language="en")
     result = simulator.run_inbound(from_number=p.person.phone, script=Script(keys=("1", "")))
     said = " ".join(result.said)
-    assert "There are no announcements this week." in said or "announcement" in said.lower()
+    assert "There are no announcements this week." in said
+    today = clock.now().date()
+    services.announcement_create(
+        actor=system,
+        title="Street party",
+        text={"en": "Street party on Sunday in the Rabot park.", "nl": "Straatfeest zondag."},
+        starts_on=today,
+        ends_on=today,
+    )
+    result = simulator.run_inbound(from_number=p.person.phone, script=Script(keys=("1", "")))
+    said = " ".join(result.said)
+    assert "Street party on Sunday in the Rabot park." in said
     assert said.count("To hear this week's announcements, press 1.") >= 2
+
+
+def test_announcements_are_played_in_introduction_calls(system, pair):
+    a, b = pair
+    today = clock.now().date()
+    services.announcement_create(
+        actor=system,
+        title="Repair café",
+        text={"en": "Repair café on Saturday at the community centre."},
+        neighbourhood=a.neighbourhood,
+        starts_on=today,
+        ends_on=today,
+    )
+    match = _start(system, a, b, SCRIPTS["presses-2"], SCRIPTS["presses-1"])
+    assert "Repair café on Saturday at the community centre." in _said(_calls(match)[0])
 
 
 def test_inbound_call_from_an_unknown_number_can_ask_for_a_call_back(system):

@@ -36,7 +36,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.tasks_util import enqueue_after_commit
-from buurtkit.neighbours import callflows
+from buurtkit.neighbours import callflows, selectors
 from buurtkit.neighbours.facts import _minutes
 from buurtkit.neighbours.models import (
     INTRO_CLOSED,
@@ -46,13 +46,14 @@ from buurtkit.neighbours.models import (
     Outcome,
     Participant,
 )
-from buurtkit.telephony import flowdata
+from buurtkit.telephony import flowdata, links
 from buurtkit.telephony import services as telephony
 from buurtkit.telephony.interface import (
     CallHooks,
     Conference,
     Hangup,
     InboundMatch,
+    Play,
     Say,
     Transfer,
     Verb,
@@ -60,7 +61,7 @@ from buurtkit.telephony.interface import (
     register_flow,
     register_inbound,
 )
-from buurtkit.telephony.models import Call
+from buurtkit.telephony.models import Call, Recording
 
 TZ = ZoneInfo("Europe/Brussels")
 MAX_ATTEMPTS = 3
@@ -143,18 +144,7 @@ def next_window_start(windows: Iterable[Mapping[str, Any]], after: dt.datetime) 
 
 def callable_participant(participant: Participant) -> bool:
     """Consented, active, not opted out, and the phone verified (for the current number)."""
-    from buurtkit.neighbours import selectors
-
-    check = getattr(selectors, "participant_callable", None)
-    if check is not None:
-        return bool(check(participant))
-    return bool(
-        participant.active
-        and participant.consent_at
-        and participant.phone_verified_at
-        and not participant.opted_out_at
-        and participant.person.phone
-    )
+    return selectors.participant_callable(participant)
 
 
 # --- history -------------------------------------------------------------------------------
@@ -411,11 +401,7 @@ def context(call: Call) -> dict[str, str]:
 
 
 def announcements(call: Call) -> list[Verb]:
-    from buurtkit.neighbours import selectors
-
-    current = getattr(selectors, "announcements_current", None)
-    if current is None:
-        return []
+    """This week's announcements for the caller's neighbourhood, recorded or read out."""
     neighbourhood = ""
     match = _match_of(call, lock=False)
     if match is not None:
@@ -423,7 +409,7 @@ def announcements(call: Call) -> list[Verb]:
     elif call.subject_type == SUBJECT_PARTICIPANT and call.subject_id:
         participant = Participant.objects.filter(pk=call.subject_id).first()
         neighbourhood = participant.neighbourhood if participant else ""
-    prompts = current(
+    prompts = selectors.announcements_current(
         community_id=call.community_id,
         neighbourhood=neighbourhood,
         on=clock.now().astimezone(TZ).date(),
@@ -432,26 +418,18 @@ def announcements(call: Call) -> list[Verb]:
     )
     verbs: list[Verb] = []
     for prompt in prompts:
-        if getattr(prompt, "recording_url", ""):
-            from buurtkit.telephony.interface import Play
-
+        if prompt.recording_url:
             verbs.append(Play(prompt.recording_url))
-        elif getattr(prompt, "text", ""):
-            verbs.append(Say(prompt.text, call.language))
+        elif prompt.text:
+            verbs.append(Say(prompt.text, prompt.language or call.language))
     if not verbs and call.direction == "in":
         verbs.append(Say(_("There are no announcements this week."), call.language))
     return verbs
 
 
 def recording_url(recording_id: int) -> str:
-    from buurtkit.telephony import links
-    from buurtkit.telephony.models import Recording
-
     recording = Recording.objects.filter(pk=recording_id).first()
-    maker = getattr(links, "recording_url", None)
-    if recording is None or maker is None:
-        return ""
-    return str(maker(recording))
+    return links.recording_url(recording) if recording is not None else ""
 
 
 def outcome(call: Call, name: str) -> list[Verb]:
