@@ -1,0 +1,93 @@
+"""Buurbel in a real Chromium on the demo: the staff pages are accessible and fit a phone, and
+starting the introductions of a matching run shows calls being placed by the simulator."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .test_demo_pages import (
+    DESKTOP,
+    PHONE,
+    SLUG,
+    OpenPage,
+    assert_accessible,
+    horizontal_overflow,
+    shoot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+
+BUURBEL_PAGES = [
+    ("buurbel-dashboard", f"/{SLUG}/buurbel/"),
+    ("buurbel-introductions", f"/{SLUG}/buurbel/introductions/"),
+    ("buurbel-introduction", None),  # the first introduction of the list
+    ("buurbel-flows", f"/{SLUG}/buurbel/flows/"),
+    ("buurbel-flow", None),  # the first flow version
+    ("buurbel-rules", f"/{SLUG}/buurbel/rules/"),
+    ("buurbel-runs", f"/{SLUG}/buurbel/runs/"),
+    ("buurbel-participants", f"/{SLUG}/buurbel/participants/"),
+    ("buurbel-announcements", f"/{SLUG}/buurbel/announcements/"),
+    ("buurbel-costs", f"/{SLUG}/buurbel/costs/"),
+    ("buurbel-prices", f"/{SLUG}/buurbel/prices/"),
+    ("buurbel-callbacks", f"/{SLUG}/buurbel/callbacks/"),
+]
+FIRST_LINK = {
+    "buurbel-introduction": (f"/{SLUG}/buurbel/introductions/", "#introduction-rows tbody a"),
+    "buurbel-flow": (f"/{SLUG}/buurbel/flows/", "main section.card a"),
+}
+
+
+@pytest.mark.parametrize("device_name", ["phone", "desktop"])
+def test_buurbel_pages_are_accessible_and_fit_the_screen(
+    open_page: OpenPage, screenshots: Path, device_name: str
+) -> None:
+    device = PHONE if device_name == "phone" else DESKTOP
+    page = open_page(device)
+    sign_in(page, "coordinator")
+    problems: list[str] = []
+    overflow: dict[str, int] = {}
+    for name, path in BUURBEL_PAGES:
+        if path is None:
+            listing, selector = FIRST_LINK[name]
+            page.goto(listing)
+            path = page.locator(selector).first.get_attribute("href")
+            assert path, name
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (name, path)
+        expect(page.locator("main h1")).to_be_visible()
+        shoot(page, screenshots, f"{name}-{device_name}")
+        overflow[name] = horizontal_overflow(page)
+        try:
+            assert_accessible(page, f"{name} ({device_name})")
+        except pytest.fail.Exception as exc:  # report every page, not only the first
+            problems.append(str(exc))
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+    if device_name == "phone":
+        print(f"\nsideways overflow on a 360 px phone, in CSS px: {overflow}")
+        assert overflow["buurbel-introductions"] == 0
+        assert overflow["buurbel-flow"] == 0
+
+
+def test_start_introductions_and_watch_the_calls(open_page: OpenPage, screenshots: Path) -> None:
+    page: Page = open_page(DESKTOP, locale="en-GB")
+    sign_in(page, "coordinator")
+    page.goto(f"/{SLUG}/buurbel/runs/")
+    page.locator("main table tbody a").first.click()
+    expect(page.locator("main h1")).to_be_visible()
+    start = page.get_by_role("button", name="Start the introductions")
+    expect(start).to_be_visible()
+    with page.expect_navigation():
+        start.click()
+    expect(page).to_have_url(re.compile(rf"/{SLUG}/buurbel/introductions/"))
+    expect(page.locator(".flash, [role=status], .messages").first).to_contain_text(
+        re.compile("introductions started|No introductions started")
+    )
+    shoot(page, screenshots, "buurbel-introductions-started")
+    # The list shows the introductions and their state (the simulator phones in the background).
+    expect(page.locator("#introduction-rows tbody tr").first).to_be_visible()
