@@ -21,10 +21,18 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
+from buurtkit.neighbours.models import (
+    Announcement,
+    MatchRun,
+    Participant,
+    PhoneVerification,
+    RuleVersion,
+)
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
 from buurtkit.qrcodes import services as qr_services
 from buurtkit.qrcodes.models import Code, Route, Webhook
+from buurtkit.telephony.models import Recording
 from buurtkit.web import urls as web_urls
 
 MARK = "quax"  # appears in every name of community B, so a leak is easy to spot
@@ -49,6 +57,12 @@ class OtherCommunity:
     qr_form_id: int = 0
     qr_webhook_id: int = 0
     request_token: str = ""  # an open payment request of B's resident
+    announcement_id: int = 0  # a Buurbel announcement of B
+    rule_version_id: int = 0  # B's Buurbel rules: a draft copy of the active version
+    match_run_id: int = 0  # a Buurbel matching run of B
+    match_id: int = 0  # B's introduction by phone of a pair
+    flow_id: int = 0  # a draft of B's first Buurbel call flow
+    participant_id: int = 0  # B's resident as a Buurbel participant (number not verified)
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -69,6 +83,12 @@ class OtherCommunity:
             "webhook_id": self.qr_webhook_id,
             "fmt": "pdf",  # a format every download and export offers
             "token": self.request_token,
+            "announcement_id": self.announcement_id,
+            "rule_version_id": self.rule_version_id,
+            "match_run_id": self.match_run_id,
+            "match_id": self.match_id,
+            "flow_id": self.flow_id,
+            "participant_id": self.participant_id,
         }
 
 
@@ -156,6 +176,15 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
     qr_hook, _secret = qr_services.webhook_create(
         actor=actor, name=f"{MARK} hook", url="https://93.184.216.34/hook"
     )
+    from buurtkit.neighbours import services as neighbours_services
+
+    announcement = neighbours_services.announcement_create(
+        actor=actor,
+        title=f"{MARK} announcement",
+        text={"nl": f"{MARK} street party"},
+        starts_on=today,
+        ends_on=today,
+    )
     return OtherCommunity(
         other_community,
         person,
@@ -176,7 +205,76 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
         request_token=ledger_services.payment_request_create(
             actor=actor, payee_account_id=account.pk, amount=3, idempotency_key=f"{MARK}-ask"
         ).token,
+        announcement_id=announcement.pk,
+        **_b_buurbel_rules(actor),
+        **_b_buurbel_introduction(actor),
+        **_b_buurbel_participant(actor, person),
     )
+
+
+def _b_buurbel_participant(actor: Actor, person: Person) -> dict[str, int]:
+    """B's resident takes part in Buurbel; the number is not verified yet."""
+    from buurtkit.neighbours import services as neighbours_services
+
+    participant = neighbours_services.participant_register(
+        actor=actor, person_id=person.pk, consent=True, interests=[f"{MARK}ball"]
+    )
+    return {"participant_id": participant.pk}
+
+
+def _b_buurbel_rules(actor: Actor) -> dict[str, int]:
+    """B's Buurbel rules (active, and a draft copy) and one matching run."""
+    from buurtkit.neighbours import services as neighbours_services
+
+    active = neighbours_services.rules_create_default(actor=actor)
+    draft = neighbours_services.rule_version_create(
+        actor=actor, copy_of_id=active.pk, notes=f"{MARK} draft"
+    )
+    run = neighbours_services.matching_run(actor=actor)
+    return {"rule_version_id": draft.pk, "match_run_id": run.pk}
+
+
+def _b_buurbel_introduction(actor: Actor) -> dict[str, int]:
+    """B's pair of verified participants being introduced (no call yet) and a flow draft."""
+    from buurtkit.core import clock
+    from buurtkit.neighbours import services as neighbours_services
+    from buurtkit.neighbours.callflows import FIRST
+    from buurtkit.neighbours.models import Match, ProposedPair
+    from buurtkit.telephony import services as telephony_services
+
+    for n, phone in enumerate(("0470 55 10 01", "0470 55 10 02")):
+        person = services.person_create(
+            actor=actor,
+            first_name=f"{MARK.title()}buur{n}",
+            phone=phone,
+            consents={"data_processing": True},
+        )
+        participant = neighbours_services.participant_register(
+            actor=actor,
+            person_id=person.pk,
+            consent=True,
+            neighbourhood=f"{MARK}wijk",
+            interests=["cards"],
+            activities=["coffee"],
+            call_windows=[{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"}],
+            lat=51.06,
+            lon=3.71,
+        )
+        neighbours_services.participant_mark_verified(actor=actor, participant_id=participant.pk)
+    run = neighbours_services.matching_run(actor=actor)
+    pair = ProposedPair.objects.get(run=run)
+    now = clock.now()
+    match = Match.objects.create(
+        community=actor.community,
+        proposed_pair=pair,
+        participant_a_id=pair.participant_a_id,
+        participant_b_id=pair.participant_b_id,
+        created_at=now,
+        state_changed_at=now,
+        actor_label=f"{MARK}actor",
+    )
+    flow = telephony_services.flow_version_create(actor=actor, key=FIRST, notes=f"{MARK} flow")
+    return {"match_id": match.pk, "flow_id": flow.pk}
 
 
 def _community_patterns() -> list[URLPattern]:
@@ -245,6 +343,24 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Route.objects.filter(community=b.community).count(),
             list(Webhook.objects.filter(community=b.community).values_list("secret", "active")),
         ),
+        "announcements": list(
+            Announcement.objects.filter(community=b.community).values_list(
+                "title", "active", "updated_at"
+            )
+        ),
+        "recordings": Recording.objects.filter(community=b.community).count(),
+        "rules": list(
+            RuleVersion.objects.filter(community=b.community).values_list(
+                "number", "status", "notes", "eligibility"
+            )
+        ),
+        "runs": MatchRun.objects.filter(community=b.community).count(),
+        "participants": list(
+            Participant.objects.filter(community=b.community).values_list(
+                "interests", "phone_verified_at", "opted_out_at", "updated_at"
+            )
+        ),
+        "verifications": PhoneVerification.objects.filter(community=b.community).count(),
     }
 
 

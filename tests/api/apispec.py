@@ -71,6 +71,14 @@ class Rows:
     qr_webhook_id: int = 0
     qr_batch_id: int = 0
     payment_request_token: str = ""  # an open request of the shop, to pay or cancel
+    rule_version_id: int = 0  # a Buurbel draft of the rules (a copy of the active version)
+    match_run_id: int = 0  # a Buurbel matching run with the active rules
+    announcement_id: int = 0  # a Buurbel announcement (text in Dutch, this week)
+    price_id: int = 0  # the community's Twilio price for an SMS (seeded tables)
+    match_id: int = 0  # a Buurbel introduction by phone (proposed; no call placed yet)
+    flow_id: int = 0  # a draft version of Buurbel's first call flow
+    participant_id: int = 0  # a Buurbel participant (mobile) with a code sent, not yet verified
+    participant_code: str = ""  # the code that participant received by SMS
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -90,6 +98,13 @@ class Rows:
             "webhook_id": self.qr_webhook_id,
             "batch_id": self.qr_batch_id,
             "token": self.payment_request_token,
+            "rule_version_id": self.rule_version_id,
+            "match_run_id": self.match_run_id,
+            "announcement_id": self.announcement_id,
+            "price_id": self.price_id,
+            "match_id": self.match_id,
+            "flow_id": self.flow_id,
+            "participant_id": self.participant_id,
         }
 
 
@@ -154,6 +169,11 @@ def make_rows(community: Community) -> Rows:
     )
     _add_issuing(system, rows)
     _add_qrcodes(system, rows)
+    _add_buurbel_rules(system, rows)
+    _add_announcements(system, rows)
+    _add_prices(system, rows)
+    _add_buurbel_introduction(system, rows)
+    _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
         payee_account_id=shop.pk,
@@ -297,6 +317,148 @@ def _add_qrcodes(system: Actor, rows: Rows) -> None:
     rows.qr_form_id, rows.qr_webhook_id, rows.qr_batch_id = form.pk, hook.pk, batch.pk
 
 
+def _add_announcements(system: Actor, rows: Rows) -> None:
+    """A Buurbel announcement for this week, and a recording to use in one."""
+    from datetime import timedelta
+
+    from buurtkit.ledger.selectors import local_today
+    from buurtkit.neighbours import services as neighbours_services
+    from buurtkit.telephony import services as telephony_services
+
+    today = local_today()
+    rows.announcement_id = neighbours_services.announcement_create(
+        actor=system,
+        title="Straatfeest",
+        text={"nl": "Zaterdag is er straatfeest."},
+        starts_on=today,
+        ends_on=today + timedelta(days=6),
+    ).pk
+    telephony_services.recording_upload(actor=system, **_recording_upload(rows))
+
+
+def _recording_upload(rows: Rows) -> dict[str, Any]:
+    """A small, valid WAV file (made with the ``wave`` module) with its name and language."""
+    import io
+    import wave
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 800)
+    upload = SimpleUploadedFile("welkom.wav", buffer.getvalue(), content_type="audio/wav")
+    return {"name": "Welkom", "language": "nl", "upload": upload}
+
+
+def _recording_file(rows: Rows) -> dict[str, Any]:
+    values = _recording_upload(rows)
+    return {"file": values["upload"], "name": values["name"], "language": values["language"]}
+
+
+def _add_prices(system: Actor, rows: Rows) -> None:
+    """The seeded price tables (Twilio and simulator); ``price_id`` is Twilio's SMS price."""
+    from buurtkit.telephony.models import Price
+    from buurtkit.telephony.services import ensure_prices
+
+    ensure_prices(community=rows.community)
+    rows.price_id = Price.objects.get(
+        community=rows.community, table__provider="twilio", item="sms"
+    ).pk
+
+
+def _buurbel_ids(app: str, model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model(app, model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
+def _add_buurbel_rules(system: Actor, rows: Rows) -> None:
+    """Buurbel's default rules (active), a draft copy of them, and one matching run."""
+    from buurtkit.neighbours import services as neighbours_services
+
+    active = neighbours_services.rules_create_default(actor=system)
+    rows.rule_version_id = neighbours_services.rule_version_create(
+        actor=system, copy_of_id=active.pk, notes="Draft"
+    ).pk
+    rows.match_run_id = neighbours_services.matching_run(actor=system).pk
+
+
+def _add_buurbel_introduction(system: Actor, rows: Rows) -> None:
+    """Two verified participants, their pair's introduction (no call yet), a flow draft."""
+    from buurtkit.core import clock
+    from buurtkit.neighbours import services as neighbours_services
+    from buurtkit.neighbours.callflows import FIRST
+    from buurtkit.neighbours.models import Match, ProposedPair
+    from buurtkit.telephony import services as telephony_services
+
+    participants = []
+    for phone in ("0470 55 00 01", "0470 55 00 02"):
+        person = people_services.person_create(
+            actor=system,
+            first_name=f"Buur{next(_seq)}",
+            last_name="Bel",
+            phone=phone,
+            consents={"data_processing": True},
+        )
+        participant = neighbours_services.participant_register(
+            actor=system,
+            person_id=person.pk,
+            consent=True,
+            neighbourhood="rabot",
+            interests=["cards"],
+            activities=["coffee"],
+            call_windows=[{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"}],
+            lat=51.06,
+            lon=3.71,
+        )
+        participants.append(
+            neighbours_services.participant_mark_verified(
+                actor=system, participant_id=participant.pk
+            )
+        )
+    run = neighbours_services.matching_run(actor=system)
+    pair = ProposedPair.objects.get(run=run)
+    now = clock.now()
+    rows.match_id = Match.objects.create(
+        community=rows.community,
+        proposed_pair=pair,
+        participant_a_id=pair.participant_a_id,
+        participant_b_id=pair.participant_b_id,
+        created_at=now,
+        state_changed_at=now,
+        actor_label="fixture",
+    ).pk
+    rows.flow_id = telephony_services.flow_version_create(actor=system, key=FIRST).pk
+
+
+def _add_buurbel_participant(system: Actor, rows: Rows) -> None:
+    """A participant with a mobile number and an SMS code sent (kept to check it)."""
+    import re
+
+    from buurtkit.messaging.models import Message
+    from buurtkit.neighbours import services as neighbours_services
+
+    person = people_services.person_create(
+        actor=system,
+        first_name=f"Deelnemer{next(_seq)}",
+        last_name="Bel",
+        phone=f"0470 56 {next(_seq) % 100:02d} 03",
+        consents={"data_processing": True},
+    )
+    participant = neighbours_services.participant_register(
+        actor=system, person_id=person.pk, consent=True, neighbourhood="rabot"
+    )
+    neighbours_services.verification_start(actor=system, participant_id=participant.pk)
+    body = Message.objects.filter(person=person).latest("id").body
+    rows.participant_id = participant.pk
+    rows.participant_code = re.findall(r"\b\d{6}\b", body)[0]
+
+
 def _qr_ids(model_name: str) -> Callable[[Rows], set[Any]]:
     def ids(rows: Rows) -> set[Any]:
         model = apps.get_model("qrcodes", model_name)
@@ -337,6 +499,7 @@ def _new_idempotency_key(rows: Rows) -> dict[str, str]:
 
 L = f"{PREFIX}/ledger"
 Q = f"{PREFIX}/qr"
+BB = f"{PREFIX}/buurbel"
 
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
@@ -580,6 +743,127 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{Q}/webhooks/{{webhook_id}}/rotate"): Endpoint("qrcodes.admin", writes=True),
     ("GET", f"{Q}/stats"): Endpoint("qrcodes.view"),
     ("POST", f"{Q}/import"): Endpoint("qrcodes.manage", writes=True, files=_qr_import_file),
+    # --- Buurbel: rules and matching runs (reading needs neighbours.view)
+    ("GET", f"{BB}/rules"): Endpoint(
+        "neighbours.view", lists=_buurbel_ids("neighbours", "RuleVersion")
+    ),
+    ("POST", f"{BB}/rules"): Endpoint(
+        "neighbours.rules",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"copy_of": rows.rule_version_id, "notes": "Try a shorter distance"},
+    ),
+    ("GET", f"{BB}/rules/{{rule_version_id}}"): Endpoint("neighbours.view"),
+    ("PATCH", f"{BB}/rules/{{rule_version_id}}"): Endpoint(
+        "neighbours.rules", writes=True, body=lambda rows: {"notes": "Changed"}
+    ),
+    ("POST", f"{BB}/rules/{{rule_version_id}}/test"): Endpoint("neighbours.view"),
+    ("POST", f"{BB}/rules/{{rule_version_id}}/activate"): Endpoint("neighbours.rules", writes=True),
+    ("GET", f"{BB}/runs"): Endpoint(
+        "neighbours.view", lists=_buurbel_ids("neighbours", "MatchRun")
+    ),
+    ("POST", f"{BB}/runs"): Endpoint("neighbours.match", ok=201, writes=True),
+    ("GET", f"{BB}/runs/{{match_run_id}}"): Endpoint("neighbours.view"),
+    ("GET", f"{BB}/runs/{{match_run_id}}/pairs"): Endpoint("neighbours.view"),
+    # --- buurbel: announcements and recordings
+    ("GET", f"{BB}/announcements"): Endpoint(
+        "neighbours.view", lists=_buurbel_ids("neighbours", "Announcement")
+    ),
+    ("POST", f"{BB}/announcements"): Endpoint(
+        "neighbours.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "title": "Repair café",
+            "text": {"nl": "Zaterdag repair café in de bib.", "fr": "Samedi, repair café."},
+            "neighbourhood": "rabot",
+            "starts_on": "2026-03-02",
+            "ends_on": "2026-03-08",
+        },
+    ),
+    ("GET", f"{BB}/announcements/{{announcement_id}}"): Endpoint("neighbours.view"),
+    ("PATCH", f"{BB}/announcements/{{announcement_id}}"): Endpoint(
+        "neighbours.manage", writes=True, body=lambda rows: {"title": "Straatfeest (verplaatst)"}
+    ),
+    ("POST", f"{BB}/announcements/{{announcement_id}}/deactivate"): Endpoint(
+        "neighbours.manage", writes=True
+    ),
+    ("GET", f"{BB}/recordings"): Endpoint(
+        "telephony.recordings", lists=_buurbel_ids("telephony", "Recording")
+    ),
+    ("POST", f"{BB}/recordings"): Endpoint(
+        "telephony.recordings", ok=201, writes=True, files=_recording_file
+    ),
+    # --- buurbel: costs and dashboard (reads of the community as a whole; a price by its id)
+    ("GET", f"{BB}/costs/projection"): Endpoint("neighbours.view"),
+    ("GET", f"{BB}/dashboard"): Endpoint("neighbours.view"),
+    ("GET", f"{BB}/prices"): Endpoint("neighbours.view"),
+    ("PUT", f"{BB}/prices/{{price_id}}"): Endpoint(
+        "telephony.prices", writes=True, body=lambda rows: {"unit_micros": 95_000}
+    ),
+    # --- buurbel: introductions by phone and call flows
+    ("GET", f"{BB}/introductions"): Endpoint(
+        "neighbours.view", lists=_buurbel_ids("neighbours", "Match")
+    ),
+    ("GET", f"{BB}/introductions/{{match_id}}"): Endpoint("neighbours.view"),
+    ("POST", f"{BB}/introductions/{{match_id}}/cancel"): Endpoint("neighbours.manage", writes=True),
+    ("POST", f"{BB}/runs/{{match_run_id}}/introductions"): Endpoint(
+        "neighbours.manage", ok=201, writes=True, body=lambda rows: {"pair_ids": []}
+    ),
+    ("GET", f"{BB}/flows"): Endpoint(
+        "telephony.view", lists=_buurbel_ids("telephony", "FlowVersion")
+    ),
+    ("GET", f"{BB}/flows/{{flow_id}}"): Endpoint("telephony.view"),
+    ("POST", f"{BB}/flows"): Endpoint(
+        "telephony.flows",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"key": "buurbel.first", "copy_of": rows.flow_id, "notes": "Shorter"},
+    ),
+    ("PATCH", f"{BB}/flows/{{flow_id}}"): Endpoint(
+        "telephony.flows",
+        writes=True,
+        body=lambda rows: {
+            "definition": apps.get_model("telephony", "FlowVersion")
+            .objects.get(pk=rows.flow_id)
+            .definition,
+            "notes": "Checked",
+        },
+    ),
+    ("POST", f"{BB}/flows/{{flow_id}}/activate"): Endpoint("telephony.flows", writes=True),
+    # --- buurbel: participants and verification
+    ("GET", f"{BB}/participants"): Endpoint(
+        "neighbours.view", lists=_buurbel_ids("neighbours", "Participant")
+    ),
+    ("POST", f"{BB}/participants"): Endpoint(
+        "neighbours.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "person_id": rows.person.pk,
+            "consent": True,
+            "language": "nl",
+            "call_windows": [{"days": [1, 3], "from": "10:00", "to": "12:00"}],
+            "activities": ["coffee", "walk"],
+            "wish": "both",
+            "neighbourhood": "rabot",
+        },
+    ),
+    ("GET", f"{BB}/participants/{{participant_id}}"): Endpoint("neighbours.view"),
+    ("PATCH", f"{BB}/participants/{{participant_id}}"): Endpoint(
+        "neighbours.manage", writes=True, body=lambda rows: {"interests": ["cards", "music"]}
+    ),
+    ("POST", f"{BB}/participants/{{participant_id}}/opt-out"): Endpoint(
+        "neighbours.manage", writes=True
+    ),
+    # Not opted out: nothing to undo, nothing written.
+    ("POST", f"{BB}/participants/{{participant_id}}/opt-in"): Endpoint("neighbours.manage"),
+    ("POST", f"{BB}/participants/{{participant_id}}/verification"): Endpoint(
+        "neighbours.manage", ok=201, writes=True
+    ),
+    ("POST", f"{BB}/participants/{{participant_id}}/verification/check"): Endpoint(
+        "neighbours.manage", writes=True, body=lambda rows: {"code": rows.participant_code}
+    ),
 }
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from zoneinfo import ZoneInfo
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client

@@ -240,3 +240,27 @@ def test_writing_flows_needs_the_permission(community):
     clerk = Actor(community=community, label="clerk", permissions=frozenset({"telephony.view"}))
     with pytest.raises(PermissionDenied):
         services.flow_version_create(actor=clerk, key=callflows.FIRST)
+
+
+def test_a_flow_cannot_play_another_communitys_recording(actor, other_community):
+    from buurtkit.core import clock
+    from buurtkit.neighbours import introductions
+    from buurtkit.telephony.models import Recording
+
+    theirs = Recording.objects.create(
+        community=other_community,
+        name="Welkom",
+        language="nl",
+        audio="recordings/x.wav",
+        content_type="audio/wav",
+        uploaded_by="them",
+        uploaded_at=clock.now(),
+    )
+    definition = copy.deepcopy(callflows.first())
+    definition["nodes"]["welcome"]["play"] = {"nl": theirs.pk}
+    with pytest.raises(ValidationFailed) as caught:
+        services.flow_version_create(actor=actor, key=callflows.FIRST, definition=definition)
+    assert "is not one of this community's recordings" in str(caught.value.detail)
+    # and a call never plays it, whatever a definition says
+    call = Call(community=actor.community, language="nl", flow_state={})
+    assert introductions.recording_url(call, theirs.pk) == ""

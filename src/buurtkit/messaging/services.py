@@ -35,11 +35,14 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=4 ** (attempt - 1))
 
 
-def _pick_channel(person: Person, channel: str) -> str:
-    # Consent must have been given: "not asked yet" is not a yes.
+def _pick_channel(person: Person, channel: str, requested: bool = False) -> str:
+    # Consent must have been given: "not asked yet" is not a yes. A message the person asked
+    # for themself (``requested``: a code to confirm their number) needs only a mobile number.
     consents = current_consents(person=person)
     sms_ok = (
-        bool(person.phone) and person.phone_kind == "mobile" and consents.get("contact_sms", False)
+        bool(person.phone)
+        and person.phone_kind == "mobile"
+        and (requested or consents.get("contact_sms", False))
     )
     email_ok = bool(person.email) and consents.get("contact_email", False)
     if channel == "auto":
@@ -70,8 +73,15 @@ def notify(
     context: dict[str, Any] | None = None,
     channel: str = "auto",
     idempotency_key: str,
+    requested: bool = False,
+    language: str = "",
 ) -> Message:
     """Queue a message rendered from ``messaging/<template>.txt`` in the person's language.
+
+    ``requested``: the person asked for this very message (a code to confirm their phone
+    number), so it goes by SMS to their mobile without the ``contact_sms`` consent.
+    ``language`` overrides the person's preferred language (e.g. the one they chose for a
+    service).
 
     The first line of the rendered template is the e-mail subject. The same idempotency key
     with the same request returns the message queued the first time instead of sending twice
@@ -90,6 +100,8 @@ def notify(
             channel=channel,
             key=key,
             fingerprint=fingerprint,
+            requested=requested,
+            language=language,
         )
     except IntegrityError:
         existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
@@ -117,13 +129,16 @@ def _notify(
     channel: str,
     key: str,
     fingerprint: str,
+    requested: bool = False,
+    language: str = "",
 ) -> Message:
     existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
     if existing:
         return _same_request(existing, fingerprint)
     person = get_scoped(Person, actor.community, pk=person_id)
-    chosen = _pick_channel(person, channel)
-    with translation.override(person.preferred_language):
+    chosen = _pick_channel(person, channel, requested)
+    language = language or person.preferred_language
+    with translation.override(language):
         text = render_to_string(
             f"messaging/{template}.txt",
             {"person": person, "community": actor.community, **(context or {})},
@@ -134,7 +149,7 @@ def _notify(
         person=person,
         channel=chosen,
         to=person.phone if chosen == Channel.SMS else person.email,
-        language=person.preferred_language,
+        language=language,
         subject=subject.strip()[:200],
         body=(body.strip() or subject.strip()) if chosen == Channel.EMAIL else text,
         idempotency_key=key,

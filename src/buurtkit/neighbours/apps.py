@@ -8,10 +8,23 @@ class NeighboursConfig(AppConfig):
     verbose_name = _("Buurbel")
 
     def ready(self) -> None:
+        from buurtkit.core.demo import register_demo_job, register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.neighbours import gdpr, introductions, permissions
+        from buurtkit.neighbours import (
+            announcements,
+            demo,
+            gdpr,
+            introductions,
+            permissions,
+            verification,
+        )
         from buurtkit.people.hooks import register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS)
         introductions.register()
+        register_demo_loader("neighbours", 45, demo.load)
+        # In production: ``buurtkit buurbel_calls --loop 60`` (or cron every minute).
+        register_demo_job("buurbel_calls", 10, demo.place_due_calls)
+        announcements.register()
+        verification.register()
         register_person_data("buurbel", export=gdpr.export, anonymise=gdpr.anonymise)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from buurtkit.core import clock
-from buurtkit.neighbours.models import Participant
+from buurtkit.neighbours.models import Participant, PhoneVerification
 from buurtkit.people.models import Person
 
 EXPORTED = (
@@ -47,3 +47,7 @@ def anonymise(person: Person) -> None:
         active=False,
         opted_out_at=clock.now(),
     )
+    # The numbers codes were sent to (or checked in person) go too; the dates stay.
+    PhoneVerification.objects.filter(
+        community_id=person.community_id, participant__person=person
+    ).update(phone="", code_hash="")

@@ -427,8 +427,9 @@ def announcements(call: Call) -> list[Verb]:
     return verbs
 
 
-def recording_url(recording_id: int) -> str:
-    recording = Recording.objects.filter(pk=recording_id).first()
+def recording_url(call: Call, recording_id: int) -> str:
+    """Only the call's own community's recordings are played (a flow cannot borrow one)."""
+    recording = Recording.objects.filter(pk=recording_id, community_id=call.community_id).first()
     return links.recording_url(recording) if recording is not None else ""
 
 

@@ -307,6 +307,7 @@ class Match(CommunityScoped):
 class VerificationChannel(models.TextChoices):
     SMS = "sms", _("text message")
     CALL = "call", _("phone call")
+    IN_PERSON = "in_person", _("in person, by staff")
 
 
 class PhoneVerification(CommunityScoped):
@@ -319,7 +320,7 @@ class PhoneVerification(CommunityScoped):
         Participant, on_delete=models.CASCADE, related_name="verifications"
     )
     phone = models.CharField(_("phone"), max_length=20)
-    channel = models.CharField(_("channel"), max_length=5, choices=VerificationChannel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=VerificationChannel.choices)
     code_hash = models.CharField(max_length=128)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()

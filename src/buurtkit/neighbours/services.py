@@ -17,14 +17,17 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, ValidationFailed
 from buurtkit.core.scoping import get_scoped
+from buurtkit.neighbours import announcements, matching, rules
 from buurtkit.neighbours import facts as facts_mod
-from buurtkit.neighbours import matching, rules
 from buurtkit.neighbours.models import (
     Activity,
+    Announcement,
     Introduction,
+    Match,
     MatchRun,
     Outcome,
     Participant,
+    PhoneVerification,
     ProposedPair,
     RuleStatus,
     RuleVersion,
@@ -149,12 +152,20 @@ def participant_update(*, actor: Actor, participant_id: int, **profile: Any) -> 
 
 @transaction.atomic
 def participant_mark_verified(*, actor: Actor, participant_id: int) -> Participant:
-    """Record that the phone number was verified (by SMS code or call; see telephony)."""
+    """Staff checked the phone number in person: verified for the current number (kept)."""
+    from buurtkit.neighbours import verification
+
     actor.require("neighbours.manage")
     participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
-    participant.phone_verified_at = clock.now()
+    row = verification.record_in_person(actor=actor, participant=participant)
+    participant.phone_verified_at = row.verified_at
     participant.save(update_fields=["phone_verified_at", "updated_at"])
-    audit_record(actor=actor, verb="neighbours.phone_verified", obj=participant)
+    audit_record(
+        actor=actor,
+        verb="neighbours.phone_verified",
+        obj=participant,
+        data={"channel": "in_person", "verification": row.pk},
+    )
     return participant
 
 
@@ -450,14 +461,10 @@ def matching_run(
     started = clock.now()
     t0 = time.perf_counter()
 
+    from buurtkit.neighbours import verification
+
     rows = list(
-        Participant.objects.in_community(community)
-        .filter(
-            active=True,
-            consent_at__isnull=False,
-            phone_verified_at__isnull=False,
-            opted_out_at__isnull=True,
-        )
+        verification.callable_filter(Participant.objects.in_community(community))
         .order_by("id")
         .values(*ELIGIBLE_FIELDS)
     )
@@ -555,3 +562,100 @@ def matching_run(
             data={"pairs": len(explained), "rule_version": rule_version.number},
         )
     return run
+
+
+# --- announcements (logic in neighbours.announcements) ------------------------------------
+
+
+def announcement_create(
+    *,
+    actor: Actor,
+    title: str,
+    text: Mapping[str, str] | None = None,
+    recording: Mapping[str, int | None] | None = None,
+    neighbourhood: str = "",
+    starts_on: Any,
+    ends_on: Any,
+    in_outbound_calls: bool = True,
+) -> Announcement:
+    """A message for a period (and optionally one neighbourhood), typed or recorded per language."""
+    return announcements.create(
+        actor=actor,
+        title=title,
+        text=text,
+        recording=recording,
+        neighbourhood=neighbourhood,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        in_outbound_calls=in_outbound_calls,
+    )
+
+
+def announcement_update(*, actor: Actor, announcement_id: int, **changes: Any) -> Announcement:
+    """Change some fields of an announcement (``text``/``recording`` are replaced whole)."""
+    return announcements.update(actor=actor, announcement_id=announcement_id, **changes)
+
+
+def announcement_deactivate(*, actor: Actor, announcement_id: int) -> Announcement:
+    """Stop playing an announcement; it stays in the list as inactive."""
+    return announcements.deactivate(actor=actor, announcement_id=announcement_id)
+
+
+# --- introductions by phone (the state machine lives in ``neighbours.introductions``) -------
+
+
+@transaction.atomic
+def introductions_start(
+    *, actor: Actor, run_id: int, pair_ids: list[int] | None = None
+) -> list[Match]:
+    """Start phoning the pairs of a matching run (all of them, or the chosen ones)."""
+    from buurtkit.neighbours import introductions
+
+    return introductions.start(actor=actor, run_id=run_id, pair_ids=pair_ids)
+
+
+@transaction.atomic
+def introduction_cancel(*, actor: Actor, match_id: int) -> Match:
+    """Stop an introduction: no more calls for this pair."""
+    from buurtkit.neighbours import introductions
+
+    return introductions.cancel(actor=actor, match_id=match_id)
+
+
+def introductions_tick() -> int:
+    """Place the calls that are due now; return how many (each in its own transaction)."""
+    from buurtkit.neighbours import introductions
+
+    return introductions.tick()
+
+
+# --- phone verification and opting in again (logic in ``neighbours.verification``) -------
+
+
+def verification_start(*, actor: Actor, participant_id: int) -> PhoneVerification:
+    """Send a new code: by SMS to a mobile, by a call that reads it out to a landline."""
+    from buurtkit.neighbours import verification
+
+    return verification.start(actor=actor, participant_id=participant_id)
+
+
+def verification_check(*, actor: Actor, participant_id: int, code: str) -> Participant:
+    """Check a typed code; right: the current number is verified. Wrong tries are counted."""
+    from buurtkit.neighbours import verification
+
+    return verification.check(actor=actor, participant_id=participant_id, code=code)
+
+
+@transaction.atomic
+def participant_opt_in(*, actor: Actor, participant_id: int) -> Participant:
+    """Undo an opt-out: only staff at a counter (``neighbours.manage``), never the resident
+    online or by phone, so that "never call me again" cannot be undone by someone else."""
+    actor.require("neighbours.manage")
+    participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
+    if participant.person.anonymised_at:
+        raise Conflict(_("This person has been anonymised and can no longer be changed."))
+    if participant.opted_out_at is not None:
+        participant.opted_out_at = None
+        participant.save(update_fields=["opted_out_at", "updated_at"])
+        audit_record(actor=actor, verb="neighbours.opted_in", obj=participant)
+    return participant

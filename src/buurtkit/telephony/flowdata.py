@@ -135,8 +135,9 @@ class FlowOwner:
     outcome: Callable[[Call, str], list[Verb]]
     #: Spoken or played announcements for this call (may be empty).
     announcements: Callable[[Call], list[Verb]] = lambda call: []
-    #: A recording id → the URL the provider fetches (``""``: unknown, the text is read).
-    recording_url: Callable[[int], str] = lambda recording_id: ""
+    #: A recording id of the call's community → the URL the provider fetches (``""``: not
+    #: one of the community's recordings, the text is read instead).
+    recording_url: Callable[[Call, int], str] = lambda call, recording_id: ""
     #: The node to start with for this call, instead of the definition's ``start``.
     start: Callable[[Call], str] = lambda call: ""
 
@@ -211,7 +212,7 @@ class Engine:
     def speech(self, node: Mapping[str, Any]) -> list[Say | Play | Pause]:
         recording = pick(node.get("play"), self.language)
         if recording:
-            url = self.owner.recording_url(int(recording))
+            url = self.owner.recording_url(self.call, int(recording))
             if url:
                 return [Play(url)]
         text = pick(node.get("say"), self.language)

@@ -8,8 +8,8 @@ from django.db.models import Q, QuerySet
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.scoping import get_scoped
-from buurtkit.telephony import links
-from buurtkit.telephony.models import Call, CallEvent, PriceTable, Recording
+from buurtkit.telephony import flowdata, links
+from buurtkit.telephony.models import Call, CallEvent, FlowVersion, PriceTable, Recording
 
 
 def calls(*, actor: Actor, purpose: str = "") -> QuerySet[Call]:
@@ -68,3 +68,28 @@ def recording_public(*, recording_id: int, token: str) -> Recording | None:
     if not hmac.compare_digest(links.recording_token(recording_id), token or ""):
         return None
     return Recording.objects.filter(pk=recording_id).first()
+
+
+# --- call flows -----------------------------------------------------------------------------
+
+
+def flow_kinds() -> list[flowdata.FlowKind]:
+    """The flows the installed apps offer, in the order they registered."""
+    return list(flowdata.FLOW_KINDS.values())
+
+
+def flow_versions(*, actor: Actor, key: str = "") -> QuerySet[FlowVersion]:
+    """Every version of the community's call flows (the defaults are made on first look)."""
+    actor.require("telephony.view")
+    rows = FlowVersion.objects.in_community(actor.community)
+    return rows.filter(key=key) if key else rows
+
+
+def flow_version_get(*, actor: Actor, version_id: int) -> FlowVersion:
+    actor.require("telephony.view")
+    return get_scoped(FlowVersion, actor.community, pk=version_id)
+
+
+def flow_script(*, version: FlowVersion, language: str) -> list[dict[str, object]]:
+    """A version as a readable script in ``language``: what is said, the keys, where to."""
+    return flowdata.script(version.definition, language)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -37,12 +37,12 @@ from buurtkit.telephony import flowdata, links
 from buurtkit.telephony.interface import (
     CALL_HOOKS,
     FLOWS,
-    INBOUND_HANDLERS,
     Conference,
     Hangup,
     Say,
     Verb,
     get_provider,
+    inbound_handlers,
 )
 from buurtkit.telephony.models import (
     FINAL_RANK,
@@ -241,6 +241,9 @@ def call_dial(*, call_id: int) -> Call:
             call.error = f"{type(exc).__name__}: {exc}"[:300]
             call.save()
             _event(call, CallEvent.Kind.DIAL, "dial", status=CallStatus.FAILED)
+            hooks = CALL_HOOKS.get(call.purpose)
+            if hooks and hooks.ended:  # the owner decides about another call later
+                hooks.ended(call)
         return call
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
@@ -539,7 +542,7 @@ def _inbound_call(sid: str, provider_name: str) -> Call | None:
 @transaction.atomic
 def _inbound_create(*, params: Mapping[str, str], provider_name: str) -> Call | None:
     from_number, to_number = params.get("From", ""), params.get("To", "")
-    for handler in INBOUND_HANDLERS:
+    for handler in inbound_handlers():
         match = handler(from_number, to_number)
         if match is None:
             continue
@@ -679,7 +682,74 @@ def recording_upload(*, actor: Actor, name: str, language: str, upload: Any) -> 
     return recording
 
 
+#: Checks other apps register (``register_recording_use``): given a community id and a recording
+#: id, what still plays that recording (said in the error), or "" when nothing does.
+RECORDING_USES: list[Callable[[int, int], str]] = []
+
+
+def register_recording_use(check: Callable[[int, int], str]) -> None:
+    if check not in RECORDING_USES:
+        RECORDING_USES.append(check)
+
+
+def _flows_using(community_id: int, recording_id: int) -> str:
+    """The draft or active call flows whose nodes play the recording (``"play": {lang: id}``)."""
+    names = []
+    versions = FlowVersion.objects.in_community(community_id).exclude(status=FlowStatus.RETIRED)
+    for version in versions.order_by("key", "number"):
+        nodes = (version.definition or {}).get("nodes") or {}
+        for node in nodes.values() if isinstance(nodes, dict) else []:
+            play = node.get("play") if isinstance(node, dict) else None
+            if isinstance(play, dict) and str(recording_id) in {str(v) for v in play.values()}:
+                names.append(
+                    _("call flow %(flow)s, version %(number)d")
+                    % {"flow": version.key, "number": version.number}
+                )
+                break
+    return ", ".join(names)
+
+
+@transaction.atomic
+def recording_delete(*, actor: Actor, recording_id: int) -> None:
+    """Delete a recording that nothing plays any more (a draft or active call flow, or an
+    announcement that has not ended, refuses it). The file goes once the delete is committed."""
+    actor.require("telephony.recordings")
+    recording = get_scoped(Recording, actor.community, for_update=True, pk=recording_id)
+    checks = [_flows_using, *RECORDING_USES]
+    uses = [use for check in checks if (use := check(actor.community.pk, recording.pk))]
+    if uses:
+        raise Conflict(
+            _("This recording is still used by: %(uses)s. Choose another one there first.")
+            % {"uses": "; ".join(uses)}
+        )
+    audit_record(
+        actor=actor,
+        verb="telephony.recording_delete",
+        obj=recording,
+        data={"name": recording.name, "language": recording.language},
+    )
+    audio = recording.audio
+    recording.delete()
+    transaction.on_commit(lambda: audio.delete(save=False))
+
+
 # --- call flows as data ---------------------------------------------------------------------
+
+
+def _check_recordings(community: Community, definition: Mapping[str, Any]) -> None:
+    """Every recording a flow plays is one of the community's, in the node's language."""
+    for name, node in definition.get("nodes", {}).items():
+        for language, recording_id in (node.get("play") or {}).items():
+            if (
+                not Recording.objects.in_community(community)
+                .filter(pk=recording_id, language=language)
+                .exists()
+            ):
+                message = _(
+                    "Node “%(name)s”: recording %(id)s is not one of this community's "
+                    "recordings in that language."
+                ) % {"name": name, "id": recording_id}
+                raise ValidationFailed(message, fields={"definition": message})
 
 
 def _flow_kind(key: str) -> flowdata.FlowKind:
@@ -741,6 +811,7 @@ def flow_version_create(
     clean = flowdata.clean_definition(
         definition if definition is not None else kind.default(), outcomes=set(kind.outcomes)
     )
+    _check_recordings(actor.community, clean)
     last = (
         FlowVersion.objects.in_community(actor.community)
         .select_for_update()
@@ -779,6 +850,7 @@ def flow_version_update(
         )
     kind = _flow_kind(version.key)
     version.definition = flowdata.clean_definition(definition, outcomes=set(kind.outcomes))
+    _check_recordings(actor.community, version.definition)
     if notes is not None:
         version.notes = notes[:2000]
     version.save(update_fields=["definition", "notes"])

@@ -4,7 +4,12 @@ from django.urls import include, path, reverse_lazy
 from buurtkit.web.views import (
     access,
     buurbel_announcements,
+    buurbel_dashboard,
+    buurbel_flows,
+    buurbel_intros,
+    buurbel_participants,
     buurbel_recordings,
+    buurbel_rules,
     health,
     ledger,
     ledger_copy,
@@ -189,6 +194,14 @@ community = [
     path("qr/stats.csv", qr_stats.qr_stats_csv, name="qr_stats_csv"),
     path("qr/codes/<int:code_id>/stats/", qr_stats.qr_code_stats, name="qr_code_stats"),
     path("qr/import/", qr_import.qr_import, name="qr_import"),
+    path("buurbel/", buurbel_dashboard.buurbel, name="buurbel"),
+    path(
+        "buurbel/dashboard.csv",
+        buurbel_dashboard.buurbel_dashboard_csv,
+        name="buurbel_dashboard_csv",
+    ),
+    path("buurbel/costs/", buurbel_dashboard.buurbel_costs, name="buurbel_costs"),
+    path("buurbel/prices/", buurbel_dashboard.buurbel_prices, name="buurbel_prices"),
     path("buurbel/recordings/", buurbel_recordings.recordings, name="buurbel_recordings"),
     path(
         "buurbel/announcements/",
@@ -210,6 +223,113 @@ community = [
         buurbel_announcements.announcement_deactivate,
         name="buurbel_announcement_deactivate",
     ),
+    path("buurbel/rules/", buurbel_rules.rule_list, name="buurbel_rules"),
+    path("buurbel/rules/new/", buurbel_rules.rule_new, name="buurbel_rule_new"),
+    path("buurbel/rules/<int:rule_version_id>/", buurbel_rules.rule_detail, name="buurbel_rule"),
+    path(
+        "buurbel/rules/<int:rule_version_id>/edit/",
+        buurbel_rules.rule_edit,
+        name="buurbel_rule_edit",
+    ),
+    path(
+        "buurbel/rules/<int:rule_version_id>/test/",
+        buurbel_rules.rule_test,
+        name="buurbel_rule_test",
+    ),
+    path(
+        "buurbel/rules/<int:rule_version_id>/copy/",
+        buurbel_rules.rule_copy,
+        name="buurbel_rule_copy",
+    ),
+    path(
+        "buurbel/rules/<int:rule_version_id>/activate/",
+        buurbel_rules.rule_activate,
+        name="buurbel_rule_activate",
+    ),
+    path("buurbel/runs/", buurbel_rules.run_list, name="buurbel_runs"),
+    path("buurbel/runs/start/", buurbel_rules.run_start, name="buurbel_run_start"),
+    path("buurbel/runs/<int:match_run_id>/", buurbel_rules.run_detail, name="buurbel_run"),
+    path(
+        "buurbel/runs/<int:match_run_id>/introductions/",
+        buurbel_intros.run_start_introductions,
+        name="buurbel_run_introductions",
+    ),
+    path(
+        "buurbel/introductions/",
+        buurbel_intros.introduction_list,
+        name="buurbel_introductions",
+    ),
+    path(
+        "buurbel/introductions/<int:match_id>/",
+        buurbel_intros.introduction_detail,
+        name="buurbel_introduction",
+    ),
+    path(
+        "buurbel/introductions/<int:match_id>/stop/",
+        buurbel_intros.introduction_cancel,
+        name="buurbel_introduction_cancel",
+    ),
+    path("buurbel/callbacks/", buurbel_intros.callback_list, name="buurbel_callbacks"),
+    path("buurbel/flows/", buurbel_flows.flow_list, name="buurbel_flows"),
+    path("buurbel/flows/<int:flow_id>/", buurbel_flows.flow_detail, name="buurbel_flow"),
+    path("buurbel/flows/<int:flow_id>/edit/", buurbel_flows.flow_edit, name="buurbel_flow_edit"),
+    path("buurbel/flows/<int:flow_id>/copy/", buurbel_flows.flow_copy, name="buurbel_flow_copy"),
+    path(
+        "buurbel/flows/<int:flow_id>/activate/",
+        buurbel_flows.flow_activate,
+        name="buurbel_flow_activate",
+    ),
+    path(
+        "buurbel/participants/",
+        buurbel_participants.participant_list,
+        name="buurbel_participants",
+    ),
+    path(
+        "buurbel/participants/export.csv",
+        buurbel_participants.participant_csv,
+        name="buurbel_participants_csv",
+    ),
+    path(
+        "buurbel/participants/new/",
+        buurbel_participants.participant_new,
+        name="buurbel_participant_new",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/",
+        buurbel_participants.participant_detail,
+        name="buurbel_participant",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/edit/",
+        buurbel_participants.participant_edit,
+        name="buurbel_participant_edit",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/send-code/",
+        buurbel_participants.participant_send_code,
+        name="buurbel_participant_send_code",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/check-code/",
+        buurbel_participants.participant_check_code,
+        name="buurbel_participant_check_code",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/verified-in-person/",
+        buurbel_participants.participant_verified_in_person,
+        name="buurbel_participant_verified",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/opt-out/",
+        buurbel_participants.participant_opt_out,
+        name="buurbel_participant_opt_out",
+    ),
+    path(
+        "buurbel/participants/<int:participant_id>/opt-in/",
+        buurbel_participants.participant_opt_in,
+        name="buurbel_participant_opt_in",
+    ),
+    path("buurbel/join/", buurbel_participants.join, name="buurbel_join"),
 ]
 
 urlpatterns = [
@@ -220,9 +340,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("telephony/voice/<int:call_id>/<str:step>", telephony.voice, name="telephony_voice"),
     path("telephony/status/<int:call_id>", telephony.status, name="telephony_status"),
-    path(
-        "telephony/conference/<int:call_id>", telephony.conference, name="telephony_conference"
-    ),
+    path("telephony/conference/<int:call_id>", telephony.conference, name="telephony_conference"),
     path("telephony/inbound", telephony.inbound, name="telephony_inbound"),
     path("telephony/inbound/status", telephony.inbound_status, name="telephony_inbound_status"),
     path("telephony/sms/status", telephony.sms_status, name="telephony_sms_status"),

@@ -95,9 +95,7 @@ def _call_view(call: Any, titles: dict[str, Any]) -> dict[str, Any]:
         "cost": format_money(call.price_micros, call.price_currency or "USD")
         if call.price_micros is not None
         else "",
-        "outcomes": [
-            OUTCOME_LABELS.get(o, o) for o in (call.flow_state or {}).get("outcomes", [])
-        ],
+        "outcomes": [OUTCOME_LABELS.get(o, o) for o in (call.flow_state or {}).get("outcomes", [])],
         "keys": (call.flow_state or {}).get("keys", []),
         "steps": steps,
         "conference": call.conference,
