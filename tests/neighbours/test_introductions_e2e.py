@@ -345,3 +345,121 @@ def test_inbound_staff_outside_office_hours_promises_a_call_back(
     with clock.frozen(TUESDAY_10.astimezone(dt.UTC)):
         result = simulator.run_inbound(from_number=p.person.phone, script=Script(keys=("3",)))
     assert "[put through to +3292661111]" in result.said
+
+
+def test_opting_out_on_the_web_stops_open_introductions(system, pair):
+    a, b = pair
+    with clock.frozen(TUESDAY_10.replace(hour=20).astimezone(dt.UTC)):  # nobody is called yet
+        run = services.matching_run(actor=system)
+        (match,) = services.introductions_start(actor=system, run_id=run.pk)
+    services.participant_opt_out(actor=system, participant_id=b.pk)
+    match.refresh_from_db()
+    assert match.state == IntroState.CANCELLED
+    assert _history(match) == ["proposed", "opted_out"]
+    with clock.frozen(TUESDAY_10.replace(day=25).astimezone(dt.UTC)):
+        assert services.introductions_tick() == 0
+    assert _calls(match) == []
+
+
+def test_a_busy_on_the_connect_call_sends_b_out_of_the_room_with_an_appointment(system, pair):
+    a, b = pair
+    # A agrees, B agrees and waits in the room, A's line is busy when called back
+    calls_to_a: list[str] = []
+    original = simulator.script_for
+
+    def per_call(number: str) -> Script:
+        if number == a.person.phone:
+            calls_to_a.append(number)
+            return SCRIPTS["presses-1"] if len(calls_to_a) == 1 else SCRIPTS["busy"]
+        return original(number)
+
+    simulator.script_for = per_call  # type: ignore[assignment]
+    try:
+        simulator.RESIDENTS[b.person.phone] = SCRIPTS["presses-1"]
+        run = services.matching_run(actor=system)
+        (match,) = services.introductions_start(actor=system, run_id=run.pk)
+    finally:
+        simulator.script_for = original  # type: ignore[assignment]
+    match.refresh_from_db()
+    assert match.state == IntroState.APPOINTMENT
+    second = next(c for c in _calls(match) if c.purpose == callflows.SECOND)
+    leaves = CallEvent.objects.filter(call=second, kind="conference", status="leave")
+    assert leaves.count() == 1
+
+
+def test_a_lost_call_is_given_up_after_two_hours_and_retried(system, pair, settings):
+    a, b = pair
+    settings.TELEPHONY_PROVIDER = "twilio"  # the call is placed but nothing ever reports back
+    settings.PUBLIC_URL = "https://buurbel.example.org"
+    from buurtkit.telephony.providers import twilio as twilio_provider
+
+    class Quiet(twilio_provider.TwilioProvider):
+        def place_call(self, call):  # accepted by "Twilio", then silence
+            return "CA" + "9" * 32
+
+    from buurtkit.telephony import interface
+
+    saved = interface.PROVIDERS["twilio"]
+    interface.register_provider("twilio", Quiet)
+    try:
+        run = services.matching_run(actor=system)
+        (match,) = services.introductions_start(actor=system, run_id=run.pk)
+        match.refresh_from_db()
+        assert match.state == IntroState.CALLING_A and match.next_call_at is None
+        with clock.frozen(TUESDAY_10.astimezone(dt.UTC) + dt.timedelta(hours=1)):
+            services.introductions_tick()
+        match.refresh_from_db()
+        assert match.next_call_at is None  # still waiting for the call's end
+        with clock.frozen(TUESDAY_10.astimezone(dt.UTC) + dt.timedelta(hours=2, minutes=1)):
+            services.introductions_tick()
+    finally:
+        interface.register_provider("twilio", saved)
+    match.refresh_from_db()
+    (call,) = _calls(match)
+    assert call.status == CallStatus.FAILED
+    assert match.attempts == 1 and match.next_call_at is not None
+    assert _history(match) == ["proposed", "no_answer"]
+
+
+def test_an_unanswered_follow_up_completes_the_introduction(system, pair):
+    a, b = pair
+    match = _start(system, a, b, SCRIPTS["presses-1"], SCRIPTS["presses-1"])
+    match.refresh_from_db()
+    assert match.state == IntroState.CONNECTED
+    simulator.RESIDENTS[a.person.phone] = SCRIPTS["no-answer"]
+    for _try in range(3):
+        match.refresh_from_db()
+        with clock.frozen(match.next_call_at):
+            services.introductions_tick()
+    match.refresh_from_db()
+    assert match.state == IntroState.COMPLETED
+    assert match.met is None
+    assert match.last_outcome == "no_follow_up"
+
+
+def test_the_dialled_line_decides_the_community(
+    system, make_participant, other_community, settings
+):
+    p = make_participant(system, language="en")
+    # the same person also takes part in another community, with the same number
+    from buurtkit.core.actor import Actor
+    from buurtkit.people import services as people_services
+
+    theirs = Actor.system(other_community, label="test")
+    person = people_services.person_create(
+        actor=theirs, first_name="Twin", phone=p.person.phone, consents={"data_processing": True}
+    )
+    twin = services.participant_register(
+        actor=theirs, person_id=person.pk, consent=True, language="en"
+    )
+    # Known in two communities and no lines set up: nobody can tell which one; goodbye.
+    simulator.run_inbound(from_number=p.person.phone, script=Script(keys=("2",)))
+    assert not Call.objects.filter(direction="in").exists()
+    settings.BUURBEL_LINES = {"+3293001122": "rabot", "+3293001133": other_community.slug}
+    simulator.run_inbound(
+        from_number=p.person.phone, to_number="+3293001133", script=Script(keys=("2",))
+    )
+    twin.refresh_from_db()
+    p.refresh_from_db()
+    assert twin.wants_intro_at is not None and p.wants_intro_at is None
+    assert Call.objects.get(direction="in").community == other_community

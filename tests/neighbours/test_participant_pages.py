@@ -195,7 +195,7 @@ def test_verified_in_person_and_edit(clerk: Client, system: Actor, make_person: 
     p = _participant(system, make_person, phone="0470 70 00 07")
     detail = _url(system.community, f"participants/{p.pk}/")
     clerk.post(detail + "verified-in-person/", **EN)
-    assert PhoneVerification.objects.get(participant=p).channel == ""
+    assert PhoneVerification.objects.get(participant=p).channel == "in_person"
     assert "in person" in clerk.get(detail, **EN).content.decode()
     edit = clerk.get(detail + "edit/", **EN).content.decode()
     assert 'value="09:00"' in edit and "gardening, cards" in edit

@@ -161,7 +161,7 @@ def test_phone_change_makes_the_participant_unverified(system: Actor, register: 
     p = services.participant_mark_verified(actor=system, participant_id=p.pk)
     assert selectors.participant_callable(p)
     row = PhoneVerification.objects.get(participant=p)
-    assert row.phone == MOBILE and row.verified_at is not None and row.channel == ""
+    assert row.phone == MOBILE and row.verified_at is not None and row.channel == "in_person"
     people_services.person_update(actor=system, person_id=p.person_id, phone="0470 55 12 99")
     p = Participant.objects.get(pk=p.pk)
     assert p.phone_verified_at is not None  # the old number was verified ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.utils import translation
 
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.neighbours import callflows
@@ -16,6 +17,12 @@ from buurtkit.telephony.providers.twilio import TwilioProvider
 from buurtkit.telephony.providers.twiml import render_twiml
 
 from .conftest import RecordingHttpClient, twiml
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def _definition() -> dict:
@@ -264,3 +271,13 @@ def test_a_flow_cannot_play_another_communitys_recording(actor, other_community)
     # and a call never plays it, whatever a definition says
     call = Call(community=actor.community, language="nl", flow_state={})
     assert introductions.recording_url(call, theirs.pk) == ""
+
+
+def test_opt_out_cannot_be_turned_off_and_placeholders_are_only_filled():
+    definition = _definition()
+    definition["opt_out"] = False
+    assert "cannot be turned off" in _problems(_definition() | {"opt_out": False})
+    assert flowdata.fill("Dag {name:>30}{name.__class__} {name}", {"name": "Anna"}) == (
+        "Dag {name:>30}{name.__class__} Anna"
+    )
+    assert flowdata.fill("{unknown} ok", {}) == " ok"

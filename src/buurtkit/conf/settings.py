@@ -257,6 +257,14 @@ TELEPHONY_SIMULATOR_THREADS = env.bool("TELEPHONY_SIMULATOR_THREADS", True)
 # Buurbel's inbound line puts callers through to this number (E.164) during office hours
 # (Europe/Brussels; days 1 = Monday); outside them callers are promised a call back.
 BUURBEL_OFFICE_NUMBER = env.str("BUURBEL_OFFICE_NUMBER")
+# Which community's line a number is, when several communities share this installation:
+# "rabot=+3293001122,heuvelwijk=+3293001133". With one community it may stay empty.
+BUURBEL_LINES = {
+    number.strip(): slug.strip()
+    for slug, _sep, number in (
+        part.partition("=") for part in env.str("BUURBEL_LINES").split(",") if "=" in part
+    )
+}
 BUURBEL_OFFICE_HOURS = [
     {"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"},
     {"days": [1, 2, 3, 4, 5], "from": "13:00", "to": "16:00"},

@@ -194,6 +194,16 @@ def second() -> dict[str, Any]:
                     "goodbye.",
                 ),
             },
+            "stopped": {
+                "say": T(
+                    "Het spijt ons: {partner} kan toch niet afspreken. We zoeken een andere buur "
+                    "voor u. Tot ziens.",
+                    "Nous sommes désolés : {partner} ne peut finalement pas. Nous cherchons un "
+                    "autre voisin pour vous. Au revoir.",
+                    "We are sorry: {partner} cannot meet after all. We will look for another "
+                    "neighbour for you. Goodbye.",
+                )
+            },
             "bye": {
                 "say": T(
                     "Bedankt en veel plezier samen!",
@@ -259,6 +269,27 @@ def connect() -> dict[str, Any]:
                     "{partner}. Au revoir !",
                     "That is fine. We will make an appointment for you: {meeting}. We will let "
                     "{partner} know. Goodbye!",
+                ),
+            },
+            "stopped": {
+                "say": T(
+                    "Het spijt ons: {partner} kan toch niet afspreken. We zoeken een andere buur "
+                    "voor u. Tot ziens.",
+                    "Nous sommes désolés : {partner} ne peut finalement pas. Nous cherchons un "
+                    "autre voisin pour vous. Au revoir.",
+                    "We are sorry: {partner} cannot meet after all. We will look for another "
+                    "neighbour for you. Goodbye.",
+                )
+            },
+            "partner_gone": {
+                "outcome": "appointment",
+                "say": T(
+                    "{partner} moest helaas ophangen. U zei allebei ja, dus we spreken voor u "
+                    "af: {meeting}. Tot ziens!",
+                    "{partner} a malheureusement dû raccrocher. Vous avez dit oui tous les deux, "
+                    "nous fixons donc un rendez-vous : {meeting}. Au revoir !",
+                    "{partner} had to hang up, sadly. You both said yes, so we make an "
+                    "appointment for you: {meeting}. Goodbye!",
                 ),
             },
             "bye": {

@@ -54,6 +54,7 @@ from buurtkit.telephony.interface import (
     Hangup,
     InboundMatch,
     Play,
+    Redirect,
     Say,
     Transfer,
     Verb,
@@ -61,7 +62,7 @@ from buurtkit.telephony.interface import (
     register_flow,
     register_inbound,
 )
-from buurtkit.telephony.models import Call, Recording
+from buurtkit.telephony.models import FINAL_RANK, Call, Recording
 
 TZ = ZoneInfo("Europe/Brussels")
 MAX_ATTEMPTS = 3
@@ -85,6 +86,8 @@ STEP_CALLS: dict[str, tuple[str, str, str]] = {
     IntroState.FOLLOW_UP: (callflows.FOLLOWUP, "a", IntroState.FOLLOW_UP),
 }
 DUE_STATES = [*STEP_CALLS, IntroState.APPOINTMENT]
+#: After the introduction itself: only the follow-up is left.
+FOLLOW_UP_STATES = (IntroState.CONNECTED, IntroState.APPOINTMENT, IntroState.FOLLOW_UP)
 #: Outcomes after which a call needs no retry.
 DECISIVE = {
     "agreed",
@@ -203,6 +206,9 @@ def start(*, actor: Actor, run_id: int, pair_ids: list[int] | None = None) -> li
 
     actor.require("neighbours.manage")
     run = get_scoped(MatchRun, actor.community, pk=run_id)
+    # One start at a time per community: two clicks (or two runs) never put one person in two
+    # introductions (the lock is on the community row only, `of=self`).
+    Community.objects.select_for_update(of=("self",)).filter(pk=actor.community.pk).first()
     pairs = ProposedPair.objects.in_community(actor.community).filter(run=run, match__isnull=True)
     if pair_ids is not None:
         pairs = pairs.filter(pk__in=pair_ids)
@@ -259,7 +265,10 @@ def cancel(*, actor: Actor, match_id: int) -> Match:
     actor.require("neighbours.manage")
     match = get_scoped(Match, actor.community, for_update=True, pk=match_id)
     if match.state not in INTRO_CLOSED:
+        waiting = match.state == IntroState.CONNECTING
         _move(match, IntroState.CANCELLED, outcome="cancelled")
+        if waiting:
+            _redirect_waiting(match, step="n-stopped")
         audit_record(actor=actor, verb="neighbours.introduction_cancelled", obj=match)
     return match
 
@@ -274,8 +283,13 @@ def _tick_soon() -> None:
 
 
 def tick(*, now: dt.datetime | None = None, limit: int = 100) -> int:
-    """Place the calls that are due (inside windows); return how many calls were placed."""
+    """Place the calls that are due (inside windows); return how many calls were placed.
+
+    First it looks after introductions whose last call was lost: over but never reported (a
+    status callback that did not arrive), or never over after :data:`STUCK_AFTER`.
+    """
     now = now or clock.now()
+    _sweep(now, limit)
     due = list(
         Match.objects.filter(state__in=DUE_STATES, next_call_at__lte=now)
         .order_by("next_call_at", "id")
@@ -289,10 +303,11 @@ def tick(*, now: dt.datetime | None = None, limit: int = 100) -> int:
 
 @transaction.atomic
 def _advance(match_id: int, now: dt.datetime) -> int:
-    qs = Match.objects.select_for_update()
-    if connection_supports_skip_locked():
-        qs = qs.select_for_update(skip_locked=True)
-    match = qs.filter(pk=match_id).select_related("community").first()
+    # SKIP LOCKED: two schedulers never wait for each other; `of=self` locks only this row.
+    skip = connection_supports_skip_locked()
+    match = (
+        Match.objects.select_for_update(skip_locked=skip, of=("self",)).filter(pk=match_id).first()
+    )
     if match is None or match.next_call_at is None or match.next_call_at > now:
         return 0
     if match.state == IntroState.APPOINTMENT:
@@ -305,9 +320,17 @@ def _advance(match_id: int, now: dt.datetime) -> int:
         flow, who, calling = STEP_CALLS[match.state]
     else:
         return 0
-    callee = Participant.objects.select_related("person").get(
-        pk=match.participant_a_id if who == "a" else match.participant_b_id
+    a, b = (
+        Participant.objects.select_related("person").get(pk=pk)
+        for pk in (match.participant_a_id, match.participant_b_id)
     )
+    if match.state not in FOLLOW_UP_STATES and not (
+        callable_participant(a) and callable_participant(b)
+    ):
+        # Either of them opted out, changed number or left: the introduction stops.
+        _move(match, IntroState.CANCELLED, outcome="not_callable")
+        return 0
+    callee = a if who == "a" else b
     if not callable_participant(callee):
         _move(match, IntroState.CANCELLED, outcome="not_callable")
         return 0
@@ -325,6 +348,54 @@ def _advance(match_id: int, now: dt.datetime) -> int:
     else:
         match.save()
     return 1
+
+
+#: A call still not over after this long is taken as lost (Twilio ends calls after 4 hours;
+#: Buurbel's calls last minutes).
+STUCK_AFTER = dt.timedelta(hours=2)
+
+
+def _sweep(now: dt.datetime, limit: int) -> None:
+    waiting = (
+        Match.objects.exclude(state__in=INTRO_CLOSED)
+        .filter(next_call_at__isnull=True, current_call__isnull=False)
+        .filter(
+            Q(current_call__status_rank__gte=FINAL_RANK)
+            | Q(current_call__created_at__lt=now - STUCK_AFTER)
+        )
+        .values_list("pk", flat=True)[:limit]
+    )
+    for match_id in list(waiting):
+        _recover(match_id, now)
+
+
+@transaction.atomic
+def _recover(match_id: int, now: dt.datetime) -> None:
+    skip = connection_supports_skip_locked()
+    match = (
+        Match.objects.select_for_update(skip_locked=skip, of=("self",))
+        .filter(pk=match_id, next_call_at__isnull=True)
+        .first()
+    )
+    if match is None or match.state in INTRO_CLOSED or match.current_call_id is None:
+        return
+    call = Call.objects.select_for_update().get(pk=match.current_call_id)
+    if not call.is_final:
+        telephony.call_give_up(call=call, reason="no final status after 2 hours")
+    if match.state in (IntroState.CONNECTING, IntroState.CONNECTED):
+        # The room is long over: what the people said is known, the rest is the follow-up.
+        if match.state == IntroState.CONNECTING:
+            _appointment(match, call, tell_a=True)
+        else:
+            match.next_call_at = match.next_call_at or now + FOLLOW_UP_AFTER
+            match.save(update_fields=["next_call_at"])
+        return
+    ended(call)
+    match.refresh_from_db()
+    if match.state not in INTRO_CLOSED and match.next_call_at is None:
+        # the call's owner step had already been decided: go on with the next one
+        match.next_call_at = now
+        match.save(update_fields=["next_call_at"])
 
 
 def connection_supports_skip_locked() -> bool:
@@ -351,6 +422,11 @@ def _retry(match: Match, outcome: str, call: Call | None) -> None:
     match.attempts += 1
     match.last_outcome = outcome
     if match.attempts >= MAX_ATTEMPTS:
+        if match.state in FOLLOW_UP_STATES:
+            # They were introduced; only the follow-up found nobody: completed, met unknown.
+            _history(match, Outcome.COMPLETED, call=call)
+            _move(match, IntroState.COMPLETED, outcome="no_follow_up", call=call)
+            return
         _history(match, Outcome.GAVE_UP, call=call)
         _move(match, IntroState.GAVE_UP, outcome=Outcome.GAVE_UP, call=call)
         return
@@ -466,6 +542,9 @@ def outcome(call: Call, name: str) -> list[Verb]:
             _decline(match, me, call)
         if name == "appointment":
             _appointment(match, call, tell_a=match.last_outcome != "appointment_told")
+    elif flow == callflows.CONNECT and name == "joined" and match.state != IntroState.CONNECTING:
+        # B left (or the introduction stopped) while A's phone rang: A hears why.
+        return [Redirect("n-stopped" if match.state in INTRO_CLOSED else "n-partner_gone")]
     elif flow == callflows.CONNECT and match.state == IntroState.CONNECTING:
         if name == "joined":
             _history(match, Outcome.CONNECTED, call=call)
@@ -515,15 +594,15 @@ def _appointment(match: Match, call: Call, *, tell_a: bool) -> None:
         _tick_soon()
 
 
-def _redirect_waiting(match: Match) -> None:
-    """Take B out of the conference room: B hears the appointment instead."""
+def _redirect_waiting(match: Match, step: str = "n-partner_gone") -> None:
+    """Take B out of the conference room: B hears the appointment (or ``step``) instead."""
     waiting = (
         Call.objects.filter(subject_type=SUBJECT, subject_id=match.pk, purpose=callflows.SECOND)
         .order_by("-id")
         .first()
     )
     if waiting is not None:
-        telephony.call_redirect(call_id=waiting.pk, step="n-partner_gone")
+        telephony.call_redirect(call_id=waiting.pk, step=step)
 
 
 def _opt_out(participant: Participant, call: Call) -> None:
@@ -537,13 +616,29 @@ def _opt_out(participant: Participant, call: Call) -> None:
             obj=participant,
             data={"call": call.pk, "channel": "phone"},
         )
+    stop_open_introductions(participant, outcome=Outcome.OPTED_OUT, call=call)
+
+
+def stop_open_introductions(
+    participant: Participant, *, outcome: str, call: Call | None = None
+) -> int:
+    """Stop every open introduction of ``participant`` (opted out, number changed, left).
+
+    A neighbour waiting in a conference room for them hears that it cannot go on.
+    """
+    stopped = 0
     for match in (
         Match.objects.select_for_update()
         .filter(Q(participant_a=participant) | Q(participant_b=participant))
         .exclude(state__in=INTRO_CLOSED)
     ):
-        _history(match, Outcome.OPTED_OUT, call=call, by=participant.pk)
-        _move(match, IntroState.CANCELLED, outcome="opted_out", call=call)
+        waiting = match.state == IntroState.CONNECTING
+        _history(match, outcome, call=call, by=participant.pk)
+        _move(match, IntroState.CANCELLED, outcome=outcome, call=call)
+        if waiting:
+            _redirect_waiting(match, step="n-stopped")
+        stopped += 1
+    return stopped
 
 
 def ended(call: Call) -> None:
@@ -591,14 +686,25 @@ def ended(call: Call) -> None:
 
 
 def conference(call: Call, event: str) -> None:
-    """B joined the room: call A back now (inside A's window), else B hears the appointment."""
-    if event != "join" or call.purpose != callflows.SECOND:
+    """B joined the room: call A back now (inside A's window), else B hears the appointment.
+
+    B left the room before A came: both said yes, so the appointment is made and A is told.
+    """
+    if call.purpose != callflows.SECOND:
         return
     match = _match_of(call)
     if match is None or match.state != IntroState.CONNECTING:
         return
+    if event == "leave":
+        _appointment(match, call, tell_a=True)
+        return
+    if event != "join":
+        return
     a = match.participant_a
-    if not callable_participant(a) or not in_window(windows_of(a), clock.now()):
+    if not callable_participant(a):
+        stop_open_introductions(a, outcome="not_callable", call=call)
+        return
+    if not in_window(windows_of(a), clock.now()):
         _redirect_waiting(match)
         return
     match.current_call = _place(match, a, callflows.CONNECT)
@@ -629,27 +735,49 @@ OWNER = flowdata.FlowOwner(
 # --- the inbound line ----------------------------------------------------------------------
 
 
+def _line_community(to_number: str) -> Community | bool | None:
+    """The community whose Buurbel number was dialled; False: lines are set up and this is
+    none of them; None: no lines set up (one community, or caller id decides)."""
+    lines = settings.BUURBEL_LINES
+    if not lines:
+        return None
+    slug = lines.get(to_number)
+    if slug is None:
+        return False
+    return Community.objects.filter(slug=slug).first() or False
+
+
 def inbound_participant(from_number: str, to_number: str) -> InboundMatch | None:
-    """A participant calling (recognised by caller id)."""
-    participant = (
-        Participant.objects.filter(person__phone=from_number)
-        .select_related("community", "person")
-        .order_by("-id")
-        .first()
+    """A participant calling, recognised by caller id in the community whose line was dialled
+    (``BUURBEL_LINES``; without them, only when the number is known in one community)."""
+    line = _line_community(to_number)
+    if line is False:
+        return None
+    found = Participant.objects.filter(person__phone=from_number).select_related(
+        "community", "person"
     )
-    if participant is not None:
-        return InboundMatch(
-            community=participant.community,
-            purpose=callflows.INBOUND,
-            subject_type=SUBJECT_PARTICIPANT,
-            subject_id=participant.pk,
-            language=participant.language,
-        )
-    return None
+    if isinstance(line, Community):
+        found = found.filter(community=line)
+    candidates = list(found.order_by("-id")[:2])
+    if len({p.community_id for p in candidates}) != 1:
+        return None  # unknown, or known in several communities and no line says which
+    participant = candidates[0]
+    return InboundMatch(
+        community=participant.community,
+        purpose=callflows.INBOUND,
+        subject_type=SUBJECT_PARTICIPANT,
+        subject_id=participant.pk,
+        language=participant.language,
+    )
 
 
 def inbound_unknown(from_number: str, to_number: str) -> InboundMatch | None:
-    """Anyone else, when this installation serves one community: they can ask to join."""
+    """Anyone else: the community of the dialled line, or the only community there is."""
+    line = _line_community(to_number)
+    if isinstance(line, Community):
+        return InboundMatch(community=line, purpose=callflows.INBOUND)
+    if line is False:
+        return None
     communities = list(Community.objects.order_by("id")[:2])
     if len(communities) == 1:
         return InboundMatch(community=communities[0], purpose=callflows.INBOUND)

@@ -179,6 +179,9 @@ def participant_opt_out(*, actor: Actor, participant_id: int) -> Participant:
         participant.opted_out_at = clock.now()
         participant.save(update_fields=["opted_out_at", "updated_at"])
         audit_record(actor=actor, verb="neighbours.opted_out", obj=participant)
+    from buurtkit.neighbours import introductions
+
+    introductions.stop_open_introductions(participant, outcome=Outcome.OPTED_OUT)
     return participant
 
 

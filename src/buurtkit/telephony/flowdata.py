@@ -38,7 +38,6 @@ announcements to play.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ from buurtkit.core.errors import ValidationFailed
 from buurtkit.telephony.interface import (
     Gather,
     Hangup,
+    Leave,
     Pause,
     Play,
     Redirect,
@@ -66,6 +66,7 @@ MAX_CHAIN = 12
 OPTION_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8")
 NODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TEXT = 1000
+WAIT_ROUNDS = 5
 
 OPTED_OUT = "opted_out"
 NO_INPUT = "no_input"
@@ -142,24 +143,21 @@ class FlowOwner:
     start: Callable[[Call], str] = lambda call: ""
 
 
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-class _Shown(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+PLACEHOLDER = re.compile(r"\{([a-z_]{1,30})\}")
 
 
 def fill(text: str, context: Mapping[str, str], *, show_missing: bool = False) -> str:
-    """``"Dag {name}"`` → ``"Dag Anna"``; unknown placeholders become empty (or stay visible
-    with ``show_missing``, for a script to read), never an error."""
-    values = _Shown(context) if show_missing else _Blank(context)
-    try:
-        return string.Formatter().vformat(text, (), values)
-    except (ValueError, IndexError, AttributeError):
-        return text
+    """``"Dag {name}"`` → ``"Dag Anna"``. Only ``{word}`` placeholders are filled (no format
+    specs, no attribute lookups); unknown ones become empty, or stay visible with
+    ``show_missing`` (for a script to read)."""
+
+    def value(found: re.Match[str]) -> str:
+        key = found.group(1)
+        if key in context:
+            return str(context[key])
+        return found.group(0) if show_missing else ""
+
+    return PLACEHOLDER.sub(value, text)
 
 
 def pick(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> Any:
@@ -228,8 +226,7 @@ class Engine:
             )
             prompt.append(self.say(self.text("press", action=action, key=option["key"])))
         prompt.append(self.say(self.text("repeat", key=REPEAT_KEY)))
-        if self.definition.get("opt_out", True):
-            prompt.append(self.say(self.text("opt_out", key=OPT_OUT_KEY)))
+        prompt.append(self.say(self.text("opt_out", key=OPT_OUT_KEY)))
         return prompt
 
     # --- steps -------------------------------------------------------------------------
@@ -247,7 +244,9 @@ class Engine:
         if kind == "n" and name in self.nodes:
             return self.enter(name)
         if step == "wait":
-            return [self.say(self.text("wait")), Pause(10)]
+            # Played while alone in a conference room; then the caller leaves the room (and
+            # goes on at ``after-conference``): nobody waits more than about a minute and a half.
+            return [*[self.say(self.text("wait")), Pause(15)] * WAIT_ROUNDS, Leave()]
         if step == "after-conference" and self.definition.get("after_conference"):
             return self.enter(self.definition["after_conference"])
         if step == "after-transfer" and self.definition.get("after_transfer"):
@@ -265,6 +264,9 @@ class Engine:
             ending = self.report(node["outcome"])
         if node.get("announcements"):
             verbs += self.owner.announcements(self.call)
+        if ending and isinstance(ending[0], Redirect) and ending[0].step.startswith("n-"):
+            # The owner sends the caller to another node instead (things changed meanwhile).
+            return verbs + self.enter(ending[0].step[2:], depth + 1)
         if node.get("menu") and not ending:
             return verbs + self.menu(name, node)
         verbs += self.speech(node)
@@ -291,7 +293,7 @@ class Engine:
         key = digits[:1]
         if key == REPEAT_KEY:
             return self.menu(name, node)
-        if key == OPT_OUT_KEY and self.definition.get("opt_out", True):
+        if key == OPT_OUT_KEY:
             ending = self.report(OPTED_OUT)
             return [self.say(self.text("opted_out")), *ending, Hangup()]
         for option in node.get("menu", []):
@@ -470,8 +472,10 @@ def clean_definition(definition: Any, *, outcomes: set[str] | None = None) -> di
             out[field] = str(value)
     if "start" not in out:
         problems.append(_("Say which node the call starts with (“start”)."))
-    if definition.get("opt_out") is False:
-        out["opt_out"] = False
+    if "opt_out" in definition:
+        problems.append(
+            _("The key to never be called again is always offered; it cannot be turned off.")
+        )
     texts = definition.get("texts") or {}
     if not isinstance(texts, Mapping):
         problems.append(_("“texts” gives the fixed phrases per language."))

@@ -80,6 +80,12 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Leave:
+    """Leave the conference room (in a room's wait answer); the call goes on at its
+    :class:`Conference` ``after`` step."""
+
+
+@dataclass(frozen=True)
 class Redirect:
     step: str
 
@@ -89,7 +95,7 @@ class Hangup:
     pass
 
 
-Verb = Union[Say, Play, Pause, Gather, Conference, Transfer, Redirect, Hangup]  # noqa: UP007
+Verb = Union[Say, Play, Pause, Gather, Conference, Transfer, Leave, Redirect, Hangup]  # noqa: UP007
 
 
 class Provider(Protocol):

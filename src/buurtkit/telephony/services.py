@@ -493,6 +493,21 @@ def _conference_event(*, call_id: int, params: Mapping[str, str], key: str, even
     return True
 
 
+def call_give_up(*, call: Call, reason: str) -> Call:
+    """Mark a call that never reported its end as failed (the scheduler's sweep), once.
+
+    ``call`` is locked by the caller. No hook runs: the caller decides what comes next.
+    """
+    if call.is_final:
+        return call
+    _set_status(call, CallStatus.FAILED, clock.now())
+    call.error = reason[:300]
+    call.price_micros = call.price_micros or 0
+    call.save()
+    _event(call, CallEvent.Kind.STATUS, "gave-up", status=CallStatus.FAILED, applied=True)
+    return call
+
+
 def call_redirect(*, call_id: int, step: str) -> bool:
     """Make a live call continue at ``step`` of its flow (after this transaction commits).
 
@@ -778,18 +793,21 @@ def flow_ensure(*, community: Community, key: str) -> FlowVersion:
         assert newest is not None
         return newest
     now = clock.now()
-    version = FlowVersion.objects.create(
-        community=community,
-        key=key,
-        number=1,
-        status=FlowStatus.ACTIVE,
-        definition=flowdata.clean_definition(kind.default(), outcomes=set(kind.outcomes)),
-        notes="Default",
-        created_by="buurtkit",
-        created_at=now,
-        activated_at=now,
-    )
-    return version
+    try:
+        with transaction.atomic():  # a savepoint: two first calls at once make one version
+            return FlowVersion.objects.create(
+                community=community,
+                key=key,
+                number=1,
+                status=FlowStatus.ACTIVE,
+                definition=flowdata.clean_definition(kind.default(), outcomes=set(kind.outcomes)),
+                notes="Default",
+                created_by="buurtkit",
+                created_at=now,
+                activated_at=now,
+            )
+    except IntegrityError:
+        return FlowVersion.objects.in_community(community).get(key=key, number=1)
 
 
 @transaction.atomic
@@ -812,9 +830,10 @@ def flow_version_create(
         definition if definition is not None else kind.default(), outcomes=set(kind.outcomes)
     )
     _check_recordings(actor.community, clean)
+    # The community row is the lock for numbering (an aggregate takes no row locks).
+    Community.objects.select_for_update(of=("self",)).filter(pk=actor.community.pk).first()
     last = (
         FlowVersion.objects.in_community(actor.community)
-        .select_for_update()
         .filter(key=key)
         .aggregate(n=Max("number"))["n"]
     )

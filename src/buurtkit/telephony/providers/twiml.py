@@ -11,6 +11,7 @@ from buurtkit.telephony.interface import (
     Conference,
     Gather,
     Hangup,
+    Leave,
     Pause,
     Play,
     Redirect,
@@ -80,6 +81,8 @@ def render_twiml(
             response.redirect(step_url(verb.step), method="POST")
         elif isinstance(verb, Hangup):
             response.hangup()
+        elif isinstance(verb, Leave):
+            response.leave()
         else:  # pragma: no cover - the Verb union is closed
             raise TypeError(f"unknown verb {verb!r}")
     return str(response), CONTENT_TYPE

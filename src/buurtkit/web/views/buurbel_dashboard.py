@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -80,12 +81,15 @@ def _usd(micros: int) -> str:
 
 
 def _eur(cents: int | Decimal, places: int = 2) -> str:
-    return f"€ {Decimal(cents) / 100:,.{places}f}"
+    """In the reader's number format: ``€ 1.234,56`` in Dutch, ``€ 1,234.56`` in English."""
+    amount = (Decimal(cents) / 100).quantize(Decimal(1).scaleb(-places))
+    return "€ " + number_format(amount, places, force_grouping=True)
 
 
 def _usd_cents(micros: int) -> str:
     """Dollars rounded to cents, for yearly totals: ``150531916`` → ``"USD 150.53"``."""
-    return f"USD {Decimal(micros) / 1_000_000:,.2f}"
+    amount = (Decimal(micros) / 1_000_000).quantize(Decimal("0.01"))
+    return "USD " + number_format(amount, 2, force_grouping=True)
 
 
 def _charts(board: Dashboard) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.errors import NotFound, ServiceError
@@ -24,7 +25,23 @@ from buurtkit.web.views.people import paginate
 
 POLL_SECONDS = 3
 STATE_LABELS = dict(IntroState.choices)
-OUTCOME_LABELS = dict(Outcome.choices)
+#: Every outcome a Buurbel call or step can report, for people to read.
+OUTCOME_LABELS: dict[str, Any] = {
+    **dict(Outcome.choices),
+    "joined": gettext_lazy("joined the conversation"),
+    "confirmed": gettext_lazy("confirmed the appointment"),
+    "again_yes": gettext_lazy("would meet again"),
+    "again_no": gettext_lazy("would not meet again"),
+    "informed": gettext_lazy("told about the appointment"),
+    "appointment_told": gettext_lazy("appointment agreed"),
+    "not_callable": gettext_lazy("can no longer be called"),
+    "cancelled": gettext_lazy("stopped by staff"),
+    "no_follow_up": gettext_lazy("no answer to the follow-up"),
+    "announcements": gettext_lazy("heard the announcements"),
+    "wants_intro": gettext_lazy("asked to be introduced"),
+    "register_request": gettext_lazy("asked to sign up"),
+    "staff": gettext_lazy("asked for a member of staff"),
+}
 
 
 def _flow_titles() -> dict[str, Any]:
