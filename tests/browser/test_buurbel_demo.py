@@ -9,18 +9,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_demo_pages import (
+from tests.browser.test_demo_pages import (
     DESKTOP,
     PHONE,
     SLUG,
     OpenPage,
     assert_accessible,
     horizontal_overflow,
+    open_page,
     shoot,
     sign_in,
 )
 
 pytestmark = pytest.mark.browser
+__all__ = ["open_page"]  # the fixture, shared with the demo page tests
 
 BUURBEL_PAGES = [
     ("buurbel-dashboard", f"/{SLUG}/buurbel/"),
