@@ -11,9 +11,12 @@ What it does, on the local PostgreSQL server:
    between random accounts for the given time, keep-alive connections, and record latencies;
 4. runs pgbench's built-in TPC-B-like workload on the same server (database
    `buurtkit_bench_pgbench`, scale 10) with the same number of clients and duration;
-5. prints payments/s, p50/p99 latency, pgbench tps and the ratio, then checks the ledger
+5. prints payments/s, p50/p99 latency, the server's CPU time per payment (its processes, from
+   /proc) and how busy the whole machine was, pgbench tps and the ratio, then checks the ledger
    invariants and drops both databases.
-The machine runs clients, server and database at once, so every figure includes that contention.
+The machine runs clients, server and database at once, so every figure includes that contention;
+"machine busy" well above what this benchmark explains means other work was running.
+On PostgreSQL a payment is one call of the ``ledger_fast_payment`` function (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -191,6 +194,34 @@ def run_wrk(
     return rate, pct("50"), pct("99"), int(bad.group(1)) if bad else 0
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process and its children (the server's workers), from /proc."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return float("nan"), float("nan")
+    idle = values[3] + values[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
 def pgbench(pg: str, clients: int, seconds: int) -> float:
     db = f"{pg}/buurtkit_bench_pgbench"
     psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
@@ -257,12 +288,18 @@ def main() -> None:
             except OSError:
                 time.sleep(0.05)
         run_clients(port, key, ids, 2, min(4, args.clients))  # warm up
-        wrk_result = (
-            run_wrk(port, key, ids, args.seconds, args.clients) if shutil.which("wrk") else None
-        )
+        wrk_result = None
+        if shutil.which("wrk"):
+            cpu0, busy0 = cpu_seconds(server.pid), machine_busy()
+            wrk_result = run_wrk(port, key, ids, args.seconds, args.clients)
+            cpu1, busy1 = cpu_seconds(server.pid), machine_busy()
+            wrk_cpu = (cpu1 - cpu0, busy1[0] - busy0[0], busy1[1] - busy0[1])
+        cpu0, busy0 = cpu_seconds(server.pid), machine_busy()
         started = time.perf_counter()
         latencies, errors = run_clients(port, key, ids, args.seconds, args.clients)
         elapsed = time.perf_counter() - started
+        cpu1, busy1 = cpu_seconds(server.pid), machine_busy()
+        py_cpu = (cpu1 - cpu0, busy1[0] - busy0[0], busy1[1] - busy0[1])
         server.terminate()
         server.wait(timeout=10)
         server = None
@@ -305,6 +342,18 @@ def main() -> None:
             f"  with wrk (C client)      : {w_rate:8.1f} /s   p50 {w_p50:6.1f} ms   p99 {w_p99:6.1f} ms"
             f"   ({w_bad} non-2xx)"
         )
+
+    def cpu_line(label: str, cpu: tuple[float, float, float], payments: float) -> None:
+        server_cpu, busy, total = cpu
+        print(
+            f"  {label:25s}: server {1000 * server_cpu / payments if payments else float('nan'):5.2f}"
+            f" ms CPU per payment; machine {100 * busy / total if total else float('nan'):3.0f} % busy"
+        )
+
+    if latencies:
+        cpu_line("CPU, Python clients", py_cpu, len(latencies))
+    if wrk_result is not None:
+        cpu_line("CPU, wrk", wrk_cpu, wrk_result[0] * args.seconds)
     print(f"  pgbench TPC-B-like       : {tps:8.1f} tps")
     print(
         f"  ratio ours / pgbench     : {rate / tps if tps else float('nan'):8.3f}   (target >= 0.35)"

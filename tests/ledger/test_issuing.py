@@ -16,7 +16,7 @@ from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.ledger import selectors, services
 from buurtkit.ledger.models import IssuingBudget, PendingReward, RedemptionRun, Transfer
 from buurtkit.ledger.selectors import invariant_violations, local_today
-from conftest import Circle, key, refresh
+from tests.ledger.conftest import Circle, key, refresh
 
 
 def _month(day: date) -> tuple[date, date]:
@@ -232,7 +232,7 @@ def test_threshold_is_configurable(circle: Circle, budget: IssuingBudget, ann: A
 def test_reward_bad_input_is_refused_and_writes_nothing(
     circle: Circle, budget: IssuingBudget, ann: Actor, other_system: Actor
 ) -> None:
-    from conftest import make_circle
+    from tests.ledger.conftest import make_circle
 
     other = make_circle(other_system)
     before = _counts()
@@ -278,7 +278,7 @@ def test_two_rewards_racing_cannot_both_fit(system: Actor) -> None:
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs writers one at a time; the race needs PostgreSQL")
-    from conftest import make_circle
+    from tests.ledger.conftest import make_circle
 
     circle = make_circle(system)
     first, last = _month(local_today())

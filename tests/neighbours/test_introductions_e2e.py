@@ -348,7 +348,7 @@ def test_inbound_staff_outside_office_hours_promises_a_call_back(
 
 
 def test_opting_out_on_the_web_stops_open_introductions(system, pair):
-    a, b = pair
+    _a, b = pair
     with clock.frozen(TUESDAY_10.replace(hour=20).astimezone(dt.UTC)):  # nobody is called yet
         run = services.matching_run(actor=system)
         (match,) = services.introductions_start(actor=system, run_id=run.pk)
@@ -388,7 +388,6 @@ def test_a_busy_on_the_connect_call_sends_b_out_of_the_room_with_an_appointment(
 
 
 def test_a_lost_call_is_given_up_after_two_hours_and_retried(system, pair, settings):
-    a, b = pair
     settings.TELEPHONY_PROVIDER = "twilio"  # the call is placed but nothing ever reports back
     settings.PUBLIC_URL = "https://buurbel.example.org"
     from buurtkit.telephony.providers import twilio as twilio_provider

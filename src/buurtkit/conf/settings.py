@@ -248,6 +248,9 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER")
 # The simulator signs its webhooks with this token (empty: derived from SECRET_KEY), calls
 # TELEPHONY_SIMULATOR_BASE_URL (empty: BUURTKIT_PUBLIC_URL, else http://127.0.0.1:8000) and
 # waits TELEPHONY_SIMULATOR_PACE_MS between steps so a demo shows calls progressing.
+# How long a web process may keep trusting an API key it checked (seconds). The process that
+# revokes a key refuses it at once; other processes within this time. 0: read it every request.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", 5)
 TELEPHONY_SIMULATOR_TOKEN = env.str("TELEPHONY_SIMULATOR_TOKEN")
 TELEPHONY_SIMULATOR_BASE_URL = env.str("TELEPHONY_SIMULATOR_BASE_URL")
 TELEPHONY_SIMULATOR_PACE = env.int("TELEPHONY_SIMULATOR_PACE_MS", 0) / 1000

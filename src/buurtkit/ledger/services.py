@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -68,33 +69,42 @@ def parse_amount(currency: Currency, value: Any, *, field: str = "amount") -> in
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError) as exc:
-        msg = _("Type an amount, for example 5.")
-        raise ValidationFailed(msg, fields={field: msg}) from exc
+        raise _amount_error("not_a_number", field=field) from exc
     if not number.is_finite():
-        msg = _("Type an amount, for example 5.")
-        raise ValidationFailed(msg, fields={field: msg})
+        raise _amount_error("not_a_number", field=field)
     minor = number.scaleb(currency.decimals)
     if minor != minor.to_integral_value():
-        msg = (
-            _("Use at most %(n)d decimals.") % {"n": currency.decimals}
-            if currency.decimals
-            else _("Use whole numbers only.")
-        )
-        raise ValidationFailed(msg, fields={field: msg})
+        raise _amount_error("decimals", decimals=currency.decimals, field=field)
     return _check_amount(int(minor), field=field)
 
 
 def _check_amount(amount: int, *, field: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        msg = _("The amount must be a whole number of units.")
-        raise ValidationFailed(msg, fields={field: msg})
+        raise _amount_error("not_whole", field=field)
     if amount <= 0:
-        msg = _("The amount must be more than zero.")
-        raise ValidationFailed(msg, fields={field: msg})
+        raise _amount_error("amount_not_positive", field=field)
     if amount > MAX_AMOUNT:
-        msg = _("This amount is too large.")
-        raise ValidationFailed(msg, fields={field: msg})
+        raise _amount_error("amount_too_large", field=field)
     return amount
+
+
+def _amount_error(problem: str, *, decimals: int = 0, field: str = "amount") -> ValidationFailed:
+    """What is wrong with an amount, the same on the ORM path and on the fast path."""
+    if problem == "not_a_number":
+        msg = _("Type an amount, for example 5.")
+    elif problem == "decimals":
+        msg = (
+            _("Use at most %(n)d decimals.") % {"n": decimals}
+            if decimals
+            else _("Use whole numbers only.")
+        )
+    elif problem == "not_whole":
+        msg = _("The amount must be a whole number of units.")
+    elif problem == "amount_not_positive":
+        msg = _("The amount must be more than zero.")
+    else:
+        msg = _("This amount is too large.")
+    return ValidationFailed(msg, fields={field: msg})
 
 
 # --- currency and accounts ---------------------------------------------------------------
@@ -167,8 +177,12 @@ def _new_account(currency: Currency, **fields: Any) -> Account:
 def community_currency(actor: Actor) -> Currency:
     currency = Currency.objects.in_community(actor.community).first()
     if currency is None:
-        raise NotFound(_("This community has no currency yet."))
+        raise _no_currency()
     return currency
+
+
+def _no_currency() -> NotFound:
+    return NotFound(_("This community has no currency yet."))
 
 
 @transaction.atomic
@@ -311,6 +325,17 @@ def transfer_create(
         description=description,
         reverses=None,
     )
+    if kind == TransferKind.PAYMENT and _fast_path_enabled():
+        return _fast_payment(
+            actor=actor,
+            debit_id=debit_account_id,
+            credit_id=credit_account_id,
+            amount=amount,
+            major=False,
+            kind=kind,
+            description=description,
+            key=key,
+        )
     return _once(
         actor,
         key,
@@ -345,12 +370,39 @@ def transfer_submit(
     A resident paying from their own account confirms with their payment PIN (a stolen phone
     with an open session cannot pay). ``transfer.replayed`` tells a retry from a first run.
     """
-    minor = parse_amount(community_currency(actor), amount)
+    if (
+        kind == TransferKind.PAYMENT
+        and (actor.person_id is None or actor.on_behalf_of_id is not None)
+        and _fast_path_enabled()
+    ):
+        # No PIN question (see below) and PostgreSQL: one round trip for all of it, amount
+        # included. What only the ORM path can word (a bad key or amount) goes there.
+        key = (idempotency_key or "").strip()
+        number = _fast_submit_number(amount)
+        if key and len(key) <= 100 and number is not None:
+            return _fast_payment(
+                actor=actor,
+                debit_id=debit_account_id,
+                credit_id=credit_account_id,
+                amount=number,
+                major=True,
+                kind=kind,
+                description=(description or "").strip()[:200],
+                key=key,
+            )
+    currency = community_currency(actor)
+    minor = parse_amount(currency, amount)
+    # Only a person acting for themselves can be the owner of the paying account; for anyone
+    # else (an API key, staff at the counter) the PIN question does not arise: no query.
     owner = (
         Account.objects.in_community(actor.community)
         .filter(pk=debit_account_id)
         .values_list("person_id", flat=True)
         .first()
+        if kind == TransferKind.PAYMENT
+        and actor.person_id is not None
+        and actor.on_behalf_of_id is None
+        else None
     )
     if (
         kind == TransferKind.PAYMENT
@@ -370,7 +422,7 @@ def transfer_submit(
             idempotency_key=idempotency_key or "",
             description=description,
         )
-    return transfer_create(
+    transfer = transfer_create(
         actor=actor,
         debit_account_id=debit_account_id,
         credit_account_id=credit_account_id,
@@ -379,6 +431,9 @@ def transfer_submit(
         kind=kind,
         description=description,
     )
+    if transfer.currency_id == currency.pk:
+        transfer.currency = currency  # the answer shows the currency: no second query
+    return transfer
 
 
 def transfer_reverse(
@@ -462,8 +517,7 @@ def _transfer(
     reverses: Transfer | None,
 ) -> Transfer:
     if debit_id == credit_id:
-        msg = _("You cannot pay yourself.")
-        raise ValidationFailed(msg, fields={"credit_account_id": msg})
+        raise _refusal("self")
     # Lock both accounts in a fixed order (ascending id), so two transfers never deadlock.
     locked = {
         a.pk: a
@@ -473,7 +527,7 @@ def _transfer(
         .order_by("pk")
     }
     if debit_id not in locked or credit_id not in locked:
-        raise NotFound(_("Account not found."))
+        raise _refusal("not_found")
     # A retry that waited for our locks finds the first result here.
     existing = Transfer.objects.in_community(actor.community).filter(idempotency_key=key).first()
     if existing is not None:
@@ -482,29 +536,21 @@ def _transfer(
         raise Conflict(_("This transfer has already been corrected."), code="already_reversed")
     debit, credit = locked[debit_id], locked[credit_id]
     if debit.currency_id != credit.currency_id:
-        raise ValidationFailed(_("These accounts use different currencies."))
+        raise _refusal("currency")
     for account in (debit, credit):
         if account.frozen:
-            raise Conflict(
-                _("Account %(number)s is frozen.") % {"number": account.number},
-                code="account_frozen",
-            )
+            raise _refusal("frozen", account.number)
     if reverses is None:
         sources, targets, _perm = _KINDS[kind]
         if _role(debit) not in sources or _role(credit) not in targets:
-            raise ValidationFailed(
-                _("This kind of transfer is not possible between these accounts.")
-            )
+            raise _refusal("kind")
         if not _may_move_from(actor, debit, kind):
-            raise PermissionDenied(_("You may not move money from this account."))
+            raise _refusal("denied")
         if kind == TransferKind.REWARD and actor.channel != "system":
             _reward_budget_check(actor, debit, amount)  # the issuer is locked (above)
     new_debit = debit.balance - amount
     if debit.kind != AccountKind.SYSTEM and new_debit < debit.lower_limit:
-        raise InsufficientBalance(
-            _("Not enough money on account %(number)s.") % {"number": debit.number},
-            fields={"amount": _("Not enough money on this account.")},
-        )
+        raise _refusal("insufficient", debit.number)
     new_credit = credit.balance + amount
     Account.objects.filter(pk=debit.pk).update(balance=new_debit)
     Account.objects.filter(pk=credit.pk).update(balance=new_credit)
@@ -533,6 +579,165 @@ def _transfer(
         data={"kind": kind, "amount": amount, "debit": debit.pk, "credit": credit.pk},
     )
     if kind == TransferKind.PAYMENT and credit.sms_receipts:
+        _receipt_after_commit(transfer.pk)  # opt-in SMS receipt, after commit, never blocking
+    return transfer
+
+
+def _refusal(status: str, number: str = "") -> ServiceError:
+    """Why a transfer is refused, the same on the ORM path and on the PostgreSQL fast path."""
+    if status == "self":
+        msg = _("You cannot pay yourself.")
+        return ValidationFailed(msg, fields={"credit_account_id": msg})
+    if status == "not_found":
+        return NotFound(_("Account not found."))
+    if status == "currency":
+        return ValidationFailed(_("These accounts use different currencies."))
+    if status == "frozen":
+        return Conflict(
+            _("Account %(number)s is frozen.") % {"number": number}, code="account_frozen"
+        )
+    if status == "kind":
+        return ValidationFailed(_("This kind of transfer is not possible between these accounts."))
+    if status == "denied":
+        return PermissionDenied(_("You may not move money from this account."))
+    if status == "insufficient":
+        return InsufficientBalance(
+            _("Not enough money on account %(number)s.") % {"number": number},
+            fields={"amount": _("Not enough money on this account.")},
+        )
+    raise RuntimeError(f"unknown refusal {status!r}")  # pragma: no cover
+
+
+# --- the PostgreSQL fast path for payments (docs/ledger.md, ADR 0012) ----------------------
+
+_FAST_PAYMENT_SQL = (
+    "SELECT * FROM ledger_fast_payment(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s, %s, %s::text[], %s::text[], %s, %s, %s, %s, %s::bigint[])"
+)
+_TRANSFER_COLUMNS = [
+    "id",
+    "community_id",
+    "currency_id",
+    "debit_id",
+    "credit_id",
+    "amount",
+    "kind",
+    "description",
+    "reverses_id",
+    "idempotency_key",
+    "request_hash",
+    "at",
+    "actor_label",
+    "on_behalf_of_id",
+    "channel",
+    "debit_balance_after",
+    "credit_balance_after",
+]
+_FAST_PATH_LIMIT = Decimal(10) ** 13
+
+
+def _fast_path_enabled() -> bool:
+    """Payments take one round trip on PostgreSQL (``LEDGER_FAST_PATH = False`` turns it off)."""
+    return connection.vendor == "postgresql" and getattr(settings, "LEDGER_FAST_PATH", True)
+
+
+def _fast_submit_number(value: Any) -> Decimal | None:
+    """The typed amount as a number the fast path may convert in the database, or None when
+    only ``parse_amount`` can say what is wrong with it (the ORM path then answers)."""
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or abs(number) >= _FAST_PATH_LIMIT:
+        return None
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -8:
+        return None
+    return number
+
+
+def _fast_payment(
+    *,
+    actor: Actor,
+    debit_id: int,
+    credit_id: int,
+    amount: int | Decimal,
+    major: bool,
+    kind: str,
+    description: str,
+    key: str,
+) -> Transfer:
+    """``parse_amount`` (when ``major``) + ``_once`` + ``_transfer`` for a payment, as one call
+    of the ``ledger_fast_payment`` function (migration 0007): the same checks in the same
+    order, the same rows, the same errors.
+
+    Outside a transaction the one statement is its own transaction; inside one (a service
+    that pays as part of more work) it runs in a savepoint, like ``_transfer``.
+    """
+    sources, targets, needed = _KINDS[kind]
+    # _request_hash's JSON around the amount in minor units, which only the database knows
+    # when the amount was typed in major units ("amount" is the first key once sorted).
+    text = json.dumps(
+        {
+            "amount": 0,
+            "credit": credit_id,
+            "debit": debit_id,
+            "description": description,
+            "kind": kind,
+            "reverses": None,
+        },
+        sort_keys=True,
+    )
+    params = [
+        actor.community.pk,
+        debit_id,
+        credit_id,
+        amount,
+        major,
+        str(kind),
+        description,
+        key,
+        '{"amount": ',
+        text[len('{"amount": 0') :],
+        clock.now(),
+        actor.label[:150],
+        actor.user_id,
+        actor.api_key_id,
+        actor.on_behalf_of_id,
+        actor.channel,
+        sorted(str(role) for role in sources),
+        sorted(str(role) for role in targets),
+        actor.has("ledger.manage"),
+        not needed or actor.has(needed),
+        actor.person_id,
+        actor.has("ledger.pay_on_behalf"),
+        sorted(actor.organisation_ids),
+    ]
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_FAST_PAYMENT_SQL, params)
+            row = cursor.fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_FAST_PAYMENT_SQL, params)
+            row = cursor.fetchone()
+    status, info, sms, fingerprint = row[0], row[1] or "", row[2], row[3]
+    if status == "no_currency":
+        raise _no_currency()
+    if status in ("decimals", "amount_not_positive", "amount_too_large"):
+        raise _amount_error(status, decimals=int(info or 0))
+    if status not in ("created", "existing"):
+        raise _refusal(status, info)
+    transfer = Transfer.from_db(connection.alias, _TRANSFER_COLUMNS, row[7:])
+    if major:
+        transfer.currency = Currency.from_db(
+            connection.alias,
+            ["id", "community_id", "code", "decimals"],
+            [row[4], actor.community.pk, row[5], row[6]],
+        )
+    if status == "existing":
+        return _same(transfer, fingerprint)
+    if sms:
         _receipt_after_commit(transfer.pk)  # opt-in SMS receipt, after commit, never blocking
     return transfer
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
@@ -52,6 +54,17 @@ def actor_for_user(*, user: Any, community: Community) -> Actor | None:
     )
 
 
+#: Keys this process found valid lately: SHA-256 of the whole key -> (valid until, actor).
+#: A revoked key is refused at once by the process that revoked it, and by every other
+#: process within ``API_KEY_CACHE_SECONDS`` (ADR 0012).
+_known_keys: dict[str, tuple[float, Actor]] = {}
+MAX_KNOWN_KEYS = 10_000
+
+
+def forget_api_keys() -> None:
+    _known_keys.clear()
+
+
 def actor_for_api_key(raw: str) -> Actor | None:
     """The actor behind a bearer key, or None if the key is unknown or revoked."""
     from buurtkit.people.services import API_KEY_PREFIX, hash_api_key
@@ -59,10 +72,25 @@ def actor_for_api_key(raw: str) -> Actor | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
-    key = ApiKey.objects.select_related("community").filter(prefix=parts[1]).first()
+    digest = hash_api_key(raw.strip())
+    now = time.monotonic()
+    known = _known_keys.get(digest)
+    if known is not None and known[0] > now:
+        return known[1]
+    actor = _actor_for_key(prefix=parts[1], digest=digest)
+    ttl = settings.API_KEY_CACHE_SECONDS
+    if actor is not None and ttl > 0:
+        if len(_known_keys) >= MAX_KNOWN_KEYS:
+            _known_keys.clear()
+        _known_keys[digest] = (now + ttl, actor)
+    return actor
+
+
+def _actor_for_key(*, prefix: str, digest: str) -> Actor | None:
+    key = ApiKey.objects.select_related("community").filter(prefix=prefix).first()
     if key is None or key.revoked_at is not None:
         return None
-    if not hmac.compare_digest(key.key_hash, hash_api_key(raw.strip())):
+    if not hmac.compare_digest(key.key_hash, digest):
         return None
     roles = frozenset(key.roles) & ROLES
     return Actor(

@@ -487,6 +487,10 @@ def apikey_revoke(*, actor: Actor, apikey_id: int) -> ApiKey:
         key.revoked_at = clock.now()
         key.save(update_fields=["revoked_at"])
         audit_record(actor=actor, verb="apikey.revoked", obj=key)
+    from buurtkit.people.selectors import forget_api_keys
+
+    forget_api_keys()  # this process refuses the key at once,
+    transaction.on_commit(forget_api_keys)  # also if it was read again before the commit
     return key
 
 
