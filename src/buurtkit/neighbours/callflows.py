@@ -46,6 +46,44 @@ MORE_INFO = T(
     "both say yes, we connect you by phone and you agree on a moment together. It is free.",
 )
 
+# Options and nodes several flows share (each flow's definition gets its own copy: the
+# definitions are JSON data, compared and stored as they are).
+NOT_NOW = {
+    "key": "2",
+    "action": T("Liever niet", "Si vous préférez ne pas le faire", "If you would rather not"),
+    "next": "decline",
+}
+MORE_INFO_OPTION = {
+    "key": "3",
+    "action": T("Voor meer uitleg", "Pour plus d'informations", "For more information"),
+    "next": "info",
+}
+DECLINE = {
+    "outcome": "declined",
+    "say": T(
+        "Dat is goed. We stellen u niet meer aan {partner} voor. Bedankt en tot ziens.",
+        "C'est noté. Nous ne vous présenterons plus {partner}. Merci et au revoir.",
+        "That is fine. We will not introduce you to {partner} again. Thank you and goodbye.",
+    ),
+}
+STOPPED = {
+    "say": T(
+        "Het spijt ons: {partner} kan toch niet afspreken. We zoeken een andere buur voor u. "
+        "Tot ziens.",
+        "Nous sommes désolés : {partner} ne peut finalement pas. Nous cherchons un autre voisin "
+        "pour vous. Au revoir.",
+        "We are sorry: {partner} cannot meet after all. We will look for another neighbour for "
+        "you. Goodbye.",
+    )
+}
+ENJOY = {
+    "say": T(
+        "Bedankt en veel plezier samen!",
+        "Merci et bon moment ensemble !",
+        "Thank you, and enjoy your time together!",
+    )
+}
+
 
 def first() -> dict[str, Any]:
     """The call to the first neighbour (A)."""
@@ -74,22 +112,8 @@ def first() -> dict[str, Any]:
                         ),
                         "next": "agree",
                     },
-                    {
-                        "key": "2",
-                        "action": T(
-                            "Liever niet",
-                            "Si vous préférez ne pas le faire",
-                            "If you would rather not",
-                        ),
-                        "next": "decline",
-                    },
-                    {
-                        "key": "3",
-                        "action": T(
-                            "Voor meer uitleg", "Pour plus d'informations", "For more information"
-                        ),
-                        "next": "info",
-                    },
+                    NOT_NOW,
+                    MORE_INFO_OPTION,
                 ],
             },
             "info": {"say": MORE_INFO, "next": "ask"},
@@ -104,15 +128,7 @@ def first() -> dict[str, Any]:
                     "you back to connect you. Talk soon!",
                 ),
             },
-            "decline": {
-                "outcome": "declined",
-                "say": T(
-                    "Dat is goed. We stellen u niet meer aan {partner} voor. Bedankt en tot ziens.",
-                    "C'est noté. Nous ne vous présenterons plus {partner}. Merci et au revoir.",
-                    "That is fine. We will not introduce you to {partner} again. Thank you and "
-                    "goodbye.",
-                ),
-            },
+            "decline": DECLINE,
         },
     }
 
@@ -146,22 +162,8 @@ def second() -> dict[str, Any]:
                         ),
                         "next": "agree",
                     },
-                    {
-                        "key": "2",
-                        "action": T(
-                            "Liever niet",
-                            "Si vous préférez ne pas le faire",
-                            "If you would rather not",
-                        ),
-                        "next": "decline",
-                    },
-                    {
-                        "key": "3",
-                        "action": T(
-                            "Voor meer uitleg", "Pour plus d'informations", "For more information"
-                        ),
-                        "next": "info",
-                    },
+                    NOT_NOW,
+                    MORE_INFO_OPTION,
                 ],
             },
             "info": {"say": MORE_INFO, "next": "ask"},
@@ -185,32 +187,9 @@ def second() -> dict[str, Any]:
                     "you: {meeting}. We will let {partner} know too. Goodbye!",
                 ),
             },
-            "decline": {
-                "outcome": "declined",
-                "say": T(
-                    "Dat is goed. We stellen u niet meer aan {partner} voor. Bedankt en tot ziens.",
-                    "C'est noté. Nous ne vous présenterons plus {partner}. Merci et au revoir.",
-                    "That is fine. We will not introduce you to {partner} again. Thank you and "
-                    "goodbye.",
-                ),
-            },
-            "stopped": {
-                "say": T(
-                    "Het spijt ons: {partner} kan toch niet afspreken. We zoeken een andere buur "
-                    "voor u. Tot ziens.",
-                    "Nous sommes désolés : {partner} ne peut finalement pas. Nous cherchons un "
-                    "autre voisin pour vous. Au revoir.",
-                    "We are sorry: {partner} cannot meet after all. We will look for another "
-                    "neighbour for you. Goodbye.",
-                )
-            },
-            "bye": {
-                "say": T(
-                    "Bedankt en veel plezier samen!",
-                    "Merci et bon moment ensemble !",
-                    "Thank you, and enjoy your time together!",
-                )
-            },
+            "decline": DECLINE,
+            "stopped": STOPPED,
+            "bye": ENJOY,
         },
     }
 
@@ -271,16 +250,7 @@ def connect() -> dict[str, Any]:
                     "{partner} know. Goodbye!",
                 ),
             },
-            "stopped": {
-                "say": T(
-                    "Het spijt ons: {partner} kan toch niet afspreken. We zoeken een andere buur "
-                    "voor u. Tot ziens.",
-                    "Nous sommes désolés : {partner} ne peut finalement pas. Nous cherchons un "
-                    "autre voisin pour vous. Au revoir.",
-                    "We are sorry: {partner} cannot meet after all. We will look for another "
-                    "neighbour for you. Goodbye.",
-                )
-            },
+            "stopped": STOPPED,
             "partner_gone": {
                 "outcome": "appointment",
                 "say": T(
@@ -292,13 +262,7 @@ def connect() -> dict[str, Any]:
                     "appointment for you: {meeting}. Goodbye!",
                 ),
             },
-            "bye": {
-                "say": T(
-                    "Bedankt en veel plezier samen!",
-                    "Merci et bon moment ensemble !",
-                    "Thank you, and enjoy your time together!",
-                )
-            },
+            "bye": ENJOY,
         },
     }
 

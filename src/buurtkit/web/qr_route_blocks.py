@@ -22,21 +22,13 @@ from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.permissions import ROLE_CHOICES
 from buurtkit.qrcodes import services
 from buurtkit.qrcodes.routing import ACTIONS, MAX_ROUTES
+from buurtkit.web.weekdays import DAYS
 
 LANGS = [code for code, _name in settings.LANGUAGES]
 BUILT_IN = ("redirect", "info", "menu", "form", "webhook")
 MENU_SLOTS_FREE = 2
 MAX_MENU_ITEMS = 8
 STAFF_ROLES = [(k, label) for k, label in ROLE_CHOICES if k != "resident"]
-DAYS = [
-    (1, gettext_lazy("Mon")),
-    (2, gettext_lazy("Tue")),
-    (3, gettext_lazy("Wed")),
-    (4, gettext_lazy("Thu")),
-    (5, gettext_lazy("Fri")),
-    (6, gettext_lazy("Sat")),
-    (7, gettext_lazy("Sun")),
-]
 DEVICES = [
     ("phone", gettext_lazy("phone")),
     ("tablet", gettext_lazy("tablet")),

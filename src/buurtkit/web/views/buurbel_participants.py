@@ -27,17 +27,9 @@ from buurtkit.people.phones import display_phone
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
 from buurtkit.web.views.people import paginate
+from buurtkit.web.weekdays import DAYS
 
 WINDOW_ROWS = 3
-DAYS = [
-    (1, gettext_lazy("Mon")),
-    (2, gettext_lazy("Tue")),
-    (3, gettext_lazy("Wed")),
-    (4, gettext_lazy("Thu")),
-    (5, gettext_lazy("Fri")),
-    (6, gettext_lazy("Sat")),
-    (7, gettext_lazy("Sun")),
-]
 DISTANCES = [
     (250, gettext_lazy("250 m: in my street")),
     (500, gettext_lazy("500 m: a few streets")),
