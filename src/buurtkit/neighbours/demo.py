@@ -173,15 +173,17 @@ def _history(
                 "appointment": [("a", "agreed"), ("b", "agreed"), ("a", "appointment")],
                 "completed": [("a", "agreed"), ("b", "agreed"), ("a", "connected"), ("a", "met")],
             }[state]
+            calls = 0
             for n, (who, outcome) in enumerate(steps):
                 when = at + dt.timedelta(hours=2 * n + 1)
                 person = a if who == "a" else b
                 call = _call(community, match, person, outcome, when, prices, rng)
+                calls += call is not None
                 Introduction.objects.create(
                     community=community,
                     participant_a=a,
                     participant_b=b,
-                    outcome=outcome if outcome != "proposed" else "proposed",
+                    outcome=outcome,
                     declined_by=a if outcome == "declined" else None,
                     proposed_pair=pair,
                     match=match,
@@ -189,6 +191,7 @@ def _history(
                     at=when,
                     actor_label="demo",
                 )
+            Match.objects.filter(pk=match.pk).update(attempts_total=calls)
         MatchRun.objects.filter(pk=run.pk).update(proposed_pairs=pairs)
 
 
