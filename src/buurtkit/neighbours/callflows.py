@@ -268,7 +268,7 @@ def connect() -> dict[str, Any]:
 
 
 def inform() -> dict[str, Any]:
-    """A tells A about the appointment made while A could not come to the phone."""
+    """Tells A about the appointment made while A could not come to the phone."""
     return {
         "timeout": 8,
         "start": "welcome",
