@@ -6,7 +6,7 @@
 What it does, on the local PostgreSQL server:
 1. makes a throw-away database `buurtkit_bench_ledger`, migrates it, creates a community with
    a currency and N funded resident accounts and a coordinator API key;
-2. starts `buurtkit serve` (waitress, the production server) on a free port;
+2. starts `buurtkit serve` (granian, the production server) on a free port;
 3. several client processes POST /api/v1/ledger/transfers (each with its own Idempotency-Key)
    between random accounts for the given time, keep-alive connections, and record latencies;
 4. runs pgbench's built-in TPC-B-like workload on the same server (database
@@ -328,7 +328,7 @@ def main() -> None:
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
     print(
         f"buurtkit ledger payments benchmark ({args.clients} clients, {args.seconds} s, "
-        f"{args.accounts} hot accounts, waitress {args.server_workers} x {args.server_threads} threads, "
+        f"{args.accounts} hot accounts, granian {args.server_workers} x {args.server_threads} threads, "
         f"{os.cpu_count()} cores)"
     )
     print(f"  payments through the API : {rate:8.1f} /s   ({len(latencies)} ok, {errors} errors)")

@@ -8,7 +8,7 @@ What it does, for each database:
    PostgreSQL server), migrates it, and creates a community with a code that has three routes
    (staff only → intranet; French → French page; everyone else → the default page), so a scan by
    an anonymous Dutch phone walks all three;
-2. starts `buurtkit serve` (waitress, the production server; pre-forked workers) with scan
+2. starts `buurtkit serve` (granian, the production server) with scan
    recording on (buffered, as in production) and the bench's extra URL `/bare` (bench/qr_bench_urls.py);
 3. drives `/Q/<code>` and then `/bare` with `wrk` (apt-get install wrk) for the same time and the
    same number of keep-alive connections; without wrk, Python client processes do it (slower:
@@ -210,7 +210,7 @@ def bench_one(db: str, args: argparse.Namespace) -> None:
     tool = "wrk" if shutil.which("wrk") else "python clients"
     print(
         f"buurtkit QR resolve benchmark on {db} ({tool}, {args.connections} connections, "
-        f"{args.seconds} s, waitress {args.server_workers} x {args.server_threads} threads, "
+        f"{args.seconds} s, granian {args.server_workers} x {args.server_threads} threads, "
         f"{os.cpu_count()} cores)"
     )
     print(

@@ -20,14 +20,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _children_of(pid: int) -> list[str]:
+def _workers_of(pid: int) -> list[str]:
+    """The worker processes of ``pid``: new interpreters started by multiprocessing's spawn
+    (not its resource tracker)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if fields[1] == str(pid):
+        if fields[1] == str(pid) and b"spawn_main" in cmdline:
             found.append(stat.parent.name)
     return found
 
@@ -77,7 +80,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path: Path) -> Non
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
                 statuses.append(response.status)
         assert statuses == [200] * 20
-        children = _children_of(server.pid)
+        children = _workers_of(server.pid)
         assert len(children) == 2
     finally:
         server.send_signal(signal.SIGTERM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -48,12 +49,15 @@ class Command(BaseCommand):
         if opts["no_serve"]:
             return
         # The telephony simulator phones this very server (calls progress live in the demo).
+        # Set in the environment too: the server's workers are new processes that read it.
         if not getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", ""):
             wildcard = opts["host"] in ("0.0.0.0", "::", "")  # noqa: S104 - a comparison
             local = "127.0.0.1" if wildcard else opts["host"]
             settings.TELEPHONY_SIMULATOR_BASE_URL = f"http://{local}:{opts['port']}"
+            os.environ["TELEPHONY_SIMULATOR_BASE_URL"] = settings.TELEPHONY_SIMULATOR_BASE_URL
         if not getattr(settings, "TELEPHONY_SIMULATOR_PACE", 0):
             settings.TELEPHONY_SIMULATOR_PACE = 0.5  # seconds between steps of a simulated call
+            os.environ["TELEPHONY_SIMULATOR_PACE_MS"] = "500"
         if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
             threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
             self.stdout.write("Background tasks run inside this process.")
