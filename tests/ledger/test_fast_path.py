@@ -349,3 +349,40 @@ def test_the_trigger_still_guards_fast_path_transfers(circle: Circle) -> None:
     )
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE ledger_transfer SET amount = 2 WHERE id = %s", [t.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_on_a_connection_cut_a_moment_ago_is_sent_again(circle: Circle) -> None:
+    """The health check skips connections in use a moment ago (core/db/postgresql); a payment
+    that finds its connection cut is sent once more on a new one (the key makes that safe)."""
+    import psycopg
+    from django.db import close_old_connections
+
+    close_old_connections()  # a new request on a connection used a moment ago
+    pid = connection.connection.info.backend_pid
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k not in {"cursor_factory", "prepare_threshold", "context"}
+    }
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    coordinator = Actor(
+        community=circle.actor.community,
+        label="coordinator",
+        permissions=frozenset(permissions_for_roles(["coordinator"])),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        transfer = services.transfer_create(
+            actor=coordinator,
+            debit_account_id=circle.alice.pk,
+            credit_account_id=circle.bob.pk,
+            amount=7,
+            idempotency_key="after-the-cut",
+        )
+    sent = [q["sql"] for q in queries.captured_queries if "ledger_fast_payment" in q["sql"]]
+    assert len(sent) == 2  # the first on the cut connection, the second on a new one
+    assert connection.connection.info.backend_pid != pid
+    assert Transfer.objects.filter(idempotency_key="after-the-cut").count() == 1
+    assert Transfer.objects.get(pk=transfer.pk).amount == 7
+    assert invariant_violations(currency=circle.currency) == []

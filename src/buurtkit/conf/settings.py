@@ -133,6 +133,9 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that skips connections in use a moment ago.
+        DATABASES["default"]["ENGINE"] = "buurtkit.core.db.postgresql"
 else:
     DATABASES = {
         "default": {

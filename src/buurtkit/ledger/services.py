@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.db import fetchone_server_bound
 from buurtkit.core.errors import (
     Conflict,
     NotFound,
@@ -714,13 +715,19 @@ def _fast_payment(
         sorted(actor.organisation_ids),
     ]
     if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_FAST_PAYMENT_SQL, params)
-            row = cursor.fetchone()
+        with transaction.atomic():
+            row = fetchone_server_bound(_FAST_PAYMENT_SQL, params)
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(_FAST_PAYMENT_SQL, params)
-            row = cursor.fetchone()
+        try:
+            row = fetchone_server_bound(_FAST_PAYMENT_SQL, params)
+        except OperationalError:
+            # A connection that broke while idle (see core/db/postgresql): the call is one
+            # idempotent statement, so it is sent once more on a new connection.
+            if connection.is_usable():
+                raise
+            connection.close()
+            row = fetchone_server_bound(_FAST_PAYMENT_SQL, params)
+    assert row is not None  # the function always returns one row
     status, info, sms, fingerprint = row[0], row[1] or "", row[2], row[3]
     if status == "no_currency":
         raise _no_currency()

@@ -1,0 +1,35 @@
+"""Database helpers for the few hot paths that need more than the ORM (ADR 0012, ADR 0013)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+
+def fetchone_server_bound(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """Run one statement on PostgreSQL with its parameters sent apart from the SQL (server-side
+    binding) and return its first row.
+
+    Django's cursors bind on the client: psycopg quotes every parameter into the SQL text,
+    which for a call with twenty-odd arguments costs more Python than the rest of the
+    request. Here the parameters travel in PostgreSQL's binary protocol instead. The cursor
+    is Django's own wrapper around it, so the connection's health check, the error
+    translation and the query log (``django_assert_num_queries``) work as for any query.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    with connection.cursor():  # connects (and checks the connection) like every query
+        pass
+    with connection.wrap_database_errors:
+        # (django-stubs types these methods' argument as Django's own wrapper)
+        raw: Any = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+    wrapped = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    with wrapped as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
