@@ -43,6 +43,8 @@ class SessionActorAuth(SessionAuth):
     """A signed-in browser session; the community is named with ``?community=<slug>``."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        if not hasattr(request, "user"):  # signed with a (wrong) key: no session looked at
+            return None
         user = super().authenticate(request, key)
         slug = request.GET.get("community", "")
         if not user or not slug:

@@ -1,10 +1,53 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import ServiceError
+
+
+def signed_with_api_key(request: HttpRequest) -> bool:
+    """An API call with ``Authorization: Bearer …`` (a script, not a browser)."""
+    return request.path_info.startswith("/api/") and request.META.get(
+        "HTTP_AUTHORIZATION", ""
+    ).startswith("Bearer ")
+
+
+def pages_only(middleware: type) -> type:
+    """``middleware`` for pages and browser calls; an API call signed with a key goes past it.
+
+    Sessions, flash messages, ``X-Frame-Options`` and slash redirects mean nothing to a
+    script, and together they cost a payment through the API about a tenth of its Python
+    time. The key decides who is calling (``conf/api.ApiKeyAuth``); a wrong key is refused
+    without looking at a session.
+    """
+
+    class PagesOnly(middleware):  # type: ignore[valid-type,misc]
+        async_capable = False  # under ASGI Django adapts; buurtkit serves WSGI
+
+        def __call__(self, request: HttpRequest) -> Any:
+            if signed_with_api_key(request):
+                return self.get_response(request)
+            return super().__call__(request)
+
+    PagesOnly.__name__ = PagesOnly.__qualname__ = middleware.__name__
+    PagesOnly.__doc__ = f"{middleware.__module__}.{middleware.__name__}, for pages only."
+    return PagesOnly
+
+
+PagesSessionMiddleware = pages_only(SessionMiddleware)
+PagesCommonMiddleware = pages_only(CommonMiddleware)
+PagesAuthenticationMiddleware = pages_only(AuthenticationMiddleware)
+PagesMessageMiddleware = pages_only(MessageMiddleware)
+PagesXFrameOptionsMiddleware = pages_only(XFrameOptionsMiddleware)
 
 
 class ServiceErrorMiddleware:
