@@ -59,11 +59,12 @@ class Command(BaseCommand):
             settings.TELEPHONY_SIMULATOR_PACE = 0.5  # seconds between steps of a simulated call
             os.environ["TELEPHONY_SIMULATOR_PACE_MS"] = "500"
         if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-            threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
-            self.stdout.write("Background tasks run inside this process.")
-        for job in DEMO_JOBS:
-            threading.Thread(target=_repeat, args=(job,), name=job.name, daemon=True).start()
-        serve(opts["host"], opts["port"], 8, self.stdout.write)
+            self.stdout.write("Background tasks run inside the server's process.")
+        # The jobs start in the server's (one) worker process, when it loads the application
+        # (conf/wsgi.py): simulated calls placed by the jobs and by requests then share one
+        # simulated phone network (its conference rooms live in that process's memory).
+        os.environ[BACKGROUND_ENV] = "1"
+        serve(opts["host"], opts["port"], 8, self.stdout.write, workers=1)
 
     def load(self) -> list[tuple[str, str, str]]:
         from buurtkit.people.demo import DEMO_PASSWORD, STAFF
@@ -84,6 +85,18 @@ class Command(BaseCommand):
             for loader in DEMO_LOADERS:
                 logins += loader.load(community)
         return logins
+
+
+BACKGROUND_ENV = "BUURTKIT_DEMO_BACKGROUND"
+
+
+def start_background() -> None:
+    """The demo's background work, in threads of this process: the task worker (with the
+    database task backend) and the demo jobs (what cron does later)."""
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
+    for job in DEMO_JOBS:
+        threading.Thread(target=_repeat, args=(job,), name=job.name, daemon=True).start()
 
 
 def _repeat(job: DemoJob) -> None:
