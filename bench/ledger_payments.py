@@ -1,7 +1,7 @@
 """Benchmark: payments per second through the HTTP API on PostgreSQL, against pgbench.
 
     .venv/bin/python bench/ledger_payments.py [--seconds 20] [--clients 16] [--accounts 50]
-                                             [--server-threads 8] [--pg postgres://postgres@127.0.0.1:5432]
+                                             [--server-threads 4] [--pg postgres://postgres@127.0.0.1:5432]
 
 What it does, on the local PostgreSQL server:
 1. makes a throw-away database `buurtkit_bench_ledger`, migrates it, creates a community with
@@ -243,7 +243,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-threads", type=int, default=4)
     parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()

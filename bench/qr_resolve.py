@@ -1,7 +1,7 @@
 """Benchmark: QR scans resolved per second and p99, against a bare Django redirect view.
 
     .venv/bin/python bench/qr_resolve.py [--db sqlite|postgres|both] [--seconds 15]
-                                         [--connections 16] [--server-workers 2] [--server-threads 8]
+                                         [--connections 16] [--server-workers 2] [--server-threads 4]
 
 What it does, for each database:
 1. makes a throw-away database (SQLite file in a temp dir, or `buurtkit_bench_qr` on the local
@@ -228,7 +228,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-threads", type=int, default=4)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()

@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8, help="Python threads per worker")
+        parser.add_argument("--threads", type=int, default=4, help="Python threads per worker")
         parser.add_argument(
             "--workers",
             type=int,

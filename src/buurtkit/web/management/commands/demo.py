@@ -64,7 +64,7 @@ class Command(BaseCommand):
         # (conf/wsgi.py): simulated calls placed by the jobs and by requests then share one
         # simulated phone network (its conference rooms live in that process's memory).
         os.environ[BACKGROUND_ENV] = "1"
-        serve(opts["host"], opts["port"], 8, self.stdout.write, workers=1)
+        serve(opts["host"], opts["port"], 4, self.stdout.write, workers=1)
 
     def load(self) -> list[tuple[str, str, str]]:
         from buurtkit.people.demo import DEMO_PASSWORD, STAFF
