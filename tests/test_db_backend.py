@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def _cut() -> int:
+def cut_connection() -> int:
     """End this thread's database connection from the server side, as a restart would."""
     pid = connection.connection.info.backend_pid
     params = {
@@ -49,7 +49,7 @@ def _answer() -> Any:
 def test_a_connection_idle_for_a_while_is_checked_and_replaced() -> None:
     assert _answer() == 42
     _next_request()
-    cut = _cut()
+    cut = cut_connection()
     connection.last_checked_at -= 60  # idle for a minute
     assert _answer() == 42  # the check found it dead and connected again
     assert connection.connection.info.backend_pid != cut
@@ -58,7 +58,7 @@ def test_a_connection_idle_for_a_while_is_checked_and_replaced() -> None:
 def test_a_connection_used_a_moment_ago_is_not_asked_again() -> None:
     assert _answer() == 42
     _next_request()
-    cut = _cut()
+    cut = cut_connection()
     # No SELECT 1 first: the query itself finds out, and fails ...
     with pytest.raises(OperationalError):
         _answer()

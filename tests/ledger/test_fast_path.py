@@ -355,18 +355,12 @@ def test_the_trigger_still_guards_fast_path_transfers(circle: Circle) -> None:
 def test_a_payment_on_a_connection_cut_a_moment_ago_is_sent_again(circle: Circle) -> None:
     """The health check skips connections in use a moment ago (core/db/postgresql); a payment
     that finds its connection cut is sent once more on a new one (the key makes that safe)."""
-    import psycopg
     from django.db import close_old_connections
 
+    from tests.test_db_backend import cut_connection
+
     close_old_connections()  # a new request on a connection used a moment ago
-    pid = connection.connection.info.backend_pid
-    params = {
-        k: v
-        for k, v in connection.get_connection_params().items()
-        if k not in {"cursor_factory", "prepare_threshold", "context"}
-    }
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    pid = cut_connection()
     coordinator = Actor(
         community=circle.actor.community,
         label="coordinator",
