@@ -72,4 +72,7 @@ def serve(host: str, port: int, threads: int, say: Any, workers: int = 1) -> Non
         log_level=LogLevels.warning,
         log_access=False,
         respawn_failed_workers=True,
+        # A worker that has not stopped 30 s after SIGTERM is killed, so a stop never hangs
+        # (granian issue #875: a busy worker could wait forever on its last step).
+        workers_kill_timeout=30,
     ).serve()
