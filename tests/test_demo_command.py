@@ -146,3 +146,43 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     second = run()
     assert second.returncode == 0, second.stderr[-3000:]
     assert counts() == after_first
+
+
+def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: Path) -> None:
+    """``buurtkit demo`` sets BUURTKIT_DEMO_BACKGROUND before serving; the worker process that
+    loads the application (conf/wsgi.py) then runs the task worker and the demo jobs, so they
+    share the simulated phone network with the requests. ``buurtkit serve`` does not."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+        and not k.startswith("BUURTKIT_")
+    }
+    env.update(BUURTKIT_DATA_DIR=str(tmp_path), BUURTKIT_DEMO="1")
+    migrate = [sys.executable, "-m", "buurtkit.conf.cli", "migrate", "-v", "0"]
+    subprocess.run(migrate, env=env, cwd=tmp_path, check=True, timeout=300)
+    probe = (
+        "import threading, buurtkit.conf.wsgi;print(sorted(t.name for t in threading.enumerate()))"
+    )
+
+    def threads(**extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**env, **extra},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    from buurtkit.core.demo import DEMO_JOBS
+
+    assert DEMO_JOBS, "the apps register demo jobs when they load"
+    with_jobs = threads(BUURTKIT_DEMO_BACKGROUND="1")
+    assert "buurtkit-worker" in with_jobs
+    assert all(repr(job.name) in with_jobs for job in DEMO_JOBS)
+    without = threads()
+    assert "buurtkit-worker" not in without
+    assert not any(repr(job.name) in without for job in DEMO_JOBS)

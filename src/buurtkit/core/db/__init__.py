@@ -20,10 +20,12 @@ def fetchone_server_bound(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | 
     """
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    with connection.cursor():  # connects (and checks the connection) like every query
-        pass
+    # What Django's connection.cursor() does before it makes its own (client-binding) cursor.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        # (django-stubs types these methods' argument as Django's own wrapper)
+        # (django-stubs types make_cursor's argument as Django's own wrapper)
         raw: Any = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
     wrapped = (
         connection.make_debug_cursor(raw)
