@@ -380,3 +380,87 @@ def test_a_payment_on_a_connection_cut_a_moment_ago_is_sent_again(circle: Circle
     assert Transfer.objects.filter(idempotency_key="after-the-cut").count() == 1
     assert Transfer.objects.get(pk=transfer.pk).amount == 7
     assert invariant_violations(currency=circle.currency) == []
+
+
+def _reads(table: str) -> tuple[int, int]:
+    """(sequential scans, rows read) of a table by this transaction so far (PostgreSQL's own
+    counters; a scan's dead row versions are not counted, so scans are counted apart)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(seq_scan, 0), COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)"
+            " FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [table],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_payment_reads_a_few_rows_however_big_the_tables_have_grown(
+    circle: Circle, settings: Any, fast_path: bool
+) -> None:
+    """A payment reads the rows it needs by key: no more in a neighbourhood of 3,000 accounts
+    and 5,000 transfers than in a new one, also on a connection whose plans were made while the
+    tables were small (migration 0009). Before, a payment locked its two accounts by reading
+    every account of the community, and a plan made for a small table went on scanning all of
+    its transfers for the idempotency key as the table grew."""
+    from django.db import transaction
+
+    from buurtkit.core import clock
+
+    settings.LEDGER_FAST_PATH = fast_path
+    community = circle.actor.community
+
+    tables = ("ledger_account", "ledger_transfer")
+
+    def pay(n: int) -> list[tuple[int, int]]:
+        """(sequential scans, rows read) of accounts and of transfers for one payment."""
+        with transaction.atomic():  # the counters count within one transaction
+            before = [_reads(table) for table in tables]
+            services.transfer_create(
+                actor=circle.actor,
+                debit_account_id=circle.alice.pk,
+                credit_account_id=circle.bob.pk,
+                amount=1,
+                idempotency_key=f"grown-{n}",
+            )
+            after = [_reads(table) for table in tables]
+        return [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before, strict=True)]
+
+    with connection.cursor() as cursor:  # statistics of small tables, as on a new install
+        cursor.execute("ANALYZE ledger_account, ledger_transfer")
+    small = [pay(n) for n in range(8)]  # plans made (and kept) while the tables are small
+    accounts = Account.objects.bulk_create(
+        Account(
+            community=community,
+            currency=circle.currency,
+            number=f"Z{i:08d}",
+            kind="resident",
+            name=f"Resident {i}",
+        )
+        for i in range(3000)
+    )
+    Transfer.objects.bulk_create(
+        Transfer(
+            community=community,
+            currency=circle.currency,
+            debit=circle.issuance,
+            credit=accounts[i % len(accounts)],
+            amount=1,
+            kind="issue",
+            idempotency_key=f"old-{i}",
+            request_hash="-",
+            at=clock.now(),
+            actor_label="test",
+            debit_balance_after=0,
+            credit_balance_after=0,
+        )
+        for i in range(5000)
+    )
+    grown = [pay(n) for n in range(8, 12)]
+    if fast_path:  # (the ORM path plans each query afresh, for the tables as they are now)
+        assert all(scans == 0 for payment in small + grown for scans, _rows in payment), small
+    # the two locked accounts and their balance updates; the key looked up twice (none found)
+    assert max(accounts for (_s, accounts), _t in grown) <= 6, grown
+    assert max(transfers for _a, (_s, transfers) in grown) <= 4, grown

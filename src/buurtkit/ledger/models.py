@@ -64,6 +64,15 @@ class Account(CommunityScoped):
     every non-system balance at or above its lower limit.
     """
 
+    # Indexed by account_number_unique (community, number). A lone community index once led
+    # PostgreSQL to lock a payment's two accounts by reading every account of the community.
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("community"),
+        db_index=False,
+    )
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="accounts")
     number = models.CharField(_("account number"), max_length=9)
     kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
@@ -157,7 +166,9 @@ class Transfer(CommunityScoped):
         verbose_name=_("community"),
         db_index=False,
     )
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="transfers")
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="transfers", db_index=False
+    )
     debit = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="debits", db_index=False
     )
@@ -167,11 +178,21 @@ class Transfer(CommunityScoped):
     amount = models.BigIntegerField(_("amount"))
     kind = models.CharField(_("kind"), max_length=20, choices=TransferKind.choices)
     description = models.CharField(_("description"), max_length=200, blank=True)
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    # At most one reversal per transfer: a partial unique index (transfer_reversed_once), so
+    # the many transfers that reverse nothing add nothing to it.
+    reverses = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        db_index=False,
     )
     idempotency_key = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
+    # Alone, not (community, at): with the key's index, that would give PostgreSQL a second
+    # index beginning with the community to choose for an idempotency lookup, and a plan made
+    # while the table was small chose it (reading all of the community's transfers per key).
     at = models.DateTimeField(_("time"), db_index=True)
     actor_label = models.CharField(max_length=150)
     on_behalf_of_id = models.BigIntegerField(null=True, blank=True)
@@ -195,6 +216,11 @@ class Transfer(CommunityScoped):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(condition=~Q(debit=F("credit")), name="transfer_two_accounts"),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="transfer_reversed_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["debit", "at"]),
