@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def fetchone_server_bound(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
@@ -20,18 +20,17 @@ def fetchone_server_bound(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | 
     """
     from django.db.backends.postgresql.base import ServerBindingCursor
 
+    # The wrapper itself, looked up once: each use of the ``connection`` proxy is a lookup in
+    # a thread- and task-local store.
+    db = connections[DEFAULT_DB_ALIAS]
     # What Django's connection.cursor() does before it makes its own (client-binding) cursor.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
         # (django-stubs types make_cursor's argument as Django's own wrapper)
-        raw: Any = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
-    wrapped = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
+        raw: Any = ServerBindingCursor(db.connection)  # type: ignore[call-arg]
+    wrapped = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
     with wrapped as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
