@@ -11,9 +11,9 @@ What it does, on the local PostgreSQL server:
    between random accounts for the given time, keep-alive connections, and record latencies;
 4. runs pgbench's built-in TPC-B-like workload on the same server (database
    `buurtkit_bench_pgbench`, scale 10) with the same number of clients and duration;
-5. prints payments/s, p50/p99 latency, the server's CPU time per payment (its processes, from
-   /proc) and how busy the whole machine was, pgbench tps and the ratio, then checks the ledger
-   invariants and drops both databases.
+5. prints payments/s, p50/p99 latency, pgbench tps and the ratio, and the CPU time per payment
+   (and per pgbench transaction) of the server's processes, of PostgreSQL's and of the whole
+   machine (from /proc), then checks the ledger invariants and drops both databases.
 The machine runs clients, server and database at once, so every figure includes that contention;
 "machine busy" well above what this benchmark explains means other work was running.
 On PostgreSQL a payment is one call of the ``ledger_fast_payment`` function (docs/ledger.md).
@@ -40,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+Cpu = tuple[float, float, float, float]  # server, PostgreSQL, machine busy, machine total (s)
 
 
 def free_port() -> int:
@@ -75,7 +78,7 @@ for i in range({accounts}):
                       amount=1_000_000, kind="reward", idempotency_key=f"r{{i}}")
     ids.append(acc.pk)
 _k, raw = apikey_create(actor=a, name="bench", roles=["coordinator"])
-print("SETUP", raw, ",".join(map(str, ids)))
+print("SETUP", raw, ",".join(map(str, ids)), c.pk)
 """
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
@@ -211,6 +214,23 @@ def cpu_seconds(root_pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of every PostgreSQL server process (backends and helpers), from /proc."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     try:
@@ -222,20 +242,82 @@ def machine_busy() -> tuple[float, float]:
     return (sum(values) - idle) / tick, sum(values) / tick
 
 
-def pgbench(pg: str, clients: int, seconds: int) -> float:
+def cpu_now(server_pid: int) -> Cpu:
+    busy, total = machine_busy()
+    return cpu_seconds(server_pid), postgres_cpu_seconds(), busy, total
+
+
+def cpu_since(before: Cpu, server_pid: int) -> Cpu:
+    now = cpu_now(server_pid)
+    return (
+        now[0] - before[0],
+        now[1] - before[1],
+        now[2] - before[2],
+        now[3] - before[3],
+    )
+
+
+# One payment as the API makes it, through the database function alone (as a coordinator's API
+# key: the same checks, rows and audit record; every call a new idempotency key; two different
+# accounts).
+FAST_PAYMENT_SCRIPT = """\\set a random(1, %(n)d)
+\\set b 1 + (:a + random(0, %(n)d - 2)) %% %(n)d
+\\set k random(1, 1000000000000)
+SELECT o_status FROM ledger_fast_payment(%(community)s,
+  (ARRAY[%(ids)s])[:a], (ARRAY[%(ids)s])[:b], 1, true, 'payment', '',
+  'pgbench-' || :client_id || '-' || :k, '{"amount": ',
+  ', "credit": 0, "debit": 0, "description": "", "kind": "payment", "reverses": null}',
+  now(), 'api:bench', NULL, NULL, NULL, 'api', '{merchant,organisation,resident}'::text[],
+  '{merchant,organisation,resident}'::text[], true, true, NULL, true, '{}'::bigint[]);
+"""
+
+
+def run_pgbench(
+    db: str, clients: int, seconds: int, script: str | None = None
+) -> tuple[float, Cpu]:
+    """pgbench against ``db`` (its TPC-B-like workload, or ``script``): (tps, CPU)."""
+    path = None
+    command = ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds)]
+    if script is not None:
+        path = Path(tempfile.mkstemp(suffix=".sql")[1])
+        path.write_text(script)
+        command += ["-f", str(path)]
+    run = subprocess.Popen(
+        [*command, db], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # CPU is sampled while pgbench runs: its server processes end with it, and their CPU with
+    # them. The window leaves out the first and last second (connecting, ending).
+    window = max(1.0, seconds - 2.0)
+    time.sleep(1.0)
+    pg0, busy0 = postgres_cpu_seconds(), machine_busy()
+    time.sleep(window)
+    pg1, busy1 = postgres_cpu_seconds(), machine_busy()
+    out, err = run.communicate()
+    if path is not None:
+        path.unlink()
+    if run.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {err}")
+    match = re.search(r"tps = ([0-9.]+)", out)
+    tps = float(match.group(1)) if match else 0.0
+    # per transaction: the window's CPU over the window's share of the run's transactions
+    scale = seconds / window
+    return tps, (
+        0.0,
+        (pg1 - pg0) * scale,
+        (busy1[0] - busy0[0]) * scale,
+        (busy1[1] - busy0[1]) * scale,
+    )
+
+
+def pgbench(pg: str, clients: int, seconds: int) -> tuple[float, Cpu]:
     db = f"{pg}/buurtkit_bench_pgbench"
     psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
     psql(pg, "CREATE DATABASE buurtkit_bench_pgbench")
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], check=True, capture_output=True)
-    out = subprocess.run(
-        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), db],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
-    match = re.search(r"tps = ([0-9.]+)", out)
-    return float(match.group(1)) if match else 0.0
+    try:
+        return run_pgbench(db, clients, seconds)
+    finally:
+        psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
 
 
 def main() -> None:
@@ -262,7 +344,7 @@ def main() -> None:
     server = None
     try:
         subprocess.run([str(BIN / "buurtkit"), "migrate", "-v", "0"], env=env, check=True)
-        _tag, key, ids_csv = setup(env, args.accounts).split(" ")
+        _tag, key, ids_csv, community_id = setup(env, args.accounts).split(" ")
         ids = [int(x) for x in ids_csv.split(",")]
         port = free_port()
         server = subprocess.Popen(
@@ -290,20 +372,25 @@ def main() -> None:
         run_clients(port, key, ids, 2, min(4, args.clients))  # warm up
         wrk_result = None
         if shutil.which("wrk"):
-            cpu0, busy0 = cpu_seconds(server.pid), machine_busy()
+            cpu0 = cpu_now(server.pid)
             wrk_result = run_wrk(port, key, ids, args.seconds, args.clients)
-            cpu1, busy1 = cpu_seconds(server.pid), machine_busy()
-            wrk_cpu = (cpu1 - cpu0, busy1[0] - busy0[0], busy1[1] - busy0[1])
-        cpu0, busy0 = cpu_seconds(server.pid), machine_busy()
+            wrk_cpu = cpu_since(cpu0, server.pid)
+        cpu0 = cpu_now(server.pid)
         started = time.perf_counter()
         latencies, errors = run_clients(port, key, ids, args.seconds, args.clients)
         elapsed = time.perf_counter() - started
-        cpu1, busy1 = cpu_seconds(server.pid), machine_busy()
-        py_cpu = (cpu1 - cpu0, busy1[0] - busy0[0], busy1[1] - busy0[1])
+        py_cpu = cpu_since(cpu0, server.pid)
         server.terminate()
         server.wait(timeout=10)
         server = None
-        tps = pgbench(pg, args.clients, args.seconds)
+        # The same payments through the database function alone, from pgbench's C client.
+        fn_tps, fn_cpu = run_pgbench(
+            f"{pg}/buurtkit_bench_ledger",
+            args.clients,
+            args.seconds,
+            FAST_PAYMENT_SCRIPT % {"n": len(ids), "ids": ids_csv, "community": community_id},
+        )
+        tps, pgbench_cpu = pgbench(pg, args.clients, args.seconds)
         check = subprocess.run(
             [
                 sys.executable,
@@ -343,11 +430,17 @@ def main() -> None:
             f"   ({w_bad} non-2xx)"
         )
 
-    def cpu_line(label: str, cpu: tuple[float, float, float], payments: float) -> None:
-        server_cpu, busy, total = cpu
+    def cpu_line(label: str, cpu: Cpu, payments: float, server: bool = True) -> None:
+        server_cpu, pg_cpu, busy, total = cpu
+
+        def per(seconds: float) -> float:
+            return 1000 * seconds / payments if payments else float("nan")
+
         print(
-            f"  {label:25s}: server {1000 * server_cpu / payments if payments else float('nan'):5.2f}"
-            f" ms CPU per payment; machine {100 * busy / total if total else float('nan'):3.0f} % busy"
+            f"  {label:25s}: "
+            + (f"server {per(server_cpu):4.2f} ms, " if server else "")
+            + f"PostgreSQL {per(pg_cpu):4.2f} ms, machine {per(busy):4.2f} ms CPU each;"
+            f" machine {100 * busy / total if total else float('nan'):3.0f} % busy"
         )
 
     if latencies:
@@ -355,6 +448,12 @@ def main() -> None:
     if wrk_result is not None:
         cpu_line("CPU, wrk", wrk_cpu, wrk_result[0] * args.seconds)
     print(f"  pgbench TPC-B-like       : {tps:8.1f} tps")
+    cpu_line("CPU, pgbench", pgbench_cpu, tps * args.seconds, server=False)
+    print(
+        f"  database alone           : {fn_tps:8.1f} payments/s (pgbench calling"
+        f" ledger_fast_payment), {fn_tps / tps if tps else float('nan'):5.3f} of TPC-B"
+    )
+    cpu_line("CPU, database alone", fn_cpu, fn_tps * args.seconds, server=False)
     print(
         f"  ratio ours / pgbench     : {rate / tps if tps else float('nan'):8.3f}   (target >= 0.35)"
     )

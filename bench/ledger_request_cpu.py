@@ -56,7 +56,7 @@ def main() -> None:
         subprocess.run(
             [str(bench.BIN / "buurtkit"), "migrate", "-v", "0"], env=os.environ, check=True
         )
-        _tag, key, ids_csv = bench.setup(dict(os.environ), args.accounts).split(" ")
+        _tag, key, ids_csv, _community = bench.setup(dict(os.environ), args.accounts).split(" ")
         ids = [int(x) for x in ids_csv.split(",")]
         run(key, ids, args.requests, args.profile)
     finally:
