@@ -197,38 +197,33 @@ def run_wrk(
     return rate, pct("50"), pct("99"), int(bad.group(1)) if bad else 0
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """User + system CPU of a process and its children (the server's workers), from /proc."""
-    if not Path("/proc/self/stat").exists():
-        return float("nan")
+def processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, name, user + system CPU seconds) of every process, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if root_pid in (pid, ppid):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def postgres_cpu_seconds() -> float:
-    """User + system CPU of every PostgreSQL server process (backends and helpers), from /proc."""
-    if not Path("/proc/self/stat").exists():
-        return float("nan")
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
         except (OSError, IndexError, ValueError):
-            continue
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            continue  # ended meanwhile
+        fields = rest.split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        found.append((int(stat.parent.name), int(fields[1]), name, cpu))
+    return found
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU of a process and its children (the server's workers)."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    return sum(cpu for pid, ppid, _name, cpu in processes() if root_pid in (pid, ppid))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL server process (backends and helpers)."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    return sum(cpu for _pid, _ppid, name, cpu in processes() if name.startswith("postgres"))
 
 
 def machine_busy() -> tuple[float, float]:

@@ -5,7 +5,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from buurtkit.core.models import Community, CommunityScoped, ScopedQuerySet
+from buurtkit.core.models import CommunityScoped, ScopedQuerySet, community_key
 
 
 class AuditImmutable(Exception):
@@ -33,13 +33,7 @@ class AuditEvent(CommunityScoped):
 
     # No index of its own: the (community, object_type, object_id) index begins with it, and
     # every index costs each audited write.
-    community = models.ForeignKey(
-        Community,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("community"),
-        db_index=False,
-    )
+    community = community_key(db_index=False)
     at = models.DateTimeField(_("time"), db_index=True)
     verb = models.CharField(_("what happened"), max_length=80)
     actor_label = models.CharField(_("actor"), max_length=150)

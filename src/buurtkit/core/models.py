@@ -68,6 +68,19 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(community_id=community_id)
 
 
+def community_key(*, db_index: bool = True) -> models.ForeignKey:
+    """The community a row belongs to. A table whose composite indexes already begin with the
+    community passes ``db_index=False``: a lone community index costs every write, and it has
+    led PostgreSQL to read a whole community's rows to find one (docs/ledger.md)."""
+    return models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("community"),
+        db_index=db_index,
+    )
+
+
 class CommunityScoped(models.Model):
     """Base for every domain row: it belongs to exactly one community.
 
@@ -75,9 +88,7 @@ class CommunityScoped(models.Model):
     :func:`buurtkit.core.scoping.get_scoped`), never through bare ``objects.get``.
     """
 
-    community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
-    )
+    community = community_key()
 
     objects = ScopedQuerySet.as_manager()
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from buurtkit.core.models import Community, CommunityScoped, ScopedQuerySet
+from buurtkit.core.models import CommunityScoped, ScopedQuerySet, community_key
 
 
 class Currency(CommunityScoped):
@@ -66,13 +66,7 @@ class Account(CommunityScoped):
 
     # Indexed by account_number_unique (community, number). A lone community index once led
     # PostgreSQL to lock a payment's two accounts by reading every account of the community.
-    community = models.ForeignKey(
-        Community,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("community"),
-        db_index=False,
-    )
+    community = community_key(db_index=False)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="accounts")
     number = models.CharField(_("account number"), max_length=9)
     kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
@@ -159,13 +153,7 @@ class Transfer(CommunityScoped):
     # with these columns. Every index costs each payment's insert, and a lone community index
     # once led PostgreSQL, planning before it had statistics, to read all of a community's
     # transfers to find one idempotency key.
-    community = models.ForeignKey(
-        Community,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("community"),
-        db_index=False,
-    )
+    community = community_key(db_index=False)
     currency = models.ForeignKey(
         Currency, on_delete=models.PROTECT, related_name="transfers", db_index=False
     )
