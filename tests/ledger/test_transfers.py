@@ -103,6 +103,28 @@ def test_reversal_restores_balances_once(circle: Circle) -> None:
     assert invariant_violations(currency=circle.currency) == []
 
 
+def test_the_database_takes_one_reversal_per_transfer(circle: Circle) -> None:
+    """The partial unique index (transfer_reversed_once) is the last guard against two
+    reversals that race past the service's check; payments, which reverse nothing, share it."""
+    from django.forms.models import model_to_dict
+
+    t = pay(circle, 10)
+    first = services.transfer_reverse(actor=circle.actor, transfer_id=t.pk, idempotency_key=key())
+    pay(circle, 1), pay(circle, 1)  # many rows with no reversal: no clash
+    fields = model_to_dict(
+        first, exclude=["id", "community", "currency", "debit", "credit", "reverses"]
+    )
+    second = Transfer(
+        **{**fields, "reverses_id": t.pk, "idempotency_key": key()},
+        community=first.community,
+        currency=first.currency,
+        debit=first.debit,
+        credit=first.credit,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Transfer.objects.bulk_create([second])
+
+
 def test_transfers_are_append_only_in_the_orm(circle: Circle) -> None:
     t = pay(circle, 1)
     with pytest.raises(TransferImmutable):
