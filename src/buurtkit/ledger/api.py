@@ -14,9 +14,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict
 
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import In, actor_of
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
 from buurtkit.ledger.numbers import format_account_number
@@ -28,16 +27,6 @@ IDEMPOTENCY_KEY = Header(
     alias="Idempotency-Key",
     description="1 to 100 characters, new for every transfer; send the same key on a retry.",
 )
-
-
-class In(Schema):
-    """Base of every request body: a field the API does not know is an error, not ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def _amount(obj: Any, minor: int) -> str:
@@ -69,7 +58,7 @@ class CurrencyOut(Schema):
 
 @router.get("/currency", response=CurrencyOut, summary="The community's currency")
 def get_currency(request: HttpRequest) -> Any:
-    return selectors.currency_get(actor=_actor(request))
+    return selectors.currency_get(actor=actor_of(request))
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -140,12 +129,12 @@ class AccountIn(In):
 @router.get("/accounts", response=list[AccountOut], summary="Accounts you may see")
 @paginate(LimitOffsetPagination)
 def list_accounts(request: HttpRequest, q: str = "", kind: str = "") -> Any:
-    return selectors.accounts_visible(actor=_actor(request), q=q, kind=kind)
+    return selectors.accounts_visible(actor=actor_of(request), q=q, kind=kind)
 
 
 @router.post("/accounts", response={201: AccountOut}, summary="Open an account")
 def open_account(request: HttpRequest, payload: AccountIn) -> Any:
-    return Status(201, services.account_open(actor=_actor(request), **payload.dict()))
+    return Status(201, services.account_open(actor=actor_of(request), **payload.dict()))
 
 
 @router.get(
@@ -155,12 +144,12 @@ def open_account(request: HttpRequest, payload: AccountIn) -> Any:
     description="The check digit is validated: a mistyped number is not found.",
 )
 def get_account_by_number(request: HttpRequest, number: str) -> Any:
-    return selectors.account_by_number(actor=_actor(request), number=number)
+    return selectors.account_by_number(actor=actor_of(request), number=number)
 
 
 @router.get("/accounts/{account_id}", response=AccountOut)
 def get_account(request: HttpRequest, account_id: int) -> Any:
-    return selectors.account_get(actor=_actor(request), account_id=account_id)
+    return selectors.account_get(actor=actor_of(request), account_id=account_id)
 
 
 class LineOut(Schema):
@@ -213,7 +202,7 @@ class LineOut(Schema):
 )
 @paginate(LimitOffsetPagination)
 def list_account_transfers(request: HttpRequest, account_id: int) -> Any:
-    return selectors.account_lines(actor=_actor(request), account_id=account_id)
+    return selectors.account_lines(actor=actor_of(request), account_id=account_id)
 
 
 @router.get(
@@ -233,7 +222,7 @@ def get_statement_csv(
     date_to: date | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
     statement = selectors.statement_csv(
-        actor=_actor(request), account_id=account_id, date_from=date_from, date_to=date_to
+        actor=actor_of(request), account_id=account_id, date_from=date_from, date_to=date_to
     )
     response = HttpResponse(statement.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{statement.filename}"'
@@ -264,7 +253,7 @@ def get_statement_pdf(
     date_to: date | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
     pdf = statements.statement_pdf(
-        actor=_actor(request), account_id=account_id, date_from=date_from, date_to=date_to
+        actor=actor_of(request), account_id=account_id, date_from=date_from, date_to=date_to
     )
     response = HttpResponse(pdf.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
@@ -342,14 +331,14 @@ def create_transfer(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.transfer_submit(
-        actor=_actor(request), idempotency_key=idempotency_key, **payload.dict()
+        actor=actor_of(request), idempotency_key=idempotency_key, **payload.dict()
     )
     return Status(200 if transfer.replayed else 201, transfer)
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut)
 def get_transfer(request: HttpRequest, transfer_id: int) -> Any:
-    return selectors.transfer_get(actor=_actor(request), transfer_id=transfer_id)
+    return selectors.transfer_get(actor=actor_of(request), transfer_id=transfer_id)
 
 
 @router.post(
@@ -364,7 +353,7 @@ def reverse_transfer(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.transfer_reverse(
-        actor=_actor(request),
+        actor=actor_of(request),
         transfer_id=transfer_id,
         idempotency_key=idempotency_key or "",
         reason=payload.reason if payload else "",
@@ -393,7 +382,7 @@ class OverviewOut(Schema):
     summary="Money issued, on paper, digital and redeemed (staff)",
 )
 def get_overview(request: HttpRequest) -> Any:
-    totals = selectors.overview(actor=_actor(request))
+    totals = selectors.overview(actor=actor_of(request))
     out: dict[str, Any] = {"currency": totals.currency.code}
     for name in ("issued", "paper", "digital", "redeemed"):
         minor = int(getattr(totals, name))
@@ -475,7 +464,7 @@ class CountOut(Schema):
 @router.get("/offices", response=list[OfficeOut], summary="Exchange offices")
 @paginate(LimitOffsetPagination)
 def list_offices(request: HttpRequest) -> Any:
-    return selectors.offices_visible(actor=_actor(request))
+    return selectors.offices_visible(actor=actor_of(request))
 
 
 @router.get(
@@ -484,7 +473,7 @@ def list_offices(request: HttpRequest) -> Any:
     summary="The paper notes in an office's till, per denomination",
 )
 def get_till(request: HttpRequest, office_id: int) -> Any:
-    state = selectors.till_state(actor=_actor(request), office_id=office_id)
+    state = selectors.till_state(actor=actor_of(request), office_id=office_id)
     fmt = state.currency
     return {
         "office_id": state.office.pk,
@@ -515,7 +504,7 @@ def exchange_deposit(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.exchange_deposit(
-        actor=_actor(request),
+        actor=actor_of(request),
         office_id=office_id,
         account_id=payload.account_id,
         notes=payload.notes,
@@ -536,7 +525,7 @@ def exchange_withdraw(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.exchange_withdraw(
-        actor=_actor(request),
+        actor=actor_of(request),
         office_id=office_id,
         account_id=payload.account_id,
         notes=payload.notes,
@@ -555,7 +544,7 @@ def office_daily_count(request: HttpRequest, office_id: int, payload: CountIn) -
     return Status(
         201,
         services.office_daily_count(
-            actor=_actor(request),
+            actor=actor_of(request),
             office_id=office_id,
             counted=payload.counted,
             note=payload.note,
@@ -630,12 +619,12 @@ class BudgetIn(In):
 
 @router.get("/budgets", response=list[BudgetOut], summary="Issuing budgets with used and left")
 def list_budgets(request: HttpRequest, account_id: int | None = None) -> Any:
-    return selectors.budgets_list(actor=_actor(request), account_id=account_id)
+    return selectors.budgets_list(actor=actor_of(request), account_id=account_id)
 
 
 @router.post("/budgets", response={201: BudgetOut}, summary="Give an organisation a budget")
 def create_budget(request: HttpRequest, payload: BudgetIn) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     budget = services.budget_create(actor=actor, **payload.dict())
     line = selectors.budgets_list(actor=actor, account_id=budget.account_id)
     return Status(201, next(b for b in line if b.budget.pk == budget.pk))
@@ -713,7 +702,7 @@ def create_reward(
     request: HttpRequest, payload: RewardIn, idempotency_key: str | None = IDEMPOTENCY_KEY
 ) -> Any:
     result = services.reward_create(
-        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+        actor=actor_of(request), idempotency_key=idempotency_key or "", **payload.dict()
     )
     body = {
         "status": "pending" if result.is_pending else "paid",
@@ -733,7 +722,7 @@ def create_reward(
 )
 @paginate(LimitOffsetPagination)
 def list_pending_rewards(request: HttpRequest, status: str = "pending") -> Any:
-    return selectors.pending_rewards(actor=_actor(request), status=status)
+    return selectors.pending_rewards(actor=actor_of(request), status=status)
 
 
 @router.post(
@@ -742,7 +731,7 @@ def list_pending_rewards(request: HttpRequest, status: str = "pending") -> Any:
     summary="Approve a reward someone else asked for: the transfer is made once",
 )
 def approve_pending_reward(request: HttpRequest, pending_id: int) -> Any:
-    return services.pending_reward_approve(actor=_actor(request), pending_id=pending_id)
+    return services.pending_reward_approve(actor=actor_of(request), pending_id=pending_id)
 
 
 @router.post(
@@ -754,7 +743,7 @@ def reject_pending_reward(
     request: HttpRequest, pending_id: int, payload: DecisionIn | None = None
 ) -> Any:
     return services.pending_reward_reject(
-        actor=_actor(request), pending_id=pending_id, note=payload.note if payload else ""
+        actor=actor_of(request), pending_id=pending_id, note=payload.note if payload else ""
     )
 
 
@@ -791,7 +780,7 @@ class PayoutOut(Schema):
 
 @router.get("/redemption-runs", response=list[RedemptionRunOut], summary="Monthly conversions")
 def list_redemption_runs(request: HttpRequest) -> Any:
-    return selectors.redemption_runs(actor=_actor(request))
+    return selectors.redemption_runs(actor=actor_of(request))
 
 
 @router.post(
@@ -800,7 +789,7 @@ def list_redemption_runs(request: HttpRequest) -> Any:
     summary="Convert every shop's balance to euro for a month (200: run before, nothing new)",
 )
 def create_redemption_run(request: HttpRequest, payload: RedemptionRunIn) -> Any:
-    run = services.redemption_run(actor=_actor(request), month=payload.month)
+    run = services.redemption_run(actor=actor_of(request), month=payload.month)
     return Status(201 if run.created else 200, run)
 
 
@@ -810,7 +799,7 @@ def create_redemption_run(request: HttpRequest, payload: RedemptionRunIn) -> Any
     summary="The payout list of one month (shops only, no personal data)",
 )
 def list_payouts(request: HttpRequest, run_id: int) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     return [
         {
@@ -833,7 +822,7 @@ def list_payouts(request: HttpRequest, run_id: int) -> Any:
     },
 )
 def get_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     payouts = selectors.payout_csv(actor=actor, run=run)
     response = HttpResponse(payouts.content, content_type="text/csv; charset=utf-8")
@@ -924,7 +913,7 @@ class PaymentRequestPayIn(In):
 @paginate(LimitOffsetPagination)
 def list_payment_requests(request: HttpRequest, payee_account_id: int | None = None) -> Any:
     return selectors.payment_requests_visible(
-        actor=_actor(request), payee_account_id=payee_account_id
+        actor=actor_of(request), payee_account_id=payee_account_id
     ).select_related("community")
 
 
@@ -939,7 +928,7 @@ def create_payment_request(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     created = services.payment_request_create(
-        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+        actor=actor_of(request), idempotency_key=idempotency_key or "", **payload.dict()
     )
     return Status(200 if getattr(created, "replayed", False) else 201, created)
 
@@ -948,7 +937,7 @@ def create_payment_request(
     "/payment-requests/{token}", response=PaymentRequestOut, summary="A request by its token"
 )
 def get_payment_request(request: HttpRequest, token: str) -> Any:
-    return selectors.payment_request_get(actor=_actor(request), token=token)
+    return selectors.payment_request_get(actor=actor_of(request), token=token)
 
 
 @router.post(
@@ -957,7 +946,7 @@ def get_payment_request(request: HttpRequest, token: str) -> Any:
     summary="Withdraw an open request (the asking side)",
 )
 def cancel_payment_request(request: HttpRequest, token: str) -> Any:
-    return services.payment_request_cancel(actor=_actor(request), token=token)
+    return services.payment_request_cancel(actor=actor_of(request), token=token)
 
 
 @router.post(
@@ -972,7 +961,7 @@ def pay_payment_request(
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
     paid = services.payment_request_pay(
-        actor=_actor(request),
+        actor=actor_of(request),
         token=token,
         idempotency_key=idempotency_key or "",
         **(payload.dict() if payload else {}),

@@ -15,25 +15,14 @@ from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict
 
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import In, actor_of
 from buurtkit.neighbours import selectors, services
 from buurtkit.telephony import links
 from buurtkit.telephony import selectors as telephony_selectors
 from buurtkit.telephony import services as telephony_services
 
 router = Router(tags=["buurbel"])
-
-
-class In(Schema):
-    """Base of every request body: a field the API does not know is an error, not ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 # --- announcements and recordings -------------------------------------------------------------
@@ -104,7 +93,7 @@ class RecordingOut(Schema):
 )
 @paginate(LimitOffsetPagination)
 def announcements_list(request: HttpRequest, q: str = "", when: str = "") -> Any:
-    return selectors.announcements_list(actor=_actor(request), q=q, when=when)
+    return selectors.announcements_list(actor=actor_of(request), q=q, when=when)
 
 
 @router.post(
@@ -114,12 +103,12 @@ def announcements_list(request: HttpRequest, q: str = "", when: str = "") -> Any
     description="Give a text or a recording in at least one language.",
 )
 def announcement_create(request: HttpRequest, payload: AnnouncementIn) -> Any:
-    return Status(201, services.announcement_create(actor=_actor(request), **payload.dict()))
+    return Status(201, services.announcement_create(actor=actor_of(request), **payload.dict()))
 
 
 @router.get("/announcements/{announcement_id}", response=AnnouncementOut, summary="An announcement")
 def announcement_get(request: HttpRequest, announcement_id: int) -> Any:
-    return selectors.announcement_get(actor=_actor(request), announcement_id=announcement_id)
+    return selectors.announcement_get(actor=actor_of(request), announcement_id=announcement_id)
 
 
 @router.patch(
@@ -131,7 +120,7 @@ def announcement_update(
     request: HttpRequest, announcement_id: int, payload: AnnouncementPatch
 ) -> Any:
     return services.announcement_update(
-        actor=_actor(request),
+        actor=actor_of(request),
         announcement_id=announcement_id,
         **payload.dict(exclude_unset=True),
     )
@@ -143,7 +132,9 @@ def announcement_update(
     summary="Stop playing an announcement (it is kept)",
 )
 def announcement_deactivate(request: HttpRequest, announcement_id: int) -> Any:
-    return services.announcement_deactivate(actor=_actor(request), announcement_id=announcement_id)
+    return services.announcement_deactivate(
+        actor=actor_of(request), announcement_id=announcement_id
+    )
 
 
 @router.get(
@@ -153,7 +144,7 @@ def announcement_deactivate(request: HttpRequest, announcement_id: int) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def recordings_list(request: HttpRequest, q: str = "", language: str = "") -> Any:
-    return telephony_selectors.recordings(actor=_actor(request), q=q, language=language)
+    return telephony_selectors.recordings(actor=actor_of(request), q=q, language=language)
 
 
 @router.post(
@@ -172,7 +163,7 @@ def recording_upload(
     return Status(
         201,
         telephony_services.recording_upload(
-            actor=_actor(request), name=name, language=language, upload=file
+            actor=actor_of(request), name=name, language=language, upload=file
         ),
     )
 
@@ -292,7 +283,7 @@ class ProposedPairOut(Schema):
 )
 @paginate(LimitOffsetPagination)
 def rules_list(request: HttpRequest) -> Any:
-    return selectors.rule_versions(actor=_actor(request))
+    return selectors.rule_versions(actor=actor_of(request))
 
 
 @router.post(
@@ -306,14 +297,14 @@ def rules_create(request: HttpRequest, payload: RuleVersionIn) -> Any:
     return Status(
         201,
         services.rule_version_create(
-            actor=_actor(request), copy_of_id=data.pop("copy_of", None), **data
+            actor=actor_of(request), copy_of_id=data.pop("copy_of", None), **data
         ),
     )
 
 
 @router.get("/rules/{rule_version_id}", response=RuleVersionOut, summary="A rule version")
 def rules_get(request: HttpRequest, rule_version_id: int) -> Any:
-    return selectors.rule_version_get(actor=_actor(request), version_id=rule_version_id)
+    return selectors.rule_version_get(actor=actor_of(request), version_id=rule_version_id)
 
 
 @router.patch(
@@ -323,7 +314,7 @@ def rules_get(request: HttpRequest, rule_version_id: int) -> Any:
 )
 def rules_update(request: HttpRequest, rule_version_id: int, payload: RuleVersionPatch) -> Any:
     return services.rule_version_update(
-        actor=_actor(request), version_id=rule_version_id, **payload.dict(exclude_none=True)
+        actor=actor_of(request), version_id=rule_version_id, **payload.dict(exclude_none=True)
     )
 
 
@@ -333,7 +324,7 @@ def rules_update(request: HttpRequest, rule_version_id: int, payload: RuleVersio
     summary="Run a version's test cases (changes nothing)",
 )
 def rules_test(request: HttpRequest, rule_version_id: int) -> Any:
-    return selectors.rule_version_test_results(actor=_actor(request), version_id=rule_version_id)
+    return selectors.rule_version_test_results(actor=actor_of(request), version_id=rule_version_id)
 
 
 @router.post(
@@ -344,13 +335,13 @@ def rules_test(request: HttpRequest, rule_version_id: int) -> Any:
     "the previous active version retires.",
 )
 def rules_activate(request: HttpRequest, rule_version_id: int) -> Any:
-    return services.rule_version_activate(actor=_actor(request), version_id=rule_version_id)
+    return services.rule_version_activate(actor=actor_of(request), version_id=rule_version_id)
 
 
 @router.get("/runs", response=list[MatchRunOut], summary="List matching runs, newest first")
 @paginate(LimitOffsetPagination)
 def runs_list(request: HttpRequest) -> Any:
-    return selectors.match_runs(actor=_actor(request))
+    return selectors.match_runs(actor=actor_of(request))
 
 
 @router.post(
@@ -359,12 +350,12 @@ def runs_list(request: HttpRequest) -> Any:
     summary="Run the matching now with the active rules (needs neighbours.match)",
 )
 def runs_create(request: HttpRequest) -> Any:
-    return Status(201, services.matching_run(actor=_actor(request)))
+    return Status(201, services.matching_run(actor=actor_of(request)))
 
 
 @router.get("/runs/{match_run_id}", response=MatchRunOut, summary="A matching run and its figures")
 def runs_get(request: HttpRequest, match_run_id: int) -> Any:
-    return selectors.match_run_get(actor=_actor(request), run_id=match_run_id)
+    return selectors.match_run_get(actor=actor_of(request), run_id=match_run_id)
 
 
 @router.get(
@@ -375,7 +366,7 @@ def runs_get(request: HttpRequest, match_run_id: int) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def runs_pairs(request: HttpRequest, match_run_id: int, q: str = "") -> Any:
-    return selectors.proposed_pairs_search(actor=_actor(request), run_id=match_run_id, q=q)
+    return selectors.proposed_pairs_search(actor=actor_of(request), run_id=match_run_id, q=q)
 
 
 # --- costs and dashboard ----------------------------------------------------------------------
@@ -452,7 +443,7 @@ class ProjectionOut(Schema):
 )
 def get_cost_projection(request: HttpRequest, filters: Query[ProjectionQuery]) -> Any:
     inputs = {k: v for k, v in filters.dict().items() if v is not None}
-    result = selectors.cost_projection(actor=_actor(request), **inputs)
+    result = selectors.cost_projection(actor=actor_of(request), **inputs)
     out = vars(result).copy()
     out["inputs"] = {
         k: str(v) if isinstance(v, Decimal) else v for k, v in vars(result.inputs).items()
@@ -491,7 +482,7 @@ class DashboardOut(Schema):
     description="The last ``weeks`` weeks (1-104, the running week last). Counts only.",
 )
 def get_dashboard(request: HttpRequest, weeks: int = 8) -> Any:
-    board = selectors.dashboard_weeks(actor=_actor(request), weeks=weeks)
+    board = selectors.dashboard_weeks(actor=actor_of(request), weeks=weeks)
     return {
         "start": board.start,
         "end": board.end,
@@ -518,7 +509,7 @@ class PriceTableOut(Schema):
 
 @router.get("/prices", response=list[PriceTableOut], summary="The telephony price tables")
 def get_prices(request: HttpRequest) -> Any:
-    return [vars(t) for t in selectors.price_tables(actor=_actor(request))]
+    return [vars(t) for t in selectors.price_tables(actor=actor_of(request))]
 
 
 class PriceIn(In):
@@ -534,7 +525,7 @@ class PriceIn(In):
     "change of its table.",
 )
 def put_price(request: HttpRequest, price_id: int, payload: PriceIn) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     price = selectors.price_get(actor=actor, price_id=price_id)
     return telephony_services.price_set(
         actor=actor,
@@ -611,7 +602,7 @@ class StartIn(In):
 )
 @paginate(LimitOffsetPagination)
 def introductions_list(request: HttpRequest, state: str = "", q: str = "") -> Any:
-    return selectors.matches(actor=_actor(request), state=state, q=q)
+    return selectors.matches(actor=actor_of(request), state=state, q=q)
 
 
 @router.get(
@@ -620,7 +611,7 @@ def introductions_list(request: HttpRequest, state: str = "", q: str = "") -> An
     summary="An introduction with its history and calls",
 )
 def introductions_get(request: HttpRequest, match_id: int) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     match = selectors.match_get(actor=actor, match_id=match_id)
     return {
         **MatchOut.from_orm(match).dict(),
@@ -640,7 +631,7 @@ def introductions_start(request: HttpRequest, match_run_id: int, payload: StartI
     return Status(
         201,
         services.introductions_start(
-            actor=_actor(request), run_id=match_run_id, pair_ids=payload.pair_ids
+            actor=actor_of(request), run_id=match_run_id, pair_ids=payload.pair_ids
         ),
     )
 
@@ -651,7 +642,7 @@ def introductions_start(request: HttpRequest, match_run_id: int, payload: StartI
     summary="Stop an introduction: nobody is called for it any more",
 )
 def introductions_cancel(request: HttpRequest, match_id: int) -> Any:
-    return services.introduction_cancel(actor=_actor(request), match_id=match_id)
+    return services.introduction_cancel(actor=actor_of(request), match_id=match_id)
 
 
 class FlowVersionOut(Schema):
@@ -681,14 +672,14 @@ class FlowVersionPatch(In):
 @router.get("/flows", response=list[FlowVersionOut], summary="Every version of the call flows")
 @paginate(LimitOffsetPagination)
 def flows_list(request: HttpRequest, key: str = "") -> Any:
-    return telephony_selectors.flow_versions(actor=_actor(request), key=key).order_by(
+    return telephony_selectors.flow_versions(actor=actor_of(request), key=key).order_by(
         "key", "-number"
     )
 
 
 @router.get("/flows/{flow_id}", response=FlowVersionOut, summary="A call flow version")
 def flows_get(request: HttpRequest, flow_id: int) -> Any:
-    return telephony_selectors.flow_version_get(actor=_actor(request), version_id=flow_id)
+    return telephony_selectors.flow_version_get(actor=actor_of(request), version_id=flow_id)
 
 
 @router.post(
@@ -700,7 +691,7 @@ def flows_create(request: HttpRequest, payload: FlowVersionIn) -> Any:
     return Status(
         201,
         telephony_services.flow_version_create(
-            actor=_actor(request),
+            actor=actor_of(request),
             key=payload.key,
             definition=payload.definition,
             copy_of_id=payload.copy_of,
@@ -716,7 +707,7 @@ def flows_create(request: HttpRequest, payload: FlowVersionIn) -> Any:
 )
 def flows_update(request: HttpRequest, flow_id: int, payload: FlowVersionPatch) -> Any:
     return telephony_services.flow_version_update(
-        actor=_actor(request),
+        actor=actor_of(request),
         version_id=flow_id,
         definition=payload.definition,
         notes=payload.notes,
@@ -729,7 +720,7 @@ def flows_update(request: HttpRequest, flow_id: int, payload: FlowVersionPatch) 
     summary="Use a draft for new calls (calls under way keep their version)",
 )
 def flows_activate(request: HttpRequest, flow_id: int) -> Any:
-    return telephony_services.flow_version_activate(actor=_actor(request), version_id=flow_id)
+    return telephony_services.flow_version_activate(actor=actor_of(request), version_id=flow_id)
 
 
 # --- participants and verification ------------------------------------------------------------
@@ -832,7 +823,7 @@ class CodeIn(In):
 )
 @paginate(LimitOffsetPagination)
 def participants_list(request: HttpRequest, q: str = "", status: str = "") -> Any:
-    return selectors.participants_search(actor=_actor(request), q=q, status=status)
+    return selectors.participants_search(actor=actor_of(request), q=q, status=status)
 
 
 @router.post(
@@ -846,7 +837,7 @@ def participants_create(request: HttpRequest, payload: ParticipantIn) -> Any:
     return Status(
         201,
         services.participant_register(
-            actor=_actor(request),
+            actor=actor_of(request),
             person_id=payload.person_id,
             consent=payload.consent,
             **payload.values(),
@@ -856,7 +847,7 @@ def participants_create(request: HttpRequest, payload: ParticipantIn) -> Any:
 
 @router.get("/participants/{participant_id}", response=ParticipantOut, summary="A participant")
 def participants_get(request: HttpRequest, participant_id: int) -> Any:
-    return selectors.participant_get(actor=_actor(request), participant_id=participant_id)
+    return selectors.participant_get(actor=actor_of(request), participant_id=participant_id)
 
 
 @router.patch(
@@ -866,7 +857,7 @@ def participants_get(request: HttpRequest, participant_id: int) -> Any:
 )
 def participants_update(request: HttpRequest, participant_id: int, payload: ProfileIn) -> Any:
     return services.participant_update(
-        actor=_actor(request), participant_id=participant_id, **payload.values()
+        actor=actor_of(request), participant_id=participant_id, **payload.values()
     )
 
 
@@ -876,7 +867,7 @@ def participants_update(request: HttpRequest, participant_id: int, payload: Prof
     summary="“Never call me again”: at once, until they opt in again at a counter",
 )
 def participants_opt_out(request: HttpRequest, participant_id: int) -> Any:
-    return services.participant_opt_out(actor=_actor(request), participant_id=participant_id)
+    return services.participant_opt_out(actor=actor_of(request), participant_id=participant_id)
 
 
 @router.post(
@@ -885,7 +876,7 @@ def participants_opt_out(request: HttpRequest, participant_id: int) -> Any:
     summary="Undo an opt-out (staff with neighbours.manage only)",
 )
 def participants_opt_in(request: HttpRequest, participant_id: int) -> Any:
-    return services.participant_opt_in(actor=_actor(request), participant_id=participant_id)
+    return services.participant_opt_in(actor=actor_of(request), participant_id=participant_id)
 
 
 @router.post(
@@ -898,7 +889,7 @@ def participants_opt_in(request: HttpRequest, participant_id: int) -> Any:
 def participants_verification_start(request: HttpRequest, participant_id: int) -> Any:
     return Status(
         201,
-        services.verification_start(actor=_actor(request), participant_id=participant_id),
+        services.verification_start(actor=actor_of(request), participant_id=participant_id),
     )
 
 
@@ -913,5 +904,5 @@ def participants_verification_check(
     request: HttpRequest, participant_id: int, payload: CodeIn
 ) -> Any:
     return services.verification_check(
-        actor=_actor(request), participant_id=participant_id, code=payload.code
+        actor=actor_of(request), participant_id=participant_id, code=payload.code
     )

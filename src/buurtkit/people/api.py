@@ -8,24 +8,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict
 
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import In, actor_of
 from buurtkit.people import selectors, services
 
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
 memberships = Router(tags=["memberships"])
-
-
-class In(Schema):
-    """Base of every request body: a field the API does not know is an error, not ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 # --- people -----------------------------------------------------------------------------
@@ -89,7 +78,7 @@ class ConsentIn(In):
 @people.get("", response=list[PersonOut], summary="Search people")
 @paginate(LimitOffsetPagination)
 def list_people(request: HttpRequest, q: str = "", has_smartphone: bool | None = None) -> Any:
-    return selectors.people_search(actor=_actor(request), q=q, has_smartphone=has_smartphone)
+    return selectors.people_search(actor=actor_of(request), q=q, has_smartphone=has_smartphone)
 
 
 @people.post("", response={201: PersonOut})
@@ -98,38 +87,38 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     consents = data.pop("consents")
     if data["preferred_language"] is None:
         data.pop("preferred_language")
-    return Status(201, services.person_create(actor=_actor(request), consents=consents, **data))
+    return Status(201, services.person_create(actor=actor_of(request), consents=consents, **data))
 
 
 @people.get("/{person_id}", response=PersonOut)
 def get_person(request: HttpRequest, person_id: int) -> Any:
-    return selectors.person_get(actor=_actor(request), person_id=person_id)
+    return selectors.person_get(actor=actor_of(request), person_id=person_id)
 
 
 @people.patch("/{person_id}", response=PersonOut)
 def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
     return services.person_update(
-        actor=_actor(request), person_id=person_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), person_id=person_id, **payload.dict(exclude_unset=True)
     )
 
 
 @people.post("/{person_id}/consents", response={201: dict[str, bool]})
 def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> Any:
     services.person_record_consent(
-        actor=_actor(request), person_id=person_id, kind=payload.kind, granted=payload.granted
+        actor=actor_of(request), person_id=person_id, kind=payload.kind, granted=payload.granted
     )
-    person = selectors.person_get(actor=_actor(request), person_id=person_id)
+    person = selectors.person_get(actor=actor_of(request), person_id=person_id)
     return Status(201, selectors.current_consents(person=person))
 
 
 @people.get("/{person_id}/export", response=dict[str, Any], summary="GDPR export of one person")
 def export_person(request: HttpRequest, person_id: int) -> Any:
-    return services.person_gdpr_export(actor=_actor(request), person_id=person_id)
+    return services.person_gdpr_export(actor=actor_of(request), person_id=person_id)
 
 
 @people.post("/{person_id}/anonymise", response=PersonOut, summary="GDPR anonymisation")
 def anonymise_person(request: HttpRequest, person_id: int) -> Any:
-    return services.person_anonymise(actor=_actor(request), person_id=person_id)
+    return services.person_anonymise(actor=actor_of(request), person_id=person_id)
 
 
 # --- organisations ---------------------------------------------------------------------------
@@ -169,17 +158,17 @@ class OrganisationPatch(In):
 @organisations.get("", response=list[OrganisationOut])
 @paginate(LimitOffsetPagination)
 def list_organisations(request: HttpRequest, q: str = "", kind: str = "") -> Any:
-    return selectors.organisations_search(actor=_actor(request), q=q, kind=kind)
+    return selectors.organisations_search(actor=actor_of(request), q=q, kind=kind)
 
 
 @organisations.post("", response={201: OrganisationOut})
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
-    return Status(201, services.organisation_create(actor=_actor(request), **payload.dict()))
+    return Status(201, services.organisation_create(actor=actor_of(request), **payload.dict()))
 
 
 @organisations.get("/{organisation_id}", response=OrganisationOut)
 def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
-    return selectors.organisation_get(actor=_actor(request), organisation_id=organisation_id)
+    return selectors.organisation_get(actor=actor_of(request), organisation_id=organisation_id)
 
 
 @organisations.patch("/{organisation_id}", response=OrganisationOut)
@@ -187,7 +176,7 @@ def update_organisation(
     request: HttpRequest, organisation_id: int, payload: OrganisationPatch
 ) -> Any:
     return services.organisation_update(
-        actor=_actor(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
     )
 
 
@@ -220,21 +209,21 @@ class MembershipPatch(In):
 @memberships.get("", response=list[MembershipOut])
 @paginate(LimitOffsetPagination)
 def list_memberships(request: HttpRequest, q: str = "") -> Any:
-    return selectors.memberships_list(actor=_actor(request), q=q)
+    return selectors.memberships_list(actor=actor_of(request), q=q)
 
 
 @memberships.post("", response={201: MembershipOut})
 def grant_membership(request: HttpRequest, payload: MembershipIn) -> Any:
-    return Status(201, services.membership_grant(actor=_actor(request), **payload.dict()))
+    return Status(201, services.membership_grant(actor=actor_of(request), **payload.dict()))
 
 
 @memberships.get("/{membership_id}", response=MembershipOut)
 def get_membership(request: HttpRequest, membership_id: int) -> Any:
-    return selectors.membership_get(actor=_actor(request), membership_id=membership_id)
+    return selectors.membership_get(actor=actor_of(request), membership_id=membership_id)
 
 
 @memberships.patch("/{membership_id}", response=MembershipOut)
 def update_membership(request: HttpRequest, membership_id: int, payload: MembershipPatch) -> Any:
     return services.membership_update(
-        actor=_actor(request), membership_id=membership_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), membership_id=membership_id, **payload.dict(exclude_unset=True)
     )

@@ -17,10 +17,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict
 
 from buurtkit.core import clock
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import In, actor_of
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import codes, selectors, services
 from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
@@ -35,16 +34,6 @@ IDEMPOTENCY_KEY = Header(
     alias="Idempotency-Key",
     description="1 to 100 characters, new for every batch; send the same key on a retry.",
 )
-
-
-class In(Schema):
-    """Base of every request body: a field the API does not know is an error, not ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 # --- codes ---------------------------------------------------------------------------------
@@ -223,7 +212,7 @@ def list_codes(
     batch: int | None = None,
 ) -> Any:
     return selectors.codes_list(
-        actor=_actor(request), q=q, tag=tag, owner_id=owner, status=status, batch_id=batch
+        actor=actor_of(request), q=q, tag=tag, owner_id=owner, status=status, batch_id=batch
     )
 
 
@@ -233,7 +222,7 @@ def list_codes(
     summary="Make a code (with routes: active; without: blank, to claim later)",
 )
 def create_code(request: HttpRequest, payload: CodeIn) -> Any:
-    return Status(201, services.code_create(actor=_actor(request), **payload.dict()))
+    return Status(201, services.code_create(actor=actor_of(request), **payload.dict()))
 
 
 @router.post(
@@ -248,7 +237,7 @@ def create_code(request: HttpRequest, payload: CodeIn) -> Any:
 )
 def create_codes_batch(request: HttpRequest, payload: CodesBatchIn) -> Any:
     results = services.codes_create_many(
-        actor=_actor(request), items=[item.dict(exclude_unset=True) for item in payload.items]
+        actor=actor_of(request), items=[item.dict(exclude_unset=True) for item in payload.items]
     )
     created = sum(1 for r in results if r["ok"])
     return {"created": created, "failed": len(results) - created, "items": results}
@@ -260,7 +249,7 @@ def create_codes_batch(request: HttpRequest, payload: CodesBatchIn) -> Any:
     summary="Tag, untag, pause, activate, retire or retarget many codes (all or nothing)",
 )
 def bulk_codes(request: HttpRequest, payload: BulkIn) -> Any:
-    return {"changed": services.codes_bulk(actor=_actor(request), **payload.dict())}
+    return {"changed": services.codes_bulk(actor=actor_of(request), **payload.dict())}
 
 
 @router.get(
@@ -269,12 +258,12 @@ def bulk_codes(request: HttpRequest, payload: BulkIn) -> Any:
     summary="Find a code by its printed id or vanity name (scan-to-edit)",
 )
 def get_code_by_public_id(request: HttpRequest, public_id: str) -> Any:
-    return selectors.code_by_public_id(actor=_actor(request), text=public_id)
+    return selectors.code_by_public_id(actor=actor_of(request), text=public_id)
 
 
 @router.get("/codes/{code_id}", response=CodeDetailOut, summary="A code with its routes")
 def get_code(request: HttpRequest, code_id: int) -> Any:
-    return selectors.code_get(actor=_actor(request), code_id=code_id)
+    return selectors.code_get(actor=actor_of(request), code_id=code_id)
 
 
 @router.patch(
@@ -284,7 +273,7 @@ def get_code(request: HttpRequest, code_id: int) -> Any:
 )
 def update_code(request: HttpRequest, code_id: int, payload: CodePatch) -> Any:
     return services.code_update(
-        actor=_actor(request), code_id=code_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), code_id=code_id, **payload.dict(exclude_unset=True)
     )
 
 
@@ -294,12 +283,12 @@ def update_code(request: HttpRequest, code_id: int, payload: CodePatch) -> Any:
     summary="Pause, resume or retire a code (codes are never deleted)",
 )
 def set_code_status(request: HttpRequest, code_id: int, payload: StatusIn) -> Any:
-    return services.code_set_status(actor=_actor(request), code_id=code_id, **payload.dict())
+    return services.code_set_status(actor=actor_of(request), code_id=code_id, **payload.dict())
 
 
 @router.get("/codes/{code_id}/routes", response=RoutesOut, summary="A code's routes, in order")
 def get_routes(request: HttpRequest, code_id: int) -> Any:
-    return selectors.code_get(actor=_actor(request), code_id=code_id)
+    return selectors.code_get(actor=actor_of(request), code_id=code_id)
 
 
 @router.put(
@@ -310,7 +299,7 @@ def get_routes(request: HttpRequest, code_id: int) -> Any:
 def set_routes(request: HttpRequest, code_id: int, payload: RoutesIn) -> Any:
     data = payload.dict()
     return services.routes_set(
-        actor=_actor(request),
+        actor=actor_of(request),
         code_id=code_id,
         routes=data["routes"],
         expected_version=data["expected_version"],
@@ -324,7 +313,7 @@ def set_routes(request: HttpRequest, code_id: int, payload: RoutesIn) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def list_code_history(request: HttpRequest, code_id: int) -> Any:
-    return selectors.code_history(actor=_actor(request), code_id=code_id)
+    return selectors.code_history(actor=actor_of(request), code_id=code_id)
 
 
 # --- blank batches --------------------------------------------------------------------------
@@ -354,7 +343,7 @@ class BatchOut(Schema):
 @router.get("/batches", response=list[BatchOut], summary="Batches of blank codes, newest first")
 @paginate(LimitOffsetPagination)
 def list_batches(request: HttpRequest) -> Any:
-    return selectors.batches_list(actor=_actor(request))
+    return selectors.batches_list(actor=actor_of(request))
 
 
 @router.post(
@@ -369,14 +358,14 @@ def create_batch(
     request: HttpRequest, payload: BatchIn, idempotency_key: str | None = IDEMPOTENCY_KEY
 ) -> Any:
     batch = services.batch_create(
-        actor=_actor(request), idempotency_key=idempotency_key or "", **payload.dict()
+        actor=actor_of(request), idempotency_key=idempotency_key or "", **payload.dict()
     )
     return Status(200 if batch.replayed else 202, batch)
 
 
 @router.get("/batches/{batch_id}", response=BatchOut, summary="A batch and its progress")
 def get_batch(request: HttpRequest, batch_id: int) -> Any:
-    return selectors.batch_get(actor=_actor(request), batch_id=batch_id)
+    return selectors.batch_get(actor=actor_of(request), batch_id=batch_id)
 
 
 # --- forms and their answers -----------------------------------------------------------------
@@ -436,23 +425,23 @@ class SubmissionOut(Schema):
 @router.get("/forms", response=list[FormOut], summary="Forms, with their number of answers")
 @paginate(LimitOffsetPagination)
 def list_forms(request: HttpRequest) -> Any:
-    return selectors.forms_list(actor=_actor(request))
+    return selectors.forms_list(actor=actor_of(request))
 
 
 @router.post("/forms", response={201: FormOut}, summary="Make a form (use it in a form route)")
 def create_form(request: HttpRequest, payload: FormIn) -> Any:
-    return Status(201, services.form_create(actor=_actor(request), **payload.dict()))
+    return Status(201, services.form_create(actor=actor_of(request), **payload.dict()))
 
 
 @router.get("/forms/{form_id}", response=FormOut)
 def get_form(request: HttpRequest, form_id: int) -> Any:
-    return selectors.form_get(actor=_actor(request), form_id=form_id)
+    return selectors.form_get(actor=actor_of(request), form_id=form_id)
 
 
 @router.patch("/forms/{form_id}", response=FormOut, summary="Change a form")
 def update_form(request: HttpRequest, form_id: int, payload: FormPatch) -> Any:
     return services.form_update(
-        actor=_actor(request), form_id=form_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), form_id=form_id, **payload.dict(exclude_unset=True)
     )
 
 
@@ -463,7 +452,7 @@ def update_form(request: HttpRequest, form_id: int, payload: FormPatch) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def list_submissions(request: HttpRequest, form_id: int) -> Any:
-    return selectors.submissions_list(actor=_actor(request), form_id=form_id)
+    return selectors.submissions_list(actor=actor_of(request), form_id=form_id)
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -495,7 +484,7 @@ class WebhookIn(In):
 @router.get("/webhooks", response=list[WebhookOut], summary="Webhooks (never their secrets)")
 @paginate(LimitOffsetPagination)
 def list_webhooks(request: HttpRequest) -> Any:
-    return selectors.webhooks_list(actor=_actor(request))
+    return selectors.webhooks_list(actor=actor_of(request))
 
 
 @router.post(
@@ -504,7 +493,7 @@ def list_webhooks(request: HttpRequest) -> Any:
     summary="Register a webhook; its secret is in this answer only",
 )
 def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
-    hook, _secret = services.webhook_create(actor=_actor(request), **payload.dict())
+    hook, _secret = services.webhook_create(actor=actor_of(request), **payload.dict())
     return Status(201, hook)
 
 
@@ -514,7 +503,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
     summary="Give a webhook a new secret (shown once); the old one stops working",
 )
 def rotate_webhook_secret(request: HttpRequest, webhook_id: int) -> Any:
-    hook, _secret = services.webhook_rotate_secret(actor=_actor(request), webhook_id=webhook_id)
+    hook, _secret = services.webhook_rotate_secret(actor=actor_of(request), webhook_id=webhook_id)
     return hook
 
 
@@ -576,7 +565,7 @@ def _share_key(by: str, value: Any) -> str:
     "a team (owner).",
 )
 def get_stats(request: HttpRequest, filters: Query[StatsQuery]) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     end = filters.end or local_day(clock.now())
     start = filters.start or end - dt.timedelta(days=29)
     if start > end or (end - start).days >= MAX_PERIOD_DAYS:
@@ -639,7 +628,7 @@ def import_codes(
     atomic: bool = False,
 ) -> Any:
     rows = services.codes_import_file(
-        actor=_actor(request),
+        actor=actor_of(request),
         data=file.read(MAX_UPLOAD + 1),  # a larger file is refused without reading it all
         filename=file.name or "",
         dry_run=dry_run,
