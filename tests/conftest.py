@@ -12,6 +12,7 @@ from django.test import Client
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
@@ -22,12 +23,14 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def community(db: Any) -> Community:
-    return community_create(name="Rabot", slug="rabot", enabled_modules=["ledger", "qrcodes"])
+    return community_create(name="Rabot", slug="rabot", enabled_modules=list(MODULES))
 
 
 @pytest.fixture
 def other_community(db: Any) -> Community:
-    return community_create(name="Heuvelwijk", slug="heuvelwijk", default_language="fr")
+    return community_create(
+        name="Heuvelwijk", slug="heuvelwijk", default_language="fr", enabled_modules=list(MODULES)
+    )
 
 
 @pytest.fixture

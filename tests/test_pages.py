@@ -575,6 +575,8 @@ def test_roles_without_people_manage_cannot_post_a_person(
 def test_dashboard_lists_enabled_modules(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
+    community.enabled_modules = ["qrcodes", "ledger"]
+    community.save(update_fields=["enabled_modules"])
     response = login_client(community, "coordinator").get("/rabot/")
     modules = [m.key for m in response.context["modules"]]
     assert modules == ["qrcodes", "ledger"]

@@ -59,6 +59,10 @@ class Community(models.Model):
     def modules(self) -> list[Any]:
         return [MODULES[key] for key in self.enabled_modules if key in MODULES]
 
+    def has_module(self, key: str) -> bool:
+        """Whether the module ``key`` is switched on here (its pages, API and permissions)."""
+        return key in self.enabled_modules
+
 
 class ScopedQuerySet(models.QuerySet):
     def in_community(self, community: Community | int) -> ScopedQuerySet:

@@ -12,7 +12,7 @@ class LedgerConfig(AppConfig):
         from buurtkit.core.permissions import register
         from buurtkit.ledger import demo, permissions, qr
 
-        register(permissions.PERMISSIONS, permissions.GRANTS)
+        register(permissions.PERMISSIONS, permissions.GRANTS, module="ledger")
         qr.register()  # pay a shop by scanning the QR code on its counter
         register_demo_loader("ledger", 20, demo.load)
         register_demo_loader("ledger-qr", 25, demo.shop_codes)

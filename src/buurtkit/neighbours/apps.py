@@ -20,7 +20,7 @@ class NeighboursConfig(AppConfig):
         )
         from buurtkit.people.hooks import register_person_data
 
-        register(permissions.PERMISSIONS, permissions.GRANTS)
+        register(permissions.PERMISSIONS, permissions.GRANTS, module="neighbours")
         introductions.register()
         register_demo_loader("neighbours", 45, demo.load)
         # In production: ``buurtkit buurbel_calls --loop 60`` (or cron every minute).

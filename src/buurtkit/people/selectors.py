@@ -50,7 +50,7 @@ def actor_for_user(*, user: Any, community: Community) -> Actor | None:
         user_id=user.pk,
         person_id=person.pk if person else None,
         roles=frozenset(roles),
-        permissions=permissions_for_roles(roles),
+        permissions=permissions_for_roles(roles, community.enabled_modules),
         organisation_ids=frozenset(m.organisation_id for m in memberships if m.organisation_id),
     )
 
@@ -97,7 +97,7 @@ def _actor_for_key(*, prefix: str, digest: str) -> Actor | None:
         label=f"api:{key.name}"[:150],
         api_key_id=key.pk,
         roles=roles,
-        permissions=permissions_for_roles(roles),
+        permissions=permissions_for_roles(roles, key.community.enabled_modules),
         organisation_ids=frozenset([key.organisation_id]) if key.organisation_id else frozenset(),
         channel="api",
     )

@@ -298,7 +298,7 @@ def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
         raise PermissionDenied(_("This login has a role here; ask a coordinator."))
     if "coordinator" in their_roles and actor.user_id != user_id:
         raise PermissionDenied(_("A coordinator's password can only be reset by e-mail."))
-    if not permissions_for_roles(their_roles) <= actor.permissions:
+    if not permissions_for_roles(their_roles, actor.community.enabled_modules) <= actor.permissions:
         raise PermissionDenied(_("This login has rights that you do not have; ask a coordinator."))
     _validate_password(password, user)
     user.set_password(password)

@@ -12,6 +12,6 @@ class QrcodesConfig(AppConfig):
         from buurtkit.core.permissions import register
         from buurtkit.qrcodes import actions, demo, permissions  # noqa: F401 - registers the actions
 
-        register(permissions.PERMISSIONS, permissions.GRANTS)
+        register(permissions.PERMISSIONS, permissions.GRANTS, module="qrcodes")
         # After the people (organisations) and the ledger (the bakery's counter code, order 25).
         register_demo_loader("qrcodes", 30, demo.load)
