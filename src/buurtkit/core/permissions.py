@@ -10,6 +10,9 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_lazy as _
 
+from buurtkit.core.modules import MODULES
+from buurtkit.core.registry import DuplicateRegistration
+
 ROLE_CHOICES = [
     ("coordinator", _("Coordinator")),
     ("staff", _("Staff")),
@@ -80,12 +83,13 @@ def register(
     ``module``: the switchable module these permissions belong to (``None`` for
     infrastructure that several modules use, such as telephony).
     """
+    if module is not None and module not in MODULES:
+        raise ValueError(f"unknown module {module!r}: add it to core.modules.MODULES first")
+    taken = sorted(code for code in permissions if code in PERMISSIONS)
+    if taken:
+        raise DuplicateRegistration(f"permissions: {', '.join(taken)} are already registered.")
     PERMISSIONS.update(permissions)
     if module is not None:
-        from buurtkit.core.modules import MODULES
-
-        if module not in MODULES:
-            raise ValueError(f"unknown module {module!r}: add it to core.modules.MODULES first")
         PERMISSION_MODULES.update(dict.fromkeys(permissions, module))
     for role, perms in grants.items():
         ROLE_PERMISSIONS.setdefault(role, set()).update(perms)
