@@ -29,12 +29,7 @@ from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import Account, AccountKind, Currency
 from buurtkit.ledger.numbers import format_account_number, normalise_account_number
-from buurtkit.people.selectors import person_get
-from buurtkit.qrcodes import exports as qr_exports
-from buurtkit.qrcodes.codes import readable
-from buurtkit.web.decorators import community_page
-from buurtkit.web.forms import apply_service_error
-from buurtkit.web.ledger_forms import (
+from buurtkit.ledger.pages.forms import (
     AmountForm,
     ConfirmForm,
     ConfirmWithPinForm,
@@ -43,6 +38,11 @@ from buurtkit.web.ledger_forms import (
     PayeeForm,
     PinForm,
 )
+from buurtkit.people.selectors import person_get
+from buurtkit.qrcodes import exports as qr_exports
+from buurtkit.qrcodes.codes import readable
+from buurtkit.web.decorators import community_page
+from buurtkit.web.forms import apply_service_error
 from buurtkit.web.messages import flash
 
 PAYABLE = {AccountKind.RESIDENT, AccountKind.MERCHANT, AccountKind.ORGANISATION}
@@ -81,7 +81,7 @@ def _without_pin(actor: Actor) -> bool:
 
 
 def _no_account(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/ledger/no_account.html")
+    return render(request, "ledger/no_account.html")
 
 
 def _lines(actor: Actor, account: Account, limit: int = STATEMENT_LINES) -> list[dict[str, Any]]:
@@ -169,7 +169,7 @@ def pay_home(request: HttpRequest) -> HttpResponse:
     assert person_id is not None
     return render(
         request,
-        "web/ledger/home.html",
+        "ledger/home.html",
         {
             "account": account,
             "number": format_account_number(account.number),
@@ -216,7 +216,7 @@ def pay_to(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "web/ledger/pay_to.html",
+        "ledger/pay_to.html",
         {
             "form": form,
             "found": found,
@@ -258,7 +258,7 @@ def pay_amount(request: HttpRequest) -> HttpResponse:
             )
     return render(
         request,
-        "web/ledger/pay_amount.html",
+        "ledger/pay_amount.html",
         {
             "form": form,
             "payee": _payee_view(payee),
@@ -318,7 +318,7 @@ def pay_confirm(request: HttpRequest) -> HttpResponse:
         )
     return render(
         request,
-        "web/ledger/pay_confirm.html",
+        "ledger/pay_confirm.html",
         {
             "form": form,
             "payee": _payee_view(payee),
@@ -351,7 +351,7 @@ def pay_receipt(request: HttpRequest, transfer_id: int) -> HttpResponse:
     currency = transfer.currency
     return render(
         request,
-        "web/ledger/receipt.html",
+        "ledger/receipt.html",
         {
             "transfer": transfer,
             "outgoing": outgoing,
@@ -405,7 +405,7 @@ def pay_pin(request: HttpRequest) -> HttpResponse:
             return redirect("web:pay_home", slug=slug)
     return render(
         request,
-        "web/ledger/pin.html",
+        "ledger/pin.html",
         {"form": form, "status": status, "at_counter": at_counter},
         status=422 if form.errors else 200,
     )
@@ -421,7 +421,7 @@ def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get(actor=actor, account_id=account_id)
     return render(
         request,
-        "web/ledger/account.html",
+        "ledger/account.html",
         {
             "account": account,
             "number": format_account_number(account.number),
@@ -435,7 +435,7 @@ def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
-    from buurtkit.web.views.ledger_requests import sms_receipts_card
+    from buurtkit.ledger.pages.views_requests import sms_receipts_card
 
     return sms_receipts_card(actor, account)
 

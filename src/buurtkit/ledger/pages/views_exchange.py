@@ -26,11 +26,11 @@ from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.ledger.models import Account, AccountKind, Currency
 from buurtkit.ledger.numbers import format_account_number
+from buurtkit.ledger.pages.forms import pin_field
+from buurtkit.ledger.pages.views import money
 from buurtkit.web.decorators import community_page, on_behalf_key
 from buurtkit.web.forms import apply_service_error
-from buurtkit.web.ledger_forms import pin_field
 from buurtkit.web.messages import flash
-from buurtkit.web.views.ledger import money
 
 EXCHANGEABLE = {AccountKind.RESIDENT, AccountKind.MERCHANT}
 PERMISSION = "ledger.exchange"
@@ -212,7 +212,7 @@ def exchange_offices(request: HttpRequest) -> HttpResponse:
     offices = list(selectors.offices_visible(actor=actor).filter(active=True))
     if len(offices) == 1 and "all" not in request.GET:
         return redirect("web:exchange_counter", slug=actor.community.slug, office_id=offices[0].pk)
-    return render(request, "web/ledger/exchange_offices.html", {"offices": offices})
+    return render(request, "ledger/exchange_offices.html", {"offices": offices})
 
 
 @community_page(PERMISSION)
@@ -239,7 +239,7 @@ def exchange_counter(request: HttpRequest, office_id: int) -> HttpResponse:
         chosen = _account_view(served)
     return render(
         request,
-        "web/ledger/exchange_counter.html",
+        "ledger/exchange_counter.html",
         {
             "office": office,
             "q": q,
@@ -331,12 +331,12 @@ def _exchange_page(
     if request.headers.get("HX-Request") and request.POST.get("action") == "total":
         return render(
             request,
-            "web/ledger/exchange_total.html",
+            "ledger/exchange_total.html",
             {"total": money(currency, total) if total is not None else None},
         )
     return render(
         request,
-        "web/ledger/exchange_notes.html",
+        "ledger/exchange_notes.html",
         {
             "office": office,
             "account": _account_view(account),
@@ -388,7 +388,7 @@ def exchange_count(request: HttpRequest, office_id: int) -> HttpResponse:
     day = selectors.office_day(actor=actor, office_id=office.pk)
     return render(
         request,
-        "web/ledger/exchange_count.html",
+        "ledger/exchange_count.html",
         {
             "office": office,
             "form": form,

@@ -63,7 +63,7 @@ def issuing_home(request: HttpRequest) -> HttpResponse:
                 "message": _("This community has no currency yet."),
             },
         )
-    return render(request, "web/ledger/issuing.html", _context(request))
+    return render(request, "ledger/issuing.html", _context(request))
 
 
 @require_POST
@@ -84,7 +84,7 @@ def issuing_reward(request: HttpRequest) -> HttpResponse:
         fields = getattr(exc, "fields", {})
         return render(
             request,
-            "web/ledger/issuing.html",
+            "ledger/issuing.html",
             _context(request, error=message, field_errors=fields),
             status=422 if isinstance(exc, ServiceError) and exc.status == 422 else 409,
         )
@@ -131,7 +131,7 @@ def issuing_budget(request: HttpRequest) -> HttpResponse:
         message = str(getattr(exc, "detail", "")) or _("Check the fields and try again.")
         return render(
             request,
-            "web/ledger/issuing.html",
+            "ledger/issuing.html",
             _context(request, budget_error=message, budget_fields=getattr(exc, "fields", {})),
             status=422,
         )
@@ -158,7 +158,7 @@ def issuing_payouts(request: HttpRequest, run_id: int) -> HttpResponse:
     lines = selectors.payout_lines(actor=actor, run=run)
     return render(
         request,
-        "web/ledger/payouts.html",
+        "ledger/payouts.html",
         {
             "run": run,
             "lines": lines,

@@ -24,17 +24,17 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.ledger.numbers import format_account_number
-from buurtkit.web.decorators import community_page
-from buurtkit.web.forms import apply_service_error
-from buurtkit.web.ledger_forms import PaymentRequestForm, PayRequestForm, PayRequestWithPinForm
-from buurtkit.web.messages import flash
-from buurtkit.web.views.ledger import (
+from buurtkit.ledger.pages.forms import PaymentRequestForm, PayRequestForm, PayRequestWithPinForm
+from buurtkit.ledger.pages.views import (
     _account_code,
     _my_account,
     _no_account,
     _without_pin,
     money,
 )
+from buurtkit.web.decorators import community_page
+from buurtkit.web.forms import apply_service_error
+from buurtkit.web.messages import flash
 
 POLL_SECONDS = 3
 
@@ -107,7 +107,7 @@ def payment_requests(request: HttpRequest) -> HttpResponse:
     recent = selectors.payment_requests_visible(actor=actor)[:20]
     return render(
         request,
-        "web/ledger/requests.html",
+        "ledger/requests.html",
         {
             "form": form if accounts else None,
             "requests": [_view(actor, r) for r in recent],
@@ -140,7 +140,7 @@ def payment_request_show(request: HttpRequest, token: str) -> HttpResponse:
         payment_request = _own_request(actor, token)
     except ServiceError as exc:
         return _not_found(request, exc)
-    return render(request, "web/ledger/request_show.html", _screen(request, actor, payment_request))
+    return render(request, "ledger/request_show.html", _screen(request, actor, payment_request))
 
 
 def _screen(request: HttpRequest, actor: Actor, payment_request: Any) -> dict[str, Any]:
@@ -162,9 +162,7 @@ def payment_request_status(request: HttpRequest, token: str) -> HttpResponse:
         payment_request = _own_request(actor, token)
     except ServiceError as exc:
         return _not_found(request, exc)
-    return render(
-        request, "web/ledger/_request_status.html", _screen(request, actor, payment_request)
-    )
+    return render(request, "ledger/_request_status.html", _screen(request, actor, payment_request))
 
 
 @require_POST
@@ -224,7 +222,7 @@ def payment_request_pay(request: HttpRequest, token: str) -> HttpResponse:
         form = form_class(initial={"key": f"web-{uuid.uuid4().hex}"})
     return render(
         request,
-        "web/ledger/request_pay.html",
+        "ledger/request_pay.html",
         {
             "form": form,
             "pr": view,

@@ -21,9 +21,9 @@ from buurtkit.core import clock
 from buurtkit.core.errors import NotFound
 from buurtkit.ledger import selectors
 from buurtkit.ledger.models import Currency
+from buurtkit.ledger.pages.views_copy import copy_targets
 from buurtkit.web.charts import bar_chart
 from buurtkit.web.decorators import community_page
-from buurtkit.web.views.ledger_copy import copy_targets
 
 WEEKS = 16
 
@@ -52,7 +52,7 @@ def _overview_data(request: HttpRequest) -> dict[str, Any] | None:
 def ledger_overview(request: HttpRequest) -> HttpResponse:
     data = _overview_data(request)
     if data is None:
-        return render(request, "web/ledger/overview.html", {"currency": None})
+        return render(request, "ledger/overview.html", {"currency": None})
     currency: Currency = data["currency"]
     weeks = data["weeks"]
     dates = [w.week for w in weeks]
@@ -83,7 +83,7 @@ def ledger_overview(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "web/ledger/overview.html",
+        "ledger/overview.html",
         {
             "currency": currency,
             "units": _currency_name(currency),

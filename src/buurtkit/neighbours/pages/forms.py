@@ -23,7 +23,7 @@ from buurtkit.core.errors import ServiceError
 from buurtkit.neighbours import rules, services
 from buurtkit.neighbours.facts import FACTS
 from buurtkit.neighbours.models import Activity, RuleVersion, Wish
-from buurtkit.web.jsonlogic_text import pretty_json, to_text
+from buurtkit.neighbours.pages.jsonlogic_text import pretty_json, to_text
 
 MAX_ROWS = rules.MAX_RULES
 MAX_CASES = 50

@@ -24,7 +24,7 @@ from buurtkit.neighbours.models import Announcement
 from buurtkit.telephony import links
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 LANGS = [code for code, _name in settings.LANGUAGES]
 WHEN = [
@@ -233,7 +233,7 @@ def _form_page(
         "can_upload": actor.has("telephony.recordings"),
     }
     status = 422 if form.errors else template_status
-    return render(request, "web/buurbel/announcement_form.html", context, status=status)
+    return render(request, "neighbours/announcement_form.html", context, status=status)
 
 
 @community_page("neighbours.view")
@@ -265,7 +265,7 @@ def announcement_list(request: HttpRequest) -> HttpResponse:
         "can_manage": actor.has("neighbours.manage"),
         "can_upload": actor.has("telephony.recordings"),
     }
-    return render(request, "web/buurbel/announcements.html", context)
+    return render(request, "neighbours/announcements.html", context)
 
 
 @community_page("neighbours.manage")

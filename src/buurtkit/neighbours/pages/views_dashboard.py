@@ -131,7 +131,7 @@ def buurbel(request: HttpRequest) -> HttpResponse:
         "total_cost": _usd(board.totals.get("cost_micros", 0)),
         "links": _links(actor.community.slug),
     }
-    return render(request, "web/buurbel/dashboard.html", context)
+    return render(request, "neighbours/dashboard.html", context)
 
 
 def _csv_rate(rate: Decimal | None) -> str:
@@ -275,7 +275,7 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
         for m in reversed(months)
     ]
     context["months_total"] = _usd(sum(m.total_micros for m in months))
-    return render(request, "web/buurbel/costs.html", context)
+    return render(request, "neighbours/costs.html", context)
 
 
 # --- prices ------------------------------------------------------------------------------------
@@ -351,4 +351,4 @@ def buurbel_prices(request: HttpRequest) -> HttpResponse:
         "error_message": next(iter(errors.values()), ""),
         "links": _links(actor.community.slug, skip="buurbel_prices"),
     }
-    return render(request, "web/buurbel/prices.html", context, status=422 if errors else 200)
+    return render(request, "neighbours/prices.html", context, status=422 if errors else 200)

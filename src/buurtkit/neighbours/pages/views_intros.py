@@ -21,7 +21,7 @@ from buurtkit.telephony.selectors import flow_kinds
 from buurtkit.telephony.services import format_money
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 POLL_SECONDS = 3
 STATE_LABELS = dict(IntroState.choices)
@@ -86,8 +86,8 @@ def introduction_list(request: HttpRequest) -> HttpResponse:
         "can_manage": actor.has("neighbours.manage"),
     }
     if request.headers.get("HX-Request"):
-        return render(request, "web/buurbel/_introduction_rows.html", context)
-    return render(request, "web/buurbel/introductions.html", context)
+        return render(request, "neighbours/_introduction_rows.html", context)
+    return render(request, "neighbours/introductions.html", context)
 
 
 def _call_view(call: Any, titles: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def introduction_detail(request: HttpRequest, match_id: int) -> HttpResponse:
         "poll": POLL_SECONDS,
         "can_manage": actor.has("neighbours.manage"),
     }
-    return render(request, "web/buurbel/introduction.html", context)
+    return render(request, "neighbours/introduction.html", context)
 
 
 @community_page("neighbours.manage")
@@ -206,4 +206,4 @@ def callback_list(request: HttpRequest) -> HttpResponse:
         }
         for p in found["participants"]
     ]
-    return render(request, "web/buurbel/callbacks.html", {"calls": calls, "wanting": wanting})
+    return render(request, "neighbours/callbacks.html", {"calls": calls, "wanting": wanting})

@@ -26,7 +26,7 @@ from buurtkit.people import selectors as people_selectors
 from buurtkit.people.phones import display_phone
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 from buurtkit.web.weekdays import DAYS
 
 WINDOW_ROWS = 3
@@ -338,7 +338,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         "statuses": STATUSES,
         "can_manage": actor.has("neighbours.manage"),
     }
-    return render(request, "web/buurbel/participants.html", context)
+    return render(request, "neighbours/participants.html", context)
 
 
 @community_page("neighbours.view")
@@ -461,7 +461,7 @@ def participant_new(request: HttpRequest) -> HttpResponse:
         "can_search": actor.has("people.view"),
     }
     status = 422 if form is not None and form.errors else 200
-    return render(request, "web/buurbel/participant_new.html", context, status=status)
+    return render(request, "neighbours/participant_new.html", context, status=status)
 
 
 def _verification_rows(actor: Actor, p: Participant) -> list[dict[str, Any]]:
@@ -529,7 +529,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "calls": calls,
         "can_manage": actor.has("neighbours.manage"),
     }
-    return render(request, "web/buurbel/participant.html", context)
+    return render(request, "neighbours/participant.html", context)
 
 
 @community_page("neighbours.manage")
@@ -548,7 +548,7 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
             return redirect("web:buurbel_participant", actor.community.slug, p.pk)
     status = 422 if form.errors else 200
     return render(
-        request, "web/buurbel/participant_edit.html", {"p": p, "form": form}, status=status
+        request, "neighbours/participant_edit.html", {"p": p, "form": form}, status=status
     )
 
 
@@ -695,7 +695,7 @@ def join(request: HttpRequest) -> HttpResponse:
             phone=display_phone(p.person.phone),
         )
     status = 422 if (join_form is not None and join_form.errors) or code_form.errors else 200
-    return render(request, "web/buurbel/join.html", context, status=status)
+    return render(request, "neighbours/join.html", context, status=status)
 
 
 def _start(request: HttpRequest, actor: Actor, participant_id: int) -> None:

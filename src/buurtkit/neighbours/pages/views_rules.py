@@ -23,11 +23,11 @@ from buurtkit.core.errors import Conflict, ServiceError, ValidationFailed
 from buurtkit.neighbours import rules, selectors, services
 from buurtkit.neighbours.facts import FACTS
 from buurtkit.neighbours.models import MatchRun, RuleStatus, RuleVersion
-from buurtkit.web import buurbel_rule_forms as rule_forms
+from buurtkit.neighbours.pages import forms as rule_forms
+from buurtkit.neighbours.pages.jsonlogic_text import pretty_json, to_text
 from buurtkit.web.decorators import community_page
-from buurtkit.web.jsonlogic_text import pretty_json, to_text
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 PAIRS_PER_PAGE = 20
 
@@ -168,7 +168,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         "can_edit": actor.has("neighbours.rules"),
         "can_match": actor.has("neighbours.match"),
     }
-    return render(request, "web/buurbel/rules.html", context)
+    return render(request, "neighbours/rules.html", context)
 
 
 @require_POST
@@ -207,7 +207,7 @@ def rule_detail(request: HttpRequest, rule_version_id: int) -> HttpResponse:
         "is_draft": version.status == RuleStatus.DRAFT,
         "can_edit": actor.has("neighbours.rules"),
     }
-    return render(request, "web/buurbel/rule_detail.html", context)
+    return render(request, "neighbours/rule_detail.html", context)
 
 
 def _editor_page(
@@ -269,7 +269,7 @@ def _editor_page(
         "failing": [r for r in results or [] if not r["passed"]],
         **rule_forms.choices(),
     }
-    return render(request, "web/buurbel/rule_edit.html", context, status=status)
+    return render(request, "neighbours/rule_edit.html", context, status=status)
 
 
 @community_page("neighbours.rules")
@@ -340,7 +340,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         run.duration = _duration(run)
     active = selectors.rule_versions(actor=actor).filter(status=RuleStatus.ACTIVE).first()
     context = {"page": page, "can_match": actor.has("neighbours.match"), "active": active}
-    return render(request, "web/buurbel/runs.html", context)
+    return render(request, "neighbours/runs.html", context)
 
 
 @require_POST
@@ -382,4 +382,4 @@ def run_detail(request: HttpRequest, match_run_id: int) -> HttpResponse:
         "timings": [(label, stats[key]) for key, label in TIMINGS if key in stats],
         "figures": [(label, stats[key]) for key, label in FIGURES if key in stats],
     }
-    return render(request, "web/buurbel/run_detail.html", context)
+    return render(request, "neighbours/run_detail.html", context)

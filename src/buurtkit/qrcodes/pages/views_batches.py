@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from buurtkit.core.errors import ServiceError
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.models import Batch
+from buurtkit.qrcodes.pages.forms import BatchForm, apply_qr_error, split_tags
+from buurtkit.qrcodes.pages.views_codes import actor_of, teams_for, url_exists
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.qr_forms import BatchForm, apply_qr_error, split_tags
-from buurtkit.web.views.people import paginate
-from buurtkit.web.views.qr_staff import actor_of, teams_for, url_exists
+from buurtkit.web.pagination import paginate
 
 
 def _running(batches: Any) -> bool:
@@ -55,8 +55,10 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         "can_manage": actor.has("qrcodes.manage"),
     }
     if request.headers.get("HX-Request") and request.method == "GET":
-        return render(request, "web/qr/staff/_batch_rows.html", context)
-    return render(request, "web/qr/staff/batches.html", context, status=422 if form.errors else 200)
+        return render(request, "qrcodes/staff/_batch_rows.html", context)
+    return render(
+        request, "qrcodes/staff/batches.html", context, status=422 if form.errors else 200
+    )
 
 
 @community_page("qrcodes.view")
@@ -80,5 +82,5 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         ],
     }
     if request.headers.get("HX-Request"):
-        return render(request, "web/qr/staff/_batch_progress.html", context)
-    return render(request, "web/qr/staff/batch.html", context)
+        return render(request, "qrcodes/staff/_batch_progress.html", context)
+    return render(request, "qrcodes/staff/batch.html", context)

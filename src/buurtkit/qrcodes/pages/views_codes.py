@@ -29,12 +29,12 @@ from buurtkit.core.errors import (
 from buurtkit.qrcodes import exports, links, selectors, services
 from buurtkit.qrcodes.codes import readable
 from buurtkit.qrcodes.models import Code, CodeStatus
+from buurtkit.qrcodes.pages.forms import ClaimForm, CodeForm, apply_qr_error, split_tags
+from buurtkit.qrcodes.pages.route_blocks import route_rows
 from buurtkit.qrcodes.routing import ACTIONS, translated
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.qr_forms import ClaimForm, CodeForm, apply_qr_error, split_tags
-from buurtkit.web.qr_route_blocks import route_rows
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 BULK_DONE = {
     "tag": "Tagged %(n)d codes with “%(tag)s”.",
@@ -156,8 +156,8 @@ def code_list(request: HttpRequest) -> HttpResponse:
         "export_url": url_exists("web:qr_export", actor.community.slug),
     }
     if request.headers.get("HX-Request") and request.method == "GET":
-        return render(request, "web/qr/staff/_code_rows.html", context)
-    return render(request, "web/qr/staff/list.html", context, status=status)
+        return render(request, "qrcodes/staff/_code_rows.html", context)
+    return render(request, "qrcodes/staff/list.html", context, status=status)
 
 
 # --- create -------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def code_create(request: HttpRequest) -> HttpResponse:
             flash(request, _("The code %(code)s has been made.") % {"code": readable(code.code)})
             return redirect("web:qr_code", slug=actor.community.slug, code_id=code.pk)
     status = 422 if form.errors else 200
-    return render(request, "web/qr/staff/create.html", {"form": form}, status=status)
+    return render(request, "qrcodes/staff/create.html", {"form": form}, status=status)
 
 
 # --- one code -------------------------------------------------------------------------------------
@@ -403,7 +403,7 @@ def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
         "downloads": _downloads(actor.community.slug, code),
         "stats_url": url_exists("web:qr_code_stats", actor.community.slug, code.pk),
     }
-    return render(request, "web/qr/staff/detail.html", context, status=422 if form.errors else 200)
+    return render(request, "qrcodes/staff/detail.html", context, status=422 if form.errors else 200)
 
 
 @require_POST
@@ -446,7 +446,7 @@ def code_claim(request: HttpRequest, code: str) -> HttpResponse:
     if found.status != CodeStatus.UNASSIGNED or not services.can_edit(actor, found):
         return render(
             request,
-            "web/qr/staff/claimed.html",
+            "qrcodes/staff/claimed.html",
             {
                 "code": found,
                 "readable": readable(found.code),
@@ -492,7 +492,7 @@ def code_claim(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("web:qr_code", slug=actor.community.slug, code_id=claimed.pk)
     return render(
         request,
-        "web/qr/staff/claim.html",
+        "qrcodes/staff/claim.html",
         {"code": found, "readable": readable(found.code), "form": form},
         status=422 if form.errors else 200,
     )
@@ -529,7 +529,7 @@ def code_scan(request: HttpRequest) -> HttpResponse:
             return redirect("web:qr_code", slug=actor.community.slug, code_id=found.pk)
     return render(
         request,
-        "web/qr/staff/scan.html",
+        "qrcodes/staff/scan.html",
         {"typed": typed, "error": error},
         status=200,
     )

@@ -303,7 +303,7 @@ def batch_print(request: HttpRequest, batch_id: int) -> HttpResponse:
     ]
     return render(
         request,
-        "web/qr/staff/print.html",
+        "qrcodes/staff/print.html",
         {
             "batch": batch,
             "form": form,

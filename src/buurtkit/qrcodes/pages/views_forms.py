@@ -25,11 +25,11 @@ from buurtkit.core.errors import PermissionDenied, ServiceError
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.codes import readable
 from buurtkit.qrcodes.models import Form
+from buurtkit.qrcodes.pages.forms import WebhookForm, apply_qr_error
 from buurtkit.qrcodes.routing import translated
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
-from buurtkit.web.qr_forms import WebhookForm, apply_qr_error
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 LANGS = [code for code, _name in settings.LANGUAGES]
 MAX_FIELDS = 30
@@ -176,7 +176,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
         form.title_text = translated(form.title, _lang()) or f"#{form.pk}"  # type: ignore[attr-defined]
     return render(
         request,
-        "web/qr/staff/forms.html",
+        "qrcodes/staff/forms.html",
         {
             "page": page,
             "can_manage": actor.has("qrcodes.manage"),
@@ -249,7 +249,7 @@ def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
         blocks.append(_blank_field())
     return render(
         request,
-        "web/qr/staff/form_edit.html",
+        "qrcodes/staff/form_edit.html",
         {
             "form": form,
             "editable": editable,
@@ -321,7 +321,7 @@ def submission_list(request: HttpRequest, form_id: int) -> HttpResponse:
     page = paginate(request, selectors.submissions_list(actor=actor, form_id=form.pk))
     return render(
         request,
-        "web/qr/staff/submissions.html",
+        "qrcodes/staff/submissions.html",
         {
             "form": form,
             "title": translated(form.title, _lang()),
@@ -402,7 +402,7 @@ def _secret_page(request: HttpRequest, hook: Any, secret: str, created: bool) ->
     # Shown once, on this response only; never shown again.
     response = render(
         request,
-        "web/qr/staff/webhook_secret.html",
+        "qrcodes/staff/webhook_secret.html",
         {"hook": hook, "secret": secret, "created": created},
     )
     response["Cache-Control"] = "no-store"
@@ -426,7 +426,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
             return _secret_page(request, hook, secret, created=True)
     return render(
         request,
-        "web/qr/staff/webhooks.html",
+        "qrcodes/staff/webhooks.html",
         {
             "form": form,
             "hooks": list(selectors.webhooks_list(actor=actor).select_related("owner")),

@@ -72,7 +72,7 @@ def qr_import(request: HttpRequest) -> HttpResponse:
     key = _session_key(community.slug)
     context: dict[str, Any] = {"columns": imports.COLUMNS, "step": "upload", "atomic": False}
     if request.method != "POST":
-        return render(request, "web/qr/staff/import.html", context)
+        return render(request, "qrcodes/staff/import.html", context)
 
     if request.POST.get("step") == "import":
         waiting = request.session.get(key)
@@ -81,7 +81,7 @@ def qr_import(request: HttpRequest) -> HttpResponse:
                 "That check is no longer available (it was already imported, or it is too old). "
                 "Choose the file again."
             )
-            return render(request, "web/qr/staff/import.html", context, status=400)
+            return render(request, "qrcodes/staff/import.html", context, status=400)
         del request.session[key]
         rows, atomic = waiting["rows"], bool(waiting["atomic"])
         results = services.codes_import(actor=actor, rows=rows, dry_run=False, atomic=atomic)
@@ -92,14 +92,14 @@ def qr_import(request: HttpRequest) -> HttpResponse:
             % {"new": context["created"], "changed": context["updated"], "bad": context["failed"]},
             "error" if context["failed"] else "success",
         )
-        return render(request, "web/qr/staff/import.html", context)
+        return render(request, "qrcodes/staff/import.html", context)
 
     upload = request.FILES.get("file")
     atomic = request.POST.get("atomic") == "on"
     context["atomic"] = atomic
     if upload is None:
         context["file_error"] = _("Choose a CSV or XLSX file.")
-        return render(request, "web/qr/staff/import.html", context, status=400)
+        return render(request, "qrcodes/staff/import.html", context, status=400)
     try:
         rows = imports.read_rows(upload.read(imports.MAX_BYTES + 1), upload.name or "")
         if not rows:
@@ -110,7 +110,7 @@ def qr_import(request: HttpRequest) -> HttpResponse:
         results = services.codes_import(actor=actor, rows=rows, dry_run=True, atomic=atomic)
     except ValidationFailed as exc:
         context["file_error"] = str(exc.fields.get("file") or exc.detail)
-        return render(request, "web/qr/staff/import.html", context, status=400)
+        return render(request, "qrcodes/staff/import.html", context, status=400)
     token = secrets.token_urlsafe(12)
     request.session[key] = {
         "token": token,
@@ -121,4 +121,4 @@ def qr_import(request: HttpRequest) -> HttpResponse:
     context.update(
         _present(community.slug, rows, results), step="check", token=token, name=upload.name
     )
-    return render(request, "web/qr/staff/import.html", context)
+    return render(request, "qrcodes/staff/import.html", context)

@@ -1,7 +1,7 @@
 """The route editor page and the "who would get what" preview.
 
 Adding, removing and moving routes posts the form back and shows it again; nothing is saved until
-"Save". The blocks themselves are made and read in :mod:`buurtkit.web.qr_route_blocks`.
+"Save". The blocks themselves are made and read in :mod:`buurtkit.qrcodes.pages.route_blocks`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.qrcodes import selectors, services
-from buurtkit.qrcodes.routing import ACTIONS, BRUSSELS, MAX_ROUTES, Audience, translated
-from buurtkit.web.decorators import community_page
-from buurtkit.web.messages import flash
-from buurtkit.web.qr_route_blocks import (
+from buurtkit.qrcodes.pages.route_blocks import (
     ACTION_FIELDS,
     AUDIENCES,
     BUILT_IN,
@@ -39,6 +36,9 @@ from buurtkit.web.qr_route_blocks import (
     place_service_errors,
     route_rows,
 )
+from buurtkit.qrcodes.routing import ACTIONS, BRUSSELS, MAX_ROUTES, Audience, translated
+from buurtkit.web.decorators import community_page
+from buurtkit.web.messages import flash
 
 # --- the preview ----------------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ def code_routes(request: HttpRequest, code_id: int) -> HttpResponse:
     preview = preview_form(request, actor)
     result = run_preview(actor, code.pk, preview["values"]) if "p_who" in request.GET else None
     if result is not None and request.headers.get("HX-Request"):
-        return render(request, "web/qr/staff/_preview.html", {"result": result})
+        return render(request, "qrcodes/staff/_preview.html", {"result": result})
     version, message, unsaved, conflict = code.version, "", False, False
     if request.method == "POST":
         if not editable:
@@ -250,4 +250,4 @@ def code_routes(request: HttpRequest, code_id: int) -> HttpResponse:
         "result": result,
         "routes_now": route_rows(code, language),
     }
-    return render(request, "web/qr/staff/routes.html", context, status=status)
+    return render(request, "qrcodes/staff/routes.html", context, status=status)

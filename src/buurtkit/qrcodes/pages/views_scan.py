@@ -55,7 +55,7 @@ def _unavailable(request: HttpRequest, code: CachedCode, reason: str) -> HttpRes
     }
     return render(
         request,
-        "web/qr/unavailable.html",
+        "qrcodes/unavailable.html",
         {
             "message": messages.get(reason, messages["no_route"]),
             "code": code,
@@ -69,7 +69,7 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
     cached = selectors.lookup(code)
     if cached is None:
         recording.record_orphan(code)
-        response = render(request, "web/qr/not_found.html", {"typed": code[:40]}, status=404)
+        response = render(request, "qrcodes/not_found.html", {"typed": code[:40]}, status=404)
         return _no_store(response)
     accept = request.META.get("HTTP_ACCEPT", "")
     if "application/json" in accept and request.META.get("HTTP_AUTHORIZATION"):
@@ -126,7 +126,7 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(result.outcome, Redirect):
         return _no_store(HttpResponseRedirect(result.outcome.url))
     page: Page = result.outcome
-    if page.template == "web/qr/form.html":
+    if page.template == "qrcodes/form.html":
         return _no_store(_form(request, cached, page.context["form_id"], language))
     context = {**page.context, "code": cached, "readable": readable(cached.code)}
     return _no_store(render(request, page.template, context))
@@ -171,7 +171,7 @@ def _form(request: HttpRequest, cached: CachedCode, form_id: int, language: str)
         if _rate_limited(request, cached):
             return render(
                 request,
-                "web/qr/form.html",
+                "qrcodes/form.html",
                 _form_context(form, cached, language, values, {}, limited=True),
                 status=429,
             )
@@ -189,7 +189,7 @@ def _form(request: HttpRequest, cached: CachedCode, form_id: int, language: str)
         else:
             return render(
                 request,
-                "web/qr/sent.html",
+                "qrcodes/sent.html",
                 {
                     "code": cached,
                     "message": translated(form.thanks, language)
@@ -198,7 +198,7 @@ def _form(request: HttpRequest, cached: CachedCode, form_id: int, language: str)
             )
     return render(
         request,
-        "web/qr/form.html",
+        "qrcodes/form.html",
         _form_context(form, cached, language, values, errors),
         status=422 if errors else 200,
     )

@@ -289,7 +289,7 @@ def qr_stats(request: HttpRequest) -> HttpResponse:
         "teams": selectors.teams_list(actor=actor),
         "codes_url": _url_or_none("web:qr_codes", community.slug),
     }
-    return render(request, "web/qr/staff/stats.html", context)
+    return render(request, "qrcodes/staff/stats.html", context)
 
 
 @community_page("qrcodes.view")
@@ -309,7 +309,7 @@ def qr_code_stats(request: HttpRequest, code_id: int) -> HttpResponse:
         "code": code,
         "code_url": _url_or_none("web:qr_code", community.slug, code.pk),
     }
-    return render(request, "web/qr/staff/stats_code.html", context)
+    return render(request, "qrcodes/staff/stats_code.html", context)
 
 
 class _Echo:

@@ -33,7 +33,7 @@ def flow_list(request: HttpRequest) -> HttpResponse:
         flows.append({"key": kind.key, "title": kind.title, "versions": versions})
     return render(
         request,
-        "web/buurbel/flows.html",
+        "telephony/flows.html",
         {
             "flows": flows,
             "repeat_key": flowdata.REPEAT_KEY,
@@ -60,7 +60,7 @@ def flow_detail(request: HttpRequest, flow_id: int) -> HttpResponse:
     kind = flowdata.FLOW_KINDS.get(version.key)
     return render(
         request,
-        "web/buurbel/flow.html",
+        "telephony/flow.html",
         {
             "version": version,
             "title": kind.title if kind else version.key,
@@ -125,7 +125,7 @@ def flow_edit(request: HttpRequest, flow_id: int) -> HttpResponse:
     kind = flowdata.FLOW_KINDS.get(version.key)
     return render(
         request,
-        "web/buurbel/flow_edit.html",
+        "telephony/flow_edit.html",
         {
             "version": version,
             "title": kind.title if kind else version.key,

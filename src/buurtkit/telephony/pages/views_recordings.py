@@ -19,9 +19,9 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ServiceError
 from buurtkit.telephony import links, selectors, services
 from buurtkit.web.decorators import community_page
+from buurtkit.web.forms import apply_service_error
 from buurtkit.web.messages import flash
-from buurtkit.web.qr_forms import apply_qr_error
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 CACHE_SECONDS = 365 * 24 * 3600  # a recording never changes: a new file is a new recording
 
@@ -66,7 +66,7 @@ def recordings(request: HttpRequest) -> HttpResponse:
                 upload=form.cleaned_data["file"],
             )
         except ServiceError as exc:
-            apply_qr_error(form, exc)
+            apply_service_error(form, exc)
         else:
             flash(request, _("The recording “%(name)s” is saved.") % {"name": recording.name})
             return redirect("web:buurbel_recordings", slug=actor.community.slug)
@@ -87,7 +87,7 @@ def recordings(request: HttpRequest) -> HttpResponse:
         "form": form,
     }
     status = 422 if form.errors else 200
-    return render(request, "web/buurbel/recordings.html", context, status=status)
+    return render(request, "telephony/recordings.html", context, status=status)
 
 
 @require_GET
