@@ -37,6 +37,7 @@ def test_dashboard_lists_only_modules_that_have_pages(
 def test_a_switched_off_module_leaves_the_menu_and_the_dashboard(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
+    _switch(community, ["ledger", "qrcodes"])
     client = login_client(community, "coordinator")
     page = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/rabot/qr/"' in page  # menu: QR codes
@@ -54,6 +55,7 @@ def test_a_switched_off_module_leaves_the_menu_and_the_dashboard(
 def test_resident_home_buttons_follow_the_switched_on_modules(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
+    _switch(community, ["ledger", "qrcodes"])
     client = login_client(community, "resident")
     page = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/rabot/pay/"' in page and "Pay and see your account" in page
@@ -68,6 +70,7 @@ def test_resident_home_buttons_follow_the_switched_on_modules(
 def test_person_page_shows_the_currency_card_only_with_the_ledger_on(
     community: Community, system: Actor, login_client: Callable[..., Client]
 ) -> None:
+    _switch(community, ["ledger", "qrcodes"])
     person: Person = people_services.person_create(actor=system, first_name="Mira")
     client = login_client(community, "coordinator")
     assert 'id="currency-card"' in client.get(f"/rabot/people/{person.pk}/").content.decode()
