@@ -15,6 +15,7 @@ class NeighboursConfig(AppConfig):
             demo,
             gdpr,
             introductions,
+            pages,
             permissions,
             verification,
         )
@@ -28,3 +29,4 @@ class NeighboursConfig(AppConfig):
         announcements.register()
         verification.register()
         register_person_data("buurbel", export=gdpr.export, anonymise=gdpr.anonymise)
+        pages.register()  # the main menu's link, the resident's "meet a neighbour" button

@@ -10,8 +10,9 @@ class QrcodesConfig(AppConfig):
     def ready(self) -> None:
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.qrcodes import actions, demo, permissions  # noqa: F401 - registers the actions
+        from buurtkit.qrcodes import actions, demo, pages, permissions  # noqa: F401 - registers the actions
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="qrcodes")
         # After the people (organisations) and the ledger (the bakery's counter code, order 25).
         register_demo_loader("qrcodes", 30, demo.load)
+        pages.register()  # the main menu's link
