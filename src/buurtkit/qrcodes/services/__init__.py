@@ -7,7 +7,8 @@ One module per seam; this package re-exports their public names, so callers keep
 - :mod:`.routes`: a code's routes; :mod:`.imports`: spreadsheet rows → codes, by slug;
 - :mod:`.batches`: ordering blank codes, made in the background;
 - :mod:`.forms`: forms behind codes and their answers; :mod:`.webhooks`: signed deliveries;
-- :mod:`.statistics`: daily roll-ups and pruning of single scans.
+- :mod:`.statistics`: daily roll-ups and pruning of single scans;
+- :mod:`.scanning`: a scan of ``/q/<code>`` decided in one call, returning an outcome to render.
 
 The private modules (``_rules``, ``_history``, ``_form_fields``, ``_outbound``, ``_bulk_insert``)
 hold the helpers below them; they import no service module. Background tasks are named by
@@ -40,6 +41,22 @@ from buurtkit.qrcodes.services.codes import (
 from buurtkit.qrcodes.services.forms import form_create, form_update, submission_create
 from buurtkit.qrcodes.services.imports import codes_import, codes_import_file
 from buurtkit.qrcodes.services.routes import clean_routes, routes_set
+from buurtkit.qrcodes.services.scanning import (
+    ANONYMOUS_VIEWER,
+    FORM_POSTS_PER_10_MIN,
+    ApiAnswer,
+    ApiRefused,
+    ClaimCode,
+    CodeNotFound,
+    CodeUnavailable,
+    FormAnswered,
+    RedirectTo,
+    ScanOutcome,
+    ShowForm,
+    ShowPage,
+    Viewer,
+    scan_resolve,
+)
 from buurtkit.qrcodes.services.statistics import (
     ROLLUP_GRACE,
     rollup_day,
@@ -56,10 +73,12 @@ from buurtkit.qrcodes.services.webhooks import (
 )
 
 __all__ = [
+    "ANONYMOUS_VIEWER",
     "BATCH_CHUNK",
     "BULK_OPERATIONS",
     "CODE_FIELDS",
     "FIELD_TYPES",
+    "FORM_POSTS_PER_10_MIN",
     "MAX_BATCH",
     "MAX_CODES_AT_ONCE",
     "MAX_FIELDS",
@@ -67,6 +86,17 @@ __all__ = [
     "ROLLUP_GRACE",
     "WEBHOOK_ATTEMPTS",
     "WEBHOOK_TIMEOUT",
+    "ApiAnswer",
+    "ApiRefused",
+    "ClaimCode",
+    "CodeNotFound",
+    "CodeUnavailable",
+    "FormAnswered",
+    "RedirectTo",
+    "ScanOutcome",
+    "ShowForm",
+    "ShowPage",
+    "Viewer",
     "batch_create",
     "batch_run",
     "can_edit",
@@ -88,6 +118,7 @@ __all__ = [
     "rollup_day",
     "rollup_pending",
     "routes_set",
+    "scan_resolve",
     "scan_to_webhook",
     "scans_prune",
     "sign",
