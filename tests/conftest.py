@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -16,6 +17,11 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
+
+# Hypothesis's per-example deadline (200 ms) measures the machine, not the code: on a busy
+# two-core CI machine a cheap example can take longer. The checks themselves are unchanged.
+hypothesis.settings.register_profile("buurtkit", deadline=None)
+hypothesis.settings.load_profile("buurtkit")
 
 PASSWORD = "a-long-test-password"
 _seq = itertools.count(1)
