@@ -39,7 +39,7 @@ class Command(BaseCommand):
             else:
                 every = getattr(settings, "SCHEDULER_TICK_SECONDS", scheduler.TICK_SECONDS)
                 scheduler.start_thread(every_seconds=every)
-        backend = settings.TASKS["default"]["BACKEND"]
+        backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
             extra = ["--burst"] if opts["batch"] else []
             call_command(
