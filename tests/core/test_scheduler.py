@@ -423,6 +423,10 @@ def test_ops_jobs_page_is_for_staff_logins_only(
     denied = client.get(url)
     assert denied.status_code == 403
     assert "Buurbel" not in denied.content.decode()
+    assert url not in client.get(f"/{community.slug}/").content.decode()  # no link either
+    coordinator.is_staff = True
+    coordinator.save()
+    assert url in client.get(f"/{community.slug}/").content.decode()  # the dashboard links it
 
     def broken() -> None:
         raise ValueError("no printer found")
