@@ -451,3 +451,37 @@ def test_ops_is_a_reserved_community_slug() -> None:
 
     with pytest.raises(ServiceError):
         community_create(name="Ops", slug="ops")
+
+
+@pytest.mark.django_db(transaction=True)  # the scheduler thread has its own connection
+def test_the_scheduler_thread_runs_due_jobs_in_their_own_threads() -> None:
+    ran = threading.Event()
+    job = Job("threaded", Every(60), ran.set)
+    ScheduledJob.objects.create(name="threaded", last_slot=T0 - timedelta(minutes=1))
+    with scheduler.JOBS.override("threaded", job), clock.frozen(T0 + timedelta(seconds=1)):
+        loop = scheduler.start_thread(every_seconds=0.05)
+        assert loop.name == scheduler.THREAD_NAME
+        assert ran.wait(30), "the job did not run"
+        loop.stop.set()  # type: ignore[attr-defined]
+        loop.join(30)
+        for thread in threading.enumerate():
+            if thread.name == f"{scheduler.THREAD_NAME}:threaded":
+                thread.join(30)
+    assert not loop.is_alive()
+    row = ScheduledJob.objects.get(name="threaded")
+    assert row.last_outcome == "ok" and row.last_slot == T0
+
+
+def test_worker_starts_the_scheduler_thread_unless_told_not_to(monkeypatch: Any) -> None:
+    from buurtkit.core.management.commands import worker
+
+    started: list[float] = []
+    queues: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(worker, "call_command", lambda *args, **kw: queues.append(args))
+    monkeypatch.setattr(
+        worker.scheduler, "start_thread", lambda every_seconds: started.append(every_seconds)
+    )
+    call_command("worker", stdout=StringIO())
+    assert started == [scheduler.TICK_SECONDS] and len(queues) == 1  # then the task worker
+    call_command("worker", no_jobs=True, stdout=StringIO())
+    assert started == [scheduler.TICK_SECONDS] and len(queues) == 2
