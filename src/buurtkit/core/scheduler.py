@@ -225,7 +225,9 @@ def register(
     """Register a recurring job (in ``AppConfig.ready()``); a name can be used once."""
     if lease <= timedelta(0):
         raise ValueError("A lease is longer than zero.")
-    job = Job(name, schedule, run, title or name, lease, demo_every)
+    # A lazy title stays lazy (translated when shown); only a missing title becomes the name.
+    shown = title if isinstance(title, Promise) or title else name
+    job = Job(name, schedule, run, shown, lease, demo_every)
     return JOBS.register_once(name, job)
 
 
