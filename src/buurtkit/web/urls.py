@@ -11,6 +11,7 @@ from django.urls import path, reverse_lazy
 from buurtkit.web.views import (
     access,
     health,
+    ops,
     organisations,
     pages,
     people,
@@ -50,6 +51,7 @@ root_urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("ops/jobs/", ops.jobs, name="ops_jobs"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
