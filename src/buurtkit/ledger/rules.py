@@ -9,7 +9,7 @@ row, so every module of the app may import it and it imports none of them but th
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -21,10 +21,14 @@ from buurtkit.core.errors import (
     ServiceError,
     ValidationFailed,
 )
-from buurtkit.ledger.models import Account, AccountKind, Currency, SystemRole, TransferKind
-
-if TYPE_CHECKING:
-    from buurtkit.ledger.models import PendingReward
+from buurtkit.ledger.models import (
+    Account,
+    AccountKind,
+    Currency,
+    PendingReward,
+    SystemRole,
+    TransferKind,
+)
 
 MAX_AMOUNT = 10**12
 
