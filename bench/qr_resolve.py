@@ -184,7 +184,7 @@ def bench_one(db: str, args: argparse.Namespace) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(200):
+        for _ in range(1200):  # up to a minute: a busy 2-core machine starts granian slowly
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 conn.request("GET", "/healthz")

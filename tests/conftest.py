@@ -6,15 +6,22 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
+
+# Hypothesis's per-example deadline (200 ms) measures the machine, not the code: on a busy
+# two-core CI machine a cheap example can take longer. The checks themselves are unchanged.
+hypothesis.settings.register_profile("buurtkit", deadline=None)
+hypothesis.settings.load_profile("buurtkit")
 
 PASSWORD = "a-long-test-password"
 _seq = itertools.count(1)
@@ -22,12 +29,14 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def community(db: Any) -> Community:
-    return community_create(name="Rabot", slug="rabot", enabled_modules=["ledger", "qrcodes"])
+    return community_create(name="Rabot", slug="rabot", enabled_modules=list(MODULES))
 
 
 @pytest.fixture
 def other_community(db: Any) -> Community:
-    return community_create(name="Heuvelwijk", slug="heuvelwijk", default_language="fr")
+    return community_create(
+        name="Heuvelwijk", slug="heuvelwijk", default_language="fr", enabled_modules=list(MODULES)
+    )
 
 
 @pytest.fixture

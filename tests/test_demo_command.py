@@ -150,8 +150,9 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
 
 def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: Path) -> None:
     """``buurtkit demo`` sets BUURTKIT_DEMO_BACKGROUND before serving; the worker process that
-    loads the application (conf/wsgi.py) then runs the task worker and the demo jobs, so they
-    share the simulated phone network with the requests. ``buurtkit serve`` does not."""
+    loads the application (conf/wsgi.py) then runs the task worker and the scheduler of the
+    recurring jobs (core.scheduler, on their demo schedules), so they share the simulated phone
+    network with the requests. ``buurtkit serve`` does not."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -177,12 +178,12 @@ def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: 
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 
-    from buurtkit.core.demo import DEMO_JOBS
+    from buurtkit.core.scheduler import JOBS, THREAD_NAME
 
-    assert DEMO_JOBS, "the apps register demo jobs when they load"
+    assert any(job.demo_every for job in JOBS.values()), "the apps register jobs when they load"
     with_jobs = threads(BUURTKIT_DEMO_BACKGROUND="1")
     assert "buurtkit-worker" in with_jobs
-    assert all(repr(job.name) in with_jobs for job in DEMO_JOBS)
+    assert repr(THREAD_NAME) in with_jobs
     without = threads()
     assert "buurtkit-worker" not in without
-    assert not any(repr(job.name) in without for job in DEMO_JOBS)
+    assert THREAD_NAME not in without

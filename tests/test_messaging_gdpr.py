@@ -65,9 +65,12 @@ def test_provider_failure_is_recorded_and_marked_failed_when_no_retry_possible(
 ) -> None:
     from buurtkit.messaging import providers
 
-    providers.register_sms_provider("broken", _Broken)
     person = make_person(system, phone="0470 11 22 55", consents={"contact_sms": True})
-    with override_settings(SMS_PROVIDER="broken"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        providers.SMS_PROVIDERS.override("broken", _Broken),
+        override_settings(SMS_PROVIDER="broken"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         message = notify(actor=system, person_id=person.pk, template="welcome", idempotency_key="b")
     message.refresh_from_db()
     # The immediate backend used in tests cannot run a task later, so no silent "queued" forever.
@@ -84,12 +87,14 @@ def test_provider_failure_is_retried_later_on_the_database_queue(make_person: An
     from buurtkit.core.services import community_create
     from buurtkit.messaging import providers
 
-    providers.register_sms_provider("broken", _Broken)
     community = community_create(name="Retry", slug="retry")
     actor = Actor.system(community, label="test")
     person = make_person(actor, phone="0470 11 22 66", consents={"contact_sms": True})
     db_tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-    with override_settings(TASKS=db_tasks, SMS_PROVIDER="broken"):
+    with (
+        providers.SMS_PROVIDERS.override("broken", _Broken),
+        override_settings(TASKS=db_tasks, SMS_PROVIDER="broken"),
+    ):
         message = notify(actor=actor, person_id=person.pk, template="welcome", idempotency_key="r")
         message_send(message_id=message.pk)
     message.refresh_from_db()

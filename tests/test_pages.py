@@ -17,6 +17,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from buurtkit.audit.models import AuditEvent
+from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.ledger import services as ledger_services
@@ -33,7 +34,6 @@ from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Pe
 from buurtkit.qrcodes import services as qr_services
 from buurtkit.qrcodes.models import Code, Route, Webhook
 from buurtkit.telephony.models import Recording
-from buurtkit.web import urls as web_urls
 
 MARK = "quax"  # appears in every name of community B, so a leak is easy to spot
 
@@ -278,7 +278,7 @@ def _b_buurbel_introduction(actor: Actor) -> dict[str, int]:
 
 
 def _community_patterns() -> list[URLPattern]:
-    return [p for p in web_urls.community if isinstance(p, URLPattern)]
+    return [p for p in root_urls.community_urlpatterns if isinstance(p, URLPattern)]
 
 
 def _path(pattern: URLPattern, slug: str, ids: dict[str, int]) -> str:
@@ -575,6 +575,8 @@ def test_roles_without_people_manage_cannot_post_a_person(
 def test_dashboard_lists_enabled_modules(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
+    community.enabled_modules = ["qrcodes", "ledger"]
+    community.save(update_fields=["enabled_modules"])
     response = login_client(community, "coordinator").get("/rabot/")
     modules = [m.key for m in response.context["modules"]]
     assert modules == ["qrcodes", "ledger"]

@@ -193,3 +193,13 @@ def test_actor_of_reads_the_api_auth_or_the_page_actor(community: Community) -> 
     assert actor_of(page_request) is actor
     with pytest.raises(TypeError):
         actor_of(bare)
+
+
+def test_a_permission_code_cannot_be_registered_twice() -> None:
+    from buurtkit.core import permissions
+
+    with pytest.raises(DuplicateRegistration, match=r"ledger\.view"):
+        permissions.register({"ledger.view": "again"}, {})
+    with pytest.raises(ValueError, match="unknown module"):
+        permissions.register({"nothing.new": "x"}, {}, module="nowhere")
+    assert "nothing.new" not in permissions.PERMISSIONS

@@ -398,9 +398,7 @@ def test_a_lost_call_is_given_up_after_two_hours_and_retried(system, pair, setti
 
     from buurtkit.telephony import interface
 
-    saved = interface.PROVIDERS["twilio"]
-    interface.register_provider("twilio", Quiet)
-    try:
+    with interface.PROVIDERS.override("twilio", Quiet):
         run = services.matching_run(actor=system)
         (match,) = services.introductions_start(actor=system, run_id=run.pk)
         match.refresh_from_db()
@@ -411,8 +409,6 @@ def test_a_lost_call_is_given_up_after_two_hours_and_retried(system, pair, setti
         assert match.next_call_at is None  # still waiting for the call's end
         with clock.frozen(TUESDAY_10.astimezone(dt.UTC) + dt.timedelta(hours=2, minutes=1)):
             services.introductions_tick()
-    finally:
-        interface.register_provider("twilio", saved)
     match.refresh_from_db()
     (call,) = _calls(match)
     assert call.status == CallStatus.FAILED

@@ -15,8 +15,8 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.neighbours import services
 from buurtkit.neighbours.models import MatchRun, Participant, RuleStatus, RuleVersion
+from buurtkit.neighbours.pages.jsonlogic_text import to_text
 from buurtkit.people.models import Person
-from buurtkit.web.jsonlogic_text import to_text
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 PROFILE_KEYS = ("neighbourhood", "lat", "lon", "max_distance_m", "language", "wish")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,12 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.registry import DuplicateRegistration
+from buurtkit.qrcodes.links import LINK_TYPES, register_link_type
 from buurtkit.qrcodes.routing import (
+    ACTIONS,
     Audience,
     ScanContext,
     clean_condition,
     compile_condition,
     needs_audience,
+    register_action,
 )
 from buurtkit.qrcodes.useragent import classify
 
@@ -160,3 +165,17 @@ def test_user_agents() -> None:
     assert classify("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")[:2] == ("desktop", "windows")
     assert classify("WhatsApp/2.23")[2] is True
     assert classify("")[2] is True
+
+
+def test_actions_and_link_types_refuse_a_second_entry_under_a_taken_key() -> None:
+    redirect = ACTIONS["redirect"]
+    register_action(redirect)  # the very same action again (a ready() that runs twice) is fine
+    assert ACTIONS["redirect"] is redirect
+    with pytest.raises(DuplicateRegistration, match="redirect"):
+        register_action(replace(redirect, label="Another redirect"))
+    organisation = LINK_TYPES["people.organisation"]
+    register_link_type(organisation)
+    with pytest.raises(DuplicateRegistration, match=r"people\.organisation"):
+        register_link_type(replace(organisation, label="Another kind"))
+    assert ACTIONS["redirect"] is redirect and LINK_TYPES["people.organisation"] is organisation
+    assert "ledger.pay" in ACTIONS and "ledger.account" in LINK_TYPES  # the ledger's own

@@ -17,6 +17,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import services
 from buurtkit.qrcodes.models import Delivery, Submission
+from buurtkit.qrcodes.services.webhooks import _delivery
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 7) Mobile Safari/537.36"
 FIELDS = [
@@ -187,7 +188,7 @@ def test_failed_delivery_is_retried_and_then_given_up(
     state, url = receiver
     state.status = 500
     hook, _secret = services.webhook_create(actor=system, name="Stuk", url=url)
-    delivery = services._delivery(system.community, hook, "scan", {"code": "X"})
+    delivery = _delivery(system.community, hook, "scan", {"code": "X"})
     for attempt in range(1, services.WEBHOOK_ATTEMPTS + 1):
         delivery = services.delivery_attempt(delivery_id=delivery.pk)
         assert delivery.attempts == attempt

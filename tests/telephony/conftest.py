@@ -17,8 +17,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.telephony import simulator
 from buurtkit.telephony.models import Call, CallStatus, Direction
-from buurtkit.telephony.providers.simulator import simulator_token
-from buurtkit.telephony.simulator import sign
+from buurtkit.telephony.simulator import sign, simulator_token
 
 
 @pytest.fixture(autouse=True)

@@ -58,9 +58,10 @@ def test_the_http_client_never_retries_by_itself():
 @pytest.fixture
 def recorded_twilio():
     client = RecordingHttpClient()
-    interface.register_provider("twilio-recorded", lambda: TwilioProvider(http_client=client))
-    yield client
-    interface.PROVIDERS.pop("twilio-recorded")
+    with interface.PROVIDERS.override(
+        "twilio-recorded", lambda: TwilioProvider(http_client=client)
+    ):
+        yield client
 
 
 def test_call_is_written_before_the_provider_is_asked(
@@ -90,15 +91,12 @@ def test_call_is_written_before_the_provider_is_asked(
 def test_a_failed_request_marks_the_call_failed_and_is_not_retried(community, make_call, settings):
     settings.PUBLIC_URL = "https://buurbel.example.org"
     client = RecordingHttpClient(fail=True)
-    interface.register_provider("twilio-down", lambda: TwilioProvider(http_client=client))
-    try:
+    with interface.PROVIDERS.override("twilio-down", lambda: TwilioProvider(http_client=client)):
         call = make_call(
             community, provider="twilio-down", provider_sid="", status="queued", status_rank=0
         )
         services.call_dial(call_id=call.pk)
         services.call_dial(call_id=call.pk)
-    finally:
-        interface.PROVIDERS.pop("twilio-down")
     call.refresh_from_db()
     assert len(client.requests) == 1
     assert call.status == CallStatus.FAILED

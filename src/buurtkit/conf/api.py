@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -21,6 +21,8 @@ from buurtkit.people.api import memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
 from buurtkit.qrcodes.api import router as qrcodes_router
+
+API_PREFIX = "/api/v1/"  # where conf/urls.py mounts the API
 
 
 class ApiKeyAuth(HttpBearer):
@@ -36,7 +38,7 @@ class ApiKeyAuth(HttpBearer):
         if asked and asked != actor.community.slug:
             raise NotFound(_("There is no such community for this key."))
         apikey_touch(apikey_id=actor.api_key_id or 0)
-        return actor
+        return _module_on(request, actor)
 
 
 class SessionActorAuth(SessionAuth):
@@ -49,7 +51,21 @@ class SessionActorAuth(SessionAuth):
         slug = request.GET.get("community", "")
         if not user or not slug:
             return None
-        return actor_for_user(user=user, community=community_by_slug(slug))
+        actor = actor_for_user(user=user, community=community_by_slug(slug))
+        return _module_on(request, actor) if actor is not None else None
+
+
+#: The first path segment under /api/v1/ -> the module whose router answers there.
+MODULE_PATHS: dict[str, str] = {}
+
+
+def _module_on(request: HttpRequest, actor: Actor) -> Actor:
+    """A module switched off in the key's community answers none of its API paths."""
+    segment = request.path.removeprefix(API_PREFIX).split("/", 1)[0]
+    module = MODULE_PATHS.get(segment)
+    if module is not None and not actor.community.has_module(module):
+        raise NotFound(_("This service is not switched on in this community."), code="module_off")
+    return actor
 
 
 api = NinjaAPI(
@@ -122,6 +138,14 @@ api.add_router("/communities", core_router)
 api.add_router("/people", people)
 api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
-api.add_router("/ledger", ledger_router)
-api.add_router("/qr", qrcodes_router)
-api.add_router("/buurbel", neighbours_router)
+
+
+def add_module_router(path: str, router: Router, *, module: str) -> None:
+    """Mount a feature module's router; it answers only in communities that have the module."""
+    MODULE_PATHS[path.strip("/")] = module
+    api.add_router(path, router)
+
+
+add_module_router("/ledger", ledger_router, module="ledger")
+add_module_router("/qr", qrcodes_router, module="qrcodes")
+add_module_router("/buurbel", neighbours_router, module="neighbours")

@@ -1,13 +1,42 @@
+"""The root URLconf: the admin, the API, the language switch, and every module's pages.
+
+Pages of all modules share the one URL namespace ``web`` (``web:pay_home``, ``web:scan``,
+``web:telephony_voice``, …): users, tests and printed QR codes rely on those names and paths.
+Each module lists its routes in ``<app>/pages/urls.py``: ``community_urlpatterns`` live under
+``/<slug>/``, ``root_urlpatterns`` at the root. ``/<slug>/`` comes last, so the root routes
+(``/q/<code>``, ``/healthz``, ``/accounts/…``) are never taken for a community.
+"""
+
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from buurtkit.conf.api import api
+from buurtkit.ledger.pages import urls as ledger_pages
+from buurtkit.neighbours.pages import urls as neighbours_pages
+from buurtkit.qrcodes.pages import urls as qrcodes_pages
+from buurtkit.telephony.pages import urls as telephony_pages
+from buurtkit.web import urls as web_pages
+
+community_urlpatterns: list[URLPattern | URLResolver] = [
+    *web_pages.community_urlpatterns,
+    *ledger_pages.community_urlpatterns,
+    *qrcodes_pages.community_urlpatterns,
+    *neighbours_pages.community_urlpatterns,
+    *telephony_pages.community_urlpatterns,
+]
+
+page_urlpatterns: list[URLPattern | URLResolver] = [
+    *web_pages.root_urlpatterns,
+    *qrcodes_pages.root_urlpatterns,
+    *telephony_pages.root_urlpatterns,
+    path("<slug:slug>/", include(community_urlpatterns)),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("buurtkit.web.urls")),
+    path("", include((page_urlpatterns, "web"))),
 ]
 
 handler404 = "buurtkit.web.views.errors.not_found"

@@ -26,19 +26,5 @@ def register_demo_loader(
     DEMO_LOADERS.sort(key=lambda loader: loader.order)
 
 
-@dataclass(frozen=True)
-class DemoJob:
-    """Work a production install runs from cron or a timer, run by ``buurtkit demo`` itself."""
-
-    name: str
-    every_seconds: int
-    run: Callable[[], object]
-
-
-DEMO_JOBS: list[DemoJob] = []
-
-
-def register_demo_job(name: str, every_seconds: int, run: Callable[[], object]) -> None:
-    if any(job.name == name for job in DEMO_JOBS):
-        return
-    DEMO_JOBS.append(DemoJob(name, every_seconds, run))
+# The demo's recurring work (Buurbel calls …) is the scheduler's (``core.scheduler``): the
+# demo runs it with each job's ``demo_every`` schedule (``start_background`` in the demo command).

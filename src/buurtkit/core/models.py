@@ -31,6 +31,7 @@ RESERVED_SLUGS = frozenset(
         "password",
         "about",
         "telephony",
+        "ops",
     }
 )
 
@@ -58,6 +59,10 @@ class Community(models.Model):
 
     def modules(self) -> list[Any]:
         return [MODULES[key] for key in self.enabled_modules if key in MODULES]
+
+    def has_module(self, key: str) -> bool:
+        """Whether the module ``key`` is switched on here (its pages, API and permissions)."""
+        return key in self.enabled_modules
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -94,3 +99,48 @@ class CommunityScoped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ScheduledJob(models.Model):
+    """The state of one recurring job (``core.scheduler``), shared by every worker.
+
+    Install-wide, not per community. ``last_slot`` is the last scheduled moment a worker
+    claimed: a worker runs a slot only after it has moved ``last_slot`` forward with one
+    conditional UPDATE, so each slot runs at most once however many workers tick. While a
+    run is going on, ``lease_until`` keeps other workers from starting the job again.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("finished")
+        FAILED = "failed", _("failed")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("on schedule")
+        CATCH_UP = "catch_up", _("catching up")
+        MANUAL = "manual", _("started by hand")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    last_slot = models.DateTimeField(_("last slot"), null=True, blank=True)
+    next_slot = models.DateTimeField(_("next slot"), null=True, blank=True)
+    last_trigger = models.CharField(
+        _("last trigger"), max_length=10, choices=Trigger.choices, blank=True
+    )
+    last_missed = models.PositiveIntegerField(_("slots missed before the last run"), default=0)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_outcome = models.CharField(
+        _("last outcome"), max_length=10, choices=Outcome.choices, blank=True
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    last_result = models.CharField(_("last result"), max_length=200, blank=True)
+    last_duration = models.DurationField(_("last duration"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("running until at most"), null=True, blank=True)
+    lease_owner = models.CharField(_("run by"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,12 @@ grants are the union of what every app registers for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
+
+from buurtkit.core.modules import MODULES
+from buurtkit.core.registry import DuplicateRegistration
 
 ROLE_CHOICES = [
     ("coordinator", _("Coordinator")),
@@ -65,9 +70,27 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 
-def register(permissions: dict[str, object], grants: dict[str, set[str]]) -> None:
-    """Let a feature app add permissions and grant them to roles."""
+#: permission code -> the module (``core.modules.MODULES`` key) it belongs to. A community
+#: that has switched a module off grants none of its permissions, whatever the roles.
+PERMISSION_MODULES: dict[str, str] = {}
+
+
+def register(
+    permissions: dict[str, object], grants: dict[str, set[str]], *, module: str | None = None
+) -> None:
+    """Let a feature app add permissions and grant them to roles.
+
+    ``module``: the switchable module these permissions belong to (``None`` for
+    infrastructure that several modules use, such as telephony).
+    """
+    if module is not None and module not in MODULES:
+        raise ValueError(f"unknown module {module!r}: add it to core.modules.MODULES first")
+    taken = sorted(code for code in permissions if code in PERMISSIONS)
+    if taken:
+        raise DuplicateRegistration(f"permissions: {', '.join(taken)} are already registered.")
     PERMISSIONS.update(permissions)
+    if module is not None:
+        PERMISSION_MODULES.update(dict.fromkeys(permissions, module))
     for role, perms in grants.items():
         ROLE_PERMISSIONS.setdefault(role, set()).update(perms)
     global ALL_PERMISSIONS
@@ -77,10 +100,24 @@ def register(permissions: dict[str, object], grants: dict[str, set[str]]) -> Non
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
 
-def permissions_for_roles(roles: set[str] | frozenset[str] | list[str]) -> frozenset[str]:
+def permissions_for_roles(
+    roles: set[str] | frozenset[str] | list[str], enabled_modules: Iterable[str] | None = None
+) -> frozenset[str]:
+    """What ``roles`` may do; with ``enabled_modules`` (a community's), only in those modules."""
     if "coordinator" in roles:
-        return ALL_PERMISSIONS  # including what feature apps registered later
-    granted: set[str] = set()
-    for role in roles:
-        granted |= ROLE_PERMISSIONS.get(role, set())
-    return frozenset(granted)
+        granted = ALL_PERMISSIONS  # including what feature apps registered later
+    else:
+        granted = frozenset().union(*(ROLE_PERMISSIONS.get(role, set()) for role in roles))
+    if enabled_modules is None:
+        return granted
+    return only_enabled(granted, enabled_modules)
+
+
+def only_enabled(permissions: frozenset[str], enabled_modules: Iterable[str]) -> frozenset[str]:
+    """``permissions`` without those of modules that are not in ``enabled_modules``."""
+    enabled = set(enabled_modules)
+    return frozenset(
+        p
+        for p in permissions
+        if PERMISSION_MODULES.get(p) in enabled or p not in PERMISSION_MODULES
+    )

@@ -8,9 +8,17 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
+        from buurtkit.core import scheduler
         from buurtkit.messaging import gdpr
         from buurtkit.people.hooks import register_person_data
 
         register_person_data(
             "messages", export=gdpr.export_messages, anonymise=gdpr.anonymise_messages
+        )
+        # Run by ``buurtkit worker``; once by hand: ``buurtkit requeue_messages``.
+        scheduler.register(
+            "requeue_messages",
+            scheduler.every(minutes=5),
+            "buurtkit.messaging.services.messages_requeue_stale",
+            title=_("Send again the messages a stopped worker left behind"),
         )

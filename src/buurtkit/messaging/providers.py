@@ -11,6 +11,7 @@ from typing import Protocol
 from django.conf import settings
 
 from buurtkit.core import clock
+from buurtkit.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,13 @@ class MemorySmsProvider:
         return SmsResult(provider_id=f"memory:{len(self.outbox)}")
 
 
-SMS_PROVIDERS: dict[str, Callable[[], SmsProvider]] = {
-    "file": FileSmsProvider,
-    "memory": MemorySmsProvider,
-}
+SMS_PROVIDERS: Registry[str, Callable[[], SmsProvider]] = Registry("SMS providers")
+SMS_PROVIDERS.register("file", FileSmsProvider)
+SMS_PROVIDERS.register("memory", MemorySmsProvider)
 
 
 def register_sms_provider(name: str, factory: Callable[[], SmsProvider]) -> None:
-    SMS_PROVIDERS[name] = factory
+    SMS_PROVIDERS.register(name, factory)
 
 
 def sms_provider() -> SmsProvider:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import timedelta
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -17,13 +15,16 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, ValidationFailed
+from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.idempotency import fingerprint, run_once, same_fingerprint
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retry_after_commit
 from buurtkit.messaging.models import Channel, Message, Status
 from buurtkit.messaging.providers import sms_provider
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import current_consents
+
+SEND_MESSAGE = "buurtkit.messaging.tasks.send_message"  # by path: tasks.py imports this module
 
 MAX_ATTEMPTS = 5
 # A message claimed by a worker that died is sent again after this long.
@@ -58,13 +59,6 @@ def _pick_channel(person: Person, channel: str, requested: bool = False) -> str:
     )
 
 
-def _request_hash(
-    person_id: int, template: str, context: dict[str, Any] | None, channel: str
-) -> str:
-    payload = json.dumps([person_id, template, context or {}, channel], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
 def notify(
     *,
     actor: Actor,
@@ -90,33 +84,24 @@ def notify(
     """
     actor.require("messages.send")
     key = idempotency_key[:100]
-    fingerprint = _request_hash(person_id, template, context, channel)
-    try:
-        return _notify(
+    request_hash = fingerprint([person_id, template, context or {}, channel])
+    return run_once(
+        queryset=Message.objects.in_community(actor.community),
+        key=key,
+        same=same_fingerprint(request_hash),
+        create=lambda: _notify(
             actor=actor,
             person_id=person_id,
             template=template,
             context=context,
             channel=channel,
             key=key,
-            fingerprint=fingerprint,
+            request_hash=request_hash,
             requested=requested,
             language=language,
-        )
-    except IntegrityError:
-        existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _same_request(existing, fingerprint)
-
-
-def _same_request(existing: Message, fingerprint: str) -> Message:
-    if existing.request_hash != fingerprint:
-        raise Conflict(
-            _("This idempotency key was already used for another message."),
-            code="idempotency_conflict",
-        )
-    return existing
+        ),
+        conflict=_("This idempotency key was already used for another message."),
+    )
 
 
 @transaction.atomic
@@ -128,13 +113,10 @@ def _notify(
     context: dict[str, Any] | None,
     channel: str,
     key: str,
-    fingerprint: str,
+    request_hash: str,
     requested: bool = False,
     language: str = "",
 ) -> Message:
-    existing = Message.objects.in_community(actor.community).filter(idempotency_key=key).first()
-    if existing:
-        return _same_request(existing, fingerprint)
     person = get_scoped(Person, actor.community, pk=person_id)
     chosen = _pick_channel(person, channel, requested)
     language = language or person.preferred_language
@@ -153,7 +135,7 @@ def _notify(
         subject=subject.strip()[:200],
         body=(body.strip() or subject.strip()) if chosen == Channel.EMAIL else text,
         idempotency_key=key,
-        request_hash=fingerprint,
+        request_hash=request_hash,
         created_at=clock.now(),
     )
     audit_record(
@@ -162,9 +144,7 @@ def _notify(
         obj=message,
         data={"channel": chosen, "template": template},
     )
-    from buurtkit.messaging.tasks import send_message
-
-    enqueue_after_commit(send_message, message.pk)
+    enqueue_after_commit(SEND_MESSAGE, message.pk)
     return message
 
 
@@ -191,12 +171,10 @@ def message_send(*, message_id: int) -> Message:
             send_mail(message.subject, message.body, None, [message.to])
             provider_id = "email"
     except Exception as exc:  # a provider failure is recorded and retried, never lost
-        from buurtkit.messaging.tasks import send_message
-
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with transaction.atomic():
-            if message.attempts < MAX_ATTEMPTS and can_retry_later(send_message):
-                retry_after_commit(send_message, retry_delay(message.attempts), message.pk)
+            if message.attempts < MAX_ATTEMPTS and can_retry_later(SEND_MESSAGE):
+                retry_after_commit(SEND_MESSAGE, retry_delay(message.attempts), message.pk)
                 return _finish(message, status=Status.QUEUED, error=error)
             return _finish(message, status=Status.FAILED, error=error)
     return _finish(message, status=Status.SENT, provider_id=provider_id, sent_at=clock.now())
@@ -211,7 +189,6 @@ def _finish(message: Message, **fields: Any) -> Message:
 
 def messages_requeue_stale() -> int:
     """Put messages whose worker died back in the queue; returns how many. Run it periodically."""
-    from buurtkit.messaging.tasks import send_message
 
     cutoff = clock.now() - SENDING_LEASE
     stale = Message.objects.filter(
@@ -222,5 +199,5 @@ def messages_requeue_stale() -> int:
     for pk in ids:
         with transaction.atomic():
             Message.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.QUEUED)
-            enqueue_after_commit(send_message, pk)
+            enqueue_after_commit(SEND_MESSAGE, pk)
     return len(ids)

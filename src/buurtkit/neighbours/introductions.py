@@ -274,9 +274,7 @@ def cancel(*, actor: Actor, match_id: int) -> Match:
 
 
 def _tick_soon() -> None:
-    from buurtkit.neighbours.tasks import introductions_tick
-
-    enqueue_after_commit(introductions_tick)
+    enqueue_after_commit("buurtkit.neighbours.tasks.introductions_tick")  # by path: no circle
 
 
 # --- the scheduler -------------------------------------------------------------------------

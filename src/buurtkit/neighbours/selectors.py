@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.scoping import get_scoped
-from buurtkit.neighbours import announcements, costs, dashboard
+from buurtkit.neighbours import announcements, checks, costs, dashboard, rules
 from buurtkit.neighbours.announcements import Prompt as Prompt  # returned by announcements_current
 from buurtkit.neighbours.models import (
     INTRO_CLOSED,
@@ -99,9 +99,7 @@ def announcement_preview(*, actor: Actor, announcement: Announcement) -> dict[st
 
 def rule_version_test_results(*, actor: Actor, version_id: int) -> list[dict[str, Any]]:
     """Run a saved version's test cases: one result per case (passed, what was found, why)."""
-    from buurtkit.neighbours import services
-
-    return services.rule_version_results(rule_version_get(actor=actor, version_id=version_id))
+    return checks.rule_version_results(rule_version_get(actor=actor, version_id=version_id))
 
 
 def rule_version_try(
@@ -112,15 +110,13 @@ def rule_version_try(
     test_cases: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Run test cases against rules as typed, without saving anything (the editor's "try")."""
-    from buurtkit.neighbours import rules, services
-
     actor.require("neighbours.view")
     elig, wts = rules.clean_rules(eligibility, weights)
-    cases = services.clean_test_cases(test_cases)
+    cases = checks.clean_test_cases(test_cases)
     unsaved = RuleVersion(
         community=actor.community, number=0, eligibility=elig, weights=wts, test_cases=cases
     )
-    return services.rule_version_results(unsaved)
+    return checks.rule_version_results(unsaved)
 
 
 def proposed_pairs_search(*, actor: Actor, run_id: int, q: str = "") -> QuerySet[ProposedPair]:

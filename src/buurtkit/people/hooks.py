@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from buurtkit.core.registry import Registry
 from buurtkit.people.models import Person
 
 PersonExporter = Callable[[Person], Any]
 PersonAnonymiser = Callable[[Person], None]
 
-PERSON_EXPORTERS: dict[str, PersonExporter] = {}
-PERSON_ANONYMISERS: dict[str, PersonAnonymiser] = {}
+PERSON_EXPORTERS: Registry[str, PersonExporter] = Registry("person data exporters")
+PERSON_ANONYMISERS: Registry[str, PersonAnonymiser] = Registry("person data anonymisers")
 
 
 def register_person_data(name: str, *, export: PersonExporter, anonymise: PersonAnonymiser) -> None:
-    PERSON_EXPORTERS[name] = export
-    PERSON_ANONYMISERS[name] = anonymise
+    PERSON_EXPORTERS.register(name, export)
+    PERSON_ANONYMISERS.register(name, anonymise)

@@ -15,6 +15,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES, permissions_for_roles
 from buurtkit.core.scoping import get_scoped, scoped
+from buurtkit.people.apikeys import API_KEY_PREFIX, hash_api_key
 from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
 from buurtkit.people.phones import normalise_phone
 
@@ -49,7 +50,7 @@ def actor_for_user(*, user: Any, community: Community) -> Actor | None:
         user_id=user.pk,
         person_id=person.pk if person else None,
         roles=frozenset(roles),
-        permissions=permissions_for_roles(roles),
+        permissions=permissions_for_roles(roles, community.enabled_modules),
         organisation_ids=frozenset(m.organisation_id for m in memberships if m.organisation_id),
     )
 
@@ -67,8 +68,6 @@ def forget_api_keys() -> None:
 
 def actor_for_api_key(raw: str) -> Actor | None:
     """The actor behind a bearer key, or None if the key is unknown or revoked."""
-    from buurtkit.people.services import API_KEY_PREFIX, hash_api_key
-
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
@@ -98,7 +97,7 @@ def _actor_for_key(*, prefix: str, digest: str) -> Actor | None:
         label=f"api:{key.name}"[:150],
         api_key_id=key.pk,
         roles=roles,
-        permissions=permissions_for_roles(roles),
+        permissions=permissions_for_roles(roles, key.community.enabled_modules),
         organisation_ids=frozenset([key.organisation_id]) if key.organisation_id else frozenset(),
         channel="api",
     )

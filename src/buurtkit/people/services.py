@@ -6,7 +6,6 @@ transaction and writes an audit event in that same transaction.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 from typing import Any
@@ -26,9 +25,11 @@ from buurtkit.core.permissions import ROLES, permissions_for_roles
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.services import check_modules
 from buurtkit.core.validation import full_clean
+from buurtkit.people.apikeys import API_KEY_PREFIX, hash_api_key
 from buurtkit.people.hooks import PERSON_ANONYMISERS
 from buurtkit.people.models import ApiKey, Consent, ConsentKind, Membership, Organisation, Person
 from buurtkit.people.phones import normalise_phone
+from buurtkit.people.selectors import forget_api_keys, person_export_data
 
 User = get_user_model()
 
@@ -168,8 +169,6 @@ def person_record_consent(*, actor: Actor, person_id: int, kind: str, granted: b
 @transaction.atomic
 def person_gdpr_export(*, actor: Actor, person_id: int) -> dict[str, Any]:
     """Everything buurtkit holds about one person, as a JSON-ready dict. Recorded in the log."""
-    from buurtkit.people.selectors import person_export_data
-
     person = get_scoped(Person, actor.community, pk=person_id)
     if actor.person_id != person.pk:
         actor.require("people.gdpr")
@@ -299,7 +298,7 @@ def password_set_by_staff(*, actor: Actor, user_id: int, password: str) -> None:
         raise PermissionDenied(_("This login has a role here; ask a coordinator."))
     if "coordinator" in their_roles and actor.user_id != user_id:
         raise PermissionDenied(_("A coordinator's password can only be reset by e-mail."))
-    if not permissions_for_roles(their_roles) <= actor.permissions:
+    if not permissions_for_roles(their_roles, actor.community.enabled_modules) <= actor.permissions:
         raise PermissionDenied(_("This login has rights that you do not have; ask a coordinator."))
     _validate_password(password, user)
     user.set_password(password)
@@ -441,13 +440,6 @@ def membership_update(
 
 # --- API keys -------------------------------------------------------------------------------------
 
-API_KEY_PREFIX = "bk"
-
-
-def hash_api_key(raw: str) -> str:
-    # Keys carry 256 bits of randomness, so a plain SHA-256 is the right hash (no stretching needed).
-    return hashlib.sha256(raw.encode()).hexdigest()
-
 
 @transaction.atomic
 def apikey_create(
@@ -487,8 +479,6 @@ def apikey_revoke(*, actor: Actor, apikey_id: int) -> ApiKey:
         key.revoked_at = clock.now()
         key.save(update_fields=["revoked_at"])
         audit_record(actor=actor, verb="apikey.revoked", obj=key)
-    from buurtkit.people.selectors import forget_api_keys
-
     forget_api_keys()  # this process refuses the key at once,
     transaction.on_commit(forget_api_keys)  # also if it was read again before the commit
     return key

@@ -119,7 +119,7 @@ def _info_resolve(target: Target) -> Outcome:
     lang = target.context.language
     params = target.route.params
     return Page(
-        "web/qr/info.html",
+        "qrcodes/info.html",
         {
             "title": translated(params.get("title"), lang) or target.code.title,
             "html": translated(params["html"], lang),
@@ -156,7 +156,7 @@ def _menu_resolve(target: Target) -> Outcome:
     lang = target.context.language
     params = target.route.params
     return Page(
-        "web/qr/menu.html",
+        "qrcodes/menu.html",
         {
             "title": translated(params.get("title"), lang) or target.code.title,
             "items": [
@@ -183,7 +183,7 @@ def _form_clean(community: Community, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _form_resolve(target: Target) -> Outcome:
-    return Page("web/qr/form.html", {"form_id": target.route.params["form"]})
+    return Page("qrcodes/form.html", {"form_id": target.route.params["form"]})
 
 
 # --- webhook --------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def _webhook_resolve(target: Target) -> Outcome:
     if params.get("url"):
         return Redirect(params["url"])
     return Page(
-        "web/qr/sent.html",
+        "qrcodes/sent.html",
         {"message": translated(params.get("message"), target.context.language)},
     )
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,10 +10,20 @@ class QrcodesConfig(AppConfig):
     verbose_name = _("QR codes")
 
     def ready(self) -> None:
+        from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.qrcodes import actions, demo, permissions  # noqa: F401 - registers the actions
+        from buurtkit.qrcodes import actions, demo, pages, permissions  # noqa: F401 - registers the actions
 
-        register(permissions.PERMISSIONS, permissions.GRANTS)
+        register(permissions.PERMISSIONS, permissions.GRANTS, module="qrcodes")
         # After the people (organisations) and the ledger (the bakery's counter code, order 25).
         register_demo_loader("qrcodes", 30, demo.load)
+        pages.register()  # the main menu's link
+        # Run by ``buurtkit worker`` every night; once by hand: ``buurtkit qr_rollup``.
+        scheduler.register(
+            "qr_rollup",
+            scheduler.daily_at("02:00"),
+            "buurtkit.qrcodes.management.commands.qr_rollup.rollup_and_prune",
+            title=_("Sum yesterday's QR code scans and delete old single scans"),
+            lease=timedelta(hours=2),
+        )

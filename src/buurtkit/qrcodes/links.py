@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
+from buurtkit.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,13 @@ class LinkType:
     default_routes: Callable[[Community, str], list[dict[str, Any]]] = lambda community, ref: []
 
 
-LINK_TYPES: dict[str, LinkType] = {}
+LINK_TYPES: Registry[str, LinkType] = Registry("QR link types")
 
 
 def register_link_type(link_type: LinkType) -> None:
-    LINK_TYPES[link_type.key] = link_type
+    """Add a kind of object codes can be linked to. Another link type under a key that is taken
+    is refused; the very same one again (an ``AppConfig.ready()`` that runs twice) is accepted."""
+    LINK_TYPES.register_once(link_type.key, link_type)
 
 
 def clean_link(community: Community, link_type: str, link_id: str) -> tuple[str, str]:

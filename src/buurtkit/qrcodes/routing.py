@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
+from buurtkit.core.registry import Registry
 from buurtkit.qrcodes.useragent import DEVICES, SYSTEMS
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -276,12 +277,14 @@ class Action:
     describe: Callable[[dict[str, Any], str], str] = lambda params, language: ""
 
 
-ACTIONS: dict[str, Action] = {}
+ACTIONS: Registry[str, Action] = Registry("QR route actions")
 
 
 def register_action(action: Action) -> None:
-    """Add a route action. Keys are unique; re-registering the same key replaces it."""
-    ACTIONS[action.key] = action
+    """Add a route action. Keys are unique: another action under a key that is taken is refused
+    (:class:`~buurtkit.core.registry.DuplicateRegistration`); the very same action again (an
+    ``AppConfig.ready()`` that runs twice) is accepted."""
+    ACTIONS.register_once(action.key, action)
 
 
 def get_action(key: str) -> Action:

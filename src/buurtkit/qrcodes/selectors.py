@@ -13,23 +13,31 @@ from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict
 from buurtkit.core.scoping import get_scoped
+from buurtkit.people.models import Organisation
 from buurtkit.qrcodes import cache
 from buurtkit.qrcodes.cache import CachedCode, CachedRoute
+from buurtkit.qrcodes.codes import normalise
+from buurtkit.qrcodes.exports import CodeRow
 from buurtkit.qrcodes.models import (
+    Batch,
     Code,
     CodeDay,
     CodeEvent,
     CodeStatus,
     CommunityDay,
     CommunityScanDaily,
+    Delivery,
     Form,
     RolledUpDay,
     Scan,
     ScanDaily,
     Submission,
+    Tag,
     Webhook,
 )
+from buurtkit.qrcodes.recording import local_day
 from buurtkit.qrcodes.routing import (
     ACTIONS,
     ANONYMOUS,
@@ -137,8 +145,6 @@ def codes_list(
     qs = Code.objects.in_community(actor.community).select_related("owner").prefetch_related("tags")
     text = q.strip()
     if text:
-        from buurtkit.qrcodes.codes import normalise
-
         qs = qs.filter(
             Q(title__icontains=text)
             | Q(description__icontains=text)
@@ -206,18 +212,14 @@ def webhooks_list(*, actor: Actor) -> QuerySet[Webhook]:
 # --- staff pages: pickers, batches, forms, deliveries -----------------------------------------
 
 
-def tags_list(*, actor: Actor) -> QuerySet[Any]:
+def tags_list(*, actor: Actor) -> QuerySet[Tag]:
     """The community's tags (filters and bulk tagging)."""
-    from buurtkit.qrcodes.models import Tag
-
     actor.require("qrcodes.view")
     return Tag.objects.in_community(actor.community)
 
 
-def teams_list(*, actor: Actor, editable: bool = False) -> QuerySet[Any]:
+def teams_list(*, actor: Actor, editable: bool = False) -> QuerySet[Organisation]:
     """Organisations that can own codes; ``editable``: only those the actor may give codes to."""
-    from buurtkit.people.models import Organisation
-
     actor.require("qrcodes.view")
     qs = Organisation.objects.in_community(actor.community).order_by("name")
     if editable and not actor.has("qrcodes.admin"):
@@ -225,16 +227,12 @@ def teams_list(*, actor: Actor, editable: bool = False) -> QuerySet[Any]:
     return qs
 
 
-def batches_list(*, actor: Actor) -> QuerySet[Any]:
-    from buurtkit.qrcodes.models import Batch
-
+def batches_list(*, actor: Actor) -> QuerySet[Batch]:
     actor.require("qrcodes.view")
     return Batch.objects.in_community(actor.community).select_related("owner")
 
 
-def batch_get(*, actor: Actor, batch_id: int) -> Any:
-    from buurtkit.qrcodes.models import Batch
-
+def batch_get(*, actor: Actor, batch_id: int) -> Batch:
     actor.require("qrcodes.view")
     return get_scoped(Batch, actor.community, pk=batch_id)
 
@@ -244,11 +242,8 @@ def batch_get(*, actor: Actor, batch_id: int) -> Any:
 MAX_EXPORT = 100_000
 
 
-def batch_for_export(*, actor: Actor, batch_id: int) -> Any:
+def batch_for_export(*, actor: Actor, batch_id: int) -> Batch:
     """A batch whose codes are all made; one still being made cannot be printed yet."""
-    from buurtkit.core.errors import Conflict
-    from buurtkit.qrcodes.models import Batch
-
     batch = batch_get(actor=actor, batch_id=batch_id)
     if batch.status != Batch.Status.DONE:
         raise Conflict(
@@ -277,10 +272,8 @@ def export_codes(
     ).order_by("pk")
 
 
-def export_rows(*, actor: Actor, with_tags: bool = False, **filters: Any) -> Iterator[Any]:
+def export_rows(*, actor: Actor, with_tags: bool = False, **filters: Any) -> Iterator[CodeRow]:
     """:class:`~buurtkit.qrcodes.exports.CodeRow` per code, read in chunks (100,000 fit)."""
-    from buurtkit.qrcodes.exports import CodeRow
-
     qs = export_codes(actor=actor, **filters)
 
     def rows() -> Iterator[CodeRow]:
@@ -308,10 +301,8 @@ def webhook_get(*, actor: Actor, webhook_id: int) -> Webhook:
     return get_scoped(Webhook, actor.community, pk=webhook_id)
 
 
-def deliveries_recent(*, actor: Actor, limit: int = 30) -> list[Any]:
+def deliveries_recent(*, actor: Actor, limit: int = 30) -> list[Delivery]:
     """The latest webhook deliveries with their status (admins check the connections)."""
-    from buurtkit.qrcodes.models import Delivery
-
     actor.require("qrcodes.admin")
     return list(Delivery.objects.in_community(actor.community).select_related("webhook")[:limit])
 
@@ -330,8 +321,6 @@ def deliveries_recent(*, actor: Actor, limit: int = 30) -> list[Any]:
 
 def local_today() -> dt.date:
     """Today in Brussels: the day a scan made now is counted in."""
-    from buurtkit.qrcodes.recording import local_day
-
     return local_day(clock.now())
 
 

@@ -46,6 +46,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.registry import Registry
 from buurtkit.telephony.interface import (
     Gather,
     Hangup,
@@ -542,8 +543,8 @@ class FlowKind:
     default: Callable[[], dict[str, Any]]
 
 
-FLOW_KINDS: dict[str, FlowKind] = {}
+FLOW_KINDS: Registry[str, FlowKind] = Registry("call flow kinds")
 
 
 def register_flow_kind(kind: FlowKind) -> None:
-    FLOW_KINDS[kind.key] = kind
+    FLOW_KINDS.register(kind.key, kind)

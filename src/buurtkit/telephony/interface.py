@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, Union
 from django.conf import settings
 from django.http import HttpRequest
 
+from buurtkit.core.registry import Registry
 from buurtkit.messaging.providers import SmsResult
 
 if TYPE_CHECKING:
@@ -131,11 +132,11 @@ class Provider(Protocol):
         ...
 
 
-PROVIDERS: dict[str, Callable[[], Provider]] = {}
+PROVIDERS: Registry[str, Callable[[], Provider]] = Registry("telephony providers")
 
 
 def register_provider(name: str, factory: Callable[[], Provider]) -> None:
-    PROVIDERS[name] = factory
+    PROVIDERS.register(name, factory)
 
 
 def get_provider(name: str | None = None) -> Provider:
@@ -149,11 +150,11 @@ def get_provider(name: str | None = None) -> Provider:
 
 #: handler(call, step, digits, answered_by) -> verbs. It may change ``call.flow_state``.
 FlowHandler = Callable[["Call", str, str, str], list[Verb]]
-FLOWS: dict[str, FlowHandler] = {}
+FLOWS: Registry[str, FlowHandler] = Registry("call flows")
 
 
 def register_flow(purpose: str, handler: FlowHandler) -> None:
-    FLOWS[purpose] = handler
+    FLOWS.register(purpose, handler)
 
 
 @dataclass(frozen=True)
@@ -169,11 +170,11 @@ class CallHooks:
     conference: Callable[[Call, str], None] | None = None
 
 
-CALL_HOOKS: dict[str, CallHooks] = {}
+CALL_HOOKS: Registry[str, CallHooks] = Registry("call hooks")
 
 
 def register_call_hooks(purpose: str, hooks: CallHooks) -> None:
-    CALL_HOOKS[purpose] = hooks
+    CALL_HOOKS.register(purpose, hooks)
 
 
 @dataclass(frozen=True)

@@ -212,9 +212,7 @@ def call_create(
         obj=call,
         data={"purpose": purpose, "provider": call.provider, "subject_id": subject_id},
     )
-    from buurtkit.telephony.tasks import dial_call
-
-    enqueue_after_commit(dial_call, call.pk)
+    enqueue_after_commit("buurtkit.telephony.tasks.dial_call", call.pk)  # by path: no circle
     return call
 
 

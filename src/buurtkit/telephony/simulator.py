@@ -11,11 +11,13 @@ order, or deliberately out of order.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +31,20 @@ from twilio.request_validator import RequestValidator
 from buurtkit.core import clock
 from buurtkit.telephony import links
 from buurtkit.telephony.models import Call
-from buurtkit.telephony.providers.simulator import new_sid, simulator_token
+
+
+def simulator_token() -> str:
+    """``TELEPHONY_SIMULATOR_TOKEN``, or a token derived from ``SECRET_KEY``."""
+    configured = getattr(settings, "TELEPHONY_SIMULATOR_TOKEN", "")
+    if configured:
+        return str(configured)
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"telephony-simulator", hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def new_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
 
 ACCOUNT_SID = "AC" + "0" * 32
 MAX_STEPS = 40

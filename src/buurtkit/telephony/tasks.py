@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from buurtkit.telephony import services
+from buurtkit.telephony import services, simulator
 
 
 @task()
@@ -12,6 +12,4 @@ def dial_call(call_id: int) -> None:
 
 @task()
 def simulate_call(call_id: int, sid: str = "") -> None:
-    from buurtkit.telephony import simulator
-
     simulator.run_call(call_id=call_id, sid=sid)

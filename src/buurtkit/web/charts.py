@@ -1,6 +1,6 @@
 """Charts drawn on the server as inline SVG: no JavaScript, no chart library.
 
-A chart is a dict of shapes the templates draw (``web/ledger/_bars.html`` for bars over time,
+A chart is a dict of shapes the templates draw (``web/_bars.html`` for bars over time,
 ``web/_hbars.html`` for a breakdown); every page shows the same numbers in a table too, for
 screen readers and for copying.
 """

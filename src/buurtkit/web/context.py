@@ -5,12 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from buurtkit.web.registry import MENU, visible_links
+
 
 def buurtkit(request: HttpRequest) -> dict[str, Any]:
+    actor = getattr(request, "actor", None)
     return {
         "LANGUAGE_CHOICES": settings.LANGUAGES,
         "community": getattr(request, "community", None),
-        "actor": getattr(request, "actor", None),
+        "actor": actor,
+        "module_menu": visible_links(MENU.values(), actor),  # the modules' main-menu links
         "on_behalf": getattr(request, "on_behalf", None),
         "DEMO_MODE": settings.DEMO_MODE,
     }

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import NotFound
+from buurtkit.core.modules import MODULES
 from buurtkit.core.scoping import community_by_slug, get_scoped
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import actor_for_user
@@ -23,14 +24,26 @@ def on_behalf_key(slug: str) -> str:
     return f"on_behalf:{slug}"
 
 
-def community_page(permission: str | None = None) -> Callable[[View], View]:
+def module_of(view: View) -> str | None:
+    """The switchable module a view belongs to: the app its code lives in (``buurtkit.ledger.
+    pages.views`` belongs to ``ledger``), if that app is one of ``core.modules.MODULES``."""
+    parts = getattr(view, "__module__", "").split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "buurtkit" and parts[1] in MODULES else None
+
+
+def community_page(
+    permission: str | None = None, *, module: str | None = None
+) -> Callable[[View], View]:
     """Wrap a view under ``/<slug>/``: unknown community → 404 page; no place there → 403 page.
 
     Sets ``request.community`` and ``request.actor``. When staff act on behalf of a resident
-    the actor carries that person, and the page shows a banner.
+    the actor carries that person, and the page shows a banner. A page of a module (``module``,
+    or the app the view lives in) that the community has switched off is not found.
     """
 
     def decorate(view: View) -> View:
+        owner = module or module_of(view)
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
@@ -40,6 +53,16 @@ def community_page(permission: str | None = None) -> Callable[[View], View]:
                     request,
                     "web/error.html",
                     {"title": _("Not found"), "message": exc.detail},
+                    status=404,
+                )
+            if owner is not None and not community.has_module(owner):
+                return render(
+                    request,
+                    "web/error.html",
+                    {
+                        "title": _("Not found"),
+                        "message": _("This service is not switched on in this community."),
+                    },
                     status=404,
                 )
             if not request.user.is_authenticated:

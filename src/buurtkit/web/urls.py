@@ -1,40 +1,24 @@
+"""Routes of web's own pages: the home page, health checks, login and password reset, and under
+``/<slug>/`` the dashboard, people, organisations, roles, API keys and the log.
+
+The feature modules' routes live in their own ``pages/urls.py``; ``conf/urls.py`` puts all of
+them together in the one ``web`` namespace.
+"""
+
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import path, reverse_lazy
 
 from buurtkit.web.views import (
     access,
-    buurbel_announcements,
-    buurbel_dashboard,
-    buurbel_flows,
-    buurbel_intros,
-    buurbel_participants,
-    buurbel_recordings,
-    buurbel_rules,
     health,
-    ledger,
-    ledger_copy,
-    ledger_exchange,
-    ledger_issuing,
-    ledger_requests,
-    ledger_staff,
+    ops,
     organisations,
     pages,
     people,
-    qr_batches,
-    qr_exports,
-    qr_import,
-    qr_routes,
-    qr_staff,
-    qr_staff_forms,
-    qr_stats,
-    scan,
-    telephony,
 )
 from buurtkit.web.views.account import LoginView, PasswordResetView
 
-app_name = "web"
-
-community = [
+community_urlpatterns = [
     path("", pages.community_home, name="community"),
     path("people/", people.person_list, name="people"),
     path("people/new/", people.person_create, name="person_create"),
@@ -47,89 +31,6 @@ community = [
     path("people/<int:person_id>/password/", people.person_password, name="person_password"),
     path("people/<int:person_id>/login/", people.person_give_login, name="person_give_login"),
     path("act/stop/", people.act_on_behalf_stop, name="act_stop"),
-    path("people/<int:person_id>/lost-phone/", ledger.person_lost_phone, name="person_lost_phone"),
-    path("pay/", ledger.pay_home, name="pay_home"),
-    path("pay/to/", ledger.pay_to, name="pay_to"),
-    path("pay/amount/", ledger.pay_amount, name="pay_amount"),
-    path("pay/confirm/", ledger.pay_confirm, name="pay_confirm"),
-    path("pay/receipt/<int:transfer_id>/", ledger.pay_receipt, name="pay_receipt"),
-    path("pay/pin/", ledger.pay_pin, name="pay_pin"),
-    path("pay/requests/", ledger_requests.payment_requests, name="payment_requests"),
-    path(
-        "pay/requests/<str:token>/",
-        ledger_requests.payment_request_pay,
-        name="payment_request_pay",
-    ),
-    path(
-        "pay/requests/<str:token>/show/",
-        ledger_requests.payment_request_show,
-        name="payment_request_show",
-    ),
-    path(
-        "pay/requests/<str:token>/status/",
-        ledger_requests.payment_request_status,
-        name="payment_request_status",
-    ),
-    path(
-        "pay/requests/<str:token>/cancel/",
-        ledger_requests.payment_request_cancel,
-        name="payment_request_cancel",
-    ),
-    path("pay/accounts/<int:account_id>/", ledger.ledger_account, name="ledger_account"),
-    path(
-        "pay/accounts/<int:account_id>/sms-receipts/",
-        ledger_requests.account_sms_receipts,
-        name="account_sms_receipts",
-    ),
-    path(
-        "pay/accounts/<int:account_id>/code.pdf",
-        ledger.ledger_account_code,
-        name="ledger_account_code",
-    ),
-    path(
-        "pay/accounts/<int:account_id>/statement.<str:fmt>",
-        ledger.ledger_statement,
-        name="ledger_statement",
-    ),
-    path("ledger/", ledger_staff.ledger_overview, name="ledger_overview"),
-    path("ledger/issuing/", ledger_issuing.issuing_home, name="issuing"),
-    path("ledger/issuing/reward/", ledger_issuing.issuing_reward, name="issuing_reward"),
-    path("ledger/issuing/budget/", ledger_issuing.issuing_budget, name="issuing_budget"),
-    path(
-        "ledger/issuing/pending/<int:pending_id>/",
-        ledger_issuing.issuing_decide,
-        name="issuing_decide",
-    ),
-    path(
-        "ledger/issuing/redemption/", ledger_issuing.issuing_redemption, name="issuing_redemption"
-    ),
-    path("ledger/payouts/<int:run_id>/", ledger_issuing.issuing_payouts, name="payouts"),
-    path("ledger/payouts/<int:run_id>.csv", ledger_issuing.issuing_payouts_csv, name="payouts_csv"),
-    path("ledger/overview.csv", ledger_staff.ledger_overview_csv, name="ledger_overview_csv"),
-    path("ledger/copy/", ledger_copy.ledger_copy_circle, name="ledger_copy_circle"),
-    path("exchange/", ledger_exchange.exchange_offices, name="exchange_offices"),
-    path("exchange/<int:office_id>/", ledger_exchange.exchange_counter, name="exchange_counter"),
-    path(
-        "exchange/<int:office_id>/serve/<int:account_id>/",
-        ledger_exchange.exchange_serve,
-        name="exchange_serve",
-    ),
-    path(
-        "exchange/<int:office_id>/deposit/<int:account_id>/",
-        ledger_exchange.exchange_deposit,
-        name="exchange_deposit",
-    ),
-    path(
-        "exchange/<int:office_id>/withdraw/<int:account_id>/",
-        ledger_exchange.exchange_withdraw,
-        name="exchange_withdraw",
-    ),
-    path("exchange/<int:office_id>/count/", ledger_exchange.exchange_count, name="exchange_count"),
-    path(
-        "exchange/<int:office_id>/count/<int:count_id>/correct/",
-        ledger_exchange.exchange_correct,
-        name="exchange_correct",
-    ),
     path("me/export.json", pages.my_data_export, name="my_data_export"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
@@ -144,211 +45,13 @@ community = [
     path("apikeys/", access.apikey_list, name="apikeys"),
     path("apikeys/<int:apikey_id>/revoke/", access.apikey_revoke, name="apikey_revoke"),
     path("audit/", access.audit_log, name="audit"),
-    path("qr/", qr_staff.code_list, name="qr_codes"),
-    path("qr/new/", qr_staff.code_create, name="qr_code_create"),
-    path("qr/scan/", qr_staff.code_scan, name="qr_scan"),
-    path("qr/claim/<str:code>/", qr_staff.code_claim, name="qr_claim"),
-    path("qr/codes/<int:code_id>/", qr_staff.code_detail, name="qr_code"),
-    path("qr/codes/<int:code_id>/status/", qr_staff.code_status, name="qr_code_status"),
-    path("qr/codes/<int:code_id>/routes/", qr_routes.code_routes, name="qr_routes"),
-    path("qr/batches/", qr_batches.batch_list, name="qr_batches"),
-    path("qr/batches/<int:batch_id>/", qr_batches.batch_detail, name="qr_batch"),
-    path("qr/batches/<int:batch_id>/print/", qr_exports.batch_print, name="qr_batch_print"),
-    path(
-        "qr/batches/<int:batch_id>/export.<str:fmt>",
-        qr_exports.batch_export,
-        name="qr_batch_export",
-    ),
-    path(
-        "qr/codes/<int:code_id>/download.<str:fmt>",
-        qr_exports.code_download,
-        name="qr_download",
-    ),
-    path("qr/export/", qr_exports.selection_export, name="qr_export"),
-    path("qr/forms/", qr_staff_forms.form_list, name="qr_forms"),
-    path("qr/forms/new/", qr_staff_forms.form_create, name="qr_form_create"),
-    path("qr/forms/<int:form_id>/", qr_staff_forms.form_edit, name="qr_form"),
-    path("qr/forms/<int:form_id>/answers/", qr_staff_forms.submission_list, name="qr_submissions"),
-    path(
-        "qr/forms/<int:form_id>/answers.csv",
-        qr_staff_forms.submissions_csv,
-        name="qr_submissions_csv",
-    ),
-    path(
-        "qr/forms/<int:form_id>/answers.xlsx",
-        qr_staff_forms.submissions_xlsx,
-        name="qr_submissions_xlsx",
-    ),
-    path("qr/webhooks/", qr_staff_forms.webhook_list, name="qr_webhooks"),
-    path(
-        "qr/webhooks/<int:webhook_id>/rotate/",
-        qr_staff_forms.webhook_rotate,
-        name="qr_webhook_rotate",
-    ),
-    path(
-        "qr/webhooks/<int:webhook_id>/active/",
-        qr_staff_forms.webhook_active,
-        name="qr_webhook_active",
-    ),
-    path("qr/stats/", qr_stats.qr_stats, name="qr_stats"),
-    path("qr/stats.csv", qr_stats.qr_stats_csv, name="qr_stats_csv"),
-    path("qr/codes/<int:code_id>/stats/", qr_stats.qr_code_stats, name="qr_code_stats"),
-    path("qr/import/", qr_import.qr_import, name="qr_import"),
-    path("buurbel/", buurbel_dashboard.buurbel, name="buurbel"),
-    path(
-        "buurbel/dashboard.csv",
-        buurbel_dashboard.buurbel_dashboard_csv,
-        name="buurbel_dashboard_csv",
-    ),
-    path("buurbel/costs/", buurbel_dashboard.buurbel_costs, name="buurbel_costs"),
-    path("buurbel/prices/", buurbel_dashboard.buurbel_prices, name="buurbel_prices"),
-    path("buurbel/recordings/", buurbel_recordings.recordings, name="buurbel_recordings"),
-    path(
-        "buurbel/announcements/",
-        buurbel_announcements.announcement_list,
-        name="buurbel_announcements",
-    ),
-    path(
-        "buurbel/announcements/new/",
-        buurbel_announcements.announcement_new,
-        name="buurbel_announcement_new",
-    ),
-    path(
-        "buurbel/announcements/<int:announcement_id>/",
-        buurbel_announcements.announcement_edit,
-        name="buurbel_announcement_edit",
-    ),
-    path(
-        "buurbel/announcements/<int:announcement_id>/deactivate/",
-        buurbel_announcements.announcement_deactivate,
-        name="buurbel_announcement_deactivate",
-    ),
-    path("buurbel/rules/", buurbel_rules.rule_list, name="buurbel_rules"),
-    path("buurbel/rules/new/", buurbel_rules.rule_new, name="buurbel_rule_new"),
-    path("buurbel/rules/<int:rule_version_id>/", buurbel_rules.rule_detail, name="buurbel_rule"),
-    path(
-        "buurbel/rules/<int:rule_version_id>/edit/",
-        buurbel_rules.rule_edit,
-        name="buurbel_rule_edit",
-    ),
-    path(
-        "buurbel/rules/<int:rule_version_id>/test/",
-        buurbel_rules.rule_test,
-        name="buurbel_rule_test",
-    ),
-    path(
-        "buurbel/rules/<int:rule_version_id>/copy/",
-        buurbel_rules.rule_copy,
-        name="buurbel_rule_copy",
-    ),
-    path(
-        "buurbel/rules/<int:rule_version_id>/activate/",
-        buurbel_rules.rule_activate,
-        name="buurbel_rule_activate",
-    ),
-    path("buurbel/runs/", buurbel_rules.run_list, name="buurbel_runs"),
-    path("buurbel/runs/start/", buurbel_rules.run_start, name="buurbel_run_start"),
-    path("buurbel/runs/<int:match_run_id>/", buurbel_rules.run_detail, name="buurbel_run"),
-    path(
-        "buurbel/runs/<int:match_run_id>/introductions/",
-        buurbel_intros.run_start_introductions,
-        name="buurbel_run_introductions",
-    ),
-    path(
-        "buurbel/introductions/",
-        buurbel_intros.introduction_list,
-        name="buurbel_introductions",
-    ),
-    path(
-        "buurbel/introductions/<int:match_id>/",
-        buurbel_intros.introduction_detail,
-        name="buurbel_introduction",
-    ),
-    path(
-        "buurbel/introductions/<int:match_id>/stop/",
-        buurbel_intros.introduction_cancel,
-        name="buurbel_introduction_cancel",
-    ),
-    path("buurbel/callbacks/", buurbel_intros.callback_list, name="buurbel_callbacks"),
-    path("buurbel/flows/", buurbel_flows.flow_list, name="buurbel_flows"),
-    path("buurbel/flows/<int:flow_id>/", buurbel_flows.flow_detail, name="buurbel_flow"),
-    path("buurbel/flows/<int:flow_id>/edit/", buurbel_flows.flow_edit, name="buurbel_flow_edit"),
-    path("buurbel/flows/<int:flow_id>/copy/", buurbel_flows.flow_copy, name="buurbel_flow_copy"),
-    path(
-        "buurbel/flows/<int:flow_id>/activate/",
-        buurbel_flows.flow_activate,
-        name="buurbel_flow_activate",
-    ),
-    path(
-        "buurbel/participants/",
-        buurbel_participants.participant_list,
-        name="buurbel_participants",
-    ),
-    path(
-        "buurbel/participants/export.csv",
-        buurbel_participants.participant_csv,
-        name="buurbel_participants_csv",
-    ),
-    path(
-        "buurbel/participants/new/",
-        buurbel_participants.participant_new,
-        name="buurbel_participant_new",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/",
-        buurbel_participants.participant_detail,
-        name="buurbel_participant",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/edit/",
-        buurbel_participants.participant_edit,
-        name="buurbel_participant_edit",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/send-code/",
-        buurbel_participants.participant_send_code,
-        name="buurbel_participant_send_code",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/check-code/",
-        buurbel_participants.participant_check_code,
-        name="buurbel_participant_check_code",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/verified-in-person/",
-        buurbel_participants.participant_verified_in_person,
-        name="buurbel_participant_verified",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/opt-out/",
-        buurbel_participants.participant_opt_out,
-        name="buurbel_participant_opt_out",
-    ),
-    path(
-        "buurbel/participants/<int:participant_id>/opt-in/",
-        buurbel_participants.participant_opt_in,
-        name="buurbel_participant_opt_in",
-    ),
-    path("buurbel/join/", buurbel_participants.join, name="buurbel_join"),
 ]
 
-urlpatterns = [
+root_urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("q/<str:code>", scan.scan, name="scan"),
-    path("Q/<str:code>", scan.scan, name="scan_print"),
     path("readyz", health.readyz, name="readyz"),
-    path("telephony/voice/<int:call_id>/<str:step>", telephony.voice, name="telephony_voice"),
-    path("telephony/status/<int:call_id>", telephony.status, name="telephony_status"),
-    path("telephony/conference/<int:call_id>", telephony.conference, name="telephony_conference"),
-    path("telephony/inbound", telephony.inbound, name="telephony_inbound"),
-    path("telephony/inbound/status", telephony.inbound_status, name="telephony_inbound_status"),
-    path("telephony/sms/status", telephony.sms_status, name="telephony_sms_status"),
-    path(
-        "telephony/recordings/<int:recording_id>/<str:token>",
-        buurbel_recordings.recording_public,
-        name="telephony_recording",
-    ),
+    path("ops/jobs/", ops.jobs, name="ops_jobs"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -376,5 +79,4 @@ urlpatterns = [
         ),
         name="password_reset_confirm",
     ),
-    path("<slug:slug>/", include(community)),
 ]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +13,7 @@ from django.http import HttpRequest
 
 from buurtkit.core.tasks_util import enqueue_after_commit
 from buurtkit.messaging.providers import FileSmsProvider, SmsResult
+from buurtkit.telephony import simulator
 from buurtkit.telephony.interface import Verb
 from buurtkit.telephony.providers.twilio import validate_signature
 from buurtkit.telephony.providers.twiml import render_twiml
@@ -26,32 +24,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def simulator_token() -> str:
-    """``TELEPHONY_SIMULATOR_TOKEN``, or a token derived from ``SECRET_KEY``."""
-    configured = getattr(settings, "TELEPHONY_SIMULATOR_TOKEN", "")
-    if configured:
-        return str(configured)
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"telephony-simulator", hashlib.sha256)
-    return digest.hexdigest()[:32]
-
-
-def new_sid() -> str:
-    return "CA" + uuid.uuid4().hex
-
-
 class SimulatorProvider:
     name = "simulator"
 
     def place_call(self, call: Call) -> str:
-        from buurtkit.telephony.tasks import simulate_call
-
-        sid = new_sid()
+        sid = simulator.new_sid()
         if getattr(settings, "TELEPHONY_SIMULATOR_THREADS", False):
             # Like a real phone network, simulated residents run beside the server, so two
             # calls can wait for each other in a conference room without blocking the worker.
             transaction.on_commit(lambda: start_thread(call.pk, sid))
         else:
-            enqueue_after_commit(simulate_call, call.pk, sid)
+            enqueue_after_commit("buurtkit.telephony.tasks.simulate_call", call.pk, sid)
         return sid
 
     def render(
@@ -63,20 +46,16 @@ class SimulatorProvider:
         return render_twiml(verbs, step_url, conference_callback)
 
     def validate(self, request: HttpRequest) -> bool:
-        return validate_signature(request, simulator_token())
+        return validate_signature(request, simulator.simulator_token())
 
     def send_sms(self, *, to: str, body: str) -> SmsResult:
         return FileSmsProvider().send_sms(to=to, body=body)
 
     def redirect_call(self, call: Call, url: str) -> None:
-        from buurtkit.telephony import simulator
-
         simulator.request_redirect(call.provider_sid, url)
 
 
 def start_thread(call_id: int, sid: str) -> None:
-    from buurtkit.telephony import simulator
-
     def run() -> None:
         try:
             simulator.run_call(call_id=call_id, sid=sid)

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from buurtkit.people.phones import display_phone
+from buurtkit.web.registry import AUDIT_VERBS
 
 register = template.Library()
 
@@ -25,12 +26,7 @@ VERBS = {
     "apikey.created": _("API key made"),
     "apikey.revoked": _("API key revoked"),
     "message.queued": _("message sent"),
-    "ledger.pin_set": _("payment PIN set"),
-    "ledger.pin_reset": _("payment PIN reset at the counter"),
-    "ledger.pin_wrong": _("wrong payment PIN"),
-    "ledger.pin_locked": _("payment PIN locked"),
-    "ledger.sessions_ended": _("signed out everywhere (lost phone)"),
-}
+}  # the feature modules add theirs to web.registry.AUDIT_VERBS
 
 
 @register.filter
@@ -41,23 +37,7 @@ def phone(value: str) -> str:
 
 @register.filter
 def verb(value: str) -> str:
-    return str(VERBS.get(value, value))
-
-
-@register.filter
-def units(amount: int, currency: object) -> str:
-    """Minor units as people read them, with the currency's name: ``1250`` → ``12.50 torekes``."""
-    from django.utils.translation import get_language
-
-    from buurtkit.ledger.models import Currency
-    from buurtkit.ledger.selectors import format_amount
-
-    if not isinstance(currency, Currency):
-        return str(amount)
-    name = currency.name(
-        (get_language() or "nl")[:2], plural=abs(int(amount)) != 10**currency.decimals
-    )
-    return f"{format_amount(currency, int(amount))} {name}"
+    return str(VERBS.get(value) or AUDIT_VERBS.get(value) or value)
 
 
 @register.filter

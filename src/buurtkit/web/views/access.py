@@ -13,7 +13,7 @@ from buurtkit.people import selectors, services
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import ApiKeyForm, MembershipEditForm, MembershipForm, apply_service_error
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 
 def _organisation_choices(request: HttpRequest) -> list[tuple[int, str]]:

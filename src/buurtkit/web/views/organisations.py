@@ -10,7 +10,7 @@ from buurtkit.people.models import OrganisationKind
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import OrganisationForm, apply_service_error
 from buurtkit.web.messages import flash
-from buurtkit.web.views.people import paginate
+from buurtkit.web.pagination import paginate
 
 
 @community_page("organisations.view")

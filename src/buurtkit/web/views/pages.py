@@ -9,6 +9,7 @@ from buurtkit.core.models import Community
 from buurtkit.people.selectors import communities_for_user, current_consents, person_get
 from buurtkit.people.services import person_gdpr_export
 from buurtkit.web.decorators import community_page
+from buurtkit.web.registry import DASHBOARD, RESIDENT_HOME, modules_in_use, visible_links
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,7 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def community_home(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if actor.has("people.view") and not getattr(request, "on_behalf", None):
-        return render(request, "web/dashboard.html", {"modules": request.community.modules()})  # type: ignore[attr-defined]
+        context = {
+            "modules": modules_in_use(actor.community),
+            "tiles": visible_links(DASHBOARD.values(), actor),
+        }
+        return render(request, "web/dashboard.html", context)
     return resident_home(request, actor)
 
 
@@ -38,7 +43,12 @@ def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
     return render(
         request,
         "web/resident_home.html",
-        {"person": person, "consents": consents, "modules": actor.community.modules()},
+        {
+            "person": person,
+            "consents": consents,
+            "modules": modules_in_use(actor.community),
+            "links": visible_links(RESIDENT_HOME.values(), actor),
+        },
     )
 
 

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,18 +20,8 @@ from buurtkit.web.forms import (
     apply_service_error,
 )
 from buurtkit.web.messages import flash
-from buurtkit.web.views.ledger import currency_card
-
-PAGE_SIZE = 25
-
-
-def paginate(request: HttpRequest, qs: object) -> Any:
-    """One page of ``qs``; ``page.query`` keeps the other filters for the page links."""
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
-    params = request.GET.copy()
-    params.pop("page", None)
-    page.query = params.urlencode()  # type: ignore[attr-defined]
-    return page
+from buurtkit.web.pagination import paginate
+from buurtkit.web.registry import person_sections
 
 
 @community_page("people.view")
@@ -96,7 +84,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "history": history,
             "password_form": PasswordSetForm(),
             "login_form": GiveLoginForm(),
-            "currency": currency_card(actor, person.pk),
+            "person_sections": person_sections(request, actor, person),
         },
     )
 

@@ -1,4 +1,8 @@
-"""``buurtkit requeue_messages``: send again what a crashed worker left behind (run from cron)."""
+"""``buurtkit requeue_messages``: send again what a crashed worker left behind, once.
+
+``buurtkit worker`` already does this every 5 minutes (the ``requeue_messages`` job, registered
+in ``messaging/apps.py``; see ``buurtkit jobs``): no cron is needed.
+"""
 
 from __future__ import annotations
 

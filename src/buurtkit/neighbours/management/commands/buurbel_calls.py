@@ -1,6 +1,8 @@
 """``buurtkit buurbel_calls [--loop SECONDS]``: place the Buurbel calls that are due.
 
-Run it every minute from cron or a systemd timer (or once with ``--loop 60`` as a service).
+``buurtkit worker`` already does this every minute (the ``buurbel_calls`` job, registered in
+``neighbours/apps.py``; see ``buurtkit jobs``): no cron or extra service is needed. Run this
+command for a one-off run; ``--loop`` is kept for installs that still run it as a service.
 Calls are only placed inside each person's call windows; running it often never calls anyone
 twice: a due introduction is claimed under a row lock and its next call time is cleared.
 """

@@ -1,7 +1,9 @@
 """``buurtkit qr_rollup [--keep-days N]``: sum finished days of QR scans, drop old single scans.
 
-Run it from cron once a night (after 00:05, Brussels time). The dashboards also sum finished days
-when they are opened, so a missed night loses nothing; this command also finds older days that
+``buurtkit worker`` runs the same work every night at 02:00 Brussels time (the ``qr_rollup``
+job, registered in ``qrcodes/apps.py``; see ``buurtkit jobs``): no cron is needed. Run this
+command for a one-off run, or with another ``--keep-days``. The dashboards also sum finished
+days when they are opened, so a missed night loses nothing; this also finds older days that
 were never summed and deletes single scans older than ``--keep-days`` (their daily sums stay).
 """
 
@@ -13,6 +15,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from buurtkit.qrcodes.services import rollup_pending, scans_prune
 
+KEEP_DAYS = 400
+
+
+def rollup_and_prune(keep_days: int = KEEP_DAYS) -> str:
+    """The nightly job (and this command): sum finished days, delete old single scans."""
+    days = rollup_pending(full=True)
+    deleted = scans_prune(keep_days=keep_days)
+    return (
+        f"{days} day(s) of scans summed; "
+        f"{deleted} single scan(s) older than {keep_days} days deleted"
+    )
+
 
 class Command(BaseCommand):
     help = "Sum finished days of QR code scans and delete single scans older than --keep-days."
@@ -21,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep-days",
             type=int,
-            default=400,
+            default=KEEP_DAYS,
             help="Keep single scans this many days (default 400); their daily sums are kept.",
         )
 
@@ -29,8 +43,4 @@ class Command(BaseCommand):
         keep = opts["keep_days"]
         if keep < 1:
             raise CommandError("--keep-days must be at least 1")
-        days = rollup_pending(full=True)
-        deleted = scans_prune(keep_days=keep)
-        self.stdout.write(
-            f"{days} day(s) of scans summed; {deleted} single scan(s) older than {keep} days deleted"
-        )
+        self.stdout.write(rollup_and_prune(keep))

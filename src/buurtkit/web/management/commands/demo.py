@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import connections, transaction
+from django.db import transaction
 
-from buurtkit.core.demo import DEMO_JOBS, DEMO_LOADERS, DemoJob
+from buurtkit.core import scheduler
+from buurtkit.core.demo import DEMO_LOADERS
 from buurtkit.core.management.commands.serve import serve
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 
 DEMO_SLUG = "rabot"
-logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -92,23 +90,11 @@ BACKGROUND_ENV = "BUURTKIT_DEMO_BACKGROUND"
 
 def start_background() -> None:
     """The demo's background work, in threads of this process: the task worker (with the
-    database task backend) and the demo jobs (what cron does later)."""
+    database task backend) and the recurring jobs, on their fast demo schedules (Buurbel
+    calls every 10 seconds: ``demo_every``), as ``buurtkit worker`` runs them in production."""
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
         threading.Thread(target=_run_worker, name="buurtkit-worker", daemon=True).start()
-    for job in DEMO_JOBS:
-        threading.Thread(target=_repeat, args=(job,), name=job.name, daemon=True).start()
-
-
-def _repeat(job: DemoJob) -> None:
-    """Run ``job`` every few seconds for as long as the demo serves (what cron does later)."""
-    while True:
-        time.sleep(job.every_seconds)
-        try:
-            job.run()
-        except Exception:  # the demo goes on; the next round tries again
-            logger.exception("demo job %s failed", job.name)
-        finally:
-            connections.close_all()
+    scheduler.start_thread(demo=True, every_seconds=2)
 
 
 def _run_worker() -> None:

@@ -1,0 +1,131 @@
+"""What feature modules add to web's shared pages.
+
+``web`` knows no feature module. A module that has pages registers here, from its
+``AppConfig.ready()``, what the shared pages show of it: a link in the main menu, a tile on
+the staff dashboard, a button on the resident's home page, a section on a person's page, the
+plain words for its audit verbs. Every entry names its module (a ``core.modules`` key) and is
+shown only in communities that have that module switched on, and only to actors who have its
+permission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString
+
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+
+Text = str | Promise
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page of a module, reversed as ``{% url url_name community.slug %}``."""
+
+    key: str  # unique within its list, e.g. "ledger.exchange"
+    module: str  # a core.modules key
+    url_name: str  # e.g. "web:exchange_offices"
+    label: Text
+    permission: str = ""  # "" = anyone with a place in the community
+    summary: Text = ""  # a dashboard tile's second line
+    primary: bool = False  # the resident home's big button
+    needs_person: bool = False  # only for a login that is a resident (a Person)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PersonSection:
+    """A part of the staff page about one person; ``context`` returns None to show nothing."""
+
+    key: str
+    module: str
+    template: str
+    context: Callable[[Actor, int], dict[str, Any] | None]
+    order: int = 100
+
+
+MODULES_WITH_PAGES: set[str] = set()
+MENU: dict[str, Link] = {}
+DASHBOARD: dict[str, Link] = {}
+RESIDENT_HOME: dict[str, Link] = {}
+PERSON_SECTIONS: dict[str, PersonSection] = {}
+AUDIT_VERBS: dict[str, Text] = {}
+
+
+def _add(registry: dict[str, Any], key: str, entry: Any) -> None:
+    if key in registry and registry[key] != entry:
+        raise ValueError(f"{key!r} is registered twice.")
+    registry[key] = entry
+
+
+def register_module_pages(module: str) -> None:
+    """``module`` has pages: the dashboard and the resident home list it where it is on."""
+    MODULES_WITH_PAGES.add(module)
+
+
+def register_menu_link(link: Link) -> None:
+    _add(MENU, link.key, link)
+
+
+def register_dashboard_tile(link: Link) -> None:
+    _add(DASHBOARD, link.key, link)
+
+
+def register_resident_link(link: Link) -> None:
+    _add(RESIDENT_HOME, link.key, link)
+
+
+def register_person_section(section: PersonSection) -> None:
+    _add(PERSON_SECTIONS, section.key, section)
+
+
+def register_audit_verbs(verbs: dict[str, Text]) -> None:
+    """Plain words for audit verbs (``ledger.pin_set`` → "payment PIN set")."""
+    for verb, words in verbs.items():
+        _add(AUDIT_VERBS, verb, words)
+
+
+def _on(community: Community | None, module: str) -> bool:
+    return community is not None and module in (community.enabled_modules or [])
+
+
+def visible_links(links: Iterable[Link], actor: Actor | None) -> list[Link]:
+    """The links ``actor`` may follow: module switched on, permission held."""
+    if actor is None:
+        return []
+    return [
+        link
+        for link in sorted(links, key=lambda link: (link.order, link.key))
+        if _on(actor.community, link.module)
+        and (not link.permission or actor.has(link.permission))
+        and (not link.needs_person or actor.person_id)
+    ]
+
+
+def modules_in_use(community: Community) -> list[Any]:
+    """The community's switched-on modules that have pages (``core.modules.Module`` rows)."""
+    return [m for m in community.modules() if m.key in MODULES_WITH_PAGES]
+
+
+def person_sections(request: HttpRequest, actor: Actor, person: Any) -> list[SafeString]:
+    """The modules' sections of a person's page, rendered in their order."""
+    html = []
+    for section in sorted(PERSON_SECTIONS.values(), key=lambda s: (s.order, s.key)):
+        if not _on(actor.community, section.module):
+            continue
+        context = section.context(actor, person.pk)
+        if context is None:
+            continue
+        html.append(
+            SafeString(
+                render_to_string(section.template, {"person": person, **context}, request=request)
+            )
+        )
+    return html
