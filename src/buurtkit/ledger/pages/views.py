@@ -418,9 +418,22 @@ def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
-    from buurtkit.ledger.pages.views_requests import sms_receipts_card
+    """What the account page shows about SMS receipts, or None for accounts without payments.
 
-    return sms_receipts_card(actor, account)
+    (Switching them is ``views_requests.account_sms_receipts``; this stays here, so that
+    module imports this one and not the other way round: no import circle.)"""
+    if account.kind not in ("resident", "merchant", "organisation"):
+        return None
+    contact = services.receipt_contact(account)
+    return {
+        "on": account.sms_receipts,
+        "contact": contact,
+        "resident": account.kind == "resident",
+        "candidates": []
+        if account.kind == "resident"
+        else selectors.sms_contact_candidates(actor=actor, account=account),
+        "may_change": actor.has("ledger.manage") or actor.has("ledger.pay_on_behalf"),
+    }
 
 
 @community_page()
