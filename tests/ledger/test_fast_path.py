@@ -21,6 +21,7 @@ from django.utils import translation
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ServiceError
+from buurtkit.core.idempotency import fingerprint
 from buurtkit.core.permissions import permissions_for_roles
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services
@@ -212,13 +213,15 @@ def _rows(circle: Circle) -> dict[str, Any]:
     ids, _numbers = _names(circle)
     transfers = []
     for t in Transfer.objects.filter(community=community).order_by("pk"):
-        expected_hash = services._request_hash(
-            debit=t.debit_id,
-            credit=t.credit_id,
-            amount=t.amount,
-            kind=t.kind,
-            description=t.description,
-            reverses=t.reverses_id,
+        expected_hash = fingerprint(
+            {
+                "debit": t.debit_id,
+                "credit": t.credit_id,
+                "amount": t.amount,
+                "kind": t.kind,
+                "description": t.description,
+                "reverses": t.reverses_id,
+            }
         )
         assert t.request_hash == expected_hash, t.idempotency_key
         transfers.append(

@@ -216,3 +216,24 @@ def test_staff_switch_receipts_on_the_account_page(
     other.post(f"{url}sms-receipts/", {"enabled": "0"})
     circle.bob.refresh_from_db()
     assert circle.bob.sms_receipts
+
+
+def test_a_queue_that_fails_does_not_fail_the_payment(
+    circle: Circle, outbox: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipt is queued after commit, robustly: the payment has committed and its answer
+    is given even when the queue is down."""
+    from buurtkit.core.tasks_util import resolve_task
+    from buurtkit.ledger.services import _common
+
+    class QueueDown:
+        def enqueue(self, *args: Any, **kwargs: Any) -> None:
+            raise ConnectionError("the queue is down")
+
+    assert resolve_task(_common.RECEIPT_TASK).name == "send_payment_receipt"  # the path is right
+    reachable(circle, circle.bob.person_id)
+    services.account_set_sms_receipts(actor=circle.actor, account_id=circle.bob.pk, enabled=True)
+    monkeypatch.setattr(_common, "resolve_task", lambda path: QueueDown())
+    transfer = pay(circle, 5)
+    assert Transfer.objects.filter(pk=transfer.pk).exists()
+    assert outbox == []

@@ -337,6 +337,9 @@ class PendingReward(CommunityScoped):
         Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    #: Not stored: True when returned for a retried key or decided before.
+    replayed: bool = False
+
     class Meta:
         verbose_name = _("reward waiting for approval")
         verbose_name_plural = _("rewards waiting for approval")
@@ -364,6 +367,9 @@ class RedemptionRun(CommunityScoped):
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     run_at = models.DateTimeField(_("run at"))
     run_by_label = models.CharField(max_length=150)
+
+    #: Not stored: whether ``services.redemption_run`` made this run now (False: a re-run).
+    created: bool = False
 
     class Meta:
         verbose_name = _("redemption run")
@@ -571,6 +577,9 @@ class PaymentRequest(CommunityScoped):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by_label = models.CharField(max_length=150, blank=True)
+
+    #: Not stored: True on a request returned for a retried idempotency key.
+    replayed: bool = False
 
     class Meta:
         verbose_name = _("payment request")

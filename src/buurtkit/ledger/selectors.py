@@ -8,14 +8,34 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, Case, CharField, F, Q, QuerySet, Sum, When
+from django.db.models import BigIntegerField, Case, CharField, Count, F, Q, QuerySet, Sum, When
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.errors import NotFound, ValidationFailed
 from buurtkit.core.scoping import get_scoped, scoped
-from buurtkit.ledger.models import Account, AccountKind, Currency, Transfer
+from buurtkit.ledger.models import (
+    Account,
+    AccountKind,
+    Currency,
+    DailyCount,
+    ExchangeOffice,
+    IssuingBudget,
+    PaymentRequest,
+    PendingReward,
+    RedemptionRun,
+    TillMovement,
+    Transfer,
+    TransferKind,
+)
 from buurtkit.ledger.numbers import format_account_number, normalise_account_number
+from buurtkit.ledger.rules import PAYABLE_KINDS, same_person
+from buurtkit.people.models import Person
 
 
 def _may_see(actor: Actor, account: Account) -> bool:
@@ -30,8 +50,6 @@ def _may_see(actor: Actor, account: Account) -> bool:
 
 
 def account_get(*, actor: Actor, account_id: int) -> Account:
-    from buurtkit.core.errors import NotFound
-
     account = get_scoped(Account, actor.community, pk=account_id)
     if not _may_see(actor, account):
         raise NotFound(_not_found())
@@ -39,19 +57,41 @@ def account_get(*, actor: Actor, account_id: int) -> Account:
 
 
 def _not_found() -> str:
-    from django.utils.translation import gettext as _
-
     return _("Account not found.")
 
 
 def account_by_number(*, actor: Actor, number: str) -> Account:
     """Find an account to pay to by its number (typed, read out over the phone, or scanned)."""
-    from buurtkit.core.errors import NotFound
-
     digits = normalise_account_number(number)
     if digits is None:
         raise NotFound(_not_found())
     return get_scoped(Account, actor.community, number=digits)
+
+
+def payee_for(*, actor: Actor, number: str, payer: Account) -> Account:
+    """The account ``payer`` would pay to, from its number as typed or scanned; or, as a
+    ``ValidationFailed`` on the field ``number``, why it cannot be paid: the check digit is
+    wrong, there is no such account, it is the payer's own, nobody can pay to it (a system
+    account, a till) or it is frozen. The transfer checks these again when it is made; this
+    lets the pay pages say so before the amount is asked."""
+    if normalise_account_number(number or "") is None:
+        msg = _("This number is not right. Check the 9 digits.")
+        raise ValidationFailed(msg, fields={"number": msg})
+    try:
+        account = account_by_number(actor=actor, number=number)
+    except NotFound as exc:
+        msg = _("There is no account with this number. Check the digits.")
+        raise ValidationFailed(msg, fields={"number": msg}) from exc
+    if account.pk == payer.pk:
+        msg = _("This is your own account. Type the number of who you pay.")
+        raise ValidationFailed(msg, fields={"number": msg})
+    if account.kind not in PAYABLE_KINDS:
+        msg = _("You cannot pay to this account.")
+        raise ValidationFailed(msg, fields={"number": msg})
+    if account.frozen:
+        msg = _("This account is blocked. You cannot pay to it now.")
+        raise ValidationFailed(msg, fields={"number": msg})
+    return account
 
 
 def accounts_visible(*, actor: Actor, q: str = "", kind: str = "") -> QuerySet[Account]:
@@ -196,10 +236,6 @@ def format_amount(currency: Currency, amount: int) -> str:
 
 
 def currency_get(*, actor: Actor) -> Currency:
-    from django.utils.translation import gettext as _
-
-    from buurtkit.core.errors import NotFound
-
     currency = scoped(Currency, actor.community).first()
     if currency is None:
         raise NotFound(_("This community has no currency yet."))
@@ -208,10 +244,6 @@ def currency_get(*, actor: Actor) -> Currency:
 
 def transfer_get(*, actor: Actor, transfer_id: int) -> Transfer:
     """One transfer, for someone who may see its paying or its receiving account."""
-    from django.utils.translation import gettext as _
-
-    from buurtkit.core.errors import NotFound
-
     transfer = get_scoped(Transfer, actor.community, pk=transfer_id)
     if not (_may_see(actor, transfer.debit) or _may_see(actor, transfer.credit)):
         raise NotFound(_("Transfer not found."))
@@ -256,10 +288,6 @@ def account_lines(
         )
     )
     if date_from is not None and date_to is not None and date_from > date_to:
-        from django.utils.translation import gettext as _
-
-        from buurtkit.core.errors import ValidationFailed
-
         msg = _("The start date is after the end date.")
         raise ValidationFailed(msg, fields={"from": msg})
     zone = timezone.get_default_timezone()
@@ -281,8 +309,6 @@ def statement_csv(
 ) -> StatementFile:
     """A statement as CSV that opens in a spreadsheet: UTF-8 with a BOM, times in the
     community's time zone, amounts as decimals in major units, a running balance per line."""
-    from django.utils.translation import gettext as _
-
     account = account_get(actor=actor, account_id=account_id)
     lines = account_lines(
         actor=actor,
@@ -370,14 +396,6 @@ class WeekActivity:
 
 def weekly_activity(*, actor: Actor, weeks: int = 16) -> list[WeekActivity]:
     """Transfers and active accounts per week for the last ``weeks`` weeks, oldest first."""
-    from zoneinfo import ZoneInfo
-
-    from django.db.models import Count
-    from django.db.models.functions import TruncWeek
-
-    from buurtkit.core import clock
-    from buurtkit.ledger.models import TransferKind
-
     actor.require("ledger.view")
     tz = ZoneInfo(BRUSSELS)
     today = clock.now().astimezone(tz).date()
@@ -434,10 +452,6 @@ class MerchantActivity:
 
 def merchant_activity(*, actor: Actor) -> list[MerchantActivity]:
     """Per merchant: payments received, money converted to euro, what is left to convert."""
-    from django.db.models import Count
-
-    from buurtkit.ledger.models import TransferKind
-
     actor.require("ledger.view")
     merchants = (
         scoped(Account, actor.community)
@@ -482,8 +496,6 @@ def merchant_activity(*, actor: Actor) -> list[MerchantActivity]:
 def till_counts(*, office_id: int) -> dict[int, int]:
     """Notes per denomination in an office's till: the sum of its movements (no permission
     check: for services, which hold the office lock, and for the checks below)."""
-    from buurtkit.ledger.models import TillMovement
-
     rows = (
         TillMovement.objects.filter(office_id=office_id)
         .order_by()
@@ -502,9 +514,7 @@ def till_violations(*, office_id: int) -> list[str]:
     ]
 
 
-def offices_visible(*, actor: Actor) -> QuerySet[Any]:
-    from buurtkit.ledger.models import ExchangeOffice
-
+def offices_visible(*, actor: Actor) -> QuerySet[ExchangeOffice]:
     actor.require("ledger.exchange")
     return (
         scoped(ExchangeOffice, actor.community)
@@ -513,9 +523,7 @@ def offices_visible(*, actor: Actor) -> QuerySet[Any]:
     )
 
 
-def office_get(*, actor: Actor, office_id: int) -> Any:
-    from buurtkit.ledger.models import ExchangeOffice
-
+def office_get(*, actor: Actor, office_id: int) -> ExchangeOffice:
     actor.require("ledger.exchange")
     return get_scoped(ExchangeOffice, actor.community, pk=office_id)
 
@@ -529,7 +537,7 @@ class TillLine:
 
 @dataclass(frozen=True)
 class TillState:
-    office: Any
+    office: ExchangeOffice
     currency: Currency
     lines: list[TillLine]
     total: int  # minor units
@@ -555,11 +563,6 @@ def till_state(*, actor: Actor, office_id: int) -> TillState:
 
 def office_day(*, actor: Actor, office_id: int, day: date | None = None) -> dict[str, Any]:
     """What happened at an office on one day (Brussels time): movements, transfers, counts."""
-    from zoneinfo import ZoneInfo
-
-    from buurtkit.core import clock
-    from buurtkit.ledger.models import DailyCount, TillMovement
-
     office = office_get(actor=actor, office_id=office_id)
     tz = ZoneInfo(BRUSSELS)
     day = day or clock.now().astimezone(tz).date()
@@ -580,10 +583,8 @@ def office_day(*, actor: Actor, office_id: int, day: date | None = None) -> dict
     return {"office": office, "day": day, "movements": movements, "counts": counts}
 
 
-def office_latest_count(*, actor: Actor, office_id: int) -> Any:
+def office_latest_count(*, actor: Actor, office_id: int) -> DailyCount | None:
     """The office's most recent count that no recount replaced, or None."""
-    from buurtkit.ledger.models import DailyCount
-
     office = office_get(actor=actor, office_id=office_id)
     return (
         scoped(DailyCount, actor.community)
@@ -598,8 +599,6 @@ def office_latest_count(*, actor: Actor, office_id: int) -> Any:
 
 def local_today() -> date:
     """Today in the community's time zone: a budget's days are Brussels days."""
-    from buurtkit.core import clock
-
     return timezone.localtime(clock.now(), timezone.get_default_timezone()).date()
 
 
@@ -607,10 +606,8 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
-def budget_for_day(*, issuer: Account, day: date) -> Any:
+def budget_for_day(*, issuer: Account, day: date) -> IssuingBudget | None:
     """The issuer's budget that covers ``day``, or None."""
-    from buurtkit.ledger.models import IssuingBudget
-
     return (
         IssuingBudget.objects.filter(
             community_id=issuer.community_id,
@@ -623,10 +620,8 @@ def budget_for_day(*, issuer: Account, day: date) -> Any:
     )
 
 
-def budget_used(budget: Any) -> int:
+def budget_used(budget: IssuingBudget) -> int:
     """Rewards from the budget's account in its period that were not corrected."""
-    from buurtkit.ledger.models import TransferKind
-
     total = Transfer.objects.filter(
         community_id=budget.community_id,
         debit_id=budget.account_id,
@@ -640,7 +635,7 @@ def budget_used(budget: Any) -> int:
 
 @dataclass(frozen=True)
 class BudgetLine:
-    budget: Any
+    budget: IssuingBudget
     organisation: str
     used: int
     remaining: int
@@ -652,8 +647,6 @@ def budgets_list(*, actor: Actor, account_id: int | None = None) -> list[BudgetL
 
     Staff with ``ledger.view`` see all; someone who may issue sees their organisations'.
     """
-    from buurtkit.ledger.models import IssuingBudget
-
     qs = scoped(IssuingBudget, actor.community).select_related(
         "account", "account__organisation", "account__currency"
     )
@@ -706,10 +699,8 @@ def residents_to_reward(*, actor: Actor, q: str) -> list[Account]:
     return list(qs.filter(name__icontains=q).order_by("name", "pk")[:20])
 
 
-def pending_rewards(*, actor: Actor, status: str = "pending") -> QuerySet[Any]:
+def pending_rewards(*, actor: Actor, status: str = "pending") -> QuerySet[PendingReward]:
     """Large rewards waiting for (or decided by) a second person, newest first."""
-    from buurtkit.ledger.models import PendingReward
-
     if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
         actor.require("ledger.issue")
     qs = scoped(PendingReward, actor.community).select_related(
@@ -722,23 +713,17 @@ def pending_rewards(*, actor: Actor, status: str = "pending") -> QuerySet[Any]:
     return qs.order_by("-created_at", "-pk")
 
 
-def may_approve(actor: Actor, pending: Any) -> bool:
+def may_approve(actor: Actor, pending: PendingReward) -> bool:
     """False for the person who asked for the reward (the page hides the button)."""
-    from buurtkit.ledger.services import _same_person
-
-    return not _same_person(actor, pending)
+    return not same_person(actor, pending)
 
 
-def redemption_runs(*, actor: Actor) -> QuerySet[Any]:
-    from buurtkit.ledger.models import RedemptionRun
-
+def redemption_runs(*, actor: Actor) -> QuerySet[RedemptionRun]:
     actor.require("ledger.view")
     return scoped(RedemptionRun, actor.community).select_related("currency").order_by("-month")
 
 
-def redemption_run_get(*, actor: Actor, run_id: int) -> Any:
-    from buurtkit.ledger.models import RedemptionRun
-
+def redemption_run_get(*, actor: Actor, run_id: int) -> RedemptionRun:
     actor.require("ledger.view")
     return get_scoped(RedemptionRun, actor.community, pk=run_id)
 
@@ -756,10 +741,8 @@ class PayoutLine:
     transfer_id: int
 
 
-def payout_lines(*, actor: Actor, run: Any) -> list[PayoutLine]:
+def payout_lines(*, actor: Actor, run: RedemptionRun) -> list[PayoutLine]:
     """The payout list of a redemption run: corrected conversions are left out."""
-    from buurtkit.ledger.models import TransferKind
-
     actor.require("ledger.view")
     currency = run.currency
     prefix = f"redemption-{run.month:%Y-%m}-"
@@ -787,10 +770,8 @@ def payout_lines(*, actor: Actor, run: Any) -> list[PayoutLine]:
     ]
 
 
-def payout_csv(*, actor: Actor, run: Any) -> StatementFile:
+def payout_csv(*, actor: Actor, run: RedemptionRun) -> StatementFile:
     """The payout list as CSV for the bookkeeper: UTF-8 with a BOM, decimals with a dot."""
-    from django.utils.translation import gettext as _
-
     currency = run.currency
     out = io.StringIO()
     out.write("\ufeff")
@@ -824,10 +805,10 @@ def currency_exists(*, actor: Actor) -> bool:
 # --- payment requests -------------------------------------------------------------------------
 
 
-def payment_requests_visible(*, actor: Actor, payee_account_id: int | None = None) -> QuerySet[Any]:
+def payment_requests_visible(
+    *, actor: Actor, payee_account_id: int | None = None
+) -> QuerySet[PaymentRequest]:
     """Requests of the accounts the actor may see (staff with ``ledger.view``: all), newest first."""
-    from buurtkit.ledger.models import PaymentRequest
-
     qs = scoped(PaymentRequest, actor.community).select_related("payee", "payee__currency")
     if not actor.has("ledger.view"):
         mine = actor.person_id if actor.person_id and not actor.on_behalf_of_id else None
@@ -839,10 +820,8 @@ def payment_requests_visible(*, actor: Actor, payee_account_id: int | None = Non
     return qs.order_by("-created_at", "-pk")
 
 
-def payment_request_get(*, actor: Actor, token: str) -> Any:
+def payment_request_get(*, actor: Actor, token: str) -> PaymentRequest:
     """A request by its token: whoever has the token (from the QR code) may see and pay it."""
-    from buurtkit.ledger.models import PaymentRequest
-
     return get_scoped(PaymentRequest, actor.community, token=str(token))
 
 
@@ -860,10 +839,8 @@ def request_payee_accounts(*, actor: Actor) -> list[Account]:
     return sorted(qs.filter(own), key=lambda a: (a.kind != AccountKind.MERCHANT, a.name, a.pk))
 
 
-def sms_contact_candidates(*, actor: Actor, account: Account) -> list[Any]:
+def sms_contact_candidates(*, actor: Actor, account: Account) -> list[Person]:
     """Who may get a shop's or organisation's SMS receipts: the people with a login there."""
-    from buurtkit.people.models import Person
-
     people = scoped(Person, actor.community).filter(anonymised_at__isnull=True)
     chosen = people.filter(pk=account.sms_contact_id) if account.sms_contact_id else people.none()
     members = people.none()

@@ -28,7 +28,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import Account, AccountKind, Currency
-from buurtkit.ledger.numbers import format_account_number, normalise_account_number
+from buurtkit.ledger.numbers import format_account_number
 from buurtkit.ledger.pages.forms import (
     AmountForm,
     ConfirmForm,
@@ -123,24 +123,7 @@ def _account_code(actor: Actor, account: Account) -> dict[str, Any] | None:
 
 def _payee(actor: Actor, raw: str, mine: Account) -> Account:
     """The account typed, checked: a typo in the number is caught by its check digit."""
-    if normalise_account_number(raw or "") is None:
-        msg = _("This number is not right. Check the 9 digits.")
-        raise ValidationFailed(msg, fields={"number": msg})
-    try:
-        account = selectors.account_by_number(actor=actor, number=raw)
-    except NotFound as exc:
-        msg = _("There is no account with this number. Check the digits.")
-        raise ValidationFailed(msg, fields={"number": msg}) from exc
-    if account.pk == mine.pk:
-        msg = _("This is your own account. Type the number of who you pay.")
-        raise ValidationFailed(msg, fields={"number": msg})
-    if account.kind not in PAYABLE:
-        msg = _("You cannot pay to this account.")
-        raise ValidationFailed(msg, fields={"number": msg})
-    if account.frozen:
-        msg = _("This account is blocked. You cannot pay to it now.")
-        raise ValidationFailed(msg, fields={"number": msg})
-    return account
+    return selectors.payee_for(actor=actor, number=raw, payer=mine)
 
 
 def _payee_view(account: Account) -> dict[str, str]:
@@ -435,9 +418,22 @@ def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
-    from buurtkit.ledger.pages.views_requests import sms_receipts_card
+    """What the account page shows about SMS receipts, or None for accounts without payments.
 
-    return sms_receipts_card(actor, account)
+    (Switching them is ``views_requests.account_sms_receipts``; this stays here, so that
+    module imports this one and not the other way round: no import circle.)"""
+    if account.kind not in ("resident", "merchant", "organisation"):
+        return None
+    contact = services.receipt_contact(account)
+    return {
+        "on": account.sms_receipts,
+        "contact": contact,
+        "resident": account.kind == "resident",
+        "candidates": []
+        if account.kind == "resident"
+        else selectors.sms_contact_candidates(actor=actor, account=account),
+        "may_change": actor.has("ledger.manage") or actor.has("ledger.pay_on_behalf"),
+    }
 
 
 @community_page()

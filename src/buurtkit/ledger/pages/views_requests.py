@@ -237,22 +237,6 @@ def payment_request_pay(request: HttpRequest, token: str) -> HttpResponse:
 # --- SMS receipts (opt-in), on the staff account page ---------------------------------------
 
 
-def sms_receipts_card(actor: Actor, account: Any) -> dict[str, Any] | None:
-    """What the account page shows about SMS receipts, or None for accounts without payments."""
-    if account.kind not in ("resident", "merchant", "organisation"):
-        return None
-    contact = services.receipt_contact(account)
-    return {
-        "on": account.sms_receipts,
-        "contact": contact,
-        "resident": account.kind == "resident",
-        "candidates": []
-        if account.kind == "resident"
-        else selectors.sms_contact_candidates(actor=actor, account=account),
-        "may_change": actor.has("ledger.manage") or actor.has("ledger.pay_on_behalf"),
-    }
-
-
 @require_POST
 @community_page()
 def account_sms_receipts(request: HttpRequest, account_id: int) -> HttpResponse:

@@ -7,7 +7,7 @@ alive and is not asked again; a connection that has been idle longer (when datab
 load balancers cut idle connections and networks drop) is checked as Django does. A
 connection that breaks in between fails the one request that finds out, and Django then
 drops it, as it does when a connection breaks between the check and the query; payments
-retry once on a new connection (``ledger.services._fast_payment``).
+retry once on a new connection (``ledger.services._fast_path.fast_payment``).
 """
 
 from __future__ import annotations
