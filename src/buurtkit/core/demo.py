@@ -16,6 +16,16 @@ class DemoLoader:
 
 DEMO_LOADERS: list[DemoLoader] = []
 
+DEMO_PASSWORD = "buurtkit-demo"  # noqa: S105 - every demo login's password, printed on purpose
+
+#: (role, user name) of the demo's logins, as ``buurtkit demo`` prints them when the demo
+#: neighbourhood is already there; the loader that makes a login registers it.
+DEMO_LOGINS: list[tuple[str, str]] = []
+
+
+def register_demo_logins(logins: list[tuple[str, str]]) -> None:
+    DEMO_LOGINS.extend(login for login in logins if login not in DEMO_LOGINS)
+
 
 def register_demo_loader(
     name: str, order: int, load: Callable[[Any], list[tuple[str, str, str]]]

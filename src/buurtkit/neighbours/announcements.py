@@ -30,9 +30,9 @@ from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.neighbours.models import Announcement, Participant
-from buurtkit.telephony import links
 from buurtkit.telephony import services as telephony_services
 from buurtkit.telephony.models import Recording
+from buurtkit.telephony.selectors import recording_url
 
 MAX_TEXT = 600  # characters per language: about a minute of speech
 MAX_TITLE = 120
@@ -305,7 +305,7 @@ def preview(*, actor: Actor, announcement: Announcement) -> dict[str, Prompt | N
     actor.require("neighbours.view")
     ids = {int(pk) for pk in (announcement.recording or {}).values() if pk}
     urls = {
-        r.pk: links.recording_url(r)
+        r.pk: recording_url(r)
         for r in Recording.objects.in_community(actor.community).filter(pk__in=ids)
     }
     default = actor.community.default_language
@@ -360,7 +360,7 @@ def current(
     chosen = list(rows.order_by("-starts_on", "-created_at", "-id")[:MAX_PLAYED])
     ids = {int(pk) for a in chosen for pk in (a.recording or {}).values() if pk}
     urls = {
-        r.pk: links.recording_url(r)
+        r.pk: recording_url(r)
         for r in Recording.objects.in_community(community_id).filter(pk__in=ids)
     }
     prompts = [prompt_for(a, language, community.default_language, urls) for a in chosen]

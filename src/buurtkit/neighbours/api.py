@@ -18,9 +18,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from buurtkit.core.apitools import In, actor_of
 from buurtkit.neighbours import selectors, services
-from buurtkit.telephony import links
 from buurtkit.telephony import selectors as telephony_selectors
 from buurtkit.telephony import services as telephony_services
+from buurtkit.telephony.selectors import recording_url
 
 router = Router(tags=["buurbel"])
 
@@ -81,7 +81,7 @@ class RecordingOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
-        return links.recording_url(obj)
+        return recording_url(obj)
 
 
 @router.get(

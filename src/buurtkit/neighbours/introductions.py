@@ -46,7 +46,8 @@ from buurtkit.neighbours.models import (
     Outcome,
     Participant,
 )
-from buurtkit.telephony import flowdata, links
+from buurtkit.telephony import flowdata
+from buurtkit.telephony import selectors as telephony_selectors
 from buurtkit.telephony import services as telephony
 from buurtkit.telephony.interface import (
     CallHooks,
@@ -504,7 +505,7 @@ def announcements(call: Call) -> list[Verb]:
 def recording_url(call: Call, recording_id: int) -> str:
     """Only the call's own community's recordings are played (a flow cannot borrow one)."""
     recording = Recording.objects.filter(pk=recording_id, community_id=call.community_id).first()
-    return links.recording_url(recording) if recording is not None else ""
+    return telephony_selectors.recording_url(recording) if recording is not None else ""
 
 
 def outcome(call: Call, name: str) -> list[Verb]:

@@ -8,7 +8,10 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from buurtkit.core.demo import register_demo_loader
+        from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.people import demo
 
         register_demo_loader("people", 10, demo.load)
+        register_demo_logins(
+            [(role, username) for username, role, _org in demo.STAFF] + [("resident", "bewoner")]
+        )

@@ -8,9 +8,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.demo import DEMO_PASSWORD
 from buurtkit.people import services
-
-DEMO_PASSWORD = "buurtkit-demo"  # noqa: S105 - printed for the demo on purpose
 
 FIRST_NL = [
     "Jan",

@@ -93,3 +93,13 @@ def flow_version_get(*, actor: Actor, version_id: int) -> FlowVersion:
 def flow_script(*, version: FlowVersion, language: str) -> list[dict[str, object]]:
     """A version as a readable script in ``language``: what is said, the keys, where to."""
     return flowdata.script(version.definition, language)
+
+
+def recording_url(recording: Recording) -> str:
+    """The address (with its token) where a provider fetches a recorded prompt."""
+    return links.recording_url(recording)
+
+
+def recording_path(recording_id: int) -> str:
+    """The same address without the site's base, for a page's audio player."""
+    return links.recording_path(recording_id)

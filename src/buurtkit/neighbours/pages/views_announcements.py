@@ -21,7 +21,7 @@ from buurtkit.core.errors import ServiceError
 from buurtkit.neighbours import announcements as logic
 from buurtkit.neighbours import selectors, services
 from buurtkit.neighbours.models import Announcement
-from buurtkit.telephony import links
+from buurtkit.telephony.selectors import recording_path
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
 from buurtkit.web.pagination import paginate
@@ -182,9 +182,7 @@ def _preview(actor: Actor, announcement: Announcement | None) -> list[dict[str, 
                 if prompt and prompt.recording_url
                 else "",
                 # The staff's browser plays it from this site, whatever the public address.
-                "play_url": links.recording_path(recording_id)
-                if prompt and prompt.recording_url
-                else "",
+                "play_url": recording_path(recording_id) if prompt and prompt.recording_url else "",
             }
         )
     return rows

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from buurtkit.core import scheduler
-from buurtkit.core.demo import DEMO_LOADERS
+from buurtkit.core.demo import DEMO_LOADERS, DEMO_LOGINS, DEMO_PASSWORD
 from buurtkit.core.management.commands.serve import serve
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
@@ -65,12 +65,9 @@ class Command(BaseCommand):
         serve(opts["host"], opts["port"], 4, self.stdout.write, workers=1)
 
     def load(self) -> list[tuple[str, str, str]]:
-        from buurtkit.people.demo import DEMO_PASSWORD, STAFF
-
         if Community.objects.filter(slug=DEMO_SLUG).exists():
             self.stdout.write("The demo neighbourhood is already there; keeping it as it is.")
-            logins = [(role, username, DEMO_PASSWORD) for username, role, _org in STAFF]
-            return [*logins, ("resident", "bewoner", DEMO_PASSWORD)]
+            return [(role, username, DEMO_PASSWORD) for role, username in DEMO_LOGINS]
         self.stdout.write("Loading the demo neighbourhood (about 200 residents)…")
         with transaction.atomic():
             community = community_create(
