@@ -1,12 +1,37 @@
-"""Fixtures and parametrisation for the API tests; the endpoint table lives in apispec.py."""
+"""Fixtures and parametrisation for the API tests; the endpoint table lives in apispec.py.
+
+The API tests share one *world*: communities A and B with a complete set of rows each
+(``make_rows``, ~400 queries) and an empty community, built once per test module (and xdist
+worker) instead of once per test. It is built inside an outer transaction that stays open for
+the module and is rolled back after it, so no other test ever sees it (tests that count the rows
+of a whole table, ``transactional_db`` tests that flush the database). Each test runs in a
+savepoint inside that transaction (pytest-django's ``db``), so what a test writes is rolled back
+before the next one, exactly as with a world of its own.
+
+What a committed world would leak, and how it is handled here:
+- the model instances in ``Rows``: every test gets a deep copy of the world as it was built, so
+  an object one test changes in memory is fresh again in the next;
+- the per-process caches of QR codes and API keys: emptied around every test;
+- sequences: ids of rows a test creates are not reused, but no test depends on them.
+No test in tests/api may use ``transactional_db`` (it would run inside the world's transaction).
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
-from apispec import PREFIX, Rows, api_routes, make_rows
+from apispec import PREFIX, Rows, World, api_routes, make_rows
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES
+from buurtkit.core.services import community_create
+from buurtkit.people.selectors import forget_api_keys
+from buurtkit.qrcodes import cache as qr_cache
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -18,11 +43,68 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("role", sorted(ROLES))
 
 
-@pytest.fixture
-def rows_a(community: Community) -> Rows:
-    return make_rows(community)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here not in item.path.parents:
+            continue
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests/api shares one world in an open transaction; "
+                "a transactional_db test belongs elsewhere"
+            )
+
+
+@pytest.fixture(scope="module")
+def _shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
+    """The world, built once per module inside a transaction that is rolled back afterwards."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic(using=DEFAULT_DB_ALIAS)
+        # Marked like a TestCase's own transaction, so services' durable blocks still work.
+        outer._from_testcase = True  # type: ignore[attr-defined]
+        outer.__enter__()
+        try:
+            # Like the ``community`` and ``other_community`` fixtures, with slugs of their own:
+            # tests here that want an empty "rabot" still get one, beside the world.
+            community = community_create(
+                name="Rabot", slug="rabot-a", enabled_modules=["ledger", "qrcodes"]
+            )
+            other = community_create(name="Heuvelwijk", slug="heuvelwijk-b", default_language="fr")
+            empty = community_create(name="Leeg", slug="leeg")
+            world = World(make_rows(community), make_rows(other), empty)
+        except BaseException:
+            transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
-def rows_b(other_community: Community) -> Rows:
-    return make_rows(other_community)
+def world(db: Any, _shared_world: World) -> Iterator[World]:
+    """This test's copy of the world: the rows as built, in fresh model instances."""
+    qr_cache.clear()
+    forget_api_keys()
+    yield copy.deepcopy(_shared_world)
+    qr_cache.clear()
+    forget_api_keys()
+
+
+@pytest.fixture
+def empty_community(world: World) -> Community:
+    return world.empty
+
+
+@pytest.fixture
+def rows_a(world: World) -> Rows:
+    return world.rows_a
+
+
+@pytest.fixture
+def rows_b(world: World) -> Rows:
+    return world.rows_b
