@@ -2,11 +2,11 @@
 
 The API tests share one *world*: communities A and B with a complete set of rows each
 (``make_rows``, ~400 queries) and an empty community, built once per test module (and xdist
-worker) instead of once per test. It is built inside an outer transaction that stays open for
-the module and is rolled back after it, so no other test ever sees it (tests that count the rows
-of a whole table, ``transactional_db`` tests that flush the database). Each test runs in a
-savepoint inside that transaction (pytest-django's ``db``), so what a test writes is rolled back
-before the next one, exactly as with a world of its own.
+worker) instead of once per test, in a transaction rolled back after the module
+(``tests/worlds.py``), so no other test ever sees it (tests that count the rows of a whole
+table, ``transactional_db`` tests that flush the database). Each test runs in a savepoint
+inside it (pytest-django's ``db``), so what a test writes is rolled back before the next one,
+exactly as with a world of its own.
 
 What a committed world would leak, and how it is handled here:
 - the model instances in ``Rows``: every test gets a deep copy of the world as it was built, so
@@ -25,13 +25,11 @@ from typing import Any
 
 import pytest
 from apispec import PREFIX, Rows, World, api_routes, make_rows
-from django.db import DEFAULT_DB_ALIAS, transaction
 
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES
 from buurtkit.core.services import community_create
-from buurtkit.people.selectors import forget_api_keys
-from buurtkit.qrcodes import cache as qr_cache
+from tests.worlds import reset_process_caches, rolled_back_world
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -59,12 +57,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def _shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
     """The world, built once per module inside a transaction that is rolled back afterwards."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic(using=DEFAULT_DB_ALIAS)
-        # Marked like a TestCase's own transaction, so services' durable blocks still work.
-        outer._from_testcase = True  # type: ignore[attr-defined]
-        outer.__enter__()
-        try:
+    with rolled_back_world(django_db_blocker):
+        with django_db_blocker.unblock():
             # Like the ``community`` and ``other_community`` fixtures, with slugs of their own:
             # tests here that want an empty "rabot" still get one, beside the world.
             community = community_create(
@@ -73,26 +67,15 @@ def _shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worl
             other = community_create(name="Heuvelwijk", slug="heuvelwijk-b", default_language="fr")
             empty = community_create(name="Leeg", slug="leeg")
             world = World(make_rows(community), make_rows(other), empty)
-        except BaseException:
-            transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
-            outer.__exit__(None, None, None)
-            raise
-    try:
         yield world
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True, using=DEFAULT_DB_ALIAS)
-            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
 def world(db: Any, _shared_world: World) -> Iterator[World]:
     """This test's copy of the world: the rows as built, in fresh model instances."""
-    qr_cache.clear()
-    forget_api_keys()
+    reset_process_caches()
     yield copy.deepcopy(_shared_world)
-    qr_cache.clear()
-    forget_api_keys()
+    reset_process_caches()
 
 
 @pytest.fixture
