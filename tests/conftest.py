@@ -24,6 +24,29 @@ hypothesis.settings.register_profile("buurtkit", deadline=None)
 hypothesis.settings.load_profile("buurtkit")
 
 PASSWORD = "a-long-test-password"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``engine_independent`` run on SQLite only.
+
+    They test what is decided in Python (which role may call which route), not what the
+    database does; the same routes run on both engines in other tests (tests/api isolation).
+    Running them once keeps CI within its budget; each such marker says why in a comment.
+    Anything about PostgreSQL itself (concurrency, the fast path, triggers, isolation through
+    SQL) is never marked.
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("engine_independent") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 _seq = itertools.count(1)
 
 

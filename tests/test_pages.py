@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern
 from django.utils import translation
@@ -20,6 +22,7 @@ from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.neighbours.models import (
@@ -34,8 +37,10 @@ from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Pe
 from buurtkit.qrcodes import services as qr_services
 from buurtkit.qrcodes.models import Code, Route, Webhook
 from buurtkit.telephony.models import Recording
+from tests.worlds import reset_process_caches, rolled_back_world
 
 MARK = "quax"  # appears in every name of community B, so a leak is easy to spot
+PASSWORD = "a-long-test-password"  # the one tests/conftest.py's make_login gives
 
 
 @dataclass
@@ -92,8 +97,27 @@ class OtherCommunity:
         }
 
 
+@pytest.fixture(scope="module")
+def _shared_b(django_db_setup: Any, django_db_blocker: Any) -> Iterator[OtherCommunity]:
+    """B's rows, built once per module (and xdist worker) in a transaction rolled back after
+    it (tests/worlds.py); each test's writes are rolled back from a savepoint of it."""
+    with rolled_back_world(django_db_blocker):
+        with django_db_blocker.unblock():
+            # As the ``other_community`` fixture makes it.
+            other = community_create(name="Heuvelwijk", slug="heuvelwijk", default_language="fr")
+            world = _make_b(other)
+        yield world
+
+
 @pytest.fixture
-def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommunity:
+def b(db: Any, _shared_b: OtherCommunity) -> Iterator[OtherCommunity]:
+    """Community B as built, in fresh model instances, with empty per-process caches."""
+    reset_process_caches()
+    yield copy.deepcopy(_shared_b)
+    reset_process_caches()
+
+
+def _make_b(other_community: Community) -> OtherCommunity:
     actor = Actor.system(other_community, label=f"{MARK}actor")
     org = services.organisation_create(
         actor=actor, name=f"{MARK.title()}org Library", slug=f"{MARK}org", kind="library"
@@ -109,7 +133,9 @@ def b(other_community: Community, make_login: Callable[..., Any]) -> OtherCommun
     services.person_give_login(
         actor=actor, person_id=person.pk, username=f"{MARK}resident", password="b-password-123"
     )
-    make_login(other_community, "staff", username=f"{MARK}user")
+    # What the ``make_login`` fixture does for a staff login.
+    get_user_model().objects.create_user(username=f"{MARK}user", password=PASSWORD)
+    services.membership_grant(actor=actor, username=f"{MARK}user", roles=["staff"])
     membership = Membership.objects.get(user__username=f"{MARK}user")
     key, _raw = services.apikey_create(actor=actor, name=f"{MARK}key", roles=["staff"])
     # B's currency: the resident's account, a payment PIN and a transfer (the receipt page).
@@ -862,7 +888,8 @@ def test_api_key_form_errors_create_nothing(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
     client = login_client(community, "coordinator")
+    keys = ApiKey.objects.count()  # B's key may be there (the module's shared world)
     response = client.post("/rabot/apikeys/", {"name": "", "roles": []})
     assert response.status_code == 200
     assert 'id="secret"' not in response.content.decode()
-    assert not ApiKey.objects.exists()
+    assert ApiKey.objects.count() == keys

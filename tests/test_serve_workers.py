@@ -64,7 +64,9 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path: Path) -> Non
     )
     try:
         url = f"http://127.0.0.1:{port}/healthz"
-        for _ in range(300):  # migrating a fresh SQLite database takes a few seconds
+        # Migrating a fresh SQLite database takes a few seconds, far longer on a busy machine.
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
             if server.poll() is not None:
                 pytest.fail(f"serve exited early: {server.stdout.read() if server.stdout else ''}")
             try:

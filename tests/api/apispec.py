@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Model
 from django.http import HttpResponse
 from django.test import Client
 
@@ -106,6 +108,15 @@ class Rows:
             "flow_id": self.flow_id,
             "participant_id": self.participant_id,
         }
+
+
+@dataclass
+class World:
+    """What the API tests share (built once per module, see conftest.py)."""
+
+    rows_a: Rows  # community A ("Rabot"), where the keys under test live
+    rows_b: Rows  # community B ("Heuvelwijk"), whose rows A must never see
+    empty: Community  # a community without rows, for calls refused before any lookup
 
 
 def _make_circle(system: Actor, person: Person, organisation: Organisation) -> tuple[Account, ...]:
@@ -234,6 +245,9 @@ class Endpoint:
     headers: Callable[[Rows], dict[str, str]] | None = None
     without: int | None = None
     files: Callable[[Rows], dict[str, Any]] | None = None  # a multipart upload instead of JSON
+    # The body names rows of the key's community (a person, codes) that the route looks up
+    # before it checks the permission: a refused call needs those rows to reach the check.
+    body_looked_up: bool = False
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -690,6 +704,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{Q}/codes/bulk"): Endpoint(
         "qrcodes.manage",
         writes=True,
+        body_looked_up=True,
         body=lambda rows: {"code_ids": [rows.qr_code_id], "operation": "tag", "tag": "zomer"},
     ),
     ("GET", f"{Q}/codes/by-code/{{public_id}}"): Endpoint("qrcodes.view"),
@@ -839,6 +854,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "neighbours.manage",
         ok=201,
         writes=True,
+        body_looked_up=True,
         body=lambda rows: {
             "person_id": rows.person.pk,
             "consent": True,
@@ -897,24 +913,70 @@ def call(
     return client.generic(method, url, body, content_type="application/json", headers=headers)
 
 
-def snapshot(community: Community) -> dict[str, list[dict[str, Any]]]:
-    """Every row that belongs to ``community`` (all scoped models), plus the logins tied to it."""
-    data: dict[str, list[dict[str, Any]]] = {}
-    for model in apps.get_models():
-        if issubclass(model, CommunityScoped):
-            rows = model.objects.filter(community=community).order_by("pk")
-            # Using a key notes its last use; that is the one change a request may make.
-            data[model._meta.label] = [
-                {k: v for k, v in r.items() if k != "last_used_at"} for r in rows.values()
-            ]
-    user_ids = set(
-        Membership.objects.filter(community=community).values_list("user_id", flat=True)
-    ) | set(
-        Person.objects.filter(community=community, user__isnull=False).values_list(
-            "user_id", flat=True
+#: Columns a request may change without "writing": using a key notes its last use.
+SNAPSHOT_IGNORED_COLUMNS = {("people.ApiKey", "last_used_at")}
+
+
+def _row_text_sql(model: type[Model], alias: str) -> str:
+    """SQL for one text value holding every column of a row of ``model``, unambiguously:
+    ``name=<length>:<value>`` per column (``name=NULL`` for NULL), in the model's field order."""
+    qn = connection.ops.quote_name
+    parts = []
+    for field in model._meta.concrete_fields:
+        if (model._meta.label, field.column) in SNAPSHOT_IGNORED_COLUMNS:
+            continue
+        value = f"CAST({alias}.{qn(field.column)} AS TEXT)"
+        parts.append(
+            f"'{field.column}=' || COALESCE(CAST(LENGTH({value}) AS TEXT) || ':' || {value}, 'NULL')"
         )
+    return " || ' ' || ".join(parts)
+
+
+def snapshot_models() -> list[type[Model]]:
+    """The models a snapshot covers: every community-scoped model (the logins come on top)."""
+    return [model for model in apps.get_models() if issubclass(model, CommunityScoped)]
+
+
+def snapshot_sql(community_id: int) -> str:
+    """One query: every row of every scoped table that belongs to the community, plus the
+    logins tied to it (by a membership or a person), as (table label, pk, row text)."""
+    qn = connection.ops.quote_name
+    cid = int(community_id)
+    branches = []
+    for model in snapshot_models():
+        meta = model._meta
+        branches.append(
+            f"SELECT CAST('{meta.label}' AS TEXT) AS t, r.{qn(meta.pk.column)} AS id, "
+            f"{_row_text_sql(model, 'r')} AS v FROM {qn(meta.db_table)} r "
+            f"WHERE r.{qn(meta.get_field('community').column)} = {cid}"
+        )
+    user = get_user_model()._meta
+    membership, person = Membership._meta, Person._meta
+    m_user, m_community, p_user, p_community = (
+        qn(meta.get_field(name).column)
+        for meta in (membership, person)
+        for name in ("user", "community")
     )
-    data["users"] = list(get_user_model().objects.filter(pk__in=user_ids).order_by("pk").values())
+    branches.append(
+        f"SELECT CAST('users' AS TEXT) AS t, r.{qn(user.pk.column)} AS id, "
+        f"{_row_text_sql(get_user_model(), 'r')} AS v FROM {qn(user.db_table)} r "
+        f"WHERE r.{qn(user.pk.column)} IN ("
+        f"SELECT {m_user} FROM {qn(membership.db_table)} WHERE {m_community} = {cid} UNION "
+        f"SELECT {p_user} FROM {qn(person.db_table)} WHERE {p_community} = {cid} "
+        f"AND {p_user} IS NOT NULL)"
+    )
+    return " UNION ALL ".join(branches) + " ORDER BY t, id"
+
+
+def snapshot(community: Community) -> dict[str, list[str]]:
+    """Every row that belongs to ``community`` (all scoped models), plus the logins tied to it,
+    read in one query: ``{table label: [row text, ...]}``. Two snapshots are equal exactly when
+    no such row was added, removed or changed (except a key's ``last_used_at``)."""
+    data: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(snapshot_sql(community.pk))
+        for label, _pk, text in cursor.fetchall():
+            data.setdefault(label, []).append(text)
     return data
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -43,7 +45,9 @@ _NOT_INHERITED = (
     "BUURTKIT_DATA_DIR",
     "DEBUG",
 )
-HEALTH_ATTEMPTS = 600  # x up to 0.1 s each: the demo loads 200 residents, ~5 s usually
+# How long the demo may take to answer /healthz: ~5 s usually, far more on a busy 2-core machine
+# where both xdist workers and other jobs compete (the loop notices at once if it dies).
+HEALTH_TIMEOUT_SECONDS = 240
 SERVER_LOG_TAIL = 4000
 
 
@@ -89,9 +93,42 @@ def run_demo_command(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each browser module starts one demo server (module scope): keep its tests on one xdist
+    worker (``--dist loadgroup``), so it is started once, not once per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent == here:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the demo neighbourhood loaded, once per session (and xdist worker):
+    ``buurtkit demo --no-serve`` in a new process, exactly as a newcomer's first run."""
+    data_dir = tmp_path_factory.mktemp("demo-template")
+    done = subprocess.run(
+        [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
+        env=demo_env(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=HEALTH_TIMEOUT_SECONDS * 2,
+        check=False,
+    )
+    if done.returncode:
+        pytest.fail(f"buurtkit demo --no-serve failed:\n{done.stdout}\n{done.stderr}")
+    return data_dir
+
+
 @pytest.fixture(scope="module")
-def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo-data")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
+    """Each module's demo starts from its own copy of the freshly loaded demo data (what one
+    module's tests change, another never sees); ``buurtkit demo`` then finds the neighbourhood
+    there and serves it, as on every run after the first."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    shutil.copytree(demo_template, data_dir, dirs_exist_ok=True)
+    return data_dir
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +146,8 @@ def demo_server(demo_data_dir: Path) -> Iterator[str]:
             command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir
         )
         try:
-            for _attempt in range(HEALTH_ATTEMPTS):
+            deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+            while time.monotonic() < deadline:
                 if process.poll() is not None:
                     pytest.fail(
                         f"buurtkit demo stopped with code {process.returncode}:\n{_tail(log_path)}"

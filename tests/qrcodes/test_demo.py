@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from buurtkit.qrcodes.models import (
     Submission,
 )
 from buurtkit.qrcodes.recording import local_day
+from tests.worlds import reset_process_caches, rolled_back_world
 
 
 def en() -> Client:
@@ -43,15 +44,27 @@ def _community() -> Community:
     )
 
 
-@pytest.fixture
-def demo(db: Any) -> Community:
-    """The people and the QR codes of the demo (without the four months of currency)."""
+@pytest.fixture(scope="module")
+def _shared_demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
+    """The people and the QR codes of the demo (without the four months of currency), loaded
+    once per module (and xdist worker) in a transaction rolled back after it (tests/worlds.py).
+    The test above that loads the whole demo itself runs before it is built."""
     from buurtkit.people import demo as people_demo
 
-    community = _community()
-    people_demo.load(community)
-    assert qr_demo.load(community) == []
-    return community
+    with rolled_back_world(django_db_blocker):
+        with django_db_blocker.unblock():
+            community = _community()
+            people_demo.load(community)
+            assert qr_demo.load(community) == []
+        yield community.pk
+
+
+@pytest.fixture
+def demo(db: Any, _shared_demo: int) -> Iterator[Community]:
+    """The demo as loaded (each test's writes are rolled back), read afresh, caches empty."""
+    reset_process_caches()
+    yield Community.objects.get(pk=_shared_demo)
+    reset_process_caches()
 
 
 def bench(community: Community) -> Code:
