@@ -322,13 +322,13 @@ def test_the_registry_refuses_a_second_job_with_the_same_name() -> None:
 def test_the_apps_register_their_recurring_work_and_commands_call_the_same_functions() -> None:
     from buurtkit.messaging.services import messages_requeue_stale
     from buurtkit.neighbours.services import introductions_tick
-    from buurtkit.qrcodes.management.commands.qr_rollup import rollup_and_prune
+    from buurtkit.qrcodes.services import scans_rollup_and_prune
 
     jobs = scheduler.JOBS
     assert jobs["buurbel_calls"].schedule == Every(60)
     assert jobs["buurbel_calls"].function() is introductions_tick
     assert jobs["qr_rollup"].schedule == DailyAt(2, 0, "Europe/Brussels")
-    assert jobs["qr_rollup"].function() is rollup_and_prune
+    assert jobs["qr_rollup"].function() is scans_rollup_and_prune
     assert jobs["requeue_messages"].schedule == Every(300)
     assert jobs["requeue_messages"].function() is messages_requeue_stale
 

@@ -23,7 +23,7 @@ class QrcodesConfig(AppConfig):
         scheduler.register(
             "qr_rollup",
             scheduler.daily_at("02:00"),
-            "buurtkit.qrcodes.management.commands.qr_rollup.rollup_and_prune",
+            "buurtkit.qrcodes.services.scans_rollup_and_prune",
             title=_("Sum yesterday's QR code scans and delete old single scans"),
             lease=timedelta(hours=2),
         )

@@ -59,9 +59,11 @@ from buurtkit.qrcodes.services.scanning import (
 )
 from buurtkit.qrcodes.services.statistics import (
     ROLLUP_GRACE,
+    SCANS_KEEP_DAYS,
     rollup_day,
     rollup_pending,
     scans_prune,
+    scans_rollup_and_prune,
 )
 from buurtkit.qrcodes.services.webhooks import (
     WEBHOOK_ATTEMPTS,
@@ -84,6 +86,7 @@ __all__ = [
     "MAX_FIELDS",
     "MAX_TAGS",
     "ROLLUP_GRACE",
+    "SCANS_KEEP_DAYS",
     "WEBHOOK_ATTEMPTS",
     "WEBHOOK_TIMEOUT",
     "ApiAnswer",
@@ -121,6 +124,7 @@ __all__ = [
     "scan_resolve",
     "scan_to_webhook",
     "scans_prune",
+    "scans_rollup_and_prune",
     "sign",
     "snapshot",
     "submission_create",

@@ -148,3 +148,17 @@ def scans_prune(*, keep_days: int = 400, today: dt.date | None = None) -> int:
     deleted, _detail = Scan.objects.filter(Exists(summed), day__lt=limit).delete()
     DailySalt.objects.filter(day__lt=today - timedelta(days=2)).delete()
     return deleted
+
+
+SCANS_KEEP_DAYS = 400
+
+
+def scans_rollup_and_prune(keep_days: int = SCANS_KEEP_DAYS) -> str:
+    """The nightly ``qr_rollup`` job (and ``buurtkit qr_rollup``): sum finished days of scans,
+    delete single scans older than ``keep_days`` (their daily sums stay). Says what it did."""
+    days = rollup_pending(full=True)
+    deleted = scans_prune(keep_days=keep_days)
+    return (
+        f"{days} day(s) of scans summed; "
+        f"{deleted} single scan(s) older than {keep_days} days deleted"
+    )

@@ -13,19 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from buurtkit.qrcodes.services import rollup_pending, scans_prune
-
-KEEP_DAYS = 400
-
-
-def rollup_and_prune(keep_days: int = KEEP_DAYS) -> str:
-    """The nightly job (and this command): sum finished days, delete old single scans."""
-    days = rollup_pending(full=True)
-    deleted = scans_prune(keep_days=keep_days)
-    return (
-        f"{days} day(s) of scans summed; "
-        f"{deleted} single scan(s) older than {keep_days} days deleted"
-    )
+from buurtkit.qrcodes.services import SCANS_KEEP_DAYS, scans_rollup_and_prune
 
 
 class Command(BaseCommand):
@@ -35,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep-days",
             type=int,
-            default=KEEP_DAYS,
+            default=SCANS_KEEP_DAYS,
             help="Keep single scans this many days (default 400); their daily sums are kept.",
         )
 
@@ -43,4 +31,4 @@ class Command(BaseCommand):
         keep = opts["keep_days"]
         if keep < 1:
             raise CommandError("--keep-days must be at least 1")
-        self.stdout.write(rollup_and_prune(keep))
+        self.stdout.write(scans_rollup_and_prune(keep))
