@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
@@ -75,7 +78,14 @@ def test_a_session_call_to_a_switched_off_module_is_not_found(
 
 @pytest.mark.parametrize(
     ("path", "module"),
-    [("qr/", "qrcodes"), ("buurbel/", "neighbours"), ("ledger/", "ledger"), ("pay/", "ledger")],
+    [
+        ("qr/", "qrcodes"),
+        ("buurbel/", "neighbours"),
+        ("buurbel/flows/", "neighbours"),  # telephony's pages, shown as part of Buurbel
+        ("buurbel/recordings/", "neighbours"),
+        ("ledger/", "ledger"),
+        ("pay/", "ledger"),
+    ],
 )
 def test_the_pages_of_a_switched_off_module_are_not_found(
     community: Community, login_client: Callable[..., Client], path: str, module: str
@@ -86,7 +96,10 @@ def test_the_pages_of_a_switched_off_module_are_not_found(
     _switch(community, *(m for m in MODULES if m != module))
     response = client.get(url)
     assert response.status_code == 404
-    assert "not switched on" in response.content.decode()
+    with translation.override("nl"):  # the page speaks the community's language
+        message = gettext("This service is not switched on in this community.")
+    assert message != "This service is not switched on in this community."
+    assert escape(message) in response.content.decode()
 
 
 def test_the_system_actor_is_not_gated(community: Community) -> None:

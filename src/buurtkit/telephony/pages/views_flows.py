@@ -23,7 +23,7 @@ from buurtkit.web.messages import flash
 MAX_JSON = 100_000
 
 
-@community_page("telephony.view")
+@community_page("telephony.view", module="neighbours")  # Buurbel's pages
 def flow_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     flows = []
@@ -52,7 +52,7 @@ def _language(request: HttpRequest) -> str:
     return current if current in codes else "nl"
 
 
-@community_page("telephony.view")
+@community_page("telephony.view", module="neighbours")  # Buurbel's pages
 def flow_detail(request: HttpRequest, flow_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     version = selectors.flow_version_get(actor=actor, version_id=flow_id)
@@ -76,7 +76,7 @@ def flow_detail(request: HttpRequest, flow_id: int) -> HttpResponse:
     )
 
 
-@community_page("telephony.flows")
+@community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 @require_POST
 def flow_copy(request: HttpRequest, flow_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
@@ -89,7 +89,7 @@ def flow_copy(request: HttpRequest, flow_id: int) -> HttpResponse:
     return redirect("web:buurbel_flow_edit", request.community.slug, draft.pk)  # type: ignore[attr-defined]
 
 
-@community_page("telephony.flows")
+@community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 def flow_edit(request: HttpRequest, flow_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     version = selectors.flow_version_get(actor=actor, version_id=flow_id)
@@ -139,7 +139,7 @@ def flow_edit(request: HttpRequest, flow_id: int) -> HttpResponse:
     )
 
 
-@community_page("telephony.flows")
+@community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 @require_POST
 def flow_activate(request: HttpRequest, flow_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]

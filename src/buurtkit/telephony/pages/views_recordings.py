@@ -44,7 +44,7 @@ class RecordingForm(forms.Form):
     )
 
 
-@community_page("telephony.recordings")
+@community_page("telephony.recordings", module="neighbours")  # Buurbel's pages
 def recordings(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     delete_id = request.POST.get("delete", "")
