@@ -8,14 +8,15 @@ import pytest
 from django.apps import apps
 
 from buurtkit.core.errors import NotFound
-from buurtkit.core.models import Community, CommunityScoped
+from buurtkit.core.models import Community, CommunityScoped, ScheduledJob
 from buurtkit.core.scoping import get_scoped, scoped
 from buurtkit.people.models import Person
 from buurtkit.qrcodes.models import DailySalt, OrphanScan
 
 # Rows that are not domain data of one community: the communities themselves, scans of codes
-# that do not exist (no community to count them in), and the shared daily salt of visitor hashes.
-NOT_SCOPED = {Community, OrphanScan, DailySalt}
+# that do not exist (no community to count them in), the shared daily salt of visitor hashes,
+# and the state of the install-wide recurring jobs (core.scheduler).
+NOT_SCOPED = {Community, OrphanScan, DailySalt, ScheduledJob}
 
 
 def test_every_buurtkit_model_is_community_scoped() -> None:
