@@ -22,6 +22,7 @@ from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
@@ -104,7 +105,12 @@ def _shared_b(django_db_setup: Any, django_db_blocker: Any) -> Iterator[OtherCom
     with rolled_back_world(django_db_blocker):
         with django_db_blocker.unblock():
             # As the ``other_community`` fixture makes it.
-            other = community_create(name="Heuvelwijk", slug="heuvelwijk", default_language="fr")
+            other = community_create(
+                name="Heuvelwijk",
+                slug="heuvelwijk",
+                default_language="fr",
+                enabled_modules=list(MODULES),
+            )
             world = _make_b(other)
         yield world
 

@@ -27,6 +27,7 @@ import pytest
 from apispec import PREFIX, Rows, World, api_routes, make_rows
 
 from buurtkit.core.models import Community
+from buurtkit.core.modules import MODULES
 from buurtkit.core.permissions import ROLES
 from buurtkit.core.services import community_create
 from tests.worlds import reset_process_caches, rolled_back_world
@@ -61,11 +62,14 @@ def _shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worl
         with django_db_blocker.unblock():
             # Like the ``community`` and ``other_community`` fixtures, with slugs of their own:
             # tests here that want an empty "rabot" still get one, beside the world.
-            community = community_create(
-                name="Rabot", slug="rabot-a", enabled_modules=["ledger", "qrcodes"]
+            # Every module on: the matrices test permissions and isolation, and a module that
+            # is off answers 404 module_off before either (tests/test_module_gating.py).
+            every = list(MODULES)
+            community = community_create(name="Rabot", slug="rabot-a", enabled_modules=every)
+            other = community_create(
+                name="Heuvelwijk", slug="heuvelwijk-b", default_language="fr", enabled_modules=every
             )
-            other = community_create(name="Heuvelwijk", slug="heuvelwijk-b", default_language="fr")
-            empty = community_create(name="Leeg", slug="leeg")
+            empty = community_create(name="Leeg", slug="leeg", enabled_modules=every)
             world = World(make_rows(community), make_rows(other), empty)
         yield world
 
