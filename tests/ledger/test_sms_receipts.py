@@ -223,17 +223,17 @@ def test_a_queue_that_fails_does_not_fail_the_payment(
 ) -> None:
     """The receipt is queued after commit, robustly: the payment has committed and its answer
     is given even when the queue is down."""
-    from buurtkit.core.tasks_util import resolve_task
+    from buurtkit.core import tasks_util
     from buurtkit.ledger.services import _common
 
     class QueueDown:
         def enqueue(self, *args: Any, **kwargs: Any) -> None:
             raise ConnectionError("the queue is down")
 
-    assert resolve_task(_common.RECEIPT_TASK).name == "send_payment_receipt"  # the path is right
+    assert tasks_util.resolve_task(_common.RECEIPT_TASK).name == "send_payment_receipt"
     reachable(circle, circle.bob.person_id)
     services.account_set_sms_receipts(actor=circle.actor, account_id=circle.bob.pk, enabled=True)
-    monkeypatch.setattr(_common, "resolve_task", lambda path: QueueDown())
+    monkeypatch.setattr(tasks_util, "resolve_task", lambda task: QueueDown())
     transfer = pay(circle, 5)
     assert Transfer.objects.filter(pk=transfer.pk).exists()
     assert outbox == []

@@ -27,14 +27,16 @@ def resolve_task(task: TaskRef) -> Any:
     return found
 
 
-def enqueue_after_commit(task: TaskRef, *args: Any, **kwargs: Any) -> None:
+def enqueue_after_commit(task: TaskRef, *args: Any, robust: bool = False, **kwargs: Any) -> None:
     """Enqueue ``task`` with ids as arguments after the current transaction commits.
 
     If the transaction rolls back the task is never enqueued, so a worker never sees
-    a row that does not exist.
+    a row that does not exist. ``robust=True``: a queue that fails to take the task is
+    logged and the request still answers (for extras such as a receipt, when the work
+    itself has committed); by default the failure is raised.
     """
     found = resolve_task(task)
-    transaction.on_commit(lambda: found.enqueue(*args, **kwargs), robust=False)
+    transaction.on_commit(lambda: found.enqueue(*args, **kwargs), robust=robust)
 
 
 def can_retry_later(task: TaskRef) -> bool:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
 from buurtkit.core.idempotency import clean_key
-from buurtkit.core.tasks_util import resolve_task
+from buurtkit.core.tasks_util import enqueue_after_commit
 from buurtkit.ledger.models import Account, AccountKind, Currency, RewardPolicy
 from buurtkit.ledger.numbers import new_account_number
 from buurtkit.ledger.selectors import budget_for_day, budget_used, format_amount, local_today
@@ -109,7 +109,6 @@ def reward_budget_check(actor: Actor, issuer: Account, amount: int) -> None:
 
 def receipt_after_commit(transfer_id: int) -> None:
     """Queue the SMS receipt once the payment is committed; a failure never touches the payment."""
-    task = resolve_task(RECEIPT_TASK)
-    # ``robust``: unlike ``enqueue_after_commit``, a queue that fails is logged by Django and
-    # the payment's answer is still given (the payment has committed).
-    transaction.on_commit(lambda: task.enqueue(transfer_id), robust=True)
+    # ``robust``: a queue that fails is logged by Django and the payment's answer is still
+    # given (the payment has committed).
+    enqueue_after_commit(RECEIPT_TASK, transfer_id, robust=True)
