@@ -251,7 +251,3 @@ def _call(
     call.price_micros = call_cost(call, prices)
     call.save()
     return call
-
-
-def place_due_calls() -> int:
-    return services.introductions_tick()
