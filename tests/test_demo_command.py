@@ -97,6 +97,9 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     ) == counts
 
 
+# A new process on its own SQLite data dir (DATABASE_URL and REDIS_URL are not passed on):
+# the same run on both engines, so SQLite only.
+@pytest.mark.engine_independent
 def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     """The newcomer's path: no configuration at all, an empty data directory, run twice."""
     env = {
@@ -148,6 +151,9 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     assert counts() == after_first
 
 
+# A new process on its own SQLite data dir (DATABASE_URL and REDIS_URL are not passed on):
+# the same run on both engines, so SQLite only.
+@pytest.mark.engine_independent
 def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: Path) -> None:
     """``buurtkit demo`` sets BUURTKIT_DEMO_BACKGROUND before serving; the worker process that
     loads the application (conf/wsgi.py) then runs the task worker and the scheduler of the

@@ -36,6 +36,9 @@ def _workers_of(pid: int) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="pre-fork workers: POSIX with /proc")
+# A new process on its own SQLite data dir (DATABASE_URL and REDIS_URL are not passed on):
+# the same run on both engines, so SQLite only.
+@pytest.mark.engine_independent
 def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path: Path) -> None:
     port = _free_port()
     env = {

@@ -23,7 +23,9 @@ from tests.browser.test_demo_pages import (
     sign_in,
 )
 
-pytestmark = pytest.mark.browser
+# The demo server these tests drive runs on its own SQLite data dir whatever DATABASE_URL
+# says (tests/browser/conftest.py strips it): the PostgreSQL run would repeat the same run.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 __all__ = ["open_page"]  # the fixture, shared with the demo page tests
 
 
