@@ -2,6 +2,9 @@
 """Translation catalogues (nl, en, fr) in src/buurtkit/locale.
 
     python scripts/i18n.py update   extract new strings, keep translations, compile .mo
+    python scripts/i18n.py adopt REF [REF...]
+                                    fill untranslated or fuzzy entries from the catalogues
+                                    of git refs (e.g. a merged branch), then compile .mo
     python scripts/i18n.py check    fail if a string is missing from a catalogue, a Dutch or
                                     French string is untranslated or fuzzy, or a .mo is stale
 
@@ -113,7 +116,49 @@ def check() -> int:
     return 1 if problems else 0
 
 
+def adopt(refs: list[str]) -> int:
+    """Take translations from other branches' catalogues for entries this one lacks.
+
+    Used after merging branches that each added strings: keep one side's .po, run
+    `update`, then `adopt` the other branches so no translation is written twice.
+    """
+    filled = 0
+    for lang in MUST_TRANSLATE:
+        po_path = LOCALE / lang / "LC_MESSAGES" / "django.po"
+        po = polib.pofile(str(po_path))
+        wanted = {
+            (e.msgctxt or "", e.msgid): e
+            for e in po
+            if not e.obsolete and (not e.translated() or e.fuzzy)
+        }
+        for ref in refs:
+            rel = po_path.relative_to(ROOT).as_posix()
+            text = subprocess.run(
+                ["git", "show", f"{ref}:{rel}"], cwd=ROOT, capture_output=True, text=True
+            ).stdout
+            if not text:
+                continue
+            for other in polib.pofile(text):
+                key = (other.msgctxt or "", other.msgid)
+                entry = wanted.get(key)
+                if entry is None or not other.translated() or other.fuzzy:
+                    continue
+                entry.msgstr = other.msgstr
+                entry.msgstr_plural = dict(other.msgstr_plural)
+                if "fuzzy" in entry.flags:
+                    entry.flags.remove("fuzzy")
+                entry.previous_msgid = None
+                del wanted[key]
+                filled += 1
+        po.save()
+    compile_all()
+    print(f"i18n: adopted {filled} translations")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["adopt"] and len(argv) > 1:
+        return adopt(argv[1:])
     if argv[:1] == ["update"]:
         extract()
         compile_all()
