@@ -126,6 +126,7 @@ def adopt(refs: list[str]) -> int:
     for lang in MUST_TRANSLATE:
         po_path = LOCALE / lang / "LC_MESSAGES" / "django.po"
         po = polib.pofile(str(po_path))
+        before = sum(1 for e in po if e.msgid and e.translated())
         wanted = {
             (e.msgctxt or "", e.msgid): e
             for e in po
@@ -149,8 +150,9 @@ def adopt(refs: list[str]) -> int:
                     entry.flags.remove("fuzzy")
                 entry.previous_msgid = None
                 del wanted[key]
-                filled += 1
-        po.save()
+        if filled_here := sum(1 for e in po if e.msgid and e.translated()) - before:
+            po.save()
+            filled += filled_here
     compile_all()
     print(f"i18n: adopted {filled} translations")
     return 0
