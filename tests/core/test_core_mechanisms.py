@@ -203,3 +203,24 @@ def test_a_permission_code_cannot_be_registered_twice() -> None:
     with pytest.raises(ValueError, match="unknown module"):
         permissions.register({"nothing.new": "x"}, {}, module="nowhere")
     assert "nothing.new" not in permissions.PERMISSIONS
+
+
+def test_no_app_keeps_its_own_copy_of_the_shared_helpers() -> None:
+    """Pages and APIs use ``core.apitools`` (``In``, ``actor_of``), not local copies of them."""
+    import re
+    from pathlib import Path
+
+    import buurtkit
+
+    root = Path(buurtkit.__file__).parent
+    allowed = {root / "core" / "apitools.py", root / "web" / "decorators.py"}
+    copies = []
+    for path in root.rglob("*.py"):
+        if path in allowed or "tests" in path.parts or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"\brequest\.actor\b", r"^def _?actor(_of)?\(request", r"^class In\("):
+            copies += [f"{path.relative_to(root)}: {pattern}"] * len(
+                re.findall(pattern, text, flags=re.MULTILINE)
+            )
+    assert copies == []

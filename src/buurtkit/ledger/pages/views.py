@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import Account, AccountKind, Currency
@@ -144,7 +145,7 @@ def _pay_url(name: str, slug: str, **params: str) -> str:
 
 @community_page()
 def pay_home(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     account = _my_account(actor)
     if account is None:
         return _no_account(request)
@@ -169,7 +170,7 @@ def pay_home(request: HttpRequest) -> HttpResponse:
 @community_page()
 def pay_to(request: HttpRequest) -> HttpResponse:
     """Step 1: who do you pay? Type the number (its name is shown to check) or pick a recent one."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     mine = _my_account(actor)
     if mine is None:
         return _no_account(request)
@@ -213,7 +214,7 @@ def pay_to(request: HttpRequest) -> HttpResponse:
 @community_page()
 def pay_amount(request: HttpRequest) -> HttpResponse:
     """Step 2: how much? The amount is checked before the confirm page."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     mine = _my_account(actor)
     if mine is None:
@@ -255,7 +256,7 @@ def pay_amount(request: HttpRequest) -> HttpResponse:
 @community_page()
 def pay_confirm(request: HttpRequest) -> HttpResponse:
     """Step 3: check and confirm with the PIN. The hidden key makes a second submit harmless."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     mine = _my_account(actor)
     if mine is None:
@@ -326,7 +327,7 @@ def pay_confirm(request: HttpRequest) -> HttpResponse:
 @community_page()
 def pay_receipt(request: HttpRequest, transfer_id: int) -> HttpResponse:
     """The receipt: for the resident (their side of it) or for staff who may see the accounts."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     transfer = selectors.transfer_get(actor=actor, transfer_id=transfer_id)  # 404 if not theirs
     mine = _my_account(actor)
     outgoing = mine is None or transfer.credit_id != mine.pk
@@ -353,7 +354,7 @@ def pay_receipt(request: HttpRequest, transfer_id: int) -> HttpResponse:
 @community_page()
 def pay_pin(request: HttpRequest) -> HttpResponse:
     """Choose or change the payment PIN; at the counter staff set it after an identity check."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     person_id = _acting_person_id(actor)
     if not person_id:
@@ -400,7 +401,7 @@ def pay_pin(request: HttpRequest) -> HttpResponse:
 @community_page("ledger.view")
 def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
     """Staff see one account: number, balance and recent transfers with the running balance."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     account = selectors.account_get(actor=actor, account_id=account_id)
     return render(
         request,
@@ -439,7 +440,7 @@ def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
 @community_page()
 def ledger_account_code(request: HttpRequest, account_id: int) -> HttpResponse:
     """The account's QR code as a PDF to print, for whoever may see the account."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     code = services.account_qr_code(actor=actor, account_id=account_id)
     response = HttpResponse(
         qr_exports.code_image(code.code, "pdf", qr_exports.image_options("pdf", scale=8)),
@@ -467,7 +468,7 @@ def _statement_day(request: HttpRequest, name: str) -> date | None:
 def ledger_statement(request: HttpRequest, account_id: int, fmt: str) -> HttpResponse:
     """A statement of one account for a period (``?from=&to=``), as PDF or CSV, for whoever
     may see the account (the resident their own, staff any)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if fmt not in ("pdf", "csv"):
         raise NotFound(_("Account not found."))
     try:
@@ -534,7 +535,7 @@ def person_lost_phone(request: HttpRequest, person_id: int) -> HttpResponse:
 
     ``action=reset_pin`` only resets the PIN (forgotten or locked).
     """
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = person_get(actor=actor, person_id=person_id)
     form = LostPhoneForm(request.POST)
     checked = form.is_valid() and form.cleaned_data["identity_checked"]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.people.selectors import actor_for_user, communities_for_user
@@ -23,7 +24,7 @@ from buurtkit.web.messages import flash
 
 def copy_targets(request: HttpRequest) -> list[tuple[Any, Actor]]:
     """Communities this login coordinates too, without a currency yet (with its actor there)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not actor.has("ledger.manage") or actor.user_id is None:
         return []
     targets = []
@@ -41,7 +42,7 @@ def copy_targets(request: HttpRequest) -> list[tuple[Any, Actor]]:
 @require_POST
 @community_page("ledger.manage")
 def ledger_copy_circle(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     chosen = request.POST.get("target", "")
     target = next((t for c, t in copy_targets(request) if c.slug == chosen), None)
     if target is None:

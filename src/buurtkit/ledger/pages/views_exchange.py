@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.ledger.models import Account, AccountKind, Currency
@@ -101,7 +102,7 @@ def _denominations(currency: Currency) -> list[int]:
 
 
 def _office_or_404(request: HttpRequest, office_id: int) -> Any:
-    return selectors.office_get(actor=request.actor, office_id=office_id)  # type: ignore[attr-defined]
+    return selectors.office_get(actor=actor_of(request), office_id=office_id)
 
 
 def _account_view(account: Account) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def _count_view(count: Any) -> dict[str, Any] | None:
 @community_page(PERMISSION)
 def exchange_offices(request: HttpRequest) -> HttpResponse:
     """Choose the office you work at."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     offices = list(selectors.offices_visible(actor=actor).filter(active=True))
     if len(offices) == 1 and "all" not in request.GET:
         return redirect("web:exchange_counter", slug=actor.community.slug, office_id=offices[0].pk)
@@ -218,7 +219,7 @@ def exchange_offices(request: HttpRequest) -> HttpResponse:
 @community_page(PERMISSION)
 def exchange_counter(request: HttpRequest, office_id: int) -> HttpResponse:
     """The counter screen: find the resident, the till, what happened today."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     office = _office_or_404(request, office_id)
     q = request.GET.get("q", "").strip()
     found: list[dict[str, Any]] = []
@@ -261,7 +262,7 @@ def exchange_counter(request: HttpRequest, office_id: int) -> HttpResponse:
 @community_page(PERMISSION)
 def exchange_serve(request: HttpRequest, office_id: int, account_id: int) -> HttpResponse:
     """Start serving a resident at the counter: act on their behalf, then back to the counter."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     office = _office_or_404(request, office_id)
     account = _exchangeable(actor, account_id)
     if account.person_id is not None and actor.has("people.act_on_behalf"):
@@ -276,7 +277,7 @@ def exchange_serve(request: HttpRequest, office_id: int, account_id: int) -> Htt
 def _exchange_page(
     request: HttpRequest, office_id: int, account_id: int, *, out: bool
 ) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     office = _office_or_404(request, office_id)
     account = _exchangeable(actor, account_id)
@@ -367,7 +368,7 @@ def exchange_withdraw(request: HttpRequest, office_id: int, account_id: int) -> 
 def exchange_count(request: HttpRequest, office_id: int) -> HttpResponse:
     """The daily count: type what is in the till; the difference with what should be there
     is recorded (and shown in red), never fixed silently."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     office = _office_or_404(request, office_id)
     currency = selectors.currency_get(actor=actor)
     denominations = sorted(set(_denominations(currency)) | set(_till(actor, office.pk)["notes"]))
@@ -405,7 +406,7 @@ def exchange_count(request: HttpRequest, office_id: int) -> HttpResponse:
 @community_page("ledger.manage")
 def exchange_correct(request: HttpRequest, office_id: int, count_id: int) -> HttpResponse:
     """Book a count's differences on the till, with a reason (audited)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     office = _office_or_404(request, office_id)
     form = CorrectForm(request.POST)
     try:

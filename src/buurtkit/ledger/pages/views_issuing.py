@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.web.decorators import community_page
@@ -21,7 +22,7 @@ def _issuing_allowed(actor: Any) -> bool:
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     currency = services.community_currency(actor)
     can_issue = actor.has("ledger.issue") or actor.has("ledger.manage")
     pending = (
@@ -51,7 +52,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 @community_page()
 def issuing_home(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not _issuing_allowed(actor):
         actor.require("ledger.issue")
     if not selectors.currency_exists(actor=actor):
@@ -69,7 +70,7 @@ def issuing_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page()
 def issuing_reward(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         result = services.reward_create(
             actor=actor,
@@ -98,7 +99,7 @@ def issuing_reward(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page()
 def issuing_decide(request: HttpRequest, pending_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         if request.POST.get("decision") == "approve":
             services.pending_reward_approve(actor=actor, pending_id=pending_id)
@@ -118,7 +119,7 @@ def issuing_decide(request: HttpRequest, pending_id: int) -> HttpResponse:
 @require_POST
 @community_page("ledger.manage")
 def issuing_budget(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         services.budget_create(
             actor=actor,
@@ -142,7 +143,7 @@ def issuing_budget(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page("ledger.manage")
 def issuing_redemption(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         run = services.redemption_run(actor=actor, month=request.POST.get("month", ""))
     except ServiceError as exc:
@@ -153,7 +154,7 @@ def issuing_redemption(request: HttpRequest) -> HttpResponse:
 
 @community_page("ledger.manage")
 def issuing_payouts(request: HttpRequest, run_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     lines = selectors.payout_lines(actor=actor, run=run)
     return render(
@@ -171,7 +172,7 @@ def issuing_payouts(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @community_page("ledger.manage")
 def issuing_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     file = selectors.payout_csv(actor=actor, run=run)
     response = HttpResponse(file.content, content_type="text/csv; charset=utf-8")

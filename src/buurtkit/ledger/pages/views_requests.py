@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.ledger import selectors, services
 from buurtkit.ledger.numbers import format_account_number
@@ -81,7 +82,7 @@ def _qr_svg(url: str) -> str:
 @community_page()
 def payment_requests(request: HttpRequest) -> HttpResponse:
     """The shop's requests and a form to ask for a new amount."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     accounts = selectors.request_payee_accounts(actor=actor)
     if not accounts and not actor.has("ledger.view"):
@@ -135,7 +136,7 @@ def _not_found(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 @community_page()
 def payment_request_show(request: HttpRequest, token: str) -> HttpResponse:
     """The screen the shop turns to the payer: a big QR code, the amount, "paid ✓" when paid."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         payment_request = _own_request(actor, token)
     except ServiceError as exc:
@@ -157,7 +158,7 @@ def _screen(request: HttpRequest, actor: Actor, payment_request: Any) -> dict[st
 @community_page()
 def payment_request_status(request: HttpRequest, token: str) -> HttpResponse:
     """The status part of the shop's screen, polled by htmx until the request is closed."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         payment_request = _own_request(actor, token)
     except ServiceError as exc:
@@ -168,7 +169,7 @@ def payment_request_status(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @community_page()
 def payment_request_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     try:
         services.payment_request_cancel(actor=actor, token=token)
@@ -187,7 +188,7 @@ def payment_request_cancel(request: HttpRequest, token: str) -> HttpResponse:
 @community_page()
 def payment_request_pay(request: HttpRequest, token: str) -> HttpResponse:
     """The payer's page: whom, how much, what for; confirm with the PIN; then the receipt."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     try:
         payment_request = selectors.payment_request_get(actor=actor, token=token)
@@ -241,7 +242,7 @@ def payment_request_pay(request: HttpRequest, token: str) -> HttpResponse:
 @community_page()
 def account_sms_receipts(request: HttpRequest, account_id: int) -> HttpResponse:
     """Switch SMS receipts on or off (the account holder's wish, recorded by staff)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     slug = actor.community.slug
     contact = request.POST.get("contact_person_id") or ""
     try:

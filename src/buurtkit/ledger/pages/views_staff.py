@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound
 from buurtkit.ledger import selectors
 from buurtkit.ledger.models import Currency
@@ -37,7 +38,7 @@ def _currency_name(currency: Currency) -> str:
 
 
 def _overview_data(request: HttpRequest) -> dict[str, Any] | None:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         currency = selectors.currency_get(actor=actor)
     except NotFound:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.neighbours import announcements as logic
 from buurtkit.neighbours import selectors, services
@@ -33,10 +34,6 @@ WHEN = [
     ("past", gettext_lazy("Ended")),
     ("inactive", gettext_lazy("Stopped")),
 ]
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _language_name(lang: str) -> str:
@@ -191,7 +188,7 @@ def _preview(actor: Actor, announcement: Announcement | None) -> list[dict[str, 
 def _form_page(
     request: HttpRequest, announcement: Announcement | None, template_status: int = 200
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = AnnouncementForm(
         request.POST or None,
         initial=_initial(announcement),
@@ -236,7 +233,7 @@ def _form_page(
 
 @community_page("neighbours.view")
 def announcement_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     q = request.GET.get("q", "")
     when = request.GET.get("when", "")
     if when not in dict(WHEN):
@@ -273,7 +270,7 @@ def announcement_new(request: HttpRequest) -> HttpResponse:
 
 @community_page("neighbours.manage")
 def announcement_edit(request: HttpRequest, announcement_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     announcement = selectors.announcement_get(actor=actor, announcement_id=announcement_id)
     return _form_page(request, announcement)
 
@@ -281,7 +278,7 @@ def announcement_edit(request: HttpRequest, announcement_id: int) -> HttpRespons
 @require_POST
 @community_page("neighbours.manage")
 def announcement_deactivate(request: HttpRequest, announcement_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     services.announcement_deactivate(actor=actor, announcement_id=announcement_id)
     flash(request, _("The announcement is stopped: it is no longer played."))
     return redirect("web:buurbel_announcements", slug=actor.community.slug)

@@ -19,6 +19,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError, ValidationFailed
 from buurtkit.neighbours import costs, selectors
 from buurtkit.neighbours.dashboard import WEEK_CHOICES, Dashboard
@@ -115,7 +116,7 @@ def _charts(board: Dashboard) -> dict[str, dict[str, Any]]:
 @community_page("neighbours.view")
 def buurbel(request: HttpRequest) -> HttpResponse:
     """The figures per week, headline numbers first, and the way to the other Buurbel pages."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     weeks = _weeks(request)
     board = selectors.dashboard_weeks(actor=actor, weeks=weeks)
     rows = [
@@ -141,7 +142,7 @@ def _csv_rate(rate: Decimal | None) -> str:
 @community_page("neighbours.view")
 def buurbel_dashboard_csv(request: HttpRequest) -> HttpResponse:
     """One line per week: counts and the cost of the calls. No personal data."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     weeks = _weeks(request)
     board = selectors.dashboard_weeks(actor=actor, weeks=weeks)
     out = io.StringIO()
@@ -216,7 +217,7 @@ def _form_fields(values: dict[str, str], errors: dict[str, str]) -> list[dict[st
 def buurbel_costs(request: HttpRequest) -> HttpResponse:
     """The projection form (GET: the link keeps the inputs) with its result, and the real costs
     per month so far."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     asked = any(f.name in request.GET for f in costs.FIELDS)
     values = costs.Inputs().as_params()
     if asked:
@@ -284,7 +285,7 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
 @community_page("neighbours.view")
 def buurbel_prices(request: HttpRequest) -> HttpResponse:
     """The price tables per provider; who may change prices edits one row at a time."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     can_edit = actor.has("telephony.prices")
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}

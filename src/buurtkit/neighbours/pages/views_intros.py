@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.neighbours import selectors, services
 from buurtkit.neighbours.models import INTRO_CLOSED, IntroState, Match, Outcome
@@ -65,7 +66,7 @@ def _row(match: Match) -> dict[str, Any]:
 
 @community_page("neighbours.view")
 def introduction_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     state = request.GET.get("state", "")
     if state and state != "open" and state not in STATE_LABELS:
         state = ""
@@ -121,7 +122,7 @@ def _call_view(call: Any, titles: dict[str, Any]) -> dict[str, Any]:
 
 @community_page("neighbours.view")
 def introduction_detail(request: HttpRequest, match_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     match = selectors.match_get(actor=actor, match_id=match_id)
     history = [
         {"at": h.at, "outcome": OUTCOME_LABELS.get(h.outcome, h.outcome)}
@@ -145,7 +146,7 @@ def introduction_detail(request: HttpRequest, match_id: int) -> HttpResponse:
 @community_page("neighbours.manage")
 @require_POST
 def introduction_cancel(request: HttpRequest, match_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         services.introduction_cancel(actor=actor, match_id=match_id)
     except NotFound:
@@ -160,7 +161,7 @@ def introduction_cancel(request: HttpRequest, match_id: int) -> HttpResponse:
 @community_page("neighbours.manage")
 @require_POST
 def run_start_introductions(request: HttpRequest, match_run_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         made = services.introductions_start(actor=actor, run_id=match_run_id)
     except NotFound:
@@ -187,7 +188,7 @@ def run_start_introductions(request: HttpRequest, match_run_id: int) -> HttpResp
 
 @community_page("neighbours.view")
 def callback_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     found = selectors.callbacks(actor=actor)
     calls = [
         {

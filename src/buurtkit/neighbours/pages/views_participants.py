@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.neighbours import selectors, services
 from buurtkit.neighbours.models import Activity, Outcome, Participant, VerificationChannel, Wish
@@ -50,10 +51,6 @@ PARTS_OF_DAY = [
     ("evening", gettext_lazy("Evening (18:00 – 20:00)"), "18:00", "20:00"),
 ]
 OUTCOME_LABELS = dict(Outcome.choices)
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _words(text: str) -> list[str]:
@@ -312,7 +309,7 @@ def _status(p: Participant, verified: bool) -> str:
 
 @community_page("neighbours.view")
 def participant_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     q = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
     if status not in dict(STATUSES):
@@ -344,7 +341,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 @community_page("neighbours.view")
 def participant_csv(request: HttpRequest) -> HttpResponse:
     """The list as a spreadsheet, without phone numbers or locations."""
-    actor = _actor(request)
+    actor = actor_of(request)
     q = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
     qs = selectors.participants_search(
@@ -415,7 +412,7 @@ def _person_choices(actor: Actor, q: str) -> list[dict[str, Any]]:
 
 @community_page("neighbours.manage")
 def participant_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     q = request.GET.get("q", "").strip()[:100]
     person_id = request.POST.get("person") or request.GET.get("person") or ""
     person = None
@@ -480,7 +477,7 @@ def _verification_rows(actor: Actor, p: Participant) -> list[dict[str, Any]]:
 
 @community_page("neighbours.view")
 def participant_detail(request: HttpRequest, participant_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     p = selectors.participant_get(actor=actor, participant_id=participant_id)
     verified = selectors.participant_verified(p)
     open_code = selectors.participant_open_code(actor=actor, participant=p)
@@ -534,7 +531,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
 
 @community_page("neighbours.manage")
 def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     p = selectors.participant_get(actor=actor, participant_id=participant_id)
     form = ProfileForm(request.POST or None, initial=_profile_initial(p))
     form.fields["max_distance_m"].choices = _distance_choices(p.max_distance_m)  # type: ignore[attr-defined]
@@ -553,7 +550,7 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, participant_id: int, action: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         if action == "send":
             v = services.verification_start(actor=actor, participant_id=participant_id)
@@ -628,7 +625,7 @@ def _join_initial(person: Any) -> dict[str, Any]:
 @community_page()
 def join(request: HttpRequest) -> HttpResponse:
     """A resident registers themself, confirms their number and can opt out."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if actor.person_id is None:
         return render(
             request,

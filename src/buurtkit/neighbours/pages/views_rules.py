@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import Conflict, ServiceError, ValidationFailed
 from buurtkit.neighbours import rules, selectors, services
 from buurtkit.neighbours.facts import FACTS
@@ -48,10 +49,6 @@ FIGURES = [
     ("greedy_components", gettext_lazy("Groups paired quickly (not exactly)")),
     ("per_person", gettext_lazy("Candidates looked at per person")),
 ]
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 # --- showing rules, results and explanations -----------------------------------------------------
@@ -157,7 +154,7 @@ def _unsaved_version(actor: Actor, editor: rule_forms.Editor) -> RuleVersion:
 
 @community_page("neighbours.view")
 def rule_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     page = paginate(request, selectors.rule_versions(actor=actor))
     for version in page:  # the rows at hand: no query per version
         results = services.rule_version_results(version)
@@ -175,7 +172,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @community_page("neighbours.rules")
 def rule_new(request: HttpRequest) -> HttpResponse:
     """A new draft with the suggested rules and test cases (when there is nothing to copy)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     version = services.rule_version_create(
         actor=actor,
         eligibility=rules.DEFAULT_ELIGIBILITY,
@@ -192,7 +189,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 @community_page("neighbours.view")
 def rule_detail(request: HttpRequest, rule_version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     version = selectors.rule_version_get(actor=actor, version_id=rule_version_id)
     results = _results(
         version, selectors.rule_version_test_results(actor=actor, version_id=version.pk)
@@ -213,7 +210,7 @@ def rule_detail(request: HttpRequest, rule_version_id: int) -> HttpResponse:
 def _editor_page(
     request: HttpRequest, version: RuleVersion, *, trying: bool = False
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if version.status != RuleStatus.DRAFT:
         if request.method == "POST":
             raise Conflict(
@@ -274,7 +271,7 @@ def _editor_page(
 
 @community_page("neighbours.rules")
 def rule_edit(request: HttpRequest, rule_version_id: int) -> HttpResponse:
-    version = selectors.rule_version_get(actor=_actor(request), version_id=rule_version_id)
+    version = selectors.rule_version_get(actor=actor_of(request), version_id=rule_version_id)
     return _editor_page(request, version)
 
 
@@ -282,14 +279,14 @@ def rule_edit(request: HttpRequest, rule_version_id: int) -> HttpResponse:
 @community_page("neighbours.rules")
 def rule_test(request: HttpRequest, rule_version_id: int) -> HttpResponse:
     """The editor's "try the test cases": results for the draft as typed, nothing saved."""
-    version = selectors.rule_version_get(actor=_actor(request), version_id=rule_version_id)
+    version = selectors.rule_version_get(actor=actor_of(request), version_id=rule_version_id)
     return _editor_page(request, version, trying=True)
 
 
 @require_POST
 @community_page("neighbours.rules")
 def rule_copy(request: HttpRequest, rule_version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     source = selectors.rule_version_get(actor=actor, version_id=rule_version_id)
     version = services.rule_version_create(
         actor=actor,
@@ -306,7 +303,7 @@ def rule_copy(request: HttpRequest, rule_version_id: int) -> HttpResponse:
 @require_POST
 @community_page("neighbours.rules")
 def rule_activate(request: HttpRequest, rule_version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     version = selectors.rule_version_get(actor=actor, version_id=rule_version_id)
     try:
         services.rule_version_activate(actor=actor, version_id=version.pk)
@@ -334,7 +331,7 @@ def _duration(run: MatchRun) -> float | None:
 
 @community_page("neighbours.view")
 def run_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     page = paginate(request, selectors.match_runs(actor=actor))
     for run in page:
         run.duration = _duration(run)
@@ -346,7 +343,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page("neighbours.match")
 def run_start(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         run = services.matching_run(actor=actor)
     except Conflict as exc:
@@ -361,7 +358,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 @community_page("neighbours.view")
 def run_detail(request: HttpRequest, match_run_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     run = selectors.match_run_get(actor=actor, run_id=match_run_id)
     q = request.GET.get("q", "").strip()
     pairs = selectors.proposed_pairs_search(actor=actor, run_id=run.pk, q=q)

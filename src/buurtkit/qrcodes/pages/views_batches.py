@@ -8,11 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.models import Batch
 from buurtkit.qrcodes.pages.forms import BatchForm, apply_qr_error, split_tags
-from buurtkit.qrcodes.pages.views_codes import actor_of, teams_for, url_exists
+from buurtkit.qrcodes.pages.views_codes import teams_for, url_exists
 from buurtkit.web.decorators import community_page
 from buurtkit.web.messages import flash
 from buurtkit.web.pagination import paginate

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import (
     Conflict,
     NotFound,
@@ -44,10 +45,6 @@ BULK_DONE = {
     "retire": "Retired %(n)d codes.",
     "retarget": "%(n)d codes now go to %(url)s.",
 }
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def teams_for(actor: Actor, *, editable: bool = True) -> list[tuple[int, str]]:

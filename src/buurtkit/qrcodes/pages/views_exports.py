@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError, ValidationFailed
 from buurtkit.qrcodes import exports, selectors
 from buurtkit.qrcodes.models import CodeStatus
@@ -46,10 +46,6 @@ SHEET_FIELDS = (
 )
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 # --- one code -------------------------------------------------------------------------------------
 
 
@@ -58,7 +54,7 @@ def code_download(request: HttpRequest, code_id: int, fmt: str) -> HttpResponse:
     """``download.svg?error=Q&scale=8&border=4``: one code's image, as printed."""
     if fmt not in exports.IMAGE_TYPES:
         raise Http404
-    code = selectors.code_get(actor=_actor(request), code_id=code_id)
+    code = selectors.code_get(actor=actor_of(request), code_id=code_id)
     options = exports.image_options(
         fmt,
         error=request.GET.get("error"),
@@ -108,7 +104,7 @@ def _export(
     sheet: exports.SheetOptions | None = None,
 ) -> HttpResponse:
     """Write the export to a temporary file and stream it (it is removed once sent)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if fmt not in EXPORTS:
         message = _("Choose CSV, a ZIP of SVG or PNG images, or a PDF of labels.")
         raise ValidationFailed(message, fields={"fmt": message})
@@ -156,7 +152,7 @@ def _export(
 def batch_export(request: HttpRequest, batch_id: int, fmt: str) -> HttpResponse:
     """``export.csv``, ``export.zip-svg``, ``export.zip-png`` (with ``error``, ``scale`` and
     ``border``), ``export.pdf`` (with the label sheet's options as query parameters)."""
-    batch = selectors.batch_for_export(actor=_actor(request), batch_id=batch_id)
+    batch = selectors.batch_for_export(actor=actor_of(request), batch_id=batch_id)
     return _export(request, fmt, {"batch_id": batch.pk}, f"batch-{batch.pk}", title=batch.title)
 
 
@@ -167,7 +163,7 @@ def _int(value: str | None) -> int | None:
 @community_page("qrcodes.view")
 def selection_export(request: HttpRequest) -> HttpResponse:
     """``qr/export/?tag=bank&status=active&fmt=csv``: the codes a list filter shows, exported."""
-    actor = _actor(request)
+    actor = actor_of(request)
     status = request.GET.get("status", "")
     if status and status not in CodeStatus.values:
         message = _("Unknown status.")
@@ -268,7 +264,7 @@ class PrintForm(forms.Form):
 @community_page("qrcodes.view")
 def batch_print(request: HttpRequest, batch_id: int) -> HttpResponse:
     """Choose a sheet, the code's options, a title, a caption and a logo; download the PDF."""
-    actor = _actor(request)
+    actor = actor_of(request)
     batch = selectors.batch_get(actor=actor, batch_id=batch_id)
     form = PrintForm(request.POST or None, request.FILES or None)
     status = 200

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import PermissionDenied, ServiceError
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.codes import readable
@@ -42,10 +43,6 @@ FIELD_TYPES = [
     ("email", gettext_lazy("e-mail address")),
     ("checkbox", gettext_lazy("tick box")),
 ]
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _lang() -> str:
@@ -169,7 +166,7 @@ def field_from_block(block: dict[str, Any]) -> dict[str, Any]:
 
 @community_page("qrcodes.view")
 def form_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     forms = selectors.forms_list(actor=actor).select_related("owner")
     page = paginate(request, forms.order_by("-created_at", "-id"))
     for form in page:
@@ -186,7 +183,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
 
 
 def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     editable = form is None or can_edit_form(actor, form)
     message, status, unsaved = "", 200, False
     teams = [(o.pk, o.name) for o in selectors.teams_list(actor=actor, editable=True)]
@@ -276,7 +273,7 @@ def form_create(request: HttpRequest) -> HttpResponse:
 
 @community_page("qrcodes.view")
 def form_edit(request: HttpRequest, form_id: int) -> HttpResponse:
-    form = selectors.form_get(actor=_actor(request), form_id=form_id)
+    form = selectors.form_get(actor=actor_of(request), form_id=form_id)
     return _editor(request, form)
 
 
@@ -316,7 +313,7 @@ def _header(form: Form) -> list[str]:
 
 @community_page("qrcodes.submissions")
 def submission_list(request: HttpRequest, form_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = selectors.form_get(actor=actor, form_id=form_id)
     page = paginate(request, selectors.submissions_list(actor=actor, form_id=form.pk))
     return render(
@@ -350,7 +347,7 @@ class _Echo:
 
 @community_page("qrcodes.submissions")
 def submissions_csv(request: HttpRequest, form_id: int) -> StreamingHttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = selectors.form_get(actor=actor, form_id=form_id)
     submissions = selectors.submissions_list(actor=actor, form_id=form.pk)
     writer = csv.writer(_Echo())
@@ -370,7 +367,7 @@ def submissions_xlsx(request: HttpRequest, form_id: int) -> HttpResponse:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    actor = _actor(request)
+    actor = actor_of(request)
     form = selectors.form_get(actor=actor, form_id=form_id)
     submissions = selectors.submissions_list(actor=actor, form_id=form.pk)
     book = Workbook(write_only=True)
@@ -411,7 +408,7 @@ def _secret_page(request: HttpRequest, hook: Any, secret: str, created: bool) ->
 
 @community_page("qrcodes.admin")
 def webhook_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     teams = [(o.pk, o.name) for o in selectors.teams_list(actor=actor)]
     form = WebhookForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
@@ -439,14 +436,14 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page("qrcodes.admin")
 def webhook_rotate(request: HttpRequest, webhook_id: int) -> HttpResponse:
-    hook, secret = services.webhook_rotate_secret(actor=_actor(request), webhook_id=webhook_id)
+    hook, secret = services.webhook_rotate_secret(actor=actor_of(request), webhook_id=webhook_id)
     return _secret_page(request, hook, secret, created=False)
 
 
 @require_POST
 @community_page("qrcodes.admin")
 def webhook_active(request: HttpRequest, webhook_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     active = request.POST.get("active") == "1"
     hook = services.webhook_set_active(actor=actor, webhook_id=webhook_id, active=active)
     if active:

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import imports, services
 from buurtkit.web.decorators import community_page
@@ -67,7 +68,7 @@ def _present(
 
 @community_page("qrcodes.manage")
 def qr_import(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     community = request.community  # type: ignore[attr-defined]
     key = _session_key(community.slug)
     context: dict[str, Any] = {"columns": imports.COLUMNS, "step": "upload", "atomic": False}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.pages.route_blocks import (
@@ -149,7 +150,7 @@ def _op(value: str) -> tuple[str, int]:
 
 @community_page("qrcodes.view")
 def code_routes(request: HttpRequest, code_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = actor_of(request)
     code = selectors.code_get(actor=actor, code_id=code_id)
     editable = services.can_edit(actor, code)
     language = (get_language() or "nl")[:2]

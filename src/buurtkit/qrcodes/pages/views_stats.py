@@ -27,6 +27,7 @@ from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.qrcodes import selectors, services
 from buurtkit.web.charts import bar_chart, day_chart, hbar_chart
 from buurtkit.web.decorators import community_page
@@ -268,7 +269,7 @@ def _common(f: Filters) -> dict[str, Any]:
 @community_page("qrcodes.view")
 def qr_stats(request: HttpRequest) -> HttpResponse:
     """All codes of the community, or those with a tag or of a team."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     community = request.community  # type: ignore[attr-defined]
     f = _filters(request)
     services.rollup_pending(community_id=community.pk)
@@ -295,7 +296,7 @@ def qr_stats(request: HttpRequest) -> HttpResponse:
 @community_page("qrcodes.view")
 def qr_code_stats(request: HttpRequest, code_id: int) -> HttpResponse:
     """One code: the same figures, and per route with the route's name."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     community = request.community  # type: ignore[attr-defined]
     code = selectors.code_get(actor=actor, code_id=code_id)
     f = _filters(request)
@@ -329,7 +330,7 @@ def qr_stats_csv(request: HttpRequest) -> HttpResponse:
     Days and codes only (the code's title and team are not personal data); streamed, so a year of
     two thousand codes does not sit in memory. Days without any scan of a code are left out.
     """
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     community = request.community  # type: ignore[attr-defined]
     f = _filters(request)
     services.rollup_pending(community_id=community.pk)

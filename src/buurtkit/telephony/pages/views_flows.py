@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.telephony import flowdata, selectors, services
 from buurtkit.telephony.models import FlowStatus
@@ -25,7 +26,7 @@ MAX_JSON = 100_000
 
 @community_page("telephony.view", module="neighbours")  # Buurbel's pages
 def flow_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     flows = []
     for kind in selectors.flow_kinds():
         services.flow_ensure(community=actor.community, key=kind.key)
@@ -54,7 +55,7 @@ def _language(request: HttpRequest) -> str:
 
 @community_page("telephony.view", module="neighbours")  # Buurbel's pages
 def flow_detail(request: HttpRequest, flow_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     version = selectors.flow_version_get(actor=actor, version_id=flow_id)
     language = _language(request)
     kind = flowdata.FLOW_KINDS.get(version.key)
@@ -79,7 +80,7 @@ def flow_detail(request: HttpRequest, flow_id: int) -> HttpResponse:
 @community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 @require_POST
 def flow_copy(request: HttpRequest, flow_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     source = selectors.flow_version_get(actor=actor, version_id=flow_id)
     draft = services.flow_version_create(actor=actor, key=source.key, copy_of_id=source.pk)
     flash(
@@ -91,7 +92,7 @@ def flow_copy(request: HttpRequest, flow_id: int) -> HttpResponse:
 
 @community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 def flow_edit(request: HttpRequest, flow_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     version = selectors.flow_version_get(actor=actor, version_id=flow_id)
     if version.status != FlowStatus.DRAFT:
         flash(request, _("Only a draft can be changed. Make a copy first."), "error")
@@ -142,7 +143,7 @@ def flow_edit(request: HttpRequest, flow_id: int) -> HttpResponse:
 @community_page("telephony.flows", module="neighbours")  # Buurbel's pages
 @require_POST
 def flow_activate(request: HttpRequest, flow_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         version = services.flow_version_activate(actor=actor, version_id=flow_id)
     except NotFound:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from buurtkit.core.actor import Actor
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.telephony import links, selectors, services
 from buurtkit.web.decorators import community_page
@@ -24,10 +24,6 @@ from buurtkit.web.messages import flash
 from buurtkit.web.pagination import paginate
 
 CACHE_SECONDS = 365 * 24 * 3600  # a recording never changes: a new file is a new recording
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 class RecordingForm(forms.Form):
@@ -46,7 +42,7 @@ class RecordingForm(forms.Form):
 
 @community_page("telephony.recordings", module="neighbours")  # Buurbel's pages
 def recordings(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     delete_id = request.POST.get("delete", "")
     if request.method == "POST" and delete_id.isdigit():
         try:

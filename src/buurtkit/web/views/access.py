@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.audit.selectors import audit_events
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.people import selectors, services
 from buurtkit.web.decorators import community_page
@@ -17,7 +18,7 @@ from buurtkit.web.pagination import paginate
 
 
 def _organisation_choices(request: HttpRequest) -> list[tuple[int, str]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not actor.has("organisations.view"):
         return []
     return [(o.pk, o.name) for o in selectors.organisations_search(actor=actor)]
@@ -26,7 +27,7 @@ def _organisation_choices(request: HttpRequest) -> list[tuple[int, str]]:
 @community_page("memberships.view")
 def membership_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
-    qs = selectors.memberships_list(actor=request.actor, q=q)  # type: ignore[attr-defined]
+    qs = selectors.memberships_list(actor=actor_of(request), q=q)
     return render(request, "web/memberships/list.html", {"page": paginate(request, qs), "q": q})
 
 
@@ -36,7 +37,7 @@ def membership_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_grant(
-                actor=request.actor,  # type: ignore[attr-defined]
+                actor=actor_of(request),
                 username=form.cleaned_data["username"],
                 roles=form.cleaned_data["roles"],
                 organisation_id=form.cleaned_data["organisation"],
@@ -51,7 +52,7 @@ def membership_create(request: HttpRequest) -> HttpResponse:
 
 @community_page("memberships.manage")
 def membership_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     membership = selectors.membership_get(actor=actor, membership_id=membership_id)
     form = MembershipEditForm(
         request.POST or None, initial={"roles": membership.roles, "active": membership.active}
@@ -71,7 +72,7 @@ def membership_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @community_page("apikeys.manage")
 def apikey_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     form = ApiKeyForm(request.POST or None, organisations=_organisation_choices(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,14 +96,14 @@ def apikey_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @community_page("apikeys.manage")
 def apikey_revoke(request: HttpRequest, apikey_id: int) -> HttpResponse:
-    key = services.apikey_revoke(actor=request.actor, apikey_id=apikey_id)  # type: ignore[attr-defined]
+    key = services.apikey_revoke(actor=actor_of(request), apikey_id=apikey_id)
     flash(request, _("The key “%(name)s” no longer works.") % {"name": key.name})
     return redirect("web:apikeys", slug=request.community.slug)  # type: ignore[attr-defined]
 
 
 @community_page("audit.view")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    qs = audit_events(actor=request.actor)  # type: ignore[attr-defined]
+    qs = audit_events(actor=actor_of(request))
     verb = request.GET.get("verb", "")
     if verb:
         qs = qs.filter(verb__startswith=verb)

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.people import selectors, services
 from buurtkit.people.models import OrganisationKind
@@ -17,7 +18,7 @@ from buurtkit.web.pagination import paginate
 def organisation_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     kind = request.GET.get("kind", "")
-    qs = selectors.organisations_search(actor=request.actor, q=q, kind=kind)  # type: ignore[attr-defined]
+    qs = selectors.organisations_search(actor=actor_of(request), q=q, kind=kind)
     context = {
         "page": paginate(request, qs),
         "q": q,
@@ -37,7 +38,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None, initial={"active": True})
     if request.method == "POST" and form.is_valid():
         try:
-            org = services.organisation_create(actor=request.actor, **form.cleaned_data)  # type: ignore[attr-defined]
+            org = services.organisation_create(actor=actor_of(request), **form.cleaned_data)
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
@@ -48,7 +49,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 
 @community_page("organisations.manage")
 def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     org = selectors.organisation_get(actor=actor, organisation_id=organisation_id)
     initial = {f: getattr(org, f) for f in services.ORGANISATION_FIELDS}
     form = OrganisationForm(request.POST or None, initial=initial)

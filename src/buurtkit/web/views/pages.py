@@ -5,6 +5,7 @@ import json
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.models import Community
 from buurtkit.people.selectors import communities_for_user, current_consents, person_get
 from buurtkit.people.services import person_gdpr_export
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @community_page()
 def community_home(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if actor.has("people.view") and not getattr(request, "on_behalf", None):
         context = {
             "modules": modules_in_use(actor.community),
@@ -55,7 +56,7 @@ def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
 @community_page()
 def my_data_export(request: HttpRequest) -> HttpResponse:
     """A resident downloads everything we hold about them (GDPR right of access)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not actor.person_id:
         return redirect("web:community", slug=actor.community.slug)
     data = person_gdpr_export(actor=actor, person_id=actor.person_id)

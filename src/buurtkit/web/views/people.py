@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.audit.selectors import audit_events_about
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.people import selectors, services
 from buurtkit.people.models import ConsentKind
@@ -29,7 +30,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     smartphone = request.GET.get("smartphone", "")
     has_smartphone = {"yes": True, "no": False}.get(smartphone)
-    qs = selectors.people_search(actor=request.actor, q=q, has_smartphone=has_smartphone)  # type: ignore[attr-defined]
+    qs = selectors.people_search(actor=actor_of(request), q=q, has_smartphone=has_smartphone)
     page = paginate(request, qs)
     context = {"page": page, "q": q, "smartphone": smartphone}
     template = (
@@ -49,7 +50,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         consent = request.POST.get("consent_data_processing") == "on"
         try:
             person = services.person_create(
-                actor=request.actor,  # type: ignore[attr-defined]
+                actor=actor_of(request),
                 consents={"data_processing": True} if consent else {},
                 **data,
             )
@@ -63,7 +64,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @community_page("people.view")
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     consents = selectors.current_consents(person=person)
     history = (
@@ -91,7 +92,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @community_page("people.manage")
 def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     initial = {f: getattr(person, f) for f in services.PERSON_FIELDS}
     form = PersonForm(request.POST or None, initial=initial)
@@ -112,7 +113,7 @@ def person_consent(request: HttpRequest, person_id: int) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form.is_valid():
         services.person_record_consent(
-            actor=request.actor,
+            actor=actor_of(request),
             person_id=person_id,  # type: ignore[attr-defined]
             kind=form.cleaned_data["kind"],
             granted=form.cleaned_data["granted"],
@@ -124,7 +125,7 @@ def person_consent(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 @community_page("people.act_on_behalf")
 def act_on_behalf_start(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = selectors.person_get(actor=request.actor, person_id=person_id)  # type: ignore[attr-defined]
+    person = selectors.person_get(actor=actor_of(request), person_id=person_id)
     request.session[on_behalf_key(person.community.slug)] = person.pk
     flash(request, _("You are now acting on behalf of %(name)s.") % {"name": person.full_name})
     return redirect("web:community", slug=person.community.slug)
@@ -143,7 +144,7 @@ def act_on_behalf_stop(request: HttpRequest) -> HttpResponse:
 
 @community_page("people.gdpr")
 def person_export(request: HttpRequest, person_id: int) -> HttpResponse:
-    data = services.person_gdpr_export(actor=request.actor, person_id=person_id)  # type: ignore[attr-defined]
+    data = services.person_gdpr_export(actor=actor_of(request), person_id=person_id)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
@@ -154,7 +155,7 @@ def person_export(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @community_page("people.gdpr")
 def person_anonymise(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         services.person_anonymise(actor=actor, person_id=person.pk)
@@ -166,7 +167,7 @@ def person_anonymise(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 @community_page("passwords.reset")
 def person_password(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     form = PasswordSetForm(request.POST)
     if form.is_valid() and person.user_id:
@@ -184,7 +185,7 @@ def person_password(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 @community_page("people.manage")
 def person_give_login(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     form = GiveLoginForm(request.POST)
     if form.is_valid():
