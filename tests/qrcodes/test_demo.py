@@ -14,7 +14,7 @@ from django.test import Client
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.demo import DEMO_LOADERS
+from buurtkit.core.demo import demo_loaders
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
@@ -73,11 +73,11 @@ def bench(community: Community) -> Code:
 
 @pytest.mark.django_db
 def test_the_whole_demo_loads_in_order_with_the_bakerys_counter_code() -> None:
-    names = [loader.name for loader in DEMO_LOADERS]
+    names = [loader.name for loader in demo_loaders()]
     assert names.index("people") < names.index("ledger") < names.index("ledger-qr")
     assert names.index("ledger-qr") < names.index("qrcodes")
     community = _community()
-    for loader in DEMO_LOADERS:
+    for loader in demo_loaders():
         loader.load(community)
 
     counter = Code.objects.in_community(community).get(link_type="ledger.account")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from buurtkit.core.registry import Registry
+
 
 @dataclass(frozen=True)
 class DemoLoader:
@@ -14,7 +16,7 @@ class DemoLoader:
     load: Callable[[Any], list[tuple[str, str, str]]]  # community -> [(role, username, password)]
 
 
-DEMO_LOADERS: list[DemoLoader] = []
+DEMO_LOADERS: Registry[str, DemoLoader] = Registry("demo loaders")
 
 DEMO_PASSWORD = "buurtkit-demo"  # noqa: S105 - every demo login's password, printed on purpose
 
@@ -30,10 +32,13 @@ def register_demo_logins(logins: list[tuple[str, str]]) -> None:
 def register_demo_loader(
     name: str, order: int, load: Callable[[Any], list[tuple[str, str, str]]]
 ) -> None:
-    if any(loader.name == name for loader in DEMO_LOADERS):
-        return
-    DEMO_LOADERS.append(DemoLoader(name, order, load))
-    DEMO_LOADERS.sort(key=lambda loader: loader.order)
+    """Add an app's loader; the same loader twice is fine, another under its name is an error."""
+    DEMO_LOADERS.register_once(name, DemoLoader(name, order, load))
+
+
+def demo_loaders() -> list[DemoLoader]:
+    """The registered loaders in the order they run."""
+    return sorted(DEMO_LOADERS.values(), key=lambda loader: (loader.order, loader.name))
 
 
 # The demo's recurring work (Buurbel calls …) is the scheduler's (``core.scheduler``): the

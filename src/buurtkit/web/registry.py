@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.registry import Registry
 
 Text = str | Promise
 
@@ -52,17 +53,11 @@ class PersonSection:
 
 
 MODULES_WITH_PAGES: set[str] = set()
-MENU: dict[str, Link] = {}
-DASHBOARD: dict[str, Link] = {}
-RESIDENT_HOME: dict[str, Link] = {}
-PERSON_SECTIONS: dict[str, PersonSection] = {}
-AUDIT_VERBS: dict[str, Text] = {}
-
-
-def _add(registry: dict[str, Any], key: str, entry: Any) -> None:
-    if key in registry and registry[key] != entry:
-        raise ValueError(f"{key!r} is registered twice.")
-    registry[key] = entry
+MENU: Registry[str, Link] = Registry("main-menu links")
+DASHBOARD: Registry[str, Link] = Registry("dashboard tiles")
+RESIDENT_HOME: Registry[str, Link] = Registry("resident home links")
+PERSON_SECTIONS: Registry[str, PersonSection] = Registry("person page sections")
+AUDIT_VERBS: Registry[str, Text] = Registry("audit verbs")
 
 
 def register_module_pages(module: str) -> None:
@@ -71,25 +66,25 @@ def register_module_pages(module: str) -> None:
 
 
 def register_menu_link(link: Link) -> None:
-    _add(MENU, link.key, link)
+    MENU.register_once(link.key, link)
 
 
 def register_dashboard_tile(link: Link) -> None:
-    _add(DASHBOARD, link.key, link)
+    DASHBOARD.register_once(link.key, link)
 
 
 def register_resident_link(link: Link) -> None:
-    _add(RESIDENT_HOME, link.key, link)
+    RESIDENT_HOME.register_once(link.key, link)
 
 
 def register_person_section(section: PersonSection) -> None:
-    _add(PERSON_SECTIONS, section.key, section)
+    PERSON_SECTIONS.register_once(section.key, section)
 
 
 def register_audit_verbs(verbs: dict[str, Text]) -> None:
     """Plain words for audit verbs (``ledger.pin_set`` → "payment PIN set")."""
     for verb, words in verbs.items():
-        _add(AUDIT_VERBS, verb, words)
+        AUDIT_VERBS.register_once(verb, words)
 
 
 def _on(community: Community | None, module: str) -> bool:

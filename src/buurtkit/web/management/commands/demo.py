@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from buurtkit.core import scheduler
-from buurtkit.core.demo import DEMO_LOADERS, DEMO_LOGINS, DEMO_PASSWORD
+from buurtkit.core.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_loaders
 from buurtkit.core.management.commands.serve import serve
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
@@ -77,7 +77,7 @@ class Command(BaseCommand):
                 enabled_modules=list(MODULES),
             )
             logins: list[tuple[str, str, str]] = []
-            for loader in DEMO_LOADERS:
+            for loader in demo_loaders():
                 logins += loader.load(community)
         return logins
 
