@@ -71,6 +71,16 @@ def clean_texts(
     return out
 
 
+def _safe_href(element: str, attribute: str, value: str) -> str | None:
+    """Links in an info page follow the stored-address rule (``core.urls``); ``mailto:`` and
+    ``tel:`` links may hold plain spaces (``tel:09 123 45 67``) but no other hidden characters."""
+    if attribute != "href":
+        return value
+    if value.lower().startswith(("mailto:", "tel:")):
+        return value if is_safe_stored_url("https://x/" + value.replace(" ", "")) else None
+    return value if is_safe_stored_url(value) else None
+
+
 def sanitise_html(html: str) -> str:
     return nh3.clean(
         html,
@@ -78,6 +88,7 @@ def sanitise_html(html: str) -> str:
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_safe_href,
     )
 
 
