@@ -24,7 +24,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import services
 from buurtkit.qrcodes.models import Delivery, Webhook
-from buurtkit.qrcodes.services._outbound import Target, post_pinned
+from buurtkit.qrcodes.services._outbound import WebhookTarget, post_pinned
 from buurtkit.qrcodes.services.webhooks import _delivery
 
 PUBLIC = "93.184.215.14"
@@ -257,7 +257,9 @@ def test_https_is_pinned_and_verified_for_the_name(
     server = listen("127.0.0.1", tls=server_tls)
     client_tls = ssl.create_default_context(cafile=str(cert))
     url = f"https://{NAME}:{server.port}/in"
-    target = Target(url=url, scheme="https", host=NAME, port=server.port, address="127.0.0.1")
+    target = WebhookTarget(
+        url=url, scheme="https", host=NAME, port=server.port, address="127.0.0.1"
+    )
     status = post_pinned(
         target, b"{}", {"Content-Type": "application/json"}, tls_context=client_tls
     )
@@ -265,7 +267,7 @@ def test_https_is_pinned_and_verified_for_the_name(
     assert server.server_names == [NAME]  # SNI carries the name
     assert server.requests[0]["Host"] == f"{NAME}:{server.port}"
     # The same address under another name: the certificate does not match, nothing is sent.
-    other = Target(
+    other = WebhookTarget(
         url=url, scheme="https", host="other.example.test", port=server.port, address="127.0.0.1"
     )
     with pytest.raises(ssl.SSLCertVerificationError):

@@ -22,7 +22,7 @@ from buurtkit.qrcodes.services._history import snapshot
 from buurtkit.qrcodes.services._outbound import (
     WEBHOOK_TIMEOUT,
     Resolver,
-    Target,
+    WebhookTarget,
     check_webhook_url,
     is_public,
     resolve_webhook_url,
@@ -104,8 +104,8 @@ __all__ = [
     "ScanOutcome",
     "ShowForm",
     "ShowPage",
-    "Target",
     "Viewer",
+    "WebhookTarget",
     "batch_create",
     "batch_run",
     "can_edit",

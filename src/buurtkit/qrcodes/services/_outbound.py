@@ -66,7 +66,7 @@ def is_public(address: IPAddress) -> bool:
 
 
 @dataclass(frozen=True)
-class Target:
+class WebhookTarget:
     """Where a webhook's POST goes: the URL as written and the address it was checked at."""
 
     url: str
@@ -80,8 +80,8 @@ def _private_refused() -> Exception:
     return _invalid("url", _("This address points inside the network; webhooks may not go there."))
 
 
-def resolve_webhook_url(url: str, *, resolve: Resolver | None = None) -> Target:
-    """Check ``url`` and look its host up once; the :class:`Target` says where to connect."""
+def resolve_webhook_url(url: str, *, resolve: Resolver | None = None) -> WebhookTarget:
+    """Check ``url`` and look its host up once; the :class:`WebhookTarget` says where to connect."""
     url = clean_url(url)
     if url.startswith("/"):
         raise _invalid("url", _("Give a full address (https://…)."))
@@ -108,7 +108,9 @@ def resolve_webhook_url(url: str, *, resolve: Resolver | None = None) -> Target:
             ) from None
     if not allow_private and not all(is_public(a) for a in addresses):
         raise _private_refused()
-    return Target(url=url, scheme=parts.scheme, host=host, port=port, address=str(addresses[0]))
+    return WebhookTarget(
+        url=url, scheme=parts.scheme, host=host, port=port, address=str(addresses[0])
+    )
 
 
 def check_webhook_url(url: str, *, resolve: Resolver | None = None) -> str:
@@ -144,7 +146,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def post_pinned(
-    target: Target,
+    target: WebhookTarget,
     body: bytes,
     headers: Mapping[str, str],
     *,
