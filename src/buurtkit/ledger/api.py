@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from buurtkit.core import exports
 from buurtkit.core.apitools import In, actor_of
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
@@ -209,11 +210,7 @@ def list_account_transfers(request: HttpRequest, account_id: int) -> Any:
     "/accounts/{account_id}/statement.csv",
     summary="A statement as CSV (UTF-8, opens in a spreadsheet)",
     description="`from` and `to` are dates (YYYY-MM-DD), both included; without them, everything.",
-    openapi_extra={
-        "responses": {
-            200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
-        }
-    },
+    openapi_extra=exports.OPENAPI_CSV,
 )
 def get_statement_csv(
     request: HttpRequest,
@@ -224,9 +221,7 @@ def get_statement_csv(
     statement = selectors.statement_csv(
         actor=actor_of(request), account_id=account_id, date_from=date_from, date_to=date_to
     )
-    response = HttpResponse(statement.content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{statement.filename}"'
-    return response
+    return exports.csv_text_response(statement.content, filename=statement.filename)
 
 
 @router.get(
@@ -815,19 +810,13 @@ def list_payouts(request: HttpRequest, run_id: int) -> Any:
 @router.get(
     "/redemption-runs/{run_id}/payouts.csv",
     summary="The payout list as CSV (UTF-8, opens in a spreadsheet)",
-    openapi_extra={
-        "responses": {
-            200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
-        }
-    },
+    openapi_extra=exports.OPENAPI_CSV,
 )
 def get_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     payouts = selectors.payout_csv(actor=actor, run=run)
-    response = HttpResponse(payouts.content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{payouts.filename}"'
-    return response
+    return exports.csv_text_response(payouts.content, filename=payouts.filename)
 
 
 # --- payment requests: a shop asks, the payer accepts ------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -15,7 +14,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from buurtkit.core import clock
+from buurtkit.core import clock, exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, ValidationFailed
 from buurtkit.core.scoping import get_scoped, scoped
@@ -235,6 +234,11 @@ def format_amount(currency: Currency, amount: int) -> str:
     return f"{Decimal(amount).scaleb(-decimals):.{decimals}f}"
 
 
+def amount_number(currency: Currency, amount: int) -> Decimal:
+    """Minor units as a number in major units, for spreadsheets: ``-250`` -> ``Decimal("-2.50")``."""
+    return Decimal(amount).scaleb(-currency.decimals)
+
+
 def currency_get(*, actor: Actor) -> Currency:
     currency = scoped(Currency, actor.community).first()
     if currency is None:
@@ -317,45 +321,34 @@ def statement_csv(
         date_to=date_to,
         newest_first=False,
     )
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            _("Date"),
-            _("Transfer"),
-            _("Kind"),
-            _("Description"),
-            _("Other account"),
-            _("Other account name"),
-            _("Amount"),
-            _("Balance after"),
-        ]
-    )
+    header = [
+        _("Date"),
+        _("Transfer"),
+        _("Kind"),
+        _("Description"),
+        _("Other account"),
+        _("Other account name"),
+        _("Amount"),
+        _("Balance after"),
+    ]
     currency = account.currency
-    for t in lines.iterator():
-        writer.writerow(
-            [
-                timezone.localtime(t.at, timezone.get_default_timezone()).strftime(
-                    "%Y-%m-%d %H:%M"
-                ),
-                t.pk,
-                t.get_kind_display(),
-                _csv_safe(t.description),
-                format_account_number(t.other_number),  # type: ignore[attr-defined]
-                _csv_safe(t.other_name),  # type: ignore[attr-defined]
-                format_amount(currency, t.change),  # type: ignore[attr-defined]
-                format_amount(currency, t.balance_after),  # type: ignore[attr-defined]
-            ]
-        )
+    rows = (
+        [
+            timezone.localtime(t.at, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M"),
+            t.pk,
+            t.get_kind_display(),
+            t.description,
+            format_account_number(t.other_number),  # type: ignore[attr-defined]
+            t.other_name,  # type: ignore[attr-defined]
+            amount_number(currency, t.change),  # type: ignore[attr-defined]
+            amount_number(currency, t.balance_after),  # type: ignore[attr-defined]
+        ]
+        for t in lines.iterator()
+    )
+    content = exports.csv_text(itertools.chain([header], rows))
     period = "-".join(d.isoformat() for d in (date_from, date_to) if d is not None)
     name = f"statement-{account.number}" + (f"-{period}" if period else "") + ".csv"
-    return StatementFile(filename=name, content=out.getvalue())
-
-
-def _csv_safe(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return StatementFile(filename=name, content=content)
 
 
 @dataclass(frozen=True)
@@ -773,29 +766,25 @@ def payout_lines(*, actor: Actor, run: RedemptionRun) -> list[PayoutLine]:
 def payout_csv(*, actor: Actor, run: RedemptionRun) -> StatementFile:
     """The payout list as CSV for the bookkeeper: UTF-8 with a BOM, decimals with a dot."""
     currency = run.currency
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    header = [
+        _("Shop"),
+        _("Organisation"),
+        _("Account number"),
+        _("Amount (%(code)s)") % {"code": currency.code},
+        _("Euro"),
+    ]
+    rows = (
         [
-            _("Shop"),
-            _("Organisation"),
-            _("Account number"),
-            _("Amount (%(code)s)") % {"code": currency.code},
-            _("Euro"),
+            line.merchant,
+            line.organisation,
+            format_account_number(line.number),
+            amount_number(currency, line.amount),
+            Decimal(line.euro_cents).scaleb(-2),
         ]
+        for line in payout_lines(actor=actor, run=run)
     )
-    for line in payout_lines(actor=actor, run=run):
-        writer.writerow(
-            [
-                _csv_safe(line.merchant),
-                _csv_safe(line.organisation),
-                format_account_number(line.number),
-                format_amount(currency, line.amount),
-                f"{Decimal(line.euro_cents).scaleb(-2):.2f}",
-            ]
-        )
-    return StatementFile(filename=f"payouts-{run.month:%Y-%m}.csv", content=out.getvalue())
+    content = exports.csv_text(itertools.chain([header], rows))
+    return StatementFile(filename=f"payouts-{run.month:%Y-%m}.csv", content=content)
 
 
 def currency_exists(*, actor: Actor) -> bool:

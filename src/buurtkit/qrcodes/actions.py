@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import nh3
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
+from buurtkit.core.urls import clean_stored_url, is_safe_stored_url
 from buurtkit.qrcodes.routing import (
     LANGUAGES,
     Action,
@@ -45,22 +45,8 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 def clean_url(value: Any, field: str = "url") -> str:
-    """Only http(s) addresses, or a path on this site (``/rabot/pay/``)."""
-    url = str(value or "").strip()
-    if not url:
-        raise _invalid(field, _("Give an address (https://…)."))
-    if len(url) > 1000:
-        raise _invalid(field, _("This address is too long."))
-    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or "\\" in url:
-        raise _invalid(
-            field, _("Only web addresses that start with https:// or http:// can be used.")
-        )
-    if any(ch in url for ch in "\r\n\t "):
-        raise _invalid(field, _("An address cannot contain spaces."))
-    return url
+    """Only http(s) addresses, or a path on this site (``/rabot/pay/``): the core rule."""
+    return clean_stored_url(value, field=field)
 
 
 def clean_texts(
@@ -85,6 +71,16 @@ def clean_texts(
     return out
 
 
+def _safe_href(element: str, attribute: str, value: str) -> str | None:
+    """Links in an info page follow the stored-address rule (``core.urls``); ``mailto:`` and
+    ``tel:`` links may hold plain spaces (``tel:09 123 45 67``) but no other hidden characters."""
+    if attribute != "href":
+        return value
+    if value.lower().startswith(("mailto:", "tel:")):
+        return value if is_safe_stored_url("https://x/" + value.replace(" ", "")) else None
+    return value if is_safe_stored_url(value) else None
+
+
 def sanitise_html(html: str) -> str:
     return nh3.clean(
         html,
@@ -92,6 +88,7 @@ def sanitise_html(html: str) -> str:
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_safe_href,
     )
 
 
@@ -162,6 +159,7 @@ def _menu_resolve(target: Target) -> Outcome:
             "items": [
                 {"label": translated(item["label"], lang), "url": item["url"]}
                 for item in params["items"]
+                if is_safe_stored_url(item["url"])  # saved before the address rule: no link
             ],
         },
     )

@@ -13,8 +13,8 @@ batches), so a code looks the same in every file.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -29,6 +29,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from segno import writers
 
+from buurtkit.core import exports as core_exports
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import encoder
 from buurtkit.qrcodes.codes import LENGTH, readable
@@ -229,11 +230,6 @@ def write_zip(code_values: Iterable[str], fmt: str, options: ImageOptions, out: 
     return count
 
 
-def _csv_safe(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @dataclass(frozen=True)
 class CodeRow:
     """What the CSV and the labels need of a code."""
@@ -250,25 +246,19 @@ def write_csv(rows: Iterable[CodeRow], out: IO[str]) -> int:
     from buurtkit.qrcodes.models import CodeStatus
 
     labels = dict(CodeStatus.choices)
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [_("Code"), _("Vanity name"), _("Title"), _("Status"), _("Tags"), _("Printed URL")]
+    header = [_("Code"), _("Vanity name"), _("Title"), _("Status"), _("Tags"), _("Printed URL")]
+    lines = (
+        [
+            row.code,
+            row.slug,
+            row.title,
+            str(labels.get(row.status, row.status)),
+            ", ".join(row.tags),
+            scan_url(row.code),
+        ]
+        for row in rows
     )
-    count = 0
-    for row in rows:
-        writer.writerow(
-            [
-                row.code,
-                row.slug,
-                _csv_safe(row.title),
-                str(labels.get(row.status, row.status)),
-                _csv_safe(", ".join(row.tags)),
-                scan_url(row.code),
-            ]
-        )
-        count += 1
-    return count
+    return core_exports.write_csv(out, itertools.chain([header], lines)) - 1
 
 
 # --- label sheets -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from buurtkit.core.models import CommunityScoped, ScopedQuerySet
+from buurtkit.core.urls import SafeURLField
 
 
 class CodeStatus(models.TextChoices):
@@ -227,7 +228,7 @@ class Webhook(CommunityScoped):
     """An external system that gets scans or form answers, signed with HMAC-SHA256."""
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("address"), max_length=500)
+    url = SafeURLField(_("address"), max_length=500)
     secret = models.CharField(max_length=80)
     owner = models.ForeignKey(
         "people.Organisation",

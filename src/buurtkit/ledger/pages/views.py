@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
@@ -483,7 +484,7 @@ def ledger_statement(request: HttpRequest, account_id: int, fmt: str) -> HttpRes
             csv_file = selectors.statement_csv(
                 actor=actor, account_id=account_id, date_from=date_from, date_to=date_to
             )
-            response = HttpResponse(csv_file.content, content_type="text/csv; charset=utf-8")
+            response = exports.csv_text_response(csv_file.content, filename=csv_file.filename)
             filename = csv_file.filename
     except ValidationFailed as exc:
         flash(request, str(exc.detail), level="error")

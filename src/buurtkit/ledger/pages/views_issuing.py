@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from buurtkit.core import exports
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.ledger import selectors, services
@@ -175,6 +176,4 @@ def issuing_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     file = selectors.payout_csv(actor=actor, run=run)
-    response = HttpResponse(file.content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
-    return response
+    return exports.csv_text_response(file.content, filename=file.filename)

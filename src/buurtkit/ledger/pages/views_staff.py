@@ -7,8 +7,6 @@ merchants are organisations — so it carries no personal data.
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from buurtkit.core import clock
+from buurtkit.core import clock, exports
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound
 from buurtkit.ledger import selectors
@@ -101,11 +99,6 @@ def ledger_overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_safe(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def merchants_sorted(
     merchants: list[selectors.MerchantActivity],
 ) -> list[selectors.MerchantActivity]:
@@ -117,9 +110,7 @@ def merchants_sorted(
 def ledger_overview_csv(request: HttpRequest) -> HttpResponse:
     """Weeks and merchants as CSV, for funders and spreadsheets: no resident appears in it."""
     data = _overview_data(request)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[Any]] = [
         [
             _("section"),
             _("week starting"),
@@ -131,7 +122,7 @@ def ledger_overview_csv(request: HttpRequest) -> HttpResponse:
             _("converted to euro"),
             _("euro"),
         ]
-    )
+    ]
     if data is not None:
         currency: Currency = data["currency"]
         labels = {
@@ -142,9 +133,9 @@ def ledger_overview_csv(request: HttpRequest) -> HttpResponse:
         }
         for key, label in labels.items():
             value = data["totals"].get(key, 0)
-            writer.writerow(["total", "", label, "", "", "", _major(currency, value), "", ""])
+            rows.append(["total", "", label, "", "", "", _major(currency, value), "", ""])
         for w in data["weeks"]:
-            writer.writerow(
+            rows.append(
                 [
                     "week",
                     w.week.isoformat(),
@@ -158,11 +149,11 @@ def ledger_overview_csv(request: HttpRequest) -> HttpResponse:
                 ]
             )
         for m in merchants_sorted(data["merchants"]):
-            writer.writerow(
+            rows.append(
                 [
                     "merchant",
                     "",
-                    _csv_safe(m.name),
+                    m.name,
                     "",
                     "",
                     m.payments,
@@ -171,8 +162,6 @@ def ledger_overview_csv(request: HttpRequest) -> HttpResponse:
                     Decimal(m.redeemed_cents).scaleb(-2),
                 ]
             )
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     today = clock.now().date().isoformat()
     slug = request.community.slug  # type: ignore[attr-defined]
-    response["Content-Disposition"] = f'attachment; filename="currency-overview-{slug}-{today}.csv"'
-    return response
+    return exports.csv_response(rows, filename=f"currency-overview-{slug}-{today}.csv")

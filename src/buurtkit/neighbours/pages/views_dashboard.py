@@ -6,8 +6,6 @@ Counts and sums only: no participant's name or number is on these pages or in th
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from decimal import Decimal
 from typing import Any
@@ -19,6 +17,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from buurtkit.core import exports
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError, ValidationFailed
 from buurtkit.neighbours import costs, selectors
@@ -145,9 +144,7 @@ def buurbel_dashboard_csv(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     weeks = _weeks(request)
     board = selectors.dashboard_weeks(actor=actor, weeks=weeks)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[Any]] = [
         [
             _("week (Monday)"),
             _("new participants"),
@@ -161,9 +158,9 @@ def buurbel_dashboard_csv(request: HttpRequest) -> HttpResponse:
             _("met"),
             _("cost of the calls (USD)"),
         ]
-    )
+    ]
     for w in board.weeks:
-        writer.writerow(
+        rows.append(
             [
                 w.monday.isoformat(),
                 w.participants_new,
@@ -178,10 +175,8 @@ def buurbel_dashboard_csv(request: HttpRequest) -> HttpResponse:
                 costs.usd(w.cost_micros),
             ]
         )
-    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"buurbel-{actor.community.slug}-{board.start.isoformat()}-{board.end.isoformat()}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return exports.csv_response(rows, filename=f"{name}.csv")
 
 
 # --- costs -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ their number and opt out.
 
 from __future__ import annotations
 
-import csv
+import itertools
 from typing import Any
 
 from django import forms
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
@@ -347,46 +348,42 @@ def participant_csv(request: HttpRequest) -> HttpResponse:
     qs = selectors.participants_search(
         actor=actor, q=q, status=status if status in dict(STATUSES) else ""
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="buurbel-participants.csv"'
-    response.write("\ufeff")  # so that spreadsheets read UTF-8
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Number"),
-            _("Name"),
-            _("Neighbourhood"),
-            _("Language"),
-            _("Activities"),
-            _("Looking for"),
-            _("Interests"),
-            _("Can offer"),
-            _("Would like help with"),
-            _("How far (m)"),
-            _("Status"),
-            _("Registered on"),
-        ]
-    )
+    header = [
+        _("Number"),
+        _("Name"),
+        _("Neighbourhood"),
+        _("Language"),
+        _("Activities"),
+        _("Looking for"),
+        _("Interests"),
+        _("Can offer"),
+        _("Would like help with"),
+        _("How far (m)"),
+        _("Status"),
+        _("Registered on"),
+    ]
     activity = dict(Activity.choices)
     wishes = dict(Wish.choices)
-    for p in qs.iterator(chunk_size=1000):
-        writer.writerow(
-            [
-                p.pk,
-                p.person.full_name,
-                p.neighbourhood,
-                p.language,
-                ", ".join(str(activity.get(a, a)) for a in p.activities),
-                wishes.get(p.wish, p.wish),
-                ", ".join(p.interests),
-                ", ".join(p.can_offer),
-                ", ".join(p.needs),
-                p.max_distance_m,
-                _status(p, bool(p.is_verified)),  # type: ignore[attr-defined]
-                timezone.localtime(p.created_at).date().isoformat(),
-            ]
-        )
-    return response
+    rows = (
+        [
+            p.pk,
+            p.person.full_name,
+            p.neighbourhood,
+            p.language,
+            ", ".join(str(activity.get(a, a)) for a in p.activities),
+            wishes.get(p.wish, p.wish),
+            ", ".join(p.interests),
+            ", ".join(p.can_offer),
+            ", ".join(p.needs),
+            p.max_distance_m,
+            _status(p, bool(p.is_verified)),  # type: ignore[attr-defined]
+            timezone.localtime(p.created_at).date().isoformat(),
+        ]
+        for p in qs.iterator(chunk_size=1000)
+    )
+    return exports.csv_response(
+        itertools.chain([header], rows), filename="buurbel-participants.csv"
+    )
 
 
 def _person_choices(actor: Actor, q: str) -> list[dict[str, Any]]:

@@ -18,13 +18,14 @@ from django.utils.translation import gettext_lazy
 
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError, ValidationFailed
+from buurtkit.core.exports import CSV_CONTENT_TYPE
 from buurtkit.qrcodes import exports, selectors
 from buurtkit.qrcodes.models import CodeStatus
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import apply_service_error
 
 EXPORTS = {  # format in the URL → (file extension, content type)
-    "csv": ("csv", "text/csv; charset=utf-8"),
+    "csv": ("csv", CSV_CONTENT_TYPE),
     "zip-svg": ("zip", "application/zip"),
     "zip-png": ("zip", "application/zip"),
     "pdf": ("pdf", "application/pdf"),

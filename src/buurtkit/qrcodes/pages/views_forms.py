@@ -6,8 +6,7 @@ remove or move a field; nothing is saved until "Save".
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from buurtkit.core import clock
+from buurtkit.core import clock, exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import PermissionDenied, ServiceError
@@ -329,20 +328,8 @@ def submission_list(request: HttpRequest, form_id: int) -> HttpResponse:
     )
 
 
-def _csv_safe(value: Any) -> Any:
-    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _filename(form: Form, ext: str) -> str:
     return f"form-{form.pk}-answers-{clock.now().date().isoformat()}.{ext}"
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 @community_page("qrcodes.submissions")
@@ -350,46 +337,21 @@ def submissions_csv(request: HttpRequest, form_id: int) -> StreamingHttpResponse
     actor = actor_of(request)
     form = selectors.form_get(actor=actor, form_id=form_id)
     submissions = selectors.submissions_list(actor=actor, form_id=form.pk)
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(_header(form))  # BOM: spreadsheets read UTF-8 right
-        for row in _answer_rows(form, submissions.iterator(chunk_size=2000)):
-            yield writer.writerow([_csv_safe(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(form, "csv")}"'
-    return response
+    rows = itertools.chain(
+        [_header(form)], _answer_rows(form, submissions.iterator(chunk_size=2000))
+    )
+    return exports.csv_streaming_response(rows, filename=_filename(form, "csv"))
 
 
 @community_page("qrcodes.submissions")
 def submissions_xlsx(request: HttpRequest, form_id: int) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     actor = actor_of(request)
     form = selectors.form_get(actor=actor, form_id=form_id)
     submissions = selectors.submissions_list(actor=actor, form_id=form.pk)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Answers")[:31])
-
-    def text_cell(value: Any) -> Any:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever was typed
-        return cell
-
-    sheet.append(_header(form))
-    for row in _answer_rows(form, submissions.iterator(chunk_size=2000)):
-        sheet.append([text_cell(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    rows = itertools.chain(
+        [_header(form)], _answer_rows(form, submissions.iterator(chunk_size=2000))
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(form, "xlsx")}"'
-    return response
+    return exports.xlsx_response(rows, filename=_filename(form, "xlsx"), sheet_title=_("Answers"))
 
 
 # --- webhooks -------------------------------------------------------------------------------------

@@ -11,14 +11,13 @@ shown apart. The CSV holds days and codes only: no personal data.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
@@ -26,6 +25,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
+from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.qrcodes import selectors, services
@@ -313,16 +313,6 @@ def qr_code_stats(request: HttpRequest, code_id: int) -> HttpResponse:
     return render(request, "qrcodes/staff/stats_code.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @community_page("qrcodes.view")
 def qr_stats_csv(request: HttpRequest) -> HttpResponse:
     """Per day and code of the period: scans by people, unique visitors, bot scans.
@@ -354,27 +344,23 @@ def qr_stats_csv(request: HttpRequest) -> HttpResponse:
         _("bot scans"),
     ]
 
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # the BOM: spreadsheets then read UTF-8
+    def lines() -> Iterator[list[Any]]:
+        yield header
         for row in rows:
             code = codes.get(row["code_id"])
             if code is None:
                 continue
-            yield writer.writerow(
-                [
-                    row["day"].isoformat(),
-                    code["code"],
-                    code["slug"] or "",
-                    _csv_safe(code["title"]),
-                    _csv_safe(code["owner__name"] or ""),
-                    row["scans"],
-                    row["visitors"],
-                    row["bots"],
-                ]
-            )
+            yield [
+                row["day"].isoformat(),
+                code["code"],
+                code["slug"] or "",
+                code["title"],
+                code["owner__name"] or "",
+                row["scans"],
+                row["visitors"],
+                row["bots"],
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"qr-scans-{community.slug}-{f.period.start.isoformat()}-{f.period.end.isoformat()}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response = exports.csv_streaming_response(lines(), filename=f"{name}.csv")
     return cast(HttpResponse, response)  # streamed; ``community_page`` types its views loosely

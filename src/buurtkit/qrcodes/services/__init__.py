@@ -21,7 +21,11 @@ from buurtkit.qrcodes.services._form_fields import FIELD_TYPES, MAX_FIELDS, clea
 from buurtkit.qrcodes.services._history import snapshot
 from buurtkit.qrcodes.services._outbound import (
     WEBHOOK_TIMEOUT,
+    Resolver,
+    WebhookTarget,
     check_webhook_url,
+    is_public,
+    resolve_webhook_url,
     retry_delay,
     sign,
 )
@@ -96,10 +100,12 @@ __all__ = [
     "CodeUnavailable",
     "FormAnswered",
     "RedirectTo",
+    "Resolver",
     "ScanOutcome",
     "ShowForm",
     "ShowPage",
     "Viewer",
+    "WebhookTarget",
     "batch_create",
     "batch_run",
     "can_edit",
@@ -117,6 +123,8 @@ __all__ = [
     "delivery_attempt",
     "form_create",
     "form_update",
+    "is_public",
+    "resolve_webhook_url",
     "retry_delay",
     "rollup_day",
     "rollup_pending",

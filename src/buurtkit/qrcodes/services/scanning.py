@@ -26,6 +26,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
+from buurtkit.core.urls import is_safe_stored_url
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.qrcodes import recording, selectors
 from buurtkit.qrcodes.cache import CachedCode
@@ -214,6 +215,8 @@ def scan_resolve(
     if result.outcome is None:
         return CodeUnavailable(code=cached, reason=result.reason)
     if isinstance(result.outcome, Redirect):
+        if not is_safe_stored_url(result.outcome.url):  # saved before the address rule
+            return CodeUnavailable(code=cached, reason="no_route")
         return RedirectTo(url=result.outcome.url)
     page: Page = result.outcome
     if result.route is not None and result.route.action == "form":

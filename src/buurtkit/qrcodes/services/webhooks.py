@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.db import transaction
@@ -26,9 +24,10 @@ from buurtkit.qrcodes.models import (
     Webhook,
 )
 from buurtkit.qrcodes.services._outbound import (
-    WEBHOOK_TIMEOUT,
-    _opener,
+    Resolver,
     check_webhook_url,
+    post_pinned,
+    resolve_webhook_url,
     retry_delay,
     sign,
 )
@@ -41,7 +40,12 @@ DELIVER_WEBHOOK = "buurtkit.qrcodes.tasks.deliver_webhook"
 
 @transaction.atomic
 def webhook_create(
-    *, actor: Actor, name: str, url: str, owner_id: int | None = None
+    *,
+    actor: Actor,
+    name: str,
+    url: str,
+    owner_id: int | None = None,
+    resolve: Resolver | None = None,
 ) -> tuple[Webhook, str]:
     """Register an external system. Returns the webhook and its secret, shown this once."""
     actor.require("qrcodes.admin")
@@ -51,7 +55,7 @@ def webhook_create(
     hook = Webhook.objects.create(
         community=actor.community,
         name=name.strip()[:100],
-        url=check_webhook_url(url),
+        url=check_webhook_url(url, resolve=resolve),
         secret=secret,
         owner=_owner(actor, owner_id),
         created_at=clock.now(),
@@ -120,8 +124,11 @@ def scan_to_webhook(*, community_id: int, route_id: int, scan: dict[str, Any]) -
     )
 
 
-def delivery_attempt(*, delivery_id: int) -> Delivery:
-    """POST one delivery. On failure, try again later (up to 5 times, waiting longer each time)."""
+def delivery_attempt(*, delivery_id: int, resolve: Resolver | None = None) -> Delivery:
+    """POST one delivery. On failure, try again later (up to 5 times, waiting longer each time).
+
+    The host name is looked up once and checked; the POST goes to that checked address
+    (``resolve``: tests pass their own look-up)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update().select_related("webhook").get(pk=delivery_id)
@@ -139,12 +146,11 @@ def delivery_attempt(*, delivery_id: int) -> Delivery:
     timestamp = str(int(clock.now().timestamp()))
     status, error = None, ""
     try:
-        check_webhook_url(hook.url)
-        request = urllib.request.Request(  # noqa: S310 - check_webhook_url allows http(s) only
-            hook.url,
-            data=body,
-            method="POST",
-            headers={
+        target = resolve_webhook_url(hook.url, resolve=resolve)
+        status = post_pinned(
+            target,
+            body,
+            {
                 "Content-Type": "application/json",
                 "User-Agent": "buurtkit-webhook/1",
                 "X-Buurtkit-Event": delivery.event,
@@ -153,10 +159,8 @@ def delivery_attempt(*, delivery_id: int) -> Delivery:
                 "X-Buurtkit-Signature": sign(hook.secret, timestamp, body),
             },
         )
-        with _opener().open(request, timeout=WEBHOOK_TIMEOUT) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, f"HTTP {exc.code}"
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"  # redirects are not followed: they count as failures
     except ValidationFailed as exc:
         error = str(exc.detail)
     except Exception as exc:

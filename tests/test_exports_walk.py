@@ -1,0 +1,323 @@
+"""Every spreadsheet the product hands out is safe to open (CSV/XLSX formula injection, issue 18).
+
+- The export walk finds every page and API route that answers a CSV or XLSX file (from the URL
+  resolver, the OpenAPI document and the views' source), checks that each one is listed in
+  ``PAGE_EXPORTS`` / ``API_EXPORTS`` below, fetches every one of them from a community whose
+  residents, shops, teams, codes and form answers are named like formulas, and checks that no
+  cell starts like a formula (a plain number such as ``-1.50`` is a number, not a formula).
+- A lint: only ``buurtkit.core.exports`` writes CSV or XLSX (``csv.writer``, openpyxl's
+  ``Workbook``) or names their content types, so a new export has to use the one writer.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import datetime as dt
+import inspect
+import io
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from openpyxl import load_workbook
+
+from buurtkit.conf.api import api as ninja_api
+from buurtkit.core import exports
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+from buurtkit.ledger import services as ledger
+from buurtkit.ledger.models import Account
+from buurtkit.neighbours import services as neighbours
+from buurtkit.people import services as people
+from buurtkit.qrcodes import cache as qr_cache
+from buurtkit.qrcodes import services as qr
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "buurtkit"
+WRITER = SRC / "core" / "exports.py"
+
+# What people type into names, titles and answers, as an attacker would.
+LINK = '=HYPERLINK("http://evil.example/","x")'
+SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
+PLUS = "+1+2"
+MINUS = "-1+2"
+FORMULA_START = re.compile(r"^\s*[=+\-@\t\r\n]")
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+# --- which routes are exports ---------------------------------------------------------------------
+
+#: page route name -> (how to build its URL from the world, carries typed text)
+PAGE_EXPORTS: dict[str, tuple[Callable[[World], str], bool]] = {}
+#: API path (as in the OpenAPI document) -> (URL, carries typed text)
+API_EXPORTS: dict[str, tuple[Callable[[World], str], bool]] = {}
+#: Routes that look like exports (by name) but never answer a spreadsheet.
+FORBIDDEN_ATTRIBUTES = {("csv", "writer"), ("csv", "DictWriter"), ("openpyxl", "Workbook")}
+NOT_SPREADSHEETS = {
+    "web:my_data_export": "the GDPR export of one's own data (JSON)",
+    "web:person_export": "a person's GDPR export (JSON)",
+    "web:qr_download": "one code as an image or PDF (svg, png, pdf, eps)",
+}
+
+
+def _export_like(route: str) -> bool:
+    return any(part in route for part in (".csv", ".xlsx", ".<str:fmt>", "export"))
+
+
+def _calls_the_writer(view: Any) -> bool:
+    while hasattr(view, "__wrapped__"):
+        view = view.__wrapped__
+    try:
+        source = inspect.getsource(view)
+    except (OSError, TypeError):
+        return False
+    return bool(re.search(r"exports\.(csv_|xlsx_|write_csv)", source))
+
+
+def _page_routes() -> Iterator[tuple[str, str, Any]]:
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> Iterator[tuple[str, str, Any]]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace == "api":
+                    continue  # the API: from its OpenAPI document below
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern) and p.name:
+                yield f"{namespace}{p.name}", prefix + str(p.pattern), p.callback
+
+    yield from walk(get_resolver().url_patterns, "", "")
+
+
+@pytest.mark.engine_independent  # which routes exist is decided in Python
+def test_every_export_route_is_walked() -> None:
+    found = {
+        name
+        for name, route, view in _page_routes()
+        if _export_like(route) or _calls_the_writer(view)
+    }
+    assert found == set(PAGE_EXPORTS) | set(NOT_SPREADSHEETS), (
+        "A page route answers a file: add it to PAGE_EXPORTS (and write it with core.exports) "
+        "or to NOT_SPREADSHEETS"
+    )
+    schema = ninja_api.get_openapi_schema()
+    spreadsheet_types = {"text/csv", exports.XLSX_CONTENT_TYPE}
+    api_found = set()
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            content = {
+                kind
+                for response in operation.get("responses", {}).values()
+                for kind in response.get("content", {})
+            }
+            if path.endswith((".csv", ".xlsx")) or content & spreadsheet_types:
+                api_found.add(path)
+    assert api_found == set(API_EXPORTS)
+
+
+@pytest.mark.engine_independent  # reads the source
+def test_only_the_writer_writes_spreadsheets() -> None:
+    """No module but ``core.exports`` uses ``csv.writer`` or openpyxl's ``Workbook``, or names
+    the spreadsheet content types (reading an uploaded file with ``load_workbook`` is fine)."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path == WRITER or "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        name = str(path.relative_to(SRC))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    if (node.module == "csv" and alias.name in ("writer", "DictWriter")) or (
+                        node.module.startswith("openpyxl")
+                        and alias.name in ("Workbook", "WriteOnlyCell")
+                    ):
+                        offenders.append(f"{name}: from {node.module} import {alias.name}")
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and (node.value.id, node.attr) in FORBIDDEN_ATTRIBUTES
+            ):
+                offenders.append(f"{name}: {node.value.id}.{node.attr}")
+        for literal in ("text/csv", "spreadsheetml", "\\ufeff", "\ufeff"):
+            if literal in text:
+                offenders.append(f"{name}: {literal!r}")
+    assert offenders == []
+
+
+# --- the world: everything named like a formula ---------------------------------------------------
+
+
+@dataclass
+class World:
+    community: Community
+    resident_account: int
+    run_id: int
+    batch_id: int
+    form_id: int
+
+
+def _key() -> str:
+    return uuid.uuid4().hex
+
+
+def _build(system: Actor, client: Client) -> World:
+    person = people.person_create(
+        actor=system, first_name=LINK, last_name=SUM, phone="+32470123456"
+    )
+    neighbours.participant_register(
+        actor=system,
+        person_id=person.pk,
+        consent=True,
+        language="nl",
+        call_windows=[{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"}],
+        interests=["cards"],
+        activities=["coffee"],
+        max_distance_m=1000,
+        wish="social",
+        neighbourhood="rabot",
+        lat=51.06,
+        lon=3.71,
+    )
+    shop = people.organisation_create(actor=system, name=SUM, slug="shop", kind="merchant")
+    club = people.organisation_create(actor=system, name=PLUS, slug="club", kind="association")
+    team = people.organisation_create(actor=system, name=MINUS, slug="team", kind="city_department")
+
+    # The currency: a resident pays a shop (description typed by someone), the shop is paid out.
+    currency = ledger.currency_create(
+        actor=system,
+        code="TOR",
+        names={"nl": {"singular": "toreke", "plural": "torekes"}},
+        decimals=2,
+    )
+    issuer = ledger.account_open(actor=system, kind="organisation", organisation_id=club.pk)
+    merchant = ledger.account_open(actor=system, kind="merchant", organisation_id=shop.pk)
+    resident = ledger.account_open(actor=system, kind="resident", person_id=person.pk)
+    issuance = Account.objects.get(currency=currency, kind="system", system_role="issuance")
+    for debit, credit, amount, kind, description in [
+        (issuance, issuer, 10_000, "issue", ""),
+        (issuer, resident, 5_000, "reward", PLUS),
+        (resident, merchant, 150, "payment", LINK),
+    ]:
+        ledger.transfer_create(
+            actor=system,
+            debit_account_id=debit.pk,
+            credit_account_id=credit.pk,
+            amount=amount,
+            kind=kind,
+            description=description,
+            idempotency_key=_key(),
+        )
+    run = ledger.redemption_run(actor=system, month=dt.date.today().strftime("%Y-%m"))
+
+    # QR codes: a code with a formula title, tag and team, scanned once; a batch; a form.
+    code = qr.code_create(
+        actor=system,
+        title=LINK,
+        tags=[MINUS, "@tag"],
+        owner_id=team.pk,
+        routes=[{"action": "redirect", "params": {"url": "https://example.org/"}}],
+    )
+    qr_cache.clear()
+    assert client.get(f"/q/{code.code}", HTTP_USER_AGENT="Mozilla/5.0 (Android 14)").status_code
+    batch = qr.batch_create(actor=system, size=2, title=SUM, tags=["=1+1"])
+    qr.batch_run(batch_id=batch.pk)
+    form = qr.form_create(
+        actor=system,
+        title={"nl": PLUS},
+        fields=[{"key": "note", "type": "text", "label": {"nl": LINK}}],
+    )
+    for answer in (LINK, SUM, MINUS):
+        qr.submission_create(
+            community=system.community, form_id=form.pk, code_id=code.pk, data={"note": answer}
+        )
+    return World(
+        community=system.community,
+        resident_account=resident.pk,
+        run_id=run.pk,
+        batch_id=batch.pk,
+        form_id=form.pk,
+    )
+
+
+S = "/rabot"
+PAGE_EXPORTS.update(
+    {
+        "web:buurbel_participants_csv": (lambda w: f"{S}/buurbel/participants/export.csv", True),
+        "web:buurbel_dashboard_csv": (lambda w: f"{S}/buurbel/dashboard.csv", False),
+        "web:ledger_overview_csv": (lambda w: f"{S}/ledger/overview.csv", True),
+        "web:ledger_statement": (
+            lambda w: f"{S}/pay/accounts/{w.resident_account}/statement.csv",
+            True,
+        ),
+        "web:payouts_csv": (lambda w: f"{S}/ledger/payouts/{w.run_id}.csv", True),
+        "web:qr_batch_export": (lambda w: f"{S}/qr/batches/{w.batch_id}/export.csv", True),
+        "web:qr_export": (lambda w: f"{S}/qr/export/?fmt=csv", True),
+        "web:qr_stats_csv": (lambda w: f"{S}/qr/stats.csv?period=7", True),
+        "web:qr_submissions_csv": (lambda w: f"{S}/qr/forms/{w.form_id}/answers.csv", True),
+        "web:qr_submissions_xlsx": (lambda w: f"{S}/qr/forms/{w.form_id}/answers.xlsx", True),
+    }
+)
+A = "/api/v1"
+API_EXPORTS.update(
+    {
+        f"{A}/ledger/accounts/{{account_id}}/statement.csv": (
+            lambda w: f"{A}/ledger/accounts/{w.resident_account}/statement.csv",
+            True,
+        ),
+        f"{A}/ledger/redemption-runs/{{run_id}}/payouts.csv": (
+            lambda w: f"{A}/ledger/redemption-runs/{w.run_id}/payouts.csv",
+            True,
+        ),
+    }
+)
+
+
+def _cells(response: Any) -> list[list[Any]]:
+    body = (
+        b"".join(response.streaming_content)
+        if getattr(response, "streaming", False)
+        else response.content
+    )
+    if response["Content-Type"] == exports.XLSX_CONTENT_TYPE:
+        sheet = load_workbook(io.BytesIO(body)).active
+        return [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert response["Content-Type"] == exports.CSV_CONTENT_TYPE
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads the accents"
+    return [list(row) for row in csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""))]
+
+
+def test_no_export_holds_a_formula(
+    settings: Any,
+    community: Community,
+    system: Actor,
+    client: Client,
+    login_client: Callable[..., Client],
+    api: Callable[..., Client],
+) -> None:
+    settings.QR_SCAN_RECORDING = "sync"
+    world = _build(system, client)
+    staff = login_client(community, "coordinator")
+    machine = api(community, ["coordinator"])
+    walked = [(url(world), staff, carries) for url, carries in PAGE_EXPORTS.values()]
+    walked += [(url(world), machine, carries) for url, carries in API_EXPORTS.values()]
+    numbers = 0
+    for url, who, carries in walked:
+        response = who.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, url
+        assert "attachment" in response["Content-Disposition"], url
+        rows = _cells(response)
+        assert len(rows) > 1, f"{url}: the walk needs rows, not only a header"
+        texts = [c for row in rows for c in row if isinstance(c, str)]
+        bad = [c for c in texts if FORMULA_START.match(c) and not NUMBER.match(c)]
+        assert bad == [], f"{url} writes formulas: {bad}"
+        numbers += sum(1 for c in texts if NUMBER.match(c) and c.startswith("-"))
+        if carries:  # the hostile text is there, written as text
+            escaped = [c for c in texts if c.startswith("'") and FORMULA_START.match(c[1:])]
+            assert escaped, f"{url}: none of the typed names reached the file"
+    assert numbers >= 2, "negative amounts stay numbers in the statements"
