@@ -327,6 +327,7 @@ def place_exception_add(request: HttpRequest, place_id: int) -> HttpResponse:
 @community_page("places.manage")
 def place_exception_remove(request: HttpRequest, place_id: int, exception_id: int) -> HttpResponse:
     actor = actor_of(request)
+    selectors.place_get(actor=actor, place_id=place_id)  # another community's: not found
     if request.method == "POST":
         try:
             services.place_remove_exception(
@@ -342,6 +343,7 @@ def place_exception_remove(request: HttpRequest, place_id: int, exception_id: in
 @community_page("places.manage")
 def place_tick(request: HttpRequest, place_id: int) -> HttpResponse:
     actor = actor_of(request)
+    selectors.place_get(actor=actor, place_id=place_id)  # another community's: not found
     if request.method == "POST":
         try:
             services.place_tick(
@@ -358,6 +360,7 @@ def place_tick(request: HttpRequest, place_id: int) -> HttpResponse:
 @community_page("places.manage")
 def place_status(request: HttpRequest, place_id: int) -> HttpResponse:
     actor = actor_of(request)
+    selectors.place_get(actor=actor, place_id=place_id)  # another community's: not found
     if request.method == "POST":
         try:
             place = services.place_change_status(
