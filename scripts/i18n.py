@@ -148,7 +148,7 @@ def adopt(refs: list[str]) -> int:
                 entry.msgstr_plural = dict(other.msgstr_plural)
                 if "fuzzy" in entry.flags:
                     entry.flags.remove("fuzzy")
-                entry.previous_msgid = None
+                entry.previous_msgid = entry.previous_msgid_plural = None
                 del wanted[key]
         if filled_here := sum(1 for e in po if e.msgid and e.translated()) - before:
             po.save()

@@ -81,6 +81,9 @@ class Rows:
     flow_id: int = 0  # a draft version of Buurbel's first call flow
     participant_id: int = 0  # a Buurbel participant (mobile) with a code sent, not yet verified
     participant_code: str = ""  # the code that participant received by SMS
+    place_id: int = 0  # a planned place (a digipunt) with weekly hours
+    place_exception_id: int = 0  # a day that place is closed (a holiday)
+    municipality_id: int = 0  # the municipality the place lies in
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,8 @@ class Rows:
             "match_id": self.match_id,
             "flow_id": self.flow_id,
             "participant_id": self.participant_id,
+            "place_id": self.place_id,
+            "exception_id": self.place_exception_id,
         }
 
 
@@ -184,6 +189,7 @@ def make_rows(community: Community) -> Rows:
     _add_announcements(system, rows)
     _add_prices(system, rows)
     _add_buurbel_introduction(system, rows)
+    _add_places(system, rows)
     _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
@@ -473,6 +479,43 @@ def _add_buurbel_participant(system: Actor, rows: Rows) -> None:
     rows.participant_code = re.findall(r"\b\d{6}\b", body)[0]
 
 
+def _add_places(system: Actor, rows: Rows) -> None:
+    from datetime import date, time
+
+    from buurtkit.places import services as places_services
+
+    municipality = places_services.municipality_create(
+        actor=system, name=f"Gent {next(_seq)}", postcodes=["9000"]
+    )
+    place = places_services.place_create(
+        actor=system,
+        name=f"Digipunt {rows.community.name}",
+        kind="digipunt",
+        street="Opgeeistenlaan 455",
+        postcode="9000",
+        municipality_id=municipality.pk,
+        host_id=rows.organisation.pk,
+    )
+    places_services.place_set_hours(
+        actor=system,
+        place_id=place.pk,
+        hours=[{"weekday": 0, "opens": time(9), "closes": time(12), "kind": "drop_in"}],
+    )
+    exception = places_services.place_add_exception(
+        actor=system, place_id=place.pk, starts_on=date(2030, 12, 25), reason="Kerstmis"
+    )
+    rows.place_id, rows.place_exception_id = place.pk, exception.pk
+    rows.municipality_id = municipality.pk
+
+
+def _places_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("places", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
 def _qr_ids(model_name: str) -> Callable[[Rows], set[Any]]:
     def ids(rows: Rows) -> set[Any]:
         model = apps.get_model("qrcodes", model_name)
@@ -516,7 +559,49 @@ Q = f"{PREFIX}/qr"
 BB = f"{PREFIX}/buurbel"
 
 
+P = f"{PREFIX}/places"
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
+    ("POST", f"{P}/municipalities"): Endpoint(
+        "places.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"name": f"Evergem {next(_seq)}", "postcodes": ["9940"]},
+    ),
+    ("GET", P): Endpoint("places.view", lists=_places_ids("Place")),
+    ("POST", P): Endpoint(
+        "places.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"name": f"Uitleenpunt {next(_seq)}", "kind": "lending_point"},
+    ),
+    ("GET", f"{P}/{{place_id}}"): Endpoint("places.view"),
+    ("PATCH", f"{P}/{{place_id}}"): Endpoint(
+        "places.manage", writes=True, body=lambda rows: {"neighbourhood": "Rabot"}
+    ),
+    ("PUT", f"{P}/{{place_id}}/hours"): Endpoint(
+        "places.manage",
+        writes=True,
+        body=lambda rows: {
+            "hours": [{"weekday": 2, "opens": "13:00", "closes": "17:00", "kind": "open"}]
+        },
+    ),
+    ("POST", f"{P}/{{place_id}}/exceptions"): Endpoint(
+        "places.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"starts_on": "2031-01-01", "reason": "Nieuwjaar"},
+    ),
+    ("DELETE", f"{P}/{{place_id}}/exceptions/{{exception_id}}"): Endpoint(
+        "places.manage", ok=204, writes=True
+    ),
+    ("POST", f"{P}/{{place_id}}/checklist"): Endpoint(
+        "places.manage", writes=True, body=lambda rows: {"item": "poster_hung", "done": True}
+    ),
+    ("POST", f"{P}/{{place_id}}/status"): Endpoint(
+        "places.manage", writes=True, body=lambda rows: {"status": "equipping"}
+    ),
     ("GET", f"{PREFIX}/communities"): Endpoint(
         "community.view", lists=lambda rows: {rows.community.slug}
     ),

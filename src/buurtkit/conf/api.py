@@ -20,6 +20,7 @@ from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
+from buurtkit.places.api import router as places_router
 from buurtkit.qrcodes.api import router as qrcodes_router
 
 API_PREFIX = "/api/v1/"  # where conf/urls.py mounts the API
@@ -138,6 +139,7 @@ api.add_router("/communities", core_router)
 api.add_router("/people", people)
 api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
+api.add_router("/places", places_router)  # a foundation: in every community
 
 
 def add_module_router(path: str, router: Router, *, module: str) -> None:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "buurtkit.audit",
     "buurtkit.people",
     "buurtkit.messaging",
+    "buurtkit.places",
     "buurtkit.qrcodes",
     "buurtkit.telephony",
     "buurtkit.ledger",

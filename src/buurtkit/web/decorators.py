@@ -104,3 +104,31 @@ def community_page(
         return wrapper
 
     return decorate
+
+
+def public_page(view: View) -> View:
+    """Wrap a public page under ``/<slug>/`` (no login): unknown community → 404 page.
+
+    Sets ``request.community``, and ``request.actor`` to the signed-in person's actor in that
+    community or None, so a public page can add staff links for staff without needing them.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            community = community_by_slug(slug)
+        except NotFound as exc:
+            return render(
+                request,
+                "web/error.html",
+                {"title": _("Not found"), "message": exc.detail},
+                status=404,
+            )
+        request.community = community  # type: ignore[attr-defined]
+        actor = None
+        if request.user.is_authenticated:
+            actor = actor_for_user(user=request.user, community=community)
+        request.actor = actor  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper

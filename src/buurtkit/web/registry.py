@@ -31,7 +31,7 @@ class Link:
     """A page of a module, reversed as ``{% url url_name community.slug %}``."""
 
     key: str  # unique within its list, e.g. "ledger.exchange"
-    module: str  # a core.modules key
+    module: str  # a core.modules key, or "" for a foundation's pages (always on)
     url_name: str  # e.g. "web:exchange_offices"
     label: Text
     permission: str = ""  # "" = anyone with a place in the community
@@ -88,7 +88,8 @@ def register_audit_verbs(verbs: dict[str, Text]) -> None:
 
 
 def _on(community: Community | None, module: str) -> bool:
-    return community is not None and module in (community.enabled_modules or [])
+    """Whether ``module`` is switched on; ``""`` is a foundation (places), always on."""
+    return community is not None and (not module or module in (community.enabled_modules or []))
 
 
 def visible_links(links: Iterable[Link], actor: Actor | None) -> list[Link]:
