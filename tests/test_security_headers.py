@@ -72,7 +72,8 @@ def world(db: Any, _world: World) -> Iterator[World]:
     reset_process_caches()
 
 
-def test_every_response_carries_the_strict_policy(world: World) -> None:
+def test_every_response_carries_the_strict_policy(world: World, settings: Any) -> None:
+    settings.QR_SCAN_RECORDING = "sync"  # scans written in the request (no flusher thread)
     coordinator = Client()
     coordinator.force_login(get_user_model().objects.get(username=COORDINATOR))
     anonymous = Client()

@@ -8,7 +8,8 @@ no server starts. The browser reports each blocked inline script, style or event
 
 Pages come from ``tests/page_routes.txt`` (tests/security_world.py fills in real ids): all as a
 coordinator, the pay pages as a resident, and every page that answers without a login as an
-anonymous visitor, plus the public pages a QR scan shows (info, menu, form) and the API docs.
+anonymous visitor, plus the public pages a QR scan shows (info, menu, form), the API docs, the
+admin's login and the "not found" page.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ def test_every_page_renders_without_a_policy_violation(
             visits.append(("resident", resident, url))
     for code in world.scan_codes.values():
         visits.append(("anonymous", anonymous, f"/q/{code}"))
-    visits.append(("anonymous", anonymous, "/api/v1/docs"))
+    for url in ("/api/v1/docs", "/admin/login/", "/no/such/page/"):
+        visits.append(("anonymous", anonymous, url))
 
     problems: dict[str, list[str]] = {}
     for who, client, url in visits:
