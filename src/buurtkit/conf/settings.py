@@ -66,8 +66,32 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-if HTTPS:
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0)
+# HSTS: browsers that reached us over HTTPS come back only over HTTPS for a year. Django sends
+# the header only on secure requests (behind a proxy: X-Forwarded-Proto https from the trusted
+# proxy, see BUURTKIT_BEHIND_PROXY), so plain-HTTP demos and development never get it.
+# SECURE_HSTS_SECONDS=0 turns it off (first weeks of a new domain, if HTTPS is not settled yet).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+
+# Content-Security-Policy on every response (django-csp's CSPMiddleware): scripts and styles
+# only from our own static files, no inline code, no plugins, forms post only to us, and no
+# framing. A view can change it with the decorators in buurtkit.web.decorators (``embeddable``
+# for a widget shown in other sites' iframes, ``csp_override`` for anything else); a view
+# that sets the header itself keeps its own. docs/operations.md, "Security headers".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Where an ``embeddable`` view may be framed: the neighbourhood websites that show a widget.
+EMBED_FRAME_ANCESTORS = env.list("BUURTKIT_EMBED_ORIGINS", ["https:"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,6 +102,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -96,6 +121,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "buurtkit.web.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Page-only middleware ("Pages…") lets API calls signed with a key go past (web/middleware).
     "buurtkit.web.middleware.PagesSessionMiddleware",

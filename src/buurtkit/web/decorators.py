@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -132,3 +133,54 @@ def public_page(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+# --- security headers per view ---------------------------------------------------------------
+
+
+def _replace_csp(response: HttpResponse, directives: dict[str, list[str] | None]) -> None:
+    """Merge ``directives`` into what django-csp's middleware will replace for this response
+    (decorators stack: the outer one wins for a directive both set)."""
+    replaced = dict(getattr(response, "_csp_replace", None) or {})
+    replaced.update(directives)
+    response._csp_replace = replaced  # type: ignore[attr-defined]
+
+
+def csp_override(directives: dict[str, list[str] | None]) -> Callable[[View], View]:
+    """Replace some directives of the Content-Security-Policy for one view (settings'
+    ``CONTENT_SECURITY_POLICY`` keeps the rest); ``None`` drops a directive. Example:
+    ``@csp_override({"img-src": ["'self'", "https://tiles.example.org"]})``."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            _replace_csp(response, directives)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def embeddable(view: View | None = None, *, origins: list[str] | None = None) -> Any:
+    """A page other sites may show in an ``<iframe>`` (a neighbourhood website's widget):
+    ``@embeddable`` or ``@embeddable(origins=["https://wijk.example.org"])``.
+
+    Only this view loosens framing: its CSP ``frame-ancestors`` becomes ``origins`` (by default
+    ``settings.EMBED_FRAME_ANCESTORS``, from ``BUURTKIT_EMBED_ORIGINS``) and it sends no
+    ``X-Frame-Options: DENY``. Every other directive stays as strict as on any page.
+    """
+
+    def decorate(inner: View) -> View:
+        @functools.wraps(inner)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = inner(request, *args, **kwargs)
+            allowed = origins if origins is not None else settings.EMBED_FRAME_ANCESTORS
+            _replace_csp(response, {"frame-ancestors": list(allowed) or ["'none'"]})
+            response.xframe_options_exempt = True  # type: ignore[attr-defined]
+            return response
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
