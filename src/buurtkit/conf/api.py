@@ -16,6 +16,7 @@ from buurtkit.core.api import router as core_router
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
+from buurtkit.lending.api import router as lending_router
 from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
@@ -149,5 +150,6 @@ def add_module_router(path: str, router: Router, *, module: str) -> None:
 
 
 add_module_router("/ledger", ledger_router, module="ledger")
+add_module_router("/lending", lending_router, module="lending")
 add_module_router("/qr", qrcodes_router, module="qrcodes")
 add_module_router("/buurbel", neighbours_router, module="neighbours")

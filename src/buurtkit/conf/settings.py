@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "buurtkit.qrcodes",
     "buurtkit.telephony",
     "buurtkit.ledger",
+    "buurtkit.lending",
     "buurtkit.neighbours",
     "buurtkit.web",
 ]
