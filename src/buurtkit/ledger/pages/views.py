@@ -703,8 +703,8 @@ def person_open_account(request: HttpRequest, person_id: int) -> HttpResponse:
     try:
         account = services.resident_account_open(actor=actor, person_id=person.pk)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
+        if exc.status in (403, 404):
+            raise  # the error page says why (no right; not found)
         flash(request, str(exc.detail), level="error")
         return redirect(back)
     flash(
