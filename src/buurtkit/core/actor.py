@@ -39,7 +39,9 @@ class Actor:
 
     def require(self, permission: str) -> None:
         if not self.has(permission):
-            raise PermissionDenied(refusal_text(permission), code="permission_denied")
+            refused = PermissionDenied(refusal_text(permission), code="permission_denied")
+            refused.permission = permission
+            raise refused
 
     def acting_for(self, person_id: int, channel: str = "counter") -> Actor:
         return replace(self, on_behalf_of_id=person_id, channel=channel)
