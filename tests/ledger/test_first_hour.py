@@ -399,6 +399,9 @@ def test_a_paper_withdrawal_reads_as_paper_not_as_a_payment(circle: Circle) -> N
     assert "Wisselkantoor (papieren torekes)" in page
     assert "omgezet in papier: </span>− 23 torekes" in page
     assert "betaald: </span>− 23" not in page
+    statement = alice.get(f"/{slug}/pay/accounts/{circle.alice.pk}/statement.csv")
+    text = statement.content.decode()
+    assert "Paper in circulation" not in text and "Wisselkantoor (papieren torekes)" in text
 
 
 def client_lang(client: Client, language: str) -> Client:

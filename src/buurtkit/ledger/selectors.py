@@ -34,7 +34,7 @@ from buurtkit.ledger.models import (
     TransferKind,
 )
 from buurtkit.ledger.numbers import format_account_number, normalise_account_number
-from buurtkit.ledger.rules import PAYABLE_KINDS, same_person
+from buurtkit.ledger.rules import PAYABLE_KINDS, display_name, same_person
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import people_search
 
@@ -286,6 +286,7 @@ def account_lines(
             other_account_id=side("credit_id", "debit_id", BigIntegerField()),
             other_number=side("credit__number", "debit__number", CharField()),
             other_name=side("credit__name", "debit__name", CharField()),
+            other_role=side("credit__system_role", "debit__system_role", CharField()),
         )
     )
     if date_from is not None and date_to is not None and date_from > date_to:
@@ -344,7 +345,7 @@ def statement_csv(
                 t.get_kind_display(),
                 _csv_safe(t.description),
                 format_account_number(t.other_number),  # type: ignore[attr-defined]
-                _csv_safe(t.other_name),  # type: ignore[attr-defined]
+                _csv_safe(display_name(t.other_name, t.other_role)),  # type: ignore[attr-defined]
                 format_amount(currency, t.change),  # type: ignore[attr-defined]
                 format_amount(currency, t.balance_after),  # type: ignore[attr-defined]
             ]

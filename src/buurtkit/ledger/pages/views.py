@@ -39,6 +39,7 @@ from buurtkit.ledger.pages.forms import (
     PayeeForm,
     PinForm,
 )
+from buurtkit.ledger.rules import display_name
 from buurtkit.people.selectors import person_get
 from buurtkit.qrcodes import exports as qr_exports
 from buurtkit.qrcodes.codes import readable
@@ -66,15 +67,11 @@ def money(currency: Currency, minor: int, *, signed: bool = False) -> str:
 
 
 def account_label(account: Account) -> str:
-    """An account's name as a person reads it: the system accounts in the page's language
-    (their stored names are English), "paper torekes" rather than "Paper in circulation"."""
+    """An account's name as a person reads it (``rules.display_name``: the system accounts in
+    the page's language, "Exchange office (paper torekes)" rather than "Paper in circulation")."""
     if account.kind != AccountKind.SYSTEM:
         return account.name
-    return {
-        "paper": _("Exchange office (paper torekes)"),
-        "issuance": _("New torekes (issued)"),
-        "redemption": _("Changed into euro"),
-    }.get(account.system_role or "", account.name)
+    return display_name(account.name, account.system_role or "")
 
 
 def _acting_person_id(actor: Actor) -> int | None:
