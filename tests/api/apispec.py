@@ -254,6 +254,10 @@ class Endpoint:
     # The body names rows of the key's community (a person, codes) that the route looks up
     # before it checks the permission: a refused call needs those rows to reach the check.
     body_looked_up: bool = False
+    # The permission acts only for the caller's own organisation (rewards come from the
+    # issuer's account): a key of the matrix has no organisation, so a role with the
+    # permission is still refused (403) unless it manages the currency (``ledger.manage``).
+    organisation_bound: bool = False
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -698,6 +702,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", f"{L}/rewards"): Endpoint(
         "ledger.issue",
+        organisation_bound=True,
         ok=201,
         writes=True,
         headers=_new_idempotency_key,
@@ -709,8 +714,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         },
     ),
     ("GET", f"{L}/pending-rewards"): Endpoint("ledger.issue", lists=_ids_of("PendingReward")),
-    ("POST", f"{L}/pending-rewards/{{pending_id}}/approve"): Endpoint("ledger.issue", writes=True),
-    ("POST", f"{L}/pending-rewards/{{pending_id}}/reject"): Endpoint("ledger.issue", writes=True),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/approve"): Endpoint(
+        "ledger.issue", writes=True, organisation_bound=True
+    ),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/reject"): Endpoint(
+        "ledger.issue", writes=True, organisation_bound=True
+    ),
     ("GET", f"{L}/redemption-runs"): Endpoint("ledger.view", lists=_ids_of("RedemptionRun")),
     ("POST", f"{L}/redemption-runs"): Endpoint(
         "ledger.manage", ok=201, writes=True, body=_this_month

@@ -13,7 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.api import router as core_router
-from buurtkit.core.errors import NotFound, ServiceError
+from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.neighbours.api import router as neighbours_router
@@ -91,8 +91,11 @@ def _response(
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    detail = str(exc.detail)
+    if isinstance(exc, PermissionDenied) and exc.permission:
+        detail = f"{detail} ({exc.permission})"  # for the script's author; pages never show it
     return _response(
-        request, exc.status, exc.code, exc.detail, {k: str(v) for k, v in exc.fields.items()}
+        request, exc.status, exc.code, detail, {k: str(v) for k, v in exc.fields.items()}
     )
 
 

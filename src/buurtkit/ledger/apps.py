@@ -16,4 +16,5 @@ class LedgerConfig(AppConfig):
         qr.register()  # pay a shop by scanning the QR code on its counter
         register_demo_loader("ledger", 20, demo.load)
         register_demo_loader("ledger-qr", 25, demo.shop_codes)
+        register_demo_loader("ledger-four-eyes", 26, demo.four_eyes)
         pages.register()  # the dashboard tiles, the resident's pay button, the person page's card

@@ -15,8 +15,12 @@ def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
     """Show a service's error on the form, next to the fields it names."""
     placed = False
     for name, message in exc.fields.items():
-        if name in form.fields:
+        if name in form.fields and not form.fields[name].widget.is_hidden:
             form.add_error(name, str(message))
+            placed = True
+        elif name in form.fields:
+            # A hidden field has nowhere to show its message: say it on top of the form.
+            form.add_error(None, str(message))
             placed = True
     if not placed:
         form.add_error(None, str(exc.detail))

@@ -10,7 +10,13 @@ from buurtkit.core.models import Community
 from buurtkit.people.selectors import communities_for_user, current_consents, person_get
 from buurtkit.people.services import person_gdpr_export
 from buurtkit.web.decorators import community_page
-from buurtkit.web.registry import DASHBOARD, RESIDENT_HOME, modules_in_use, visible_links
+from buurtkit.web.registry import (
+    DASHBOARD,
+    RESIDENT_HOME,
+    home_sections,
+    module_tiles,
+    visible_links,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,8 +33,9 @@ def community_home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if actor.has("people.view") and not getattr(request, "on_behalf", None):
         context = {
-            "modules": modules_in_use(actor.community),
+            "modules": module_tiles(actor),
             "tiles": visible_links(DASHBOARD.values(), actor),
+            "sections": home_sections(request, actor),
         }
         return render(request, "web/dashboard.html", context)
     return resident_home(request, actor)
@@ -47,8 +54,9 @@ def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
         {
             "person": person,
             "consents": consents,
-            "modules": modules_in_use(actor.community),
             "links": visible_links(RESIDENT_HOME.values(), actor),
+            "tiles": visible_links(DASHBOARD.values(), actor),
+            "sections": home_sections(request, actor),
         },
     )
 
