@@ -13,7 +13,10 @@ class MessagingConfig(AppConfig):
         from buurtkit.people.hooks import register_person_data
 
         register_person_data(
-            "messages", export=gdpr.export_messages, anonymise=gdpr.anonymise_messages
+            "messages",
+            models=("messaging.Message",),
+            export=gdpr.export_messages,
+            anonymise=gdpr.anonymise_messages,
         )
         # Run by ``buurtkit worker``; once by hand: ``buurtkit requeue_messages``.
         scheduler.register(

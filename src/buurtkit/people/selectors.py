@@ -159,7 +159,7 @@ def current_consents(*, person: Person) -> dict[str, bool]:
 def person_export_data(*, person: Person) -> dict[str, Any]:
     """Everything about one person (the GDPR access right). The caller checks permission."""
     user = person.user
-    from buurtkit.people.hooks import PERSON_EXPORTERS
+    from buurtkit.people.hooks import PERSON_DATA
 
     data = {
         "format": "buurtkit.person-export/1",
@@ -229,8 +229,9 @@ def person_export_data(*, person: Person) -> dict[str, Any]:
             community_id=person.community_id, person_id=person.pk
         ).order_by("at")
     ]
-    for name, export in PERSON_EXPORTERS.items():
-        data[name] = export(person)
+    for name, entry in PERSON_DATA.items():
+        if entry.export is not None:
+            data[name] = entry.export(person)
     return data
 
 

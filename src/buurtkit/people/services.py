@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.anonymising import unlocked
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES, permissions_for_roles
@@ -26,7 +27,7 @@ from buurtkit.core.scoping import get_scoped
 from buurtkit.core.services import check_modules
 from buurtkit.core.validation import full_clean
 from buurtkit.people.apikeys import API_KEY_PREFIX, hash_api_key
-from buurtkit.people.hooks import PERSON_ANONYMISERS
+from buurtkit.people.hooks import PERSON_DATA, PersonTraces
 from buurtkit.people.models import ApiKey, Consent, ConsentKind, Membership, Organisation, Person
 from buurtkit.people.phones import normalise_phone
 from buurtkit.people.selectors import forget_api_keys, person_export_data
@@ -188,6 +189,18 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
     if person.anonymised_at:
         return person
     birth_decade = (person.birth_year // 10) * 10 if person.birth_year else None
+    login = User.objects.filter(pk=person.user_id).first() if person.user_id else None
+    traces = PersonTraces(
+        person=person,
+        person_id=person.pk,
+        community_id=person.community_id,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        phones=tuple(p for p in (person.phone,) if p),
+        emails=tuple(e for e in (person.email, login.email if login else "") if e),
+        usernames=(login.get_username(),) if login else (),
+        label=f"anonymised-{person.community_id}-{person.pk}",
+    )
     person.first_name = _("Anonymous")
     person.last_name = f"#{person.pk}"
     person.phone = ""
@@ -208,14 +221,17 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
             person.user = None
         else:
             user = User.objects.select_for_update().get(pk=person.user_id)
-            user.username = f"anonymised-{person.community_id}-{person.pk}"
+            user.username = traces.label
             user.first_name = user.last_name = user.email = ""
             user.is_active = False
             user.set_unusable_password()
             user.save()
     person.save()
-    for anonymise in PERSON_ANONYMISERS.values():
-        anonymise(person)
+    # Every module clears what it copied (its registration in people.hooks), append-only
+    # rows included; statistics (counts, amounts, durations, costs) stay.
+    with unlocked():
+        for entry in PERSON_DATA.values():
+            entry.anonymise(traces)
     audit_record(actor=actor, verb="person.anonymised", obj=person)
     return person
 
