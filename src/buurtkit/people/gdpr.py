@@ -14,7 +14,7 @@ from django.db.models import Q
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.anonymising import force_update, scrub_rows
 from buurtkit.people.hooks import PersonTraces, declare_no_personal_data, register_person_data
-from buurtkit.people.models import Consent, Person
+from buurtkit.people.models import Consent, Invitation, Person
 
 #: Models exported by ``person_export_data``'s own sections (person, login, consents,
 #: memberships, activity), not by a registered exporter.
@@ -51,6 +51,14 @@ def anonymise(traces: PersonTraces) -> None:
         ["object_repr", "change_message"],
         traces.needles(),
     )
+    # Invitations made for their user name or e-mail address keep only that they happened.
+    invited = Q(pk__in=[])
+    for name in (*traces.usernames, *traces.emails):
+        invited |= Q(invited_as__iexact=name)
+    invitations = Invitation.objects.filter(invited)
+    if traces.person.user_id is None:
+        invitations = invitations.filter(community_id=community_id)
+    invitations.update(invited_as=traces.label)
     _forget_login_throttling(traces)
 
 
@@ -71,6 +79,7 @@ def register() -> None:
             "people.Person",
             "people.Consent",
             "people.Membership",
+            "people.Invitation",
             "auth.User",
             "audit.AuditEvent",
             "admin.LogEntry",

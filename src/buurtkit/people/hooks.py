@@ -127,3 +127,13 @@ def declare_no_personal_data(*model_labels: str, reason: str) -> None:
     """Declare models that hold nothing about a person, so the registry check passes."""
     for label in model_labels:
         NO_PERSONAL_DATA.register_once(label, reason)
+
+
+#: Sends an e-mail invitation's link: ``(actor, invitation, token)``. ``messaging`` registers
+#: the one that queues an e-mail (people may not import messaging: it is the layer above).
+InvitationMailer = Callable[[Any, Any, str], None]
+INVITATION_MAILERS: Registry[str, InvitationMailer] = Registry("invitation mailers")
+
+
+def register_invitation_mailer(name: str, send: InvitationMailer) -> None:
+    INVITATION_MAILERS.register_once(name, send)
