@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from buurtkit.core.errors import ServiceError
@@ -72,7 +72,7 @@ def _role_names(roles: list[str]) -> str:
 def _accepted(request: HttpRequest, membership: Any) -> HttpResponse:
     flash(
         request,
-        _now("Welcome! You now have a role in %(name)s.") % {"name": membership.community.name},
+        gettext("Welcome! You now have a role in %(name)s.") % {"name": membership.community.name},
     )
     return redirect("web:community", slug=membership.community.slug)
 
