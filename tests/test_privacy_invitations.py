@@ -183,10 +183,13 @@ def test_an_email_invitation_is_accepted_through_its_link(
 def test_the_invitations_page_lists_and_accepts(
     community: Any, other_community: Any, make_login: Any, system: Actor
 ) -> None:
-    login = make_login(other_community, "staff", username="page-helper")
+    login = User.objects.create_user(username="page-helper", password=PASSWORD)  # no place yet
     invitation = services.membership_invite(actor=system, username="page-helper", roles=["staff"])
     browser = Client()
     browser.force_login(login)
+    # The start page of a login with no neighbourhood here points at its invitation.
+    home = browser.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You have an invitation to a role." in home and "/accounts/invitations/" in home
     page = browser.get("/accounts/invitations/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Rabot" in page and f'value="{invitation.pk}"' in page
     response = browser.post("/accounts/invitations/", {"invitation": invitation.pk})
