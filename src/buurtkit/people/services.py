@@ -520,7 +520,9 @@ def invitation_accept(
     e-mail invitation whose link it opened (by token). Gives the roles, once."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionDenied(_("Sign in to accept an invitation."))
-    found = Invitation.objects.select_for_update().select_related("community", "organisation")
+    found = Invitation.objects.select_for_update(of=("self",)).select_related(
+        "community", "organisation"
+    )
     if token:
         found = found.filter(kind=InvitationKind.EMAIL, token_hash=invitation_token_hash(token))
     elif invitation_id is not None:
