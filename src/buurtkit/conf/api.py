@@ -17,7 +17,7 @@ from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.neighbours.api import router as neighbours_router
-from buurtkit.people.api import memberships, organisations, people
+from buurtkit.people.api import invitations, memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
 from buurtkit.places.api import router as places_router
@@ -143,6 +143,7 @@ api.add_router("/people", people)
 api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
 api.add_router("/places", places_router)  # a foundation: in every community
+api.add_router("/invitations", invitations)
 
 
 def add_module_router(path: str, router: Router, *, module: str) -> None:

@@ -68,7 +68,20 @@ class OrganisationForm(forms.Form):
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(label=_("User name"), max_length=150)
+    """An invitation: by the login's user name, or by e-mail address (a link is sent)."""
+
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        required=False,
+        help_text=_("They see the invitation after signing in."),
+    )
+    email = forms.EmailField(
+        label=_("Or e-mail address"),
+        max_length=254,
+        required=False,
+        help_text=_("They get a link to accept the invitation."),
+    )
     organisation = forms.TypedChoiceField(
         label=_("Organisation"), required=False, coerce=int, empty_value=None
     )

@@ -7,7 +7,12 @@ from django.shortcuts import redirect, render
 
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.models import Community
-from buurtkit.people.selectors import communities_for_user, current_consents, person_get
+from buurtkit.people.selectors import (
+    communities_for_user,
+    current_consents,
+    invitations_for_user,
+    person_get,
+)
 from buurtkit.people.services import person_gdpr_export
 from buurtkit.web.decorators import community_page
 from buurtkit.web.registry import (
@@ -24,7 +29,10 @@ def home(request: HttpRequest) -> HttpResponse:
         mine = list(communities_for_user(user=request.user)[:2])
         if len(mine) == 1:
             return redirect("web:community", slug=mine[0].slug)
-        return render(request, "web/home.html", {"communities": mine or []})
+        invitations = invitations_for_user(user=request.user).count()
+        return render(
+            request, "web/home.html", {"communities": mine or [], "invitations": invitations}
+        )
     return render(request, "web/home.html", {"communities": Community.objects.all()[:20]})
 
 
