@@ -217,6 +217,16 @@ def _resident_uses_every_module(system: Actor) -> tuple[Person, dict[str, Any]]:
         },
         submitted_by=USERNAME,
     )
+    # Places: the resident is the digibuddy on duty at a digipunt's drop-in hours.
+    from buurtkit.places import services as places
+
+    place = places.place_create(actor=system, name="Digipunt Bib", kind="digipunt")
+    places.place_set_hours(
+        actor=system,
+        place_id=place.pk,
+        hours=[{"weekday": 0, "opens": "14:00", "closes": "17:00", "kind": "drop_in",
+                "digibuddy_id": person.pk}],
+    )  # fmt: skip
     calls = Call.objects.filter(community=system.community)
     figures = {
         "balance": Account.objects.get(pk=account.pk).balance,
