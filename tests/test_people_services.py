@@ -397,30 +397,57 @@ def _manager_without_coordinator(community: Community) -> Actor:
     )
 
 
+def _accept(username: str, invitation: Any) -> Membership:
+    """The invited login accepts (roles are given by invitation: issue 18, item 9)."""
+    return services.invitation_accept(
+        user=User.objects.get(username=username), invitation_id=invitation.pk
+    )
+
+
 def test_only_coordinators_manage_memberships(
     system: Actor, actor_as: Callable[..., Actor]
 ) -> None:
     User.objects.create_user(username="newbie", password="x-long-password-1")
     for role in ("staff", "counter_clerk", "volunteer", "auditor"):
         with pytest.raises(PermissionDenied):
-            services.membership_grant(
+            services.membership_invite(
                 actor=actor_as(system.community, role), username="newbie", roles=["volunteer"]
             )
     assert not Membership.objects.filter(user__username="newbie").exists()
     coordinator = actor_as(system.community, "coordinator")
-    m = services.membership_grant(actor=coordinator, username="newbie", roles=["volunteer"])
+    invitation = services.membership_invite(
+        actor=coordinator, username="newbie", roles=["volunteer"]
+    )
+    m = _accept("newbie", invitation)
     assert m.roles == ["volunteer"]
+
+
+def test_a_direct_grant_is_for_the_system_actor_only(
+    system: Actor, actor_as: Callable[..., Actor]
+) -> None:
+    """The direct grant told whether a login name exists; people are invited instead."""
+    User.objects.create_user(username="direct", password="x-long-password-1")
+    with pytest.raises(PermissionDenied):
+        services.membership_grant(
+            actor=actor_as(system.community, "coordinator"), username="direct", roles=["staff"]
+        )
+    with pytest.raises(PermissionDenied):
+        services.membership_grant(
+            actor=actor_as(system.community, "coordinator"), username="nobody", roles=["staff"]
+        )
+    assert services.membership_grant(actor=system, username="direct", roles=["staff"]).pk
 
 
 def test_non_coordinator_cannot_make_a_coordinator(system: Actor) -> None:
     manager = _manager_without_coordinator(system.community)
     User.objects.create_user(username="climber", password="x-long-password-1")
     with pytest.raises(PermissionDenied):
-        services.membership_grant(
+        services.membership_invite(
             actor=manager, username="climber", roles=["volunteer", "coordinator"]
         )
     assert not Membership.objects.filter(user__username="climber").exists()
-    m = services.membership_grant(actor=manager, username="climber", roles=["volunteer"])
+    invitation = services.membership_invite(actor=manager, username="climber", roles=["volunteer"])
+    m = _accept("climber", invitation)
     with pytest.raises(PermissionDenied):
         services.membership_update(actor=manager, membership_id=m.pk, roles=["coordinator"])
     m.refresh_from_db()
@@ -444,7 +471,10 @@ def test_non_coordinator_cannot_demote_or_deactivate_a_coordinator(
 def test_coordinator_can_make_a_coordinator(system: Actor, actor_as: Callable[..., Actor]) -> None:
     coordinator = actor_as(system.community, "coordinator")
     User.objects.create_user(username="deputy", password="x-long-password-1")
-    m = services.membership_grant(actor=coordinator, username="deputy", roles=["coordinator"])
+    invitation = services.membership_invite(
+        actor=coordinator, username="deputy", roles=["coordinator"]
+    )
+    m = _accept("deputy", invitation)
     assert m.roles == ["coordinator"]
     assert AuditEvent.objects.filter(verb="membership.granted", object_id=str(m.pk)).exists()
 

@@ -29,13 +29,22 @@ from buurtkit.core.models import Community, CommunityScoped
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import Account, Transfer
 from buurtkit.people import services as people_services
-from buurtkit.people.models import Membership, Organisation, Person
+from buurtkit.people.models import Invitation, Membership, Organisation, Person
 
 PREFIX = "/api/v1"
 _seq = itertools.count(1)
 
 
-def api_routes() -> list[tuple[str, str]]:
+#: Routes a signed-in login calls for itself, in no community (its invitations): no API key
+#: reaches them, so the community matrices do not apply; tests/test_privacy_invitations.py
+#: covers them, and ``test_every_route_needs_a_key`` checks they refuse a caller without one.
+USER_ROUTES = {
+    ("GET", f"{PREFIX}/invitations/mine"),
+    ("POST", f"{PREFIX}/invitations/accept"),
+}
+
+
+def all_api_routes() -> list[tuple[str, str]]:
     """Every (METHOD, path template) the NinjaAPI object serves, e.g. ("GET", "/api/v1/people")."""
     schema = ninja_api.get_openapi_schema(path_prefix=PREFIX)
     return sorted(
@@ -44,6 +53,11 @@ def api_routes() -> list[tuple[str, str]]:
         for method in operations
         if method in {"get", "post", "put", "patch", "delete"}
     )
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """The community routes (every route but :data:`USER_ROUTES`): the matrices' routes."""
+    return [route for route in all_api_routes() if route not in USER_ROUTES]
 
 
 @dataclass
@@ -177,6 +191,9 @@ def make_rows(community: Community) -> Rows:
         actor=system, username=staff_user.username, roles=["staff"]
     )
     free = User.objects.create_user(username=f"free-{community.slug}-{n}")
+    people_services.membership_invite(
+        actor=system, email=f"invited{n}@example.org", roles=["staff"]
+    )
     account, shop = _make_circle(system, person, organisation)
     transfer = Transfer.objects.get(debit=account, credit=shop)
     office = _make_office(system, person, organisation)
@@ -254,6 +271,10 @@ class Endpoint:
     # The body names rows of the key's community (a person, codes) that the route looks up
     # before it checks the permission: a refused call needs those rows to reach the check.
     body_looked_up: bool = False
+    # The permission acts only for the caller's own organisation (rewards come from the
+    # issuer's account): a key of the matrix has no organisation, so a role with the
+    # permission is still refused (403) unless it manages the currency (``ledger.manage``).
+    organisation_bound: bool = False
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -262,6 +283,10 @@ def _people_ids(rows: Rows) -> set[Any]:
 
 def _org_ids(rows: Rows) -> set[Any]:
     return set(Organisation.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _invitation_ids(rows: Rows) -> set[Any]:
+    return set(Invitation.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
 def _membership_ids(rows: Rows) -> set[Any]:
@@ -643,11 +668,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{PREFIX}/memberships"): Endpoint("memberships.view", lists=_membership_ids),
     ("POST", f"{PREFIX}/memberships"): Endpoint(
         "memberships.manage",
-        ok=201,
+        ok=202,
         writes=True,
         body=lambda rows: {"username": rows.free_username, "roles": ["volunteer"]},
     ),
     ("GET", f"{PREFIX}/memberships/{{membership_id}}"): Endpoint("memberships.view"),
+    ("GET", f"{PREFIX}/invitations"): Endpoint("memberships.view", lists=_invitation_ids),
     ("PATCH", f"{PREFIX}/memberships/{{membership_id}}"): Endpoint(
         "memberships.manage", writes=True, body=lambda rows: {"roles": ["staff", "volunteer"]}
     ),
@@ -698,6 +724,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", f"{L}/rewards"): Endpoint(
         "ledger.issue",
+        organisation_bound=True,
         ok=201,
         writes=True,
         headers=_new_idempotency_key,
@@ -709,8 +736,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         },
     ),
     ("GET", f"{L}/pending-rewards"): Endpoint("ledger.issue", lists=_ids_of("PendingReward")),
-    ("POST", f"{L}/pending-rewards/{{pending_id}}/approve"): Endpoint("ledger.issue", writes=True),
-    ("POST", f"{L}/pending-rewards/{{pending_id}}/reject"): Endpoint("ledger.issue", writes=True),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/approve"): Endpoint(
+        "ledger.issue", writes=True, organisation_bound=True
+    ),
+    ("POST", f"{L}/pending-rewards/{{pending_id}}/reject"): Endpoint(
+        "ledger.issue", writes=True, organisation_bound=True
+    ),
     ("GET", f"{L}/redemption-runs"): Endpoint("ledger.view", lists=_ids_of("RedemptionRun")),
     ("POST", f"{L}/redemption-runs"): Endpoint(
         "ledger.manage", ok=201, writes=True, body=_this_month

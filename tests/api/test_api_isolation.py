@@ -17,7 +17,7 @@ from django.test import Client
 
 from buurtkit.core.actor import Actor
 from buurtkit.people import services as people_services
-from buurtkit.people.models import Membership, Organisation, Person
+from buurtkit.people.models import Invitation, Membership, Organisation, Person
 
 COORDINATOR = ["coordinator"]
 
@@ -197,7 +197,8 @@ def test_creates_land_in_the_keys_community(
 
     assert Person.objects.get(pk=person["id"]).community_id == rows_a.community.pk
     assert Organisation.objects.get(pk=org.json()["id"]).community_id == rows_a.community.pk
-    assert Membership.objects.get(pk=membership["id"]).community_id == rows_a.community.pk
+    # An invitation (item 9 of issue 18): in A, whatever login B has.
+    assert Invitation.objects.get(pk=membership["id"]).community_id == rows_a.community.pk
     # B's membership of that login is untouched.
     assert Membership.objects.get(pk=rows_b.membership.pk).roles == ["staff"]
 

@@ -60,7 +60,13 @@ def test_role_on_route(
 
     response = call(client, route, rows_a)
 
-    if spec.permission in ROLE_PERMISSIONS[role]:
+    if spec.permission in ROLE_PERMISSIONS[role] and (
+        spec.organisation_bound and "ledger.manage" not in ROLE_PERMISSIONS[role]
+    ):
+        # Allowed for one's own organisation only, and the key has none.
+        assert_error(response, 403, "permission_denied")
+        assert snapshot(rows_a.community) == before, "a refused call wrote something"
+    elif spec.permission in ROLE_PERMISSIONS[role]:
         assert response.status_code == spec.ok, (role, response.content)
         if spec.writes:
             assert snapshot(rows_a.community) != before, "a permitted write wrote nothing"

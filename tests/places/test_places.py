@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
@@ -64,7 +65,7 @@ def _open_place(system: Actor, name: str = "Digipunt Bib", **extra: Any) -> Plac
 def test_a_place_opens_only_with_its_checklist_done(system: Actor) -> None:
     place = services.place_create(actor=system, name="Nieuw digipunt", kind="digipunt")
     services.place_change_status(actor=system, place_id=place.pk, status="equipping")
-    with pytest.raises(Conflict) as refused:
+    with translation.override("en"), pytest.raises(Conflict) as refused:
         services.place_change_status(actor=system, place_id=place.pk, status="open")
     assert "Opening hours entered" in str(refused.value.detail)
     assert "Equipment installed and tested" in str(refused.value.detail)

@@ -13,12 +13,12 @@ from ninja.security import HttpBearer, SessionAuth
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.api import router as core_router
-from buurtkit.core.errors import NotFound, ServiceError
+from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
 from buurtkit.neighbours.api import router as neighbours_router
-from buurtkit.people.api import memberships, organisations, people
+from buurtkit.people.api import invitations, memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.people.services import apikey_touch
 from buurtkit.places.api import router as places_router
@@ -92,8 +92,11 @@ def _response(
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    detail = str(exc.detail)
+    if isinstance(exc, PermissionDenied) and exc.permission:
+        detail = f"{detail} ({exc.permission})"  # for the script's author; pages never show it
     return _response(
-        request, exc.status, exc.code, exc.detail, {k: str(v) for k, v in exc.fields.items()}
+        request, exc.status, exc.code, detail, {k: str(v) for k, v in exc.fields.items()}
     )
 
 
@@ -141,6 +144,7 @@ api.add_router("/people", people)
 api.add_router("/organisations", organisations)
 api.add_router("/memberships", memberships)
 api.add_router("/places", places_router)  # a foundation: in every community
+api.add_router("/invitations", invitations)
 
 
 def add_module_router(path: str, router: Router, *, module: str) -> None:

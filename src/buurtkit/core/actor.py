@@ -39,10 +39,23 @@ class Actor:
 
     def require(self, permission: str) -> None:
         if not self.has(permission):
-            raise PermissionDenied(
-                _("You are not allowed to do this (%(permission)s).") % {"permission": permission},
-                code="permission_denied",
-            )
+            refused = PermissionDenied(refusal_text(permission), code="permission_denied")
+            refused.permission = permission
+            raise refused
 
     def acting_for(self, person_id: int, channel: str = "counter") -> Actor:
         return replace(self, on_behalf_of_id=person_id, channel=channel)
+
+
+def refusal_text(permission: str) -> str:
+    """Why someone may not do something, in words a person reads (never the code itself):
+    the right it takes, as the roles page names it, and who can help."""
+    from buurtkit.core.permissions import PERMISSIONS
+
+    what = PERMISSIONS.get(permission)
+    if what is None:
+        return _("You are not allowed to do this. Ask a coordinator if you need to.")
+    return _(
+        "You are not allowed to do this. It takes the right “%(right)s”, which your login "
+        "does not have here. Ask a coordinator if you need to."
+    ) % {"right": str(what)}

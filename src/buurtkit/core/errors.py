@@ -38,8 +38,12 @@ class NotFound(ServiceError):
 
 
 class PermissionDenied(ServiceError):
+    """``permission``: the code of the right that was missing, for scripts (the API names it
+    after the sentence); pages show only the sentence, which names the right in words."""
+
     code = "permission_denied"
     status = 403
+    permission = ""
 
 
 class Conflict(ServiceError):

@@ -10,10 +10,12 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.ledger import demo, pages, permissions, qr
+        from buurtkit.ledger import demo, gdpr, pages, permissions, qr
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="ledger")
         qr.register()  # pay a shop by scanning the QR code on its counter
         register_demo_loader("ledger", 20, demo.load)
         register_demo_loader("ledger-qr", 25, demo.shop_codes)
+        register_demo_loader("ledger-four-eyes", 26, demo.four_eyes)
+        gdpr.register()  # its part of a person's data export and anonymisation
         pages.register()  # the dashboard tiles, the resident's pay button, the person page's card

@@ -570,3 +570,47 @@ def shop_codes(community: Any) -> list[tuple[str, str, str]]:
             routes=qr.pay_routes(shop.number),
         )
     return []
+
+
+FOUR_EYES_ISSUER = "stad-welzijn"  # the staff login ``medewerker`` works there
+
+
+def four_eyes(community: Any) -> list[tuple[str, str, str]]:
+    """A large reward that ``medewerker`` (staff of the city's welfare department) asked for
+    and that waits for a second person: the coordinator approves it on the issuing page. The
+    other way round works too: a large reward the coordinator gives from that department's
+    budget waits for ``medewerker``. Adds no logins."""
+    from django.contrib.auth import get_user_model
+
+    from buurtkit.core.errors import ServiceError
+    from buurtkit.people.selectors import actor_for_user
+
+    user = get_user_model().objects.filter(username="medewerker").first()
+    issuer = (
+        Account.objects.in_community(community)
+        .filter(kind=AccountKind.ORGANISATION, organisation__slug=FOUR_EYES_ISSUER)
+        .first()
+    )
+    resident = (
+        Account.objects.in_community(community)
+        .filter(kind=AccountKind.RESIDENT, frozen=False)
+        .exclude(person__user__username=DEMO_RESIDENT)
+        .order_by("pk")
+        .first()
+    )
+    actor = actor_for_user(user=user, community=community) if user is not None else None
+    if actor is None or issuer is None or resident is None:
+        return []
+    threshold = services.reward_approval_threshold(issuer.currency)
+    try:
+        services.reward_create(
+            actor=actor,
+            issuer_account_id=issuer.pk,
+            resident_account_id=resident.pk,
+            amount=threshold + 10**issuer.currency.decimals * 50,
+            reason="Drie maanden elke week de buurtmaaltijd mee gekookt",
+            idempotency_key="demo-four-eyes",
+        )
+    except ServiceError:
+        return []  # the budget ran out in this history: the page still lets one try it
+    return []

@@ -8,12 +8,20 @@ PERMISSIONS: dict[str, object] = {
     "ledger.issue": _("Reward volunteers with torekes from an issuing budget"),
     "ledger.exchange": _("Work at an exchange office (paper and digital torekes)"),
     "ledger.manage": _("Manage the currency, accounts and corrections"),
+    "ledger.open_account": _("Open an account for a resident who has none"),
 }
 
 GRANTS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
-    "staff": {"ledger.view", "ledger.pay_on_behalf"},
-    "counter_clerk": {"ledger.view", "ledger.pay_on_behalf", "ledger.exchange"},
+    # Staff reward volunteers from their own organisation's account; a large reward waits for
+    # a second person (the coordinator, or a colleague), so the four eyes are two staff logins.
+    "staff": {"ledger.view", "ledger.pay_on_behalf", "ledger.issue", "ledger.open_account"},
+    "counter_clerk": {
+        "ledger.view",
+        "ledger.pay_on_behalf",
+        "ledger.exchange",
+        "ledger.open_account",
+    },
     "auditor": {"ledger.view"},
     "merchant": set(),
     "volunteer": set(),

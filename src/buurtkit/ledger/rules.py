@@ -186,3 +186,15 @@ def may_ask_for(actor: Actor, payee: Account) -> bool:
     if payee.person_id is not None:
         return payee.person_id == actor.person_id and actor.on_behalf_of_id is None
     return payee.organisation_id is not None and payee.organisation_id in actor.organisation_ids
+
+
+def display_name(name: str, system_role: str = "") -> str:
+    """An account's name as a person reads it. The system accounts' stored names are English
+    ("Paper in circulation"); a resident's history, statement or receipt says, in the page's
+    language, what they are to them: the exchange office, new torekes, euro."""
+    words = {
+        "paper": _("Exchange office (paper torekes)"),
+        "issuance": _("New torekes (issued)"),
+        "redemption": _("Changed into euro"),
+    }
+    return str(words[system_role]) if system_role in words else name

@@ -33,8 +33,9 @@ from buurtkit.ledger.models import (
     TransferKind,
 )
 from buurtkit.ledger.numbers import format_account_number, normalise_account_number
-from buurtkit.ledger.rules import PAYABLE_KINDS, same_person
+from buurtkit.ledger.rules import PAYABLE_KINDS, display_name, same_person
 from buurtkit.people.models import Person
+from buurtkit.people.selectors import people_search
 
 
 def _may_see(actor: Actor, account: Account) -> bool:
@@ -289,6 +290,7 @@ def account_lines(
             other_account_id=side("credit_id", "debit_id", BigIntegerField()),
             other_number=side("credit__number", "debit__number", CharField()),
             other_name=side("credit__name", "debit__name", CharField()),
+            other_role=side("credit__system_role", "debit__system_role", CharField()),
         )
     )
     if date_from is not None and date_to is not None and date_from > date_to:
@@ -339,7 +341,7 @@ def statement_csv(
             t.get_kind_display(),
             t.description,
             format_account_number(t.other_number),  # type: ignore[attr-defined]
-            t.other_name,  # type: ignore[attr-defined]
+            display_name(t.other_name, t.other_role),  # type: ignore[attr-defined]
             amount_number(currency, t.change),  # type: ignore[attr-defined]
             amount_number(currency, t.balance_after),  # type: ignore[attr-defined]
         ]
@@ -692,6 +694,25 @@ def residents_to_reward(*, actor: Actor, q: str) -> list[Account]:
     return list(qs.filter(name__icontains=q).order_by("name", "pk")[:20])
 
 
+def people_without_account(*, actor: Actor, q: str, limit: int = 10) -> list[Person]:
+    """People found by name (or phone) who have no resident account yet: the counter's and
+    the reward form's search offer to open one. Empty for who may not see people or open
+    accounts."""
+    q = (q or "").strip()
+    may_open = actor.has("ledger.open_account") or actor.has("ledger.manage")
+    if not q or not may_open or not actor.has("people.view"):
+        return []
+    with_account = scoped(Account, actor.community).filter(
+        kind=AccountKind.RESIDENT, person_id__isnull=False
+    )
+    return list(
+        people_search(actor=actor, q=q)
+        .filter(anonymised_at__isnull=True)
+        .exclude(pk__in=with_account.values("person_id"))
+        .order_by("last_name", "first_name", "pk")[:limit]
+    )
+
+
 def pending_rewards(*, actor: Actor, status: str = "pending") -> QuerySet[PendingReward]:
     """Large rewards waiting for (or decided by) a second person, newest first."""
     if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
@@ -840,3 +861,37 @@ def sms_contact_candidates(*, actor: Actor, account: Account) -> list[Person]:
             user__memberships__active=True,
         )
     return list((chosen | members).distinct().order_by("last_name", "first_name", "pk"))
+
+
+@dataclass(frozen=True)
+class ShopDay:
+    """A shop's account and what it received today (Brussels time), for its home page."""
+
+    account: Account
+    payments: list[Transfer]
+    received: int  # minor units, today's payments in
+
+
+def shop_days(*, actor: Actor, limit: int = 20) -> list[ShopDay]:
+    """The shop accounts of the actor's organisations, each with today's incoming payments.
+
+    Only a shop's own people see these (by organisation), not staff who happen to have
+    ``ledger.view``: this is the shopkeeper's home, not an overview."""
+    if not actor.organisation_ids:
+        return []
+    accounts = list(
+        scoped(Account, actor.community)
+        .filter(kind=AccountKind.MERCHANT, organisation_id__in=list(actor.organisation_ids))
+        .select_related("currency")
+        .order_by("name", "pk")
+    )
+    start = _day_start(local_today())
+    days = []
+    for account in accounts:
+        today = scoped(Transfer, actor.community).filter(
+            credit=account, kind=TransferKind.PAYMENT, at__gte=start, reversed_by__isnull=True
+        )
+        received = today.aggregate(total=Sum("amount"))["total"] or 0
+        payments = list(today.select_related("debit").order_by("-at", "-id")[:limit])
+        days.append(ShopDay(account=account, payments=payments, received=int(received)))
+    return days

@@ -25,6 +25,7 @@ from buurtkit.core.errors import ValidationFailed
 from buurtkit.ledger import selectors
 from buurtkit.ledger.models import Account, Transfer
 from buurtkit.ledger.numbers import format_account_number
+from buurtkit.ledger.rules import display_name
 
 MAX_LINES = 5_000  # a longer statement is refused: choose a shorter period
 
@@ -158,7 +159,8 @@ def _render(actor: Actor, found: Statement) -> bytes:
                 text(timezone.localtime(t.at, zone).strftime("%d-%m-%Y %H:%M")),
                 text(t.description or t.get_kind_display()),
                 text(
-                    f"{t.other_name} ({format_account_number(t.other_number)})"  # type: ignore[attr-defined]
+                    f"{display_name(t.other_name, t.other_role)} "  # type: ignore[attr-defined]
+                    f"({format_account_number(t.other_number)})"  # type: ignore[attr-defined]
                 ),
                 text(amount(change) if change > 0 else "", right),
                 text(amount(-change) if change < 0 else "", right),

@@ -9,12 +9,16 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from buurtkit.core import scheduler
-        from buurtkit.messaging import gdpr
-        from buurtkit.people.hooks import register_person_data
+        from buurtkit.messaging import gdpr, invitations
+        from buurtkit.people.hooks import register_invitation_mailer, register_person_data
 
         register_person_data(
-            "messages", export=gdpr.export_messages, anonymise=gdpr.anonymise_messages
+            "messages",
+            models=("messaging.Message",),
+            export=gdpr.export_messages,
+            anonymise=gdpr.anonymise_messages,
         )
+        register_invitation_mailer("email", invitations.send_invitation)
         # Run by ``buurtkit worker``; once by hand: ``buurtkit requeue_messages``.
         scheduler.register(
             "requeue_messages",

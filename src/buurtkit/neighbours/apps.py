@@ -22,7 +22,6 @@ class NeighboursConfig(AppConfig):
             permissions,
             verification,
         )
-        from buurtkit.people.hooks import register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="neighbours")
         introductions.register()
@@ -39,5 +38,5 @@ class NeighboursConfig(AppConfig):
         )
         announcements.register()
         verification.register()
-        register_person_data("buurbel", export=gdpr.export, anonymise=gdpr.anonymise)
+        gdpr.register()  # its part of a person's data export and anonymisation
         pages.register()  # the main menu's link, the resident's "meet a neighbour" button

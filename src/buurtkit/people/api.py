@@ -1,4 +1,4 @@
-"""API routers for people, organisations and memberships: thin, one service call each."""
+"""API routers for people, organisations, memberships and invitations: thin, one service call each."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import SessionAuth
 
 from buurtkit.core.apitools import In, actor_of
 from buurtkit.people import selectors, services
@@ -15,6 +16,7 @@ from buurtkit.people import selectors, services
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
 memberships = Router(tags=["memberships"])
+invitations = Router(tags=["invitations"])
 
 
 # --- people -----------------------------------------------------------------------------
@@ -195,10 +197,30 @@ class MembershipOut(Schema):
         return str(obj.user.username)
 
 
-class MembershipIn(In):
-    username: str = Field(..., min_length=1)
+class InvitationIn(In):
+    """Invite a login by its user name, or anyone by e-mail address (one of the two)."""
+
+    username: str = Field("", max_length=150)
+    email: str = Field("", max_length=254)
     roles: list[str]
     organisation_id: int | None = None
+
+
+class InvitationOut(Schema):
+    """The same for a name that exists and one that does not: nothing says which."""
+
+    id: int
+    kind: str
+    invited_as: str
+    organisation_id: int | None
+    roles: list[str]
+    created_at: datetime
+    expires_at: datetime
+    accepted: bool = False
+
+    @staticmethod
+    def resolve_accepted(obj: Any) -> bool:
+        return obj.accepted_at is not None
 
 
 class MembershipPatch(In):
@@ -212,9 +234,12 @@ def list_memberships(request: HttpRequest, q: str = "") -> Any:
     return selectors.memberships_list(actor=actor_of(request), q=q)
 
 
-@memberships.post("", response={201: MembershipOut})
-def grant_membership(request: HttpRequest, payload: MembershipIn) -> Any:
-    return Status(201, services.membership_grant(actor=actor_of(request), **payload.dict()))
+@memberships.post("", response={202: InvitationOut}, summary="Invite a login or an e-mail address")
+def invite_member(request: HttpRequest, payload: InvitationIn) -> Any:
+    """Roles are given by invitation: the invited person accepts (``POST /invitations/accept``
+    or the page ``/accounts/invitations/``). The answer is the same whether or not the user
+    name exists."""
+    return Status(202, services.membership_invite(actor=actor_of(request), **payload.dict()))
 
 
 @memberships.get("/{membership_id}", response=MembershipOut)
@@ -227,3 +252,76 @@ def update_membership(request: HttpRequest, membership_id: int, payload: Members
     return services.membership_update(
         actor=actor_of(request), membership_id=membership_id, **payload.dict(exclude_unset=True)
     )
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+class LoginAuth(SessionAuth):
+    """A signed-in browser session, in no community: what a login does for itself."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not hasattr(request, "user"):  # signed with a key: no session looked at
+            return None
+        return super().authenticate(request, key)
+
+
+class MyInvitationOut(Schema):
+    id: int
+    community: str
+    community_name: str
+    organisation: str | None
+    roles: list[str]
+    expires_at: datetime
+
+    @staticmethod
+    def resolve_community(obj: Any) -> str:
+        return str(obj.community.slug)
+
+    @staticmethod
+    def resolve_community_name(obj: Any) -> str:
+        return str(obj.community.name)
+
+    @staticmethod
+    def resolve_organisation(obj: Any) -> str | None:
+        return obj.organisation.name if obj.organisation else None
+
+
+class AcceptIn(In):
+    """An invitation for your user name (``invitation_id``) or an e-mail link's ``token``."""
+
+    invitation_id: int | None = None
+    token: str = Field("", max_length=100)
+
+
+class AcceptedOut(Schema):
+    community: str
+    organisation_id: int | None
+    roles: list[str]
+
+    @staticmethod
+    def resolve_community(obj: Any) -> str:
+        return str(obj.community.slug)
+
+
+@invitations.get("", response=list[InvitationOut], summary="This community's invitations")
+@paginate(LimitOffsetPagination)
+def list_invitations(request: HttpRequest) -> Any:
+    return selectors.invitations_list(actor=actor_of(request))
+
+
+@invitations.get(
+    "/mine", response=list[MyInvitationOut], auth=LoginAuth(), summary="My open invitations"
+)
+def my_invitations(request: HttpRequest) -> Any:
+    return list(selectors.invitations_for_user(user=request.user))
+
+
+@invitations.post(
+    "/accept", response={201: AcceptedOut}, auth=LoginAuth(), summary="Accept an invitation"
+)
+def accept_invitation(request: HttpRequest, payload: AcceptIn) -> Any:
+    membership = services.invitation_accept(
+        user=request.user, invitation_id=payload.invitation_id, token=payload.token
+    )
+    return Status(201, membership)

@@ -9,7 +9,9 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         from buurtkit.core.demo import register_demo_loader, register_demo_logins
-        from buurtkit.people import demo
+        from buurtkit.people import demo, gdpr
+
+        gdpr.register()
 
         register_demo_loader("people", 10, demo.load)
         register_demo_logins(

@@ -162,6 +162,48 @@ class Membership(CommunityScoped):
         return f"{self.user} {', '.join(self.roles)}"
 
 
+class InvitationKind(models.TextChoices):
+    USERNAME = "username", _("user name")
+    EMAIL = "email", _("e-mail address")
+
+
+class Invitation(CommunityScoped):
+    """Roles offered to a login; the invited person accepts them (issue 18, item 9).
+
+    An invitation is made, and answered, the same way whether or not a login with the name
+    exists, so inviting tells nothing about other communities' logins. A user-name invitation
+    is for the login of that name, if there is one (it sees it on its invitations page); an
+    e-mail invitation is sent as a link with a token, and whoever signs in and opens the link
+    accepts it. Only the token's hash is stored.
+    """
+
+    kind = models.CharField(_("invited by"), max_length=10, choices=InvitationKind.choices)
+    invited_as = models.CharField(_("user name or e-mail address"), max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    roles = models.JSONField(_("roles"), default=list)
+    created_at = models.DateTimeField(_("invited at"))
+    expires_at = models.DateTimeField(_("valid until"))
+    created_by_label = models.CharField(max_length=150)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["token_hash"]), models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.invited_as}: {', '.join(self.roles)}"
+
+
 class ApiKey(CommunityScoped):
     """A bearer key for scripts and integrators. Only a hash is stored; the key is shown once."""
 

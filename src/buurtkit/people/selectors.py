@@ -11,12 +11,21 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from buurtkit.audit.selectors import audit_events_about, audit_events_on_behalf_of
+from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES, permissions_for_roles
 from buurtkit.core.scoping import get_scoped, scoped
 from buurtkit.people.apikeys import API_KEY_PREFIX, hash_api_key
-from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Person
+from buurtkit.people.models import (
+    ApiKey,
+    Consent,
+    Invitation,
+    InvitationKind,
+    Membership,
+    Organisation,
+    Person,
+)
 from buurtkit.people.phones import normalise_phone
 
 User = get_user_model()
@@ -159,7 +168,7 @@ def current_consents(*, person: Person) -> dict[str, bool]:
 def person_export_data(*, person: Person) -> dict[str, Any]:
     """Everything about one person (the GDPR access right). The caller checks permission."""
     user = person.user
-    from buurtkit.people.hooks import PERSON_EXPORTERS
+    from buurtkit.people.hooks import PERSON_DATA
 
     data = {
         "format": "buurtkit.person-export/1",
@@ -229,8 +238,9 @@ def person_export_data(*, person: Person) -> dict[str, Any]:
             community_id=person.community_id, person_id=person.pk
         ).order_by("at")
     ]
-    for name, export in PERSON_EXPORTERS.items():
-        data[name] = export(person)
+    for name, entry in PERSON_DATA.items():
+        if entry.export is not None:
+            data[name] = entry.export(person)
     return data
 
 
@@ -296,3 +306,42 @@ def membership_get(*, actor: Actor, membership_id: int) -> Membership:
 def apikeys_list(*, actor: Actor) -> QuerySet[ApiKey]:
     actor.require("apikeys.manage")
     return scoped(ApiKey, actor.community).select_related("organisation")
+
+
+def invitations_list(*, actor: Actor) -> QuerySet[Invitation]:
+    """This community's invitations, newest first: what was typed and whether it was accepted
+    (never whether a login of that name exists)."""
+    actor.require("memberships.view")
+    return scoped(Invitation, actor.community).select_related("organisation").order_by("-id")
+
+
+def invitations_for_user(*, user: Any) -> QuerySet[Invitation]:
+    """The open invitations for this login's user name, in every community."""
+    if not getattr(user, "is_authenticated", False):
+        return Invitation.objects.none()
+    return (
+        Invitation.objects.filter(
+            kind=InvitationKind.USERNAME,
+            user=user,
+            accepted_at__isnull=True,
+            expires_at__gt=clock.now(),
+        )
+        .select_related("community", "organisation")
+        .order_by("-id")
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The open e-mail invitation behind a link's token."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.filter(
+            kind=InvitationKind.EMAIL,
+            token_hash=hash_api_key(token),
+            accepted_at__isnull=True,
+            expires_at__gt=clock.now(),
+        )
+        .select_related("community", "organisation")
+        .first()
+    )

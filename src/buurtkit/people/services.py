@@ -7,27 +7,38 @@ transaction and writes an audit event in that same transaction.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
+from buurtkit.core.anonymising import unlocked
+from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import ROLES, permissions_for_roles
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.services import check_modules
 from buurtkit.core.validation import full_clean
 from buurtkit.people.apikeys import API_KEY_PREFIX, hash_api_key
-from buurtkit.people.hooks import PERSON_ANONYMISERS
-from buurtkit.people.models import ApiKey, Consent, ConsentKind, Membership, Organisation, Person
+from buurtkit.people.hooks import INVITATION_MAILERS, PERSON_DATA, PersonTraces
+from buurtkit.people.models import (
+    ApiKey,
+    Consent,
+    ConsentKind,
+    Invitation,
+    InvitationKind,
+    Membership,
+    Organisation,
+    Person,
+)
 from buurtkit.people.phones import normalise_phone
 from buurtkit.people.selectors import forget_api_keys, person_export_data
 
@@ -188,6 +199,18 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
     if person.anonymised_at:
         return person
     birth_decade = (person.birth_year // 10) * 10 if person.birth_year else None
+    login = User.objects.filter(pk=person.user_id).first() if person.user_id else None
+    traces = PersonTraces(
+        person=person,
+        person_id=person.pk,
+        community_id=person.community_id,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        phones=tuple(p for p in (person.phone,) if p),
+        emails=tuple(e for e in (person.email, login.email if login else "") if e),
+        usernames=(login.get_username(),) if login else (),
+        label=f"anonymised-{person.community_id}-{person.pk}",
+    )
     person.first_name = _("Anonymous")
     person.last_name = f"#{person.pk}"
     person.phone = ""
@@ -208,14 +231,17 @@ def person_anonymise(*, actor: Actor, person_id: int) -> Person:
             person.user = None
         else:
             user = User.objects.select_for_update().get(pk=person.user_id)
-            user.username = f"anonymised-{person.community_id}-{person.pk}"
+            user.username = traces.label
             user.first_name = user.last_name = user.email = ""
             user.is_active = False
             user.set_unusable_password()
             user.save()
     person.save()
-    for anonymise in PERSON_ANONYMISERS.values():
-        anonymise(person)
+    # Every module clears what it copied (its registration in people.hooks), append-only
+    # rows included; statistics (counts, amounts, durations, costs) stay.
+    with unlocked():
+        for entry in PERSON_DATA.values():
+            entry.anonymise(traces)
     audit_record(actor=actor, verb="person.anonymised", obj=person)
     return person
 
@@ -384,10 +410,13 @@ def _grantable(actor: Actor, roles: list[str]) -> None:
 def membership_grant(
     *, actor: Actor, username: str, roles: list[str], organisation_id: int | None = None
 ) -> Membership:
-    """Give a login roles in this community (optionally within one organisation)."""
+    """Give a login roles in this community at once: the system actor only (the
+    ``buurtkit community`` command, demo data). People are invited (:func:`membership_invite`):
+    a direct grant would tell whether a login name exists in another community."""
     actor.require("memberships.manage")
+    if actor.channel != "system":
+        raise PermissionDenied(_("Invite the person; they accept the invitation themselves."))
     roles = _check_roles(roles)
-    _grantable(actor, roles)
     try:
         user = User.objects.get(username__iexact=username.strip())
     except User.DoesNotExist as exc:
@@ -396,24 +425,127 @@ def membership_grant(
     org = None
     if organisation_id is not None:
         org = get_scoped(Organisation, actor.community, pk=organisation_id)
+    membership = _membership_create(actor.community, user, org, roles)
+    audit_record(actor=actor, verb="membership.granted", obj=membership, data={"roles": roles})
+    return membership
+
+
+def _membership_create(
+    community: Community, user: Any, org: Organisation | None, roles: list[str]
+) -> Membership:
+    taken = _("This login already has a membership here; change that one instead.")
     existing = (
-        Membership.objects.in_community(actor.community)
+        Membership.objects.in_community(community)
         .select_for_update()
         .filter(user=user, organisation=org)
         .first()
     )
     if existing:
-        raise Conflict(_("This login already has a membership here; change that one instead."))
+        raise Conflict(taken)
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(
-                community=actor.community, user=user, organisation=org, roles=roles
+            return Membership.objects.create(
+                community=community, user=user, organisation=org, roles=roles
             )
     except IntegrityError as exc:
-        raise Conflict(
-            _("This login already has a membership here; change that one instead.")
-        ) from exc
-    audit_record(actor=actor, verb="membership.granted", obj=membership, data={"roles": roles})
+        raise Conflict(taken) from exc
+
+
+INVITATION_DAYS = 14
+
+
+def invitation_token_hash(token: str) -> str:
+    return hash_api_key(token)  # a 256-bit random token: a plain SHA-256 is enough
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    actor: Actor,
+    roles: list[str],
+    username: str = "",
+    email: str = "",
+    organisation_id: int | None = None,
+) -> Invitation:
+    """Offer roles in this community to a login (by user name) or to an e-mail address.
+
+    The answer is the same whether or not a login with the name exists: an invitation is
+    stored either way, the same queries run, and nothing in the result says which. The
+    person accepts it (:func:`invitation_accept`): a user name's login on its invitations
+    page, an e-mail address through the link sent to it.
+    """
+    actor.require("memberships.manage")
+    roles = _check_roles(roles)
+    _grantable(actor, roles)
+    username, email = (username or "").strip(), (email or "").strip()
+    if bool(username) == bool(email):
+        msg = _("Give a user name or an e-mail address (one of the two).")
+        raise ValidationFailed(msg, fields={"username": msg, "email": msg})
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            msg = _("This is not a valid e-mail address.")
+            raise ValidationFailed(msg, fields={"email": msg}) from exc
+    org = None
+    if organisation_id is not None:
+        org = get_scoped(Organisation, actor.community, pk=organisation_id)
+    now = clock.now()
+    token = secrets.token_urlsafe(32) if email else ""
+    invitation = Invitation.objects.create(
+        community=actor.community,
+        kind=InvitationKind.EMAIL if email else InvitationKind.USERNAME,
+        invited_as=(email or username)[:254],
+        # The login of that name, if any: only it will see the invitation.
+        user=User.objects.filter(username__iexact=username).first() if username else None,
+        token_hash=invitation_token_hash(token) if token else "",
+        organisation=org,
+        roles=roles,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+        created_by_label=actor.label[:150],
+    )
+    audit_record(actor=actor, verb="membership.invited", obj=invitation, data={"roles": roles})
+    if token:
+        for send in INVITATION_MAILERS.values():
+            send(actor, invitation, token)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, user: Any, invitation_id: int | None = None, token: str = ""
+) -> Membership:
+    """The signed-in login accepts an invitation: one made for its user name (by id), or an
+    e-mail invitation whose link it opened (by token). Gives the roles, once."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied(_("Sign in to accept an invitation."))
+    found = Invitation.objects.select_for_update(of=("self",)).select_related(
+        "community", "organisation"
+    )
+    if token:
+        found = found.filter(kind=InvitationKind.EMAIL, token_hash=invitation_token_hash(token))
+    elif invitation_id is not None:
+        found = found.filter(kind=InvitationKind.USERNAME, pk=invitation_id, user=user)
+    else:
+        found = found.none()
+    invitation = found.first()
+    if invitation is None or invitation.accepted_at or invitation.expires_at <= clock.now():
+        raise NotFound(_("This invitation does not exist, was used or has expired."))
+    membership = _membership_create(
+        invitation.community, user, invitation.organisation, list(invitation.roles)
+    )
+    invitation.accepted_at = clock.now()
+    invitation.membership = membership
+    invitation.user = user
+    invitation.save(update_fields=["accepted_at", "membership", "user"])
+    actor = Actor(community=invitation.community, label=user.get_username(), user_id=user.pk)
+    audit_record(
+        actor=actor,
+        verb="membership.granted",
+        obj=membership,
+        data={"roles": list(invitation.roles), "invitation": invitation.pk},
+    )
     return membership
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from buurtkit.people.hooks import PersonTraces
 from buurtkit.people.models import Person
 from buurtkit.places.models import OpeningHours
 
@@ -22,8 +23,8 @@ def export(person: Person) -> Any:
     ]
 
 
-def anonymise(person: Person) -> None:
+def anonymise(traces: PersonTraces) -> None:
     """The hours stay (the place keeps its opening times); the person is no longer named."""
-    OpeningHours.objects.in_community(person.community_id).filter(digibuddy=person).update(
-        digibuddy=None
-    )
+    OpeningHours.objects.in_community(traces.community_id).filter(
+        digibuddy_id=traces.person_id
+    ).update(digibuddy=None)

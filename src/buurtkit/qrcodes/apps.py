@@ -13,12 +13,19 @@ class QrcodesConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.qrcodes import actions, demo, pages, permissions  # noqa: F401 - registers the actions
+        from buurtkit.qrcodes import (  # noqa: F401 - actions registers the actions
+            actions,
+            demo,
+            gdpr,
+            pages,
+            permissions,
+        )
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="qrcodes")
         # After the people (organisations) and the ledger (the bakery's counter code, order 25).
         register_demo_loader("qrcodes", 30, demo.load)
         pages.register()  # the main menu's link
+        gdpr.register()  # form answers in a person's export and anonymisation
         # Run by ``buurtkit worker`` every night; once by hand: ``buurtkit qr_rollup``.
         scheduler.register(
             "qr_rollup",

@@ -15,8 +15,12 @@ def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
     """Show a service's error on the form, next to the fields it names."""
     placed = False
     for name, message in exc.fields.items():
-        if name in form.fields:
+        if name in form.fields and not form.fields[name].widget.is_hidden:
             form.add_error(name, str(message))
+            placed = True
+        elif name in form.fields:
+            # A hidden field has nowhere to show its message: say it on top of the form.
+            form.add_error(None, str(message))
             placed = True
     if not placed:
         form.add_error(None, str(exc.detail))
@@ -64,7 +68,20 @@ class OrganisationForm(forms.Form):
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(label=_("User name"), max_length=150)
+    """An invitation: by the login's user name, or by e-mail address (a link is sent)."""
+
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        required=False,
+        help_text=_("They see the invitation after signing in."),
+    )
+    email = forms.EmailField(
+        label=_("Or e-mail address"),
+        max_length=254,
+        required=False,
+        help_text=_("They get a link to accept the invitation."),
+    )
     organisation = forms.TypedChoiceField(
         label=_("Organisation"), required=False, coerce=int, empty_value=None
     )

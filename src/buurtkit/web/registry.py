@@ -52,12 +52,25 @@ class PersonSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class HomeSection:
+    """A part of the community's home page for whoever it concerns (a shop sees its takings);
+    ``context`` returns None to show nothing."""
+
+    key: str
+    module: str
+    template: str
+    context: Callable[[Actor], dict[str, Any] | None]
+    order: int = 100
+
+
 MODULES_WITH_PAGES: set[str] = set()
 MENU: Registry[str, Link] = Registry("main-menu links")
 DASHBOARD: Registry[str, Link] = Registry("dashboard tiles")
 RESIDENT_HOME: Registry[str, Link] = Registry("resident home links")
 PERSON_SECTIONS: Registry[str, PersonSection] = Registry("person page sections")
 AUDIT_VERBS: Registry[str, Text] = Registry("audit verbs")
+HOME_SECTIONS: Registry[str, HomeSection] = Registry("home page sections")
 
 
 def register_module_pages(module: str) -> None:
@@ -81,6 +94,10 @@ def register_person_section(section: PersonSection) -> None:
     PERSON_SECTIONS.register_once(section.key, section)
 
 
+def register_home_section(section: HomeSection) -> None:
+    HOME_SECTIONS.register_once(section.key, section)
+
+
 def register_audit_verbs(verbs: dict[str, Text]) -> None:
     """Plain words for audit verbs (``ledger.pin_set`` → "payment PIN set")."""
     for verb, words in verbs.items():
@@ -101,13 +118,48 @@ def visible_links(links: Iterable[Link], actor: Actor | None) -> list[Link]:
         for link in sorted(links, key=lambda link: (link.order, link.key))
         if _on(actor.community, link.module)
         and (not link.permission or actor.has(link.permission))
-        and (not link.needs_person or actor.person_id)
+        and (not link.needs_person or actor.person_id or actor.on_behalf_of_id)
     ]
 
 
 def modules_in_use(community: Community) -> list[Any]:
     """The community's switched-on modules that have pages (``core.modules.Module`` rows)."""
     return [m for m in community.modules() if m.key in MODULES_WITH_PAGES]
+
+
+@dataclass(frozen=True)
+class ModuleTile:
+    """A module on the home page: a link to its first page this person may open."""
+
+    key: str
+    name: Text
+    summary: Text
+    url_name: str
+
+
+def module_tiles(actor: Actor) -> list[ModuleTile]:
+    """The switched-on modules with pages that ``actor`` may use, each a link to its first
+    page this actor may open (a module with nothing for them is left out)."""
+    links = visible_links([*MENU.values(), *DASHBOARD.values(), *RESIDENT_HOME.values()], actor)
+    tiles = []
+    for module in modules_in_use(actor.community):
+        first = next((link for link in links if link.module == module.key), None)
+        if first is not None:
+            tiles.append(ModuleTile(module.key, module.name, module.summary, first.url_name))
+    return tiles
+
+
+def home_sections(request: HttpRequest, actor: Actor) -> list[SafeString]:
+    """The modules' sections of the home page for ``actor``, rendered in their order."""
+    html = []
+    for section in sorted(HOME_SECTIONS.values(), key=lambda s: (s.order, s.key)):
+        if not _on(actor.community, section.module):
+            continue
+        context = section.context(actor)
+        if context is None:
+            continue
+        html.append(SafeString(render_to_string(section.template, context, request=request)))
+    return html
 
 
 def person_sections(request: HttpRequest, actor: Actor, person: Any) -> list[SafeString]:

@@ -10,6 +10,7 @@ from django.urls import path, reverse_lazy
 
 from buurtkit.web.views import (
     access,
+    account,
     health,
     ops,
     organisations,
@@ -54,6 +55,8 @@ root_urlpatterns = [
     path("ops/jobs/", ops.jobs, name="ops_jobs"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/invitations/", account.invitations_mine, name="invitations"),
+    path("accounts/invitations/<str:token>/", account.invitation_token, name="invitation_token"),
     path(
         "accounts/password-reset/",
         PasswordResetView.as_view(

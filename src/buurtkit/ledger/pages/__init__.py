@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 def register() -> None:
     from buurtkit.web import registry
-    from buurtkit.web.registry import Link, PersonSection
+    from buurtkit.web.registry import HomeSection, Link, PersonSection
 
     registry.register_module_pages("ledger")
     registry.register_dashboard_tile(
@@ -38,6 +38,17 @@ def register() -> None:
             order=20,
         )
     )
+    registry.register_dashboard_tile(
+        Link(
+            key="ledger.issuing",
+            module="ledger",
+            url_name="web:issuing",
+            label=_("Reward volunteers"),
+            summary=_("Give torekes for volunteering; approve large rewards of a colleague."),
+            permission="ledger.issue",
+            order=15,
+        )
+    )
     registry.register_resident_link(
         Link(
             key="ledger.pay",
@@ -45,6 +56,16 @@ def register() -> None:
             url_name="web:pay_home",
             label=_("Pay and see your account"),
             primary=True,
+            needs_person=True,
+            order=10,
+        )
+    )
+    registry.register_home_section(
+        HomeSection(
+            key="ledger.shop",
+            module="ledger",
+            template="ledger/_shop_home.html",
+            context=_shop_home,
             order=10,
         )
     )
@@ -74,3 +95,10 @@ def _currency_card(actor: Any, person_id: int) -> dict[str, Any] | None:
 
     card = currency_card(actor, person_id)
     return {"currency": card} if card else None
+
+
+def _shop_home(actor: Any) -> dict[str, Any] | None:
+    """The shop's home: its balance, today's payments and its payment screen."""
+    from buurtkit.ledger.pages.views import shop_home_context
+
+    return shop_home_context(actor)

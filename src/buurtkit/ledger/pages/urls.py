@@ -14,6 +14,11 @@ from buurtkit.ledger.pages import (
 
 community_urlpatterns = [
     path("people/<int:person_id>/lost-phone/", views.person_lost_phone, name="person_lost_phone"),
+    path(
+        "people/<int:person_id>/open-account/",
+        views.person_open_account,
+        name="person_open_account",
+    ),
     path("pay/", views.pay_home, name="pay_home"),
     path("pay/to/", views.pay_to, name="pay_to"),
     path("pay/amount/", views.pay_amount, name="pay_amount"),

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -28,8 +29,8 @@ from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
-from buurtkit.ledger import selectors, services, statements
-from buurtkit.ledger.models import Account, AccountKind, Currency
+from buurtkit.ledger import selectors, services, statements, stickers
+from buurtkit.ledger.models import Account, AccountKind, Currency, TransferKind
 from buurtkit.ledger.numbers import format_account_number
 from buurtkit.ledger.pages.forms import (
     AmountForm,
@@ -40,6 +41,7 @@ from buurtkit.ledger.pages.forms import (
     PayeeForm,
     PinForm,
 )
+from buurtkit.ledger.rules import display_name
 from buurtkit.people.selectors import person_get
 from buurtkit.qrcodes import exports as qr_exports
 from buurtkit.qrcodes.codes import readable
@@ -64,6 +66,14 @@ def money(currency: Currency, minor: int, *, signed: bool = False) -> str:
     if not signed and minor < 0:
         sign = "− "
     return f"{sign}{text} {name}"
+
+
+def account_label(account: Account) -> str:
+    """An account's name as a person reads it (``rules.display_name``: the system accounts in
+    the page's language, "Exchange office (paper torekes)" rather than "Paper in circulation")."""
+    if account.kind != AccountKind.SYSTEM:
+        return account.name
+    return display_name(account.name, account.system_role or "")
 
 
 def _acting_person_id(actor: Actor) -> int | None:
@@ -91,16 +101,38 @@ def _lines(actor: Actor, account: Account, limit: int = STATEMENT_LINES) -> list
     return [
         {
             "at": line.transfer.at,
-            "other": line.other.name,
-            "what": line.transfer.description or line.transfer.get_kind_display(),
+            "other": account_label(line.other),
+            "what": line.transfer.description or _kind_words(line.transfer.kind, line.change),
             "change": money(currency, line.change, signed=True),
             "incoming": line.change > 0,
+            "verb": _change_verb(line.transfer.kind, line.change),
             "balance": money(currency, line.balance_after),
             "counter": line.transfer.on_behalf_of_id is not None,
             "pk": line.transfer.pk,
         }
         for line in selectors.statement_lines(actor=actor, account_id=account.pk, limit=limit)
     ]
+
+
+def _kind_words(kind: str, change: int) -> str:
+    """What a line of one's history was, in plain words from the account's side."""
+    if kind == "exchange_out":
+        return _("Paper torekes taken at the exchange office")
+    if kind == "exchange_in":
+        return _("Paper torekes brought to the exchange office")
+    if kind == "reversal":
+        return _("Correction of an earlier payment")
+    return str(TransferKind(kind).label) if kind in TransferKind.values else kind
+
+
+def _change_verb(kind: str, change: int) -> str:
+    """The word read out before the amount (screen readers), never "paid" for a paper
+    withdrawal: the money did not go to anyone, it became paper."""
+    if kind == "exchange_out":
+        return _("changed into paper")
+    if kind == "exchange_in":
+        return _("paper changed into digital")
+    return _("received") if change > 0 else _("paid")
 
 
 def _account_code(actor: Actor, account: Account) -> dict[str, Any] | None:
@@ -130,10 +162,69 @@ def _payee(actor: Actor, raw: str, mine: Account) -> Account:
 
 def _payee_view(account: Account) -> dict[str, str]:
     return {
-        "name": account.name,
+        "name": account_label(account),
         "number": account.number,
         "display": format_account_number(account.number),
     }
+
+
+def _blocked(actor: Actor, mine: Account) -> str:
+    """Why this account cannot pay at all now (said at step 1, where nothing can be typed
+    that would help), or "" when it can: the account is frozen, or the PIN is locked."""
+    counter = actor.on_behalf_of_id is not None
+    if mine.frozen:
+        if counter:
+            return _(
+                "This account is blocked: no money can go in or out. A coordinator can unblock it."
+            )
+        return _(
+            "Your account is blocked: you cannot pay now. Ask at the counter; they tell "
+            "you why and can unblock it."
+        )
+    if (
+        not _without_pin(actor)
+        and mine.person_id is not None
+        and services.pin_status(actor=actor, person_id=mine.person_id) == "locked"
+    ):
+        return _(
+            "Your PIN is locked after too many wrong tries, so you cannot pay now. "
+            "Ask at the counter for a new PIN."
+        )
+    return ""
+
+
+def _over_balance(actor: Actor, mine: Account, amount: int) -> str:
+    """What to say when ``amount`` is more than the account may pay (its balance, plus what
+    it may go below zero), or "" when it fits: said at "how much?", where it can be fixed."""
+    available = mine.balance - mine.lower_limit
+    if amount <= available:
+        return ""
+    currency = mine.currency
+    values = {
+        "balance": money(currency, mine.balance),
+        "most": money(currency, max(available, 0)),
+        "limit": money(currency, -mine.lower_limit),
+    }
+    counter = actor.on_behalf_of_id is not None
+    if mine.lower_limit < 0:
+        if counter:
+            return (
+                _(
+                    "Not enough money: this account has %(balance)s and may go %(limit)s below "
+                    "zero. Type at most %(most)s."
+                )
+                % values
+            )
+        return (
+            _(
+                "Not enough money: you have %(balance)s and may go %(limit)s below zero. "
+                "Type at most %(most)s."
+            )
+            % values
+        )
+    if counter:
+        return _("Not enough money: this account has %(balance)s. Type at most %(most)s.") % values
+    return _("Not enough money: you have %(balance)s. Type at most %(most)s.") % values
 
 
 def _pay_url(name: str, slug: str, **params: str) -> str:
@@ -175,6 +266,9 @@ def pay_to(request: HttpRequest) -> HttpResponse:
     mine = _my_account(actor)
     if mine is None:
         return _no_account(request)
+    blocked = _blocked(actor, mine)
+    if blocked:
+        return render(request, "ledger/pay_to.html", {"blocked": blocked, "step": 1})
     if "to" in request.GET and "number" not in request.GET:
         # ``?to=``: the QR code on a shop's counter (see ``ledger.qr``). A shop or organisation
         # goes straight to "how much?", which names it; anyone else is shown here to check.
@@ -226,12 +320,18 @@ def pay_amount(request: HttpRequest) -> HttpResponse:
         flash(request, str(exc.detail), level="error")
         return redirect("web:pay_to", slug=slug)
     form = AmountForm(request.GET if "amount" in request.GET else None)
+    blocked = _blocked(actor, mine)
+    if blocked:
+        return render(request, "ledger/pay_to.html", {"blocked": blocked, "step": 1})
     if form.is_bound and form.is_valid():
         try:
-            services.parse_amount(mine.currency, form.cleaned_data["amount"])
+            amount = services.parse_amount(mine.currency, form.cleaned_data["amount"])
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
+            if over := _over_balance(actor, mine, amount):
+                form.add_error("amount", over)
+        if not form.errors:
             return redirect(
                 _pay_url(
                     "web:pay_confirm",
@@ -272,6 +372,18 @@ def pay_confirm(request: HttpRequest) -> HttpResponse:
         flash(request, str(exc.detail), level="error")
         return redirect("web:pay_to", slug=slug)
     description = (data.get("description") or "").strip()[:200]
+    if _blocked(actor, mine) or _over_balance(actor, mine, amount):
+        # Back to the step where it can be fixed; it says why.
+        back = "web:pay_to" if _blocked(actor, mine) else "web:pay_amount"
+        return redirect(
+            _pay_url(
+                back,
+                slug,
+                to=payee.number,
+                amount=data.get("amount", ""),
+                description=description,
+            )
+        )
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -399,9 +511,10 @@ def pay_pin(request: HttpRequest) -> HttpResponse:
 # --- staff -------------------------------------------------------------------------------
 
 
-@community_page("ledger.view")
+@community_page()
 def ledger_account(request: HttpRequest, account_id: int) -> HttpResponse:
-    """Staff see one account: number, balance and recent transfers with the running balance."""
+    """One account: number, balance and recent transfers with the running balance. Staff see
+    any; a shop's or organisation's own people see theirs (anyone else: not found)."""
     actor = actor_of(request)
     account = selectors.account_get(actor=actor, account_id=account_id)
     return render(
@@ -440,16 +553,16 @@ def _sms_receipts_card(actor: Actor, account: Account) -> dict[str, Any] | None:
 
 @community_page()
 def ledger_account_code(request: HttpRequest, account_id: int) -> HttpResponse:
-    """The account's QR code as a PDF to print, for whoever may see the account."""
+    """The counter sticker (PDF): name, QR code, account number and what to do, for whoever
+    may see the account."""
     actor = actor_of(request)
     code = services.account_qr_code(actor=actor, account_id=account_id)
-    response = HttpResponse(
-        qr_exports.code_image(code.code, "pdf", qr_exports.image_options("pdf", scale=8)),
-        content_type=qr_exports.IMAGE_TYPES["pdf"],
+    account = selectors.account_get(actor=actor, account_id=account_id)
+    pdf = stickers.counter_sticker_pdf(
+        account=account, code_value=code.code, scan_url=qr_exports.scan_url(code.code)
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{qr_exports.image_filename(code.code, "pdf")}"'
-    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="sticker-{account.number}.pdf"'
     return response
 
 
@@ -513,6 +626,11 @@ def _statement_form(actor: Actor, account: Account) -> dict[str, Any]:
     }
 
 
+def may_open_account(actor: Actor) -> bool:
+    """Whether the page offers "Open an account" (``services.resident_account_open`` decides)."""
+    return any(actor.has(p) for p in services.ACCOUNT_OPENERS)
+
+
 def currency_card(actor: Actor, person_id: int) -> dict[str, Any] | None:
     """What the person page shows about someone's money (staff only), or None."""
     if not (actor.has("ledger.view") or actor.has("ledger.pay_on_behalf")):
@@ -525,6 +643,7 @@ def currency_card(actor: Actor, person_id: int) -> dict[str, Any] | None:
         "pin_status": services.pin_status(actor=actor, person_id=person_id),
         "may_view": actor.has("ledger.view"),
         "may_help": actor.has("ledger.pay_on_behalf"),
+        "may_open": account is None and may_open_account(actor),
         "form": LostPhoneForm(),
     }
 
@@ -565,3 +684,61 @@ def person_lost_phone(request: HttpRequest, person_id: int) -> HttpResponse:
                 % {"name": person.full_name},
             )
     return redirect("web:person", slug=actor.community.slug, person_id=person.pk)
+
+
+@require_POST
+@community_page()
+def person_open_account(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Open the account of a resident who has none (person page, counter, reward form), then
+    go back where the button was (``next``), or to the person's page."""
+    actor = actor_of(request)
+    slug = actor.community.slug
+    person = person_get(actor=actor, person_id=person_id)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("web:person", kwargs={"slug": slug, "person_id": person.pk})
+    try:
+        account = services.resident_account_open(actor=actor, person_id=person.pk)
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # the error page says why (no right; not found)
+        flash(request, str(exc.detail), level="error")
+        return redirect(back)
+    flash(
+        request,
+        _("%(name)s now has an account: %(number)s.")
+        % {"name": person.full_name, "number": format_account_number(account.number)},
+    )
+    return redirect(back.replace("__account__", str(account.pk)))
+
+
+def shop_home_context(actor: Actor) -> dict[str, Any] | None:
+    """What a shop's people see first: per shop account the balance, today's payments in,
+    and the buttons of their day (ask for a payment, the account, the counter sticker)."""
+    days = selectors.shop_days(actor=actor)
+    if not days:
+        return None
+    shops = []
+    for day in days:
+        account, currency = day.account, day.account.currency
+        shops.append(
+            {
+                "account": account,
+                "number": format_account_number(account.number),
+                "balance": money(currency, account.balance),
+                "received": money(currency, day.received),
+                "count": len(day.payments),
+                "payments": [
+                    {
+                        "at": t.at,
+                        "from": account_label(t.debit),
+                        "what": t.description,
+                        "amount": money(currency, t.amount),
+                    }
+                    for t in day.payments
+                ],
+            }
+        )
+    return {"shops": shops, "community": actor.community}

@@ -246,6 +246,8 @@ def exchange_counter(request: HttpRequest, office_id: int) -> HttpResponse:
             "q": q,
             "found": found,
             "searched": bool(q),
+            "without_account": selectors.people_without_account(actor=actor, q=q),
+            "open_next": f"{request.path}?account=__account__",
             "chosen": chosen,
             "serving_id": actor.on_behalf_of_id,
             "may_serve": actor.has("people.act_on_behalf"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,11 +28,8 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     actor = actor_of(request)
     currency = services.community_currency(actor)
     can_issue = actor.has("ledger.issue") or actor.has("ledger.manage")
-    pending = (
-        list(selectors.pending_rewards(actor=actor))
-        if can_issue or actor.has("ledger.view")
-        else []
-    )
+    # Only who may issue sees what waits for approval (the selector refuses the others).
+    pending = list(selectors.pending_rewards(actor=actor)) if can_issue else []
     q = request.GET.get("q", "") if request.method == "GET" else request.POST.get("q", "")
     budgets = selectors.budgets_list(actor=actor)
     today = selectors.local_today()
@@ -45,6 +44,9 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "can_manage": actor.has("ledger.manage"),
         "q": q,
         "found": selectors.residents_to_reward(actor=actor, q=q) if can_issue and q else [],
+        "without_account": selectors.people_without_account(actor=actor, q=q) if can_issue else [],
+        "open_next": f"{reverse('web:issuing', kwargs={'slug': actor.community.slug})}?"
+        + urlencode({"q": q}),
         "reward_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
         "form": request.POST if request.method == "POST" else {},
         **extra,

@@ -26,12 +26,14 @@ from buurtkit.ledger.services._common import (
     reward_approval_threshold,
 )
 from buurtkit.ledger.services.circle import (
+    ACCOUNT_OPENERS,
     CircleCopy,
     account_open,
     account_qr_code,
     account_set_frozen,
     currency_copy,
     currency_create,
+    resident_account_open,
 )
 from buurtkit.ledger.services.exchange import (
     MAX_NOTES,
@@ -84,6 +86,7 @@ from buurtkit.ledger.services.transfers import (
 )
 
 __all__ = [
+    "ACCOUNT_OPENERS",
     "DEFAULT_APPROVAL_THRESHOLD_UNITS",
     "MAX_AMOUNT",
     "MAX_NOTES",
@@ -126,6 +129,7 @@ __all__ = [
     "receipt_contact",
     "redemption_key",
     "redemption_run",
+    "resident_account_open",
     "reward_approval_threshold",
     "reward_create",
     "reward_policy_set",

@@ -115,6 +115,40 @@ def account_open(
     return account
 
 
+ACCOUNT_OPENERS = ("ledger.open_account", "ledger.manage")
+
+
+@transaction.atomic
+def resident_account_open(*, actor: Actor, person_id: int) -> Account:
+    """Open the resident account of a person who has none yet, or return the one they have.
+
+    For the counter, the person page and the reward form (``ledger.open_account``): a resident
+    added by staff can be paid and can pay from the moment staff open their account. Asking
+    twice (a double click, two clerks) opens one account.
+    """
+    if not any(actor.has(p) for p in ACCOUNT_OPENERS):
+        actor.require("ledger.open_account")
+    currency = community_currency(actor)
+    person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
+    if person.anonymised_at is not None:
+        raise Conflict(_("This person's data was removed; no account can be opened."))
+    existing = (
+        Account.objects.in_community(actor.community)
+        .filter(person_id=person.pk, kind=AccountKind.RESIDENT)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    account = new_account(
+        currency, kind=AccountKind.RESIDENT, name=person.full_name[:150], person=person
+    )
+    audit_record(
+        actor=actor, verb="ledger.account_opened", obj=account, data={"kind": account.kind}
+    )
+    return account
+
+
 @transaction.atomic
 def account_set_frozen(*, actor: Actor, account_id: int, frozen: bool) -> Account:
     """Freeze an account (no money in or out) or unfreeze it; system accounts stay open."""

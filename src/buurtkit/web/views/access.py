@@ -36,16 +36,20 @@ def membership_create(request: HttpRequest) -> HttpResponse:
     form = MembershipForm(request.POST or None, organisations=_organisation_choices(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_grant(
+            services.membership_invite(
                 actor=actor_of(request),
                 username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
                 roles=form.cleaned_data["roles"],
                 organisation_id=form.cleaned_data["organisation"],
             )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
-            flash(request, _("The role has been given."))
+            # The same words whether or not the user name exists (issue 18, item 9).
+            flash(
+                request, _("The invitation has been made. The role is given when it is accepted.")
+            )
             return redirect("web:memberships", slug=request.community.slug)  # type: ignore[attr-defined]
     return render(request, "web/memberships/form.html", {"form": form, "creating": True})
 

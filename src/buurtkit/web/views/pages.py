@@ -7,10 +7,21 @@ from django.shortcuts import redirect, render
 
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.models import Community
-from buurtkit.people.selectors import communities_for_user, current_consents, person_get
+from buurtkit.people.selectors import (
+    communities_for_user,
+    current_consents,
+    invitations_for_user,
+    person_get,
+)
 from buurtkit.people.services import person_gdpr_export
 from buurtkit.web.decorators import community_page
-from buurtkit.web.registry import DASHBOARD, RESIDENT_HOME, modules_in_use, visible_links
+from buurtkit.web.registry import (
+    DASHBOARD,
+    RESIDENT_HOME,
+    home_sections,
+    module_tiles,
+    visible_links,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,7 +29,10 @@ def home(request: HttpRequest) -> HttpResponse:
         mine = list(communities_for_user(user=request.user)[:2])
         if len(mine) == 1:
             return redirect("web:community", slug=mine[0].slug)
-        return render(request, "web/home.html", {"communities": mine or []})
+        invitations = invitations_for_user(user=request.user).count()
+        return render(
+            request, "web/home.html", {"communities": mine or [], "invitations": invitations}
+        )
     return render(request, "web/home.html", {"communities": Community.objects.all()[:20]})
 
 
@@ -27,8 +41,9 @@ def community_home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if actor.has("people.view") and not getattr(request, "on_behalf", None):
         context = {
-            "modules": modules_in_use(actor.community),
+            "modules": module_tiles(actor),
             "tiles": visible_links(DASHBOARD.values(), actor),
+            "sections": home_sections(request, actor),
         }
         return render(request, "web/dashboard.html", context)
     return resident_home(request, actor)
@@ -47,8 +62,9 @@ def resident_home(request: HttpRequest, actor: object) -> HttpResponse:
         {
             "person": person,
             "consents": consents,
-            "modules": modules_in_use(actor.community),
             "links": visible_links(RESIDENT_HOME.values(), actor),
+            "tiles": visible_links(DASHBOARD.values(), actor),
+            "sections": home_sections(request, actor),
         },
     )
 
