@@ -7,9 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import Id, In, actor_of, paged
 from buurtkit.people import selectors, services
 
 people = Router(tags=["people"])
@@ -53,7 +52,7 @@ class PersonIn(In):
     email: str = ""
     postcode: str = ""
     neighbourhood: str = ""
-    birth_year: int | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool = False
     consents: dict[str, bool] = {}
 
@@ -66,7 +65,7 @@ class PersonPatch(In):
     email: str | None = None
     postcode: str | None = None
     neighbourhood: str | None = None
-    birth_year: int | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool | None = None
 
 
@@ -76,7 +75,7 @@ class ConsentIn(In):
 
 
 @people.get("", response=list[PersonOut], summary="Search people")
-@paginate(LimitOffsetPagination)
+@paged
 def list_people(request: HttpRequest, q: str = "", has_smartphone: bool | None = None) -> Any:
     return selectors.people_search(actor=actor_of(request), q=q, has_smartphone=has_smartphone)
 
@@ -91,19 +90,23 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
 
 
 @people.get("/{person_id}", response=PersonOut)
-def get_person(request: HttpRequest, person_id: int) -> Any:
+def get_person(request: HttpRequest, person_id: Id) -> Any:
     return selectors.person_get(actor=actor_of(request), person_id=person_id)
 
 
 @people.patch("/{person_id}", response=PersonOut)
-def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
-    return services.person_update(
-        actor=actor_of(request), person_id=person_id, **payload.dict(exclude_unset=True)
-    )
+def update_person(request: HttpRequest, person_id: Id, payload: PersonPatch) -> Any:
+    # null leaves a field as it is; only the birth year can be emptied with it.
+    changes = {
+        k: v
+        for k, v in payload.dict(exclude_unset=True).items()
+        if v is not None or k == "birth_year"
+    }
+    return services.person_update(actor=actor_of(request), person_id=person_id, **changes)
 
 
 @people.post("/{person_id}/consents", response={201: dict[str, bool]})
-def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> Any:
+def record_consent(request: HttpRequest, person_id: Id, payload: ConsentIn) -> Any:
     services.person_record_consent(
         actor=actor_of(request), person_id=person_id, kind=payload.kind, granted=payload.granted
     )
@@ -112,12 +115,12 @@ def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> 
 
 
 @people.get("/{person_id}/export", response=dict[str, Any], summary="GDPR export of one person")
-def export_person(request: HttpRequest, person_id: int) -> Any:
+def export_person(request: HttpRequest, person_id: Id) -> Any:
     return services.person_gdpr_export(actor=actor_of(request), person_id=person_id)
 
 
 @people.post("/{person_id}/anonymise", response=PersonOut, summary="GDPR anonymisation")
-def anonymise_person(request: HttpRequest, person_id: int) -> Any:
+def anonymise_person(request: HttpRequest, person_id: Id) -> Any:
     return services.person_anonymise(actor=actor_of(request), person_id=person_id)
 
 
@@ -156,7 +159,7 @@ class OrganisationPatch(In):
 
 
 @organisations.get("", response=list[OrganisationOut])
-@paginate(LimitOffsetPagination)
+@paged
 def list_organisations(request: HttpRequest, q: str = "", kind: str = "") -> Any:
     return selectors.organisations_search(actor=actor_of(request), q=q, kind=kind)
 
@@ -167,13 +170,13 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
 
 
 @organisations.get("/{organisation_id}", response=OrganisationOut)
-def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
+def get_organisation(request: HttpRequest, organisation_id: Id) -> Any:
     return selectors.organisation_get(actor=actor_of(request), organisation_id=organisation_id)
 
 
 @organisations.patch("/{organisation_id}", response=OrganisationOut)
 def update_organisation(
-    request: HttpRequest, organisation_id: int, payload: OrganisationPatch
+    request: HttpRequest, organisation_id: Id, payload: OrganisationPatch
 ) -> Any:
     return services.organisation_update(
         actor=actor_of(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
@@ -198,7 +201,7 @@ class MembershipOut(Schema):
 class MembershipIn(In):
     username: str = Field(..., min_length=1)
     roles: list[str]
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class MembershipPatch(In):
@@ -207,7 +210,7 @@ class MembershipPatch(In):
 
 
 @memberships.get("", response=list[MembershipOut])
-@paginate(LimitOffsetPagination)
+@paged
 def list_memberships(request: HttpRequest, q: str = "") -> Any:
     return selectors.memberships_list(actor=actor_of(request), q=q)
 
@@ -218,12 +221,12 @@ def grant_membership(request: HttpRequest, payload: MembershipIn) -> Any:
 
 
 @memberships.get("/{membership_id}", response=MembershipOut)
-def get_membership(request: HttpRequest, membership_id: int) -> Any:
+def get_membership(request: HttpRequest, membership_id: Id) -> Any:
     return selectors.membership_get(actor=actor_of(request), membership_id=membership_id)
 
 
 @memberships.patch("/{membership_id}", response=MembershipOut)
-def update_membership(request: HttpRequest, membership_id: int, payload: MembershipPatch) -> Any:
+def update_membership(request: HttpRequest, membership_id: Id, payload: MembershipPatch) -> Any:
     return services.membership_update(
         actor=actor_of(request), membership_id=membership_id, **payload.dict(exclude_unset=True)
     )
