@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from buurtkit.core.apitools import MAX_INT32, Id, In, actor_of, paged
+from buurtkit.core.apitools import MAX_INT32, ErrorOut, Id, In, actor_of, paged
 from buurtkit.neighbours import costs, selectors, services
 from buurtkit.neighbours.dashboard import MAX_WEEKS
 from buurtkit.telephony import selectors as telephony_selectors
@@ -941,7 +941,7 @@ def participants_opt_in(request: HttpRequest, participant_id: Id) -> Any:
 
 @router.post(
     "/participants/{participant_id}/verification",
-    response={201: VerificationOut},
+    response={201: VerificationOut, 429: ErrorOut},
     summary="Send a new code: by SMS to a mobile, by a call to a landline",
     description="A code is valid for 15 minutes; a new code replaces the older ones; "
     "at most 3 codes an hour (429 `too_many_codes`).",

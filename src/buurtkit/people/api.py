@@ -178,8 +178,10 @@ def get_organisation(request: HttpRequest, organisation_id: Id) -> Any:
 def update_organisation(
     request: HttpRequest, organisation_id: Id, payload: OrganisationPatch
 ) -> Any:
+    # null leaves a field as it is (no column of an organisation can be emptied with it).
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return services.organisation_update(
-        actor=actor_of(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), organisation_id=organisation_id, **changes
     )
 
 
