@@ -5,7 +5,7 @@
 #   scripts/api_fuzz.sh [PYTHON_BIN_DIR]      (default ./.venv/bin; port: API_FUZZ_PORT, 8131)
 # The checks: every schemathesis check except positive_data_acceptance and
 # negative_data_rejection, which still report refusals by business rules and lax parsing (see
-# docs/api.md, "What the fuzzer checks").
+# docs/architecture.md, "Declared responses"). Not yet a CI step: see there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(cd "${1:-./.venv/bin}" && pwd)

@@ -378,84 +378,50 @@ Weeks = Annotated[int, Field(ge=1, le=MAX_WEEKS)]
 Weekday = Annotated[int, Field(ge=1, le=7)]
 
 
-def _limits(name: str) -> dict[str, Any]:
-    """The range of one input of the cost projection, as the form and the service check it."""
+def _ranged(name: str, description: str) -> Any:
+    """An optional input of the cost projection, with the range the form and the service check."""
     field = next(f for f in costs.FIELDS if f.name == name)
     if field.kind == "int":
-        return {"ge": int(field.low), "le": int(field.high)}
-    return {"ge": field.low, "le": field.high}
+        return Field(None, ge=int(field.low), le=int(field.high), description=description)
+    return Field(None, ge=field.low, le=field.high, description=description)
 
 
 class ProjectionQuery(Schema):
     """Every input is optional: a missing one takes its default (the seed's figures)."""
 
-    inhabitants: int | None = Field(
-        None, **_limits("inhabitants"), description="1 to 10,000,000 (default 20,000)."
+    inhabitants: int | None = _ranged("inhabitants", "1 to 10,000,000 (default 20,000).")
+    participation_pct: Decimal | None = _ranged("participation_pct", "% of inhabitants (1).")
+    introductions_per_participant: Decimal | None = _ranged(
+        "introductions_per_participant", "Per year (4)."
     )
-    participation_pct: Decimal | None = Field(
-        None, **_limits("participation_pct"), description="% of inhabitants (1)."
+    turnover_pct: Decimal | None = _ranged("turnover_pct", "New participants a year, % (30).")
+    sms_per_new_participant: Decimal | None = _ranged(
+        "sms_per_new_participant", "Verification SMS (1)."
     )
-    introductions_per_participant: Decimal | None = Field(
-        None, **_limits("introductions_per_participant"), description="Per year (4)."
-    )
-    turnover_pct: Decimal | None = Field(
-        None, **_limits("turnover_pct"), description="New participants a year, % (30)."
-    )
-    sms_per_new_participant: Decimal | None = Field(
-        None, **_limits("sms_per_new_participant"), description="Verification SMS (1)."
-    )
-    no_answer_pct: Decimal | None = Field(
-        None, **_limits("no_answer_pct"), description="% of calls not answered (15)."
-    )
-    voicemail_pct: Decimal | None = Field(
-        None, **_limits("voicemail_pct"), description="% of calls reaching voicemail (20)."
-    )
-    max_tries: int | None = Field(
-        None, **_limits("max_tries"), description="Calls to reach a neighbour, 1-10 (3)."
-    )
-    agree_pct: Decimal | None = Field(
-        None, **_limits("agree_pct"), description="% of reached neighbours who agree (60)."
-    )
-    mobile_pct: Decimal | None = Field(
-        None, **_limits("mobile_pct"), description="% of minutes to mobiles (50)."
-    )
-    happy_minutes: Decimal | None = Field(
-        None, **_limits("happy_minutes"), description="First call (1.2)."
-    )
-    more_info_pct: Decimal | None = Field(
-        None, **_limits("more_info_pct"), description="% asking for more info (30)."
-    )
-    more_info_minutes: Decimal | None = Field(
-        None, **_limits("more_info_minutes"), description="Extra minutes (2)."
-    )
-    voicemail_minutes: Decimal | None = Field(
-        None, **_limits("voicemail_minutes"), description="Call to voicemail (0.8)."
-    )
-    second_minutes: Decimal | None = Field(
-        None, **_limits("second_minutes"), description="Call to the second neighbour (1)."
-    )
-    conference_minutes: Decimal | None = Field(
-        None, **_limits("conference_minutes"), description="Per connected pair (5)."
-    )
-    follow_up_calls: int | None = Field(
-        None, **_limits("follow_up_calls"), description="Per connected pair (2)."
-    )
-    follow_up_minutes: Decimal | None = Field(
-        None, **_limits("follow_up_minutes"), description="Per follow-up call (1)."
-    )
+    no_answer_pct: Decimal | None = _ranged("no_answer_pct", "% of calls not answered (15).")
+    voicemail_pct: Decimal | None = _ranged("voicemail_pct", "% of calls reaching voicemail (20).")
+    max_tries: int | None = _ranged("max_tries", "Calls to reach a neighbour, 1-10 (3).")
+    agree_pct: Decimal | None = _ranged("agree_pct", "% of reached neighbours who agree (60).")
+    mobile_pct: Decimal | None = _ranged("mobile_pct", "% of minutes to mobiles (50).")
+    happy_minutes: Decimal | None = _ranged("happy_minutes", "First call (1.2).")
+    more_info_pct: Decimal | None = _ranged("more_info_pct", "% asking for more info (30).")
+    more_info_minutes: Decimal | None = _ranged("more_info_minutes", "Extra minutes (2).")
+    voicemail_minutes: Decimal | None = _ranged("voicemail_minutes", "Call to voicemail (0.8).")
+    second_minutes: Decimal | None = _ranged("second_minutes", "Call to the second neighbour (1).")
+    conference_minutes: Decimal | None = _ranged("conference_minutes", "Per connected pair (5).")
+    follow_up_calls: int | None = _ranged("follow_up_calls", "Per connected pair (2).")
+    follow_up_minutes: Decimal | None = _ranged("follow_up_minutes", "Per follow-up call (1).")
     machine_detection: bool | None = Field(None, description="Answering machine detection (on).")
-    studio_executions_per_call: Decimal | None = Field(
-        None, **_limits("studio_executions_per_call"), description="Twilio Studio (0)."
+    studio_executions_per_call: Decimal | None = _ranged(
+        "studio_executions_per_call", "Twilio Studio (0)."
     )
-    studio_invocations_per_call: Decimal | None = Field(
-        None, **_limits("studio_invocations_per_call"), description="Twilio Studio (0)."
+    studio_invocations_per_call: Decimal | None = _ranged(
+        "studio_invocations_per_call", "Twilio Studio (0)."
     )
     provider: Literal["twilio", "simulator"] | None = Field(None, description="Price table.")
-    usd_eur: Decimal | None = Field(
-        None, **_limits("usd_eur"), description="Euros for one dollar (0.92)."
-    )
-    licence_telephony_eur: int | None = Field(
-        None, **_limits("licence_telephony_eur"), description="In the licence, EUR (3000)."
+    usd_eur: Decimal | None = _ranged("usd_eur", "Euros for one dollar (0.92).")
+    licence_telephony_eur: int | None = _ranged(
+        "licence_telephony_eur", "In the licence, EUR (3000)."
     )
 
 
