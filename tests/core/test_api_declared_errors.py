@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
+import buurtkit
 from buurtkit.conf.api import api
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
@@ -38,3 +42,14 @@ def test_every_operation_declares_its_errors() -> None:
             assert set(error["required"]) == {"error", "detail", "fields"}, (method, path, status)
     verification = schema["paths"]["/api/v1/buurbel/participants/{participant_id}/verification"]
     assert 429 in verification["post"]["responses"]
+
+
+@pytest.mark.engine_independent
+def test_schema_names_are_unique() -> None:
+    """Two schemas of one name share one entry of the document: one of them would lie."""
+    names: dict[str, str] = {}
+    for path in sorted(Path(buurtkit.__file__).parent.glob("*/api.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                assert node.name not in names, (node.name, names.get(node.name), str(path))
+                names[node.name] = str(path)

@@ -9,7 +9,7 @@ body returns the first transfer (200 instead of 201); the same key with another 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -119,7 +119,7 @@ class PayeeOut(Schema):
 
 
 class AccountIn(In):
-    kind: str = Field(..., description="resident, merchant, organisation or till.")
+    kind: Literal["resident", "merchant", "organisation", "till"]
     name: str = Field("", max_length=150)
     person_id: Id | None = Field(None, description="For a resident's account.")
     organisation_id: Id | None = Field(None, description="For every other kind.")

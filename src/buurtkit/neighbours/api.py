@@ -823,7 +823,7 @@ class ProfileIn(In):
 
 class ParticipantIn(ProfileIn):
     person_id: Id
-    consent: bool = Field(..., description="The resident agrees that Buurbel calls them.")
+    consent: Literal[True] = Field(..., description="The resident agrees that Buurbel calls them.")
 
 
 class VerificationOut(Schema):
@@ -836,7 +836,7 @@ class VerificationOut(Schema):
     call_id: int | None
 
 
-class CodeIn(In):
+class VerificationCodeIn(In):
     code: str = Field(..., max_length=20, description="The 6 digits received.")
 
 
@@ -927,7 +927,7 @@ def participants_verification_start(request: HttpRequest, participant_id: Id) ->
     "expired or replaced: `code_expired`.",
 )
 def participants_verification_check(
-    request: HttpRequest, participant_id: Id, payload: CodeIn
+    request: HttpRequest, participant_id: Id, payload: VerificationCodeIn
 ) -> Any:
     return services.verification_check(
         actor=actor_of(request), participant_id=participant_id, code=payload.code

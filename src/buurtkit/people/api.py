@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from buurtkit.core.apitools import Id, In, actor_of, paged
 from buurtkit.people import selectors, services
+from buurtkit.people.models import OrganisationKind
 
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
@@ -141,7 +142,7 @@ class OrganisationOut(Schema):
 class OrganisationIn(In):
     name: str = Field(..., min_length=1, max_length=150)
     slug: str = Field(..., min_length=1, max_length=50)
-    kind: str
+    kind: OrganisationKind
     email: str = ""
     phone: str = ""
     address: str = ""
@@ -151,7 +152,7 @@ class OrganisationIn(In):
 class OrganisationPatch(In):
     name: str | None = Field(None, min_length=1, max_length=150)
     slug: str | None = Field(None, min_length=1, max_length=50)
-    kind: str | None = None
+    kind: OrganisationKind | None = None
     email: str | None = None
     phone: str | None = None
     address: str | None = None

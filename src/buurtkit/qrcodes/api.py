@@ -10,7 +10,7 @@ printed code keeps answering with a friendly page.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -134,7 +134,7 @@ class CodePatch(In):
 
 
 class StatusIn(In):
-    status: str = Field(..., description="active, paused or retired (for good).")
+    status: Literal["active", "paused", "retired"] = Field(..., description="retired is for good.")
     expected_version: Count | None = None
 
 
@@ -172,7 +172,7 @@ class EventOut(Schema):
 
 class BulkIn(In):
     code_ids: list[Id] = Field(..., min_length=1, max_length=1000)
-    operation: str = Field(..., description="tag, untag, pause, activate, retire or retarget.")
+    operation: Literal["tag", "untag", "pause", "activate", "retire", "retarget"]
     tag: str = Field("", description="For tag and untag.")
     url: str = Field("", description="For retarget: every code gets one redirect to this URL.")
 
