@@ -55,6 +55,10 @@ SESSION_COOKIE_AGE = 60 * 60 * 4
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Where residents reach buurtkit (used in e-mailed links instead of the request's Host header).
 PUBLIC_URL = env.str("BUURTKIT_PUBLIC_URL").rstrip("/")
+# Printed QR codes and call webhooks need it: without it, `buurtkit serve` and `buurtkit worker`
+# refuse to print codes or place calls (core/public_url.py). `buurtkit demo` derives it from
+# --host/--port; DEBUG=1 falls back to a local address.
+PUBLIC_URL_REQUIRED = env.bool("BUURTKIT_PUBLIC_URL_REQUIRED", not (DEBUG or DEMO_MODE))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

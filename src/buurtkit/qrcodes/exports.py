@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from segno import writers
 
 from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.public_url import public_url
 from buurtkit.qrcodes import encoder
 from buurtkit.qrcodes.codes import LENGTH, readable
 
@@ -50,14 +51,19 @@ ZIP_FORMATS = ("svg", "png")
 # --- the printed URL ----------------------------------------------------------------------------
 
 
-def scan_prefix() -> str:
+def scan_prefix(*, printing: bool = True) -> str:
     """``HTTPS://BUURT.EXAMPLE/Q/``: what comes before the code on every printed label.
 
     Scheme and host are case-insensitive, so they are written in capitals; a path under the
     host (``https://stad.example/buurtkit``) is kept as it is, since paths are case-sensitive
     (such a URL no longer fits alphanumeric mode and makes a somewhat bigger symbol).
+    Without ``BUURTKIT_PUBLIC_URL`` where it is required, printing raises ``PublicUrlMissing``
+    (a code would point nowhere); ``printing=False`` (recognising a scanned code) falls back.
     """
-    base = (getattr(settings, "PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
+    if printing:
+        base = public_url(fallback=DEFAULT_PUBLIC_URL)
+    else:
+        base = (getattr(settings, "PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
     parts = urlsplit(base)
     return f"{parts.scheme.upper()}://{parts.netloc.upper()}{parts.path}/Q/"
 

@@ -185,8 +185,13 @@ def call_create(
     machine_detection: bool = False,
     provider: str = "",
 ) -> Call:
-    """Record an outgoing call and dial it once this transaction has committed."""
+    """Record an outgoing call and dial it once this transaction has committed.
+
+    Refused (``PublicUrlMissing``) on a server without ``BUURTKIT_PUBLIC_URL``: the provider
+    would send the call's webhooks nowhere and the call would hang.
+    """
     actor.require("telephony.call")
+    links.public_base()
     number, kind = normalise_phone(to_number, field="to_number")
     if not number:
         message = _("A phone number is needed.")

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
+from buurtkit.core.public_url import PublicUrlMissing
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import Account, AccountKind, Currency
 from buurtkit.ledger.numbers import format_account_number
@@ -106,7 +107,10 @@ def _account_code(actor: Actor, account: Account) -> dict[str, Any] | None:
     if account.kind not in PAYABLE:
         return None
     code = services.account_qr_code(actor=actor, account_id=account.pk)
-    url = qr_exports.scan_url(code.code)
+    try:
+        url = qr_exports.scan_url(code.code)
+    except PublicUrlMissing as exc:  # the page still works; the code waits for the address
+        return {"code": code, "name": account.name, "missing": str(exc.detail)}
     svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr")
     return {
         "code": code,
@@ -205,7 +209,7 @@ def pay_to(request: HttpRequest) -> HttpResponse:
             "found": found,
             "recent": recent,
             "step": 1,
-            "scan_prefix": qr_exports.scan_prefix(),
+            "scan_prefix": qr_exports.scan_prefix(printing=False),
         },
     )
 
