@@ -393,7 +393,7 @@ class ProjectionQuery(Schema):
     conference_minutes: Decimal | None = Field(None, description="Per connected pair (5).")
     follow_up_calls: int | None = Field(None, description="Per connected pair (2).")
     follow_up_minutes: Decimal | None = Field(None, description="Per follow-up call (1).")
-    machine_detection: bool | None = Field(None, description="Answering machine detection (on).")
+    machine_detection: bool | None = Field(None, description="Answering machine detection (off).")
     studio_executions_per_call: Decimal | None = Field(None, description="Twilio Studio (0).")
     studio_invocations_per_call: Decimal | None = Field(None, description="Twilio Studio (0).")
     provider: str | None = Field(None, description="Price table: twilio or simulator.")

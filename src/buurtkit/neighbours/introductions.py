@@ -411,7 +411,9 @@ def _place(match: Match, callee: Participant, flow: str) -> Call:
         subject_type=SUBJECT,
         subject_id=match.pk,
         language=callee.language,
-        machine_detection=flow != callflows.CONNECT,
+        # Only where the community switched it on (off by default: a silence before the call).
+        machine_detection=flow != callflows.CONNECT
+        and selectors.call_settings(match.community_id).machine_detection,
     )
 
 

@@ -364,3 +364,22 @@ class Announcement(CommunityScoped):
                 condition=Q(ends_on__gte=F("starts_on")), name="announcement_period"
             )
         ]
+
+
+class CallSettings(CommunityScoped):
+    """How Buurbel calls in one community (one row, made the first time it is changed).
+
+    Answering machine detection is off by default: with it the provider listens up to four
+    seconds before the call begins, a silence older people hang up on (the pilot turned it
+    off). Without it a voicemail hears the menu, says nothing and the call is tried again.
+    """
+
+    machine_detection = models.BooleanField(_("answering machine detection"), default=False)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Buurbel call settings")
+        verbose_name_plural = _("Buurbel call settings")
+        constraints = [
+            models.UniqueConstraint(fields=["community"], name="neighbours_callsettings_one")
+        ]

@@ -17,6 +17,7 @@ from buurtkit.neighbours.announcements import Prompt as Prompt  # returned by an
 from buurtkit.neighbours.models import (
     INTRO_CLOSED,
     Announcement,
+    CallSettings,
     Introduction,
     Match,
     MatchRun,
@@ -147,6 +148,12 @@ def cost_projection(*, actor: Actor, **inputs: Any) -> costs.Projection:
     parsed = costs.parse_inputs(inputs)
     prices, free = dashboard.price_map(community=actor.community, provider=parsed.provider)
     return costs.project(parsed, prices, free)
+
+
+def call_settings(community_id: int) -> CallSettings:
+    """This community's call settings (the defaults, unsaved, until someone changes them)."""
+    row = CallSettings.objects.filter(community_id=community_id).first()
+    return row or CallSettings(community_id=community_id)
 
 
 def dashboard_weeks(*, actor: Actor, weeks: int = 8) -> dashboard.Dashboard:

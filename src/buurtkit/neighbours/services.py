@@ -25,6 +25,7 @@ from buurtkit.neighbours.checks import (
 )
 from buurtkit.neighbours.models import (
     Announcement,
+    CallSettings,
     Introduction,
     Match,
     MatchRun,
@@ -516,6 +517,25 @@ def verification_check(*, actor: Actor, participant_id: int, code: str) -> Parti
     from buurtkit.neighbours import verification
 
     return verification.check(actor=actor, participant_id=participant_id, code=code)
+
+
+@transaction.atomic
+def call_settings_update(*, actor: Actor, machine_detection: bool) -> CallSettings:
+    """Switch answering machine detection on or off for this community's Buurbel calls."""
+    actor.require("neighbours.match")
+    row, _created = CallSettings.objects.select_for_update().get_or_create(
+        community=actor.community
+    )
+    row.machine_detection = bool(machine_detection)
+    row.updated_at = clock.now()
+    row.save()
+    audit_record(
+        actor=actor,
+        verb="neighbours.call_settings_changed",
+        obj=row,
+        data={"machine_detection": row.machine_detection},
+    )
+    return row
 
 
 @transaction.atomic

@@ -18,9 +18,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from buurtkit.core.errors import ServiceError, ValidationFailed
-from buurtkit.neighbours import costs, selectors
+from buurtkit.neighbours import costs, selectors, services
 from buurtkit.neighbours.dashboard import WEEK_CHOICES, Dashboard
 from buurtkit.telephony import services as telephony_services
 from buurtkit.telephony.models import PriceItem
@@ -212,13 +213,30 @@ def _form_fields(values: dict[str, str], errors: dict[str, str]) -> list[dict[st
     return groups
 
 
+@require_POST
+@community_page("neighbours.match")
+def buurbel_call_settings(request: HttpRequest) -> HttpResponse:
+    """Switch answering machine detection on or off (off by default)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    row = services.call_settings_update(
+        actor=actor, machine_detection=request.POST.get("machine_detection") == "1"
+    )
+    if row.machine_detection:
+        flash(request, _("Answering machine detection is on for Buurbel's calls."))
+    else:
+        flash(request, _("Answering machine detection is off for Buurbel's calls."))
+    return redirect("web:buurbel_costs", slug=actor.community.slug)
+
+
 @community_page("neighbours.view")
 def buurbel_costs(request: HttpRequest) -> HttpResponse:
     """The projection form (GET: the link keeps the inputs) with its result, and the real costs
     per month so far."""
     actor = request.actor  # type: ignore[attr-defined]
     asked = any(f.name in request.GET for f in costs.FIELDS)
-    values = costs.Inputs().as_params()
+    call_settings = selectors.call_settings(actor.community.pk)
+    # The default model counts machine detection only where this community switched it on.
+    values = costs.Inputs(machine_detection=call_settings.machine_detection).as_params()
     if asked:
         values = {f.name: request.GET.get(f.name, "") for f in costs.FIELDS}
     errors: dict[str, str] = {}
@@ -232,6 +250,8 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "result": result,
         "links": _links(actor.community.slug, skip="buurbel_costs"),
+        "call_settings": call_settings,
+        "may_change_settings": actor.has("neighbours.match"),
     }
     if result is not None:
         lines = [
