@@ -473,3 +473,26 @@ def test_machine_detection_is_off_unless_the_community_switches_it_on(system, pa
         services.introductions_tick()
     second = _calls(match)[-1]
     assert second.pk != first.pk and second.machine_detection is True
+
+
+@pytest.mark.parametrize(
+    ("a_profile", "b_profile", "said_to_a"),
+    [
+        ({"activities": ["walk"]}, {"activities": ["walk"]}, "a neighbour for a walk together"),
+        (
+            {"activities": ["small_help"], "wish": "practical", "needs": ["shopping"]},
+            {"activities": ["small_help"], "can_offer": ["shopping"]},
+            "a neighbour for help with shopping",
+        ),
+    ],
+)
+def test_the_call_names_what_the_pair_shares_not_always_a_coffee(
+    system, make_participant, default_rules, a_profile, b_profile, said_to_a
+):
+    """Issue 17 item 11, through a real simulated call."""
+    a = make_participant(system, language="en", **a_profile)
+    b = make_participant(system, language="en", **b_profile)
+    match = _start(system, a, b, SCRIPTS["presses-2"], SCRIPTS["presses-1"])
+    call = _calls(match)[0]
+    said = _said(call)
+    assert said_to_a in said and "coffee" not in said
