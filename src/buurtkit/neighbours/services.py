@@ -281,7 +281,7 @@ def rules_create_default(*, actor: Actor) -> RuleVersion:
         eligibility=rules.DEFAULT_ELIGIBILITY,
         weights=rules.DEFAULT_WEIGHTS,
         test_cases=rules.DEFAULT_TEST_CASES,
-        notes="Default rules",
+        notes=rules.DEFAULT_NOTES,
     )
     return rule_version_activate(actor=actor, version_id=version.pk)
 

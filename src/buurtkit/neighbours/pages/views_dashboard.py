@@ -78,7 +78,19 @@ def _weeks(request: HttpRequest) -> int:
 
 
 def _usd(micros: int) -> str:
-    return telephony_services.format_money(micros, "USD")
+    """Dollars as the provider bills them, and in euro at the cost model's rate:
+    ``"$ 9,01 (€ 8,29)"`` (two decimals, the reader's number format)."""
+    euro_cents = Decimal(micros) * USD_EUR / 10_000
+    return f"{telephony_services.format_money(micros, 'USD')} ({_eur(euro_cents)})"
+
+
+USD_EUR = costs.Inputs().usd_eur  # euros for one dollar, the cost model's default rate
+
+
+def _rate_note() -> str:
+    return _("Amounts in dollars, as the provider bills them; in euro at $ 1 = %(rate)s.") % {
+        "rate": _eur(USD_EUR * 100)
+    }
 
 
 def _eur(cents: int | Decimal, places: int = 2) -> str:
@@ -130,6 +142,7 @@ def buurbel(request: HttpRequest) -> HttpResponse:
         "charts": _charts(board),
         "rows": rows,
         "total_cost": _usd(board.totals.get("cost_micros", 0)),
+        "rate_note": _rate_note(),
         "links": _links(actor.community.slug),
     }
     return render(request, "neighbours/dashboard.html", context)
@@ -295,6 +308,7 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
         for m in reversed(months)
     ]
     context["months_total"] = _usd(sum(m.total_micros for m in months))
+    context["rate_note"] = _rate_note()
     return render(request, "neighbours/costs.html", context)
 
 
