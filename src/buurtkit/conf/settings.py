@@ -208,6 +208,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates and numbers per language (conf/formats: English dates day-first with a 24-hour clock).
+FORMAT_MODULE_PATH = ["buurtkit.conf.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
 USE_TZ = True

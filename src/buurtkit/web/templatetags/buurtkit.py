@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from buurtkit.people.phones import display_phone
@@ -42,4 +45,7 @@ def verb(value: str) -> str:
 
 @register.filter
 def euro(cents: int) -> str:
-    return f"€ {int(cents) // 100},{int(cents) % 100:02d}"
+    """Euro cents as the reader's language writes them: ``€ 1.234,56`` (nl), ``€ 1,234.56``
+    (en), ``€ 1 234,56`` (fr); a minus sign before the figure (``€ -2,50``, not ``€ -3,50``)."""
+    amount = Decimal(int(cents)) / 100
+    return "€ " + number_format(amount, 2, force_grouping=True)
