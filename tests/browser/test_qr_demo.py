@@ -52,6 +52,12 @@ def test_the_library_poster_menu_for_residents_and_for_staff(
     expect(page.locator("main h1")).to_have_text("Openingsuren")
     expect(page.locator("main article")).to_contain_text("woensdag: 10 tot 18 uur")
     check(page, screenshots, "qr-poster-hours-phone")
+    # Issue 17 item 18: a way back to the menu, on the page itself.
+    back = page.get_by_role("link", name="Terug naar het menu")
+    expect(back).to_be_visible()
+    with page.expect_navigation():
+        back.click()
+    expect(page.locator("main ul.choices a")).to_have_count(3)
 
     staff = open_page(PHONE)
     sign_in(staff, "medewerker")

@@ -227,6 +227,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png): served by
+# whitenoise like static files, so no page logs a 404 for them.
+WHITENOISE_ROOT = PACKAGE_DIR / "web" / "static" / "root"  # (packaged with static/)
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Request limits -----------------------------------------------------------------------
