@@ -56,6 +56,11 @@ class PersonIn(In):
     birth_year: int | None = None
     has_smartphone: bool = False
     consents: dict[str, bool] = {}
+    allow_duplicate: bool = Field(
+        False,
+        description="Someone with the same name and phone is refused with 409 "
+        "`duplicate_person` (fields.duplicate_of: their id); true adds a new person anyway.",
+    )
 
 
 class PersonPatch(In):
