@@ -721,10 +721,18 @@ def _label_text(
         if len(wrapped) > 2:
             wrapped = [wrapped[0], _ellipsis(" ".join(wrapped[1:]), small, box.text_width)]
         lines += [(line, TEXT_FONT, small) for line in wrapped]
-    if options.caption:
-        lines.append((_ellipsis(options.caption, small, box.text_width), TEXT_FONT, small))
-    heights = [size * 1.25 for _line, _font, size in lines]
     room = box.text_top - box.text_bottom
+    if options.caption:
+        # The caption wraps over the lines the label has room for (it was one line with "…"
+        # however much room was left); only what still does not fit ends in "…".
+        used = sum(size * 1.25 for _line, _font, size in lines)
+        fits = max(1, int((room - used + 0.01) // (small * 1.25)))
+        wrapped = simpleSplit(options.caption, TEXT_FONT, small, box.text_width) or [""]
+        if len(wrapped) > fits:
+            rest = " ".join(wrapped[fits - 1 :])
+            wrapped = [*wrapped[: fits - 1], _ellipsis(rest, small, box.text_width)]
+        lines += [(line, TEXT_FONT, small) for line in wrapped]
+    heights = [size * 1.25 for _line, _font, size in lines]
     while sum(heights) > room + 0.01 and len(lines) > 1:
         lines.pop()
         heights.pop()
