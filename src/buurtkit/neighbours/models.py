@@ -61,6 +61,19 @@ class Participant(CommunityScoped):
     #: Asked (on the inbound line) to be introduced to someone soon.
     wants_intro_at = models.DateTimeField(_("asked to be introduced at"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    #: The partner (OCMW, a social worker's organisation …) who registered this person and
+    #: follows them up; its figures count this participant.
+    organisation = models.ForeignKey(
+        "people.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by partner"),
+    )
+    #: A vulnerable participant whom staff should check on (the staff's follow-up list).
+    needs_follow_up = models.BooleanField(_("needs follow-up"), default=False)
+    follow_up_note = models.CharField(_("why follow-up is needed"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
