@@ -64,7 +64,9 @@ def test_the_api_answers_409_naming_the_person(
     marie = make_person(system, first_name="Marie", last_name="Peeters", phone="+32470123456")
     client = api(community, ["staff"])
     body = {"first_name": "Marie", "last_name": "Peeters", "phone": "0470123456"}
-    response = client.post("/api/v1/people", json.dumps(body), content_type="application/json")
+    response = client.post(
+        "/api/v1/people", json.dumps(body), content_type="application/json", **EN
+    )
     assert response.status_code == 409
     answer = response.json()
     assert answer["error"] == "duplicate_person"
