@@ -62,7 +62,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as L
 from buurtkit.people.services import person_create, organisation_create, apikey_create
-c = community_create(name="Bench", slug="bench")
+c = community_create(name="Bench", slug="bench", enabled_modules=["ledger"])  # module gating
 a = Actor.system(c, label="bench")
 cur = L.currency_create(actor=a, code="TOR", names={{}})
 org = organisation_create(actor=a, name="Issuer", slug="issuer", kind="association")
