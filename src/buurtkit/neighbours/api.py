@@ -411,7 +411,7 @@ class ProjectionQuery(Schema):
     conference_minutes: Decimal | None = _ranged("conference_minutes", "Per connected pair (5).")
     follow_up_calls: int | None = _ranged("follow_up_calls", "Per connected pair (2).")
     follow_up_minutes: Decimal | None = _ranged("follow_up_minutes", "Per follow-up call (1).")
-    machine_detection: bool | None = Field(None, description="Answering machine detection (on).")
+    machine_detection: bool | None = Field(None, description="Answering machine detection (off).")
     studio_executions_per_call: Decimal | None = _ranged(
         "studio_executions_per_call", "Twilio Studio (0)."
     )
@@ -785,6 +785,11 @@ class ParticipantOut(Schema):
     )
     opted_out_at: dt.datetime | None
     active: bool
+    organisation_id: int | None = Field(
+        ..., description="The partner who registered them and follows them up."
+    )
+    needs_follow_up: bool = Field(..., description="On the staff's follow-up list.")
+    follow_up_note: str
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -815,6 +820,11 @@ class ProfileIn(In):
     neighbourhood: str | None = Field(None, max_length=40)
     lat: float | None = None
     lon: float | None = None
+    organisation_id: int | None = Field(
+        None, description="The partner who registers them (default: the key's one partner)."
+    )
+    needs_follow_up: bool | None = Field(None, description="Put on the staff's follow-up list.")
+    follow_up_note: str | None = Field(None, max_length=200)
 
     def values(self) -> dict[str, Any]:
         data = self.dict(exclude_unset=True, by_alias=True)
@@ -845,11 +855,16 @@ class VerificationCodeIn(In):
     response=list[ParticipantOut],
     summary="Participants, by name",
     description="`q` searches name, phone and neighbourhood; "
-    "`status`: verified, unverified or opted_out.",
+    "`status`: verified, unverified, opted_out or follow_up (needs follow-up); "
+    "`organisation_id`: registered by that partner.",
 )
 @paged
-def participants_list(request: HttpRequest, q: str = "", status: str = "") -> Any:
-    return selectors.participants_search(actor=actor_of(request), q=q, status=status)
+def participants_list(
+    request: HttpRequest, q: str = "", status: str = "", organisation_id: Id | None = None
+) -> Any:
+    return selectors.participants_search(
+        actor=actor_of(request), q=q, status=status, organisation_id=organisation_id
+    )
 
 
 @router.post(

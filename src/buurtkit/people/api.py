@@ -58,6 +58,11 @@ class PersonIn(In):
     birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool = False
     consents: dict[str, bool] = {}
+    allow_duplicate: bool = Field(
+        False,
+        description="Someone with the same name and phone is refused with 409 "
+        "`duplicate_person` (fields.duplicate_of: their id); true adds a new person anyway.",
+    )
 
 
 class PersonPatch(In):
