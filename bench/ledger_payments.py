@@ -62,7 +62,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as L
 from buurtkit.people.services import person_create, organisation_create, apikey_create
-c = community_create(name="Bench", slug="bench")
+c = community_create(name="Bench", slug="bench", enabled_modules=["ledger"])  # module gating
 a = Actor.system(c, label="bench")
 cur = L.currency_create(actor=a, code="TOR", names={{}})
 org = organisation_create(actor=a, name="Issuer", slug="issuer", kind="association")
@@ -304,11 +304,11 @@ def run_pgbench(
     )
 
 
-def pgbench(pg: str, clients: int, seconds: int) -> tuple[float, Cpu]:
+def pgbench(pg: str, clients: int, seconds: int, scale: int = 10) -> tuple[float, Cpu]:
     db = f"{pg}/buurtkit_bench_pgbench"
     psql(pg, "DROP DATABASE IF EXISTS buurtkit_bench_pgbench")
     psql(pg, "CREATE DATABASE buurtkit_bench_pgbench")
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], check=True, capture_output=True)
+    subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), db], check=True, capture_output=True)
     try:
         return run_pgbench(db, clients, seconds)
     finally:
@@ -323,6 +323,7 @@ def main() -> None:
     parser.add_argument("--server-threads", type=int, default=4)
     parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--pgbench-scale", type=int, default=10, help="pgbench -i -s (TPC-B size)")
     args = parser.parse_args()
 
     pg = args.pg.rstrip("/")
@@ -385,7 +386,7 @@ def main() -> None:
             args.seconds,
             FAST_PAYMENT_SCRIPT % {"n": len(ids), "ids": ids_csv, "community": community_id},
         )
-        tps, pgbench_cpu = pgbench(pg, args.clients, args.seconds)
+        tps, pgbench_cpu = pgbench(pg, args.clients, args.seconds, args.pgbench_scale)
         check = subprocess.run(
             [
                 sys.executable,
@@ -455,6 +456,11 @@ def main() -> None:
     if wrk_result is not None and tps:
         print(f"  ratio with wrk / pgbench : {wrk_result[0] / tps:8.3f}")
     print(f"  ledger invariants after  : {check or '[]'}")
+    # A figure from nothing is no figure (the CI smoke run, tests/test_bench_smoke.py).
+    if not latencies or errors or not tps or not fn_tps or check not in ("", "[]"):
+        sys.exit(
+            "degenerate run: no payments, failed payments, no pgbench figure or a broken ledger"
+        )
 
 
 if __name__ == "__main__":

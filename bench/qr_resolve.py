@@ -194,7 +194,8 @@ def bench_one(db: str, args: argparse.Namespace) -> None:
                 time.sleep(0.05)
         results = {}
         for name, path in (("ours", f"/Q/{code}"), ("bare", "/bare")):
-            drive(port, path, 2, args.connections)  # warm up
+            if args.warm_up:
+                drive(port, path, args.warm_up, args.connections)
             results[name] = drive(port, path, args.seconds, args.connections)
         server.terminate()
         server.wait(timeout=10)
@@ -221,6 +222,9 @@ def bench_one(db: str, args: argparse.Namespace) -> None:
     )
     print(f"  ratio ours / bare                 : {ours[0] / bare[0]:8.2f}   (target >= 0.6)")
     print(f"  scans recorded                    : {scans}")
+    # A figure from nothing is no figure (the CI smoke run, tests/test_bench_smoke.py).
+    if not ours[0] or not bare[0] or not int(scans):
+        raise SystemExit("degenerate run: no scans resolved or none recorded")
 
 
 def main() -> None:
@@ -231,6 +235,7 @@ def main() -> None:
     parser.add_argument("--server-threads", type=int, default=4)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--warm-up", type=int, default=2, help="seconds before measuring")
     args = parser.parse_args()
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         bench_one(db, args)

@@ -77,6 +77,12 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
         assert role in output
     assert DEMO_PASSWORD in output
     assert "/rabot/" in output
+    # Buurbel: partners follow their people, some need staff follow-up (issue 17 item 13).
+    from buurtkit.neighbours.models import Participant
+
+    buurbel = Participant.objects.filter(community=community)
+    assert buurbel.filter(organisation__kind="social_welfare").exists()
+    assert buurbel.filter(needs_follow_up=True).exclude(follow_up_note="").exists()
 
     counts = (
         Community.objects.count(),

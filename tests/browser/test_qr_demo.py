@@ -52,6 +52,12 @@ def test_the_library_poster_menu_for_residents_and_for_staff(
     expect(page.locator("main h1")).to_have_text("Openingsuren")
     expect(page.locator("main article")).to_contain_text("woensdag: 10 tot 18 uur")
     check(page, screenshots, "qr-poster-hours-phone")
+    # Issue 17 item 18: a way back to the menu, on the page itself.
+    back = page.get_by_role("link", name="Terug naar het menu")
+    expect(back).to_be_visible()
+    with page.expect_navigation():
+        back.click()
+    expect(page.locator("main ul.choices a")).to_have_count(3)
 
     staff = open_page(PHONE)
     sign_in(staff, "medewerker")
@@ -94,3 +100,21 @@ def test_the_bench_form_reports_a_problem(
         page.click("main form button[type=submit]")
     expect(page.locator("main [role=status]")).to_contain_text("Bedankt")
     check(page, screenshots, "qr-bench-form-sent-phone")
+
+
+def test_printed_codes_point_at_this_demo_server(
+    open_page: OpenPage, demo_server: str, demo_data_dir: Path
+) -> None:
+    """Issue 17 item 7: the demo runs on a free port, not 8000; its codes must scan back to it."""
+    printed = run_demo_command(
+        demo_data_dir,
+        "shell",
+        "-c",
+        "from buurtkit.qrcodes.models import Code; "
+        "c = Code.objects.get(title='Bank in het Blaisantvestpark'); print(c.pk, c.code)",
+    )
+    pk, code = printed.strip().splitlines()[-1].split()
+    page = open_page(PHONE)
+    sign_in(page, "medewerker")
+    page.goto(f"/rabot/qr/codes/{pk}/")
+    expect(page.locator("main .qr-figure .url")).to_have_text(f"{demo_server.upper()}/Q/{code}")

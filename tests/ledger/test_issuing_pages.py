@@ -105,7 +105,8 @@ def test_payout_list_and_csv_have_no_person_names(circle: Circle, make_login: An
     response = client.post("/rabot/ledger/issuing/redemption/", {"month": month})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Bakkerij" in page and "12,00" in page  # 120 torekes at 10 cents
+    # 120 torekes at 10 cents, written as this (English) page's language writes euros (item 17)
+    assert 'lang="en"' in page and "Bakkerij" in page and "€ 12.00" in page
     rows = list(
         csv.reader(
             io.StringIO(

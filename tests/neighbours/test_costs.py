@@ -246,3 +246,27 @@ def test_dollars_to_micros_is_exact(text: str, micros: int) -> None:
 def test_dollars_to_micros_refuses(text: str) -> None:
     with pytest.raises(ValidationFailed):
         costs.dollars_to_micros(text)
+
+
+def test_machine_detection_is_out_of_the_default_model_and_follows_the_setting(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    """Issue 17 item 10: off by default, so the default projection does not pay for it; a
+    coordinator switches it on for the community, and the page's model follows."""
+    defaults = _lines(costs.project(costs.Inputs(), PRICES, FREE))
+    assert defaults["machine_detection"].usd_micros == 0
+    assert selectors.call_settings(community.pk).machine_detection is False
+
+    volunteer = login_client(community, "volunteer")
+    url = "/rabot/buurbel/call-settings/"
+    assert volunteer.post(url, {"machine_detection": "1"}).status_code == 403
+    coordinator = login_client(community, "coordinator")
+    page = coordinator.get("/rabot/buurbel/costs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Now: off" in page
+    assert 'value="1" aria-describedby="c-machine_detection-help"' in page  # not checked
+    response = coordinator.post(url, {"machine_detection": "1"})
+    assert response.status_code == 302
+    assert selectors.call_settings(community.pk).machine_detection is True
+    page = coordinator.get("/rabot/buurbel/costs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Now: on" in page
+    assert 'value="1" checked aria-describedby="c-machine_detection-help"' in page

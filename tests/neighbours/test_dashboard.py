@@ -184,7 +184,8 @@ def test_dashboard_page_and_csv(
     assert page.status_code == 200
     text = page.content.decode()
     assert "75.0%" in text  # the answer rate of the period
-    assert "USD 0.21" in text  # the costs of the period
+    assert "$ 0.21 (€ 0.19)" in text  # the costs of the period, and in euro (× 0.92)
+    assert "in euro at $ 1 = € 0.92" in text  # the rate used
     assert "<svg" in text and "<table>" in text
     assert 'href="/rabot/buurbel/costs/"' in text  # the other Buurbel pages that exist
 
@@ -253,7 +254,7 @@ def test_costs_page_shows_real_costs(
         "/rabot/buurbel/costs/", HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "Real costs so far" in page.content.decode()
-    assert "USD 0.21" in page.content.decode()
+    assert "$ 0.21 (€ 0.19)" in page.content.decode()
 
 
 # --- price tables -----------------------------------------------------------------------------

@@ -145,3 +145,37 @@ def test_staff_without_the_flow_permission_cannot_change_flows(
     assert client.get(_url("buurbel_flow", active.pk), **EN).status_code == 200
     assert client.post(_url("buurbel_flow_copy", active.pk), **EN).status_code == 403
     assert FlowVersion.objects.count() == 1
+
+
+def test_dutch_pages_speak_dutch_about_rules_money_and_call_states(
+    coordinator: Client, run: Any, settings: Any, django_capture_on_commit_callbacks: Any
+):
+    """Issue 17 item 12: rule names and descriptions, the notes column, "Default rules" and call
+    states in Dutch on Dutch pages (no "Biljetten", no "in-progress")."""
+    from buurtkit.telephony.models import Call, CallEvent
+
+    nl = {"HTTP_ACCEPT_LANGUAGE": "nl"}
+    rules_page = coordinator.get(_url("buurbel_rules"), **nl).content.decode()
+    assert "Opmerkingen" in rules_page and "Biljetten" not in rules_page
+    assert "Standaardregels" in rules_page and "Default rules" not in rules_page
+    version = run.rule_version
+    detail = coordinator.get(_url("buurbel_rule", version.pk), **nl).content.decode()
+    assert "Dicht genoeg bij elkaar" in detail
+    assert "Ze spreken dezelfde taal." in detail and "They speak the same language." not in detail
+
+    settings.TELEPHONY_PROVIDER = "twilio"  # nothing is dialled: the call fails, it is kept
+    settings.PUBLIC_URL = ""
+    with clock.frozen(TUESDAY_10), django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(_url("buurbel_run_introductions", run.pk), **nl)
+    match = Match.objects.get()
+    call = Call.objects.get(subject_id=match.pk)
+    CallEvent.objects.create(
+        community=call.community,
+        call=call,
+        kind="status",
+        dedupe_key="s1",
+        status="in-progress",
+        at=TUESDAY_10,
+    )
+    page = coordinator.get(_url("buurbel_introduction", match.pk), **nl).content.decode()
+    assert "<td>in gesprek</td>" in page and "in-progress" not in page

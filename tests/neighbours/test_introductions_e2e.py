@@ -157,6 +157,7 @@ def test_no_answer_three_times_gives_up(system, pair):
 
 def test_voicemail_leaves_a_short_message_and_retries(system, pair):
     a, b = pair
+    services.call_settings_update(actor=system, machine_detection=True)  # off by default
     match = _start(system, a, b, SCRIPTS["voicemail"], SCRIPTS["presses-1"])
     services.introductions_tick()
     match.refresh_from_db()
@@ -458,3 +459,40 @@ def test_the_dialled_line_decides_the_community(
     p.refresh_from_db()
     assert twin.wants_intro_at is not None and p.wants_intro_at is None
     assert Call.objects.get(direction="in").community == other_community
+
+
+def test_machine_detection_is_off_unless_the_community_switches_it_on(system, pair):
+    """Issue 17 item 10: the four-second silence of detection is not forced on anyone."""
+    a, b = pair
+    match = _start(system, a, b, SCRIPTS["no-answer"], SCRIPTS["presses-1"])
+    (first,) = _calls(match)
+    assert first.machine_detection is False
+    services.call_settings_update(actor=system, machine_detection=True)
+    match.refresh_from_db()
+    with clock.frozen(match.next_call_at):
+        services.introductions_tick()
+    second = _calls(match)[-1]
+    assert second.pk != first.pk and second.machine_detection is True
+
+
+@pytest.mark.parametrize(
+    ("a_profile", "b_profile", "said_to_a"),
+    [
+        ({"activities": ["walk"]}, {"activities": ["walk"]}, "a neighbour for a walk together"),
+        (
+            {"activities": ["small_help"], "wish": "practical", "needs": ["shopping"]},
+            {"activities": ["small_help"], "can_offer": ["shopping"]},
+            "a neighbour for help with shopping",
+        ),
+    ],
+)
+def test_the_call_names_what_the_pair_shares_not_always_a_coffee(
+    system, make_participant, default_rules, a_profile, b_profile, said_to_a
+):
+    """Issue 17 item 11, through a real simulated call."""
+    a = make_participant(system, language="en", **a_profile)
+    b = make_participant(system, language="en", **b_profile)
+    match = _start(system, a, b, SCRIPTS["presses-2"], SCRIPTS["presses-1"])
+    call = _calls(match)[0]
+    said = _said(call)
+    assert said_to_a in said and "coffee" not in said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from buurtkit.core.errors import PermissionDenied
 from buurtkit.telephony import selectors, services
@@ -77,8 +78,14 @@ def test_completed_call_is_priced_with_the_edited_table(
     call.refresh_from_db()
     assert call.price_micros == 80_000
     assert call.price_currency == "USD"
-    assert services.format_money(call.price_micros) == "USD 0.08"
-    assert services.format_money(7_500) == "USD 0.0075"
+    # Money as people read it (issue 17 item 12): two decimals, the reader's number format.
+    with translation.override("en"):
+        assert services.format_money(call.price_micros) == "$ 0.08"
+        assert services.format_money(9_014_100) == "$ 9.01"
+        assert services.format_money(1_234_565_000) == "$ 1,234.57"
+    with translation.override("nl"):
+        assert services.format_money(9_014_100) == "$ 9,01"
+        assert services.format_money(1_234_565_000) == "$ 1.234,57"
 
 
 def test_only_coordinators_change_prices(community, make_login):

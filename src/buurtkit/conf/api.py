@@ -7,12 +7,13 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Router
+from ninja import Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.api import router as core_router
+from buurtkit.core.apitools import Api
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
@@ -70,7 +71,7 @@ def _module_on(request: HttpRequest, actor: Actor) -> Actor:
     return actor
 
 
-api = NinjaAPI(
+api = Api(
     title="buurtkit API",
     version="1",
     description=(

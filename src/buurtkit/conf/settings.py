@@ -55,6 +55,10 @@ SESSION_COOKIE_AGE = 60 * 60 * 4
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Where residents reach buurtkit (used in e-mailed links instead of the request's Host header).
 PUBLIC_URL = env.str("BUURTKIT_PUBLIC_URL").rstrip("/")
+# Printed QR codes and call webhooks need it: without it, `buurtkit serve` and `buurtkit worker`
+# refuse to print codes or place calls (core/public_url.py). `buurtkit demo` derives it from
+# --host/--port; DEBUG=1 falls back to a local address.
+PUBLIC_URL_REQUIRED = env.bool("BUURTKIT_PUBLIC_URL_REQUIRED", not (DEBUG or DEMO_MODE))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -232,6 +236,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates and numbers per language (conf/formats: English dates day-first with a 24-hour clock).
+FORMAT_MODULE_PATH = ["buurtkit.conf.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
 USE_TZ = True
@@ -249,6 +255,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png): served by
+# whitenoise like static files, so no page logs a 404 for them.
+WHITENOISE_ROOT = PACKAGE_DIR / "web" / "static" / "root"  # (packaged with static/)
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Request limits -----------------------------------------------------------------------

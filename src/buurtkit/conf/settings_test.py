@@ -22,3 +22,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {**TASKS, "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 TELEPHONY_SIMULATOR_THREADS = False
+# Tests set BUURTKIT_PUBLIC_URL where they need one; the rest use the local fallback
+# (tests/test_public_url.py checks the refusal with it required).
+PUBLIC_URL_REQUIRED = False

@@ -8,9 +8,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, get_type_hints
+
 from django.http import HttpRequest
-from ninja import Schema
-from pydantic import ConfigDict
+from ninja import NinjaAPI, Schema
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict, Field
 
 from buurtkit.core.actor import Actor
 
@@ -29,3 +35,120 @@ def actor_of(request: HttpRequest) -> Actor:
     if not isinstance(actor, Actor):
         raise TypeError("this request has no actor: is the view behind community_page or the API?")
     return actor
+
+
+# --- bounded numbers ----------------------------------------------------------------------
+# Every integer the API reads has bounds, so a number the database cannot hold is a 422 in
+# the API's error shape, never a 500 (an overflow in SQLite or PostgreSQL).
+
+#: How far ``?offset=`` may skip into a list.
+MAX_OFFSET = 10**9
+#: The largest id a row can have (a 64-bit primary key, ``BigAutoField``).
+MAX_ID = 2**63 - 1
+#: The largest value an ``IntegerField`` holds on PostgreSQL (``integer``, 32 bits).
+MAX_INT32 = 2**31 - 1
+#: The largest amount in minor units (``BigIntegerField``): far above any real budget.
+MAX_AMOUNT = 10**15
+
+#: The id of a row (a path or query parameter, or a field in a body).
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: A count or a number stored in an ``IntegerField``: 0 up to 2³¹−1.
+Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
+#: An amount of money in minor units: may not be larger than :data:`MAX_AMOUNT`.
+Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+
+
+class Paging(LimitOffsetPagination):
+    """``?limit=&offset=`` with bounds: the paging of every list in the API (``@paged``).
+
+    The limit is 1 to ``NINJA_PAGINATION_MAX_LIMIT`` (settings); an offset beyond
+    :data:`MAX_OFFSET` is a 422, not a query the database cannot run.
+    """
+
+    class Input(LimitOffsetPagination.Input):
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def paged(view: F) -> F:
+    """``@paged`` under ``@router.get(...)``: the list answers one page (:class:`Paging`).
+
+    The view's annotations are resolved first, in the view's own module: ninja reads the
+    wrapper that paging puts around the view, whose module does not know the view's types
+    (``Id``) when they are written as strings (``from __future__ import annotations``).
+    """
+    view.__annotations__ = get_type_hints(view, include_extras=True)
+    return paginate(Paging)(view)  # type: ignore[no-any-return]
+
+
+# --- the error answers, declared on every operation -----------------------------------------
+
+
+class ErrorOut(Schema):
+    """The one shape of every error the API answers (see ``conf/api.py``)."""
+
+    error: str = Field(..., description="A stable code: `validation_error`, `not_found`, …")
+    detail: str = Field(..., description="A sentence for people, in the request's language.")
+    fields: dict[str, str] = Field(..., description="Field name → what is wrong with it.")
+
+
+#: What each error status means, as the OpenAPI document says it.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Bad request: the body is not valid JSON, or the request cannot be carried out.",
+    401: "Unauthorized: no valid API key (or signed-in session with `?community=`).",
+    403: "Permission denied: the key's roles do not allow this.",
+    404: "Not found: no such row in this community, or the module is switched off here.",
+    409: "Conflict: the row changed meanwhile, or an idempotency key was used for other data.",
+    413: "The request body is too large.",
+    422: "Validation error: a parameter or field is missing, out of range or refused.",
+    429: "Too many requests: try again later.",
+}
+
+
+def error_statuses(operation: Operation) -> list[int]:
+    """The error statuses any operation of this API can answer, from what it is.
+
+    Every operation may refuse its input (422); behind authentication it may answer 401
+    (no valid key), 403 (the roles do not allow it) and 404 (a row of no such id here, or the
+    module switched off in this community); a write may meet a conflict (409); a request
+    with a body may carry no JSON (400) or too much of it (413). An operation that can give
+    another one (a 429) declares it in its own ``response={…, 429: ErrorOut}``.
+    """
+    statuses = {422}
+    if operation.auth_callbacks:
+        statuses |= {401, 403, 404}
+    if set(operation.methods) & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses |= {400, 409, 413}
+    return sorted(statuses)
+
+
+class _ErrorDeclaringSchema(OpenAPISchema):
+    def responses(self, operation: Operation) -> dict[int, Any]:
+        result = super().responses(operation)
+        error_ref = self._create_schema_from_model(ErrorOut, by_alias=True, mode="serialization")[0]
+        for status in error_statuses(operation):
+            result.setdefault(
+                status,
+                {
+                    "description": ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": error_ref}},
+                },
+            )
+        return result
+
+
+class Api(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document declares the errors of every operation.
+
+    Each operation gets the statuses of :func:`error_statuses` with the :class:`ErrorOut`
+    schema, besides the successes its router declares; a new endpoint needs nothing more.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return _ErrorDeclaringSchema(api=self, path_prefix=path_prefix)

@@ -9,14 +9,13 @@ body returns the first transfer (200 instead of 201); the same key with another 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from buurtkit.core import exports
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import Count, Id, In, actor_of, paged
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
 from buurtkit.ledger.numbers import format_account_number
@@ -121,14 +120,14 @@ class PayeeOut(Schema):
 
 
 class AccountIn(In):
-    kind: str = Field(..., description="resident, merchant, organisation or till.")
+    kind: Literal["resident", "merchant", "organisation", "till"]
     name: str = Field("", max_length=150)
-    person_id: int | None = Field(None, description="For a resident's account.")
-    organisation_id: int | None = Field(None, description="For every other kind.")
+    person_id: Id | None = Field(None, description="For a resident's account.")
+    organisation_id: Id | None = Field(None, description="For every other kind.")
 
 
 @router.get("/accounts", response=list[AccountOut], summary="Accounts you may see")
-@paginate(LimitOffsetPagination)
+@paged
 def list_accounts(request: HttpRequest, q: str = "", kind: str = "") -> Any:
     return selectors.accounts_visible(actor=actor_of(request), q=q, kind=kind)
 
@@ -149,7 +148,7 @@ def get_account_by_number(request: HttpRequest, number: str) -> Any:
 
 
 @router.get("/accounts/{account_id}", response=AccountOut)
-def get_account(request: HttpRequest, account_id: int) -> Any:
+def get_account(request: HttpRequest, account_id: Id) -> Any:
     return selectors.account_get(actor=actor_of(request), account_id=account_id)
 
 
@@ -201,8 +200,8 @@ class LineOut(Schema):
     response=list[LineOut],
     summary="An account's transfers, newest first, with the running balance",
 )
-@paginate(LimitOffsetPagination)
-def list_account_transfers(request: HttpRequest, account_id: int) -> Any:
+@paged
+def list_account_transfers(request: HttpRequest, account_id: Id) -> Any:
     return selectors.account_lines(actor=actor_of(request), account_id=account_id)
 
 
@@ -214,7 +213,7 @@ def list_account_transfers(request: HttpRequest, account_id: int) -> Any:
 )
 def get_statement_csv(
     request: HttpRequest,
-    account_id: int,
+    account_id: Id,
     date_from: date | None = Query(None, alias="from"),  # noqa: B008
     date_to: date | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
@@ -243,7 +242,7 @@ def get_statement_csv(
 )
 def get_statement_pdf(
     request: HttpRequest,
-    account_id: int,
+    account_id: Id,
     date_from: date | None = Query(None, alias="from"),  # noqa: B008
     date_to: date | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
@@ -295,8 +294,8 @@ class TransferOut(Schema):
 
 
 class TransferIn(In):
-    debit_account_id: int = Field(..., description="The account the money leaves.")
-    credit_account_id: int = Field(..., description="The account the money goes to.")
+    debit_account_id: Id = Field(..., description="The account the money leaves.")
+    credit_account_id: Id = Field(..., description="The account the money goes to.")
     amount: str = Field(
         ...,
         min_length=1,
@@ -332,7 +331,7 @@ def create_transfer(
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut)
-def get_transfer(request: HttpRequest, transfer_id: int) -> Any:
+def get_transfer(request: HttpRequest, transfer_id: Id) -> Any:
     return selectors.transfer_get(actor=actor_of(request), transfer_id=transfer_id)
 
 
@@ -343,7 +342,7 @@ def get_transfer(request: HttpRequest, transfer_id: int) -> Any:
 )
 def reverse_transfer(
     request: HttpRequest,
-    transfer_id: int,
+    transfer_id: Id,
     payload: ReverseIn | None = None,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
@@ -429,8 +428,8 @@ NOTES_DESCRIPTION = 'Number of notes per denomination (major units), e.g. {"5": 
 
 
 class NotesIn(In):
-    account_id: int = Field(..., description="The resident's or shop's account.")
-    notes: dict[str, int] = Field(..., description=NOTES_DESCRIPTION)
+    account_id: Id = Field(..., description="The resident's or shop's account.")
+    notes: dict[str, Count] = Field(..., description=NOTES_DESCRIPTION)
     pin: str | None = Field(
         None,
         description="Withdrawals: the resident's payment PIN, typed by them at the counter.",
@@ -438,7 +437,7 @@ class NotesIn(In):
 
 
 class CountIn(In):
-    counted: dict[str, int] = Field(
+    counted: dict[str, Count] = Field(
         ..., description=NOTES_DESCRIPTION + " A denomination left out counts as 0 notes."
     )
     note: str = Field("", max_length=500)
@@ -457,7 +456,7 @@ class CountOut(Schema):
 
 
 @router.get("/offices", response=list[OfficeOut], summary="Exchange offices")
-@paginate(LimitOffsetPagination)
+@paged
 def list_offices(request: HttpRequest) -> Any:
     return selectors.offices_visible(actor=actor_of(request))
 
@@ -467,7 +466,7 @@ def list_offices(request: HttpRequest) -> Any:
     response=TillOut,
     summary="The paper notes in an office's till, per denomination",
 )
-def get_till(request: HttpRequest, office_id: int) -> Any:
+def get_till(request: HttpRequest, office_id: Id) -> Any:
     state = selectors.till_state(actor=actor_of(request), office_id=office_id)
     fmt = state.currency
     return {
@@ -494,7 +493,7 @@ def get_till(request: HttpRequest, office_id: int) -> Any:
 )
 def exchange_deposit(
     request: HttpRequest,
-    office_id: int,
+    office_id: Id,
     payload: NotesIn,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
@@ -515,7 +514,7 @@ def exchange_deposit(
 )
 def exchange_withdraw(
     request: HttpRequest,
-    office_id: int,
+    office_id: Id,
     payload: NotesIn,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Any:
@@ -535,7 +534,7 @@ def exchange_withdraw(
     response={201: CountOut},
     summary="Record the daily count: counted against expected, differences recorded",
 )
-def office_daily_count(request: HttpRequest, office_id: int, payload: CountIn) -> Any:
+def office_daily_count(request: HttpRequest, office_id: Id, payload: CountIn) -> Any:
     return Status(
         201,
         services.office_daily_count(
@@ -606,14 +605,14 @@ class BudgetOut(Schema):
 
 
 class BudgetIn(In):
-    account_id: int = Field(..., description="The issuing organisation's account.")
+    account_id: Id = Field(..., description="The issuing organisation's account.")
     starts_on: date = Field(..., description="First day of the period.")
     ends_on: date = Field(..., description="Last day of the period (included).")
     amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
 
 
 @router.get("/budgets", response=list[BudgetOut], summary="Issuing budgets with used and left")
-def list_budgets(request: HttpRequest, account_id: int | None = None) -> Any:
+def list_budgets(request: HttpRequest, account_id: Id | None = None) -> Any:
     return selectors.budgets_list(actor=actor_of(request), account_id=account_id)
 
 
@@ -670,8 +669,8 @@ class PendingRewardOut(Schema):
 
 
 class RewardIn(In):
-    issuer_account_id: int = Field(..., description="The organisation's account that pays.")
-    resident_account_id: int = Field(..., description="The volunteer's account.")
+    issuer_account_id: Id = Field(..., description="The organisation's account that pays.")
+    resident_account_id: Id = Field(..., description="The volunteer's account.")
     amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
     reason: str = Field(..., max_length=200, description="What the reward is for.")
 
@@ -715,7 +714,7 @@ def create_reward(
     summary="Rewards waiting for a second person",
     description="`status`: pending (default), approved, rejected, or empty for all.",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def list_pending_rewards(request: HttpRequest, status: str = "pending") -> Any:
     return selectors.pending_rewards(actor=actor_of(request), status=status)
 
@@ -725,7 +724,7 @@ def list_pending_rewards(request: HttpRequest, status: str = "pending") -> Any:
     response=PendingRewardOut,
     summary="Approve a reward someone else asked for: the transfer is made once",
 )
-def approve_pending_reward(request: HttpRequest, pending_id: int) -> Any:
+def approve_pending_reward(request: HttpRequest, pending_id: Id) -> Any:
     return services.pending_reward_approve(actor=actor_of(request), pending_id=pending_id)
 
 
@@ -735,7 +734,7 @@ def approve_pending_reward(request: HttpRequest, pending_id: int) -> Any:
     summary="Reject a reward: no money moves",
 )
 def reject_pending_reward(
-    request: HttpRequest, pending_id: int, payload: DecisionIn | None = None
+    request: HttpRequest, pending_id: Id, payload: DecisionIn | None = None
 ) -> Any:
     return services.pending_reward_reject(
         actor=actor_of(request), pending_id=pending_id, note=payload.note if payload else ""
@@ -793,7 +792,7 @@ def create_redemption_run(request: HttpRequest, payload: RedemptionRunIn) -> Any
     response=list[PayoutOut],
     summary="The payout list of one month (shops only, no personal data)",
 )
-def list_payouts(request: HttpRequest, run_id: int) -> Any:
+def list_payouts(request: HttpRequest, run_id: Id) -> Any:
     actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     return [
@@ -812,7 +811,7 @@ def list_payouts(request: HttpRequest, run_id: int) -> Any:
     summary="The payout list as CSV (UTF-8, opens in a spreadsheet)",
     openapi_extra=exports.OPENAPI_CSV,
 )
-def get_payouts_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+def get_payouts_csv(request: HttpRequest, run_id: Id) -> HttpResponse:
     actor = actor_of(request)
     run = selectors.redemption_run_get(actor=actor, run_id=run_id)
     payouts = selectors.payout_csv(actor=actor, run=run)
@@ -879,14 +878,16 @@ class PaymentRequestOut(Schema):
 
 
 class PaymentRequestIn(In):
-    payee_account_id: int = Field(..., description="The account that asks (a shop's, usually).")
+    payee_account_id: Id = Field(..., description="The account that asks (a shop's, usually).")
     amount: str = Field(..., min_length=1, max_length=32, description='In major units: "2.50".')
     description: str = Field("", max_length=200)
-    expires_in_hours: int = Field(24, description="1 hour to 31 days; 24 hours by default.")
+    expires_in_hours: int = Field(
+        24, ge=1, le=24 * 31, description="1 hour to 31 days; 24 hours by default."
+    )
 
 
 class PaymentRequestPayIn(In):
-    debit_account_id: int | None = Field(
+    debit_account_id: Id | None = Field(
         None, description="The paying account; by default the caller's own resident account."
     )
     pin: str | None = Field(
@@ -899,8 +900,8 @@ class PaymentRequestPayIn(In):
     response=list[PaymentRequestOut],
     summary="Payment requests of the accounts you may see, newest first",
 )
-@paginate(LimitOffsetPagination)
-def list_payment_requests(request: HttpRequest, payee_account_id: int | None = None) -> Any:
+@paged
+def list_payment_requests(request: HttpRequest, payee_account_id: Id | None = None) -> Any:
     return selectors.payment_requests_visible(
         actor=actor_of(request), payee_account_id=payee_account_id
     ).select_related("community")

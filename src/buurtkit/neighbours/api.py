@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
 
-from buurtkit.core.apitools import In, actor_of
-from buurtkit.neighbours import selectors, services
+from buurtkit.core.apitools import MAX_INT32, ErrorOut, Id, In, actor_of, paged
+from buurtkit.neighbours import costs, selectors, services
+from buurtkit.neighbours.dashboard import MAX_WEEKS
 from buurtkit.telephony import selectors as telephony_selectors
 from buurtkit.telephony import services as telephony_services
 from buurtkit.telephony.selectors import recording_url
@@ -48,7 +48,7 @@ class AnnouncementIn(In):
     text: dict[str, str] = Field(
         {}, description="Per language, at most 600 characters each (about a minute of speech)."
     )
-    recording: dict[str, int | None] = Field(
+    recording: dict[str, Id | None] = Field(
         {}, description="Per language, a recording of that language; it is played instead of text."
     )
     neighbourhood: str = Field("", max_length=40, description="Empty: for everybody.")
@@ -60,7 +60,7 @@ class AnnouncementIn(In):
 class AnnouncementPatch(In):
     title: str | None = Field(None, max_length=120)
     text: dict[str, str] | None = Field(None, description="Replaces all languages' texts.")
-    recording: dict[str, int | None] | None = Field(
+    recording: dict[str, Id | None] | None = Field(
         None, description="Replaces all languages' recordings."
     )
     neighbourhood: str | None = Field(None, max_length=40)
@@ -91,7 +91,7 @@ class RecordingOut(Schema):
     description="`when`: current, upcoming, past (ended) or inactive (stopped); `q` searches "
     "the title, text and neighbourhood.",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def announcements_list(request: HttpRequest, q: str = "", when: str = "") -> Any:
     return selectors.announcements_list(actor=actor_of(request), q=q, when=when)
 
@@ -107,7 +107,7 @@ def announcement_create(request: HttpRequest, payload: AnnouncementIn) -> Any:
 
 
 @router.get("/announcements/{announcement_id}", response=AnnouncementOut, summary="An announcement")
-def announcement_get(request: HttpRequest, announcement_id: int) -> Any:
+def announcement_get(request: HttpRequest, announcement_id: Id) -> Any:
     return selectors.announcement_get(actor=actor_of(request), announcement_id=announcement_id)
 
 
@@ -117,7 +117,7 @@ def announcement_get(request: HttpRequest, announcement_id: int) -> Any:
     summary="Change an announcement (the fields given)",
 )
 def announcement_update(
-    request: HttpRequest, announcement_id: int, payload: AnnouncementPatch
+    request: HttpRequest, announcement_id: Id, payload: AnnouncementPatch
 ) -> Any:
     return services.announcement_update(
         actor=actor_of(request),
@@ -131,7 +131,7 @@ def announcement_update(
     response=AnnouncementOut,
     summary="Stop playing an announcement (it is kept)",
 )
-def announcement_deactivate(request: HttpRequest, announcement_id: int) -> Any:
+def announcement_deactivate(request: HttpRequest, announcement_id: Id) -> Any:
     return services.announcement_deactivate(
         actor=actor_of(request), announcement_id=announcement_id
     )
@@ -142,7 +142,7 @@ def announcement_deactivate(request: HttpRequest, announcement_id: int) -> Any:
     response=list[RecordingOut],
     summary="List the recorded prompts (needs telephony.recordings)",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def recordings_list(request: HttpRequest, q: str = "", language: str = "") -> Any:
     return telephony_selectors.recordings(actor=actor_of(request), q=q, language=language)
 
@@ -194,7 +194,7 @@ class TestCaseIn(In):
 
 
 class RuleVersionIn(In):
-    copy_of: int | None = Field(
+    copy_of: Id | None = Field(
         None, description="Start from this version; the lists given below replace its own."
     )
     eligibility: list[ConditionIn] | None = None
@@ -281,7 +281,7 @@ class ProposedPairOut(Schema):
     response=list[RuleVersionOut],
     summary="List the versions of the matching rules, newest first",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def rules_list(request: HttpRequest) -> Any:
     return selectors.rule_versions(actor=actor_of(request))
 
@@ -303,7 +303,7 @@ def rules_create(request: HttpRequest, payload: RuleVersionIn) -> Any:
 
 
 @router.get("/rules/{rule_version_id}", response=RuleVersionOut, summary="A rule version")
-def rules_get(request: HttpRequest, rule_version_id: int) -> Any:
+def rules_get(request: HttpRequest, rule_version_id: Id) -> Any:
     return selectors.rule_version_get(actor=actor_of(request), version_id=rule_version_id)
 
 
@@ -312,7 +312,7 @@ def rules_get(request: HttpRequest, rule_version_id: int) -> Any:
     response=RuleVersionOut,
     summary="Change a draft (the fields given); an activated version answers 409",
 )
-def rules_update(request: HttpRequest, rule_version_id: int, payload: RuleVersionPatch) -> Any:
+def rules_update(request: HttpRequest, rule_version_id: Id, payload: RuleVersionPatch) -> Any:
     return services.rule_version_update(
         actor=actor_of(request), version_id=rule_version_id, **payload.dict(exclude_none=True)
     )
@@ -323,7 +323,7 @@ def rules_update(request: HttpRequest, rule_version_id: int, payload: RuleVersio
     response=list[TestResultOut],
     summary="Run a version's test cases (changes nothing)",
 )
-def rules_test(request: HttpRequest, rule_version_id: int) -> Any:
+def rules_test(request: HttpRequest, rule_version_id: Id) -> Any:
     return selectors.rule_version_test_results(actor=actor_of(request), version_id=rule_version_id)
 
 
@@ -334,12 +334,12 @@ def rules_test(request: HttpRequest, rule_version_id: int) -> Any:
     description="A failing test case refuses it (422, `test_cases_fail`, the cases listed); "
     "the previous active version retires.",
 )
-def rules_activate(request: HttpRequest, rule_version_id: int) -> Any:
+def rules_activate(request: HttpRequest, rule_version_id: Id) -> Any:
     return services.rule_version_activate(actor=actor_of(request), version_id=rule_version_id)
 
 
 @router.get("/runs", response=list[MatchRunOut], summary="List matching runs, newest first")
-@paginate(LimitOffsetPagination)
+@paged
 def runs_list(request: HttpRequest) -> Any:
     return selectors.match_runs(actor=actor_of(request))
 
@@ -354,7 +354,7 @@ def runs_create(request: HttpRequest) -> Any:
 
 
 @router.get("/runs/{match_run_id}", response=MatchRunOut, summary="A matching run and its figures")
-def runs_get(request: HttpRequest, match_run_id: int) -> Any:
+def runs_get(request: HttpRequest, match_run_id: Id) -> Any:
     return selectors.match_run_get(actor=actor_of(request), run_id=match_run_id)
 
 
@@ -364,41 +364,65 @@ def runs_get(request: HttpRequest, match_run_id: int) -> Any:
     summary="A run's proposed pairs, best first, each with its explanation",
     description="`q` finds pairs by a participant's name.",
 )
-@paginate(LimitOffsetPagination)
-def runs_pairs(request: HttpRequest, match_run_id: int, q: str = "") -> Any:
+@paged
+def runs_pairs(request: HttpRequest, match_run_id: Id, q: str = "") -> Any:
     return selectors.proposed_pairs_search(actor=actor_of(request), run_id=match_run_id, q=q)
 
 
 # --- costs and dashboard ----------------------------------------------------------------------
 
 
+#: ``?weeks=`` of the dashboard.
+Weeks = Annotated[int, Field(ge=1, le=MAX_WEEKS)]
+#: A day of the week, 1 = Monday … 7 = Sunday.
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+def _ranged(name: str, description: str) -> Any:
+    """An optional input of the cost projection, with the range the form and the service check."""
+    field = next(f for f in costs.FIELDS if f.name == name)
+    if field.kind == "int":
+        return Field(None, ge=int(field.low), le=int(field.high), description=description)
+    return Field(None, ge=field.low, le=field.high, description=description)
+
+
 class ProjectionQuery(Schema):
     """Every input is optional: a missing one takes its default (the seed's figures)."""
 
-    inhabitants: int | None = Field(None, description="1 to 10,000,000 (default 20,000).")
-    participation_pct: Decimal | None = Field(None, description="% of inhabitants (1).")
-    introductions_per_participant: Decimal | None = Field(None, description="Per year (4).")
-    turnover_pct: Decimal | None = Field(None, description="New participants a year, % (30).")
-    sms_per_new_participant: Decimal | None = Field(None, description="Verification SMS (1).")
-    no_answer_pct: Decimal | None = Field(None, description="% of calls not answered (15).")
-    voicemail_pct: Decimal | None = Field(None, description="% of calls reaching voicemail (20).")
-    max_tries: int | None = Field(None, description="Calls to reach a neighbour, 1-10 (3).")
-    agree_pct: Decimal | None = Field(None, description="% of reached neighbours who agree (60).")
-    mobile_pct: Decimal | None = Field(None, description="% of minutes to mobiles (50).")
-    happy_minutes: Decimal | None = Field(None, description="First call (1.2).")
-    more_info_pct: Decimal | None = Field(None, description="% asking for more info (30).")
-    more_info_minutes: Decimal | None = Field(None, description="Extra minutes (2).")
-    voicemail_minutes: Decimal | None = Field(None, description="Call to voicemail (0.8).")
-    second_minutes: Decimal | None = Field(None, description="Call to the second neighbour (1).")
-    conference_minutes: Decimal | None = Field(None, description="Per connected pair (5).")
-    follow_up_calls: int | None = Field(None, description="Per connected pair (2).")
-    follow_up_minutes: Decimal | None = Field(None, description="Per follow-up call (1).")
-    machine_detection: bool | None = Field(None, description="Answering machine detection (on).")
-    studio_executions_per_call: Decimal | None = Field(None, description="Twilio Studio (0).")
-    studio_invocations_per_call: Decimal | None = Field(None, description="Twilio Studio (0).")
-    provider: str | None = Field(None, description="Price table: twilio or simulator.")
-    usd_eur: Decimal | None = Field(None, description="Euros for one dollar (0.92).")
-    licence_telephony_eur: int | None = Field(None, description="In the licence, EUR (3000).")
+    inhabitants: int | None = _ranged("inhabitants", "1 to 10,000,000 (default 20,000).")
+    participation_pct: Decimal | None = _ranged("participation_pct", "% of inhabitants (1).")
+    introductions_per_participant: Decimal | None = _ranged(
+        "introductions_per_participant", "Per year (4)."
+    )
+    turnover_pct: Decimal | None = _ranged("turnover_pct", "New participants a year, % (30).")
+    sms_per_new_participant: Decimal | None = _ranged(
+        "sms_per_new_participant", "Verification SMS (1)."
+    )
+    no_answer_pct: Decimal | None = _ranged("no_answer_pct", "% of calls not answered (15).")
+    voicemail_pct: Decimal | None = _ranged("voicemail_pct", "% of calls reaching voicemail (20).")
+    max_tries: int | None = _ranged("max_tries", "Calls to reach a neighbour, 1-10 (3).")
+    agree_pct: Decimal | None = _ranged("agree_pct", "% of reached neighbours who agree (60).")
+    mobile_pct: Decimal | None = _ranged("mobile_pct", "% of minutes to mobiles (50).")
+    happy_minutes: Decimal | None = _ranged("happy_minutes", "First call (1.2).")
+    more_info_pct: Decimal | None = _ranged("more_info_pct", "% asking for more info (30).")
+    more_info_minutes: Decimal | None = _ranged("more_info_minutes", "Extra minutes (2).")
+    voicemail_minutes: Decimal | None = _ranged("voicemail_minutes", "Call to voicemail (0.8).")
+    second_minutes: Decimal | None = _ranged("second_minutes", "Call to the second neighbour (1).")
+    conference_minutes: Decimal | None = _ranged("conference_minutes", "Per connected pair (5).")
+    follow_up_calls: int | None = _ranged("follow_up_calls", "Per connected pair (2).")
+    follow_up_minutes: Decimal | None = _ranged("follow_up_minutes", "Per follow-up call (1).")
+    machine_detection: bool | None = Field(None, description="Answering machine detection (off).")
+    studio_executions_per_call: Decimal | None = _ranged(
+        "studio_executions_per_call", "Twilio Studio (0)."
+    )
+    studio_invocations_per_call: Decimal | None = _ranged(
+        "studio_invocations_per_call", "Twilio Studio (0)."
+    )
+    provider: Literal["twilio", "simulator"] | None = Field(None, description="Price table.")
+    usd_eur: Decimal | None = _ranged("usd_eur", "Euros for one dollar (0.92).")
+    licence_telephony_eur: int | None = _ranged(
+        "licence_telephony_eur", "In the licence, EUR (3000)."
+    )
 
 
 class CostLineOut(Schema):
@@ -481,7 +505,7 @@ class DashboardOut(Schema):
     summary="Buurbel per week: participants, calls, answer rate, introductions, costs",
     description="The last ``weeks`` weeks (1-104, the running week last). Counts only.",
 )
-def get_dashboard(request: HttpRequest, weeks: int = 8) -> Any:
+def get_dashboard(request: HttpRequest, weeks: Weeks = 8) -> Any:
     board = selectors.dashboard_weeks(actor=actor_of(request), weeks=weeks)
     return {
         "start": board.start,
@@ -514,7 +538,9 @@ def get_prices(request: HttpRequest) -> Any:
 
 class PriceIn(In):
     unit_micros: int = Field(..., ge=0, le=10**12, description="E.g. 60000 for $0.06.")
-    free_per_month: int | None = Field(None, ge=0, description="Unchanged when left out.")
+    free_per_month: int | None = Field(
+        None, ge=0, le=MAX_INT32, description="Unchanged when left out."
+    )
 
 
 @router.put(
@@ -524,7 +550,7 @@ class PriceIn(In):
     description="The id comes from GET /prices; a price without an id is stored at the first "
     "change of its table.",
 )
-def put_price(request: HttpRequest, price_id: int, payload: PriceIn) -> Any:
+def put_price(request: HttpRequest, price_id: Id, payload: PriceIn) -> Any:
     actor = actor_of(request)
     price = selectors.price_get(actor=actor, price_id=price_id)
     return telephony_services.price_set(
@@ -591,7 +617,7 @@ class MatchDetailOut(MatchOut):
 
 
 class StartIn(In):
-    pair_ids: list[int] | None = Field(None, description="Only these pairs (default: all).")
+    pair_ids: list[Id] | None = Field(None, description="Only these pairs (default: all).")
 
 
 @router.get(
@@ -600,7 +626,7 @@ class StartIn(In):
     summary="Introductions by phone, newest first",
     description="`state`: one state, or `open`; `q` searches both names.",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def introductions_list(request: HttpRequest, state: str = "", q: str = "") -> Any:
     return selectors.matches(actor=actor_of(request), state=state, q=q)
 
@@ -610,7 +636,7 @@ def introductions_list(request: HttpRequest, state: str = "", q: str = "") -> An
     response=MatchDetailOut,
     summary="An introduction with its history and calls",
 )
-def introductions_get(request: HttpRequest, match_id: int) -> Any:
+def introductions_get(request: HttpRequest, match_id: Id) -> Any:
     actor = actor_of(request)
     match = selectors.match_get(actor=actor, match_id=match_id)
     return {
@@ -627,7 +653,7 @@ def introductions_get(request: HttpRequest, match_id: int) -> Any:
     description="Pairs where someone is already being introduced, or cannot be called "
     "(unverified, opted out), are left out. Calls follow inside each person's call windows.",
 )
-def introductions_start(request: HttpRequest, match_run_id: int, payload: StartIn) -> Any:
+def introductions_start(request: HttpRequest, match_run_id: Id, payload: StartIn) -> Any:
     return Status(
         201,
         services.introductions_start(
@@ -641,7 +667,7 @@ def introductions_start(request: HttpRequest, match_run_id: int, payload: StartI
     response=MatchOut,
     summary="Stop an introduction: nobody is called for it any more",
 )
-def introductions_cancel(request: HttpRequest, match_id: int) -> Any:
+def introductions_cancel(request: HttpRequest, match_id: Id) -> Any:
     return services.introduction_cancel(actor=actor_of(request), match_id=match_id)
 
 
@@ -659,7 +685,7 @@ class FlowVersionOut(Schema):
 
 class FlowVersionIn(In):
     key: str
-    copy_of: int | None = Field(None, description="Start from this version.")
+    copy_of: Id | None = Field(None, description="Start from this version.")
     definition: dict[str, Any] | None = None
     notes: str = Field("", max_length=2000)
 
@@ -670,7 +696,7 @@ class FlowVersionPatch(In):
 
 
 @router.get("/flows", response=list[FlowVersionOut], summary="Every version of the call flows")
-@paginate(LimitOffsetPagination)
+@paged
 def flows_list(request: HttpRequest, key: str = "") -> Any:
     return telephony_selectors.flow_versions(actor=actor_of(request), key=key).order_by(
         "key", "-number"
@@ -678,7 +704,7 @@ def flows_list(request: HttpRequest, key: str = "") -> Any:
 
 
 @router.get("/flows/{flow_id}", response=FlowVersionOut, summary="A call flow version")
-def flows_get(request: HttpRequest, flow_id: int) -> Any:
+def flows_get(request: HttpRequest, flow_id: Id) -> Any:
     return telephony_selectors.flow_version_get(actor=actor_of(request), version_id=flow_id)
 
 
@@ -705,7 +731,7 @@ def flows_create(request: HttpRequest, payload: FlowVersionIn) -> Any:
     response=FlowVersionOut,
     summary="Change a draft; an active or retired version answers 409",
 )
-def flows_update(request: HttpRequest, flow_id: int, payload: FlowVersionPatch) -> Any:
+def flows_update(request: HttpRequest, flow_id: Id, payload: FlowVersionPatch) -> Any:
     return telephony_services.flow_version_update(
         actor=actor_of(request),
         version_id=flow_id,
@@ -719,7 +745,7 @@ def flows_update(request: HttpRequest, flow_id: int, payload: FlowVersionPatch) 
     response=FlowVersionOut,
     summary="Use a draft for new calls (calls under way keep their version)",
 )
-def flows_activate(request: HttpRequest, flow_id: int) -> Any:
+def flows_activate(request: HttpRequest, flow_id: Id) -> Any:
     return telephony_services.flow_version_activate(actor=actor_of(request), version_id=flow_id)
 
 
@@ -727,7 +753,7 @@ def flows_activate(request: HttpRequest, flow_id: int) -> Any:
 
 
 class CallWindowIn(In):
-    days: list[int] = Field(..., description="1 = Monday … 7 = Sunday.")
+    days: list[Weekday] = Field(..., description="1 = Monday … 7 = Sunday.")
     from_: str = Field(..., alias="from", description="HH:MM, Brussels time.")
     to: str = Field(..., description="HH:MM, Brussels time.")
 
@@ -759,6 +785,11 @@ class ParticipantOut(Schema):
     )
     opted_out_at: dt.datetime | None
     active: bool
+    organisation_id: int | None = Field(
+        ..., description="The partner who registered them and follows them up."
+    )
+    needs_follow_up: bool = Field(..., description="On the staff's follow-up list.")
+    follow_up_note: str
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -789,6 +820,11 @@ class ProfileIn(In):
     neighbourhood: str | None = Field(None, max_length=40)
     lat: float | None = None
     lon: float | None = None
+    organisation_id: int | None = Field(
+        None, description="The partner who registers them (default: the key's one partner)."
+    )
+    needs_follow_up: bool | None = Field(None, description="Put on the staff's follow-up list.")
+    follow_up_note: str | None = Field(None, max_length=200)
 
     def values(self) -> dict[str, Any]:
         data = self.dict(exclude_unset=True, by_alias=True)
@@ -796,8 +832,8 @@ class ProfileIn(In):
 
 
 class ParticipantIn(ProfileIn):
-    person_id: int
-    consent: bool = Field(..., description="The resident agrees that Buurbel calls them.")
+    person_id: Id
+    consent: Literal[True] = Field(..., description="The resident agrees that Buurbel calls them.")
 
 
 class VerificationOut(Schema):
@@ -810,7 +846,7 @@ class VerificationOut(Schema):
     call_id: int | None
 
 
-class CodeIn(In):
+class VerificationCodeIn(In):
     code: str = Field(..., max_length=20, description="The 6 digits received.")
 
 
@@ -819,11 +855,16 @@ class CodeIn(In):
     response=list[ParticipantOut],
     summary="Participants, by name",
     description="`q` searches name, phone and neighbourhood; "
-    "`status`: verified, unverified or opted_out.",
+    "`status`: verified, unverified, opted_out or follow_up (needs follow-up); "
+    "`organisation_id`: registered by that partner.",
 )
-@paginate(LimitOffsetPagination)
-def participants_list(request: HttpRequest, q: str = "", status: str = "") -> Any:
-    return selectors.participants_search(actor=actor_of(request), q=q, status=status)
+@paged
+def participants_list(
+    request: HttpRequest, q: str = "", status: str = "", organisation_id: Id | None = None
+) -> Any:
+    return selectors.participants_search(
+        actor=actor_of(request), q=q, status=status, organisation_id=organisation_id
+    )
 
 
 @router.post(
@@ -846,7 +887,7 @@ def participants_create(request: HttpRequest, payload: ParticipantIn) -> Any:
 
 
 @router.get("/participants/{participant_id}", response=ParticipantOut, summary="A participant")
-def participants_get(request: HttpRequest, participant_id: int) -> Any:
+def participants_get(request: HttpRequest, participant_id: Id) -> Any:
     return selectors.participant_get(actor=actor_of(request), participant_id=participant_id)
 
 
@@ -855,7 +896,7 @@ def participants_get(request: HttpRequest, participant_id: int) -> Any:
     response=ParticipantOut,
     summary="Change a participant's profile (only the fields sent)",
 )
-def participants_update(request: HttpRequest, participant_id: int, payload: ProfileIn) -> Any:
+def participants_update(request: HttpRequest, participant_id: Id, payload: ProfileIn) -> Any:
     return services.participant_update(
         actor=actor_of(request), participant_id=participant_id, **payload.values()
     )
@@ -866,7 +907,7 @@ def participants_update(request: HttpRequest, participant_id: int, payload: Prof
     response=ParticipantOut,
     summary="“Never call me again”: at once, until they opt in again at a counter",
 )
-def participants_opt_out(request: HttpRequest, participant_id: int) -> Any:
+def participants_opt_out(request: HttpRequest, participant_id: Id) -> Any:
     return services.participant_opt_out(actor=actor_of(request), participant_id=participant_id)
 
 
@@ -875,18 +916,18 @@ def participants_opt_out(request: HttpRequest, participant_id: int) -> Any:
     response=ParticipantOut,
     summary="Undo an opt-out (staff with neighbours.manage only)",
 )
-def participants_opt_in(request: HttpRequest, participant_id: int) -> Any:
+def participants_opt_in(request: HttpRequest, participant_id: Id) -> Any:
     return services.participant_opt_in(actor=actor_of(request), participant_id=participant_id)
 
 
 @router.post(
     "/participants/{participant_id}/verification",
-    response={201: VerificationOut},
+    response={201: VerificationOut, 429: ErrorOut},
     summary="Send a new code: by SMS to a mobile, by a call to a landline",
     description="A code is valid for 15 minutes; a new code replaces the older ones; "
     "at most 3 codes an hour (429 `too_many_codes`).",
 )
-def participants_verification_start(request: HttpRequest, participant_id: int) -> Any:
+def participants_verification_start(request: HttpRequest, participant_id: Id) -> Any:
     return Status(
         201,
         services.verification_start(actor=actor_of(request), participant_id=participant_id),
@@ -901,7 +942,7 @@ def participants_verification_start(request: HttpRequest, participant_id: int) -
     "expired or replaced: `code_expired`.",
 )
 def participants_verification_check(
-    request: HttpRequest, participant_id: int, payload: CodeIn
+    request: HttpRequest, participant_id: Id, payload: VerificationCodeIn
 ) -> Any:
     return services.verification_check(
         actor=actor_of(request), participant_id=participant_id, code=payload.code

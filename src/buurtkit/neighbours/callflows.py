@@ -2,12 +2,16 @@
 
 These are only the starting data: staff change them as new versions in the staff UI
 (``telephony.flowdata`` explains the format). Placeholders: ``{name}`` (the person called),
-``{partner}`` (the neighbour), ``{partner_area}``, ``{city}``, ``{meeting}``.
+``{partner}`` (the neighbour), ``{partner_area}``, ``{city}``, ``{meeting}`` and ``{activity}``:
+what the pair was matched on, in the call's language (:func:`activity_text`: "a walk
+together", "a coffee or a walk together", or for practical help "help with shopping" to the one
+who asked for it and "your help with shopping" to the one who offered it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from django.utils.translation import gettext_lazy as _
 
@@ -37,14 +41,102 @@ VOICEMAIL = T(
     "Hello, this is the Neighbour Bell of {city}. We will call again later. Goodbye.",
 )
 MORE_INFO = T(
-    "De Buurbel brengt buren samen voor een koffie. We bellen u allebei. Zegt u allebei ja, "
-    "dan verbinden we u aan de telefoon en spreekt u samen een moment af. Het is gratis.",
-    "La Sonnette de quartier fait se rencontrer des voisins autour d'un café. Nous vous "
-    "appelons tous les deux. Si vous dites oui tous les deux, nous vous mettons en relation "
-    "par téléphone et vous fixez un moment ensemble. C'est gratuit.",
-    "The Neighbour Bell brings neighbours together for a coffee. We call you both. If you "
-    "both say yes, we connect you by phone and you agree on a moment together. It is free.",
+    "De Buurbel brengt buren samen voor een koffie, een wandeling of een handje hulp. We "
+    "bellen u allebei. Zegt u allebei ja, dan verbinden we u aan de telefoon en spreekt u "
+    "samen een moment af. Het is gratis.",
+    "La Sonnette de quartier fait se rencontrer des voisins pour un café, une promenade ou un "
+    "petit coup de main. Nous vous appelons tous les deux. Si vous dites oui tous les deux, "
+    "nous vous mettons en relation par téléphone et vous fixez un moment ensemble. C'est "
+    "gratuit.",
+    "The Neighbour Bell brings neighbours together for a coffee, a walk or a little help. We "
+    "call you both. If you both say yes, we connect you by phone and you agree on a moment "
+    "together. It is free.",
 )
+
+# What a pair was matched on, for ``{activity}`` ("We found a neighbour for {activity}").
+ACTIVITIES = {
+    "coffee": T("een koffie samen", "un café ensemble", "a coffee together"),
+    "walk": T("een wandeling samen", "une promenade ensemble", "a walk together"),
+    "small_help": T("een handje hulp", "un petit coup de main", "a little help"),
+}
+# "Together" once at the end when two are offered: "a coffee or a walk together".
+ACTIVITIES_SHORT = {
+    "coffee": T("een koffie", "un café", "a coffee"),
+    "walk": T("een wandeling", "une promenade", "a walk"),
+}
+TOGETHER = T(
+    "{first} of {second} samen", "{first} ou {second} ensemble", "{first} or {second} together"
+)
+HELP_WITH = {
+    "shopping": T("de boodschappen", "les courses", "shopping"),
+    "small_repairs": T("kleine herstellingen", "de petites réparations", "small repairs"),
+    "paperwork": T("papieren", "des papiers", "paperwork"),
+    "gardening": T("de tuin", "le jardin", "the garden"),
+    "company": T("gezelschap", "de la compagnie", "company"),
+}
+GETS_HELP = T("hulp bij {help}", "de l'aide pour {help}", "help with {help}")
+GIVES_HELP = T("uw hulp bij {help}", "votre aide pour {help}", "your help with {help}")
+SOME_HELP = T("een handje hulp", "un petit coup de main", "a little help")
+A_CHAT = T("een babbel", "une petite conversation", "a chat")
+
+
+class _Profile(Protocol):
+    activities: Sequence[str]
+    wish: str
+    can_offer: Sequence[str]
+    needs: Sequence[str]
+
+
+def _say(text: dict[str, str], language: str, **values: str) -> str:
+    out = text.get(language) or text["nl"]
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def _help(me: _Profile, partner: _Profile, language: str) -> str:
+    """Practical help between the two: what I get from my partner, else what I give."""
+    for wanted, offered, sentence in (
+        (me.needs, partner.can_offer, GETS_HELP),
+        (partner.needs, me.can_offer, GIVES_HELP),
+    ):
+        shared = [item for item in wanted if item in offered]
+        if shared:
+            label = HELP_WITH.get(shared[0])
+            return (
+                _say(sentence, language, help=_say(label, language))
+                if label
+                else _say(SOME_HELP, language)
+            )
+    return ""
+
+
+def activity_text(me: _Profile, partner: _Profile, language: str) -> str:
+    """What this pair was matched on, for ``{activity}``, as the person called hears it.
+
+    Practical help comes first when either of them is looking for practical help only (the
+    practical-help variant: "help with shopping" / "your help with shopping"); otherwise the
+    social activities they both chose (at most two), then practical help, then a chat.
+    """
+    practical = _help(me, partner, language)
+    if practical and "practical" in (me.wish, partner.wish):
+        return practical
+    shared = [a for a in ("coffee", "walk") if a in me.activities and a in partner.activities]
+    if len(shared) == 2:
+        return _say(
+            TOGETHER,
+            language,
+            first=_say(ACTIVITIES_SHORT[shared[0]], language),
+            second=_say(ACTIVITIES_SHORT[shared[1]], language),
+        )
+    if shared:
+        return _say(ACTIVITIES[shared[0]], language)
+    if practical:
+        return practical
+    if "small_help" in me.activities and "small_help" in partner.activities:
+        return _say(ACTIVITIES["small_help"], language)
+    return _say(A_CHAT, language)
+
 
 # Options and nodes several flows share (each flow's definition gets its own copy: the
 # definitions are JSON data, compared and stored as they are).
@@ -96,11 +188,9 @@ def first() -> dict[str, Any]:
             "welcome": {"say": GREETING, "announcements": True, "next": "ask"},
             "ask": {
                 "say": T(
-                    "We hebben een buur gevonden die ook graag een koffie drinkt: "
-                    "{partner}, uit {partner_area}.",
-                    "Nous avons trouvé un voisin qui aime aussi prendre un café : "
-                    "{partner}, de {partner_area}.",
-                    "We found a neighbour who also likes a coffee: {partner}, from {partner_area}.",
+                    "We hebben een buur gevonden voor {activity}: {partner}, uit {partner_area}.",
+                    "Nous avons trouvé un voisin pour {activity} : {partner}, de {partner_area}.",
+                    "We found a neighbour for {activity}: {partner}, from {partner_area}.",
                 ),
                 "menu": [
                     {
@@ -145,12 +235,12 @@ def second() -> dict[str, Any]:
             "welcome": {"say": GREETING, "announcements": True, "next": "ask"},
             "ask": {
                 "say": T(
-                    "Uw buur {partner}, uit {partner_area}, wil graag eens een koffie met u "
-                    "drinken.",
-                    "Votre voisin {partner}, de {partner_area}, aimerait prendre un café avec "
-                    "vous.",
-                    "Your neighbour {partner}, from {partner_area}, would like to have a coffee "
-                    "with you.",
+                    "Uw buur {partner}, uit {partner_area}, wil u graag leren kennen voor "
+                    "{activity}.",
+                    "Votre voisin {partner}, de {partner_area}, aimerait vous rencontrer pour "
+                    "{activity}.",
+                    "Your neighbour {partner}, from {partner_area}, would like to meet you for "
+                    "{activity}.",
                 ),
                 "menu": [
                     {

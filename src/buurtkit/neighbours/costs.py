@@ -21,7 +21,7 @@ The model, per year (the seed's call durations are the defaults):
   calls of ``follow_up_minutes`` later ("did you meet?").
 * Every call is billed per started minute: each kind of call's average duration is rounded up to
   whole minutes. Minutes are split over mobile and landline rates by ``mobile_pct``.
-* Answering machine detection (when on) is paid once per answered call (person or voicemail).
+* Answering machine detection (when on; off by default) is paid once per answered call.
 * SMS: new participants per year (participants × turnover) × SMS verifications each.
 * Studio (only for a Twilio Studio setup; buurtkit's own flows use none): executions and
   invocations per call; the monthly free tiers are taken off each month (a twelfth of the year).
@@ -222,9 +222,12 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "machine_detection",
         "bool",
-        True,
+        False,
         _("Answering machine detection"),
-        _("The provider tells us when a machine answers. This costs a little per answered call."),
+        _(
+            "The provider tells us when a machine answers. This costs a little per answered "
+            "call. Off by default: it adds a silence of up to four seconds before the call."
+        ),
         group="provider",
     ),
     Field(
@@ -295,7 +298,7 @@ class Inputs:
     conference_minutes: Decimal = Decimal("5")
     follow_up_calls: int = 2
     follow_up_minutes: Decimal = Decimal("1")
-    machine_detection: bool = True
+    machine_detection: bool = False  # off by default (CallSettings): not in the default model
     studio_executions_per_call: Decimal = Decimal("0")
     studio_invocations_per_call: Decimal = Decimal("0")
     provider: str = "twilio"

@@ -14,7 +14,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.neighbours import callflows, services
 from buurtkit.neighbours.models import Introduction, Match, MatchRun, Participant
-from buurtkit.people.models import Person
+from buurtkit.people.models import Organisation, Person
 from buurtkit.people.phones import normalise_phone
 from buurtkit.telephony.models import (
     AnsweredBy,
@@ -50,6 +50,12 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         .exclude(phone="")
         .order_by("id")[:PARTICIPANTS]
     )
+    # The OCMW registered a third of them and follows them up; a few need staff follow-up.
+    ocmw = (
+        Organisation.objects.filter(community=community, kind="social_welfare")
+        .order_by("id")
+        .first()
+    )
     participants = []
     for i, person in enumerate(people):
         area = rng.choice(list(AREAS))
@@ -70,6 +76,9 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             neighbourhood=area,
             lat=lat + rng.uniform(-0.004, 0.004),
             lon=lon + rng.uniform(-0.006, 0.006),
+            organisation_id=ocmw.pk if ocmw is not None and i % 3 == 0 else None,
+            needs_follow_up=i % 9 == 4,
+            follow_up_note="Woont alleen; belt zelf niet graag." if i % 9 == 4 else "",
         )
         participant = services.participant_mark_verified(
             actor=system, participant_id=participant.pk

@@ -411,7 +411,9 @@ def _place(match: Match, callee: Participant, flow: str) -> Call:
         subject_type=SUBJECT,
         subject_id=match.pk,
         language=callee.language,
-        machine_detection=flow != callflows.CONNECT,
+        # Only where the community switched it on (off by default: a silence before the call).
+        machine_detection=flow != callflows.CONNECT
+        and selectors.call_settings(match.community_id).machine_detection,
     )
 
 
@@ -453,7 +455,13 @@ def _roles(call: Call, match: Match) -> tuple[Participant, Participant]:
 
 
 def context(call: Call) -> dict[str, str]:
-    values = {"city": call.community.name, "name": "", "partner": "", "partner_area": ""}
+    values = {
+        "city": call.community.name,
+        "name": "",
+        "partner": "",
+        "partner_area": "",
+        "activity": "",
+    }
     if call.subject_type == SUBJECT_PARTICIPANT and call.subject_id:
         participant = (
             Participant.objects.filter(pk=call.subject_id, community_id=call.community_id)
@@ -471,6 +479,7 @@ def context(call: Call) -> dict[str, str]:
         name=me.person.first_name,
         partner=partner.person.first_name,
         partner_area=partner.neighbourhood or call.community.name,
+        activity=callflows.activity_text(me, partner, call.language),
     )
     return values
 

@@ -61,6 +61,19 @@ class Participant(CommunityScoped):
     #: Asked (on the inbound line) to be introduced to someone soon.
     wants_intro_at = models.DateTimeField(_("asked to be introduced at"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    #: The partner (OCMW, a social worker's organisation …) who registered this person and
+    #: follows them up; its figures count this participant.
+    organisation = models.ForeignKey(
+        "people.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by partner"),
+    )
+    #: A vulnerable participant whom staff should check on (the staff's follow-up list).
+    needs_follow_up = models.BooleanField(_("needs follow-up"), default=False)
+    follow_up_note = models.CharField(_("why follow-up is needed"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -363,4 +376,23 @@ class Announcement(CommunityScoped):
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="announcement_period"
             )
+        ]
+
+
+class CallSettings(CommunityScoped):
+    """How Buurbel calls in one community (one row, made the first time it is changed).
+
+    Answering machine detection is off by default: with it the provider listens up to four
+    seconds before the call begins, a silence older people hang up on (the pilot turned it
+    off). Without it a voicemail hears the menu, says nothing and the call is tried again.
+    """
+
+    machine_detection = models.BooleanField(_("answering machine detection"), default=False)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Buurbel call settings")
+        verbose_name_plural = _("Buurbel call settings")
+        constraints = [
+            models.UniqueConstraint(fields=["community"], name="neighbours_callsettings_one")
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import datalogic_py
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.neighbours.facts import FACTS
@@ -199,27 +200,29 @@ def _number(value: Any) -> float:
 DEFAULT_ELIGIBILITY: list[dict[str, Any]] = [
     {
         "name": "close_enough",
-        "description": "Same neighbourhood, or within both people's maximum distance.",
+        "description": gettext_noop(
+            "Same neighbourhood, or within both people's maximum distance."
+        ),
         "rule": {"or": [{"var": "same_neighbourhood"}, {"var": "within_reach"}]},
     },
     {
         "name": "never_declined",
-        "description": "Neither declined the other before.",
+        "description": gettext_noop("Neither declined the other before."),
         "rule": {"!": [{"var": "declined_before"}]},
     },
     {
         "name": "not_introduced_before",
-        "description": "They have not been introduced to each other yet.",
+        "description": gettext_noop("They have not been introduced to each other yet."),
         "rule": {"!": [{"var": "introduced_before"}]},
     },
     {
         "name": "can_be_called",
-        "description": "At least an hour a week when both can be called.",
+        "description": gettext_noop("At least an hour a week when both can be called."),
         "rule": {">=": [{"var": "window_overlap_minutes"}, 60]},
     },
     {
         "name": "something_in_common",
-        "description": "A shared activity, or help one offers that the other needs.",
+        "description": gettext_noop("A shared activity, or help one offers that the other needs."),
         "rule": {
             "or": [
                 {">": [{"var": "shared_activities"}, 0]},
@@ -232,19 +235,19 @@ DEFAULT_ELIGIBILITY: list[dict[str, Any]] = [
 DEFAULT_WEIGHTS: list[dict[str, Any]] = [
     {
         "name": "shared_interests",
-        "description": "Each shared interest.",
+        "description": gettext_noop("Each shared interest."),
         "rule": {"min": [{"var": "shared_interests"}, 5]},
         "weight": 10,
     },
     {
         "name": "same_language",
-        "description": "They speak the same language.",
+        "description": gettext_noop("They speak the same language."),
         "rule": {"if": [{"var": "language_match"}, 1, 0]},
         "weight": 30,
     },
     {
         "name": "nearby",
-        "description": "Closer is better: up to 20 points, minus one per 100 m.",
+        "description": gettext_noop("Closer is better: up to 20 points, minus one per 100 m."),
         "rule": {
             "if": [
                 {"==": [{"var": "distance_m"}, None]},
@@ -256,31 +259,31 @@ DEFAULT_WEIGHTS: list[dict[str, Any]] = [
     },
     {
         "name": "same_neighbourhood",
-        "description": "They live in the same neighbourhood.",
+        "description": gettext_noop("They live in the same neighbourhood."),
         "rule": {"if": [{"var": "same_neighbourhood"}, 1, 0]},
         "weight": 5,
     },
     {
         "name": "call_time",
-        "description": "Hours a week both can be called (at most 10).",
+        "description": gettext_noop("Hours a week both can be called (at most 10)."),
         "rule": {"min": [{"/": [{"var": "window_overlap_minutes"}, 60]}, 10]},
         "weight": 1,
     },
     {
         "name": "shared_activities",
-        "description": "Each activity both want.",
+        "description": gettext_noop("Each activity both want."),
         "rule": {"var": "shared_activities"},
         "weight": 5,
     },
     {
         "name": "help_fits",
-        "description": "One offers what the other needs.",
+        "description": gettext_noop("One offers what the other needs."),
         "rule": {"if": [{"var": "one_offers_what_other_needs"}, 1, 0]},
         "weight": 15,
     },
     {
         "name": "both_social",
-        "description": "Both look for social contact.",
+        "description": gettext_noop("Both look for social contact."),
         "rule": {"if": [{"var": "both_social"}, 1, 0]},
         "weight": 5,
     },
@@ -334,3 +337,41 @@ DEFAULT_TEST_CASES: list[dict[str, Any]] = [
         "eligible": False,
     },
 ]
+
+
+# The default rules and test cases are stored in English (data that experts then edit); pages
+# show their names and descriptions in the reader's language. A name or text someone typed is
+# shown as typed. Descriptions are marked with gettext_noop above, so gettext finds them.
+RULE_LABELS = {
+    "close_enough": gettext_lazy("Close enough"),
+    "never_declined": gettext_lazy("Never declined"),
+    "not_introduced_before": gettext_lazy("Not introduced before"),
+    "can_be_called": gettext_lazy("Can be called"),
+    "something_in_common": gettext_lazy("Something in common"),
+    "shared_interests": gettext_lazy("Shared interests"),
+    "same_language": gettext_lazy("Same language"),
+    "nearby": gettext_lazy("Nearby"),
+    "same_neighbourhood": gettext_lazy("Same neighbourhood"),
+    "call_time": gettext_lazy("Call time"),
+    "shared_activities": gettext_lazy("Shared activities"),
+    "help_fits": gettext_lazy("Help that fits"),
+    "both_social": gettext_lazy("Both social"),
+    "close_neighbours_with_shared_interests": gettext_lazy(
+        "Close neighbours with shared interests"
+    ),
+    "declined_before_never_again": gettext_lazy("Declined before: never again"),
+    "no_common_call_time": gettext_lazy("No common call time"),
+    "too_far_in_another_neighbourhood": gettext_lazy("Too far, in another neighbourhood"),
+}
+DEFAULT_NOTES = gettext_noop("Default rules")
+
+
+def shown_name(name: str) -> str:
+    """A rule's or test case's name as a reader sees it: a default's label in their language."""
+    label = RULE_LABELS.get(name)
+    return str(label) if label is not None else name
+
+
+def shown_text(text: str) -> str:
+    """A default description or note in the reader's language; typed text as it is."""
+    return _(text) if text else text

@@ -17,6 +17,7 @@ from buurtkit.neighbours.announcements import Prompt as Prompt  # returned by an
 from buurtkit.neighbours.models import (
     INTRO_CLOSED,
     Announcement,
+    CallSettings,
     Introduction,
     Match,
     MatchRun,
@@ -24,6 +25,7 @@ from buurtkit.neighbours.models import (
     ProposedPair,
     RuleVersion,
 )
+from buurtkit.people.models import Organisation
 from buurtkit.telephony.models import Call, Price
 
 
@@ -147,6 +149,12 @@ def cost_projection(*, actor: Actor, **inputs: Any) -> costs.Projection:
     parsed = costs.parse_inputs(inputs)
     prices, free = dashboard.price_map(community=actor.community, provider=parsed.provider)
     return costs.project(parsed, prices, free)
+
+
+def call_settings(community_id: int) -> CallSettings:
+    """This community's call settings (the defaults, unsaved, until someone changes them)."""
+    row = CallSettings.objects.filter(community_id=community_id).first()
+    return row or CallSettings(community_id=community_id)
 
 
 def dashboard_weeks(*, actor: Actor, weeks: int = 8) -> dashboard.Dashboard:
@@ -284,16 +292,19 @@ def callable_participants(community_id: int) -> QuerySet[Participant]:
     )
 
 
-def participants_search(*, actor: Actor, q: str = "", status: str = "") -> QuerySet[Participant]:
-    """Participants by name, phone or neighbourhood; ``status``: verified, unverified or
-    opted_out. Each is annotated with ``verified_phone`` and ``is_verified``."""
+def participants_search(
+    *, actor: Actor, q: str = "", status: str = "", organisation_id: int | None = None
+) -> QuerySet[Participant]:
+    """Participants by name, phone or neighbourhood; ``status``: verified, unverified,
+    opted_out or follow_up (staff's follow-up list); ``organisation_id``: registered by that
+    partner. Each is annotated with ``verified_phone`` and ``is_verified``."""
     from django.db.models import BooleanField, Case, When
 
     from buurtkit.neighbours import verification
 
     actor.require("neighbours.view")
     qs = verification.with_verified_phone(
-        Participant.objects.in_community(actor.community).select_related("person")
+        Participant.objects.in_community(actor.community).select_related("person", "organisation")
     ).annotate(
         is_verified=Case(
             When(verification.verified_q(), then=True), default=False, output_field=BooleanField()
@@ -315,7 +326,59 @@ def participants_search(*, actor: Actor, q: str = "", status: str = "") -> Query
         qs = qs.filter(is_verified=False, opted_out_at__isnull=True)
     elif status == "opted_out":
         qs = qs.filter(opted_out_at__isnull=False)
+    elif status == "follow_up":
+        qs = qs.filter(needs_follow_up=True, opted_out_at__isnull=True)
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
     return qs.order_by("person__last_name", "person__first_name", "id")
+
+
+def partners(*, actor: Actor) -> QuerySet[Organisation]:
+    """The organisations of this community that can register participants (active ones)."""
+    actor.require("neighbours.view")
+    return Organisation.objects.in_community(actor.community).filter(active=True).order_by("name")
+
+
+def partner_figures(*, actor: Actor) -> list[dict[str, Any]]:
+    """Per partner that registered participants: how many, how many can be called, need
+    follow-up, were introduced by phone (an introduction started) and met."""
+    from buurtkit.neighbours import verification
+
+    actor.require("neighbours.view")
+    base = Participant.objects.in_community(actor.community).filter(organisation__isnull=False)
+    rows = {
+        r["organisation_id"]: {**r, "callable": 0}
+        for r in base.values("organisation_id", "organisation__name")
+        .annotate(
+            participants=Count("id"),
+            follow_up=Count("id", filter=Q(needs_follow_up=True, opted_out_at__isnull=True)),
+        )
+        .order_by("organisation__name")
+    }
+    for r in verification.callable_filter(base).values("organisation_id").annotate(n=Count("id")):
+        rows[r["organisation_id"]]["callable"] = r["n"]
+    matches = Match.objects.in_community(actor.community)
+    for field in ("participant_a", "participant_b"):
+        for r in (
+            matches.filter(**{f"{field}__organisation__isnull": False})
+            .values(f"{field}__organisation_id")
+            .annotate(n=Count("id"), met=Count("id", filter=Q(met=True)))
+        ):
+            row = rows[r[f"{field}__organisation_id"]]
+            row["introduced"] = row.get("introduced", 0) + r["n"]
+            row["met"] = row.get("met", 0) + r["met"]
+    return [
+        {
+            "id": key,
+            "name": r["organisation__name"],
+            "participants": r["participants"],
+            "callable": r["callable"],
+            "follow_up": r["follow_up"],
+            "introduced": r.get("introduced", 0),
+            "met": r.get("met", 0),
+        }
+        for key, r in rows.items()
+    ]
 
 
 def participant_get(*, actor: Actor, participant_id: int) -> Participant:

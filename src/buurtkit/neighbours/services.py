@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, ValidationFailed
+from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
 from buurtkit.core.scoping import get_scoped
 from buurtkit.neighbours import announcements, matching, rules
 from buurtkit.neighbours import facts as facts_mod
@@ -25,6 +25,7 @@ from buurtkit.neighbours.checks import (
 )
 from buurtkit.neighbours.models import (
     Announcement,
+    CallSettings,
     Introduction,
     Match,
     MatchRun,
@@ -35,7 +36,7 @@ from buurtkit.neighbours.models import (
     RuleStatus,
     RuleVersion,
 )
-from buurtkit.people.models import Person
+from buurtkit.people.models import Organisation, Person
 from buurtkit.people.phones import normalise_phone
 
 # --- participants ------------------------------------------------------------------------
@@ -43,9 +44,21 @@ from buurtkit.people.phones import normalise_phone
 
 @transaction.atomic
 def participant_register(
-    *, actor: Actor, person_id: int, consent: bool, **profile: Any
+    *,
+    actor: Actor,
+    person_id: int,
+    consent: bool,
+    organisation_id: int | None = None,
+    needs_follow_up: bool = False,
+    follow_up_note: str = "",
+    **profile: Any,
 ) -> Participant:
-    """Register a resident for Buurbel. Needs a valid phone number and the resident's consent."""
+    """Register a resident for Buurbel. Needs a valid phone number and the resident's consent.
+
+    ``organisation_id``: the partner who registers them (default: the one organisation of the
+    login registering them, if it has exactly one), so the partner's figures count them.
+    ``needs_follow_up`` puts a vulnerable participant on the staff's follow-up list.
+    """
     person = get_scoped(Person, actor.community, for_update=True, pk=person_id)
     if actor.person_id != person.pk:
         actor.require("neighbours.manage")
@@ -59,15 +72,53 @@ def participant_register(
     if Participant.objects.in_community(actor.community).filter(person=person).exists():
         raise Conflict(_("This person already takes part in Buurbel."), code="already_registered")
     values = clean_profile(profile)
+    if organisation_id is not None or needs_follow_up or follow_up_note:
+        actor.require("neighbours.manage")  # staff record these, not the resident
+    if organisation_id is None and len(actor.organisation_ids) == 1:
+        (organisation_id,) = actor.organisation_ids
     participant = Participant.objects.create(
-        community=actor.community, person=person, consent_at=clock.now(), **values
+        community=actor.community,
+        person=person,
+        consent_at=clock.now(),
+        organisation=_partner(actor, organisation_id),
+        needs_follow_up=bool(needs_follow_up),
+        follow_up_note=_note(follow_up_note),
+        **values,
     )
     audit_record(actor=actor, verb="neighbours.participant_registered", obj=participant)
     return participant
 
 
+def _partner(actor: Actor, organisation_id: int | None) -> Organisation | None:
+    if organisation_id is None:
+        return None
+    try:
+        return get_scoped(Organisation, actor.community, pk=organisation_id)
+    except NotFound:
+        raise _invalid("organisation_id", _("Choose one of the partners.")) from None
+
+
+def _note(text: str) -> str:
+    note = " ".join(str(text or "").split())
+    if len(note) > 200:
+        raise _invalid("follow_up_note", _("Use at most 200 characters."))
+    return note
+
+
+UNSET: Any = object()
+
+
 @transaction.atomic
-def participant_update(*, actor: Actor, participant_id: int, **profile: Any) -> Participant:
+def participant_update(
+    *,
+    actor: Actor,
+    participant_id: int,
+    organisation_id: Any = UNSET,
+    needs_follow_up: Any = UNSET,
+    follow_up_note: Any = UNSET,
+    **profile: Any,
+) -> Participant:
+    """Change a participant's profile; the partner and the follow-up flag only by staff."""
     participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
     if actor.person_id != participant.person_id:
         actor.require("neighbours.manage")
@@ -75,7 +126,22 @@ def participant_update(*, actor: Actor, participant_id: int, **profile: Any) -> 
     values = clean_profile({**current, **profile})
     for key, value in values.items():
         setattr(participant, key, value)
+    staff_fields = {
+        "organisation_id": organisation_id,
+        "needs_follow_up": needs_follow_up,
+        "follow_up_note": follow_up_note,
+    }
+    staff_changes = {k: v for k, v in staff_fields.items() if v is not UNSET}
+    if staff_changes:
+        actor.require("neighbours.manage")  # not a participant's own choice
+    if "organisation_id" in staff_changes:
+        participant.organisation = _partner(actor, staff_changes["organisation_id"])
+    if "needs_follow_up" in staff_changes:
+        participant.needs_follow_up = bool(staff_changes["needs_follow_up"])
+    if "follow_up_note" in staff_changes:
+        participant.follow_up_note = _note(staff_changes["follow_up_note"])
     participant.save()
+    profile = {**profile, **staff_changes}
     audit_record(
         actor=actor,
         verb="neighbours.participant_updated",
@@ -280,7 +346,7 @@ def rules_create_default(*, actor: Actor) -> RuleVersion:
         eligibility=rules.DEFAULT_ELIGIBILITY,
         weights=rules.DEFAULT_WEIGHTS,
         test_cases=rules.DEFAULT_TEST_CASES,
-        notes="Default rules",
+        notes=rules.DEFAULT_NOTES,
     )
     return rule_version_activate(actor=actor, version_id=version.pk)
 
@@ -516,6 +582,25 @@ def verification_check(*, actor: Actor, participant_id: int, code: str) -> Parti
     from buurtkit.neighbours import verification
 
     return verification.check(actor=actor, participant_id=participant_id, code=code)
+
+
+@transaction.atomic
+def call_settings_update(*, actor: Actor, machine_detection: bool) -> CallSettings:
+    """Switch answering machine detection on or off for this community's Buurbel calls."""
+    actor.require("neighbours.match")
+    row, _created = CallSettings.objects.select_for_update().get_or_create(
+        community=actor.community
+    )
+    row.machine_detection = bool(machine_detection)
+    row.updated_at = clock.now()
+    row.save()
+    audit_record(
+        actor=actor,
+        verb="neighbours.call_settings_changed",
+        obj=row,
+        data={"machine_detection": row.machine_detection},
+    )
+    return row
 
 
 @transaction.atomic

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import SessionAuth
 
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import Id, In, actor_of, paged
 from buurtkit.people import selectors, services
+from buurtkit.people.models import OrganisationKind
 
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
@@ -55,9 +55,14 @@ class PersonIn(In):
     email: str = ""
     postcode: str = ""
     neighbourhood: str = ""
-    birth_year: int | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool = False
     consents: dict[str, bool] = {}
+    allow_duplicate: bool = Field(
+        False,
+        description="Someone with the same name and phone is refused with 409 "
+        "`duplicate_person` (fields.duplicate_of: their id); true adds a new person anyway.",
+    )
 
 
 class PersonPatch(In):
@@ -68,7 +73,7 @@ class PersonPatch(In):
     email: str | None = None
     postcode: str | None = None
     neighbourhood: str | None = None
-    birth_year: int | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool | None = None
 
 
@@ -78,7 +83,7 @@ class ConsentIn(In):
 
 
 @people.get("", response=list[PersonOut], summary="Search people")
-@paginate(LimitOffsetPagination)
+@paged
 def list_people(request: HttpRequest, q: str = "", has_smartphone: bool | None = None) -> Any:
     return selectors.people_search(actor=actor_of(request), q=q, has_smartphone=has_smartphone)
 
@@ -93,19 +98,23 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
 
 
 @people.get("/{person_id}", response=PersonOut)
-def get_person(request: HttpRequest, person_id: int) -> Any:
+def get_person(request: HttpRequest, person_id: Id) -> Any:
     return selectors.person_get(actor=actor_of(request), person_id=person_id)
 
 
 @people.patch("/{person_id}", response=PersonOut)
-def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
-    return services.person_update(
-        actor=actor_of(request), person_id=person_id, **payload.dict(exclude_unset=True)
-    )
+def update_person(request: HttpRequest, person_id: Id, payload: PersonPatch) -> Any:
+    # null leaves a field as it is; only the birth year can be emptied with it.
+    changes = {
+        k: v
+        for k, v in payload.dict(exclude_unset=True).items()
+        if v is not None or k == "birth_year"
+    }
+    return services.person_update(actor=actor_of(request), person_id=person_id, **changes)
 
 
 @people.post("/{person_id}/consents", response={201: dict[str, bool]})
-def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> Any:
+def record_consent(request: HttpRequest, person_id: Id, payload: ConsentIn) -> Any:
     services.person_record_consent(
         actor=actor_of(request), person_id=person_id, kind=payload.kind, granted=payload.granted
     )
@@ -114,12 +123,12 @@ def record_consent(request: HttpRequest, person_id: int, payload: ConsentIn) -> 
 
 
 @people.get("/{person_id}/export", response=dict[str, Any], summary="GDPR export of one person")
-def export_person(request: HttpRequest, person_id: int) -> Any:
+def export_person(request: HttpRequest, person_id: Id) -> Any:
     return services.person_gdpr_export(actor=actor_of(request), person_id=person_id)
 
 
 @people.post("/{person_id}/anonymise", response=PersonOut, summary="GDPR anonymisation")
-def anonymise_person(request: HttpRequest, person_id: int) -> Any:
+def anonymise_person(request: HttpRequest, person_id: Id) -> Any:
     return services.person_anonymise(actor=actor_of(request), person_id=person_id)
 
 
@@ -140,7 +149,7 @@ class OrganisationOut(Schema):
 class OrganisationIn(In):
     name: str = Field(..., min_length=1, max_length=150)
     slug: str = Field(..., min_length=1, max_length=50)
-    kind: str
+    kind: OrganisationKind
     email: str = ""
     phone: str = ""
     address: str = ""
@@ -150,7 +159,7 @@ class OrganisationIn(In):
 class OrganisationPatch(In):
     name: str | None = Field(None, min_length=1, max_length=150)
     slug: str | None = Field(None, min_length=1, max_length=50)
-    kind: str | None = None
+    kind: OrganisationKind | None = None
     email: str | None = None
     phone: str | None = None
     address: str | None = None
@@ -158,7 +167,7 @@ class OrganisationPatch(In):
 
 
 @organisations.get("", response=list[OrganisationOut])
-@paginate(LimitOffsetPagination)
+@paged
 def list_organisations(request: HttpRequest, q: str = "", kind: str = "") -> Any:
     return selectors.organisations_search(actor=actor_of(request), q=q, kind=kind)
 
@@ -169,16 +178,18 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
 
 
 @organisations.get("/{organisation_id}", response=OrganisationOut)
-def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
+def get_organisation(request: HttpRequest, organisation_id: Id) -> Any:
     return selectors.organisation_get(actor=actor_of(request), organisation_id=organisation_id)
 
 
 @organisations.patch("/{organisation_id}", response=OrganisationOut)
 def update_organisation(
-    request: HttpRequest, organisation_id: int, payload: OrganisationPatch
+    request: HttpRequest, organisation_id: Id, payload: OrganisationPatch
 ) -> Any:
+    # null leaves a field as it is (no column of an organisation can be emptied with it).
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return services.organisation_update(
-        actor=actor_of(request), organisation_id=organisation_id, **payload.dict(exclude_unset=True)
+        actor=actor_of(request), organisation_id=organisation_id, **changes
     )
 
 
@@ -203,7 +214,7 @@ class InvitationIn(In):
     username: str = Field("", max_length=150)
     email: str = Field("", max_length=254)
     roles: list[str]
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class InvitationOut(Schema):
@@ -229,7 +240,7 @@ class MembershipPatch(In):
 
 
 @memberships.get("", response=list[MembershipOut])
-@paginate(LimitOffsetPagination)
+@paged
 def list_memberships(request: HttpRequest, q: str = "") -> Any:
     return selectors.memberships_list(actor=actor_of(request), q=q)
 
@@ -243,12 +254,12 @@ def invite_member(request: HttpRequest, payload: InvitationIn) -> Any:
 
 
 @memberships.get("/{membership_id}", response=MembershipOut)
-def get_membership(request: HttpRequest, membership_id: int) -> Any:
+def get_membership(request: HttpRequest, membership_id: Id) -> Any:
     return selectors.membership_get(actor=actor_of(request), membership_id=membership_id)
 
 
 @memberships.patch("/{membership_id}", response=MembershipOut)
-def update_membership(request: HttpRequest, membership_id: int, payload: MembershipPatch) -> Any:
+def update_membership(request: HttpRequest, membership_id: Id, payload: MembershipPatch) -> Any:
     return services.membership_update(
         actor=actor_of(request), membership_id=membership_id, **payload.dict(exclude_unset=True)
     )
@@ -290,7 +301,7 @@ class MyInvitationOut(Schema):
 class AcceptIn(In):
     """An invitation for your user name (``invitation_id``) or an e-mail link's ``token``."""
 
-    invitation_id: int | None = None
+    invitation_id: Id | None = None
     token: str = Field("", max_length=100)
 
 
@@ -305,7 +316,7 @@ class AcceptedOut(Schema):
 
 
 @invitations.get("", response=list[InvitationOut], summary="This community's invitations")
-@paginate(LimitOffsetPagination)
+@paged
 def list_invitations(request: HttpRequest) -> Any:
     return selectors.invitations_list(actor=actor_of(request))
 

@@ -19,7 +19,7 @@ def normalise_phone(
     text = (raw or "").strip()
     if not text:
         return "", ""
-    message = _("This is not a valid phone number. Example: 0470 12 34 56 or +32 9 123 45 67.")
+    message = _("This is not a valid phone number. Example: 0470 12 34 56 or 09 266 10 10.")
     try:
         number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:

@@ -114,22 +114,62 @@ def _apply_person_fields(person: Person, values: dict[str, Any]) -> list[str]:
     return changed
 
 
+class DuplicatePerson(Conflict):
+    """Someone with the same name and phone number is already registered (``fields``:
+    ``duplicate_of`` is their id); nothing has been written."""
+
+    code = "duplicate_person"
+
+
 @transaction.atomic
 def person_create(
-    *, actor: Actor, consents: dict[str, bool] | None = None, **values: Any
+    *,
+    actor: Actor,
+    consents: dict[str, bool] | None = None,
+    allow_duplicate: bool = False,
+    **values: Any,
 ) -> Person:
-    """Register a resident or contact. ``values`` are fields of :data:`PERSON_FIELDS`."""
+    """Register a resident or contact. ``values`` are fields of :data:`PERSON_FIELDS`.
+
+    Someone with the same first and last name (any case) and the same phone number is refused
+    with :class:`DuplicatePerson` naming them, unless ``allow_duplicate`` (a namesake who
+    shares a landline, for example).
+    """
     actor.require("people.manage")
     person = Person(community=actor.community)
     if "preferred_language" not in values:
         values["preferred_language"] = actor.community.default_language
     _apply_person_fields(person, values)
     full_clean(person, exclude=["community", "user"])
+    if not allow_duplicate:
+        existing = _same_person(actor, person)
+        if existing is not None:
+            message = _(
+                "%(name)s is already registered with this phone number. Open their page, or "
+                "add a new person anyway if this is someone else."
+            ) % {"name": existing.full_name}
+            raise DuplicatePerson(message, fields={"duplicate_of": existing.pk})
     person.save()
     audit_record(actor=actor, verb="person.created", obj=person)
     for kind, granted in (consents or {}).items():
         _record_consent(actor=actor, person=person, kind=kind, granted=granted)
     return person
+
+
+def _same_person(actor: Actor, person: Person) -> Person | None:
+    if not person.phone:
+        return None
+    return (
+        Person.objects.in_community(actor.community)
+        .filter(
+            phone=person.phone,
+            first_name__iexact=person.first_name,
+            last_name__iexact=person.last_name,
+            anonymised_at__isnull=True,
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 @transaction.atomic

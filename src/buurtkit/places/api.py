@@ -10,9 +10,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import Id, In, actor_of, paged
 from buurtkit.places import selectors, services
 from buurtkit.places.models import Internet, PlaceKind, PlaceStatus
 
@@ -32,14 +31,14 @@ class MunicipalityIn(In):
     population: int | None = Field(None, ge=0, le=100_000_000)
 
 
-class HoursOut(Schema):
+class PlaceHoursOut(Schema):
     weekday: int
     opens: time
     closes: time
     kind: str
 
 
-class HoursIn(In):
+class PlaceHoursIn(In):
     weekday: int = Field(..., ge=0, le=6)
     opens: time
     closes: time
@@ -47,11 +46,11 @@ class HoursIn(In):
     digibuddy_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-class HoursSetIn(In):
-    hours: list[HoursIn] = Field(..., max_length=70)
+class PlaceHoursSetIn(In):
+    hours: list[PlaceHoursIn] = Field(..., max_length=70)
 
 
-class ExceptionOut(Schema):
+class PlaceExceptionOut(Schema):
     id: int
     starts_on: date
     ends_on: date
@@ -60,7 +59,7 @@ class ExceptionOut(Schema):
     reason: str
 
 
-class ExceptionIn(In):
+class PlaceExceptionIn(In):
     starts_on: date
     ends_on: date | None = None
     opens: time | None = None
@@ -92,7 +91,7 @@ class PlaceOut(Schema):
     scanner: bool
     internet: Internet
     checklist: dict[str, bool]
-    hours: list[HoursOut]
+    hours: list[PlaceHoursOut]
     open_now: bool
 
     @staticmethod
@@ -156,11 +155,11 @@ class PlacePatch(In):
     internet: Internet | None = None
 
 
-class StatusIn(In):
+class PlaceStatusIn(In):
     status: PlaceStatus
 
 
-class TickIn(In):
+class PlaceTickIn(In):
     item: str = Field(..., max_length=50)
     done: bool = True
 
@@ -185,13 +184,13 @@ def create_municipality(request: HttpRequest, payload: MunicipalityIn) -> Any:
 
 
 @router.get("", response=list[PlaceOut], summary="Search places")
-@paginate(LimitOffsetPagination)
+@paged
 def list_places(
     request: HttpRequest,
     q: str = "",
     status: str = "",
     kind: str = "",
-    municipality_id: int | None = None,
+    municipality_id: Id | None = None,
 ) -> Any:
     return selectors.places_search(
         actor=actor_of(request), q=q, status=status, kind=kind, municipality_id=municipality_id
@@ -205,26 +204,28 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Any:
 
 
 @router.get("/{place_id}", response=PlaceOut, summary="One place")
-def get_place(request: HttpRequest, place_id: int) -> Any:
+def get_place(request: HttpRequest, place_id: Id) -> Any:
     return selectors.place_get(actor=actor_of(request), place_id=place_id)
 
 
 @router.patch("/{place_id}", response=PlaceOut, summary="Change a place")
-def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> Any:
+def update_place(request: HttpRequest, place_id: Id, payload: PlacePatch) -> Any:
     services.place_update(actor=actor_of(request), place_id=place_id, **_fields(payload))
     return selectors.place_get(actor=actor_of(request), place_id=place_id)
 
 
 @router.put("/{place_id}/hours", response=PlaceOut, summary="Replace the weekly opening hours")
-def set_hours(request: HttpRequest, place_id: int, payload: HoursSetIn) -> Any:
+def set_hours(request: HttpRequest, place_id: Id, payload: PlaceHoursSetIn) -> Any:
     services.place_set_hours(
         actor=actor_of(request), place_id=place_id, hours=[h.dict() for h in payload.hours]
     )
     return selectors.place_get(actor=actor_of(request), place_id=place_id)
 
 
-@router.post("/{place_id}/exceptions", response={201: ExceptionOut}, summary="Close on some days")
-def add_exception(request: HttpRequest, place_id: int, payload: ExceptionIn) -> Any:
+@router.post(
+    "/{place_id}/exceptions", response={201: PlaceExceptionOut}, summary="Close on some days"
+)
+def add_exception(request: HttpRequest, place_id: Id, payload: PlaceExceptionIn) -> Any:
     return Status(
         201,
         services.place_add_exception(actor=actor_of(request), place_id=place_id, **payload.dict()),
@@ -232,7 +233,7 @@ def add_exception(request: HttpRequest, place_id: int, payload: ExceptionIn) -> 
 
 
 @router.delete("/{place_id}/exceptions/{exception_id}", response={204: None})
-def remove_exception(request: HttpRequest, place_id: int, exception_id: int) -> Any:
+def remove_exception(request: HttpRequest, place_id: Id, exception_id: Id) -> Any:
     services.place_remove_exception(
         actor=actor_of(request), place_id=place_id, exception_id=exception_id
     )
@@ -240,7 +241,7 @@ def remove_exception(request: HttpRequest, place_id: int, exception_id: int) -> 
 
 
 @router.post("/{place_id}/checklist", response=PlaceOut, summary="Tick a checklist item")
-def tick(request: HttpRequest, place_id: int, payload: TickIn) -> Any:
+def tick(request: HttpRequest, place_id: Id, payload: PlaceTickIn) -> Any:
     services.place_tick(
         actor=actor_of(request), place_id=place_id, item=payload.item, done=payload.done
     )
@@ -248,7 +249,7 @@ def tick(request: HttpRequest, place_id: int, payload: TickIn) -> Any:
 
 
 @router.post("/{place_id}/status", response=PlaceOut, summary="Open, close or plan a place")
-def change_status(request: HttpRequest, place_id: int, payload: StatusIn) -> Any:
+def change_status(request: HttpRequest, place_id: Id, payload: PlaceStatusIn) -> Any:
     services.place_change_status(
         actor=actor_of(request), place_id=place_id, status=payload.status.value
     )

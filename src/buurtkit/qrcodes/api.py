@@ -10,16 +10,15 @@ printed code keeps answering with a friendly page.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from buurtkit.core import clock
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import MAX_ID, Count, Id, In, actor_of, paged
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import codes, selectors, services
 from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
@@ -108,7 +107,7 @@ class CodeIn(In):
     title: str = Field("", max_length=150)
     description: str = Field("", max_length=5000)
     tags: list[str] = Field([], max_length=20)
-    owner_id: int | None = Field(None, description="A team you belong to (any team: admins).")
+    owner_id: Id | None = Field(None, description="A team you belong to (any team: admins).")
     slug: str | None = Field(
         None, description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error."
     )
@@ -124,24 +123,24 @@ class CodePatch(In):
     title: str | None = Field(None, max_length=150)
     description: str | None = Field(None, max_length=5000)
     tags: list[str] | None = Field(None, max_length=20)
-    owner_id: int | None = None
+    owner_id: Id | None = None
     slug: str | None = None
     contact: str | None = Field(None, max_length=200)
     link_type: str | None = None
     link_id: str | None = None
-    expected_version: int | None = Field(
+    expected_version: Count | None = Field(
         None, description="The version you saw; another version is a 409 conflict."
     )
 
 
 class StatusIn(In):
-    status: str = Field(..., description="active, paused or retired (for good).")
-    expected_version: int | None = None
+    status: Literal["active", "paused", "retired"] = Field(..., description="retired is for good.")
+    expected_version: Count | None = None
 
 
 class RoutesIn(In):
     routes: list[RouteIn] = Field(..., description="In order: the first route that matches wins.")
-    expected_version: int | None = None
+    expected_version: Count | None = None
 
 
 class RoutesOut(Schema):
@@ -172,8 +171,8 @@ class EventOut(Schema):
 
 
 class BulkIn(In):
-    code_ids: list[int] = Field(..., min_length=1, max_length=1000)
-    operation: str = Field(..., description="tag, untag, pause, activate, retire or retarget.")
+    code_ids: list[Id] = Field(..., min_length=1, max_length=1000)
+    operation: Literal["tag", "untag", "pause", "activate", "retire", "retarget"]
     tag: str = Field("", description="For tag and untag.")
     url: str = Field("", description="For retarget: every code gets one redirect to this URL.")
 
@@ -202,14 +201,14 @@ class CodesBatchOut(Schema):
 
 
 @router.get("/codes", response=list[CodeOut], summary="List and search codes")
-@paginate(LimitOffsetPagination)
+@paged
 def list_codes(
     request: HttpRequest,
     q: str = "",
     tag: str = "",
-    owner: int | None = None,
+    owner: Id | None = None,
     status: str = "",
-    batch: int | None = None,
+    batch: Id | None = None,
 ) -> Any:
     return selectors.codes_list(
         actor=actor_of(request), q=q, tag=tag, owner_id=owner, status=status, batch_id=batch
@@ -262,7 +261,7 @@ def get_code_by_public_id(request: HttpRequest, public_id: str) -> Any:
 
 
 @router.get("/codes/{code_id}", response=CodeDetailOut, summary="A code with its routes")
-def get_code(request: HttpRequest, code_id: int) -> Any:
+def get_code(request: HttpRequest, code_id: Id) -> Any:
     return selectors.code_get(actor=actor_of(request), code_id=code_id)
 
 
@@ -271,7 +270,7 @@ def get_code(request: HttpRequest, code_id: int) -> Any:
     response=CodeDetailOut,
     summary="Change a code's description (send expected_version)",
 )
-def update_code(request: HttpRequest, code_id: int, payload: CodePatch) -> Any:
+def update_code(request: HttpRequest, code_id: Id, payload: CodePatch) -> Any:
     return services.code_update(
         actor=actor_of(request), code_id=code_id, **payload.dict(exclude_unset=True)
     )
@@ -282,12 +281,12 @@ def update_code(request: HttpRequest, code_id: int, payload: CodePatch) -> Any:
     response=CodeDetailOut,
     summary="Pause, resume or retire a code (codes are never deleted)",
 )
-def set_code_status(request: HttpRequest, code_id: int, payload: StatusIn) -> Any:
+def set_code_status(request: HttpRequest, code_id: Id, payload: StatusIn) -> Any:
     return services.code_set_status(actor=actor_of(request), code_id=code_id, **payload.dict())
 
 
 @router.get("/codes/{code_id}/routes", response=RoutesOut, summary="A code's routes, in order")
-def get_routes(request: HttpRequest, code_id: int) -> Any:
+def get_routes(request: HttpRequest, code_id: Id) -> Any:
     return selectors.code_get(actor=actor_of(request), code_id=code_id)
 
 
@@ -296,7 +295,7 @@ def get_routes(request: HttpRequest, code_id: int) -> Any:
     response=RoutesOut,
     summary="Replace a code's routes (in order; a blank code becomes active)",
 )
-def set_routes(request: HttpRequest, code_id: int, payload: RoutesIn) -> Any:
+def set_routes(request: HttpRequest, code_id: Id, payload: RoutesIn) -> Any:
     data = payload.dict()
     return services.routes_set(
         actor=actor_of(request),
@@ -311,8 +310,8 @@ def set_routes(request: HttpRequest, code_id: int, payload: RoutesIn) -> Any:
     response=list[EventOut],
     summary="Every change to a code, newest first",
 )
-@paginate(LimitOffsetPagination)
-def list_code_history(request: HttpRequest, code_id: int) -> Any:
+@paged
+def list_code_history(request: HttpRequest, code_id: Id) -> Any:
     return selectors.code_history(actor=actor_of(request), code_id=code_id)
 
 
@@ -320,9 +319,9 @@ def list_code_history(request: HttpRequest, code_id: int) -> Any:
 
 
 class BatchIn(In):
-    size: int = Field(..., description="1 to 100,000 blank codes.")
+    size: int = Field(..., ge=1, le=100_000, description="1 to 100,000 blank codes.")
     title: str = Field("", max_length=120)
-    owner_id: int | None = None
+    owner_id: Id | None = None
     tags: list[str] = Field([], max_length=20)
 
 
@@ -341,7 +340,7 @@ class BatchOut(Schema):
 
 
 @router.get("/batches", response=list[BatchOut], summary="Batches of blank codes, newest first")
-@paginate(LimitOffsetPagination)
+@paged
 def list_batches(request: HttpRequest) -> Any:
     return selectors.batches_list(actor=actor_of(request))
 
@@ -364,7 +363,7 @@ def create_batch(
 
 
 @router.get("/batches/{batch_id}", response=BatchOut, summary="A batch and its progress")
-def get_batch(request: HttpRequest, batch_id: int) -> Any:
+def get_batch(request: HttpRequest, batch_id: Id) -> Any:
     return selectors.batch_get(actor=actor_of(request), batch_id=batch_id)
 
 
@@ -397,15 +396,15 @@ class FormIn(In):
     title: dict[str, str] = Field(..., description='One title per language: {"nl": …, "fr": …}.')
     fields: list[dict[str, Any]] = Field(..., description=FIELDS_DESCRIPTION)
     thanks: dict[str, str] = Field({}, description="Shown after answering, per language.")
-    owner_id: int | None = None
-    webhook_id: int | None = Field(None, description="Send every answer to this webhook.")
+    owner_id: Id | None = None
+    webhook_id: Id | None = Field(None, description="Send every answer to this webhook.")
 
 
 class FormPatch(In):
     title: dict[str, str] | None = None
     fields: list[dict[str, Any]] | None = Field(None, description=FIELDS_DESCRIPTION)
     thanks: dict[str, str] | None = None
-    webhook_id: int | None = Field(None, description="0 takes the webhook away.")
+    webhook_id: int | None = Field(None, ge=0, le=MAX_ID, description="0 takes the webhook away.")
 
 
 class SubmissionOut(Schema):
@@ -423,7 +422,7 @@ class SubmissionOut(Schema):
 
 
 @router.get("/forms", response=list[FormOut], summary="Forms, with their number of answers")
-@paginate(LimitOffsetPagination)
+@paged
 def list_forms(request: HttpRequest) -> Any:
     return selectors.forms_list(actor=actor_of(request))
 
@@ -434,12 +433,12 @@ def create_form(request: HttpRequest, payload: FormIn) -> Any:
 
 
 @router.get("/forms/{form_id}", response=FormOut)
-def get_form(request: HttpRequest, form_id: int) -> Any:
+def get_form(request: HttpRequest, form_id: Id) -> Any:
     return selectors.form_get(actor=actor_of(request), form_id=form_id)
 
 
 @router.patch("/forms/{form_id}", response=FormOut, summary="Change a form")
-def update_form(request: HttpRequest, form_id: int, payload: FormPatch) -> Any:
+def update_form(request: HttpRequest, form_id: Id, payload: FormPatch) -> Any:
     return services.form_update(
         actor=actor_of(request), form_id=form_id, **payload.dict(exclude_unset=True)
     )
@@ -450,8 +449,8 @@ def update_form(request: HttpRequest, form_id: int, payload: FormPatch) -> Any:
     response=list[SubmissionOut],
     summary="A form's answers, newest first (needs qrcodes.submissions)",
 )
-@paginate(LimitOffsetPagination)
-def list_submissions(request: HttpRequest, form_id: int) -> Any:
+@paged
+def list_submissions(request: HttpRequest, form_id: Id) -> Any:
     return selectors.submissions_list(actor=actor_of(request), form_id=form_id)
 
 
@@ -478,11 +477,11 @@ class WebhookSecretOut(WebhookOut):
 class WebhookIn(In):
     name: str = Field(..., min_length=1, max_length=100)
     url: str = Field(..., max_length=500, description="https://… (no private addresses).")
-    owner_id: int | None = None
+    owner_id: Id | None = None
 
 
 @router.get("/webhooks", response=list[WebhookOut], summary="Webhooks (never their secrets)")
-@paginate(LimitOffsetPagination)
+@paged
 def list_webhooks(request: HttpRequest) -> Any:
     return selectors.webhooks_list(actor=actor_of(request))
 
@@ -502,7 +501,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
     response=WebhookSecretOut,
     summary="Give a webhook a new secret (shown once); the old one stops working",
 )
-def rotate_webhook_secret(request: HttpRequest, webhook_id: int) -> Any:
+def rotate_webhook_secret(request: HttpRequest, webhook_id: Id) -> Any:
     hook, _secret = services.webhook_rotate_secret(actor=actor_of(request), webhook_id=webhook_id)
     return hook
 
@@ -546,9 +545,9 @@ class StatsOut(Schema):
 class StatsQuery(Schema):
     start: dt.date | None = Field(None, description="First day (default: 29 days before end).")
     end: dt.date | None = Field(None, description="Last day, included (default: today).")
-    code_id: int | None = None
+    code_id: Id | None = None
     tag: str = ""
-    owner: int | None = Field(None, description="A team: the codes it owns.")
+    owner: Id | None = Field(None, description="A team: the codes it owns.")
 
 
 def _share_key(by: str, value: Any) -> str:

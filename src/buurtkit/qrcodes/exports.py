@@ -31,6 +31,7 @@ from segno import writers
 
 from buurtkit.core import exports as core_exports
 from buurtkit.core.errors import ValidationFailed
+from buurtkit.core.public_url import public_url
 from buurtkit.qrcodes import encoder
 from buurtkit.qrcodes.codes import LENGTH, readable
 
@@ -51,14 +52,19 @@ ZIP_FORMATS = ("svg", "png")
 # --- the printed URL ----------------------------------------------------------------------------
 
 
-def scan_prefix() -> str:
+def scan_prefix(*, printing: bool = True) -> str:
     """``HTTPS://BUURT.EXAMPLE/Q/``: what comes before the code on every printed label.
 
     Scheme and host are case-insensitive, so they are written in capitals; a path under the
     host (``https://stad.example/buurtkit``) is kept as it is, since paths are case-sensitive
     (such a URL no longer fits alphanumeric mode and makes a somewhat bigger symbol).
+    Without ``BUURTKIT_PUBLIC_URL`` where it is required, printing raises ``PublicUrlMissing``
+    (a code would point nowhere); ``printing=False`` (recognising a scanned code) falls back.
     """
-    base = (getattr(settings, "PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
+    if printing:
+        base = public_url(fallback=DEFAULT_PUBLIC_URL)
+    else:
+        base = (getattr(settings, "PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
     parts = urlsplit(base)
     return f"{parts.scheme.upper()}://{parts.netloc.upper()}{parts.path}/Q/"
 
@@ -705,10 +711,18 @@ def _label_text(
         if len(wrapped) > 2:
             wrapped = [wrapped[0], _ellipsis(" ".join(wrapped[1:]), small, box.text_width)]
         lines += [(line, TEXT_FONT, small) for line in wrapped]
-    if options.caption:
-        lines.append((_ellipsis(options.caption, small, box.text_width), TEXT_FONT, small))
-    heights = [size * 1.25 for _line, _font, size in lines]
     room = box.text_top - box.text_bottom
+    if options.caption:
+        # The caption wraps over the lines the label has room for (it was one line with "…"
+        # however much room was left); only what still does not fit ends in "…".
+        used = sum(size * 1.25 for _line, _font, size in lines)
+        fits = max(1, int((room - used + 0.01) // (small * 1.25)))
+        wrapped = simpleSplit(options.caption, TEXT_FONT, small, box.text_width) or [""]
+        if len(wrapped) > fits:
+            rest = " ".join(wrapped[fits - 1 :])
+            wrapped = [*wrapped[: fits - 1], _ellipsis(rest, small, box.text_width)]
+        lines += [(line, TEXT_FONT, small) for line in wrapped]
+    heights = [size * 1.25 for _line, _font, size in lines]
     while sum(heights) > room + 0.01 and len(lines) > 1:
         lines.pop()
         heights.pop()

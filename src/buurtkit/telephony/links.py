@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from buurtkit.core.public_url import public_url
+
 if TYPE_CHECKING:
     from buurtkit.telephony.models import Recording
 
@@ -18,7 +20,8 @@ RECORDING_TOKEN_CHARS = 32
 
 
 def public_base() -> str:
-    return (settings.PUBLIC_URL or DEFAULT_BASE_URL).rstrip("/")
+    """``BUURTKIT_PUBLIC_URL``; where it is required and missing, ``PublicUrlMissing``."""
+    return public_url(fallback=DEFAULT_BASE_URL)
 
 
 def voice_path(call_id: int, step: str, seq: int) -> str:

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
@@ -162,12 +163,15 @@ def call_cost(call: Call, prices: Mapping[str, int]) -> int:
     return cost
 
 
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
 def format_money(micros: int, currency: str = "USD") -> str:
-    """``61500`` → ``"USD 0.0615"`` (exact decimal arithmetic, at least two decimals)."""
-    amount = (Decimal(micros) / MICROS).normalize()
-    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
-        amount = amount.quantize(Decimal("0.01"))
-    return f"{currency} {amount:f}"
+    """A cost as people read it, in the active language's number format with two decimals:
+    ``9_014_100`` → ``"$ 9,01"`` in Dutch, ``"$ 9.01"`` in English (half up)."""
+    amount = (Decimal(micros) / MICROS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    return f"{sign} {number_format(amount, 2, force_grouping=True)}"
 
 
 # --- placing calls --------------------------------------------------------------------------
@@ -185,8 +189,13 @@ def call_create(
     machine_detection: bool = False,
     provider: str = "",
 ) -> Call:
-    """Record an outgoing call and dial it once this transaction has committed."""
+    """Record an outgoing call and dial it once this transaction has committed.
+
+    Refused (``PublicUrlMissing``) on a server without ``BUURTKIT_PUBLIC_URL``: the provider
+    would send the call's webhooks nowhere and the call would hang.
+    """
     actor.require("telephony.call")
+    links.public_base()
     number, kind = normalise_phone(to_number, field="to_number")
     if not number:
         message = _("A phone number is needed.")

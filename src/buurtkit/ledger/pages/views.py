@@ -29,6 +29,7 @@ from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError, ValidationFailed
+from buurtkit.core.public_url import PublicUrlMissing
 from buurtkit.ledger import selectors, services, statements, stickers
 from buurtkit.ledger.models import Account, AccountKind, Currency, TransferKind
 from buurtkit.ledger.numbers import format_account_number
@@ -140,7 +141,10 @@ def _account_code(actor: Actor, account: Account) -> dict[str, Any] | None:
     if account.kind not in PAYABLE:
         return None
     code = services.account_qr_code(actor=actor, account_id=account.pk)
-    url = qr_exports.scan_url(code.code)
+    try:
+        url = qr_exports.scan_url(code.code)
+    except PublicUrlMissing as exc:  # the page still works; the code waits for the address
+        return {"code": code, "name": account.name, "missing": str(exc.detail)}
     svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr")
     return {
         "code": code,
@@ -301,7 +305,7 @@ def pay_to(request: HttpRequest) -> HttpResponse:
             "found": found,
             "recent": recent,
             "step": 1,
-            "scan_prefix": qr_exports.scan_prefix(),
+            "scan_prefix": qr_exports.scan_prefix(printing=False),
         },
     )
 

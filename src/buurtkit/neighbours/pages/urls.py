@@ -19,6 +19,11 @@ community_urlpatterns = [
         name="buurbel_dashboard_csv",
     ),
     path("buurbel/costs/", views_dashboard.buurbel_costs, name="buurbel_costs"),
+    path(
+        "buurbel/call-settings/",
+        views_dashboard.buurbel_call_settings,
+        name="buurbel_call_settings",
+    ),
     path("buurbel/prices/", views_dashboard.buurbel_prices, name="buurbel_prices"),
     path(
         "buurbel/announcements/",

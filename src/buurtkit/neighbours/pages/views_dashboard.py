@@ -16,11 +16,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from buurtkit.core import exports
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError, ValidationFailed
-from buurtkit.neighbours import costs, selectors
+from buurtkit.neighbours import costs, selectors, services
 from buurtkit.neighbours.dashboard import WEEK_CHOICES, Dashboard
 from buurtkit.telephony import services as telephony_services
 from buurtkit.telephony.models import PriceItem
@@ -77,7 +78,19 @@ def _weeks(request: HttpRequest) -> int:
 
 
 def _usd(micros: int) -> str:
-    return telephony_services.format_money(micros, "USD")
+    """Dollars as the provider bills them, and in euro at the cost model's rate:
+    ``"$ 9,01 (€ 8,29)"`` (two decimals, the reader's number format)."""
+    euro_cents = Decimal(micros) * USD_EUR / 10_000
+    return f"{telephony_services.format_money(micros, 'USD')} ({_eur(euro_cents)})"
+
+
+USD_EUR = costs.Inputs().usd_eur  # euros for one dollar, the cost model's default rate
+
+
+def _rate_note() -> str:
+    return _("Amounts in dollars, as the provider bills them; in euro at $ 1 = %(rate)s.") % {
+        "rate": _eur(USD_EUR * 100)
+    }
 
 
 def _eur(cents: int | Decimal, places: int = 2) -> str:
@@ -129,6 +142,7 @@ def buurbel(request: HttpRequest) -> HttpResponse:
         "charts": _charts(board),
         "rows": rows,
         "total_cost": _usd(board.totals.get("cost_micros", 0)),
+        "rate_note": _rate_note(),
         "links": _links(actor.community.slug),
     }
     return render(request, "neighbours/dashboard.html", context)
@@ -208,13 +222,30 @@ def _form_fields(values: dict[str, str], errors: dict[str, str]) -> list[dict[st
     return groups
 
 
+@require_POST
+@community_page("neighbours.match")
+def buurbel_call_settings(request: HttpRequest) -> HttpResponse:
+    """Switch answering machine detection on or off (off by default)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    row = services.call_settings_update(
+        actor=actor, machine_detection=request.POST.get("machine_detection") == "1"
+    )
+    if row.machine_detection:
+        flash(request, _("Answering machine detection is on for Buurbel's calls."))
+    else:
+        flash(request, _("Answering machine detection is off for Buurbel's calls."))
+    return redirect("web:buurbel_costs", slug=actor.community.slug)
+
+
 @community_page("neighbours.view")
 def buurbel_costs(request: HttpRequest) -> HttpResponse:
     """The projection form (GET: the link keeps the inputs) with its result, and the real costs
     per month so far."""
     actor = actor_of(request)
     asked = any(f.name in request.GET for f in costs.FIELDS)
-    values = costs.Inputs().as_params()
+    call_settings = selectors.call_settings(actor.community.pk)
+    # The default model counts machine detection only where this community switched it on.
+    values = costs.Inputs(machine_detection=call_settings.machine_detection).as_params()
     if asked:
         values = {f.name: request.GET.get(f.name, "") for f in costs.FIELDS}
     errors: dict[str, str] = {}
@@ -228,6 +259,8 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "result": result,
         "links": _links(actor.community.slug, skip="buurbel_costs"),
+        "call_settings": call_settings,
+        "may_change_settings": actor.has("neighbours.match"),
     }
     if result is not None:
         lines = [
@@ -271,6 +304,7 @@ def buurbel_costs(request: HttpRequest) -> HttpResponse:
         for m in reversed(months)
     ]
     context["months_total"] = _usd(sum(m.total_micros for m in months))
+    context["rate_note"] = _rate_note()
     return render(request, "neighbours/costs.html", context)
 
 

@@ -18,6 +18,7 @@ from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.neighbours import selectors, services
 from buurtkit.neighbours.models import INTRO_CLOSED, IntroState, Match, Outcome
 from buurtkit.people.phones import display_phone
+from buurtkit.telephony.models import CallStatus
 from buurtkit.telephony.selectors import flow_kinds
 from buurtkit.telephony.services import format_money
 from buurtkit.web.decorators import community_page
@@ -91,6 +92,9 @@ def introduction_list(request: HttpRequest) -> HttpResponse:
     return render(request, "neighbours/introductions.html", context)
 
 
+STATUS_LABELS: dict[str, Any] = dict(CallStatus.choices)
+
+
 def _call_view(call: Any, titles: dict[str, Any]) -> dict[str, Any]:
     steps = [
         {
@@ -98,7 +102,8 @@ def _call_view(call: Any, titles: dict[str, Any]) -> dict[str, Any]:
             "kind": e.get_kind_display(),
             "step": e.step,
             "digits": e.digits,
-            "status": e.status,
+            # In the reader's language ("bezig", not "in-progress"); an unknown one as it came.
+            "status": STATUS_LABELS.get(e.status, e.status),
         }
         for e in call.events.all()
     ]

@@ -44,6 +44,7 @@ STATUSES = [
     ("verified", gettext_lazy("Number verified")),
     ("unverified", gettext_lazy("Number not verified")),
     ("opted_out", gettext_lazy("Opted out")),
+    ("follow_up", gettext_lazy("Needs follow-up")),
 ]
 #: The resident's own form: parts of the day instead of exact times.
 PARTS_OF_DAY = [
@@ -207,7 +208,45 @@ def _profile_initial(p: Participant) -> dict[str, Any]:
     return initial
 
 
-class NewParticipantForm(ProfileForm):
+class FollowUpFields(forms.Form):
+    """What staff record besides the profile: the partner who registered the participant and
+    whether staff should check on them (the follow-up list)."""
+
+    organisation = forms.TypedChoiceField(
+        label=gettext_lazy("Registered by partner"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy("The partner who registered this person and follows them up."),
+    )
+    needs_follow_up = forms.BooleanField(
+        label=gettext_lazy("Needs follow-up: staff check on this person"), required=False
+    )
+    follow_up_note = forms.CharField(
+        label=gettext_lazy("Why (for staff)"), max_length=200, required=False
+    )
+
+    def set_partners(self, partners: list[tuple[int, str]]) -> None:
+        field = self.fields["organisation"]
+        field.choices = [("", "—"), *partners]  # type: ignore[attr-defined]
+
+    def staff_fields(self) -> list[Any]:
+        return [self[name] for name in ("organisation", "needs_follow_up", "follow_up_note")]
+
+    def staff_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "organisation_id": data["organisation"],
+            "needs_follow_up": data["needs_follow_up"],
+            "follow_up_note": data["follow_up_note"],
+        }
+
+
+class EditParticipantForm(ProfileForm, FollowUpFields):
+    pass
+
+
+class NewParticipantForm(ProfileForm, FollowUpFields):
     person = forms.IntegerField(widget=forms.HiddenInput)
     consent = forms.BooleanField(
         label=gettext_lazy(
@@ -308,6 +347,15 @@ def _status(p: Participant, verified: bool) -> str:
     return str(_("Number verified")) if verified else str(_("Number not verified"))
 
 
+def _partners(actor: Actor) -> list[tuple[int, str]]:
+    return [(o.pk, o.name) for o in selectors.partners(actor=actor)]
+
+
+def _partner_filter(request: HttpRequest, partners: list[tuple[int, str]]) -> int | None:
+    text = request.GET.get("partner", "")
+    return int(text) if text.isdigit() and int(text) in dict(partners) else None
+
+
 @community_page("neighbours.view")
 def participant_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -315,7 +363,12 @@ def participant_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in dict(STATUSES):
         status = ""
-    page = paginate(request, selectors.participants_search(actor=actor, q=q, status=status))
+    partners = _partners(actor)
+    partner = _partner_filter(request, partners)
+    page = paginate(
+        request,
+        selectors.participants_search(actor=actor, q=q, status=status, organisation_id=partner),
+    )
     rows = [
         {
             "id": p.pk,
@@ -324,6 +377,9 @@ def participant_list(request: HttpRequest) -> HttpResponse:
             "neighbourhood": p.neighbourhood,
             "language": p.language,
             "status": _status(p, bool(p.is_verified)),  # type: ignore[attr-defined]
+            "follow_up": p.needs_follow_up,
+            "follow_up_note": p.follow_up_note,
+            "partner": p.organisation.name if p.organisation else "",
             "created_at": p.created_at,
         }
         for p in page.object_list
@@ -334,6 +390,9 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         "q": q,
         "status": status,
         "statuses": STATUSES,
+        "partners": partners,
+        "partner": partner,
+        "partner_figures": selectors.partner_figures(actor=actor),
         "can_manage": actor.has("neighbours.manage"),
     }
     return render(request, "neighbours/participants.html", context)
@@ -425,7 +484,10 @@ def participant_new(request: HttpRequest) -> HttpResponse:
             "max_distance_m": 1000,
             "neighbourhood": (person.neighbourhood or "")[:40],
         }
+        if len(actor.organisation_ids) == 1:  # a partner's worker registers for their partner
+            (initial["organisation"],) = actor.organisation_ids
         form = NewParticipantForm(request.POST or None, initial=initial)
+        form.set_partners(_partners(actor))
         if request.method == "POST" and form.is_valid():
             if not form.cleaned_data["consent"]:
                 form.add_error("consent", _("Buurbel can only call someone who agrees to it."))
@@ -435,6 +497,7 @@ def participant_new(request: HttpRequest) -> HttpResponse:
                         actor=actor,
                         person_id=person.pk,
                         consent=True,
+                        **form.staff_values(),
                         **form.profile(),
                     )
                 except ServiceError as exc:
@@ -530,11 +593,20 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
 def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
     actor = actor_of(request)
     p = selectors.participant_get(actor=actor, participant_id=participant_id)
-    form = ProfileForm(request.POST or None, initial=_profile_initial(p))
+    initial = {
+        **_profile_initial(p),
+        "organisation": p.organisation_id,
+        "needs_follow_up": p.needs_follow_up,
+        "follow_up_note": p.follow_up_note,
+    }
+    form = EditParticipantForm(request.POST or None, initial=initial)
+    form.set_partners(_partners(actor))
     form.fields["max_distance_m"].choices = _distance_choices(p.max_distance_m)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            services.participant_update(actor=actor, participant_id=p.pk, **form.profile())
+            services.participant_update(
+                actor=actor, participant_id=p.pk, **form.staff_values(), **form.profile()
+            )
         except ServiceError as exc:
             _apply(form, exc)
         else:

@@ -27,6 +27,7 @@ from buurtkit.core.errors import (
     ServiceError,
     ValidationFailed,
 )
+from buurtkit.core.public_url import PublicUrlMissing
 from buurtkit.qrcodes import exports, links, selectors, services
 from buurtkit.qrcodes.codes import readable
 from buurtkit.qrcodes.models import Code, CodeStatus
@@ -381,12 +382,18 @@ def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
                 flash(request, _("The changes have been saved."))
                 return redirect("web:qr_code", slug=actor.community.slug, code_id=code.pk)
     language = (get_language() or "nl")[:2]
-    url = scan_url(code.code)
+    try:
+        url = scan_url(code.code)
+    except PublicUrlMissing as exc:  # the page still works; printing waits for the address
+        url, svg, public_url_missing = "", "", str(exc.detail)
+    else:
+        svg, public_url_missing = qr_svg(url), ""
     context = {
         "code": code,
         "readable": readable(code.code),
         "scan_url": url,
-        "svg": qr_svg(url),
+        "svg": svg,
+        "public_url_missing": public_url_missing,
         "editable": editable,
         "form": form,
         "conflict": conflict,

@@ -10,7 +10,9 @@ passes it what the request holds and renders the outcome it returns.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -60,6 +62,7 @@ def _render(request: HttpRequest, outcome: services.ScanOutcome) -> HttpResponse
         return HttpResponseRedirect(outcome.url)
     if isinstance(outcome, services.ShowPage):
         context = {**outcome.context, "code": outcome.code, "readable": readable(outcome.code.code)}
+        _link_back(request, context)
         return render(request, outcome.template, context)
     if isinstance(outcome, services.CodeUnavailable):
         return _unavailable(request, outcome.code, outcome.reason)
@@ -85,6 +88,35 @@ def _render(request: HttpRequest, outcome: services.ScanOutcome) -> HttpResponse
         },
         status=401,
     )
+
+
+SCAN_PATH = re.compile(r"^/[qQ]/[A-Za-z0-9-]{1,64}$")
+
+
+def _scan_address(url: str) -> bool:
+    """A scan address of this site (``/q/<code>`` with or without a query), nothing else."""
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc and bool(SCAN_PATH.match(parts.path))
+
+
+def _link_back(request: HttpRequest, context: dict[str, Any]) -> None:
+    """A menu's choices that open a code here carry ``back=<this menu>``; the page they open
+    (an info page) then shows "Back to the menu". Only a scan address of this site is accepted
+    as ``back``, never another site."""
+    back = request.GET.get("back", "")
+    context["back"] = back if _scan_address(back) else ""
+    here = request.get_full_path()
+    if "items" in context and _scan_address(here):
+        context["items"] = [
+            {**item, "url": _with_back(str(item["url"]), here)}
+            if _scan_address(str(item.get("url", "")))
+            else item
+            for item in context["items"]
+        ]
+
+
+def _with_back(url: str, back: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'back': back})}"
 
 
 def _unavailable(request: HttpRequest, code: CachedCode, reason: str) -> HttpResponse:

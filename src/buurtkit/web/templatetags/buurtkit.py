@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from buurtkit.people.phones import display_phone
+from buurtkit.core.errors import ValidationFailed
+from buurtkit.people.phones import display_phone, normalise_phone
 from buurtkit.web.registry import AUDIT_VERBS
 
 register = template.Library()
@@ -42,4 +48,23 @@ def verb(value: str) -> str:
 
 @register.filter
 def euro(cents: int) -> str:
-    return f"€ {int(cents) // 100},{int(cents) % 100:02d}"
+    """Euro cents as the reader's language writes them: ``€ 1.234,56`` (nl), ``€ 1,234.56``
+    (en), ``€ 1 234,56`` (fr); a minus sign before the figure (``€ -2,50``, not ``€ -3,50``)."""
+    amount = Decimal(int(cents)) / 100
+    return "€ " + number_format(amount, 2, force_grouping=True)
+
+
+@register.filter
+def contact_link(value: str) -> SafeString | str:
+    """A contact as something to tap on a phone: a phone number becomes a ``tel:`` link (with
+    the number in full, +32…), an e-mail address a ``mailto:`` link; other text stays text."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if "@" in text and " " not in text:
+        return format_html('<a href="mailto:{}">{}</a>', text, text)
+    try:
+        number, _kind = normalise_phone(text)
+    except ValidationFailed:
+        return text
+    return format_html('<a href="tel:{}">{}</a>', number, text) if number else text

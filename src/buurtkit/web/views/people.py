@@ -45,6 +45,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
     form = PersonForm(
         request.POST or None, initial={"preferred_language": community.default_language}
     )
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         consent = request.POST.get("consent_data_processing") == "on"
@@ -52,14 +53,24 @@ def person_create(request: HttpRequest) -> HttpResponse:
             person = services.person_create(
                 actor=actor_of(request),
                 consents={"data_processing": True} if consent else {},
+                allow_duplicate=request.POST.get("allow_duplicate") == "1",
                 **data,
+            )
+        except services.DuplicatePerson as exc:
+            # Offer the person already there; "add anyway" posts the same form again.
+            form.add_error(None, str(exc.detail))
+            duplicate = selectors.person_get(
+                actor=request.actor,  # type: ignore[attr-defined]
+                person_id=exc.fields["duplicate_of"],
             )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
             flash(request, _("%(name)s has been added.") % {"name": person.full_name})
             return redirect("web:person", slug=community.slug, person_id=person.pk)
-    return render(request, "web/people/form.html", {"form": form, "creating": True})
+    return render(
+        request, "web/people/form.html", {"form": form, "creating": True, "duplicate": duplicate}
+    )
 
 
 @community_page("people.view")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
 from typing import Any
 
@@ -31,27 +33,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        public = settings.PUBLIC_URL or f"http://{_reachable(opts['host'])}:{opts['port']}"
         self.stdout.write("Preparing the database…")
         call_command("migrate", interactive=False, verbosity=0)
         logins = self.load()
         self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo neighbourhood: http://{opts['host']}:{opts['port']}/{DEMO_SLUG}/"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"Demo neighbourhood: {public}/{DEMO_SLUG}/"))
         self.stdout.write("Demo logins (user name / password):")
         for role, username, password in logins:
             self.stdout.write(f"  {role:<14} {username:<14} {password}")
-        self.stdout.write(f"API docs: http://{opts['host']}:{opts['port']}/api/v1/docs")
+        self.stdout.write(f"API docs: {public}/api/v1/docs")
+        self.stdout.write(
+            f"Printed QR codes point at {public}/Q/… "
+            "(set BUURTKIT_PUBLIC_URL to print them for another address)."
+        )
         if opts["no_serve"]:
             return
+        # Printed codes and the simulator's webhooks (conference events too) reach this
+        # server, whatever port it runs on. In the environment too: the server's workers are
+        # new processes that read it.
+        settings.PUBLIC_URL = public
+        os.environ["BUURTKIT_PUBLIC_URL"] = public
         # The telephony simulator phones this very server (calls progress live in the demo).
         # Set in the environment too: the server's workers are new processes that read it.
         if not getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", ""):
-            wildcard = opts["host"] in ("0.0.0.0", "::", "")  # noqa: S104 - a comparison
-            local = "127.0.0.1" if wildcard else opts["host"]
-            settings.TELEPHONY_SIMULATOR_BASE_URL = f"http://{local}:{opts['port']}"
+            settings.TELEPHONY_SIMULATOR_BASE_URL = f"http://{_local(opts['host'])}:{opts['port']}"
             os.environ["TELEPHONY_SIMULATOR_BASE_URL"] = settings.TELEPHONY_SIMULATOR_BASE_URL
         if not getattr(settings, "TELEPHONY_SIMULATOR_PACE", 0):
             settings.TELEPHONY_SIMULATOR_PACE = 0.5  # seconds between steps of a simulated call
@@ -83,6 +89,23 @@ class Command(BaseCommand):
 
 
 BACKGROUND_ENV = "BUURTKIT_DEMO_BACKGROUND"
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - compared with, not bound to
+
+
+def _local(host: str) -> str:
+    """An address of this server that this machine can call (a wildcard listens on all)."""
+    return "127.0.0.1" if host in WILDCARD_HOSTS else host
+
+
+def _reachable(host: str) -> str:
+    """The address others reach this server at: the host it listens on, or for a wildcard
+    this machine's address on its network (the route out; no packet is sent)."""
+    if host not in WILDCARD_HOSTS:
+        return f"[{host}]" if ":" in host and not host.startswith("[") else host
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect(("192.0.2.1", 9))  # TEST-NET-1: connect() on UDP only picks a route
+        return str(sock.getsockname()[0])
+    return "127.0.0.1"
 
 
 def start_background() -> None:

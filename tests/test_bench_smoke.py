@@ -1,0 +1,113 @@
+"""Every benchmark in bench/ at a tiny size (issue 17 item 19): it must run and its result must
+not be degenerate, so a figure in the README never rots unnoticed.
+
+Each benchmark checks its own result and exits non-zero from nothing (no matchable participants,
+no payments, a PDF without labels, a search that finds nobody, no scans). Here each runs in a new
+process, as a person runs it. The SQLite ones make their own throw-away SQLite database whatever
+``DATABASE_URL`` says (it is removed from their environment), so they run once, on the SQLite
+run (``engine_independent``); the PostgreSQL-only ones (a local server, pgbench) run on the
+PostgreSQL run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+PG = "postgres://postgres@127.0.0.1:5432"
+
+SQLITE_BENCHES = {
+    "neighbours_matching.py": ["--participants", "120", "--neighbourhoods", "2"],
+    "people_search.py": ["--people", "60", "--requests", "2"],
+    "qr_batch.py": ["--codes", "30"],
+    "qr_stats.py": [
+        "--codes",
+        "12",
+        "--days",
+        "20",
+        "--scans",
+        "3000",
+        "--today",
+        "20",
+        "--runs",
+        "1",
+    ],
+    "qr_resolve.py": [
+        "--db",
+        "sqlite",
+        "--seconds",
+        "1",
+        "--warm-up",
+        "0",
+        "--connections",
+        "2",
+        "--server-workers",
+        "1",
+        "--server-threads",
+        "2",
+    ],
+}
+POSTGRES_BENCHES = {
+    "ledger_request_cpu.py": ["--requests", "20", "--pg", PG],
+    "ledger_payments.py": (
+        "--seconds 1 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
+        f"--pgbench-scale 1 --pg {PG}"
+    ).split(),
+}
+# What each prints that shows it measured something (besides its own degenerate check).
+FIGURES = {
+    "neighbours_matching.py": r"matchable participants: +[1-9]",
+    "people_search.py": r"search by phone digits +median",
+    "qr_batch.py": r"PDF size: ",
+    "qr_stats.py": r"page: overview 365 days +median",
+    "qr_resolve.py": r"scans recorded +: +[1-9]",
+    "ledger_request_cpu.py": r"answers +: +20 created, 0 other",
+    "ledger_payments.py": r"payments through the API : +[0-9.]+ /s +\([1-9][0-9]* ok, 0 errors\)",
+}
+
+
+def _run(name: str, args: list[str], *, sqlite: bool) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    if sqlite:
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+    env["PYTHONPATH"] = f"{ROOT / 'src'}:{BENCH}"
+    done = subprocess.run(
+        [sys.executable, str(BENCH / name), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout}\n{done.stderr}"
+    assert re.search(FIGURES[name], done.stdout), done.stdout
+    return done.stdout
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    on_disk = {p.name for p in BENCH.glob("*.py") if not p.name.startswith("qr_bench_")}
+    assert on_disk == set(SQLITE_BENCHES) | set(POSTGRES_BENCHES)
+
+
+# Each starts its own process on its own SQLite data dir: the PostgreSQL run would repeat it.
+@pytest.mark.engine_independent
+@pytest.mark.parametrize("name", sorted(SQLITE_BENCHES))
+def test_benchmark_smoke_run_on_sqlite(name: str) -> None:
+    _run(name, SQLITE_BENCHES[name], sqlite=True)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("name", sorted(POSTGRES_BENCHES))
+def test_benchmark_smoke_run_on_postgres(name: str) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("needs the local PostgreSQL server (the PostgreSQL run of CI)")
+    _run(name, POSTGRES_BENCHES[name], sqlite=False)
