@@ -7,15 +7,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
-from buurtkit.core.apitools import In, actor_of
+from buurtkit.core.apitools import Count, Id, In, actor_of, paged
 from buurtkit.lending import selectors, services
 
 router = Router(tags=["device bank"])
 
 
-class DeviceOut(Schema):
+class LendingDeviceOut(Schema):
     id: int
     label: str
     kind: str
@@ -32,7 +31,7 @@ class DeviceOut(Schema):
     events_count: int
 
 
-class EventOut(Schema):
+class DeviceEventOut(Schema):
     seq: int
     kind: str
     at: datetime
@@ -41,7 +40,7 @@ class EventOut(Schema):
     data: dict[str, Any]
 
 
-class DeviceIn(In):
+class DonatedDeviceIn(In):
     kind: str
     brand: str = Field("", max_length=60)
     model: str = Field("", max_length=100)
@@ -53,11 +52,11 @@ class DeviceIn(In):
 
 class DonationIn(In):
     received_on: date
-    devices: list[DeviceIn] = Field(..., min_length=1, max_length=500)
-    donor_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    devices: list[DonatedDeviceIn] = Field(..., min_length=1, max_length=500)
+    donor_id: Id | None = None
     donor_name: str = Field("", max_length=150)
     note: str = Field("", max_length=300)
-    place_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    place_id: Id | None = None
 
 
 class DonationOut(Schema):
@@ -73,22 +72,22 @@ class DonationOut(Schema):
         return list(obj.devices.order_by("label").values_list("label", flat=True))
 
 
-class EvidenceIn(In):
+class WipeEvidenceIn(In):
     method: str = Field(..., max_length=200)
     tool: str = Field(..., max_length=200)
     operator: str = Field(..., max_length=200)
     wiped_on: date
 
 
-class EventIn(In):
+class DeviceEventIn(In):
     kind: str = Field(..., max_length=20)
     note: str = Field("", max_length=300)
-    evidence: EvidenceIn | None = None
-    expected_seq: int | None = Field(None, ge=0, le=2**31 - 1)
+    evidence: WipeEvidenceIn | None = None
+    expected_seq: Count | None = None
 
 
-@router.get("/devices", response=list[DeviceOut], summary="Search devices")
-@paginate(LimitOffsetPagination)
+@router.get("/devices", response=list[LendingDeviceOut], summary="Search devices")
+@paged
 def list_devices(
     request: HttpRequest, q: str = "", state: str = "", kind: str = "", pool: str = ""
 ) -> Any:
@@ -97,20 +96,22 @@ def list_devices(
     )
 
 
-@router.get("/devices/{device_id}", response=DeviceOut, summary="One device")
-def get_device(request: HttpRequest, device_id: int) -> Any:
+@router.get("/devices/{device_id}", response=LendingDeviceOut, summary="One device")
+def get_device(request: HttpRequest, device_id: Id) -> Any:
     return selectors.device_get(actor=actor_of(request), device_id=device_id)
 
 
-@router.get("/devices/{device_id}/events", response=list[EventOut], summary="A device's history")
-def list_events(request: HttpRequest, device_id: int) -> Any:
+@router.get(
+    "/devices/{device_id}/events", response=list[DeviceEventOut], summary="A device's history"
+)
+def list_events(request: HttpRequest, device_id: Id) -> Any:
     return selectors.device_events(actor=actor_of(request), device_id=device_id)
 
 
 @router.post(
-    "/devices/{device_id}/events", response={201: EventOut}, summary="Record the next step"
+    "/devices/{device_id}/events", response={201: DeviceEventOut}, summary="Record the next step"
 )
-def record_event(request: HttpRequest, device_id: int, payload: EventIn) -> Any:
+def record_event(request: HttpRequest, device_id: Id, payload: DeviceEventIn) -> Any:
     return Status(
         201,
         services.device_record_event(
