@@ -98,6 +98,7 @@ class Rows:
     place_id: int = 0  # a planned place (a digipunt) with weekly hours
     place_exception_id: int = 0  # a day that place is closed (a holiday)
     municipality_id: int = 0  # the municipality the place lies in
+    device_id: int = 0  # a donated laptop of the device bank, just received
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -126,6 +127,7 @@ class Rows:
             "participant_id": self.participant_id,
             "place_id": self.place_id,
             "exception_id": self.place_exception_id,
+            "device_id": self.device_id,
         }
 
 
@@ -207,6 +209,7 @@ def make_rows(community: Community) -> Rows:
     _add_prices(system, rows)
     _add_buurbel_introduction(system, rows)
     _add_places(system, rows)
+    _add_device(system, rows)
     _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
@@ -533,6 +536,25 @@ def _add_places(system: Actor, rows: Rows) -> None:
     rows.municipality_id = municipality.pk
 
 
+def _add_device(system: Actor, rows: Rows) -> None:
+    from datetime import date
+
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=system,
+        received_on=date(2026, 12, 1),
+        donor_id=rows.organisation.pk,
+        devices=[{"kind": "laptop", "brand": "Dell", "serial": f"SN-{rows.community.slug}"}],
+    )
+    rows.device_id = donation.devices.get().pk
+
+
+def _lending_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("lending", "Device")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
 def _places_ids(model_name: str) -> Callable[[Rows], set[Any]]:
     def ids(rows: Rows) -> set[Any]:
         model = apps.get_model("places", model_name)
@@ -585,8 +607,33 @@ BB = f"{PREFIX}/buurbel"
 
 
 P = f"{PREFIX}/places"
+LD = f"{PREFIX}/lending"
+WIPE = {
+    "method": "NIST 800-88 purge",
+    "tool": "nwipe",
+    "operator": "Sofie",
+    "wiped_on": "2026-12-01",
+}
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
+    ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
+    ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),
+    ("POST", f"{LD}/devices/{{device_id}}/events"): Endpoint(
+        "lending.manage", ok=201, writes=True, body=lambda rows: {"kind": "wiped", "evidence": WIPE}
+    ),
+    ("POST", f"{LD}/donations"): Endpoint(
+        "lending.manage",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "received_on": "2026-12-02",
+            "donor_name": "Barco",
+            "devices": [{"kind": "tablet"}, {"kind": "laptop", "serial": "X1"}],
+        },
+    ),
+    ("GET", f"{LD}/stock"): Endpoint("lending.view"),
     ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
     ("POST", f"{P}/municipalities"): Endpoint(
         "places.manage",

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "buurtkit.qrcodes",
     "buurtkit.telephony",
     "buurtkit.ledger",
+    "buurtkit.lending",
     "buurtkit.neighbours",
     "buurtkit.web",
 ]

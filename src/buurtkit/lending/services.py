@@ -1,0 +1,256 @@
+"""Every write to the device bank: keyword-only, validated, one transaction, in the log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from buurtkit.audit.services import audit_record
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict, ValidationFailed
+from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
+from buurtkit.core.models import Community
+from buurtkit.core.scoping import get_scoped
+from buurtkit.lending import rules
+from buurtkit.lending.models import (
+    Condition,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    DeviceState,
+    Donation,
+    Pool,
+)
+from buurtkit.people.models import Organisation
+from buurtkit.places.models import Place
+
+MAX_DEVICES_PER_DONATION = 500
+WIPE_EVIDENCE = ("method", "tool", "operator", "wiped_on")
+LABEL_PREFIX = "DB-"
+
+
+def _device_fields(i: int, raw: dict[str, Any]) -> dict[str, Any]:
+    def refuse(field: str, msg: str) -> ValidationFailed:
+        return ValidationFailed(msg, fields={f"devices.{i}.{field}": msg})
+
+    kind = raw.get("kind")
+    if kind not in DeviceKind.values:
+        raise refuse("kind", _("Choose the kind of device."))
+    condition = raw.get("condition") or Condition.GOOD
+    if condition not in Condition.values:
+        raise refuse("condition", _("Choose the condition."))
+    pool = raw.get("pool") or Pool.HANDOUT
+    if pool not in Pool.values:
+        raise refuse("pool", _("Choose what the device is for."))
+    specs = raw.get("specs") or {}
+    if not isinstance(specs, dict) or len(specs) > 30:
+        raise refuse("specs", _("Give the specifications as a short list of name and value."))
+    fields = {
+        "kind": kind,
+        "condition": condition,
+        "pool": pool,
+        "specs": {str(k)[:40]: str(v)[:200] for k, v in specs.items()},
+    }
+    for name, limit in (("brand", 60), ("model", 100), ("serial", 100)):
+        value = str(raw.get(name) or "").strip()
+        if len(value) > limit:
+            raise refuse(name, _("At most %(n)d characters.") % {"n": limit})
+        fields[name] = value
+    return fields
+
+
+def _next_labels(community: Community, count: int) -> list[str]:
+    """``count`` new labels, after the highest one in use (the caller holds the lock)."""
+    last = (
+        Device.objects.in_community(community)
+        .filter(label__startswith=LABEL_PREFIX)
+        .order_by("-label")
+        .values_list("label", flat=True)
+        .first()
+    )
+    start = int(last[len(LABEL_PREFIX) :]) + 1 if last else 1
+    return [f"{LABEL_PREFIX}{n:06d}" for n in range(start, start + count)]
+
+
+@transaction.atomic
+def donation_receive(
+    *,
+    actor: Actor,
+    received_on: date,
+    devices: list[dict[str, Any]],
+    donor_id: int | None = None,
+    donor_name: str = "",
+    note: str = "",
+    place_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Donation:
+    """Take in a batch of donated devices: each gets a label and a first event, "received".
+
+    A retry with the same ``idempotency_key`` answers the first donation instead of taking
+    the devices in twice.
+    """
+    actor.require("lending.manage")
+    if not devices:
+        msg = _("Add at least one device.")
+        raise ValidationFailed(msg, fields={"devices": msg})
+    if len(devices) > MAX_DEVICES_PER_DONATION:
+        msg = _("At most %(n)d devices at once.") % {"n": MAX_DEVICES_PER_DONATION}
+        raise ValidationFailed(msg, fields={"devices": msg})
+    cleaned = [_device_fields(i, raw) for i, raw in enumerate(devices)]
+    donor = get_scoped(Organisation, actor.community, pk=donor_id) if donor_id else None
+    if donor is None and not donor_name.strip():
+        msg = _("Say who gave the devices.")
+        raise ValidationFailed(msg, fields={"donor_name": msg})
+    place = get_scoped(Place, actor.community, pk=place_id) if place_id else None
+    key = clean_key(idempotency_key, required=False)
+    request_hash = fingerprint(
+        {
+            "devices": cleaned,
+            "donor": donor_id,
+            "donor_name": donor_name.strip(),
+            "received_on": received_on,
+            "place": place_id,
+        }
+    )
+
+    def create() -> Donation:
+        # One donation at a time per community takes labels: lock the community row.
+        Community.objects.select_for_update().get(pk=actor.community.pk)
+        now = clock.now()
+        donation = Donation.objects.create(
+            community=actor.community,
+            donor=donor,
+            donor_name=donor_name.strip()[:150],
+            received_on=received_on,
+            announced=len(cleaned),
+            note=note.strip()[:300],
+            idempotency_key=key,
+            request_hash=request_hash,
+        )
+        labels = _next_labels(actor.community, len(cleaned))
+        made = Device.objects.bulk_create(
+            [
+                Device(
+                    community=actor.community,
+                    label=label,
+                    donation=donation,
+                    place=place,
+                    state=DeviceState.RECEIVED,
+                    state_changed_at=now,
+                    events_count=1,
+                    **fields,
+                )
+                for label, fields in zip(labels, cleaned, strict=True)
+            ]
+        )
+        if any(d.pk is None for d in made):  # SQLite before 3.35 returns no ids
+            made = list(Device.objects.filter(donation=donation).order_by("label"))
+        DeviceEvent.objects.bulk_create(
+            [
+                DeviceEvent(
+                    community=actor.community,
+                    device=device,
+                    seq=1,
+                    kind=rules.RECEIVED,
+                    at=now,
+                    actor_label=actor.label,
+                    data={"donation": donation.pk},
+                )
+                for device in made
+            ]
+        )
+        audit_record(
+            actor=actor,
+            verb="lending.donation_received",
+            obj=donation,
+            data={"devices": len(made), "first": labels[0], "last": labels[-1]},
+        )
+        return donation
+
+    if not key:
+        return create()
+    return run_once(
+        queryset=Donation.objects.in_community(actor.community),
+        key=key,
+        same=same_fingerprint(request_hash),
+        create=create,
+        conflict=_("This idempotency key was used for another donation."),
+    )
+
+
+def _evidence(evidence: dict[str, Any] | None) -> dict[str, str]:
+    evidence = evidence or {}
+    missing = [name for name in WIPE_EVIDENCE if not str(evidence.get(name) or "").strip()]
+    if missing:
+        msg = _("A wipe needs its evidence: method, tool, who did it and the date.")
+        raise ValidationFailed(msg, fields={f"evidence.{name}": msg for name in missing})
+    try:
+        wiped_on = date.fromisoformat(str(evidence["wiped_on"]))
+    except ValueError as exc:
+        msg = _("Write the date as 2026-12-07.")
+        raise ValidationFailed(msg, fields={"evidence.wiped_on": msg}) from exc
+    if wiped_on > clock.now().date():
+        msg = _("A wipe cannot be in the future.")
+        raise ValidationFailed(msg, fields={"evidence.wiped_on": msg})
+    return {name: str(evidence[name]).strip()[:200] for name in WIPE_EVIDENCE}
+
+
+@transaction.atomic
+def device_record_event(
+    *,
+    actor: Actor,
+    device_id: int,
+    kind: str,
+    note: str = "",
+    evidence: dict[str, Any] | None = None,
+    expected_seq: int | None = None,
+) -> DeviceEvent:
+    """Record the next step in a device's life (wiped, checked, available, in repair…).
+
+    Refused when the step cannot follow the device's state, when a wipe has no evidence, and
+    when a hand-over comes without a wipe since the device last came in. ``expected_seq`` (the
+    number of events the person saw) makes a second click on a stale page a conflict.
+    """
+    actor.require("lending.manage")
+    if kind not in rules.ALL_EVENTS or kind == rules.RECEIVED:
+        msg = _("Unknown step.")
+        raise ValidationFailed(msg, fields={"kind": msg})
+    device = get_scoped(Device, actor.community, for_update=True, pk=device_id)
+    if expected_seq is not None and expected_seq != device.events_count:
+        raise Conflict(_("Someone else changed this device just now. Look again."))
+    if not rules.may_follow(device.state, kind):
+        msg = _("A device that is %(state)s cannot be %(next)s.") % {
+            "state": DeviceState(device.state).label,
+            "next": DeviceState(kind).label,
+        }
+        raise Conflict(msg, fields={"kind": msg})
+    data: dict[str, Any] = {}
+    if kind == rules.WIPED:
+        data = _evidence(evidence)
+    if kind == rules.HANDED_OVER:
+        history = DeviceEvent.objects.filter(device=device).order_by("seq")
+        if not rules.wiped_since_it_came_in(
+            (e.kind, bool(e.data.get("method"))) for e in history.only("kind", "data")
+        ):
+            msg = _("This device was not wiped since it came in. Wipe it first.")
+            raise Conflict(msg, code="not_wiped", fields={"kind": msg})
+    now = clock.now()
+    event = DeviceEvent.objects.create(
+        community=actor.community,
+        device=device,
+        seq=device.events_count + 1,
+        kind=kind,
+        at=now,
+        actor_label=actor.label,
+        note=note.strip()[:300],
+        data=data,
+    )
+    device.state, device.state_changed_at = kind, now
+    device.events_count = event.seq
+    device.save(update_fields=["state", "state_changed_at", "events_count"])
+    audit_record(actor=actor, verb="lending.device_event", obj=device, data={"kind": kind})
+    return event
