@@ -226,7 +226,7 @@ def _form_fields(values: dict[str, str], errors: dict[str, str]) -> list[dict[st
 @community_page("neighbours.match")
 def buurbel_call_settings(request: HttpRequest) -> HttpResponse:
     """Switch answering machine detection on or off (off by default)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     row = services.call_settings_update(
         actor=actor, machine_detection=request.POST.get("machine_detection") == "1"
     )

@@ -60,7 +60,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
             # Offer the person already there; "add anyway" posts the same form again.
             form.add_error(None, str(exc.detail))
             duplicate = selectors.person_get(
-                actor=request.actor,  # type: ignore[attr-defined]
+                actor=actor_of(request),
                 person_id=exc.fields["duplicate_of"],
             )
         except ServiceError as exc:
