@@ -1,46 +1,14 @@
 """Anonymising may clear personal text in append-only rows on PostgreSQL (issue 18).
 
-The trigger function still refuses every DELETE, and every UPDATE unless the anonymise
-service opened ``buurtkit.core.anonymising.unlocked()`` in its transaction (the setting
-``buurtkit.anonymising``) AND the update changes nothing but the text columns that can hold a
-copy of a person's name or number (description, actor_label, note). Everything else in the row (amounts,
-accounts, times, kinds) stays as it was written.
+Only the columns that can hold a copy of a person's name or number (description, actor_label, note) may change,
+and only inside the anonymise service's transaction: see ``buurtkit.core.db.append_only``.
 """
 
 from django.db import migrations
 
-KEEP = "description, actor_label, note"
-
-
-def function(allow: bool) -> str:
-    guard = ""
-    if allow:
-        minus = " ".join(f"- '{c.strip()}'" for c in KEEP.split(","))
-        guard = f"""
-  IF TG_OP = 'UPDATE'
-     AND coalesce(current_setting('buurtkit.anonymising', true), '') = 'on'
-     AND (to_jsonb(NEW) {minus}) = (to_jsonb(OLD) {minus}) THEN
-    RETURN NEW;
-  END IF;"""
-    return f"""
-CREATE OR REPLACE FUNCTION ledger_transfer_immutable() RETURNS trigger AS $$
-BEGIN{guard}
-  RAISE EXCEPTION 'transfers are append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-"""
-
-
-def up(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(function(True), params=None)
-
-
-def down(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(function(False), params=None)
+from buurtkit.core.db.append_only import allow_anonymising
 
 
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0010_fast_payment_from_file")]
-    operations = [migrations.RunPython(up, down)]
+    operations = [allow_anonymising("ledger_transfer_immutable", "transfers", ('description', 'actor_label', 'note'))]
