@@ -175,6 +175,8 @@ def test_a_place_that_is_not_open_has_no_public_page(community: Community, syste
     planned = services.place_create(actor=system, name="Gepland", kind="digipunt")
     assert Client().get(f"/{community.slug}/places/{planned.pk}/").status_code == 404
     assert Client().get(f"/{community.slug}/places/{planned.pk}/poster.pdf").status_code == 404
+    unknown = Client().get("/no-such-community/places/", HTTP_ACCEPT_LANGUAGE="en")
+    assert unknown.status_code == 404 and "Not found" in unknown.content.decode()
 
 
 def test_posters_are_pdfs_whose_qr_points_at_the_address_used(

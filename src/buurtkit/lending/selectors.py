@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import gettext as _
 
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.scoping import get_scoped
+from buurtkit.core.validation import require_choice
 from buurtkit.lending.models import Device, DeviceEvent, DeviceKind, DeviceState, Pool
 
 
@@ -18,14 +17,9 @@ def devices_search(
 ) -> QuerySet[Device]:
     """Devices by label, serial number, brand or model; filtered by state, kind and pool."""
     actor.require("lending.view")
-    for name, value, allowed in (
-        ("state", state, DeviceState.values),
-        ("kind", kind, DeviceKind.values),
-        ("pool", pool, Pool.values),
-    ):
-        if value and value not in allowed:
-            msg = _("Choose one of: %(values)s.") % {"values": ", ".join(allowed)}
-            raise ValidationFailed(msg, fields={name: msg})
+    require_choice("state", state, DeviceState.values)
+    require_choice("kind", kind, DeviceKind.values)
+    require_choice("pool", pool, Pool.values)
     qs = Device.objects.in_community(actor.community)
     term = q.strip()
     if term:

@@ -16,6 +16,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
+from buurtkit.core.validation import require_choice
 from buurtkit.places import rules
 from buurtkit.places.models import (
     HoursKind,
@@ -61,13 +62,8 @@ def places_search(
 ) -> QuerySet[Place]:
     """Places for staff, searched by name, street, postcode or neighbourhood."""
     actor.require("places.view")
-    for name, value, allowed in (
-        ("status", status, PlaceStatus.values),
-        ("kind", kind, PlaceKind.values),
-    ):
-        if value and value not in allowed:
-            msg = _("Choose one of: %(values)s.") % {"values": ", ".join(allowed)}
-            raise ValidationFailed(msg, fields={name: msg})
+    require_choice("status", status, PlaceStatus.values)
+    require_choice("kind", kind, PlaceKind.values)
     if municipality_id is not None and not 0 < municipality_id < 2**31:
         msg = _("Unknown municipality.")
         raise ValidationFailed(msg, fields={"municipality_id": msg})

@@ -116,15 +116,7 @@ def public_page(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            community = community_by_slug(slug)
-        except NotFound as exc:
-            return render(
-                request,
-                "web/error.html",
-                {"title": _("Not found"), "message": exc.detail},
-                status=404,
-            )
+        community = community_by_slug(slug)  # unknown: NotFound, the 404 page (middleware)
         request.community = community  # type: ignore[attr-defined]
         actor = None
         if request.user.is_authenticated:
