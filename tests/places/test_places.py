@@ -291,3 +291,13 @@ def test_the_anonymised_digibuddy_is_no_longer_on_duty(community: Community, sys
     assert json.dumps(export).count("Digipunt Bib") >= 1
     people_services.person_anonymise(actor=system, person_id=buddy.pk)
     assert OpeningHours.objects.get(place=place).digibuddy_id is None
+
+
+def test_a_resident_finds_the_directory_on_their_home_page(
+    community: Community, login_client: Callable[..., Client]
+) -> None:
+    home = login_client(community, "resident").get(f"/{community.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert f'href="/{community.slug}/places/"' in html
+    assert "Help with computers near you" in html

@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 def register() -> None:
     """Tell web's shared pages about places (a foundation: no module switch)."""
-    from buurtkit.web.registry import Link, register_audit_verbs, register_menu_link
+    from buurtkit.web.registry import (
+        Link,
+        register_audit_verbs,
+        register_menu_link,
+        register_resident_link,
+    )
 
     register_menu_link(
         Link(
@@ -16,6 +21,15 @@ def register() -> None:
             url_name="web:places_manage",
             label=_("Places"),
             permission="places.view",
+            order=80,
+        )
+    )
+    register_resident_link(
+        Link(
+            key="places.directory",
+            module="",
+            url_name="web:places_directory",
+            label=_("Help with computers near you"),
             order=80,
         )
     )
