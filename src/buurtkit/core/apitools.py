@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, get_type_hints
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import Header, NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -152,3 +152,12 @@ class Api(NinjaAPI):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return _ErrorDeclaringSchema(api=self, path_prefix=path_prefix)
+
+
+def idempotency_key_header(what: str) -> Any:
+    """The ``Idempotency-Key`` header of a write a retry could repeat (``what``: "transfer")."""
+    return Header(
+        None,
+        alias="Idempotency-Key",
+        description=f"1 to 100 characters, new for every {what}; send the same key on a retry.",
+    )

@@ -12,21 +12,17 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from buurtkit.core import exports
-from buurtkit.core.apitools import Count, Id, In, actor_of, paged
+from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
 from buurtkit.ledger.numbers import format_account_number
 
 router = Router(tags=["ledger"])
 
-IDEMPOTENCY_KEY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="1 to 100 characters, new for every transfer; send the same key on a retry.",
-)
+IDEMPOTENCY_KEY = idempotency_key_header("transfer")
 
 
 def _amount(obj: Any, minor: int) -> str:

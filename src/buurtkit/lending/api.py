@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from buurtkit.core.apitools import Count, Id, In, actor_of, paged
+from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
 from buurtkit.lending import selectors, services
 
 router = Router(tags=["device bank"])
@@ -133,11 +133,7 @@ def record_event(request: HttpRequest, device_id: Id, payload: DeviceEventIn) ->
 def receive_donation(
     request: HttpRequest,
     payload: DonationIn,
-    idempotency_key: str | None = Header(  # type: ignore[assignment]
-        None,
-        alias="Idempotency-Key",
-        description="1 to 100 characters, new for every donation; send the same key on a retry.",
-    ),
+    idempotency_key: str | None = idempotency_key_header("donation"),
 ) -> Any:
     data = payload.dict()
     donation = services.donation_receive(

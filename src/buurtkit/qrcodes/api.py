@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from buurtkit.core import clock
-from buurtkit.core.apitools import MAX_ID, Count, Id, In, actor_of, paged
+from buurtkit.core.apitools import MAX_ID, Count, Id, In, actor_of, idempotency_key_header, paged
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import codes, selectors, services
 from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
@@ -28,11 +28,7 @@ router = Router(tags=["qrcodes"])
 
 MAX_PERIOD_DAYS = 366
 
-IDEMPOTENCY_KEY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="1 to 100 characters, new for every batch; send the same key on a retry.",
-)
+IDEMPOTENCY_KEY = idempotency_key_header("batch")
 
 
 # --- codes ---------------------------------------------------------------------------------
