@@ -9,13 +9,23 @@ class LendingConfig(AppConfig):
 
     def ready(self) -> None:
         from buurtkit.core.permissions import register
-        from buurtkit.lending import permissions
-        from buurtkit.people.hooks import declare_no_personal_data
+        from buurtkit.lending import gdpr, permissions
+        from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
         declare_no_personal_data(
             "lending.Donation",
             "lending.Device",
             "lending.DeviceEvent",
-            reason="the stock: donors are organisations, events name the staff who did them",
+            "lending.ReferralCap",
+            "lending.AgreementText",
+            "lending.HandOverDevice",
+            reason="the stock, caps per partner and agreement texts: donors and partners are "
+            "organisations, events name the staff who did them",
+        )
+        register_person_data(
+            "lending",
+            models=("lending.Referral", "lending.HandOver", "lending.Loan", "lending.RepairTicket"),
+            export=gdpr.export,
+            anonymise=gdpr.anonymise,
         )

@@ -1,4 +1,4 @@
-"""Every write to the device bank: keyword-only, validated, one transaction, in the log."""
+"""The stock: donations taken in, and each step in a device's life."""
 
 from __future__ import annotations
 
