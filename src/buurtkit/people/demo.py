@@ -179,14 +179,20 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         )
         logins.append((role, username, DEMO_PASSWORD))
 
+    names_taken: set[tuple[str, str]] = set()
     for i in range(200):
         lang_roll = rng.random()
         if lang_roll < 0.65:
-            first, last, lang = rng.choice(FIRST_NL), rng.choice(LAST_NL), "nl"
+            firsts, lasts, lang = FIRST_NL, LAST_NL, "nl"
         elif lang_roll < 0.88:
-            first, last, lang = rng.choice(FIRST_FR), rng.choice(LAST_FR), "fr"
+            firsts, lasts, lang = FIRST_FR, LAST_FR, "fr"
         else:
-            first, last, lang = rng.choice(FIRST_EN), rng.choice(LAST_EN), "en"
+            firsts, lasts, lang = FIRST_EN, LAST_EN, "en"
+        # No two residents with the same name: the demo should not look like a duplicate.
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        while (first, last) in names_taken:
+            first, last = rng.choice(firsts), rng.choice(lasts)
+        names_taken.add((first, last))
         birth_year = rng.randint(1935, 2006)
         older = birth_year < 1960
         smartphone = rng.random() < (0.35 if older else 0.85)
