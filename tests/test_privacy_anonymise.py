@@ -227,6 +227,32 @@ def _resident_uses_every_module(system: Actor) -> tuple[Person, dict[str, Any]]:
         hours=[{"weekday": 0, "opens": "14:00", "closes": "17:00", "kind": "drop_in",
                 "digibuddy_id": person.pk}],
     )  # fmt: skip
+    # Activities: the resident signs up for an IT café by phone, evaluates it on paper, and
+    # is in the digibuddy register.
+    from buurtkit.activities import services as activities
+    from buurtkit.activities.models import Evaluation, Volunteer
+
+    series = activities.series_create(actor=system, kind="it_cafe", title={"en": "IT café"})
+    starts = clock.now() + dt.timedelta(days=3)
+    session = activities.session_add(
+        actor=system,
+        series_id=series.pk,
+        place_id=place.pk,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        capacity=10,
+    )
+    activities.registration_create(
+        actor=system, session_id=session.pk, person_id=person.pk, channel="phone"
+    )
+    Evaluation.objects.create(
+        community=system.community, series=series, person=person, channel="paper",
+        satisfaction=5, learned=f"{FIRST} can now e-mail", suggestion=f"call me on {PHONE}",
+        created_at=clock.now(),
+    )  # fmt: skip
+    Volunteer.objects.create(
+        community=system.community, person=person, note=f"{FIRST} {LAST}, {STREET} 77"
+    )
     calls = Call.objects.filter(community=system.community)
     figures = {
         "balance": Account.objects.get(pk=account.pk).balance,
@@ -266,6 +292,9 @@ def test_anonymising_leaves_no_trace_in_the_whole_database(
     assert len(export["telephony"]) == 2 and export["telephony"][0]["to"] == PHONE
     assert export["qrcodes"][0]["answers"]["address"] == f"{STREET} 77"
     assert export["messages"][0]["to"] == PHONE
+    assert export["activities"]["registrations"][0]["channel"] == "phone"
+    assert export["activities"]["evaluations"][0]["suggestion"] == f"call me on {PHONE}"
+    assert export["activities"]["digibuddy"]["note"] == f"{FIRST} {LAST}, {STREET} 77"
 
     response = coordinator.post(f"/api/v1/people/{person.pk}/anonymise")
     assert response.status_code == 200, response.content

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "buurtkit.telephony",
     "buurtkit.ledger",
     "buurtkit.lending",
+    "buurtkit.activities",
     "buurtkit.neighbours",
     "buurtkit.web",
 ]

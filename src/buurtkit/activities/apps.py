@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "buurtkit.activities"
+    label = "activities"
+    verbose_name = _("Activities")
+
+    def ready(self) -> None:
+        from buurtkit.activities import gdpr, permissions
+        from buurtkit.core import scheduler
+        from buurtkit.core.permissions import register
+        from buurtkit.people.hooks import declare_no_personal_data, register_person_data
+
+        register(permissions.PERMISSIONS, permissions.GRANTS, module="activities")
+        declare_no_personal_data(
+            "activities.Category",
+            "activities.Series",
+            "activities.Session",
+            "activities.ActivitySettings",
+            reason="the programme: titles, places, times and seat counts",
+        )
+        register_person_data(
+            "activities",
+            models=(
+                "activities.Registration",
+                "activities.Volunteer",
+                "activities.Duty",
+                "activities.Evaluation",
+            ),
+            export=gdpr.export,
+            anonymise=gdpr.anonymise,
+        )
+        # A waiting-list offer that was not accepted in time passes the seat on.
+        scheduler.register(
+            "activities_offers",
+            scheduler.every(minutes=5),
+            "buurtkit.activities.services.offers_expire",
+            title=_("Pass on the seats of waiting-list offers that expired"),
+            demo_every=30,
+        )

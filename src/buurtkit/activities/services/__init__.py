@@ -1,0 +1,29 @@
+"""Every write to the activities module: keyword-only, validated, one transaction, in the log."""
+
+from buurtkit.activities.services.catalogue import (
+    DEFAULT_CATEGORIES,
+    categories_ensure_defaults,
+    clean_texts,
+    series_create,
+    session_add,
+)
+from buurtkit.activities.services.registrations import (
+    attendance_mark,
+    offer_accept,
+    offers_expire,
+    registration_cancel,
+    registration_create,
+)
+
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "attendance_mark",
+    "categories_ensure_defaults",
+    "clean_texts",
+    "offer_accept",
+    "offers_expire",
+    "registration_cancel",
+    "registration_create",
+    "series_create",
+    "session_add",
+]

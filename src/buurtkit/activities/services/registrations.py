@@ -1,0 +1,376 @@
+"""Signing up, the waiting list and its time-limited offers, cancelling, attendance.
+
+No overbooking, ever: a sign-up locks the session row, counts the seat in ``seats_taken`` in
+the same transaction, and the database's check constraint (``seats_taken <= capacity``)
+refuses whatever slips past. A sign-up for a whole series locks its sessions in id order
+(two sign-ups never wait on each other crosswise) and takes a seat in every one, or waits.
+
+When a seat frees up (a cancellation, an expired offer), the first person on that session's
+waiting list gets an offer that holds the seat until ``offer_expires_at``; accepting makes
+it a registration, an offer that is not accepted in time is cancelled and the seat moves on
+to the next person (``offers_expire``, run every few minutes by the worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from buurtkit.activities import rules
+from buurtkit.activities.models import (
+    ActivitySettings,
+    Channel,
+    Registration,
+    RegistrationState,
+    Session,
+)
+from buurtkit.audit.services import audit_record
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
+from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
+from buurtkit.core.scoping import get_scoped
+from buurtkit.people.models import Organisation, Person
+
+
+def _settings(community_id: int) -> ActivitySettings:
+    found = ActivitySettings.objects.filter(community_id=community_id).first()
+    return found or ActivitySettings(community_id=community_id)
+
+
+def _may_register_for(actor: Actor, person_id: int) -> None:
+    """Staff, volunteers and partners sign anyone up; a resident only themself."""
+    if actor.person_id == person_id and actor.on_behalf_of_id is None:
+        return
+    actor.require("activities.register")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _move(registration: Registration, new: str, *, now: datetime) -> None:
+    """Change a locked registration's state and the session's seat count with it."""
+    delta = rules.seat_change(registration.state, new)
+    waiting_delta = (new == rules.WAITING) - (registration.state == rules.WAITING)
+    if delta or waiting_delta:
+        Session.objects.filter(pk=registration.session_id).update(
+            seats_taken=F("seats_taken") + delta, waiting=F("waiting") + waiting_delta
+        )
+    registration.state = new
+    registration.changed_at = now
+    if new != rules.OFFERED:
+        registration.offer_expires_at = None
+    registration.save(update_fields=["state", "changed_at", "offer_expires_at"])
+
+
+def registration_create(
+    *,
+    actor: Actor,
+    session_id: int,
+    person_id: int,
+    channel: str = Channel.WEB,
+    referred_by_id: int | None = None,
+    language: str = "",
+    join_waiting_list: bool = True,
+    idempotency_key: str | None = None,
+) -> tuple[list[Registration], str]:
+    """Sign a person up for a session (or, for a whole-series activity, all its sessions
+    still to come). Returns the registrations and the secret for the cancel link ("" on a
+    replay: the secret was given the first time and is not kept).
+
+    A full session puts the person on the waiting list (``join_waiting_list``), or refuses.
+    """
+    _may_register_for(actor, person_id)
+    if channel not in Channel.values:
+        msg = _("Say how the person signed up.")
+        raise ValidationFailed(msg, fields={"channel": msg})
+    if channel == Channel.PARTNER and not referred_by_id:
+        msg = _("Say which partner referred the person.")
+        raise ValidationFailed(msg, fields={"referred_by_id": msg})
+    key = clean_key(idempotency_key, required=False)
+    request_hash = fingerprint([session_id, person_id, channel, referred_by_id, join_waiting_list])
+    token = secrets.token_urlsafe(16)
+
+    def create() -> Registration:
+        return _register(
+            actor=actor,
+            session_id=session_id,
+            person_id=person_id,
+            channel=channel,
+            referred_by_id=referred_by_id,
+            language=language,
+            join_waiting_list=join_waiting_list,
+            key=key,
+            request_hash=request_hash,
+            token=token,
+        )
+
+    with transaction.atomic():
+        if key:
+            first = run_once(
+                queryset=Registration.objects.in_community(actor.community),
+                key=key,
+                same=same_fingerprint(request_hash),
+                create=create,
+                conflict=_("This idempotency key was used for another sign-up."),
+            )
+        else:
+            first = create()
+        replayed = getattr(first, "replayed", False)
+        group = Registration.objects.filter(pk=first.pk)
+        if first.group:
+            group = Registration.objects.in_community(actor.community).filter(group=first.group)
+        return list(group.order_by("session__starts_at", "pk")), "" if replayed else token
+
+
+def _register(
+    *,
+    actor: Actor,
+    session_id: int,
+    person_id: int,
+    channel: str,
+    referred_by_id: int | None,
+    language: str,
+    join_waiting_list: bool,
+    key: str,
+    request_hash: str,
+    token: str,
+) -> Registration:
+    first = get_scoped(Session, actor.community, pk=session_id)
+    person = get_scoped(Person, actor.community, pk=person_id)
+    if person.anonymised_at is not None:
+        raise NotFound(_("There is no such person."))
+    partner = (
+        get_scoped(Organisation, actor.community, pk=referred_by_id) if referred_by_id else None
+    )
+    now = clock.now()
+    series = first.series
+    if series.whole_series:
+        ids = list(
+            Session.objects.filter(series=series, cancelled_at__isnull=True, starts_at__gt=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        ids = [first.pk]
+    # Lock in id order: two sign-ups for overlapping sessions never wait on each other crosswise.
+    sessions = list(Session.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if not sessions or any(s.cancelled_at or s.starts_at <= now for s in sessions):
+        msg = _("You can no longer sign up for this: it has started or was cancelled.")
+        raise Conflict(msg, code="closed")
+    taken = Registration.objects.filter(session__in=sessions, person=person).exclude(
+        state=rules.CANCELLED
+    )
+    if taken.exists():
+        raise Conflict(
+            _("%(name)s is already signed up.") % {"name": person.full_name}, code="already"
+        )
+    full = any(s.seats_taken >= s.capacity for s in sessions)
+    if full and not join_waiting_list:
+        raise Conflict(_("This session is full."), code="full")
+    state = rules.WAITING if full else rules.REGISTERED
+    group = uuid.uuid4().hex if len(sessions) > 1 else ""
+    made = []
+    try:
+        with transaction.atomic():
+            for session in sessions:
+                made.append(
+                    Registration.objects.create(
+                        community=actor.community,
+                        session=session,
+                        person=person,
+                        group=group,
+                        state=state,
+                        channel=channel,
+                        referred_by=partner,
+                        registered_at=now,
+                        registered_by_label=actor.label,
+                        language=language or person.preferred_language,
+                        waiting_since=now if full else None,
+                        changed_at=now,
+                        cancel_token_hash=token_hash(token),
+                        idempotency_key=key,
+                        request_hash=request_hash,
+                    )
+                )
+            Session.objects.filter(pk__in=ids).update(
+                seats_taken=F("seats_taken") + (0 if full else 1),
+                waiting=F("waiting") + (1 if full else 0),
+            )
+    except IntegrityError as exc:
+        # Only a race can get here (the checks above ran under the session locks).
+        raise Conflict(_("%(name)s is already signed up.") % {"name": person.full_name}) from exc
+    audit_record(
+        actor=actor,
+        verb="activities.registered",
+        obj=made[0],
+        data={"state": state, "sessions": len(made), "channel": channel},
+    )
+    return made[0]
+
+
+def _group_of(registration: Registration) -> list[Registration]:
+    if not registration.group:
+        return [registration]
+    return list(
+        Registration.objects.select_for_update()
+        .filter(community_id=registration.community_id, group=registration.group)
+        .order_by("session_id")
+    )
+
+
+@transaction.atomic
+def registration_cancel(
+    *, actor: Actor | None, registration_id: int, token: str = "", community_id: int | None = None
+) -> list[Registration]:
+    """Cancel a sign-up (all of a whole-series sign-up): by staff, by the person themself, or
+    by anyone holding the secret of the confirmation's cancel link (``actor`` None). A held
+    seat goes to the first on the waiting list as an offer."""
+    if actor is not None:
+        registration = get_scoped(Registration, actor.community, pk=registration_id)
+        _may_register_for(actor, registration.person_id)
+    else:
+        found = Registration.objects.filter(
+            pk=registration_id, community_id=community_id or 0
+        ).first()
+        if found is None or not secrets.compare_digest(
+            found.cancel_token_hash, token_hash(token or "")
+        ):
+            raise NotFound(_("This link is not valid (any more)."))
+        registration = found
+    # Lock the sessions first, then the registrations: the same order as a sign-up.
+    group = _group_of(registration)
+    list(
+        Session.objects.select_for_update()
+        .filter(pk__in=[r.session_id for r in group])
+        .order_by("pk")
+    )
+    group = _group_of(registration)
+    now = clock.now()
+    if all(r.state == rules.CANCELLED for r in group):
+        return group  # a second click: already done
+    if any(
+        not rules.may_follow(r.state, rules.CANCELLED) for r in group if r.state != rules.CANCELLED
+    ):
+        raise Conflict(_("This sign-up can no longer be cancelled."), code="too_late")
+    freed = []
+    for r in group:
+        if r.state == rules.CANCELLED:
+            continue
+        held = r.state in rules.HOLDS_SEAT
+        _move(r, rules.CANCELLED, now=now)
+        if held:
+            freed.append(r.session_id)
+    for session_id in freed:
+        _offer_next(session_id, now=now)
+    audit_record(
+        actor=actor or _link_actor(registration),
+        verb="activities.cancelled",
+        obj=registration,
+        data={"sessions": len(group)},
+    )
+    return group
+
+
+def _link_actor(registration: Registration) -> Actor:
+    return Actor.system(registration.community, label="cancel link")
+
+
+def _offer_next(session_id: int, *, now: datetime) -> Registration | None:
+    """Offer a freed seat of a (locked) session to the first on its waiting list."""
+    session = Session.objects.get(pk=session_id)
+    if session.seats_taken >= session.capacity or session.starts_at <= now:
+        return None
+    nxt = (
+        Registration.objects.select_for_update()
+        .filter(session_id=session_id, state=rules.WAITING)
+        .order_by("waiting_since", "pk")
+        .first()
+    )
+    if nxt is None:
+        return None
+    hours = _settings(session.community_id).offer_hours
+    expires = min(now + timedelta(hours=hours), session.starts_at)
+    _move(nxt, rules.OFFERED, now=now)
+    nxt.offer_expires_at = expires
+    nxt.save(update_fields=["offer_expires_at"])
+    return nxt
+
+
+@transaction.atomic
+def offer_accept(*, actor: Actor, registration_id: int) -> Registration:
+    registration = get_scoped(Registration, actor.community, pk=registration_id)
+    _may_register_for(actor, registration.person_id)
+    Session.objects.select_for_update().filter(pk=registration.session_id).first()
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    now = clock.now()
+    if registration.state == rules.REGISTERED:
+        return registration  # a second click
+    if registration.state != rules.OFFERED or (
+        registration.offer_expires_at and registration.offer_expires_at <= now
+    ):
+        raise Conflict(
+            _("This offer has expired: the seat went to the next person."), code="expired"
+        )
+    _move(registration, rules.REGISTERED, now=now)
+    audit_record(actor=actor, verb="activities.offer_accepted", obj=registration, data={})
+    return registration
+
+
+def offers_expire() -> int:
+    """Cancel offers not accepted in time and offer their seats to the next person. Each
+    session in its own transaction; returns how many offers expired."""
+    now = clock.now()
+    due = (
+        Registration.objects.filter(state=rules.OFFERED, offer_expires_at__lte=now)
+        .values_list("session_id", flat=True)
+        .distinct()
+    )
+    expired = 0
+    for session_id in list(due):
+        with transaction.atomic():
+            Session.objects.select_for_update().filter(pk=session_id).first()
+            stale = list(
+                Registration.objects.select_for_update().filter(
+                    session_id=session_id, state=rules.OFFERED, offer_expires_at__lte=now
+                )
+            )
+            for registration in stale:
+                _move(registration, rules.CANCELLED, now=now)
+                expired += 1
+            for _registration in stale:
+                _offer_next(session_id, now=now)
+    return expired
+
+
+@transaction.atomic
+def attendance_mark(
+    *, actor: Actor, registration_id: int, session_id: int, attended: bool
+) -> Registration:
+    """Check someone in at the door (or enter a paper list afterwards): came / did not come.
+    The registration must belong to ``session_id`` (a check-in at the wrong session is refused)."""
+    actor.require("activities.attend")
+    registration = get_scoped(Registration, actor.community, for_update=True, pk=registration_id)
+    if registration.session_id != session_id:
+        raise Conflict(_("This person is signed up for another session."), code="wrong_session")
+    new = rules.ATTENDED if attended else rules.NO_SHOW
+    if registration.state == new:
+        return registration
+    if not rules.may_follow(registration.state, new):
+        raise Conflict(
+            _("%(state)s: this person cannot be checked in.")
+            % {"state": RegistrationState(registration.state).label},
+            code="not_expected",
+        )
+    _move(registration, new, now=clock.now())
+    audit_record(
+        actor=actor, verb="activities.attendance", obj=registration, data={"attended": attended}
+    )
+    return registration
