@@ -99,6 +99,9 @@ class Rows:
     place_exception_id: int = 0  # a day that place is closed (a holiday)
     municipality_id: int = 0  # the municipality the place lies in
     device_id: int = 0  # a donated laptop of the device bank, just received
+    series_id: int = 0  # an IT café (activities) at the place, with one session in 2030
+    session_id: int = 0  # that session: 5 seats
+    registration_id: int = 0  # another resident signed up for it at the desk
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -128,6 +131,9 @@ class Rows:
             "place_id": self.place_id,
             "exception_id": self.place_exception_id,
             "device_id": self.device_id,
+            "series_id": self.series_id,
+            "session_id": self.session_id,
+            "registration_id": self.registration_id,
         }
 
 
@@ -210,6 +216,7 @@ def make_rows(community: Community) -> Rows:
     _add_buurbel_introduction(system, rows)
     _add_places(system, rows)
     _add_device(system, rows)
+    _add_activities(system, rows)
     _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
@@ -550,6 +557,39 @@ def _add_device(system: Actor, rows: Rows) -> None:
     rows.device_id = donation.devices.get().pk
 
 
+def _add_activities(system: Actor, rows: Rows) -> None:
+    from datetime import UTC, datetime
+
+    from buurtkit.activities import services as activities
+
+    activities.categories_ensure_defaults(actor=system)
+    series = activities.series_create(actor=system, kind="it_cafe", title={"nl": "IT-café"})
+    session = activities.session_add(
+        actor=system,
+        series_id=series.pk,
+        place_id=rows.place_id,
+        starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+        ends_at=datetime(2030, 3, 4, 16, tzinfo=UTC),
+        capacity=5,
+    )
+    other = people_services.person_create(
+        actor=system, first_name="Jan", last_name=f"Desk{next(_seq)}"
+    )
+    (registration,), _token = activities.registration_create(
+        actor=system, session_id=session.pk, person_id=other.pk, channel="desk"
+    )
+    rows.series_id, rows.session_id = series.pk, session.pk
+    rows.registration_id = registration.pk
+
+
+def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("activities", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
 def _lending_ids(rows: Rows) -> set[Any]:
     model = apps.get_model("lending", "Device")
     return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
@@ -615,7 +655,50 @@ WIPE = {
     "wiped_on": "2026-12-01",
 }
 
+AC = f"{PREFIX}/activities"
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", f"{AC}/categories"): Endpoint("activities.view", lists=_activity_ids("Category")),
+    ("GET", f"{AC}/series"): Endpoint("activities.view", lists=_activity_ids("Series")),
+    ("POST", f"{AC}/series"): Endpoint(
+        "activities.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"kind": "course", "title": {"nl": "Veilig online"}},
+    ),
+    ("GET", f"{AC}/series/{{series_id}}"): Endpoint("activities.view"),
+    ("POST", f"{AC}/series/{{series_id}}/sessions"): Endpoint(
+        "activities.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "place_id": rows.place_id,
+            "starts_at": "2030-03-11T13:00:00Z",
+            "ends_at": "2030-03-11T16:00:00Z",
+            "capacity": 12,
+        },
+    ),
+    ("GET", f"{AC}/sessions"): Endpoint("activities.view", lists=_activity_ids("Session")),
+    ("GET", f"{AC}/sessions/{{session_id}}"): Endpoint("activities.view"),
+    ("GET", f"{AC}/sessions/{{session_id}}/registrations"): Endpoint(
+        "activities.view", lists=_activity_ids("Registration")
+    ),
+    ("POST", f"{AC}/sessions/{{session_id}}/registrations"): Endpoint(
+        "activities.register",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"person_id": rows.person.pk, "channel": "phone"},
+    ),
+    ("POST", f"{AC}/registrations/{{registration_id}}/cancel"): Endpoint(
+        "activities.register", writes=True
+    ),
+    ("POST", f"{AC}/registrations/{{registration_id}}/accept"): Endpoint("activities.register"),
+    ("POST", f"{AC}/sessions/{{session_id}}/attendance"): Endpoint(
+        "activities.attend",
+        writes=True,
+        body=lambda rows: {"registration_id": rows.registration_id},
+    ),
     ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
     ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
     ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),

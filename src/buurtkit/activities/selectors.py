@@ -1,12 +1,103 @@
-"""Reads of the activities module."""
+"""Reads of the activities module: the programme, one session, who signed up, the queue."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
 
 from buurtkit.activities import rules
-from buurtkit.activities.models import Registration, Session
+from buurtkit.activities.models import (
+    ActivityKind,
+    Category,
+    Registration,
+    RegistrationState,
+    Series,
+    Session,
+)
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
+from buurtkit.core.scoping import get_scoped
+from buurtkit.core.validation import require_choice
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+_ONE_DAY = timedelta(days=1)
+
+
+def categories(*, actor: Actor) -> QuerySet[Category]:
+    actor.require("activities.view")
+    return Category.objects.in_community(actor.community).filter(active=True)
+
+
+def series_search(
+    *, actor: Actor, q: str = "", kind: str = "", category_id: int | None = None
+) -> QuerySet[Series]:
+    actor.require("activities.view")
+    require_choice("kind", kind, ActivityKind.values)
+    qs = Series.objects.in_community(actor.community)
+    term = q.strip()
+    if term:
+        # Titles are stored per language; a search in the JSON text finds any language.
+        qs = qs.filter(Q(title__icontains=term) | Q(description__icontains=term))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def series_get(*, actor: Actor, series_id: int) -> Series:
+    actor.require("activities.view")
+    return get_scoped(Series, actor.community, pk=series_id)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=BRUSSELS)
+
+
+def sessions_search(
+    *,
+    actor: Actor,
+    start: date | None = None,
+    end: date | None = None,
+    kind: str = "",
+    place_id: int | None = None,
+    series_id: int | None = None,
+) -> QuerySet[Session]:
+    """Sessions from ``start`` up to and including ``end`` (Brussels days), by kind and place."""
+    actor.require("activities.view")
+    require_choice("kind", kind, ActivityKind.values)
+    qs = Session.objects.in_community(actor.community)
+    if start:
+        qs = qs.filter(starts_at__gte=_day_start(start))
+    if end:
+        qs = qs.filter(starts_at__lt=_day_start(end) + _ONE_DAY)
+    if kind:
+        qs = qs.filter(series__kind=kind)
+    if place_id:
+        qs = qs.filter(place_id=place_id)
+    if series_id:
+        qs = qs.filter(series_id=series_id)
+    return qs.select_related("series", "place").order_by("starts_at", "pk")
+
+
+def session_get(*, actor: Actor, session_id: int) -> Session:
+    actor.require("activities.view")
+    return get_scoped(Session, actor.community, pk=session_id)
+
+
+def session_registrations(
+    *, actor: Actor, session_id: int, state: str = ""
+) -> QuerySet[Registration]:
+    """Who signed up for a session (waiting list in its order at the end)."""
+    session = session_get(actor=actor, session_id=session_id)
+    require_choice("state", state, RegistrationState.values)
+    qs = Registration.objects.filter(session=session).select_related("person")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("registered_at", "pk")
 
 
 def waiting_list(session: Session) -> QuerySet[Registration]:
@@ -20,18 +111,12 @@ def waiting_position(registration: Registration) -> int | None:
     """1 for the first on the waiting list; None when not waiting."""
     if registration.state != rules.WAITING or registration.waiting_since is None:
         return None
-    ahead = Registration.objects.filter(
-        session_id=registration.session_id,
-        state=rules.WAITING,
-        waiting_since__lt=registration.waiting_since,
+    waiting = Registration.objects.filter(session_id=registration.session_id, state=rules.WAITING)
+    ahead = waiting.filter(
+        Q(waiting_since__lt=registration.waiting_since)
+        | Q(waiting_since=registration.waiting_since, pk__lt=registration.pk)
     ).count()
-    ties = Registration.objects.filter(
-        session_id=registration.session_id,
-        state=rules.WAITING,
-        waiting_since=registration.waiting_since,
-        pk__lt=registration.pk,
-    ).count()
-    return ahead + ties + 1
+    return ahead + 1
 
 
 def seats_held(session: Session) -> int:
@@ -40,8 +125,6 @@ def seats_held(session: Session) -> int:
 
 
 def sessions_upcoming(community: Community) -> QuerySet[Session]:
-    from buurtkit.core import clock
-
     return (
         Session.objects.in_community(community)
         .filter(cancelled_at__isnull=True, starts_at__gt=clock.now(), series__published=True)

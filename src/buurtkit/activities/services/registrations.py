@@ -357,6 +357,7 @@ def attendance_mark(
     """Check someone in at the door (or enter a paper list afterwards): came / did not come.
     The registration must belong to ``session_id`` (a check-in at the wrong session is refused)."""
     actor.require("activities.attend")
+    get_scoped(Session, actor.community, pk=session_id)  # another community's: not found
     registration = get_scoped(Registration, actor.community, for_update=True, pk=registration_id)
     if registration.session_id != session_id:
         raise Conflict(_("This person is signed up for another session."), code="wrong_session")

@@ -1,0 +1,229 @@
+"""The activities API: the programme, sessions, sign-ups and attendance.
+
+Reads take ``activities.view``; planning ``activities.manage``; signing people up and
+cancelling ``activities.register``; check-in ``activities.attend``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from buurtkit.activities import selectors, services
+from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
+
+router = Router(tags=["activities"])
+
+
+class ActivityCategoryOut(Schema):
+    id: int
+    key: str
+    name: dict[str, str]
+
+
+class ActivitySeriesOut(Schema):
+    id: int
+    kind: str
+    category_id: int | None
+    title: dict[str, str]
+    description: dict[str, str]
+    level: str
+    language: str
+    partner_id: int | None
+    price_cents: int
+    whole_series: bool
+    self_assessment: bool
+    published: bool
+
+
+class ActivitySeriesIn(In):
+    kind: str = Field(..., max_length=20)
+    title: dict[str, str]
+    description: dict[str, str] = {}
+    category_id: Id | None = None
+    level: str = Field("short", max_length=10)
+    language: str = Field("nl", max_length=5)
+    partner_id: Id | None = None
+    price_cents: Count = 0
+    whole_series: bool = False
+    self_assessment: bool = False
+    published: bool = True
+
+
+class ActivitySessionOut(Schema):
+    id: int
+    series_id: int
+    place_id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    waiting: int
+    buddies_needed: int
+    cancelled_at: datetime | None
+
+
+class ActivitySessionIn(In):
+    place_id: Id
+    starts_at: datetime
+    ends_at: datetime
+    capacity: Count
+    buddies_needed: Count = 0
+
+
+class ActivityRegistrationOut(Schema):
+    id: int
+    session_id: int
+    person_id: int
+    group: str
+    state: str
+    channel: str
+    referred_by_id: int | None
+    registered_at: datetime
+    offer_expires_at: datetime | None
+
+
+class ActivitySignedUpOut(Schema):
+    registrations: list[ActivityRegistrationOut]
+    #: The secret of the cancel link; only in the first answer (empty on a retry).
+    cancel_token: str
+
+
+class ActivityRegistrationIn(In):
+    person_id: Id
+    channel: str = Field("desk", max_length=10)
+    referred_by_id: Id | None = None
+    language: str = Field("", max_length=5)
+    join_waiting_list: bool = True
+
+
+class ActivityAttendanceIn(In):
+    registration_id: Id
+    attended: bool = True
+
+
+@router.get("/categories", response=list[ActivityCategoryOut], summary="Course categories")
+def list_categories(request: HttpRequest) -> Any:
+    return selectors.categories(actor=actor_of(request))
+
+
+@router.get("/series", response=list[ActivitySeriesOut], summary="Activities")
+@paged
+def list_series(
+    request: HttpRequest, q: str = "", kind: str = "", category_id: Id | None = None
+) -> Any:
+    return selectors.series_search(
+        actor=actor_of(request), q=q[:100], kind=kind, category_id=category_id
+    )
+
+
+@router.post("/series", response={201: ActivitySeriesOut}, summary="Plan an activity")
+def create_series(request: HttpRequest, payload: ActivitySeriesIn) -> Any:
+    return Status(201, services.series_create(actor=actor_of(request), **payload.dict()))
+
+
+@router.get("/series/{series_id}", response=ActivitySeriesOut, summary="One activity")
+def get_series(request: HttpRequest, series_id: Id) -> Any:
+    return selectors.series_get(actor=actor_of(request), series_id=series_id)
+
+
+@router.post(
+    "/series/{series_id}/sessions", response={201: ActivitySessionOut}, summary="Add a session"
+)
+def add_session(request: HttpRequest, series_id: Id, payload: ActivitySessionIn) -> Any:
+    return Status(
+        201, services.session_add(actor=actor_of(request), series_id=series_id, **payload.dict())
+    )
+
+
+@router.get("/sessions", response=list[ActivitySessionOut], summary="Sessions by date")
+@paged
+def list_sessions(
+    request: HttpRequest,
+    start: date | None = None,
+    end: date | None = None,
+    kind: str = "",
+    place_id: Id | None = None,
+    series_id: Id | None = None,
+) -> Any:
+    return selectors.sessions_search(
+        actor=actor_of(request),
+        start=start,
+        end=end,
+        kind=kind,
+        place_id=place_id,
+        series_id=series_id,
+    )
+
+
+@router.get("/sessions/{session_id}", response=ActivitySessionOut, summary="One session")
+def get_session(request: HttpRequest, session_id: Id) -> Any:
+    return selectors.session_get(actor=actor_of(request), session_id=session_id)
+
+
+@router.get(
+    "/sessions/{session_id}/registrations",
+    response=list[ActivityRegistrationOut],
+    summary="Who signed up",
+)
+@paged
+def list_registrations(request: HttpRequest, session_id: Id, state: str = "") -> Any:
+    return selectors.session_registrations(
+        actor=actor_of(request), session_id=session_id, state=state
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/registrations",
+    response={200: ActivitySignedUpOut, 201: ActivitySignedUpOut},
+    summary="Sign someone up (send an Idempotency-Key)",
+)
+def sign_up(
+    request: HttpRequest,
+    session_id: Id,
+    payload: ActivityRegistrationIn,
+    idempotency_key: str | None = idempotency_key_header("sign-up"),
+) -> Any:
+    made, token = services.registration_create(
+        actor=actor_of(request),
+        session_id=session_id,
+        idempotency_key=idempotency_key,
+        **payload.dict(),
+    )
+    replayed = getattr(made[0], "replayed", False) or not token
+    return Status(200 if replayed else 201, {"registrations": made, "cancel_token": token})
+
+
+@router.post(
+    "/registrations/{registration_id}/cancel",
+    response=list[ActivityRegistrationOut],
+    summary="Cancel a sign-up (a whole-series sign-up: all its sessions)",
+)
+def cancel(request: HttpRequest, registration_id: Id) -> Any:
+    return services.registration_cancel(actor=actor_of(request), registration_id=registration_id)
+
+
+@router.post(
+    "/registrations/{registration_id}/accept",
+    response=ActivityRegistrationOut,
+    summary="Accept a waiting-list offer",
+)
+def accept(request: HttpRequest, registration_id: Id) -> Any:
+    return services.offer_accept(actor=actor_of(request), registration_id=registration_id)
+
+
+@router.post(
+    "/sessions/{session_id}/attendance",
+    response=ActivityRegistrationOut,
+    summary="Check someone in (or mark them absent)",
+)
+def attendance(request: HttpRequest, session_id: Id, payload: ActivityAttendanceIn) -> Any:
+    return services.attendance_mark(
+        actor=actor_of(request),
+        session_id=session_id,
+        registration_id=payload.registration_id,
+        attended=payload.attended,
+    )
