@@ -72,6 +72,9 @@ class OtherCommunity:
     participant_id: int = 0  # B's resident as a Buurbel participant (number not verified)
     place_id: int = 0  # B's open digipunt, with weekly hours
     exception_id: int = 0  # a holiday of that digipunt
+    session_id: int = 0  # an IT café session of B (activities) at that digipunt
+    registration_id: int = 0  # B's resident signed up for it
+    secret: str = ""  # the secret of that sign-up's cancel link
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,9 @@ class OtherCommunity:
             "participant_id": self.participant_id,
             "place_id": self.place_id,
             "exception_id": self.exception_id,
+            "session_id": self.session_id,
+            "registration_id": self.registration_id,
+            "secret": self.secret,
         }
 
 
@@ -246,7 +252,8 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_buurbel_rules(actor),
         **_b_buurbel_introduction(actor),
         **_b_buurbel_participant(actor, person),
-        **_b_places(actor, org),
+        **(places := _b_places(actor, org)),
+        **_b_activities(actor, person, places["place_id"]),
     )
 
 
@@ -278,6 +285,27 @@ def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
         actor=actor, place_id=place.pk, starts_on=date(2030, 12, 25), reason=f"{MARK} holiday"
     )
     return {"place_id": place.pk, "exception_id": holiday.pk}
+
+
+def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]:
+    """B's IT café at its digipunt, with B's resident signed up (and the cancel secret)."""
+    from datetime import UTC, datetime
+
+    from buurtkit.activities import services as activities
+
+    series = activities.series_create(actor=actor, kind="it_cafe", title={"fr": f"{MARK} café"})
+    session = activities.session_add(
+        actor=actor,
+        series_id=series.pk,
+        place_id=place_id,
+        starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+        ends_at=datetime(2030, 3, 4, 16, tzinfo=UTC),
+        capacity=10,
+    )
+    (registration,), secret = activities.registration_create(
+        actor=actor, session_id=session.pk, person_id=person.pk, channel="desk"
+    )
+    return {"session_id": session.pk, "registration_id": registration.pk, "secret": secret}
 
 
 def _b_buurbel_participant(actor: Actor, person: Person) -> dict[str, int]:
@@ -450,6 +478,9 @@ def test_every_community_page_is_covered() -> None:
 
 #: Pages anyone may see without a login (they show only what a community publishes).
 PUBLIC_PAGES = {
+    "activities_programme",
+    "activities_session",
+    "activities_cancel",
     "places_directory",
     "places_directory_json",
     "places_poster",

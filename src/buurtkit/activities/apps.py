@@ -8,12 +8,13 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
-        from buurtkit.activities import gdpr, permissions
+        from buurtkit.activities import gdpr, pages, permissions
         from buurtkit.core import scheduler
         from buurtkit.core.permissions import register
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="activities")
+        pages.register()  # the resident home's link and the audit log's words
         declare_no_personal_data(
             "activities.Category",
             "activities.Series",

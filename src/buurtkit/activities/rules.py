@@ -8,6 +8,8 @@ any state before the session → cancelled (a held seat goes to the next on the 
 
 from __future__ import annotations
 
+import hashlib
+
 REGISTERED = "registered"
 CONFIRMED = "confirmed"
 WAITING = "waiting"
@@ -41,3 +43,8 @@ def seat_change(old: str | None, new: str) -> int:
     before = 1 if old in HOLDS_SEAT else 0
     after = 1 if new in HOLDS_SEAT else 0
     return after - before
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a cancel link's secret."""
+    return hashlib.sha256(token.encode()).hexdigest()

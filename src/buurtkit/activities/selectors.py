@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from buurtkit.activities import rules
 from buurtkit.activities.models import (
@@ -18,6 +19,7 @@ from buurtkit.activities.models import (
 )
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.errors import NotFound
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.validation import require_choice
@@ -131,3 +133,61 @@ def sessions_upcoming(community: Community) -> QuerySet[Session]:
         .select_related("series", "place")
         .order_by("starts_at", "pk")
     )
+
+
+# --- the public programme ------------------------------------------------------------------
+
+
+def programme(
+    *,
+    community: Community,
+    kind: str = "",
+    category_id: int | None = None,
+    place_id: int | None = None,
+) -> QuerySet[Session]:
+    """Sessions still to come of published activities, soonest first (no login needed)."""
+    qs = sessions_upcoming(community).annotate(seats_left=F("capacity") - F("seats_taken"))
+    if kind:
+        qs = qs.filter(series__kind=kind)
+    if category_id:
+        qs = qs.filter(series__category_id=category_id)
+    if place_id:
+        qs = qs.filter(place_id=place_id)
+    return qs
+
+
+def programme_categories(*, community: Community) -> QuerySet[Category]:
+    return Category.objects.in_community(community).filter(active=True)
+
+
+def programme_places(*, community: Community) -> list[Any]:
+    """The places that have sessions to come (to filter the programme by)."""
+    from buurtkit.places.models import Place
+
+    ids = sessions_upcoming(community).values_list("place_id", flat=True).distinct()
+    return list(Place.objects.in_community(community).filter(pk__in=ids).order_by("name"))
+
+
+def public_session(*, community: Community, session_id: int) -> Session:
+    """A session of a published activity (an unpublished one is not found)."""
+    session = get_scoped(Session, community, pk=session_id)
+    if not session.series.published:
+        raise NotFound()
+    return session
+
+
+def registration_by_link(
+    *, community: Community, registration_id: int, token: str
+) -> Registration | None:
+    """The registration a cancel link points at, if the link's secret is right."""
+    import hmac
+
+    found = (
+        Registration.objects.in_community(community)
+        .filter(pk=registration_id)
+        .select_related("session__series", "session__place")
+        .first()
+    )
+    if found is None or not hmac.compare_digest(found.cancel_token_hash, rules.token_hash(token)):
+        return None
+    return found

@@ -10,6 +10,7 @@ Each module lists its routes in ``<app>/pages/urls.py``: ``community_urlpatterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from buurtkit.activities.pages import urls as activities_pages
 from buurtkit.conf.api import api
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.neighbours.pages import urls as neighbours_pages
@@ -21,6 +22,7 @@ from buurtkit.web import urls as web_pages
 community_urlpatterns: list[URLPattern | URLResolver] = [
     *web_pages.community_urlpatterns,
     *places_pages.community_urlpatterns,
+    *activities_pages.community_urlpatterns,
     *ledger_pages.community_urlpatterns,
     *qrcodes_pages.community_urlpatterns,
     *neighbours_pages.community_urlpatterns,

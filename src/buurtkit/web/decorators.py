@@ -112,11 +112,16 @@ def public_page(view: View) -> View:
 
     Sets ``request.community``, and ``request.actor`` to the signed-in person's actor in that
     community or None, so a public page can add staff links for staff without needing them.
+    A public page of a module the community has switched off is not found.
     """
+
+    owner = module_of(view)
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
         community = community_by_slug(slug)  # unknown: NotFound, the 404 page (middleware)
+        if owner is not None and not community.has_module(owner):
+            raise NotFound(_("This service is not switched on in this community."))
         request.community = community  # type: ignore[attr-defined]
         actor = None
         if request.user.is_authenticated:

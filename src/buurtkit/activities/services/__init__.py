@@ -7,6 +7,7 @@ from buurtkit.activities.services.catalogue import (
     series_create,
     session_add,
 )
+from buurtkit.activities.services.public import TooManySignUps, cancel_path, public_sign_up
 from buurtkit.activities.services.registrations import (
     attendance_mark,
     offer_accept,
@@ -17,11 +18,14 @@ from buurtkit.activities.services.registrations import (
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "TooManySignUps",
     "attendance_mark",
+    "cancel_path",
     "categories_ensure_defaults",
     "clean_texts",
     "offer_accept",
     "offers_expire",
+    "public_sign_up",
     "registration_cancel",
     "registration_create",
     "series_create",

@@ -13,7 +13,6 @@ to the next person (``offers_expire``, run every few minutes by the worker).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -49,10 +48,6 @@ def _may_register_for(actor: Actor, person_id: int) -> None:
     if actor.person_id == person_id and actor.on_behalf_of_id is None:
         return
     actor.require("activities.register")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _move(registration: Registration, new: str, *, now: datetime) -> None:
@@ -195,7 +190,7 @@ def _register(
                         language=language or person.preferred_language,
                         waiting_since=now if full else None,
                         changed_at=now,
-                        cancel_token_hash=token_hash(token),
+                        cancel_token_hash=rules.token_hash(token),
                         idempotency_key=key,
                         request_hash=request_hash,
                     )
@@ -241,7 +236,7 @@ def registration_cancel(
             pk=registration_id, community_id=community_id or 0
         ).first()
         if found is None or not secrets.compare_digest(
-            found.cancel_token_hash, token_hash(token or "")
+            found.cancel_token_hash, rules.token_hash(token or "")
         ):
             raise NotFound(_("This link is not valid (any more)."))
         registration = found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.formats import number_format
@@ -33,6 +34,16 @@ VERBS = {
     "apikey.revoked": _("API key revoked"),
     "message.queued": _("message sent"),
 }  # the feature modules add theirs to web.registry.AUDIT_VERBS
+
+
+@register.filter
+def in_language(values: Any) -> str:
+    """A text entered per language (``{"nl": …, "fr": …}``) in the reader's language."""
+    from django.utils import translation
+
+    from buurtkit.core.texts import translated
+
+    return translated(values, translation.get_language() or "nl")
 
 
 @register.filter

@@ -1,0 +1,30 @@
+"""Activities' pages: the public programme with its sign-up, and the cancel link."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def register() -> None:
+    """Tell web's shared pages about activities."""
+    from buurtkit.web.registry import Link, register_audit_verbs, register_resident_link
+
+    register_resident_link(
+        Link(
+            key="activities.programme",
+            module="activities",
+            url_name="web:activities_programme",
+            label=_("Courses and IT cafés"),
+            order=70,
+        )
+    )
+    register_audit_verbs(
+        {
+            "activities.series_created": _("activity planned"),
+            "activities.session_added": _("session added"),
+            "activities.registered": _("signed up for a session"),
+            "activities.cancelled": _("sign-up cancelled"),
+            "activities.offer_accepted": _("waiting-list seat accepted"),
+            "activities.attendance": _("attendance noted"),
+        }
+    )

@@ -1,0 +1,136 @@
+"""The public programme: sessions by date, one session with its sign-up form, the cancel link.
+
+No login: a resident signs up with a name and a number. Staff sign people up at the desk or
+on the phone through the API (and, later, their own pages).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.http import require_http_methods
+
+from buurtkit.activities import selectors, services
+from buurtkit.activities.models import ActivityKind
+from buurtkit.activities.pages.forms import SignUpForm
+from buurtkit.core.errors import NotFound, ServiceError
+from buurtkit.web.decorators import public_page
+from buurtkit.web.forms import apply_service_error
+from buurtkit.web.pagination import paginate
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+def _client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+@public_page
+def programme(request: HttpRequest) -> HttpResponse:
+    community = request.community  # type: ignore[attr-defined]
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in ActivityKind.values else ""
+    category_id = _int(request.GET.get("category"))
+    place_id = _int(request.GET.get("place"))
+    sessions = selectors.programme(
+        community=community, kind=kind, category_id=category_id, place_id=place_id
+    )
+    return render(
+        request,
+        "activities/programme.html",
+        {
+            "page": paginate(request, sessions),
+            "kinds": ActivityKind.choices,
+            "kind": kind,
+            "categories": selectors.programme_categories(community=community),
+            "category_id": category_id,
+            "places": selectors.programme_places(community=community),
+            "place_id": place_id,
+            "language": translation.get_language() or "nl",
+        },
+    )
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    community = request.community  # type: ignore[attr-defined]
+    session = selectors.public_session(community=community, session_id=session_id)
+    language = translation.get_language() or "nl"
+    done: dict[str, Any] | None = None
+    if request.method == "POST":
+        form = SignUpForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                made, token = services.public_sign_up(
+                    community=community,
+                    session_id=session.pk,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    phone=data["phone"],
+                    email=data["email"],
+                    language=data["language"],
+                    consent=data["consent"],
+                    address=_client_address(request),
+                    idempotency_key=data["idempotency_key"],
+                    base_url=request.build_absolute_uri("/"),
+                )
+            except ServiceError as exc:
+                apply_service_error(form, exc)
+            else:
+                done = {
+                    "registration": made[0],
+                    "sessions": len(made),
+                    "position": selectors.waiting_position(made[0]),
+                    "cancel_path": services.cancel_path(community, made[0], token) if token else "",
+                }
+    else:
+        form = SignUpForm(initial={"language": language, "idempotency_key": uuid.uuid4().hex})
+    return render(
+        request,
+        "activities/session.html",
+        {
+            "session": session,
+            "series": session.series,
+            "seats_left": max(session.capacity - session.seats_taken, 0),
+            "form": form,
+            "done": done,
+            "language": language,
+        },
+    )
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def cancel_page(request: HttpRequest, registration_id: int, secret: str) -> HttpResponse:
+    community = request.community  # type: ignore[attr-defined]
+    registration = selectors.registration_by_link(
+        community=community, registration_id=registration_id, token=secret
+    )
+    if registration is None:
+        raise NotFound()
+    if request.method == "POST":
+        try:
+            services.registration_cancel(
+                actor=None, registration_id=registration.pk, token=secret, community_id=community.pk
+            )
+        except ServiceError as exc:
+            return render(
+                request,
+                "activities/cancel.html",
+                {"registration": registration, "error": exc.detail},
+                status=exc.status,
+            )
+        return redirect(request.path)
+    return render(
+        request,
+        "activities/cancel.html",
+        {"registration": registration, "language": translation.get_language() or "nl"},
+    )

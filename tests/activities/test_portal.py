@@ -1,0 +1,187 @@
+"""The public programme: a resident without a login finds a session, signs up with a name
+and a phone number, gets a confirmation with a cancel link that works, and lands on the
+waiting list when it is full."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from buurtkit.activities import services
+from buurtkit.activities.models import Registration, Session
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.core.models import Community
+from buurtkit.messaging.models import Message
+from buurtkit.people.models import Person
+from buurtkit.places import services as places_services
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def frozen() -> Any:
+    with clock.frozen(NOW):
+        yield
+
+
+def _session(system: Actor, capacity: int = 2, published: bool = True) -> Session:
+    place = places_services.place_create(
+        actor=system, name=f"Digipunt Bib {next(_n)}", kind="digipunt", street="Rabotstraat 1"
+    )
+    series = services.series_create(
+        actor=system,
+        kind="it_cafe",
+        title={"nl": "IT-café: je smartphone", "fr": "Café numérique : ton smartphone"},
+        published=published,
+    )
+    return services.session_add(
+        actor=system,
+        series_id=series.pk,
+        place_id=place.pk,
+        starts_at=NOW + timedelta(days=2, hours=5),
+        ends_at=NOW + timedelta(days=2, hours=7),
+        capacity=capacity,
+    )
+
+
+def _form(client: Client, url: str, **values: str) -> dict[str, str]:
+    page = client.get(url).content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert key, "the form carries an idempotency key"
+    data = {
+        "first_name": "Maria",
+        "last_name": "Claes",
+        "phone": "0470 11 22 33",
+        "email": "",
+        "language": "nl",
+        "consent": "on",
+        "idempotency_key": key.group(1),
+    }
+    data.update(values)
+    return data
+
+
+def test_the_programme_lists_published_sessions_in_the_readers_language(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    _session(system)
+    _session(system, published=False)
+    client = Client()
+    page = client.get(f"/{community.slug}/activities/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Café numérique" in page and "IT-café" not in page
+    assert page.count('class="card"') == 1
+    assert "2 places restantes" in page
+
+
+def test_signing_up_without_a_login_confirms_by_sms_with_a_working_cancel_link(
+    system: Actor, community: Community, frozen: Any, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://buurt.example.be"
+    session = _session(system)
+    client = Client()
+    url = f"/{community.slug}/activities/sessions/{session.pk}/"
+    data = _form(client, url)
+    page = client.post(url, data).content.decode()
+    assert "ingeschreven" in page.lower()
+    registration = Registration.objects.get()
+    assert registration.state == "registered" and registration.channel == "web"
+    person = Person.objects.get(pk=registration.person_id)
+    assert (person.first_name, person.phone) == ("Maria", "+32470112233")
+    # The confirmation is in Dutch, by SMS, with the cancel link on the public address.
+    message = Message.objects.get(person=person)
+    assert message.channel == "sms"
+    link = re.search(r"https://buurt\.example\.be(/\S+)", message.body)
+    assert link, message.body
+    # A second click on the same form signs up once.
+    client.post(url, data)
+    assert Registration.objects.count() == 1
+    # The link works (GET asks, POST cancels), for whoever holds it.
+    assert "annuleren" in Client().get(link.group(1)).content.decode().lower()
+    Client().post(link.group(1))
+    assert Registration.objects.get().state == "cancelled"
+    session.refresh_from_db()
+    assert session.seats_taken == 0
+    # A wrong secret finds nothing.
+    wrong = link.group(1).rsplit("/", 2)[0] + "/guess/"
+    assert Client().get(wrong).status_code == 404
+
+
+def test_a_bad_number_is_explained_and_what_was_typed_stays(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    session = _session(system)
+    client = Client()
+    url = f"/{community.slug}/activities/sessions/{session.pk}/"
+    with translation.override("nl"):
+        page = client.post(url, _form(client, url, phone="12", first_name="Jozef")).content.decode()
+    assert "geen geldig telefoonnummer" in page.lower()
+    assert 'value="Jozef"' in page
+    assert (
+        not Registration.objects.exists() and not Person.objects.filter(first_name="Jozef").exists()
+    )
+    page = client.post(url, _form(client, url, consent="")).content.decode()
+    assert "vink het vakje aan" in page.lower()
+    assert not Registration.objects.exists()
+
+
+def test_a_full_session_puts_people_on_the_waiting_list_with_their_place(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    session = _session(system, capacity=1)
+    client = Client()
+    url = f"/{community.slug}/activities/sessions/{session.pk}/"
+    client.post(url, _form(client, url, first_name="Eerste", phone="0470 00 00 01"))
+    page = client.post(
+        url, _form(client, url, first_name="Tweede", phone="0470 00 00 02")
+    ).content.decode()
+    assert "wachtlijst" in page.lower() and "nummer 1" in page.lower()
+    assert sorted(Registration.objects.values_list("state", flat=True)) == ["registered", "waiting"]
+
+
+def test_someone_who_signed_up_before_is_not_registered_twice(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    first, second = _session(system), _session(system)
+    client = Client()
+    for session in (first, second):
+        url = f"/{community.slug}/activities/sessions/{session.pk}/"
+        client.post(url, _form(client, url, first_name="maria", phone="+32 470 11 22 33"))
+    assert Person.objects.filter(first_name__iexact="maria").count() == 1
+    assert Registration.objects.count() == 2
+
+
+def test_the_programme_of_a_community_without_activities_is_not_found(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    session = _session(system)
+    community.enabled_modules = [m for m in community.enabled_modules if m != "activities"]
+    community.save()
+    client = Client()
+    assert client.get(f"/{community.slug}/activities/").status_code == 404
+    assert client.get(f"/{community.slug}/activities/sessions/{session.pk}/").status_code == 404
+
+
+def test_too_many_sign_ups_for_one_number_are_refused(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    from django.core.cache import cache
+
+    from buurtkit.activities.services.public import PER_CONTACT_PER_HOUR
+
+    cache.clear()
+    sessions = [_session(system, capacity=50) for _ in range(PER_CONTACT_PER_HOUR + 1)]
+    client = Client()
+    for session in sessions:
+        url = f"/{community.slug}/activities/sessions/{session.pk}/"
+        response = client.post(url, _form(client, url))
+    assert Registration.objects.count() == PER_CONTACT_PER_HOUR
+    assert response.status_code == 200 and "te veel" in response.content.decode().lower()
