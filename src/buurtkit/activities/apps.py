@@ -8,13 +8,14 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
-        from buurtkit.activities import gdpr, pages, permissions
+        from buurtkit.activities import calls, gdpr, pages, permissions
         from buurtkit.core import scheduler
         from buurtkit.core.permissions import register
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="activities")
         pages.register()  # the resident home's link and the audit log's words
+        calls.register()  # the automated reminder call's flow
         declare_no_personal_data(
             "activities.Category",
             "activities.Series",
@@ -40,4 +41,11 @@ class ActivitiesConfig(AppConfig):
             "buurtkit.activities.services.offers_expire",
             title=_("Pass on the seats of waiting-list offers that expired"),
             demo_every=30,
+        )
+        # The day-before reminders, each morning.
+        scheduler.register(
+            "activities_reminders",
+            scheduler.daily_at("10:00"),
+            "buurtkit.activities.services.reminders_send",
+            title=_("Remind people of tomorrow's sessions"),
         )

@@ -196,6 +196,10 @@ class Registration(CommunityScoped):
     changed_at = models.DateTimeField()
     #: sha256 of the secret in the confirmation's cancel link (the secret itself is not kept).
     cancel_token_hash = models.CharField(max_length=64, blank=True)
+    #: The day-before reminder: when it went and how ("sms", "email", "call"; "staff" when
+    #: no channel is allowed and staff should phone).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminded_via = models.CharField(max_length=8, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
 

@@ -165,6 +165,33 @@ def current_consents(*, person: Person) -> dict[str, bool]:
     return latest
 
 
+def current_consents_of(person_ids: set[int]) -> dict[int, dict[str, bool]]:
+    """The current consents of many people in one query (the newest row per kind wins)."""
+    found: dict[int, dict[str, bool]] = {pk: {} for pk in person_ids}
+    rows = (
+        Consent.objects.filter(person_id__in=person_ids)
+        .order_by("at", "id")
+        .values_list("person_id", "kind", "granted")
+    )
+    for person_id, kind, granted in rows:
+        found[person_id][kind] = granted
+    return found
+
+
+def reminder_channel(person: Person | None, consents: dict[str, bool]) -> str:
+    """How a reminder may reach this person, within their contact preferences: an SMS to a
+    mobile, else an e-mail, else a phone call (a landline too); "" when none is allowed."""
+    if person is None or person.anonymised_at is not None:
+        return ""
+    if person.phone and person.phone_kind == "mobile" and consents.get("contact_sms"):
+        return "sms"
+    if person.email and consents.get("contact_email"):
+        return "email"
+    if person.phone and consents.get("contact_phone"):
+        return "call"
+    return ""
+
+
 def person_export_data(*, person: Person) -> dict[str, Any]:
     """Everything about one person (the GDPR access right). The caller checks permission."""
     user = person.user

@@ -15,6 +15,7 @@ from buurtkit.activities.services.registrations import (
     registration_cancel,
     registration_create,
 )
+from buurtkit.activities.services.reminders import reminders_send, reminders_send_community
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -28,6 +29,8 @@ __all__ = [
     "public_sign_up",
     "registration_cancel",
     "registration_create",
+    "reminders_send",
+    "reminders_send_community",
     "series_create",
     "session_add",
 ]
