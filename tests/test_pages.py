@@ -26,6 +26,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
+from buurtkit.lending.models import Referral
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -72,6 +73,7 @@ class OtherCommunity:
     participant_id: int = 0  # B's resident as a Buurbel participant (number not verified)
     place_id: int = 0  # B's open digipunt, with weekly hours
     exception_id: int = 0  # a holiday of that digipunt
+    referral_id: int = 0  # B's partner's waiting request for a laptop
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class OtherCommunity:
             "participant_id": self.participant_id,
             "place_id": self.place_id,
             "exception_id": self.exception_id,
+            "referral_id": self.referral_id,
         }
 
 
@@ -247,7 +250,24 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_buurbel_introduction(actor),
         **_b_buurbel_participant(actor, person),
         **_b_places(actor, org),
+        **_b_referral(actor, org),
     )
+
+
+def _b_referral(actor: Actor, org: Organisation) -> dict[str, int]:
+    """A waiting request of B's partner, and a limit on its requests."""
+    from buurtkit.lending import services as lending_services
+
+    lending_services.cap_set(actor=actor, organisation_id=org.pk, period="year", max_referrals=9)
+    referral = lending_services.referral_file(
+        actor=actor,
+        organisation_id=org.pk,
+        client_ref=f"{MARK}-dossier",
+        kind="laptop",
+        purpose=f"{MARK} homework",
+        eligibility="pupil",
+    )
+    return {"referral_id": referral.pk}
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -377,6 +397,9 @@ HOSTILE_POST = {
     "action": "lost_phone",
     "pin": "5937",
     "pin_again": "5937",
+    "reason": "Hacked",
+    "period": "month",
+    "max_referrals": "1",
 }
 
 
@@ -436,6 +459,9 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         ),
         "hours": OpeningHours.objects.filter(community=b.community).count(),
         "exceptions": OpeningException.objects.filter(community=b.community).count(),
+        "referrals": list(
+            Referral.objects.filter(community=b.community).values_list("state", "device_id")
+        ),
     }
 
 
@@ -637,10 +663,17 @@ PAGES = [
     "memberships/new/",
     "apikeys/",
     "audit/",
+    "lending/referrals/",
+    "lending/referrals/new/",
+    "lending/referrals/queue/",
+    "lending/referrals/caps/",
 ]
+#: A referrer login of the matrix belongs to no partner organisation: it may not file.
+LENDING_REFERRALS = {p for p in PAGES if p.startswith("lending/referrals/")}
 ALLOWED = {
     "coordinator": set(PAGES),
-    "staff": {"", "people/", "people/new/", "organisations/", "organisations/new/", "memberships/"},
+    "staff": {"", "people/", "people/new/", "organisations/", "organisations/new/", "memberships/"}
+    | LENDING_REFERRALS,
     "counter_clerk": {"", "people/"},
     "volunteer": {"", "people/"},
     "referrer": {"", "people/"},
