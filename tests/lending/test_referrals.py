@@ -495,3 +495,58 @@ def test_two_matches_of_one_device_at_once_one_wins(system: Actor, orgs: Any) ->
         holder = Referral.objects.get(device=device, state="matched")
         services.referral_cancel(actor=staff, referral_id=holder.pk)  # back on the shelf
         referrals = [_file(staff, organisation_id=orgs[0].pk, client_ref=f"d{i}") for i in range(2)]
+
+
+# --- the API: a partner's key ------------------------------------------------------------------
+
+
+def test_a_partners_api_key_reaches_its_own_organisation_only(
+    system: Actor, staff: Actor, orgs: Any
+) -> None:
+    from django.test import Client
+
+    known = people_services.person_create(actor=system, first_name="Linked", last_name="ByStaff")
+    linked = _file(staff, organisation_id=orgs[0].pk, wished="loan", person_id=known.pk)
+    theirs = _file(staff, organisation_id=orgs[1].pk, client_ref="THEIRS")
+    _key, raw = people_services.apikey_create(
+        actor=system, name="ocmw", roles=["referrer"], organisation_id=orgs[0].pk
+    )
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    listed = client.get("/api/v1/lending/referrals").json()["items"]
+    assert [r["id"] for r in listed] == [linked.pk]
+    assert listed[0]["resident_id"] is None and listed[0]["resident_name"] == ""
+    assert listed[0]["position"] == 1
+    assert client.get(f"/api/v1/lending/referrals/{theirs.pk}").status_code == 404
+    filed = client.post(
+        "/api/v1/lending/referrals",
+        {
+            "client_ref": "API-1",
+            "kind": "tablet",
+            "purpose": "Videobellen",
+            "eligibility": "senior",
+            "wished": "loan",
+            "resident": {"first_name": "Agnes", "phone": "0470 31 31 31", "contact_sms": True},
+        },
+        content_type="application/json",
+        headers={"Idempotency-Key": "api-1"},
+    )
+    assert filed.status_code == 201, filed.content
+    assert (
+        filed.json()["resident_name"] == "Agnes" and filed.json()["organisation_id"] == orgs[0].pk
+    )
+    again = client.post(
+        "/api/v1/lending/referrals",
+        {
+            "client_ref": "API-1",
+            "kind": "tablet",
+            "purpose": "Videobellen",
+            "eligibility": "senior",
+            "wished": "loan",
+            "resident": {"first_name": "Agnes", "phone": "0470 31 31 31", "contact_sms": True},
+        },
+        content_type="application/json",
+        headers={"Idempotency-Key": "api-1"},
+    )
+    assert again.status_code == 200 and again.json()["id"] == filed.json()["id"]
+    refused = client.post(f"/api/v1/lending/referrals/{linked.pk}/approve")
+    assert refused.status_code == 403

@@ -27,7 +27,13 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
+from buurtkit.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.scoping import get_scoped
 from buurtkit.lending import rules
@@ -105,7 +111,9 @@ def referral_for_actor(actor: Actor, referral_id: int, *, for_update: bool = Fal
             )
     referral = get_scoped(Referral, actor.community, for_update=for_update, pk=referral_id)
     if not may_triage(actor) and referral.organisation_id not in actor.organisation_ids:
-        get_scoped(Referral, actor.community, pk=0)  # raises the same "not found"
+        # Another partner's request: as if it did not exist (the same answer as a wrong id).
+        thing = str(Referral._meta.verbose_name).capitalize()
+        raise NotFound(_("%(thing)s not found.") % {"thing": thing})
     return referral
 
 
