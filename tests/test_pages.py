@@ -26,6 +26,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
+from buurtkit.lending.models import Referral
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -75,6 +76,7 @@ class OtherCommunity:
     session_id: int = 0  # an IT café session of B (activities) at that digipunt
     registration_id: int = 0  # B's resident signed up for it
     secret: str = ""  # the secret of that sign-up's cancel link
+    referral_id: int = 0  # B's partner's waiting request for a laptop
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class OtherCommunity:
             "session_id": self.session_id,
             "registration_id": self.registration_id,
             "secret": self.secret,
+            "referral_id": self.referral_id,
         }
 
 
@@ -254,7 +257,24 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_buurbel_participant(actor, person),
         **(places := _b_places(actor, org)),
         **_b_activities(actor, person, places["place_id"]),
+        **_b_referral(actor, org),
     )
+
+
+def _b_referral(actor: Actor, org: Organisation) -> dict[str, int]:
+    """A waiting request of B's partner, and a limit on its requests."""
+    from buurtkit.lending import services as lending_services
+
+    lending_services.cap_set(actor=actor, organisation_id=org.pk, period="year", max_referrals=9)
+    referral = lending_services.referral_file(
+        actor=actor,
+        organisation_id=org.pk,
+        client_ref=f"{MARK}-dossier",
+        kind="laptop",
+        purpose=f"{MARK} homework",
+        eligibility="pupil",
+    )
+    return {"referral_id": referral.pk}
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -405,6 +425,9 @@ HOSTILE_POST = {
     "action": "lost_phone",
     "pin": "5937",
     "pin_again": "5937",
+    "reason": "Hacked",
+    "period": "month",
+    "max_referrals": "1",
 }
 
 
@@ -464,6 +487,9 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         ),
         "hours": OpeningHours.objects.filter(community=b.community).count(),
         "exceptions": OpeningException.objects.filter(community=b.community).count(),
+        "referrals": list(
+            Referral.objects.filter(community=b.community).values_list("state", "device_id")
+        ),
     }
 
 
@@ -668,10 +694,17 @@ PAGES = [
     "memberships/new/",
     "apikeys/",
     "audit/",
+    "lending/referrals/",
+    "lending/referrals/new/",
+    "lending/referrals/queue/",
+    "lending/referrals/caps/",
 ]
+#: A referrer login of the matrix belongs to no partner organisation: it may not file.
+LENDING_REFERRALS = {p for p in PAGES if p.startswith("lending/referrals/")}
 ALLOWED = {
     "coordinator": set(PAGES),
-    "staff": {"", "people/", "people/new/", "organisations/", "organisations/new/", "memberships/"},
+    "staff": {"", "people/", "people/new/", "organisations/", "organisations/new/", "memberships/"}
+    | LENDING_REFERRALS,
     "counter_clerk": {"", "people/"},
     "volunteer": {"", "people/"},
     "referrer": {"", "people/"},

@@ -102,6 +102,7 @@ class Rows:
     series_id: int = 0  # an IT café (activities) at the place, with one session in 2030
     session_id: int = 0  # that session: 5 seats
     registration_id: int = 0  # another resident signed up for it at the desk
+    referral_id: int = 0  # a waiting request of the organisation for a laptop (one available)
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -134,6 +135,7 @@ class Rows:
             "series_id": self.series_id,
             "session_id": self.session_id,
             "registration_id": self.registration_id,
+            "referral_id": self.referral_id,
         }
 
 
@@ -217,6 +219,7 @@ def make_rows(community: Community) -> Rows:
     _add_places(system, rows)
     _add_device(system, rows)
     _add_activities(system, rows)
+    _add_referral(system, rows)
     _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
@@ -285,6 +288,8 @@ class Endpoint:
     # issuer's account): a key of the matrix has no organisation, so a role with the
     # permission is still refused (403) unless it manages the currency (``ledger.manage``).
     organisation_bound: bool = False
+    # The permission that lifts ``organisation_bound`` (it acts for every organisation).
+    unbound_by: str = "ledger.manage"
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -590,6 +595,39 @@ def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
     return ids
 
 
+def _add_referral(system: Actor, rows: Rows) -> None:
+    """A laptop on the shelf (available) and the organisation's waiting request for one."""
+    from datetime import date
+
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=system,
+        received_on=date(2026, 12, 1),
+        donor_name="Barco",
+        devices=[{"kind": "laptop", "serial": f"SN-shelf-{rows.community.slug}"}],
+    )
+    device = donation.devices.get()
+    lending_services.device_record_event(
+        actor=system, device_id=device.pk, kind="wiped", evidence=WIPE
+    )
+    for step in ("checked", "available"):
+        lending_services.device_record_event(actor=system, device_id=device.pk, kind=step)
+    rows.referral_id = lending_services.referral_file(
+        actor=system,
+        organisation_id=rows.organisation.pk,
+        client_ref=f"DOS-{next(_seq)}",
+        kind="laptop",
+        purpose="Homework",
+        eligibility="low_income",
+    ).pk
+
+
+def _referral_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("lending", "Referral")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
 def _lending_ids(rows: Rows) -> set[Any]:
     model = apps.get_model("lending", "Device")
     return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
@@ -717,6 +755,59 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         },
     ),
     ("GET", f"{LD}/stock"): Endpoint("lending.view"),
+    # Referrals: a partner's key reaches its own organisation's requests only; a key of the
+    # matrix has no organisation, so a referrer is refused (403) unless it may triage.
+    ("GET", f"{LD}/referrals"): Endpoint(
+        "lending.refer", lists=_referral_ids, organisation_bound=True, unbound_by="lending.triage"
+    ),
+    ("POST", f"{LD}/referrals"): Endpoint(
+        "lending.refer",
+        ok=201,
+        writes=True,
+        organisation_bound=True,
+        unbound_by="lending.triage",
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "organisation_id": rows.organisation.pk,
+            "client_ref": "DOS-9",
+            "kind": "tablet",
+            "purpose": "Online banking",
+            "eligibility": "senior",
+            "household_size": 1,
+        },
+    ),
+    ("GET", f"{LD}/referrals/{{referral_id}}"): Endpoint(
+        "lending.refer", organisation_bound=True, unbound_by="lending.triage"
+    ),
+    ("POST", f"{LD}/referrals/{{referral_id}}/cancel"): Endpoint(
+        "lending.refer",
+        writes=True,
+        organisation_bound=True,
+        unbound_by="lending.triage",
+        body=lambda rows: {"reason": "Moved away"},
+    ),
+    ("POST", f"{LD}/referrals/{{referral_id}}/approve"): Endpoint("lending.triage", writes=True),
+    ("POST", f"{LD}/referrals/{{referral_id}}/refuse"): Endpoint(
+        "lending.triage", writes=True, body=lambda rows: {"reason": "Has a laptop already"}
+    ),
+    ("POST", f"{LD}/referrals/{{referral_id}}/match"): Endpoint(
+        "lending.triage", writes=True, body=lambda rows: {}
+    ),
+    ("POST", f"{LD}/referrals/{{referral_id}}/invite"): Endpoint(
+        "lending.triage",
+        writes=True,
+        body=lambda rows: {"place_id": rows.place_id, "pickup_at": "2099-01-05T14:00:00+01:00"},
+    ),
+    ("GET", f"{LD}/referral-caps"): Endpoint("lending.triage"),
+    ("POST", f"{LD}/referral-caps"): Endpoint(
+        "lending.triage",
+        writes=True,
+        body=lambda rows: {
+            "organisation_id": rows.organisation.pk,
+            "period": "quarter",
+            "max_referrals": 12,
+        },
+    ),
     ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
     ("POST", f"{P}/municipalities"): Endpoint(
         "places.manage",

@@ -61,7 +61,7 @@ def test_role_on_route(
     response = call(client, route, rows_a)
 
     if spec.permission in ROLE_PERMISSIONS[role] and (
-        spec.organisation_bound and "ledger.manage" not in ROLE_PERMISSIONS[role]
+        spec.organisation_bound and spec.unbound_by not in ROLE_PERMISSIONS[role]
     ):
         # Allowed for one's own organisation only, and the key has none.
         assert_error(response, 403, "permission_denied")

@@ -145,3 +145,242 @@ def receive_donation(
 @router.get("/stock", response=dict[str, Any], summary="Devices per kind, state and pool")
 def stock(request: HttpRequest) -> Any:
     return selectors.stock_overview(actor=actor_of(request))
+
+
+# --- referrals: partners ask devices for households; staff decide, set aside, invite ---------
+# Reading and filing need ``lending.refer`` (a partner: their own organisation's requests);
+# deciding, matching, inviting and caps need ``lending.triage``.
+
+
+class LendingReferralOut(Schema):
+    id: int
+    organisation_id: int
+    organisation_name: str
+    client_ref: str
+    kind: str
+    purpose: str
+    eligibility: str
+    eligibility_note: str
+    household_size: int | None
+    wished: str
+    state: str
+    position: int | None = Field(None, description="Place in the queue of its kind (1 = next).")
+    filed_at: datetime
+    decided_at: datetime | None
+    refusal_reason: str
+    device_id: int | None
+    device_label: str
+    matched_at: datetime | None
+    pickup_place_id: int | None
+    pickup_at: datetime | None
+    invited_at: datetime | None
+    invited_via: str
+    resident_id: int | None = Field(
+        None, description="Only for staff, or for the partner who entered the resident."
+    )
+    resident_name: str
+
+    @staticmethod
+    def resolve_organisation_name(obj: Any) -> str:
+        return str(obj.organisation.name)
+
+    @staticmethod
+    def resolve_device_label(obj: Any) -> str:
+        return str(obj.device.label) if obj.device_id else ""
+
+    @staticmethod
+    def resolve_resident_id(obj: Any) -> int | None:
+        return obj.person_id if getattr(obj, "resident_visible", False) else None
+
+    @staticmethod
+    def resolve_resident_name(obj: Any) -> str:
+        return selectors.resident_name(obj)
+
+
+class LendingResidentIn(In):
+    first_name: str = Field(..., max_length=100)
+    last_name: str = Field("", max_length=100)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    language: str = Field("", max_length=5)
+    contact_sms: bool = False
+    contact_email: bool = False
+
+
+class LendingReferralIn(In):
+    organisation_id: Id | None = None
+    client_ref: str = Field(..., max_length=60)
+    kind: str = Field(..., max_length=12)
+    purpose: str = Field(..., max_length=300)
+    eligibility: str = Field(..., max_length=16)
+    eligibility_note: str = Field("", max_length=300)
+    household_size: int | None = Field(None, ge=1, le=30)
+    wished: str = Field("gift", max_length=8)
+    resident: LendingResidentIn | None = None
+    person_id: Id | None = None
+
+
+class LendingReasonIn(In):
+    reason: str = Field("", max_length=300)
+
+
+class LendingMatchIn(In):
+    device_id: Id | None = None
+
+
+class LendingInviteIn(In):
+    place_id: Id
+    pickup_at: datetime
+    device_id: Id | None = None
+    channel: str = Field("auto", max_length=10)
+
+
+class LendingCapOut(Schema):
+    organisation_id: int
+    organisation_name: str
+    period: str
+    max_referrals: int
+    used: int
+    period_starts: datetime
+    period_ends: datetime
+
+
+class LendingCapIn(In):
+    organisation_id: Id
+    period: str = Field(..., max_length=8)
+    max_referrals: Count | None = Field(..., description="null removes the cap")
+
+
+def _cap_out(usage: selectors.CapUsage) -> dict[str, Any]:
+    return {
+        "organisation_id": usage.cap.organisation_id,
+        "organisation_name": usage.cap.organisation.name,
+        "period": usage.cap.period,
+        "max_referrals": usage.cap.max_referrals,
+        "used": usage.used,
+        "period_starts": usage.since,
+        "period_ends": usage.until,
+    }
+
+
+def _referral(request: HttpRequest, referral_id: int) -> Any:
+    return selectors.referral_get(actor=actor_of(request), referral_id=referral_id)
+
+
+@router.get("/referrals", response=list[LendingReferralOut], summary="Requests for a device")
+@paged
+def list_referrals(
+    request: HttpRequest,
+    q: str = "",
+    state: str = "",
+    kind: str = "",
+    organisation_id: Id | None = None,
+) -> Any:
+    return selectors.referrals_for(
+        actor_of(request), q=q[:100], state=state, kind=kind, organisation_id=organisation_id
+    )
+
+
+@router.get("/referrals/{referral_id}", response=LendingReferralOut, summary="One request")
+def get_referral(request: HttpRequest, referral_id: Id) -> Any:
+    return _referral(request, referral_id)
+
+
+@router.post(
+    "/referrals",
+    response={200: LendingReferralOut, 201: LendingReferralOut},
+    summary="Ask a device for a household (send an Idempotency-Key)",
+)
+def file_referral(
+    request: HttpRequest,
+    payload: LendingReferralIn,
+    idempotency_key: str | None = idempotency_key_header("request"),
+) -> Any:
+    data = payload.dict()
+    resident = data.pop("resident")
+    referral = services.referral_file(
+        actor=actor_of(request), idempotency_key=idempotency_key, resident=resident, **data
+    )
+    status = 200 if getattr(referral, "replayed", False) else 201
+    return Status(status, _referral(request, referral.pk))
+
+
+@router.post("/referrals/{referral_id}/approve", response=LendingReferralOut, summary="Approve")
+def approve_referral(request: HttpRequest, referral_id: Id) -> Any:
+    services.referral_approve(actor=actor_of(request), referral_id=referral_id)
+    return _referral(request, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/refuse", response=LendingReferralOut, summary="Refuse, with a reason"
+)
+def refuse_referral(request: HttpRequest, referral_id: Id, payload: LendingReasonIn) -> Any:
+    services.referral_refuse(
+        actor=actor_of(request), referral_id=referral_id, reason=payload.reason
+    )
+    return _referral(request, referral_id)
+
+
+@router.post("/referrals/{referral_id}/cancel", response=LendingReferralOut, summary="Withdraw")
+def cancel_referral(request: HttpRequest, referral_id: Id, payload: LendingReasonIn) -> Any:
+    services.referral_cancel(
+        actor=actor_of(request), referral_id=referral_id, reason=payload.reason
+    )
+    return _referral(request, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/match",
+    response=LendingReferralOut,
+    summary="Set a device aside (the given one, or the longest available of the right kind)",
+)
+def match_referral(request: HttpRequest, referral_id: Id, payload: LendingMatchIn) -> Any:
+    services.referral_match(
+        actor=actor_of(request), referral_id=referral_id, device_id=payload.device_id
+    )
+    return _referral(request, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/invite",
+    response=LendingReferralOut,
+    summary="Invite the resident to pick the device up (SMS or e-mail, or via the partner)",
+)
+def invite_referral(request: HttpRequest, referral_id: Id, payload: LendingInviteIn) -> Any:
+    services.referral_invite(
+        actor=actor_of(request),
+        referral_id=referral_id,
+        place_id=payload.place_id,
+        pickup_at=payload.pickup_at,
+        device_id=payload.device_id,
+        channel=payload.channel,
+    )
+    return _referral(request, referral_id)
+
+
+@router.get("/referral-caps", response=list[LendingCapOut], summary="Partners' caps and use")
+def list_caps(request: HttpRequest) -> Any:
+    actor = actor_of(request)
+    actor.require("lending.triage")
+    return [_cap_out(u) for u in selectors.cap_usage(actor=actor)]
+
+
+@router.post(
+    "/referral-caps",
+    response={200: LendingCapOut, 204: None},
+    summary="Set a partner's cap for a period (null removes it)",
+)
+def set_cap(request: HttpRequest, payload: LendingCapIn) -> Any:
+    actor = actor_of(request)
+    cap = services.cap_set(
+        actor=actor,
+        organisation_id=payload.organisation_id,
+        period=payload.period,
+        max_referrals=payload.max_referrals,
+    )
+    if cap is None:
+        return Status(204, None)
+    (usage,) = selectors.cap_usage(
+        actor=actor, organisation_id=cap.organisation_id, period=cap.period
+    )
+    return _cap_out(usage)

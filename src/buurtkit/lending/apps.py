@@ -29,3 +29,6 @@ class LendingConfig(AppConfig):
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )
+        from buurtkit.lending.pages import menu_referrals
+
+        menu_referrals.register()  # the menu's "Device requests" and "Request queue"

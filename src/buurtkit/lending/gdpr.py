@@ -22,7 +22,11 @@ def _handovers(person_id: int, community_id: int) -> Any:
 
 
 def export(person: Person) -> Any:
-    referrals = Referral.objects.in_community(person.community_id).filter(person=person)
+    referrals = (
+        Referral.objects.in_community(person.community_id)
+        .filter(person=person)
+        .select_related("organisation", "pickup_place")
+    )
     handovers = _handovers(person.pk, person.community_id).prefetch_related("items__device")
     loans = Loan.objects.in_community(person.community_id).filter(handover__person=person)
     repairs = RepairTicket.objects.in_community(person.community_id).filter(handover__person=person)
@@ -30,11 +34,18 @@ def export(person: Person) -> Any:
         "referrals": [
             {
                 "filed_at": r.filed_at.isoformat(),
+                "referred_by": r.organisation.name,
+                "client_ref": r.client_ref,
+                "household_size": r.household_size,
                 "kind": r.kind,
                 "purpose": r.purpose,
                 "eligibility": r.eligibility,
+                "eligibility_note": r.eligibility_note,
+                "wished": r.wished,
                 "state": r.state,
                 "refusal_reason": r.refusal_reason,
+                "pickup_place": r.pickup_place.name if r.pickup_place else None,
+                "pickup_at": r.pickup_at.isoformat() if r.pickup_at else None,
             }
             for r in referrals
         ],

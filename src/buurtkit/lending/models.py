@@ -216,6 +216,12 @@ class ReferralState(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+class InvitedVia(models.TextChoices):
+    SMS = "sms", _("text message")
+    EMAIL = "email", _("e-mail")
+    REFERRER = "referrer", _("the referring partner tells them")
+
+
 class CapPeriod(models.TextChoices):
     MONTH = "month", _("per month")
     QUARTER = "quarter", _("per quarter")
@@ -261,6 +267,9 @@ class Referral(CommunityScoped):
         related_name="+",
         verbose_name=_("resident"),
     )
+    #: The resident was entered by the referring partner while filing (only then may the
+    #: partner see who it is: a name the digibank added later stays hidden from them).
+    person_by_referrer = models.BooleanField(_("resident entered by the partner"), default=False)
     household_size = models.PositiveSmallIntegerField(_("people in the household"), null=True)
     kind = models.CharField(_("device needed"), max_length=12, choices=DeviceKind.choices)
     purpose = models.CharField(_("for what"), max_length=300)
@@ -288,8 +297,14 @@ class Referral(CommunityScoped):
         related_name="+",
         verbose_name=_("pick up at"),
     )
+    matched_at = models.DateTimeField(_("device set aside at"), null=True, blank=True)
     pickup_at = models.DateTimeField(_("pick up on"), null=True, blank=True)
     invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
+    invited_via = models.CharField(
+        _("invited by"), max_length=8, choices=InvitedVia.choices, blank=True
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by_label = models.CharField(_("cancelled by"), max_length=150, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
 

@@ -5,6 +5,13 @@ from django.utils.translation import gettext_lazy as _
 PERMISSIONS: dict[str, object] = {
     "lending.view": _("See the device bank's stock and each device's history"),
     "lending.manage": _("Take in donated devices and record wipes, checks and repairs"),
+    # Referrals: a partner asks a device for a household (only their own organisation's
+    # requests, unless they may also triage them); staff decide, set a device aside, invite.
+    "lending.refer": _("Ask the device bank for a device for a household you help"),
+    "lending.triage": _(
+        "Approve or refuse requests for a device, set devices aside, invite residents and "
+        "set partners' limits"
+    ),
 }
 
 GRANTS: dict[str, set[str]] = {
@@ -13,7 +20,7 @@ GRANTS: dict[str, set[str]] = {
     "counter_clerk": {"lending.view"},
     "volunteer": {"lending.view", "lending.manage"},
     "auditor": {"lending.view"},
-    "referrer": set(),
+    "referrer": {"lending.refer"},
     "merchant": set(),
     "resident": set(),
 }

@@ -1,15 +1,47 @@
-"""Reads of the device bank: search, one device with its history, the stock overview."""
+"""Reads of the device bank: search, one device with its history, the stock overview; the
+referrals' queue (below)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.errors import PermissionDenied
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.validation import require_choice
-from buurtkit.lending.models import Device, DeviceEvent, DeviceKind, DeviceState, Pool
+from buurtkit.lending.models import (
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    DeviceState,
+    Pool,
+    Referral,
+    ReferralCap,
+    ReferralState,
+)
+from buurtkit.lending.periods import next_period_start, period_start
+from buurtkit.lending.services.referrals import may_triage, referral_for_actor
+from buurtkit.people.models import Organisation
 
 
 def devices_search(
@@ -73,4 +105,190 @@ def stock_overview(*, actor: Actor) -> dict[str, Any]:
         },
         "by_pool": pools,
         "total": sum(pools.values()),
+    }
+
+
+# --- referrals: the queue, positions, what a partner may see, caps, waiting time ------------
+
+QUEUED_STATES = ("waiting", "approved")
+
+
+def _queue_position() -> Any:
+    """The request's place in the queue of its kind of device (FIFO by filed_at in the
+    community; waiting and approved requests queue together), or None when it left it."""
+    ahead = (
+        Referral.objects.filter(
+            community_id=OuterRef("community_id"),
+            kind=OuterRef("kind"),
+            state__in=QUEUED_STATES,
+        )
+        .filter(
+            Q(filed_at__lt=OuterRef("filed_at"))
+            | Q(filed_at=OuterRef("filed_at"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Case(
+        When(state__in=QUEUED_STATES, then=Coalesce(Subquery(ahead), Value(0))),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _with_view(actor: Actor, qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Annotate ``position`` and ``resident_visible`` (the resident's identity is shown to
+    staff who triage, and to the partner only when they entered it themselves)."""
+    visible: Any = Value(True) if may_triage(actor) else F("person_by_referrer")
+    return qs.annotate(
+        position=_queue_position(),
+        resident_visible=ExpressionWrapper(visible, output_field=BooleanField()),
+    ).select_related("organisation", "device", "pickup_place", "person")
+
+
+def referrals_for(
+    actor: Actor,
+    *,
+    q: str = "",
+    state: str = "",
+    organisation_id: int | None = None,
+    kind: str = "",
+) -> QuerySet[Referral]:
+    """The requests ``actor`` may see: all for staff who triage, their own organisation's for
+    a partner. Search by the partner's reference (and, for staff, the resident's name)."""
+    require_choice("state", state, ReferralState.values)
+    require_choice("kind", kind, DeviceKind.values)
+    qs = Referral.objects.in_community(actor.community)
+    if not may_triage(actor):
+        actor.require("lending.refer")
+        if not actor.organisation_ids:
+            raise PermissionDenied(
+                _("Your login is not linked to a partner organisation. Ask a coordinator."),
+                code="permission_denied",
+            )
+        qs = qs.filter(organisation_id__in=list(actor.organisation_ids))
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    term = q.strip()[:100]
+    if term:
+        match = Q(client_ref__icontains=term)
+        if term.isdigit() and int(term) < 2**31:
+            match |= Q(pk=int(term))
+        if may_triage(actor):
+            match |= Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term)
+        else:
+            match |= Q(person_by_referrer=True) & (
+                Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term)
+            )
+        qs = qs.filter(match)
+    return _with_view(actor, qs).order_by("-filed_at", "-pk")
+
+
+def referral_get(*, actor: Actor, referral_id: int) -> Referral:
+    """One request with its position and what ``actor`` may see of the resident."""
+    referral = referral_for_actor(actor, referral_id)
+    return _with_view(actor, Referral.objects.filter(pk=referral.pk)).get()
+
+
+def waiting_position(referral: Referral) -> int | None:
+    """Where a request stands in the queue of its kind (1 = next), or None out of the queue."""
+    if referral.state not in QUEUED_STATES:
+        return None
+    return (
+        Referral.objects.in_community(referral.community_id)
+        .filter(kind=referral.kind, state__in=QUEUED_STATES)
+        .filter(
+            Q(filed_at__lt=referral.filed_at) | Q(filed_at=referral.filed_at, pk__lte=referral.pk)
+        )
+        .count()
+    )
+
+
+def resident_name(referral: Referral) -> str:
+    """The resident's name if the annotated request may show it (``referrals_for``)."""
+    if referral.person_id is None or not getattr(referral, "resident_visible", False):
+        return ""
+    return referral.person.full_name if referral.person else ""
+
+
+@dataclass(frozen=True)
+class CapUsage:
+    cap: ReferralCap
+    used: int
+    since: datetime
+    until: datetime
+
+    @property
+    def left(self) -> int:
+        return max(0, self.cap.max_referrals - self.used)
+
+
+def cap_usage(
+    *, actor: Actor, organisation_id: int | None = None, period: str = ""
+) -> list[CapUsage]:
+    """Each cap with the requests it counts now (filed this period, not refused or
+    cancelled). Staff who triage see every partner's; a partner their own."""
+    now = clock.now()
+    caps = ReferralCap.objects.in_community(actor.community).select_related("organisation")
+    if not may_triage(actor):
+        actor.require("lending.refer")
+        caps = caps.filter(organisation_id__in=list(actor.organisation_ids))
+    if organisation_id is not None:
+        caps = caps.filter(organisation_id=organisation_id)
+    if period:
+        caps = caps.filter(period=period)
+    result = []
+    for cap in caps.order_by("organisation__name", "period"):
+        since = period_start(cap.period, now)
+        used = (
+            Referral.objects.in_community(actor.community)
+            .filter(organisation_id=cap.organisation_id, filed_at__gte=since)
+            .exclude(state__in=("refused", "cancelled"))
+            .count()
+        )
+        result.append(CapUsage(cap, used, since, next_period_start(cap.period, now)))
+    return result
+
+
+def referral_partners(*, actor: Actor) -> QuerySet[Organisation]:
+    """The partners a request can be filed for: any active organisation for staff who triage,
+    the partner's own for a referrer."""
+    qs = Organisation.objects.in_community(actor.community).filter(active=True)
+    if not may_triage(actor):
+        qs = qs.filter(pk__in=list(actor.organisation_ids))
+    return qs.order_by("name")
+
+
+def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
+    """For the staff overview: requests in the queue (per state and kind), and the average
+    wait from filing until a device was set aside (``matched_at``; the hand-over follows it),
+    over the requests matched in the last ``days`` days."""
+    if not may_triage(actor):
+        actor.require("lending.view")
+    qs = Referral.objects.in_community(actor.community)
+    open_rows = qs.filter(state__in=QUEUED_STATES).values("state", "kind").annotate(n=Count("pk"))
+    waiting: dict[str, dict[str, int]] = {}
+    for row in open_rows.order_by():
+        waiting.setdefault(row["kind"], {})[row["state"]] = row["n"]
+    since = clock.now() - timedelta(days=days)
+    waits = list(
+        qs.filter(matched_at__isnull=False, matched_at__gte=since)
+        .values_list("filed_at", "matched_at")
+        .order_by()
+    )
+    seconds = [(matched - filed).total_seconds() for filed, matched in waits]
+    average = sum(seconds) / len(seconds) / 86400 if seconds else None
+    return {
+        "waiting": sum(v.get("waiting", 0) for v in waiting.values()),
+        "approved": sum(v.get("approved", 0) for v in waiting.values()),
+        "by_kind": waiting,
+        "matched": len(seconds),
+        "average_wait_days": round(average, 1) if average is not None else None,
+        "days": days,
     }

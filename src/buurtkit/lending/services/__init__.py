@@ -4,6 +4,15 @@ One module per part (the stock, referrals, hand-overs and loans, repairs); this 
 the public face other apps and the pages import.
 """
 
+from buurtkit.lending.services.referrals import (
+    cap_set,
+    referral_approve,
+    referral_cancel,
+    referral_file,
+    referral_invite,
+    referral_match,
+    referral_refuse,
+)
 from buurtkit.lending.services.stock import (
     LABEL_PREFIX,
     MAX_DEVICES_PER_DONATION,
@@ -16,6 +25,13 @@ __all__ = [
     "LABEL_PREFIX",
     "MAX_DEVICES_PER_DONATION",
     "WIPE_EVIDENCE",
+    "cap_set",
     "device_record_event",
     "donation_receive",
+    "referral_approve",
+    "referral_cancel",
+    "referral_file",
+    "referral_invite",
+    "referral_match",
+    "referral_refuse",
 ]
