@@ -1,0 +1,211 @@
+"""Check-ins at an entrance: in and out from a phone, who is in now, out at the end of the day,
+a staffed tablet (kiosk) that the per-address limit does not block, retention per entrance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.qrcodes import services
+from buurtkit.qrcodes.models import Booking, CheckInPoint, Submission, Visit
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MORNING = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)  # 09:00 in Brussels
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> Any:
+    """The per-address counters live in the cache; ids repeat between rolled-back tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def entrance(system: Actor) -> CheckInPoint:
+    code = services.code_create(actor=system, title="Inkom buurthuis")
+    point = services.point_create(actor=system, name="Buurthuis Rabot", code_id=code.pk)
+    services.routes_set(
+        actor=system, code_id=code.pk, routes=[{"action": "checkin", "params": {"point": point.pk}}]
+    )
+    return point
+
+
+def _page(system: Actor, point: CheckInPoint) -> str:
+    return f"/{system.community.slug}/checkin/{point.pk}/"
+
+
+def test_check_in_and_out_from_a_phone(client: Client, system: Actor, entrance: Any) -> None:
+    assert entrance.code is not None
+    scanned = client.get(f"/q/{entrance.code.code}")
+    assert scanned.status_code == 302 and scanned["Location"] == _page(system, entrance)
+    answer = client.post(_page(system, entrance), {"op": "in", "name": "Fatima"})
+    assert answer.status_code == 200 and "Fatima" in answer.content.decode()
+    visit = Visit.objects.get()
+    assert visit.out_at is None
+    # Scanning again on the same phone offers to check out.
+    again = client.get(_page(system, entrance))
+    assert 'value="out"' in again.content.decode()
+    client.post(_page(system, entrance), {"op": "out"})
+    visit.refresh_from_db()
+    assert visit.out_at is not None and visit.out_how == "self"
+
+
+def test_who_is_in_now_with_count(system: Actor, entrance: Any, login_client: Any) -> None:
+    for name in ("An", "Bart", "Chris"):
+        services.visit_check_in(community=system.community, point_id=entrance.pk, name=name)
+    gone = Visit.objects.get(name="Bart")
+    services.visit_check_out(actor=system, visit_id=gone.pk)
+    staff = login_client(system.community, "staff")
+    page = staff.get(
+        f"/{system.community.slug}/qr/entrances/{entrance.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "2 people in the building now" in html
+    assert "An" in html and "Chris" in html and "Bart" not in html
+    # A volunteer sees the entrance but not the names.
+    volunteer = login_client(system.community, "volunteer")
+    html = volunteer.get(f"/{system.community.slug}/qr/entrances/{entrance.pk}/").content.decode()
+    assert "Chris" not in html
+
+
+def test_everyone_still_in_is_checked_out_at_the_end_of_the_day(
+    system: Actor, entrance: Any
+) -> None:
+    with clock.frozen(MORNING):
+        visit = services.visit_check_in(community=system.community, point_id=entrance.pk, name="An")
+        assert services.presence_tick()["checked_out"] == 0  # still today
+    with clock.frozen(MORNING + dt.timedelta(days=1)):
+        assert services.presence_tick()["checked_out"] == 1
+    visit.refresh_from_db()
+    assert visit.out_how == "auto"
+    assert visit.out_at.astimezone(BRUSSELS).date() == dt.date(2026, 12, 7)
+    assert visit.out_at.astimezone(BRUSSELS).time() >= dt.time(23, 59)
+
+
+def test_anonymous_posts_are_limited_per_address(
+    client: Client, system: Actor, entrance: Any
+) -> None:
+    statuses = [
+        client.post(_page(system, entrance), {"op": "in", "name": f"P{i}"}).status_code
+        for i in range(12)
+    ]
+    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    assert Visit.objects.count() == 10
+
+
+def test_a_registered_kiosk_is_not_blocked_and_checks_out_by_name(
+    client: Client, system: Actor, entrance: Any, login_client: Any
+) -> None:
+    staff = login_client(system.community, "staff")
+    registered = staff.post(
+        f"/{system.community.slug}/qr/entrances/{entrance.pk}/",
+        {"op": "kiosk", "label": "Tablet inkom"},
+    )
+    assert registered.status_code == 302
+    token = registered.cookies[services.KIOSK_COOKIE].value
+    client.cookies[services.KIOSK_COOKIE] = token
+    statuses = [
+        client.post(_page(system, entrance), {"op": "in", "name": f"P{i}"}).status_code
+        for i in range(25)
+    ]
+    assert statuses == [200] * 25
+    assert Visit.objects.filter(kiosk=True).count() == 25
+    page = client.get(_page(system, entrance)).content.decode()
+    assert "P24" in page  # the tablet lists who is in, to check out by name
+    leaving = Visit.objects.get(name="P3")
+    client.post(_page(system, entrance), {"op": "out", "visit": leaving.pk})
+    leaving.refresh_from_db()
+    assert leaving.out_at is not None
+
+
+def test_a_kiosk_lifts_the_limit_for_its_own_code_only(
+    client: Client, system: Actor, entrance: Any
+) -> None:
+    form = services.form_create(
+        actor=system,
+        title={"nl": "Inchecken"},
+        fields=[{"key": "naam", "type": "text", "label": {"nl": "Naam"}, "required": True}],
+    )
+    form_code = services.code_create(
+        actor=system, title="Formulier", routes=[{"action": "form", "params": {"form": form.pk}}]
+    )
+    other = services.code_create(
+        actor=system, title="Ander", routes=[{"action": "form", "params": {"form": form.pk}}]
+    )
+    _kiosk, token = services.kiosk_register(actor=system, code_id=form_code.pk, label="Tablet")
+    client.cookies[services.KIOSK_COOKIE] = token
+    mine = [client.post(f"/q/{form_code.code}", {"naam": f"P{i}"}).status_code for i in range(15)]
+    assert mine == [200] * 15
+    theirs = [client.post(f"/q/{other.code}", {"naam": f"P{i}"}).status_code for i in range(11)]
+    assert theirs[:10] == [200] * 10 and theirs[10] == 429
+    # A forged or revoked cookie lifts nothing.
+    services.kiosk_revoke(actor=system, kiosk_id=_kiosk.pk)
+    assert not services.kiosk_allows(token, form_code.pk)
+    assert not services.kiosk_allows(token + "x", form_code.pk)
+    assert Submission.objects.filter(code=form_code).count() == 15
+
+
+def test_retention_per_entrance_resource_and_form(system: Actor, entrance: Any) -> None:
+    short = services.point_create(actor=system, name="Kort", keep_days=2)
+    form = services.form_create(
+        actor=system,
+        title={"nl": "Aanwezig"},
+        fields=[
+            {"key": "naam", "type": "text", "label": {"nl": "Naam"}},
+            {
+                "key": "groep",
+                "type": "choice",
+                "label": {"nl": "Groep"},
+                "choices": [{"nl": "A"}, {"nl": "B"}],
+            },
+        ],
+    )
+    services.form_update(actor=system, form_id=form.pk, keep_days=14)
+    room = services.resource_create(actor=system, name="Zaal", keep_days=14)
+    with clock.frozen(MORNING):
+        (slot,) = services.slots_add(
+            actor=system,
+            resource_id=room.pk,
+            day=dt.date(2026, 12, 8),
+            start=dt.time(10, 0),
+            end=dt.time(11, 0),
+        )
+        booking = services.booking_create(
+            community=system.community, slot_id=slot.pk, name="An", contact="an@example.org"
+        )
+        long_visit = services.visit_check_in(
+            community=system.community, point_id=entrance.pk, name="An"
+        )
+        short_visit = services.visit_check_in(
+            community=system.community, point_id=short.pk, name="Bart"
+        )
+        answer = services.submission_create(
+            community=system.community, form_id=form.pk, data={"naam": "Chris", "groep": "1"}
+        )
+    with clock.frozen(MORNING + dt.timedelta(days=1)):
+        services.presence_tick()
+    # Three days later: only the entrance that keeps two days is cleared.
+    with clock.frozen(MORNING + dt.timedelta(days=3)):
+        assert services.personal_data_expire() == {"bookings": 0, "visits": 1, "answers": 0}
+    short_visit.refresh_from_db()
+    long_visit.refresh_from_db()
+    assert (short_visit.name, short_visit.anonymised) == ("", True)
+    assert long_visit.name == "An"
+    # Fifteen days after the slot: the 14-day entrance, resource and form are cleared too.
+    with clock.frozen(MORNING + dt.timedelta(days=16)):
+        assert services.personal_data_expire() == {"bookings": 1, "visits": 1, "answers": 1}
+        assert services.personal_data_expire() == {"bookings": 0, "visits": 0, "answers": 0}
+    booking.refresh_from_db()
+    answer.refresh_from_db()
+    assert (booking.name, booking.contact, booking.status) == ("", "", "booked")
+    assert answer.data == {"naam": "", "groep": "B"} and answer.expired
+    assert Visit.objects.count() == 2 and Booking.objects.count() == 1  # counts survive
