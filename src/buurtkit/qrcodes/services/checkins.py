@@ -226,4 +226,7 @@ def kiosk_allows(token: str, code_id: int | None) -> bool:
         return False
     if not isinstance(data, dict) or data.get("c") != code_id:
         return False
-    return Kiosk.objects.filter(pk=data.get("k"), code_id=code_id, revoked_at__isnull=True).exists()
+    kiosk_id = data.get("k")
+    if not isinstance(kiosk_id, int):
+        return False
+    return Kiosk.objects.filter(pk=kiosk_id, code_id=code_id, revoked_at__isnull=True).exists()

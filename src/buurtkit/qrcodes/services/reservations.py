@@ -329,19 +329,23 @@ def booking_cancel(
     return booking
 
 
-def _check_in(booking: Booking) -> Booking:
+def _check_in(booking: Booking, *, staff: bool) -> Booking:
+    """The person's own check-in counts from 15 minutes before the slot until its end; staff
+    may mark anyone who came at any time (also a no-show who came after all)."""
     if booking.status == BookingStatus.CHECKED_IN:
         return booking
-    if booking.status != BookingStatus.BOOKED:
+    if booking.status == BookingStatus.CANCELLED or (
+        booking.status == BookingStatus.NO_SHOW and not staff
+    ):
         raise Conflict(_("This booking was cancelled or has passed."), code="booking_closed")
     now = clock.now()
     slot = booking.slot
-    if now < slot.starts_at - CHECK_IN_EARLY:
+    if not staff and now < slot.starts_at - CHECK_IN_EARLY:
         raise Conflict(
             _("It is too early: you can check in from 15 minutes before your time."),
             code="too_early",
         )
-    if now >= slot.ends_at:
+    if not staff and now >= slot.ends_at:
         raise Conflict(_("Your time has passed."), code="booking_closed")
     booking.status = BookingStatus.CHECKED_IN
     booking.changed_at = now
@@ -357,15 +361,15 @@ def booking_check_in(
     actor: Actor | None = None,
     booking_id: int | None = None,
 ) -> Booking:
-    """The person has come: by scanning again with their booking link, or marked by staff.
-    Possible from 15 minutes before the slot until its end."""
+    """The person has come: by scanning again with their booking link (from 15 minutes before
+    the slot until its end), or marked by staff (at any time)."""
     if actor is not None and booking_id is not None:
         booking = _booking_for_staff(actor, booking_id)
     elif community is not None and token:
         booking = _booking_by_token(community, token)
     else:
         raise PermissionDenied(_("You may not check in this booking."))
-    booking = _check_in(booking)
+    booking = _check_in(booking, staff=actor is not None)
     audit_record(
         actor=actor or Actor.system(booking.community, label="qr-booking"),
         verb="qrcodes.booking_checked_in",
