@@ -74,15 +74,20 @@ community_urlpatterns = [
         name="qr_resource",
     ),
     path(
-        "qr/resources/<int:resource_id>/bookings.<str:fmt>",
-        views_reservations.resource_export,
-        name="qr_resource_export",
+        "qr/resources/<int:resource_id>/bookings.csv",
+        views_reservations.resource_csv,
+        name="qr_resource_csv",
+    ),
+    path(
+        "qr/resources/<int:resource_id>/bookings.xlsx",
+        views_reservations.resource_xlsx,
+        name="qr_resource_xlsx",
     ),
     path("qr/entrances/", views_reservations.point_list, name="qr_points"),
     path("qr/entrances/<int:point_id>/", views_reservations.point_detail, name="qr_point"),
     # Public, phone first, no login: reached from a code's "reserve" or "checkin" route.
     path("book/<int:resource_id>/", views_reservations.book, name="qr_book"),
-    path("booking/<str:token>/", views_reservations.booking_page, name="qr_booking"),
+    path("booking/<str:booking_token>/", views_reservations.booking_page, name="qr_booking"),
     path("checkin/<int:point_id>/", views_reservations.checkin, name="qr_checkin"),
 ]
 

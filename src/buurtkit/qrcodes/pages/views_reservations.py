@@ -16,7 +16,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -201,8 +201,7 @@ def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     )
 
 
-@community_page("qrcodes.submissions")
-def resource_export(request: HttpRequest, resource_id: int, fmt: str) -> HttpResponse:
+def _export(request: HttpRequest, resource_id: int, fmt: str) -> HttpResponse:
     actor = actor_of(request)
     resource = selectors.resource_get(actor=actor, resource_id=resource_id)
     day = _day(request)
@@ -210,9 +209,19 @@ def resource_export(request: HttpRequest, resource_id: int, fmt: str) -> HttpRes
     filename = f"bookings-{resource.pk}-{day.isoformat()}.{fmt}"
     if fmt == "csv":
         return exports.csv_response(rows, filename=filename)
-    if fmt == "xlsx":
-        return exports.xlsx_response(rows, filename=filename, sheet_title=_("Bookings"))
-    raise Http404
+    return exports.xlsx_response(rows, filename=filename, sheet_title=_("Bookings"))
+
+
+@community_page("qrcodes.submissions")
+def resource_csv(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """The day's bookings (``?day=``) as CSV, through core.exports."""
+    return _export(request, resource_id, "csv")
+
+
+@community_page("qrcodes.submissions")
+def resource_xlsx(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """The day's bookings (``?day=``) as an Excel sheet, through core.exports."""
+    return _export(request, resource_id, "xlsx")
 
 
 # --- staff: entrances -------------------------------------------------------------------------
@@ -376,7 +385,7 @@ def book(request: HttpRequest, resource_id: int) -> HttpResponse:
             except ServiceError as exc:
                 errors, status = _errors(exc), exc.status
             else:
-                return redirect("web:qr_booking", slug=community.slug, token=booking.token)
+                return redirect("web:qr_booking", slug=community.slug, booking_token=booking.token)
     slots = list(selectors.free_slots(community=community, resource_id=resource.pk))
     for slot in slots:
         slot.local = slot.starts_at.astimezone(BRUSSELS)  # type: ignore[attr-defined]
@@ -397,9 +406,9 @@ def book(request: HttpRequest, resource_id: int) -> HttpResponse:
 
 @public_page
 @require_http_methods(["GET", "POST"])
-def booking_page(request: HttpRequest, token: str) -> HttpResponse:
+def booking_page(request: HttpRequest, booking_token: str) -> HttpResponse:
     community = request.community  # type: ignore[attr-defined]
-    booking = selectors.booking_by_token(community=community, token=token)
+    booking = selectors.booking_by_token(community=community, token=booking_token)
     error = ""
     status = 200
     if request.method == "POST":
@@ -412,7 +421,7 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
         except ServiceError as exc:
             error, status = str(exc.detail), exc.status
         else:
-            return redirect("web:qr_booking", slug=community.slug, token=booking.token)
+            return redirect("web:qr_booking", slug=community.slug, booking_token=booking.token)
     booking.refresh_from_db()
     return render(
         request,
