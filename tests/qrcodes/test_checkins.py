@@ -209,3 +209,35 @@ def test_retention_per_entrance_resource_and_form(system: Actor, entrance: Any) 
     assert (booking.name, booking.contact, booking.status) == ("", "", "booked")
     assert answer.data == {"naam": "", "groep": "B"} and answer.expired
     assert Visit.objects.count() == 2 and Booking.objects.count() == 1  # counts survive
+
+
+def test_a_forms_retention_is_set_in_the_editor_and_the_api(
+    system: Actor, login_client: Any, api: Any
+) -> None:
+    form = services.form_create(
+        actor=system,
+        title={"nl": "Aanwezig"},
+        fields=[{"key": "naam", "type": "text", "label": {"nl": "Naam"}}],
+    )
+    staff = login_client(system.community, "coordinator")
+    url = f"/{system.community.slug}/qr/forms/{form.pk}/"
+    page = staff.get(url).content.decode()
+    assert 'name="keep_days"' in page
+    post = {
+        "title-nl": "Aanwezig",
+        "fields": "1",
+        "f0-key": "naam",
+        "f0-type": "text",
+        "f0-label-nl": "Naam",
+        "keep_days": "30",
+        "op": "save",
+    }
+    assert staff.post(url, post).status_code == 302
+    form.refresh_from_db()
+    assert form.keep_days == 30
+    assert staff.post(url, {**post, "keep_days": "veel"}).status_code == 422
+    client = api(system.community, ["coordinator"])
+    answer = client.patch(
+        f"/api/v1/qr/forms/{form.pk}", {"keep_days": 0}, content_type="application/json"
+    )
+    assert answer.status_code == 200 and answer.json()["keep_days"] is None
