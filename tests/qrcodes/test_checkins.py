@@ -241,3 +241,39 @@ def test_a_forms_retention_is_set_in_the_editor_and_the_api(
         f"/api/v1/qr/forms/{form.pk}", {"keep_days": 0}, content_type="application/json"
     )
     assert answer.status_code == 200 and answer.json()["keep_days"] is None
+
+
+def test_bookings_and_visits_in_a_persons_export_and_anonymisation(
+    system: Actor, entrance: Any, make_person: Any
+) -> None:
+    from buurtkit.people import services as people_services
+
+    person = make_person(system, first_name="Fatima", last_name="Benali", phone="0470 11 22 33")
+    room = services.resource_create(actor=system, name="Zaal", capacity=3)
+    with clock.frozen(MORNING):
+        (slot,) = services.slots_add(
+            actor=system,
+            resource_id=room.pk,
+            day=dt.date(2026, 12, 8),
+            start=dt.time(10, 0),
+            end=dt.time(11, 0),
+        )
+        # Booked without logging in, with her phone number; and checked in as a resident.
+        booked = services.booking_create(
+            community=system.community, slot_id=slot.pk, name="Fatima", contact="0470 11 22 33"
+        )
+        visit = services.visit_check_in(
+            community=system.community, point_id=entrance.pk, person_id=person.pk
+        )
+        other = services.visit_check_in(
+            community=system.community, point_id=entrance.pk, name="Iemand anders"
+        )
+    export = people_services.person_gdpr_export(actor=system, person_id=person.pk)
+    text = str(export)
+    assert "Zaal" in text and "Buurthuis Rabot" in text and "Iemand anders" not in text
+    people_services.person_anonymise(actor=system, person_id=person.pk)
+    for row in (booked, visit, other):
+        row.refresh_from_db()
+    assert (booked.name, booked.contact, booked.anonymised) == ("", "", True)
+    assert (visit.name, visit.person_id, visit.anonymised) == ("", None, True)
+    assert other.name == "Iemand anders"
