@@ -277,3 +277,16 @@ def test_bookings_and_visits_in_a_persons_export_and_anonymisation(
     assert (booked.name, booked.contact, booked.anonymised) == ("", "", True)
     assert (visit.name, visit.person_id, visit.anonymised) == ("", None, True)
     assert other.name == "Iemand anders"
+
+
+def test_staff_link_a_code_to_an_entrance_later(system: Actor, login_client: Any) -> None:
+    point = services.point_create(actor=system, name="Zijdeur")
+    code = services.code_create(actor=system, title="Zijdeur")
+    staff = login_client(system.community, "coordinator")
+    url = f"/{system.community.slug}/qr/entrances/{point.pk}/"
+    answer = staff.post(url, {"op": "settings", "code": code.code, "keep_days": "7", "active": "1"})
+    assert answer.status_code == 302
+    point.refresh_from_db()
+    assert (point.code_id, point.keep_days, point.active) == (code.pk, 7, True)
+    wrong = staff.post(url, {"op": "settings", "code": "NOPE", "keep_days": "7"})
+    assert wrong.status_code == 422

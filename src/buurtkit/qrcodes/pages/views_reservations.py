@@ -158,6 +158,7 @@ def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
                 services.resource_update(
                     actor=actor,
                     resource_id=resource.pk,
+                    code_id=_code_id(actor, request.POST.get("code", "").strip()),
                     keep_days=_int(request.POST.get("keep_days")) or 0,
                     active=bool(request.POST.get("active")),
                 )
@@ -309,6 +310,7 @@ def point_detail(request: HttpRequest, point_id: int) -> HttpResponse:
                 services.point_update(
                     actor=actor,
                     point_id=point.pk,
+                    code_id=_code_id(actor, request.POST.get("code", "").strip()),
                     keep_days=_int(request.POST.get("keep_days")) or 0,
                     active=bool(request.POST.get("active")),
                 )
