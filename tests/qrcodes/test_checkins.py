@@ -290,3 +290,30 @@ def test_staff_link_a_code_to_an_entrance_later(system: Actor, login_client: Any
     assert (point.code_id, point.keep_days, point.active) == (code.pk, 7, True)
     wrong = staff.post(url, {"op": "settings", "code": "NOPE", "keep_days": "7"})
     assert wrong.status_code == 422
+
+
+def test_the_nightly_jobs_run_through_the_scheduler(system: Actor, entrance: Any) -> None:
+    """``qr_retention`` (03:30 Brussels) and ``qr_presence`` (every 15 minutes), as registered
+    in the app, run by ``core.scheduler`` at their slots of the injectable clock."""
+    from buurtkit.core import scheduler
+    from buurtkit.core.registry import Registry
+    from buurtkit.core.scheduler import Job
+
+    jobs: Registry[str, Job] = Registry("qr jobs")
+    for name in ("qr_presence", "qr_retention"):
+        jobs.register(name, scheduler.JOBS[name])
+    short = services.point_create(actor=system, name="Kort", keep_days=2)
+    with clock.frozen(MORNING):
+        visit = services.visit_check_in(community=system.community, point_id=short.pk, name="An")
+        assert scheduler.tick(jobs=jobs) == []  # first seen: runs from its next slot
+    next_day = MORNING + dt.timedelta(days=1, minutes=1)  # 09:01: the presence job is due
+    with clock.frozen(next_day):
+        runs = {r.name: r for r in scheduler.tick(jobs=jobs)}
+    assert runs["qr_presence"].outcome == "ok" and runs["qr_retention"].outcome == "ok"
+    visit.refresh_from_db()
+    assert visit.out_how == "auto" and visit.name == "An"  # checked out; kept two days
+    with clock.frozen(MORNING + dt.timedelta(days=3, hours=-5, minutes=-29)):  # 03:31, day 3
+        runs = {r.name: r for r in scheduler.tick(jobs=jobs)}
+    assert runs["qr_retention"].outcome == "ok"
+    visit.refresh_from_db()
+    assert (visit.name, visit.anonymised) == ("", True)
