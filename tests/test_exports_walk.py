@@ -160,6 +160,8 @@ class World:
     run_id: int
     batch_id: int
     form_id: int
+    resource_id: int = 0  # a bookable room with a booking by a formula-named person
+    booking_day: str = ""
 
 
 def _key() -> str:
@@ -236,12 +238,22 @@ def _build(system: Actor, client: Client) -> World:
         qr.submission_create(
             community=system.community, form_id=form.pk, code_id=code.pk, data={"note": answer}
         )
+    room = qr.resource_create(actor=system, name=MINUS, capacity=3)
+    day = dt.date.today() + dt.timedelta(days=1)
+    (slot,) = qr.slots_add(
+        actor=system, resource_id=room.pk, day=day, start=dt.time(10), end=dt.time(11)
+    )
+    qr.booking_create(
+        community=system.community, slot_id=slot.pk, name=LINK, contact="+32470123456"
+    )
     return World(
         community=system.community,
         resident_account=resident.pk,
         run_id=run.pk,
         batch_id=batch.pk,
         form_id=form.pk,
+        resource_id=room.pk,
+        booking_day=day.isoformat(),
     )
 
 
@@ -261,6 +273,14 @@ PAGE_EXPORTS.update(
         "web:qr_stats_csv": (lambda w: f"{S}/qr/stats.csv?period=7", True),
         "web:qr_submissions_csv": (lambda w: f"{S}/qr/forms/{w.form_id}/answers.csv", True),
         "web:qr_submissions_xlsx": (lambda w: f"{S}/qr/forms/{w.form_id}/answers.xlsx", True),
+        "web:qr_resource_csv": (
+            lambda w: f"{S}/qr/resources/{w.resource_id}/bookings.csv?day={w.booking_day}",
+            True,
+        ),
+        "web:qr_resource_xlsx": (
+            lambda w: f"{S}/qr/resources/{w.resource_id}/bookings.xlsx?day={w.booking_day}",
+            True,
+        ),
     }
 )
 A = "/api/v1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -64,6 +65,9 @@ class OtherCommunity:
     qr_batch_id: int = 0
     qr_form_id: int = 0
     qr_webhook_id: int = 0
+    qr_resource_id: int = 0  # B's bookable room, with a slot tomorrow and a booking
+    qr_booking_token: str = ""
+    qr_point_id: int = 0  # B's entrance, with a visitor in
     request_token: str = ""  # an open payment request of B's resident
     announcement_id: int = 0  # a Buurbel announcement of B
     rule_version_id: int = 0  # B's Buurbel rules: a draft copy of the active version
@@ -95,6 +99,9 @@ class OtherCommunity:
             "batch_id": self.qr_batch_id,
             "form_id": self.qr_form_id,
             "webhook_id": self.qr_webhook_id,
+            "resource_id": self.qr_resource_id,
+            "booking_token": self.qr_booking_token,
+            "point_id": self.qr_point_id,
             "fmt": "pdf",  # a format every download and export offers
             "token": self.request_token,
             "announcement_id": self.announcement_id,
@@ -252,6 +259,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
             actor=actor, payee_account_id=account.pk, amount=3, idempotency_key=f"{MARK}-ask"
         ).token,
         announcement_id=announcement.pk,
+        **_b_qr_presence(actor),
         **_b_buurbel_rules(actor),
         **_b_buurbel_introduction(actor),
         **_b_buurbel_participant(actor, person),
@@ -275,6 +283,29 @@ def _b_referral(actor: Actor, org: Organisation) -> dict[str, int]:
         eligibility="pupil",
     )
     return {"referral_id": referral.pk}
+
+
+def _b_qr_presence(actor: Actor) -> dict[str, Any]:
+    from buurtkit.qrcodes.selectors import local_today
+
+    room = qr_services.resource_create(actor=actor, name=f"{MARK} room", capacity=3)
+    (slot,) = qr_services.slots_add(
+        actor=actor,
+        resource_id=room.pk,
+        day=local_today() + timedelta(days=1),
+        start=_dt.time(10, 0),
+        end=_dt.time(11, 0),
+    )
+    booking = qr_services.booking_create(
+        community=actor.community, slot_id=slot.pk, name=f"{MARK} booker", contact="0470999888"
+    )
+    point = qr_services.point_create(actor=actor, name=f"{MARK} door")
+    qr_services.visit_check_in(community=actor.community, point_id=point.pk, name=f"{MARK} in")
+    return {
+        "qr_resource_id": room.pk,
+        "qr_booking_token": booking.token,
+        "qr_point_id": point.pk,
+    }
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -507,6 +538,9 @@ PUBLIC_PAGES = {
     "activities_programme",
     "activities_session",
     "activities_cancel",
+    "qr_book",
+    "qr_booking",
+    "qr_checkin",
     "places_directory",
     "places_directory_json",
     "places_poster",

@@ -86,6 +86,13 @@ class Rows:
     qr_form_id: int = 0
     qr_webhook_id: int = 0
     qr_batch_id: int = 0
+    # QR reservations: a resource with one slot tomorrow and one booking in it; an entrance
+    # with one person checked in.
+    qr_resource_id: int = 0
+    qr_slot_id: int = 0
+    qr_booking_id: int = 0
+    qr_point_id: int = 0
+    qr_visit_id: int = 0
     payment_request_token: str = ""  # an open request of the shop, to pay or cancel
     rule_version_id: int = 0  # a Buurbel draft of the rules (a copy of the active version)
     match_run_id: int = 0  # a Buurbel matching run with the active rules
@@ -121,6 +128,11 @@ class Rows:
             "form_id": self.qr_form_id,
             "webhook_id": self.qr_webhook_id,
             "batch_id": self.qr_batch_id,
+            "resource_id": self.qr_resource_id,
+            "slot_id": self.qr_slot_id,
+            "booking_id": self.qr_booking_id,
+            "point_id": self.qr_point_id,
+            "visit_id": self.qr_visit_id,
             "token": self.payment_request_token,
             "rule_version_id": self.rule_version_id,
             "match_run_id": self.match_run_id,
@@ -375,6 +387,31 @@ def _add_qrcodes(system: Actor, rows: Rows) -> None:
     batch = qr_services.batch_create(actor=system, size=2, title="Stickers")
     rows.qr_code_id, rows.qr_public_id = code.pk, code.code
     rows.qr_form_id, rows.qr_webhook_id, rows.qr_batch_id = form.pk, hook.pk, batch.pk
+    _add_qr_presence(system, rows)
+
+
+def _add_qr_presence(system: Actor, rows: Rows) -> None:
+    """A bookable room with a slot tomorrow and a booking; an entrance with a visitor in."""
+    from datetime import time, timedelta
+
+    from buurtkit.qrcodes import services as qr_services
+    from buurtkit.qrcodes.selectors import local_today
+
+    room = qr_services.resource_create(actor=system, name="Vergaderzaal", capacity=5)
+    (slot,) = qr_services.slots_add(
+        actor=system,
+        resource_id=room.pk,
+        day=local_today() + timedelta(days=1),
+        start=time(10, 0),
+        end=time(11, 0),
+    )
+    booking = qr_services.booking_create(
+        community=rows.community, slot_id=slot.pk, name="Mira", contact="0470 12 34 56"
+    )
+    point = qr_services.point_create(actor=system, name="Inkom buurthuis")
+    visit = qr_services.visit_check_in(community=rows.community, point_id=point.pk, name="Mira")
+    rows.qr_resource_id, rows.qr_slot_id, rows.qr_booking_id = room.pk, slot.pk, booking.pk
+    rows.qr_point_id, rows.qr_visit_id = point.pk, visit.pk
 
 
 def _add_announcements(system: Actor, rows: Rows) -> None:
@@ -1095,6 +1132,37 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{Q}/webhooks/{{webhook_id}}/rotate"): Endpoint("qrcodes.admin", writes=True),
     ("GET", f"{Q}/stats"): Endpoint("qrcodes.view"),
     ("POST", f"{Q}/import"): Endpoint("qrcodes.manage", writes=True, files=_qr_import_file),
+    # --- QR reservations and check-ins: names and contacts need qrcodes.submissions
+    ("GET", f"{Q}/resources"): Endpoint("qrcodes.view", lists=_qr_ids("Resource")),
+    ("POST", f"{Q}/resources"): Endpoint(
+        "qrcodes.manage", ok=201, writes=True, body=lambda rows: {"name": "Bakfiets", "capacity": 1}
+    ),
+    ("GET", f"{Q}/resources/{{resource_id}}/slots"): Endpoint("qrcodes.view"),
+    ("POST", f"{Q}/resources/{{resource_id}}/slots"): Endpoint(
+        "qrcodes.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"day": "2030-06-03", "start": "09:00", "end": "11:00", "minutes": 30},
+    ),
+    ("GET", f"{Q}/resources/{{resource_id}}/bookings"): Endpoint("qrcodes.submissions"),
+    ("POST", f"{Q}/slots/{{slot_id}}/bookings"): Endpoint(
+        "qrcodes.submissions",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"name": "Omar", "contact": "omar@example.org"},
+    ),
+    ("POST", f"{Q}/bookings/{{booking_id}}/cancel"): Endpoint("qrcodes.submissions", writes=True),
+    ("POST", f"{Q}/bookings/{{booking_id}}/check-in"): Endpoint("qrcodes.submissions", writes=True),
+    ("GET", f"{Q}/entrances"): Endpoint("qrcodes.view", lists=_qr_ids("CheckInPoint")),
+    ("POST", f"{Q}/entrances"): Endpoint(
+        "qrcodes.manage", ok=201, writes=True, body=lambda rows: {"name": "Achterdeur"}
+    ),
+    ("GET", f"{Q}/entrances/{{point_id}}/present"): Endpoint("qrcodes.submissions"),
+    ("POST", f"{Q}/entrances/{{point_id}}/visits"): Endpoint(
+        "qrcodes.submissions", ok=201, writes=True, body=lambda rows: {"name": "Omar"}
+    ),
+    ("POST", f"{Q}/visits/{{visit_id}}/check-out"): Endpoint("qrcodes.submissions", writes=True),
     # --- Buurbel: rules and matching runs (reading needs neighbours.view)
     ("GET", f"{BB}/rules"): Endpoint(
         "neighbours.view", lists=_buurbel_ids("neighbours", "RuleVersion")

@@ -244,3 +244,17 @@ def test_a_few_form_answers(demo: Community) -> None:
     }
     assert all(a.at <= clock.now() for a in answers)
     assert answers.exclude(data__telefoon="").filter(data__telefoon__startswith="+32").exists()
+
+
+def test_the_demo_has_a_bookable_room_and_an_entrance(demo: Community) -> None:
+    client = en()
+    room = client.get("/q/vergaderzaal-de-kring", follow=True)
+    assert room.status_code == 200 and "/book/" in room.redirect_chain[-1][0]
+    assert "Vergaderzaal De Kring" in room.content.decode()
+    door = client.get("/q/inkom-buurthuis", follow=True)
+    assert door.status_code == 200 and "/checkin/" in door.redirect_chain[-1][0]
+    staff = Client()
+    staff.force_login(get_user_model().objects.get(username="medewerker"))
+    point = door.redirect_chain[-1][0].rstrip("/").split("/")[-1]
+    page = staff.get(f"/{demo.slug}/qr/entrances/{point}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "3 people in the building now" in page.content.decode()

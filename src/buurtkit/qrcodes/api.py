@@ -379,6 +379,7 @@ class FormOut(Schema):
     thanks: dict[str, str]
     owner_id: int | None
     webhook_id: int | None
+    keep_days: int | None = Field(..., description="Days answers are kept; null: until removed.")
     answers: int
     created_at: dt.datetime
 
@@ -394,6 +395,9 @@ class FormIn(In):
     thanks: dict[str, str] = Field({}, description="Shown after answering, per language.")
     owner_id: Id | None = None
     webhook_id: Id | None = Field(None, description="Send every answer to this webhook.")
+    keep_days: int | None = Field(
+        None, ge=1, le=3650, description="Days answers are kept; empty: until removed."
+    )
 
 
 class FormPatch(In):
@@ -401,6 +405,9 @@ class FormPatch(In):
     fields: list[dict[str, Any]] | None = Field(None, description=FIELDS_DESCRIPTION)
     thanks: dict[str, str] | None = None
     webhook_id: int | None = Field(None, ge=0, le=MAX_ID, description="0 takes the webhook away.")
+    keep_days: int | None = Field(
+        None, ge=0, le=3650, description="Days answers are kept; 0: until removed."
+    )
 
 
 class SubmissionOut(Schema):
@@ -633,3 +640,207 @@ def import_codes(
     for row in rows:
         counts[row["action"] if row["ok"] else "failed"] += 1
     return {"dry_run": dry_run, "atomic": atomic, **counts, "rows": rows}
+
+
+# --- reservations and check-ins -------------------------------------------------------------
+
+BOOKING_KEY = idempotency_key_header("booking")
+
+
+class QrResourceOut(Schema):
+    id: int
+    name: str
+    code_id: int | None = Field(..., description="The code whose route books it, if any.")
+    capacity: int = Field(..., description="Places per time slot (for slots added from now).")
+    keep_days: int = Field(..., description="Days names and contacts are kept after a slot.")
+    active: bool
+    created_at: dt.datetime
+
+
+class QrResourceIn(In):
+    name: str = Field(..., max_length=120)
+    capacity: int = Field(1, ge=1, le=500)
+    keep_days: int = Field(14, ge=1, le=3650)
+    code_id: Id | None = None
+
+
+class QrSlotsIn(In):
+    day: dt.date = Field(..., description="The day, in Europe/Brussels.")
+    start: dt.time = Field(..., description="First slot starts, e.g. 09:00.")
+    end: dt.time = Field(..., description="Last slot ends by, e.g. 12:00.")
+    minutes: int = Field(60, ge=5, le=24 * 60)
+    capacity: int | None = Field(None, ge=1, le=500)
+
+
+class QrSlotOut(Schema):
+    id: int
+    resource_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    booked: int = Field(..., description="Live bookings; never above capacity.")
+
+
+class QrBookingIn(In):
+    name: str = Field(..., max_length=120)
+    contact: str = Field("", max_length=200, description="Phone number or e-mail address.")
+
+
+class QrBookingOut(Schema):
+    id: int
+    slot_id: int
+    resource_id: int
+    starts_at: dt.datetime
+    name: str
+    contact: str
+    status: str = Field(..., description="booked, checked_in, no_show or cancelled.")
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_starts_at(obj: Any) -> dt.datetime:
+        return obj.slot.starts_at  # type: ignore[no-any-return]
+
+
+class QrEntranceOut(Schema):
+    id: int
+    name: str
+    code_id: int | None
+    keep_days: int
+    active: bool
+    created_at: dt.datetime
+
+
+class QrEntranceIn(In):
+    name: str = Field(..., max_length=120)
+    keep_days: int = Field(14, ge=1, le=3650)
+    code_id: Id | None = None
+
+
+class QrVisitIn(In):
+    name: str = Field(..., max_length=120)
+
+
+class QrVisitOut(Schema):
+    id: int
+    point_id: int
+    name: str
+    in_at: dt.datetime
+    out_at: dt.datetime | None
+    out_how: str = Field(..., description="self, staff or auto (end of the day); empty: in.")
+
+
+class QrDayQuery(Schema):
+    day: dt.date | None = Field(None, description="Only this day (Europe/Brussels).")
+
+
+@router.get("/resources", response=list[QrResourceOut], summary="Bookable resources")
+@paged
+def list_resources(request: HttpRequest) -> Any:
+    return selectors.resources_list(actor=actor_of(request))
+
+
+@router.post("/resources", response={201: QrResourceOut}, summary="Add a bookable resource")
+def create_resource(request: HttpRequest, payload: QrResourceIn) -> Any:
+    return Status(201, services.resource_create(actor=actor_of(request), **payload.dict()))
+
+
+@router.get(
+    "/resources/{resource_id}/slots", response=list[QrSlotOut], summary="A resource's time slots"
+)
+@paged
+def list_slots(request: HttpRequest, resource_id: Id, filters: Query[QrDayQuery]) -> Any:
+    return selectors.slots_list(actor=actor_of(request), resource_id=resource_id, day=filters.day)
+
+
+@router.post(
+    "/resources/{resource_id}/slots",
+    response={201: list[QrSlotOut]},
+    summary="Add the time slots of one day (existing starts are kept)",
+)
+def add_slots(request: HttpRequest, resource_id: Id, payload: QrSlotsIn) -> Any:
+    return Status(
+        201, services.slots_add(actor=actor_of(request), resource_id=resource_id, **payload.dict())
+    )
+
+
+@router.get(
+    "/resources/{resource_id}/bookings",
+    response=list[QrBookingOut],
+    summary="A resource's bookings, by time (needs qrcodes.submissions)",
+)
+@paged
+def list_bookings(request: HttpRequest, resource_id: Id, filters: Query[QrDayQuery]) -> Any:
+    return selectors.bookings_list(
+        actor=actor_of(request), resource_id=resource_id, day=filters.day
+    )
+
+
+@router.post(
+    "/slots/{slot_id}/bookings",
+    response={200: QrBookingOut, 201: QrBookingOut},
+    summary="Book a place for someone (409 slot_full when the slot is full)",
+    description="An optional Idempotency-Key header makes a retry return the first booking "
+    "(200) instead of a second one; the same key for a different booking is a 409.",
+)
+def create_booking(
+    request: HttpRequest,
+    slot_id: Id,
+    payload: QrBookingIn,
+    idempotency_key: str | None = BOOKING_KEY,
+) -> Any:
+    actor = actor_of(request)
+    booking = services.booking_create(
+        community=actor.community,
+        actor=actor,
+        slot_id=slot_id,
+        idempotency_key=idempotency_key or "",
+        **payload.dict(),
+    )
+    return Status(200 if booking.replayed else 201, booking)
+
+
+@router.post("/bookings/{booking_id}/cancel", response=QrBookingOut, summary="Cancel a booking")
+def cancel_booking(request: HttpRequest, booking_id: Id) -> Any:
+    return services.booking_cancel(actor=actor_of(request), booking_id=booking_id)
+
+
+@router.post(
+    "/bookings/{booking_id}/check-in", response=QrBookingOut, summary="Mark that the person came"
+)
+def check_in_booking(request: HttpRequest, booking_id: Id) -> Any:
+    return services.booking_check_in(actor=actor_of(request), booking_id=booking_id)
+
+
+@router.get("/entrances", response=list[QrEntranceOut], summary="Check-in points (entrances)")
+@paged
+def list_entrances(request: HttpRequest) -> Any:
+    return selectors.points_list(actor=actor_of(request))
+
+
+@router.post("/entrances", response={201: QrEntranceOut}, summary="Add a check-in point")
+def create_entrance(request: HttpRequest, payload: QrEntranceIn) -> Any:
+    return Status(201, services.point_create(actor=actor_of(request), **payload.dict()))
+
+
+@router.get(
+    "/entrances/{point_id}/present",
+    response=list[QrVisitOut],
+    summary="Who is in the building now (needs qrcodes.submissions)",
+)
+@paged
+def list_present(request: HttpRequest, point_id: Id) -> Any:
+    return selectors.present(actor=actor_of(request), point_id=point_id)
+
+
+@router.post("/entrances/{point_id}/visits", response={201: QrVisitOut}, summary="Check someone in")
+def create_visit(request: HttpRequest, point_id: Id, payload: QrVisitIn) -> Any:
+    actor = actor_of(request)
+    visit = services.visit_check_in(
+        community=actor.community, actor=actor, point_id=point_id, name=payload.name
+    )
+    return Status(201, visit)
+
+
+@router.post("/visits/{visit_id}/check-out", response=QrVisitOut, summary="Check someone out")
+def check_out_visit(request: HttpRequest, visit_id: Id) -> Any:
+    return services.visit_check_out(actor=actor_of(request), visit_id=visit_id)

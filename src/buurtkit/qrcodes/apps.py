@@ -19,11 +19,13 @@ class QrcodesConfig(AppConfig):
             gdpr,
             pages,
             permissions,
+            presence_actions,
         )
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="qrcodes")
         # After the people (organisations) and the ledger (the bakery's counter code, order 25).
         register_demo_loader("qrcodes", 30, demo.load)
+        presence_actions.register()  # route actions "reserve" and "checkin"
         pages.register()  # the main menu's link
         gdpr.register()  # form answers in a person's export and anonymisation
         # Run by ``buurtkit worker`` every night; once by hand: ``buurtkit qr_rollup``.
@@ -33,4 +35,18 @@ class QrcodesConfig(AppConfig):
             "buurtkit.qrcodes.services.scans_rollup_and_prune",
             title=_("Sum yesterday's QR code scans and delete old single scans"),
             lease=timedelta(hours=2),
+        )
+        # No-shows after a slot, everyone still in checked out after the day (ADR 0014).
+        scheduler.register(
+            "qr_presence",
+            scheduler.every(minutes=15),
+            "buurtkit.qrcodes.services.presence_tick",
+            title=_("Mark no-shows of QR bookings and check out last night's visitors"),
+        )
+        scheduler.register(
+            "qr_retention",
+            scheduler.daily_at("03:30"),
+            "buurtkit.qrcodes.services.personal_data_expire",
+            title=_("Anonymise QR bookings, check-ins and form answers past their retention"),
+            lease=timedelta(hours=1),
         )

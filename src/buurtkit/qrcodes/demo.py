@@ -28,7 +28,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.people.models import Organisation
 from buurtkit.qrcodes import cache, selectors, services
-from buurtkit.qrcodes.models import Code, CodeStatus, Scan
+from buurtkit.qrcodes.models import Code, CodeStatus, Scan, Slot
 from buurtkit.qrcodes.recording import local_day
 from buurtkit.qrcodes.routing import BRUSSELS, Audience, ScanContext
 
@@ -634,7 +634,11 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         )
     plans["table"] = _CodePlan(table, PROFILES["table"], claimed_at)
 
-    # Codes other apps' demos made (the bakery's counter) get scans too.
+    # A room to book and an entrance to check in at, put up a month ago.
+    with clock.frozen(now - timedelta(days=30)):
+        _presence(community, system, owner(city), now)
+
+    # Codes other apps' demos made (the bakery's counter) and the ones above get scans too.
     for other in Code.objects.in_community(community).exclude(
         pk__in=[p.code.pk for p in plans.values()]
     ):
@@ -665,3 +669,59 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             )
     services.rollup_pending(community_id=community.pk)
     return []
+
+
+def _presence(community: Any, system: Actor, team: int | None, now: datetime) -> None:
+    """A meeting room booked through its code (slots on the coming weekdays, a booking), and
+    the community centre's entrance with three people checked in this morning."""
+    room_code = services.code_create(
+        actor=system,
+        slug="vergaderzaal-de-kring",
+        title="Vergaderzaal De Kring",
+        description="Sticker naast de deur van de vergaderzaal.",
+        tags=["reservatie"],
+        owner_id=team,
+    )
+    room = services.resource_create(
+        actor=system, name="Vergaderzaal De Kring", capacity=1, code_id=room_code.pk
+    )
+    services.routes_set(
+        actor=system,
+        code_id=room_code.pk,
+        routes=[{"name": "Reserveren", "action": "reserve", "params": {"resource": room.pk}}],
+    )
+    today = local_day(now)
+    for ahead in range(1, 8):
+        day = today + timedelta(days=ahead)
+        if day.isoweekday() <= 5:
+            services.slots_add(
+                actor=system, resource_id=room.pk, day=day, start=time(9), end=time(17)
+            )
+    first = (
+        Slot.objects.in_community(community)
+        .filter(resource=room, starts_at__gt=now)
+        .order_by("starts_at")
+        .first()
+    )
+    if first is not None:
+        services.booking_create(
+            community=community, slot_id=first.pk, name="Buurtcomité Rabot", contact="0470 12 34 56"
+        )
+    door_code = services.code_create(
+        actor=system,
+        slug="inkom-buurthuis",
+        title="Inkom buurthuis Rabot",
+        description="Affiche aan de inkom: in- en uitchecken.",
+        tags=["inchecken"],
+        owner_id=team,
+    )
+    door = services.point_create(actor=system, name="Buurthuis Rabot", code_id=door_code.pk)
+    services.routes_set(
+        actor=system,
+        code_id=door_code.pk,
+        routes=[{"name": "Inchecken", "action": "checkin", "params": {"point": door.pk}}],
+    )
+    morning = datetime.combine(today, time(9, 15), BRUSSELS)
+    for minutes, name in ((0, "Mieke"), (20, "Ahmed"), (45, "Jozef")):
+        with clock.frozen(min(morning + timedelta(minutes=minutes), now)):
+            services.visit_check_in(community=community, point_id=door.pk, name=name)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from buurtkit.core.anonymising import force_update, scrub_rows
 from buurtkit.people.hooks import PersonTraces, declare_no_personal_data, register_person_data
 from buurtkit.people.models import Person
-from buurtkit.qrcodes.models import Delivery, Submission
+from buurtkit.qrcodes.models import Booking, Delivery, Submission, Visit
 
 #: Answer types that describe the person in their own words; the others are statistics.
 FREE_TYPES = {"text", "phone", "email"}
@@ -80,7 +80,67 @@ def anonymise(traces: PersonTraces) -> None:
     )
 
 
+def export_presence(person: Person) -> list[dict[str, Any]]:
+    """The person's bookings (signed in, or with their phone or e-mail) and visits."""
+    contacts = [c for c in (person.phone, person.email) if c]
+    mine = Q(person_id=person.pk) | (Q(contact__in=contacts) if contacts else Q(pk__in=[]))
+    rows: list[dict[str, Any]] = [
+        {
+            "booking": b.resource.name,
+            "slot": b.slot.starts_at.isoformat(),
+            "name": b.name,
+            "contact": b.contact,
+            "status": b.status,
+        }
+        for b in Booking.objects.in_community(person.community_id)
+        .filter(mine)
+        .select_related("slot", "resource")
+        .order_by("created_at", "id")
+    ]
+    rows += [
+        {
+            "visit": v.point.name,
+            "in": v.in_at.isoformat(),
+            "out": v.out_at.isoformat() if v.out_at else None,
+            "name": v.name,
+        }
+        for v in Visit.objects.in_community(person.community_id)
+        .filter(person_id=person.pk)
+        .select_related("point")
+        .order_by("in_at", "id")
+    ]
+    return rows
+
+
+def anonymise_presence(traces: PersonTraces) -> None:
+    """Bookings and visits keep their time and status (counts), lose name and contact."""
+    community_id = traces.community_id
+    contacts = [*traces.phones, *traces.emails]
+    bookings = Q(person_id=traces.person_id) | (
+        Q(contact__in=contacts) if contacts else Q(pk__in=[])
+    )
+    Booking.objects.in_community(community_id).filter(bookings).update(
+        name="", contact="", person=None, anonymised=True
+    )
+    Visit.objects.in_community(community_id).filter(person_id=traces.person_id).update(
+        name="", person=None, anonymised=True
+    )
+
+
 def register() -> None:
+    register_person_data(
+        "qrcodes_presence",
+        models=("qrcodes.Booking", "qrcodes.Visit"),
+        export=export_presence,
+        anonymise=anonymise_presence,
+    )
+    declare_no_personal_data(
+        "qrcodes.Resource",
+        "qrcodes.Slot",
+        "qrcodes.CheckInPoint",
+        "qrcodes.Kiosk",
+        reason="bookable resources, their time slots, entrances and tablets, made by staff",
+    )
     register_person_data(
         "qrcodes",
         models=("qrcodes.Submission", "qrcodes.Delivery"),

@@ -197,6 +197,9 @@ class Form(CommunityScoped):
     webhook = models.ForeignKey(
         "qrcodes.Webhook", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: Days its answers are kept; then typed texts, phone numbers and e-mails are cleared
+    #: (choices and numbers stay for statistics). Empty: kept until staff remove them.
+    keep_days = models.PositiveIntegerField(_("keep answers (days)"), null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -217,6 +220,8 @@ class Submission(CommunityScoped):
     language = models.CharField(max_length=5, blank=True)
     at = models.DateTimeField(db_index=True)
     submitted_by = models.CharField(max_length=150, blank=True)
+    #: Its typed texts were cleared after the form's retention period (``Form.keep_days``).
+    expired = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("form answer")
@@ -417,3 +422,163 @@ class RolledUpDay(CommunityScoped):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+# --- reservations and check-ins (a code that books a place, a code at an entrance) ----------
+
+
+class Resource(CommunityScoped):
+    """Something people book for a while through a code: a room, a laptop, a cargo bike."""
+
+    name = models.CharField(_("name"), max_length=120)
+    code = models.ForeignKey(
+        Code, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    capacity = models.PositiveIntegerField(_("places per time slot"), default=1)
+    #: Days after the slot that the names and contacts are kept; then they are anonymised.
+    keep_days = models.PositiveIntegerField(_("keep personal data (days)"), default=14)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("bookable resource")
+        verbose_name_plural = _("bookable resources")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="qr_resource_capacity"),
+            models.CheckConstraint(condition=Q(keep_days__gte=1), name="qr_resource_keep_days"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Slot(CommunityScoped):
+    """One time slot of a resource. ``booked`` counts its live bookings and can never pass
+    ``capacity`` (a check constraint; bookings raise it with one conditional UPDATE)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    booked = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked__lte=models.F("capacity")), name="qr_slot_full"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="qr_slot_times"
+            ),
+            models.UniqueConstraint(fields=["resource", "starts_at"], name="qr_slot_unique_start"),
+        ]
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", _("booked")
+    CHECKED_IN = "checked_in", _("came")
+    NO_SHOW = "no_show", _("did not come")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Booking(CommunityScoped):
+    """One place in a slot, for a person (signed in) or a name with a phone or e-mail."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="bookings")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    contact = models.CharField(_("phone or e-mail"), max_length=200, blank=True)
+    #: Secret in the cancel link the person keeps ("/…/booking/<token>/").
+    token = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, default="booked")
+    created_at = models.DateTimeField()
+    changed_at = models.DateTimeField(null=True, blank=True)
+    anonymised = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+
+    #: Not stored: True on a booking returned for a retried idempotency key.
+    replayed: bool = False
+
+    class Meta:
+        ordering = ["slot__starts_at", "id"]
+        indexes = [models.Index(fields=["community", "status"], name="qr_booking_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="qr_booking_idempotent",
+            )
+        ]
+
+
+class CheckInPoint(CommunityScoped):
+    """An entrance with a code: people check in and out; staff see who is in now."""
+
+    name = models.CharField(_("name"), max_length=120)
+    code = models.ForeignKey(
+        Code, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: Days the names are kept after the visit; then they are anonymised (the count stays).
+    keep_days = models.PositiveIntegerField(_("keep personal data (days)"), default=14)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("check-in point")
+        verbose_name_plural = _("check-in points")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(keep_days__gte=1), name="qr_point_keep_days"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Visit(CommunityScoped):
+    """One stay in a building: checked in, and out by the person, by staff or at day's end."""
+
+    class Out(models.TextChoices):
+        SELF = "self", _("by the visitor")
+        STAFF = "staff", _("by staff")
+        AUTO = "auto", _("at the end of the day")
+
+    point = models.ForeignKey(CheckInPoint, on_delete=models.PROTECT, related_name="visits")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    #: Secret in the visitor's cookie, to check out from the same phone.
+    token = models.CharField(max_length=32, unique=True)
+    in_at = models.DateTimeField()
+    out_at = models.DateTimeField(null=True, blank=True)
+    out_how = models.CharField(max_length=6, choices=Out.choices, blank=True)
+    kiosk = models.BooleanField(default=False)
+    anonymised = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-in_at", "-id"]
+        indexes = [models.Index(fields=["point", "out_at"], name="qr_visit_open")]
+
+
+class Kiosk(CommunityScoped):
+    """A shared tablet that staff registered for one code (a check-in at the entrance): its
+    signed cookie lifts the per-address limit on answers for that code only."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(_("name of the tablet"), max_length=80)
+    registered_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.label

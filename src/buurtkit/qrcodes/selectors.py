@@ -22,6 +22,8 @@ from buurtkit.qrcodes.codes import normalise
 from buurtkit.qrcodes.exports import CodeRow
 from buurtkit.qrcodes.models import (
     Batch,
+    Booking,
+    CheckInPoint,
     Code,
     CodeDay,
     CodeEvent,
@@ -30,17 +32,22 @@ from buurtkit.qrcodes.models import (
     CommunityScanDaily,
     Delivery,
     Form,
+    Kiosk,
+    Resource,
     RolledUpDay,
     Scan,
     ScanDaily,
+    Slot,
     Submission,
     Tag,
+    Visit,
     Webhook,
 )
 from buurtkit.qrcodes.recording import local_day
 from buurtkit.qrcodes.routing import (
     ACTIONS,
     ANONYMOUS,
+    BRUSSELS,
     Audience,
     Outcome,
     ScanContext,
@@ -612,3 +619,116 @@ def stats_summary(
             actor=actor, start=start, end=end, tag=tag, owner_id=owner_id, limit=top
         ),
     }
+
+
+# --- reservations and check-ins ---------------------------------------------------------------
+
+
+def resources_list(*, actor: Actor) -> QuerySet[Resource]:
+    actor.require("qrcodes.view")
+    return Resource.objects.in_community(actor.community).select_related("code")
+
+
+def resource_get(*, actor: Actor, resource_id: int) -> Resource:
+    actor.require("qrcodes.view")
+    return get_scoped(Resource, actor.community, pk=resource_id)
+
+
+def resource_public(*, community: Any, resource_id: int) -> Resource:
+    """A resource as the public booking page shows it (switched-off ones too: the page says so)."""
+    return get_scoped(Resource, community, pk=resource_id)
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=BRUSSELS)
+    return start, start + dt.timedelta(days=1)
+
+
+def slots_of_day(*, community: Any, resource_id: int, day: dt.date) -> QuerySet[Slot]:
+    start, end = _day_bounds(day)
+    return Slot.objects.in_community(community).filter(
+        resource_id=resource_id, starts_at__gte=start, starts_at__lt=end
+    )
+
+
+def free_slots(*, community: Any, resource_id: int, days: int = 14) -> QuerySet[Slot]:
+    """Slots still to come with a free place, the next ``days`` days: the booking page."""
+    now = clock.now()
+    return Slot.objects.in_community(community).filter(
+        resource_id=resource_id,
+        starts_at__gt=now,
+        starts_at__lt=now + dt.timedelta(days=days),
+        booked__lt=F("capacity"),
+    )
+
+
+def slots_list(*, actor: Actor, resource_id: int, day: dt.date | None = None) -> QuerySet[Slot]:
+    resource = resource_get(actor=actor, resource_id=resource_id)
+    qs = Slot.objects.in_community(actor.community).filter(resource=resource)
+    if day is not None:
+        start, end = _day_bounds(day)
+        qs = qs.filter(starts_at__gte=start, starts_at__lt=end)
+    return qs
+
+
+def bookings_list(
+    *, actor: Actor, resource_id: int, day: dt.date | None = None
+) -> QuerySet[Booking]:
+    """A resource's bookings (of one day, Brussels time): names and contacts, so staff who may
+    read answers only."""
+    actor.require("qrcodes.submissions")
+    resource = get_scoped(Resource, actor.community, pk=resource_id)
+    qs = Booking.objects.in_community(actor.community).filter(resource=resource)
+    if day is not None:
+        start, end = _day_bounds(day)
+        qs = qs.filter(slot__starts_at__gte=start, slot__starts_at__lt=end)
+    return qs.select_related("slot").order_by("slot__starts_at", "created_at", "id")
+
+
+def booking_by_token(*, community: Any, token: str) -> Booking:
+    return get_scoped(Booking, community, token=str(token)[:32])
+
+
+def booking_rows(*, actor: Actor, resource_id: int, day: dt.date) -> Iterator[list[Any]]:
+    """The staff list of one day as rows for ``core.exports`` (a header first)."""
+    yield [_("Time"), _("Name"), _("Phone or e-mail"), _("Status")]
+    for b in bookings_list(actor=actor, resource_id=resource_id, day=day):
+        local = b.slot.starts_at.astimezone(BRUSSELS)
+        yield [local.strftime("%H:%M"), b.name, b.contact, str(b.get_status_display())]
+
+
+def points_list(*, actor: Actor) -> QuerySet[CheckInPoint]:
+    actor.require("qrcodes.view")
+    return CheckInPoint.objects.in_community(actor.community).select_related("code")
+
+
+def point_get(*, actor: Actor, point_id: int) -> CheckInPoint:
+    actor.require("qrcodes.view")
+    return get_scoped(CheckInPoint, actor.community, pk=point_id)
+
+
+def point_public(*, community: Any, point_id: int) -> CheckInPoint:
+    return get_scoped(CheckInPoint, community, pk=point_id)
+
+
+def present(*, actor: Actor, point_id: int) -> QuerySet[Visit]:
+    """Who is in the building now: checked in at this entrance and not yet out."""
+    actor.require("qrcodes.submissions")
+    point = get_scoped(CheckInPoint, actor.community, pk=point_id)
+    return Visit.objects.in_community(actor.community).filter(point=point, out_at__isnull=True)
+
+
+def present_at_kiosk(*, community: Any, point_id: int) -> QuerySet[Visit]:
+    """Who is in, for the entrance's registered tablet (to check out there)."""
+    return Visit.objects.in_community(community).filter(point_id=point_id, out_at__isnull=True)
+
+
+def visit_by_token(*, community: Any, token: str) -> Visit | None:
+    if not token:
+        return None
+    return Visit.objects.in_community(community).filter(token=str(token)[:32]).first()
+
+
+def kiosks_list(*, actor: Actor, code_id: int) -> QuerySet[Kiosk]:
+    actor.require("qrcodes.view")
+    return Kiosk.objects.in_community(actor.community).filter(code_id=code_id, revoked_at=None)

@@ -10,6 +10,7 @@ from buurtkit.qrcodes.pages import (
     views_exports,
     views_forms,
     views_import,
+    views_reservations,
     views_routes,
     views_scan,
     views_stats,
@@ -66,6 +67,28 @@ community_urlpatterns = [
     path("qr/stats.csv", views_stats.qr_stats_csv, name="qr_stats_csv"),
     path("qr/codes/<int:code_id>/stats/", views_stats.qr_code_stats, name="qr_code_stats"),
     path("qr/import/", views_import.qr_import, name="qr_import"),
+    path("qr/resources/", views_reservations.resource_list, name="qr_resources"),
+    path(
+        "qr/resources/<int:resource_id>/",
+        views_reservations.resource_detail,
+        name="qr_resource",
+    ),
+    path(
+        "qr/resources/<int:resource_id>/bookings.csv",
+        views_reservations.resource_csv,
+        name="qr_resource_csv",
+    ),
+    path(
+        "qr/resources/<int:resource_id>/bookings.xlsx",
+        views_reservations.resource_xlsx,
+        name="qr_resource_xlsx",
+    ),
+    path("qr/entrances/", views_reservations.point_list, name="qr_points"),
+    path("qr/entrances/<int:point_id>/", views_reservations.point_detail, name="qr_point"),
+    # Public, phone first, no login: reached from a code's "reserve" or "checkin" route.
+    path("book/<int:resource_id>/", views_reservations.book, name="qr_book"),
+    path("booking/<str:booking_token>/", views_reservations.booking_page, name="qr_booking"),
+    path("checkin/<int:point_id>/", views_reservations.checkin, name="qr_checkin"),
 ]
 
 root_urlpatterns = [

@@ -196,6 +196,7 @@ def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
         thanks = _texts({lang: post.get(f"thanks-{lang}", "") for lang in LANGS})
         owner = post.get("owner", "")
         webhook = post.get("webhook", "")
+        keep_days = post.get("keep_days", "").strip()
         blocks = blocks_from_post(post)
         op, _sep, index_text = post.get("op", "save").partition("-")
         index = int(index_text) if index_text.isdigit() else -1
@@ -218,6 +219,7 @@ def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
                 "fields": fields,
                 "thanks": _texts_value(thanks),
                 "webhook_id": int(webhook) if webhook.isdigit() else None,
+                "keep_days": int(keep_days) if keep_days.isdigit() else (-1 if keep_days else 0),
             }
             try:
                 if form is None:
@@ -240,6 +242,7 @@ def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
         thanks = _texts(form.thanks if form else {})
         owner = str(form.owner_id or "") if form else (str(teams[0][0]) if len(teams) == 1 else "")
         webhook = str(form.webhook_id or "") if form else ""
+        keep_days = str(form.keep_days or "") if form else ""
         blocks = [block_from_field(f) for f in form.fields] if form else []
     if not blocks or (not unsaved and not _empty(blocks[-1]) and len(blocks) < MAX_FIELDS):
         blocks.append(_blank_field())
@@ -253,6 +256,7 @@ def _editor(request: HttpRequest, form: Form | None) -> HttpResponse:
             "thanks_texts": thanks,
             "owner": owner,
             "webhook": webhook,
+            "keep_days": keep_days,
             "blocks": blocks,
             "types": FIELD_TYPES,
             "teams": teams,

@@ -25,6 +25,7 @@ from buurtkit.qrcodes.cache import CachedCode
 from buurtkit.qrcodes.codes import readable
 from buurtkit.qrcodes.models import CodeStatus, Form
 from buurtkit.qrcodes.routing import translated
+from buurtkit.qrcodes.services.checkins import KIOSK_COOKIE
 
 _SESSION_COOKIE = settings.SESSION_COOKIE_NAME
 
@@ -49,6 +50,7 @@ def scan(request: HttpRequest, code: str) -> HttpResponse:
         viewer=services.Viewer(
             user=request.user if _SESSION_COOKIE in request.COOKIES else None,
             api_key=authorization[7:] if authorization.lower().startswith("bearer ") else "",
+            kiosk=request.COOKIES.get(KIOSK_COOKIE, ""),
         ),
         wants_json="application/json" in request.META.get("HTTP_ACCEPT", "")
         and bool(authorization),

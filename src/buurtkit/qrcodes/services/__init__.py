@@ -8,6 +8,9 @@ One module per seam; this package re-exports their public names, so callers keep
 - :mod:`.batches`: ordering blank codes, made in the background;
 - :mod:`.forms`: forms behind codes and their answers; :mod:`.webhooks`: signed deliveries;
 - :mod:`.statistics`: daily roll-ups and pruning of single scans;
+- :mod:`.reservations`: bookable resources, slots, bookings (no double booking), no-shows;
+- :mod:`.checkins`: entrances, check-in and out, "who is in now", kiosks (shared tablets);
+- :mod:`.retention`: personal data of bookings, visits and form answers cleared when due;
 - :mod:`.scanning`: a scan of ``/q/<code>`` decided in one call, returning an outcome to render.
 
 The private modules (``_rules``, ``_history``, ``_form_fields``, ``_outbound``, ``_bulk_insert``)
@@ -31,6 +34,18 @@ from buurtkit.qrcodes.services._outbound import (
 )
 from buurtkit.qrcodes.services._rules import MAX_TAGS, can_edit
 from buurtkit.qrcodes.services.batches import BATCH_CHUNK, MAX_BATCH, batch_create, batch_run
+from buurtkit.qrcodes.services.checkins import (
+    KIOSK_COOKIE,
+    KIOSK_MAX_AGE,
+    kiosk_allows,
+    kiosk_register,
+    kiosk_revoke,
+    point_create,
+    point_update,
+    visit_check_in,
+    visit_check_out,
+    visits_auto_check_out,
+)
 from buurtkit.qrcodes.services.codes import (
     BULK_OPERATIONS,
     CODE_FIELDS,
@@ -44,6 +59,17 @@ from buurtkit.qrcodes.services.codes import (
 )
 from buurtkit.qrcodes.services.forms import form_create, form_update, submission_create
 from buurtkit.qrcodes.services.imports import codes_import, codes_import_file
+from buurtkit.qrcodes.services.reservations import (
+    booking_cancel,
+    booking_check_in,
+    booking_create,
+    bookings_mark_no_shows,
+    clean_contact,
+    resource_create,
+    resource_update,
+    slots_add,
+)
+from buurtkit.qrcodes.services.retention import personal_data_expire
 from buurtkit.qrcodes.services.routes import clean_routes, routes_set
 from buurtkit.qrcodes.services.scanning import (
     ANONYMOUS_VIEWER,
@@ -59,6 +85,7 @@ from buurtkit.qrcodes.services.scanning import (
     ShowForm,
     ShowPage,
     Viewer,
+    public_post_limited,
     scan_resolve,
 )
 from buurtkit.qrcodes.services.statistics import (
@@ -78,6 +105,13 @@ from buurtkit.qrcodes.services.webhooks import (
     webhook_set_active,
 )
 
+
+def presence_tick() -> dict[str, int]:
+    """The scheduler's ``qr_presence`` job: no-shows after their slot, and everyone still
+    checked in on an earlier day checked out at the end of that day."""
+    return {"no_shows": bookings_mark_no_shows(), "checked_out": visits_auto_check_out()}
+
+
 __all__ = [
     "ANONYMOUS_VIEWER",
     "BATCH_CHUNK",
@@ -85,6 +119,8 @@ __all__ = [
     "CODE_FIELDS",
     "FIELD_TYPES",
     "FORM_POSTS_PER_10_MIN",
+    "KIOSK_COOKIE",
+    "KIOSK_MAX_AGE",
     "MAX_BATCH",
     "MAX_CODES_AT_ONCE",
     "MAX_FIELDS",
@@ -108,9 +144,14 @@ __all__ = [
     "WebhookTarget",
     "batch_create",
     "batch_run",
+    "booking_cancel",
+    "booking_check_in",
+    "booking_create",
+    "bookings_mark_no_shows",
     "can_edit",
     "check_webhook_url",
     "clean_answers",
+    "clean_contact",
     "clean_routes",
     "code_claim",
     "code_create",
@@ -124,7 +165,17 @@ __all__ = [
     "form_create",
     "form_update",
     "is_public",
+    "kiosk_allows",
+    "kiosk_register",
+    "kiosk_revoke",
+    "personal_data_expire",
+    "point_create",
+    "point_update",
+    "presence_tick",
+    "public_post_limited",
     "resolve_webhook_url",
+    "resource_create",
+    "resource_update",
     "retry_delay",
     "rollup_day",
     "rollup_pending",
@@ -134,8 +185,12 @@ __all__ = [
     "scans_prune",
     "scans_rollup_and_prune",
     "sign",
+    "slots_add",
     "snapshot",
     "submission_create",
+    "visit_check_in",
+    "visit_check_out",
+    "visits_auto_check_out",
     "webhook_create",
     "webhook_rotate_secret",
     "webhook_set_active",

@@ -10,9 +10,7 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import (
-    PermissionDenied,
-)
+from buurtkit.core.errors import PermissionDenied, ValidationFailed
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.qrcodes.actions import clean_texts
@@ -39,6 +37,16 @@ def _form_owner_check(actor: Actor, form: Form) -> None:
         )
 
 
+def _keep_days(value: int | None) -> int | None:
+    """Days a form's answers are kept (1 to 3650); None or 0: until staff remove them."""
+    if not value:
+        return None
+    if not isinstance(value, int) or not 1 <= value <= 3650:
+        message = _("Give a number of days from 1 to 3650, or leave it empty.")
+        raise ValidationFailed(message, fields={"keep_days": message})
+    return value
+
+
 @transaction.atomic
 def form_create(
     *,
@@ -48,9 +56,11 @@ def form_create(
     thanks: Any = None,
     owner_id: int | None = None,
     webhook_id: int | None = None,
+    keep_days: int | None = None,
 ) -> Form:
     actor.require("qrcodes.manage")
     form = Form.objects.create(
+        keep_days=_keep_days(keep_days),
         community=actor.community,
         title=clean_texts(title, "title", max_length=150),
         fields=_clean_fields(fields),
@@ -72,7 +82,9 @@ def form_update(
     fields: Any = None,
     thanks: Any = None,
     webhook_id: int | None = None,
+    keep_days: int | None = None,
 ) -> Form:
+    """Change a form; ``keep_days=0`` keeps its answers until staff remove them."""
     form = get_scoped(Form, actor.community, for_update=True, pk=form_id)
     _form_owner_check(actor, form)
     if title is not None:
@@ -83,6 +95,8 @@ def form_update(
         form.thanks = clean_texts(thanks, "thanks", required=False, max_length=500)
     if webhook_id is not None:
         form.webhook = get_scoped(Webhook, actor.community, pk=webhook_id) if webhook_id else None
+    if keep_days is not None:
+        form.keep_days = _keep_days(keep_days)
     form.save()
     audit_record(actor=actor, verb="qrcodes.form_changed", obj=form)
     return form

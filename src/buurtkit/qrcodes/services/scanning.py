@@ -32,6 +32,7 @@ from buurtkit.qrcodes import recording, selectors
 from buurtkit.qrcodes.cache import CachedCode
 from buurtkit.qrcodes.models import CodeStatus, Form
 from buurtkit.qrcodes.routing import Page, Redirect, ScanContext, translated
+from buurtkit.qrcodes.services.checkins import kiosk_allows
 from buurtkit.qrcodes.services.forms import submission_create
 from buurtkit.qrcodes.services.webhooks import scan_to_webhook
 from buurtkit.qrcodes.useragent import classify
@@ -54,6 +55,8 @@ class Viewer:
 
     user: Any = None
     api_key: str = ""
+    #: The signed cookie of a tablet that staff registered as a kiosk (see ``checkins``).
+    kiosk: str = ""
 
 
 ANONYMOUS_VIEWER = Viewer()
@@ -273,8 +276,15 @@ def _send_scan(cached: CachedCode, route_id: int, source: str, device: str, lang
 # --- forms behind codes -----------------------------------------------------------------------
 
 
-def _rate_limited(address: str, cached: CachedCode) -> bool:
-    who = hashlib.sha256(f"{address}|{cached.code}".encode()).hexdigest()[:24]
+def public_post_limited(
+    address: str, scope: str, *, kiosk: str = "", code_id: int | None = None
+) -> bool:
+    """Counts one public answer from ``address`` to ``scope`` (a code, a booking page) and says
+    whether it is one too many (more than :data:`FORM_POSTS_PER_10_MIN` in 10 minutes). A tablet
+    registered as a kiosk for ``code_id`` is never limited there."""
+    if kiosk_allows(kiosk, code_id):
+        return False
+    who = hashlib.sha256(f"{address}|{scope}".encode()).hexdigest()[:24]
     key = f"qr:form-posts:{who}"
     django_cache.add(key, 0, timeout=600)
     try:
@@ -301,7 +311,7 @@ def _form(
     if form_data is None:
         return ShowForm(code=cached, form=form, language=language)
     values = {f["key"]: form_data.get(f["key"], "") for f in form.fields}
-    if _rate_limited(address, cached):
+    if public_post_limited(address, cached.code, kiosk=viewer.kiosk, code_id=cached.id):
         return ShowForm(code=cached, form=form, language=language, values=values, limited=True)
     user = viewer.user
     try:
