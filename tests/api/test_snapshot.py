@@ -8,6 +8,7 @@ changes it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -20,7 +21,7 @@ from apispec import (
 )
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 
 from buurtkit.audit.services import audit_record
 from buurtkit.core.actor import Actor
@@ -98,6 +99,9 @@ def test_the_snapshot_holds_every_row_and_column_of_the_community(world: World) 
     assert not set(map(str, data.get("people.Person", []))) & set(other.get("people.Person", []))
 
 
+_unique_numbers = itertools.count(1)
+
+
 def _insert_one(model: type[Model], community: Any) -> Model:
     """A new row of ``model`` in ``community`` with plain values in its required fields (and
     a row of each table it must point at, found in the community or made the same way)."""
@@ -105,6 +109,12 @@ def _insert_one(model: type[Model], community: Any) -> Model:
 
     values: dict[str, Any] = {}
     used: dict[Any, int] = {}  # two keys to one table point at two rows (a pair of people)
+    unique_fields = {
+        name
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        for name in constraint.fields
+    }
     # Optional fields a check constraint asks for (a duty is at a session or at a place).
     wanted = {"activities.Duty": {"session"}}.get(model._meta.label, set())
     for field in model._meta.concrete_fields:
@@ -134,6 +144,8 @@ def _insert_one(model: type[Model], community: Any) -> Model:
                 values[field.name] = {}
             elif kind == "BooleanField":
                 values[field.name] = False
+            elif "Integer" in kind and field.name in unique_fields:
+                values[field.name] = 1000 + next(_unique_numbers)  # a step number: a new one
             elif "Integer" in kind or kind in {"FloatField", "DecimalField"}:
                 values[field.name] = 1
             elif field.choices:
