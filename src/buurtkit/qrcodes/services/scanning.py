@@ -15,17 +15,15 @@ the recorder's in-process buffer.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from django.core.cache import cache as django_cache
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.models import Community
+from buurtkit.core.ratelimit import over_limit
 from buurtkit.core.urls import is_safe_stored_url
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
 from buurtkit.qrcodes import recording, selectors
@@ -284,15 +282,9 @@ def public_post_limited(
     registered as a kiosk for ``code_id`` is never limited there."""
     if kiosk_allows(kiosk, code_id):
         return False
-    who = hashlib.sha256(f"{address}|{scope}".encode()).hexdigest()[:24]
-    key = f"qr:form-posts:{who}"
-    django_cache.add(key, 0, timeout=600)
-    try:
-        count = django_cache.incr(key)
-    except ValueError:
-        django_cache.set(key, 1, timeout=600)
-        count = 1
-    return count > FORM_POSTS_PER_10_MIN
+    return over_limit(
+        "qr-form-posts", f"{address}|{scope}", limit=FORM_POSTS_PER_10_MIN, seconds=600
+    )
 
 
 def _form(
