@@ -8,14 +8,17 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
-        from buurtkit.activities import calls, gdpr, pages, permissions
+        from buurtkit.activities import calls, demo, gdpr, pages, permissions
         from buurtkit.core import scheduler
+        from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="activities")
         pages.register()  # the resident home's link and the audit log's words
         calls.register()  # the automated reminder call's flow
+        # After the places (15) and the residents (10): the programme at the digipunten.
+        register_demo_loader("activities", 35, demo.load)
         declare_no_personal_data(
             "activities.Category",
             "activities.Series",
