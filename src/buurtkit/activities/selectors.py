@@ -191,3 +191,28 @@ def registration_by_link(
     if found is None or not hmac.compare_digest(found.cancel_token_hash, rules.token_hash(token)):
         return None
     return found
+
+
+# --- staff pages ----------------------------------------------------------------------------
+
+
+def sessions_week(*, actor: Actor, day: date) -> QuerySet[Session]:
+    """The sessions of the (Monday to Sunday) week around ``day``, with their fill."""
+    monday = day - timedelta(days=day.weekday())
+    return sessions_search(actor=actor, start=monday, end=monday + timedelta(days=6))
+
+
+def attendance_rows(*, actor: Actor, session_id: int, q: str = "") -> QuerySet[Registration]:
+    """Who is expected at a session or came (by name, for the check-in tablet)."""
+    session = session_get(actor=actor, session_id=session_id)
+    qs = (
+        Registration.objects.filter(
+            session=session, state__in=[*rules.EXPECTED, rules.ATTENDED, rules.NO_SHOW]
+        )
+        .select_related("person")
+        .order_by("person__first_name", "person__last_name", "pk")
+    )
+    term = q.strip()
+    if term:
+        qs = qs.filter(Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term))
+    return qs

@@ -7,8 +7,24 @@ from django.utils.translation import gettext_lazy as _
 
 def register() -> None:
     """Tell web's shared pages about activities."""
-    from buurtkit.web.registry import Link, register_audit_verbs, register_resident_link
+    from buurtkit.web.registry import (
+        Link,
+        register_audit_verbs,
+        register_menu_link,
+        register_resident_link,
+    )
 
+    register_menu_link(
+        Link(
+            key="activities.manage",
+            module="activities",
+            url_name="web:activities_manage",
+            label=_("Activities"),
+            permission="activities.view",
+            summary=_("This week's sessions, who comes, check-in"),
+            order=60,
+        )
+    )
     register_resident_link(
         Link(
             key="activities.programme",

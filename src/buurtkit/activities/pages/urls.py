@@ -2,11 +2,27 @@
 
 from django.urls import path
 
-from buurtkit.activities.pages import views
+from buurtkit.activities.pages import views, views_staff
 
 community_urlpatterns = [
     path("activities/", views.programme, name="activities_programme"),
     path("activities/sessions/<int:session_id>/", views.session_page, name="activities_session"),
+    path("activities/manage/", views_staff.week, name="activities_manage"),
+    path(
+        "activities/manage/sessions/<int:session_id>/",
+        views_staff.session_detail,
+        name="activities_manage_session",
+    ),
+    path(
+        "activities/manage/sessions/<int:session_id>/check-in/",
+        views_staff.check_in,
+        name="activities_check_in",
+    ),
+    path(
+        "activities/manage/sessions/<int:session_id>/attendance.pdf",
+        views_staff.attendance_list,
+        name="activities_attendance_pdf",
+    ),
     path(
         "activities/cancel/<int:registration_id>/<str:secret>/",
         views.cancel_page,
