@@ -56,7 +56,7 @@ def _text(
 
 def _facts(canvas: Canvas, rows: Sequence[tuple[str, str]], y: float, width: float) -> float:
     """A two-column table of (name, value); returns the y below it."""
-    key_w = 55 * mm
+    key_w = 60 * mm
     for name, value in rows:
         canvas.setFont("Helvetica-Bold", 11)
         canvas.drawString(MARGIN, y, name)
@@ -125,7 +125,7 @@ def _certificate_page(canvas: Canvas, community: str, event: DeviceEvent) -> Non
     y = _facts(
         canvas,
         [
-            (_("Label"), device.label),
+            (_("Label number"), device.label),
             (_("Kind"), str(device.get_kind_display())),
             (_("Brand"), device.brand),
             (_("Model"), device.model),
@@ -202,7 +202,7 @@ def donation_receipt_pdf(*, community: str, donation: Donation, devices: Sequenc
         [
             (_("Donor"), _donor(donation)),
             (_("Received on"), _day(donation.received_on)),
-            (_("Receipt number"), f"DON-{donation.pk:06d}"),
+            (_("Donation number"), f"DON-{donation.pk:06d}"),
             (_("Devices"), ", ".join(f"{n} × {kind}" for kind, n in sorted(counts.items()))),
         ],
         y,
@@ -222,7 +222,7 @@ def donation_receipt_pdf(*, community: str, donation: Donation, devices: Sequenc
         width,
     )
     y -= 6 * mm
-    columns = [(_("Label"), 0), (_("Device"), 32 * mm), (_("Serial number"), 110 * mm)]
+    columns = [(_("Label number"), 0), (_("Device"), 36 * mm), (_("Serial number"), 112 * mm)]
 
     def header(y: float) -> float:
         canvas.setFont("Helvetica-Bold", 10)
