@@ -154,11 +154,13 @@ def test_the_label_sheet_scans_to_the_public_address(
     donation = _donate(system, 2)
     pairs = services.device_label_codes(actor=system, donation_id=donation.pk)
     client = login_client(community, "counter_clerk")
-    response = client.get(f"/rabot/lending/donations/{donation.pk}/labels.pdf")
+    response = client.get(
+        f"/rabot/lending/donations/{donation.pk}/labels.pdf", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = _pdf_text(response.content)
     assert "DB-000001" in text and "DB-000002" in text
-    assert "Property of the digibank Rabot" in text or "Eigendom van de digibank Rabot" in text
+    assert "Property of the digibank Rabot" in text
     decoded = _decode(response.content)
     assert decoded == sorted(f"HTTPS://BUURT.EXAMPLE.BE/Q/{c.code.upper()}" for _d, c in pairs)
     assert "LOCALHOST" not in " ".join(decoded)
@@ -178,7 +180,7 @@ def _pdf_text(data: bytes) -> str:
     pdfium = pytest.importorskip("pypdfium2")
     document = pdfium.PdfDocument(data)
     try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
+        return " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in document)
     finally:
         document.close()
 

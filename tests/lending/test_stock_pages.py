@@ -65,6 +65,9 @@ def test_device_list_shows_the_stock_and_finds_by_label_serial_and_text(
     assert labels(q="sn-bbb") == ["DB-000002"]
     assert labels(q="DB-000003") == ["DB-000003"]
     assert labels(q="thinkpad") == ["DB-000002"]
+    assert labels(q="lenovo thinkpad") == ["DB-000002"]  # brand and model together
+    assert labels(q="000003") == ["DB-000003"]  # part of a label
+    assert labels(q="SN-") == []  # a serial number is found whole, not by a part
     assert labels(kind="tablet") == ["DB-000003"]
     assert labels(pool="handout") == ["DB-000001", "DB-000002"]
     assert labels(state="wiped") == []

@@ -3,6 +3,7 @@ referrals' queue (below)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,13 +61,7 @@ def devices_search(
     qs = Device.objects.in_community(actor.community)
     term = q.strip()
     if term:
-        qs = qs.filter(
-            Q(label__iexact=term)
-            | Q(serial__iexact=term)
-            | Q(label__icontains=term)
-            | Q(brand__icontains=term)
-            | Q(model__icontains=term)
-        )
+        qs = qs.filter(_term_filter(actor.community, term))
     if state:
         qs = qs.filter(state=state)
     if kind:
@@ -74,6 +69,22 @@ def devices_search(
     if pool:
         qs = qs.filter(pool=pool)
     return qs.select_related("place").order_by("label")
+
+
+LABEL_FRAGMENT = re.compile(r"^(DB-?)?\d{1,6}$", re.IGNORECASE)
+
+
+def _term_filter(community: Community, term: str) -> Q:
+    """A label or serial number typed (or scanned) exactly finds that device through an index;
+    anything else searches the text: brand and model (``search_text``, in capitals, from an
+    index), and the label when the term looks like part of one ("123", "DB-00012")."""
+    exact = Q(label=term.upper()) | Q(serial__in={term, term.upper(), term.lower()})
+    if Device.objects.in_community(community).filter(exact).exists():
+        return exact
+    text = Q(search_text__contains=term.upper())
+    if LABEL_FRAGMENT.match(term):
+        text |= Q(label__contains=term.upper())
+    return text
 
 
 def device_get(*, actor: Actor, device_id: int) -> Device:
@@ -89,21 +100,19 @@ def device_events(*, actor: Actor, device_id: int) -> QuerySet[DeviceEvent]:
 def stock_overview(*, actor: Actor) -> dict[str, Any]:
     """Devices per kind and state, and per pool: the staff overview's table."""
     actor.require("lending.view")
+    # One pass over the covering index (community, state, kind, pool).
     rows = (
         Device.objects.in_community(actor.community)
-        .values("kind", "state")
-        .annotate(n=Count("id"))
+        .values_list("state", "kind", "pool")
+        .annotate(n=Count("*"))
         .order_by()
     )
     by_kind: dict[str, dict[str, int]] = {}
-    for row in rows:
-        by_kind.setdefault(row["kind"], {})[row["state"]] = row["n"]
-    pools = dict(
-        Device.objects.in_community(actor.community)
-        .values_list("pool")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    pools: dict[str, int] = {}
+    for state, kind, pool, n in rows:
+        states = by_kind.setdefault(kind, {})
+        states[state] = states.get(state, 0) + n
+        pools[pool] = pools.get(pool, 0) + n
     return {
         "by_kind": {
             kind: {"total": sum(states.values()), **states} for kind, states in by_kind.items()
