@@ -18,7 +18,7 @@ class DeviceStepForm(forms.Form):
     number of steps the person saw: a second click on the same page is refused."""
 
     kind = forms.ChoiceField(label=_("Next step"), widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+    note = forms.CharField(label=_("Note about this step"), max_length=300, required=False)
     method = forms.CharField(
         label=_("Wipe method"),
         max_length=200,
@@ -76,7 +76,7 @@ class DonationForm(forms.Form):
     place_id = forms.TypedChoiceField(
         label=_("Where the devices are now"), coerce=int, required=False, empty_value=None
     )
-    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+    note = forms.CharField(label=_("Note about the donation"), max_length=300, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
     def __init__(
