@@ -313,9 +313,9 @@ def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
 
 def donations_list(*, actor: Actor) -> QuerySet[Donation]:
     actor.require("lending.view")
+    donations: QuerySet[Donation] = Donation.objects.in_community(actor.community)
     return (
-        Donation.objects.in_community(actor.community)
-        .select_related("donor")
+        donations.select_related("donor")
         .annotate(devices_count=Count("devices"))
         .order_by("-received_on", "-pk")
     )
