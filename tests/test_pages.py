@@ -27,7 +27,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
-from buurtkit.lending.models import Referral
+from buurtkit.lending.models import Device, DeviceEvent, Donation, Referral
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -81,6 +81,9 @@ class OtherCommunity:
     registration_id: int = 0  # B's resident signed up for it
     secret: str = ""  # the secret of that sign-up's cancel link
     referral_id: int = 0  # B's partner's waiting request for a laptop
+    device_id: int = 0  # B's donated laptop, wiped (its certificate is step 2)
+    donation_id: int = 0  # the donation it came in with
+    device_label: str = ""  # its label number (the public return page's address)
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -116,6 +119,10 @@ class OtherCommunity:
             "registration_id": self.registration_id,
             "secret": self.secret,
             "referral_id": self.referral_id,
+            "device_id": self.device_id,
+            "donation_id": self.donation_id,
+            "seq": 2,  # the wipe of B's device
+            "label": self.device_label,
         }
 
 
@@ -266,6 +273,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **(places := _b_places(actor, org)),
         **_b_activities(actor, person, places["place_id"]),
         **_b_referral(actor, org),
+        **_b_lending(actor, org),
     )
 
 
@@ -357,6 +365,31 @@ def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]
         actor=actor, session_id=session.pk, person_id=person.pk, channel="desk"
     )
     return {"session_id": session.pk, "registration_id": registration.pk, "secret": secret}
+
+
+def _b_lending(actor: Actor, org: Organisation) -> dict[str, Any]:
+    """B's device bank: a donation of two laptops, the second one wiped."""
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=actor,
+        received_on=date(2026, 12, 1),
+        donor_id=org.pk,
+        note=f"{MARK} donation",
+        devices=[
+            {"kind": "laptop", "brand": f"{MARK}brand", "serial": f"{MARK}-{i}"} for i in range(2)
+        ],
+    )
+    device = donation.devices.order_by("label").last()
+    assert device is not None
+    lending_services.device_record_event(
+        actor=actor,
+        device_id=device.pk,
+        kind="wiped",
+        evidence={"method": "purge", "tool": "nwipe", "operator": f"{MARK}op",
+                  "wiped_on": "2026-12-01"},
+    )  # fmt: skip
+    return {"device_id": device.pk, "donation_id": donation.pk, "device_label": device.label}
 
 
 def _b_buurbel_participant(actor: Actor, person: Person) -> dict[str, int]:
@@ -521,6 +554,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "referrals": list(
             Referral.objects.filter(community=b.community).values_list("state", "device_id")
         ),
+        "devices": list(
+            Device.objects.filter(community=b.community).values_list("state", "events_count")
+        ),
+        "device_events": DeviceEvent.objects.filter(community=b.community).count(),
+        "donations": Donation.objects.filter(community=b.community).count(),
     }
 
 
@@ -546,6 +584,7 @@ PUBLIC_PAGES = {
     "places_poster",
     "place_public",
     "place_poster",
+    "lending_return",  # a device's label scanned by anyone: "please bring it back"
 }
 
 

@@ -9,7 +9,7 @@ class LendingConfig(AppConfig):
 
     def ready(self) -> None:
         from buurtkit.core.permissions import register
-        from buurtkit.lending import gdpr, permissions
+        from buurtkit.lending import gdpr, pages, permissions, qr
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
@@ -29,6 +29,8 @@ class LendingConfig(AppConfig):
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )
+        qr.register()  # a device's QR label: staff open its page, anyone else a return page
+        pages.register()  # the staff menu's "Device bank", a dashboard tile, audit verbs
         from buurtkit.lending.pages import menu_referrals
 
         menu_referrals.register()  # the menu's "Device requests" and "Request queue"

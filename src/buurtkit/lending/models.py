@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Upper
 from django.utils.translation import gettext_lazy as _
 
 from buurtkit.core.models import CommunityScoped, ScopedQuerySet, community_key
@@ -144,6 +145,13 @@ class Device(CommunityScoped):
     state_changed_at = models.DateTimeField(_("since"))
     events_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Brand and model in capitals, kept by the database: text search compares it as it is
+    #: (no UPPER() per row), from an index (migration 0005; bench/lending_stock.py).
+    search_text = models.GeneratedField(
+        expression=Upper(Concat("brand", Value(" "), "model")),
+        output_field=models.CharField(max_length=161),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("device")
@@ -153,8 +161,14 @@ class Device(CommunityScoped):
             models.UniqueConstraint(fields=["community", "label"], name="device_label_unique")
         ]
         indexes = [
-            models.Index(fields=["community", "state", "kind"], name="device_stock_idx"),
+            # The stock overview counts from this index alone (state, kind and pool per device).
+            models.Index(
+                fields=["community", "state", "kind", "pool"], name="device_stock_pool_idx"
+            ),
             models.Index(fields=["community", "serial"], name="device_serial_idx"),
+            # Text search counts its matches from this index alone on SQLite (PostgreSQL also
+            # has a trigram index on search_text: migration 0005).
+            models.Index(fields=["community", "search_text"], name="device_text_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ referrals' queue (below)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,14 +27,17 @@ from django.utils.translation import gettext as _
 
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import PermissionDenied
+from buurtkit.core.errors import NotFound, PermissionDenied
+from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.validation import require_choice
+from buurtkit.lending import qr as lending_qr
 from buurtkit.lending.models import (
     Device,
     DeviceEvent,
     DeviceKind,
     DeviceState,
+    Donation,
     Pool,
     Referral,
     ReferralCap,
@@ -42,6 +46,8 @@ from buurtkit.lending.models import (
 from buurtkit.lending.periods import next_period_start, period_start
 from buurtkit.lending.services.referrals import may_triage, referral_for_actor
 from buurtkit.people.models import Organisation
+from buurtkit.places.models import Place, PlaceKind, PlaceStatus
+from buurtkit.qrcodes.models import Code
 
 
 def devices_search(
@@ -55,13 +61,7 @@ def devices_search(
     qs = Device.objects.in_community(actor.community)
     term = q.strip()
     if term:
-        qs = qs.filter(
-            Q(label__iexact=term)
-            | Q(serial__iexact=term)
-            | Q(label__icontains=term)
-            | Q(brand__icontains=term)
-            | Q(model__icontains=term)
-        )
+        qs = qs.filter(_term_filter(actor.community, term))
     if state:
         qs = qs.filter(state=state)
     if kind:
@@ -69,6 +69,22 @@ def devices_search(
     if pool:
         qs = qs.filter(pool=pool)
     return qs.select_related("place").order_by("label")
+
+
+LABEL_FRAGMENT = re.compile(r"^(DB-?)?\d{1,6}$", re.IGNORECASE)
+
+
+def _term_filter(community: Community, term: str) -> Q:
+    """A label or serial number typed (or scanned) exactly finds that device through an index;
+    anything else searches the text: brand and model (``search_text``, in capitals, from an
+    index), and the label when the term looks like part of one ("123", "DB-00012")."""
+    exact = Q(label=term.upper()) | Q(serial__in={term, term.upper(), term.lower()})
+    if Device.objects.in_community(community).filter(exact).exists():
+        return exact
+    text = Q(search_text__contains=term.upper())
+    if LABEL_FRAGMENT.match(term):
+        text |= Q(label__contains=term.upper())
+    return text
 
 
 def device_get(*, actor: Actor, device_id: int) -> Device:
@@ -84,21 +100,19 @@ def device_events(*, actor: Actor, device_id: int) -> QuerySet[DeviceEvent]:
 def stock_overview(*, actor: Actor) -> dict[str, Any]:
     """Devices per kind and state, and per pool: the staff overview's table."""
     actor.require("lending.view")
+    # One pass over the covering index (community, state, kind, pool).
     rows = (
         Device.objects.in_community(actor.community)
-        .values("kind", "state")
-        .annotate(n=Count("id"))
+        .values_list("state", "kind", "pool")
+        .annotate(n=Count("*"))
         .order_by()
     )
     by_kind: dict[str, dict[str, int]] = {}
-    for row in rows:
-        by_kind.setdefault(row["kind"], {})[row["state"]] = row["n"]
-    pools = dict(
-        Device.objects.in_community(actor.community)
-        .values_list("pool")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    pools: dict[str, int] = {}
+    for state, kind, pool, n in rows:
+        states = by_kind.setdefault(kind, {})
+        states[state] = states.get(state, 0) + n
+        pools[pool] = pools.get(pool, 0) + n
     return {
         "by_kind": {
             kind: {"total": sum(states.values()), **states} for kind, states in by_kind.items()
@@ -291,4 +305,91 @@ def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
         "matched": len(seconds),
         "average_wait_days": round(average, 1) if average is not None else None,
         "days": days,
+    }
+
+
+# --- pages, labels and documents --------------------------------------------------------------
+
+
+def donations_list(*, actor: Actor) -> QuerySet[Donation]:
+    actor.require("lending.view")
+    donations: QuerySet[Donation] = Donation.objects.in_community(actor.community)
+    return (
+        donations.select_related("donor")
+        .annotate(devices_count=Count("devices"))
+        .order_by("-received_on", "-pk")
+    )
+
+
+def donation_get(*, actor: Actor, donation_id: int) -> Donation:
+    actor.require("lending.view")
+    return get_scoped(Donation, actor.community, pk=donation_id)
+
+
+def donation_devices(*, actor: Actor, donation_id: int) -> QuerySet[Device]:
+    donation = donation_get(actor=actor, donation_id=donation_id)
+    return Device.objects.filter(donation=donation).select_related("place").order_by("label")
+
+
+def device_by_label(*, actor: Actor, label: str) -> Device:
+    actor.require("lending.view")
+    return get_scoped(Device, actor.community, label=str(label).strip().upper()[:20])
+
+
+def wipe_events(*, actor: Actor, device_ids: list[int]) -> QuerySet[DeviceEvent]:
+    """The wipes (with their evidence) of these devices: each is an erasure certificate."""
+    actor.require("lending.view")
+    return (
+        DeviceEvent.objects.in_community(actor.community)
+        .filter(device_id__in=device_ids, kind=DeviceState.WIPED)
+        .select_related("device", "device__donation", "device__donation__donor")
+        .order_by("device__label", "seq")
+    )
+
+
+def wipe_event(*, actor: Actor, device_id: int, seq: int) -> DeviceEvent:
+    device = device_get(actor=actor, device_id=device_id)
+    event = wipe_events(actor=actor, device_ids=[device.pk]).filter(seq=seq).first()
+    if event is None:
+        raise NotFound(_("This device has no wipe with this number."))
+    return event
+
+
+def label_codes(*, community: Community, devices: list[Device]) -> dict[int, Code]:
+    """Each device's QR label code (the oldest one not retired), by device id."""
+    return lending_qr.label_codes(community, devices)
+
+
+def return_place(*, device: Device) -> Place | None:
+    """Where a found device goes back to: its own place, else the community's device store."""
+    if device.place_id is not None:
+        return device.place
+    return (
+        Place.objects.in_community(device.community)
+        .filter(
+            status=PlaceStatus.OPEN,
+            kind__in=[PlaceKind.LIBRARY_STORE, PlaceKind.LENDING_POINT],
+        )
+        .select_related("municipality")
+        .order_by("pk")
+        .first()
+    )
+
+
+def intake_choices(*, actor: Actor) -> dict[str, list[tuple[int, str]]]:
+    """The donor organisations and places the intake form offers."""
+    actor.require("lending.manage")
+    return {
+        "donors": list(
+            Organisation.objects.in_community(actor.community)
+            .filter(active=True)
+            .order_by("name")
+            .values_list("pk", "name")[:500]
+        ),
+        "places": list(
+            Place.objects.in_community(actor.community)
+            .exclude(status=PlaceStatus.CLOSED)
+            .order_by("name")
+            .values_list("pk", "name")[:500]
+        ),
     }

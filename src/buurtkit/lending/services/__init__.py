@@ -17,6 +17,7 @@ from buurtkit.lending.services.stock import (
     LABEL_PREFIX,
     MAX_DEVICES_PER_DONATION,
     WIPE_EVIDENCE,
+    device_label_codes,
     device_record_event,
     donation_receive,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_DEVICES_PER_DONATION",
     "WIPE_EVIDENCE",
     "cap_set",
+    "device_label_codes",
     "device_record_event",
     "donation_receive",
     "referral_approve",

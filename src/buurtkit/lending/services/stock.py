@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, ValidationFailed
+from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
+from buurtkit.lending import qr as lending_qr
 from buurtkit.lending import rules
 from buurtkit.lending.models import (
     Condition,
@@ -27,6 +28,8 @@ from buurtkit.lending.models import (
 )
 from buurtkit.people.models import Organisation
 from buurtkit.places.models import Place
+from buurtkit.qrcodes import services as qr_services
+from buurtkit.qrcodes.models import Code
 
 MAX_DEVICES_PER_DONATION = 500
 WIPE_EVIDENCE = ("method", "tool", "operator", "wiped_on")
@@ -254,3 +257,56 @@ def device_record_event(
     device.save(update_fields=["state", "state_changed_at", "events_count"])
     audit_record(actor=actor, verb="lending.device_event", obj=device, data={"kind": kind})
     return event
+
+
+# --- QR labels --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def device_label_codes(
+    *, actor: Actor, device_ids: list[int] | None = None, donation_id: int | None = None
+) -> list[tuple[Device, Code]]:
+    """Give devices (these ids, or all of a donation) their QR label: a code of the ``qrcodes``
+    module linked to the device (``lending.qr``). Idempotent: a device keeps the code it has
+    (a retired code does not count); only devices without one get a new code. The devices are
+    locked first, so two clicks at once still make one code per device.
+    Returns (device, code) pairs in label order."""
+    actor.require("lending.manage")
+    devices = Device.objects.in_community(actor.community)
+    if donation_id is not None:
+        donation = get_scoped(Donation, actor.community, pk=donation_id)
+        devices = devices.filter(donation=donation)
+    elif device_ids:
+        if len(device_ids) > MAX_DEVICES_PER_DONATION:
+            msg = _("At most %(n)d devices at once.") % {"n": MAX_DEVICES_PER_DONATION}
+            raise ValidationFailed(msg, fields={"devices": msg})
+        devices = devices.filter(pk__in=device_ids)
+    else:
+        msg = _("Choose the devices.")
+        raise ValidationFailed(msg, fields={"devices": msg})
+    locked = list(devices.select_for_update().order_by("label"))
+    if donation_id is None and len(locked) != len(set(device_ids or [])):
+        raise NotFound(_("Not found."))
+    codes = lending_qr.label_codes(actor.community, locked)
+    # Staff without QR rights may still label the devices they manage: the code is made for them.
+    maker = actor if actor.has("qrcodes.manage") else Actor.system(actor.community, actor.label)
+    made = []
+    for device in locked:
+        if device.pk in codes:
+            continue
+        codes[device.pk] = qr_services.code_create(
+            actor=maker,
+            title=str(device)[:150],
+            link_type=lending_qr.LINK_TYPE,
+            link_id=device.label,
+            routes=lending_qr.label_routes(device.label),
+        )
+        made.append(device.label)
+    if made:
+        audit_record(
+            actor=actor,
+            verb="lending.labels_made",
+            obj=locked[0].donation if donation_id is not None else locked[0],
+            data={"devices": len(made), "first": made[0], "last": made[-1]},
+        )
+    return [(device, codes[device.pk]) for device in locked]
