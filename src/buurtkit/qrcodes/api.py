@@ -10,7 +10,7 @@ printed code keeps answering with a friendly page.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -18,7 +18,18 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from buurtkit.core import clock
-from buurtkit.core.apitools import MAX_ID, Count, Id, In, actor_of, idempotency_key_header, paged
+from buurtkit.core.apitools import (
+    MAX_ID,
+    NONBLANK,
+    Count,
+    Day,
+    Id,
+    In,
+    Language,
+    actor_of,
+    idempotency_key_header,
+    paged,
+)
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import codes, selectors, services
 from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
@@ -389,17 +400,21 @@ class FormOut(Schema):
 
 
 class FormIn(In):
-    title: dict[str, str] = Field(..., description='One title per language: {"nl": …, "fr": …}.')
-    fields: list[dict[str, Any]] = Field(..., description=FIELDS_DESCRIPTION)
-    thanks: dict[str, str] = Field({}, description="Shown after answering, per language.")
+    title: dict[Language, Annotated[str, Field(pattern=NONBLANK)]] = Field(
+        ..., min_length=1, description='One title per language: {"nl": …, "fr": …}.'
+    )
+    fields: list[dict[str, Any]] = Field(..., min_length=1, description=FIELDS_DESCRIPTION)
+    thanks: dict[Language, str] = Field({}, description="Shown after answering, per language.")
     owner_id: Id | None = None
     webhook_id: Id | None = Field(None, description="Send every answer to this webhook.")
 
 
 class FormPatch(In):
-    title: dict[str, str] | None = None
-    fields: list[dict[str, Any]] | None = Field(None, description=FIELDS_DESCRIPTION)
-    thanks: dict[str, str] | None = None
+    title: dict[Language, Annotated[str, Field(pattern=NONBLANK)]] | None = Field(
+        None, min_length=1
+    )
+    fields: list[dict[str, Any]] | None = Field(None, min_length=1, description=FIELDS_DESCRIPTION)
+    thanks: dict[Language, str] | None = None
     webhook_id: int | None = Field(None, ge=0, le=MAX_ID, description="0 takes the webhook away.")
 
 
@@ -539,8 +554,8 @@ class StatsOut(Schema):
 
 
 class StatsQuery(Schema):
-    start: dt.date | None = Field(None, description="First day (default: 29 days before end).")
-    end: dt.date | None = Field(None, description="Last day, included (default: today).")
+    start: Day | None = Field(None, description="First day (default: 29 days before end).")
+    end: Day | None = Field(None, description="Last day, included (default: today).")
     code_id: Id | None = None
     tag: str = ""
     owner: Id | None = Field(None, description="A team: the codes it owns.")
