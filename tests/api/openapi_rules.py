@@ -27,6 +27,8 @@ _DATES = "the end on or after the start, at most a year (366 days) apart"
 _UNIQUE = "not taken by another row of the community"
 _SAID = "a text or a recording in at least one language"
 _RECORDING = "a recording of this community, in the language it is given for"
+_VANITY = "not a code's own name, not taken by another code"
+_LINK = "a kind of platform object the product knows (a registry), with its id"
 _LATLON = "both latitude and longitude, or neither"
 _FIELDS = "each field of a type the forms know (text, number, …) with that type's settings"
 _VOCABULARY = {
@@ -91,7 +93,12 @@ RULES: dict[str, dict[str, str]] = {
         "donor_name": "a donor: an organisation (donor_id) or a name",
         "place_id": _ROW,
     },
-    "POST /qr/codes": {"routes.*": "a route action and the settings it needs (a registry)"},
+    "POST /qr/codes": {
+        "routes.*": "a route action and the settings it needs (a registry)",
+        "slug": _VANITY,
+        "link_type": _LINK,
+    },
+    "PATCH /qr/codes/{code_id}": {"slug": _VANITY, "link_type": _LINK, "owner_id": _ROW},
     "PUT /qr/codes/{code_id}/routes": {"routes.*": "a route action and the settings it needs"},
     "POST /qr/codes/bulk": {
         "routes.*": "retarget needs an address (https://…)",
@@ -111,6 +118,10 @@ RULES: dict[str, dict[str, str]] = {
         "recording*": _RECORDING,
     },
     "POST /buurbel/flows": {"key": "a call flow the product has", "definition": "a valid flow"},
+    "POST /buurbel/rules/{rule_version_id}/activate": {
+        "test_cases": "a draft with test cases that all pass",
+        "*": "the draft's rules, checked against its test cases",
+    },
     "PATCH /buurbel/flows/{flow_id}": {"definition": "a valid flow: its steps and start"},
     "POST /buurbel/participants/{participant_id}/verification/check": {
         "code": "the code that was sent"

@@ -110,13 +110,20 @@ class CodeDetailOut(CodeOut):
         return list(obj.routes.order_by("position"))
 
 
+#: A vanity name as typed: blank (none), or 3 to 60 letters, digits and dashes (case and
+#: surrounding spaces do not matter), neither starting nor ending with a dash.
+VANITY_PATTERN = r"^\s*$|^\s*[A-Za-z0-9][A-Za-z0-9-]{1,58}[A-Za-z0-9]\s*$"
+
+
 class CodeIn(In):
     title: str = Field("", max_length=150)
     description: str = Field("", max_length=5000)
     tags: list[str] = Field([], max_length=20)
     owner_id: Id | None = Field(None, description="A team you belong to (any team: admins).")
     slug: str | None = Field(
-        None, description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error."
+        None,
+        pattern=VANITY_PATTERN,
+        description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error.",
     )
     contact: str = Field("", max_length=200)
     link_type: str = Field("", description="A platform object the code stands for.")
@@ -131,7 +138,7 @@ class CodePatch(In):
     description: str | None = Field(None, max_length=5000)
     tags: list[str] | None = Field(None, max_length=20)
     owner_id: Id | None = None
-    slug: str | None = None
+    slug: str | None = Field(None, pattern=VANITY_PATTERN)
     contact: str | None = Field(None, max_length=200)
     link_type: str | None = None
     link_id: str | None = None
