@@ -310,7 +310,7 @@ def test_a_bad_consent_after_a_good_person_writes_neither(
             "POST",
             "/api/v1/people/{person_id}/consents",
             {"kind": "mind_reading", "granted": True},
-            "consents",
+            "kind",  # the body's field (the schema's enum); the service said "consents"
         ),
         ("POST", "/api/v1/organisations", {"name": "O", "slug": "o", "kind": "castle"}, "kind"),
         (

@@ -102,12 +102,29 @@ def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     )
 
 
+def _field_name(loc: list[Any]) -> str:
+    """The field a schema error names, as services name theirs.
+
+    ``roles.0`` (an item of a list of plain values) is ``roles``; a dict's key that is not
+    allowed (``consents.telepathy.[key]``) is the dict, ``consents``; a header is written like a
+    field (``Idempotency-Key`` is ``idempotency_key``). Items of a list of objects keep their
+    number (``devices.0.kind``).
+    """
+    header = bool(loc) and loc[0] == "header"
+    parts = [p for p in loc if p not in ("body", "query", "path", "payload", "header", "form")]
+    if "[key]" in parts:
+        parts = parts[: max(parts.index("[key]") - 1, 0)]
+    while parts and isinstance(parts[-1], int):
+        parts.pop()
+    name = ".".join(str(p) for p in parts) or "body"
+    return name.lower().replace("-", "_") if header else name
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, str] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
-        fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
+        fields[_field_name(list(err.get("loc", [])))] = str(err.get("msg", "invalid"))
     return _response(
         request, 422, "validation_error", "Some fields are missing or invalid.", fields
     )

@@ -8,23 +8,94 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, get_type_hints
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, time
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from django.http import HttpRequest
 from ninja import Header, NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from buurtkit.core.actor import Actor
+from buurtkit.core.permissions import ROLES
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class In(Schema):
-    """Base of every request body: a field the API does not know is an error, not ignored."""
+    """Base of every request body: a field the API does not know is an error, not ignored.
+
+    Values are taken as the OpenAPI document types them, never coerced: ``0`` is not a
+    yes/no, ``false`` or ``"5"`` not a number, ``0`` not a date (pydantic's lax mode would
+    accept them, so a request the document calls invalid would be carried out).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_typed(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None:
+            _refuse_coercion(field.annotation, value)
+        return value
+
+
+def _is_integer(value: Any) -> bool:
+    """An integer in JSON's sense: ``3`` or ``3.0``, never ``true`` or ``"3"``."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_number(value: Any) -> bool:
+    """A number in JSON's sense, never ``true`` or ``"3"``."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _refuse_coercion(annotation: Any, value: Any) -> None:
+    """Raise ``ValueError`` when ``value`` is only an ``annotation`` after a lax conversion."""
+    if value is None:
+        return
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        if len(kinds) == 1:
+            _refuse_coercion(kinds[0], value)
+        elif set(kinds) <= {int, float} and not _is_number(value):
+            raise ValueError("Input should be a valid number")
+        return
+    if origin is Annotated:
+        _refuse_coercion(get_args(annotation)[0], value)
+    elif origin is list and isinstance(value, list):
+        (item,) = get_args(annotation) or (Any,)
+        for element in value:
+            _refuse_coercion(item, element)
+    elif origin is dict and isinstance(value, dict):
+        _key, item = get_args(annotation) or (Any, Any)
+        for element in value.values():
+            _refuse_coercion(item, element)
+    elif annotation is bool and not isinstance(value, bool):
+        raise ValueError("Input should be a valid boolean (true or false)")
+    elif annotation is int and not _is_integer(value):
+        raise ValueError("Input should be a valid integer")
+    elif annotation is float and not _is_number(value):
+        raise ValueError("Input should be a valid number")
+    elif annotation is date and not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        raise ValueError("Input should be a date, YYYY-MM-DD")
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -56,6 +127,75 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
 #: An amount of money in minor units: may not be larger than :data:`MAX_AMOUNT`.
 Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+
+
+def _iso_day(value: Any) -> Any:
+    if not isinstance(value, date) and not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        raise ValueError("Input should be a date, YYYY-MM-DD")
+    return value
+
+
+#: A day in a query string, written YYYY-MM-DD only (pydantic alone reads ``0`` as 1970-01-01).
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
+#: An e-mail address as the services accept it (Django's ``EmailValidator``, ASCII), or "".
+EMAIL_PATTERN = (
+    r"^$|^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+
+
+#: The pattern of a text that must say something: not empty, not only spaces (services strip).
+NONBLANK = r"\S"
+#: A short name in addresses (Django's ``SlugField``).
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+
+#: An amount in major units as people type it ("12", "2.50" or "2,50"), above zero; how
+#: many decimals the currency has is the community's (a 422 on ``amount`` beyond them).
+MONEY_PATTERN = r"^0*([1-9][0-9]{0,15}([.,][0-9]{1,6})?|0?[.,]0{0,5}[1-9][0-9]{0,5})$"
+#: A month, YYYY-MM.
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+
+#: A language the product speaks (``settings.LANGUAGES``).
+Language = Literal["nl", "en", "fr"]
+
+
+def one_of(values: Iterable[str]) -> Any:
+    """A string that must be one of ``values`` (known only at start-up), an enum in the document."""
+    choices = sorted(values)
+
+    def known(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"Input should be one of: {', '.join(choices)}")
+        return value
+
+    return Annotated[
+        str, AfterValidator(known), WithJsonSchema({"type": "string", "enum": choices})
+    ]
+
+
+#: The name of a role (``core.permissions.ROLES``).
+RoleName = one_of(ROLES)
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(_CLOCK, value):
+        raise ValueError("Input should be a time of day, HH:MM")
+    return value
+
+
+#: A time of day, HH:MM or HH:MM:SS, local to the community: no time zone (the document says
+#: so with a pattern, since JSON Schema's ``time`` format demands an offset).
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK, "example": "09:30"}),
+]
 
 
 class Paging(LimitOffsetPagination):
@@ -154,10 +294,17 @@ class Api(NinjaAPI):
         return _ErrorDeclaringSchema(api=self, path_prefix=path_prefix)
 
 
-def idempotency_key_header(what: str) -> Any:
-    """The ``Idempotency-Key`` header of a write a retry could repeat (``what``: "transfer")."""
+def idempotency_key_header(what: str, *, required: bool = False) -> Any:
+    """The ``Idempotency-Key`` header of a write a retry could repeat (``what``: "transfer").
+
+    ``required``: the service refuses the write without one (the document says so, and a
+    request without it is a 422 the fuzzer expects).
+    """
     return Header(
-        None,
+        ... if required else None,
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        pattern=NONBLANK,
         description=f"1 to 100 characters, new for every {what}; send the same key on a retry.",
     )

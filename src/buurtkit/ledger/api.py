@@ -15,14 +15,25 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from buurtkit.core import exports
-from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
+from buurtkit.core.apitools import (
+    MONEY_PATTERN,
+    MONTH_PATTERN,
+    NONBLANK,
+    Count,
+    Day,
+    Id,
+    In,
+    actor_of,
+    idempotency_key_header,
+    paged,
+)
 from buurtkit.ledger import selectors, services, statements
 from buurtkit.ledger.models import TransferKind
 from buurtkit.ledger.numbers import format_account_number
 
 router = Router(tags=["ledger"])
 
-IDEMPOTENCY_KEY = idempotency_key_header("transfer")
+IDEMPOTENCY_KEY = idempotency_key_header("transfer", required=True)
 
 
 def _amount(obj: Any, minor: int) -> str:
@@ -210,8 +221,8 @@ def list_account_transfers(request: HttpRequest, account_id: Id) -> Any:
 def get_statement_csv(
     request: HttpRequest,
     account_id: Id,
-    date_from: date | None = Query(None, alias="from"),  # noqa: B008
-    date_to: date | None = Query(None, alias="to"),  # noqa: B008
+    date_from: Day | None = Query(None, alias="from"),  # noqa: B008
+    date_to: Day | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
     statement = selectors.statement_csv(
         actor=actor_of(request), account_id=account_id, date_from=date_from, date_to=date_to
@@ -239,8 +250,8 @@ def get_statement_csv(
 def get_statement_pdf(
     request: HttpRequest,
     account_id: Id,
-    date_from: date | None = Query(None, alias="from"),  # noqa: B008
-    date_to: date | None = Query(None, alias="to"),  # noqa: B008
+    date_from: Day | None = Query(None, alias="from"),  # noqa: B008
+    date_to: Day | None = Query(None, alias="to"),  # noqa: B008
 ) -> HttpResponse:
     pdf = statements.statement_pdf(
         actor=actor_of(request), account_id=account_id, date_from=date_from, date_to=date_to
@@ -296,6 +307,7 @@ class TransferIn(In):
         ...,
         min_length=1,
         max_length=32,
+        pattern=MONEY_PATTERN,
         description='In major units, as a string: "12" or "2.50".',
         examples=["2.50"],
     )
@@ -318,7 +330,7 @@ class ReverseIn(In):
 def create_transfer(
     request: HttpRequest,
     payload: TransferIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.transfer_submit(
         actor=actor_of(request), idempotency_key=idempotency_key, **payload.dict()
@@ -340,7 +352,7 @@ def reverse_transfer(
     request: HttpRequest,
     transfer_id: Id,
     payload: ReverseIn | None = None,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.transfer_reverse(
         actor=actor_of(request),
@@ -491,7 +503,7 @@ def exchange_deposit(
     request: HttpRequest,
     office_id: Id,
     payload: NotesIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.exchange_deposit(
         actor=actor_of(request),
@@ -512,7 +524,7 @@ def exchange_withdraw(
     request: HttpRequest,
     office_id: Id,
     payload: NotesIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     transfer = services.exchange_withdraw(
         actor=actor_of(request),
@@ -604,7 +616,9 @@ class BudgetIn(In):
     account_id: Id = Field(..., description="The issuing organisation's account.")
     starts_on: date = Field(..., description="First day of the period.")
     ends_on: date = Field(..., description="Last day of the period (included).")
-    amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
+    amount: str = Field(
+        ..., min_length=1, max_length=32, pattern=MONEY_PATTERN, description="In major units."
+    )
 
 
 @router.get("/budgets", response=list[BudgetOut], summary="Issuing budgets with used and left")
@@ -667,8 +681,12 @@ class PendingRewardOut(Schema):
 class RewardIn(In):
     issuer_account_id: Id = Field(..., description="The organisation's account that pays.")
     resident_account_id: Id = Field(..., description="The volunteer's account.")
-    amount: str = Field(..., min_length=1, max_length=32, description="In major units.")
-    reason: str = Field(..., max_length=200, description="What the reward is for.")
+    amount: str = Field(
+        ..., min_length=1, max_length=32, pattern=MONEY_PATTERN, description="In major units."
+    )
+    reason: str = Field(
+        ..., max_length=200, pattern=NONBLANK, description="What the reward is for."
+    )
 
 
 class RewardOut(Schema):
@@ -689,7 +707,7 @@ class DecisionIn(In):
     "a second person approves. Needs an Idempotency-Key header.",
 )
 def create_reward(
-    request: HttpRequest, payload: RewardIn, idempotency_key: str | None = IDEMPOTENCY_KEY
+    request: HttpRequest, payload: RewardIn, idempotency_key: str = IDEMPOTENCY_KEY
 ) -> Any:
     result = services.reward_create(
         actor=actor_of(request), idempotency_key=idempotency_key or "", **payload.dict()
@@ -753,7 +771,7 @@ class RedemptionRunOut(Schema):
 
 
 class RedemptionRunIn(In):
-    month: str = Field(..., min_length=7, max_length=10, examples=["2026-03"])
+    month: str = Field(..., pattern=MONTH_PATTERN, examples=["2026-03"])
 
 
 class PayoutOut(Schema):
@@ -875,7 +893,13 @@ class PaymentRequestOut(Schema):
 
 class PaymentRequestIn(In):
     payee_account_id: Id = Field(..., description="The account that asks (a shop's, usually).")
-    amount: str = Field(..., min_length=1, max_length=32, description='In major units: "2.50".')
+    amount: str = Field(
+        ...,
+        min_length=1,
+        max_length=32,
+        pattern=MONEY_PATTERN,
+        description='In major units: "2.50".',
+    )
     description: str = Field("", max_length=200)
     expires_in_hours: int = Field(
         24, ge=1, le=24 * 31, description="1 hour to 31 days; 24 hours by default."
@@ -911,7 +935,7 @@ def list_payment_requests(request: HttpRequest, payee_account_id: Id | None = No
 def create_payment_request(
     request: HttpRequest,
     payload: PaymentRequestIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     created = services.payment_request_create(
         actor=actor_of(request), idempotency_key=idempotency_key or "", **payload.dict()
@@ -944,7 +968,7 @@ def pay_payment_request(
     request: HttpRequest,
     token: str,
     payload: PaymentRequestPayIn | None = None,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    idempotency_key: str = IDEMPOTENCY_KEY,
 ) -> Any:
     paid = services.payment_request_pay(
         actor=actor_of(request),

@@ -145,13 +145,15 @@ def refusal(status: str, number: str = "") -> ServiceError:
     if status == "not_found":
         return NotFound(_("Account not found."))
     if status == "currency":
-        return ValidationFailed(_("These accounts use different currencies."))
+        msg = _("These accounts use different currencies.")
+        return ValidationFailed(msg, fields={"credit_account_id": msg})
     if status == "frozen":
         return Conflict(
             _("Account %(number)s is frozen.") % {"number": number}, code="account_frozen"
         )
     if status == "kind":
-        return ValidationFailed(_("This kind of transfer is not possible between these accounts."))
+        msg = _("This kind of transfer is not possible between these accounts.")
+        return ValidationFailed(msg, fields={"kind": msg})
     if status == "denied":
         return PermissionDenied(_("You may not move money from this account."))
     if status == "insufficient":

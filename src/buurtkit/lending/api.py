@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
 from buurtkit.lending import selectors, services
+from buurtkit.lending.models import Condition, DeviceKind, DeviceState, Pool
 
 router = Router(tags=["device bank"])
 
@@ -41,13 +42,13 @@ class DeviceEventOut(Schema):
 
 
 class DonatedDeviceIn(In):
-    kind: str
+    kind: DeviceKind
     brand: str = Field("", max_length=60)
     model: str = Field("", max_length=100)
     serial: str = Field("", max_length=100)
     specs: dict[str, str] = {}
-    condition: str = "good"
-    pool: str = "handout"
+    condition: Condition = Condition.GOOD
+    pool: Pool = Pool.HANDOUT
 
 
 class DonationIn(In):
@@ -80,7 +81,7 @@ class WipeEvidenceIn(In):
 
 
 class DeviceEventIn(In):
-    kind: str = Field(..., max_length=20)
+    kind: DeviceState
     note: str = Field("", max_length=300)
     evidence: WipeEvidenceIn | None = None
     expected_seq: Count | None = None
@@ -89,7 +90,11 @@ class DeviceEventIn(In):
 @router.get("/devices", response=list[LendingDeviceOut], summary="Search devices")
 @paged
 def list_devices(
-    request: HttpRequest, q: str = "", state: str = "", kind: str = "", pool: str = ""
+    request: HttpRequest,
+    q: str = "",
+    state: DeviceState | Literal[""] = "",
+    kind: DeviceKind | Literal[""] = "",
+    pool: Pool | Literal[""] = "",
 ) -> Any:
     return selectors.devices_search(
         actor=actor_of(request), q=q[:100], state=state, kind=kind, pool=pool

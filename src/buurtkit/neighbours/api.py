@@ -15,7 +15,16 @@ from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from buurtkit.core.apitools import MAX_INT32, ErrorOut, Id, In, actor_of, paged
+from buurtkit.core.apitools import (
+    MAX_INT32,
+    NONBLANK,
+    ErrorOut,
+    Id,
+    In,
+    Language,
+    actor_of,
+    paged,
+)
 from buurtkit.neighbours import costs, selectors, services
 from buurtkit.neighbours.dashboard import MAX_WEEKS
 from buurtkit.telephony import selectors as telephony_selectors
@@ -44,11 +53,11 @@ class AnnouncementOut(Schema):
 
 
 class AnnouncementIn(In):
-    title: str = Field(..., max_length=120)
-    text: dict[str, str] = Field(
+    title: str = Field(..., max_length=120, pattern=NONBLANK)
+    text: dict[Language, str] = Field(
         {}, description="Per language, at most 600 characters each (about a minute of speech)."
     )
-    recording: dict[str, Id | None] = Field(
+    recording: dict[Language, Id | None] = Field(
         {}, description="Per language, a recording of that language; it is played instead of text."
     )
     neighbourhood: str = Field("", max_length=40, description="Empty: for everybody.")
@@ -58,9 +67,9 @@ class AnnouncementIn(In):
 
 
 class AnnouncementPatch(In):
-    title: str | None = Field(None, max_length=120)
-    text: dict[str, str] | None = Field(None, description="Replaces all languages' texts.")
-    recording: dict[str, Id | None] | None = Field(
+    title: str | None = Field(None, max_length=120, pattern=NONBLANK)
+    text: dict[Language, str] | None = Field(None, description="Replaces all languages' texts.")
+    recording: dict[Language, Id | None] | None = Field(
         None, description="Replaces all languages' recordings."
     )
     neighbourhood: str | None = Field(None, max_length=40)
@@ -122,7 +131,7 @@ def announcement_update(
     return services.announcement_update(
         actor=actor_of(request),
         announcement_id=announcement_id,
-        **payload.dict(exclude_unset=True),
+        **payload.dict(exclude_unset=True, exclude_none=True),  # null leaves a field alone
     )
 
 
@@ -157,8 +166,8 @@ def recordings_list(request: HttpRequest, q: str = "", language: str = "") -> An
 def recording_upload(
     request: HttpRequest,
     file: File[UploadedFile],
-    name: Form[str],
-    language: Form[str],
+    name: Form[Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]],
+    language: Form[Language],
 ) -> Any:
     return Status(
         201,
@@ -182,7 +191,7 @@ class TermIn(ConditionIn):
 
 
 class TestCaseIn(In):
-    name: str = Field(..., max_length=80)
+    name: str = Field(..., max_length=80, pattern=NONBLANK)
     a: dict[str, Any] = Field(..., description="An example profile (as a participant's).")
     b: dict[str, Any] = Field(..., description="The other example profile.")
     history: dict[str, bool] = Field(
@@ -383,7 +392,19 @@ def _ranged(name: str, description: str) -> Any:
     field = next(f for f in costs.FIELDS if f.name == name)
     if field.kind == "int":
         return Field(None, ge=int(field.low), le=int(field.high), description=description)
-    return Field(None, ge=field.low, le=field.high, description=description)
+    return Field(
+        None,
+        ge=field.low,
+        le=field.high,
+        description=description,
+        json_schema_extra=_number_only,
+    )
+
+
+def _number_only(schema: dict[str, Any]) -> None:
+    """A decimal is read from a number only: pydantic's document also offers any string."""
+    if "anyOf" in schema:
+        schema["anyOf"] = [s for s in schema["anyOf"] if s.get("type") != "string"]
 
 
 class ProjectionQuery(Schema):
@@ -809,7 +830,7 @@ class ParticipantOut(Schema):
 
 
 class ProfileIn(In):
-    language: str | None = Field(None, description="nl, fr or en: the language of the calls.")
+    language: Language | None = Field(None, description="The language of the calls.")
     call_windows: list[CallWindowIn] | None = None
     interests: list[str] | None = None
     activities: list[str] | None = Field(None, description="coffee, walk, small_help.")
@@ -827,8 +848,17 @@ class ProfileIn(In):
     follow_up_note: str | None = Field(None, max_length=200)
 
     def values(self) -> dict[str, Any]:
+        """What was sent; ``null`` leaves a field alone, except those that may be cleared."""
         data = self.dict(exclude_unset=True, by_alias=True)
-        return {k: v for k, v in data.items() if k not in ("person_id", "consent")}
+        return {
+            k: v
+            for k, v in data.items()
+            if k not in ("person_id", "consent") and (v is not None or k in CLEARABLE)
+        }
+
+
+#: The fields of a participant that ``null`` clears (no place on the map, no partner).
+CLEARABLE = frozenset({"lat", "lon", "organisation_id"})
 
 
 class ParticipantIn(ProfileIn):
@@ -847,7 +877,9 @@ class VerificationOut(Schema):
 
 
 class VerificationCodeIn(In):
-    code: str = Field(..., max_length=20, description="The 6 digits received.")
+    code: str = Field(
+        ..., max_length=20, pattern=r"^\s*([0-9]\s*){6}$", description="The 6 digits received."
+    )
 
 
 @router.get(

@@ -9,9 +9,19 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.security import SessionAuth
 
-from buurtkit.core.apitools import Id, In, actor_of, paged
+from buurtkit.core.apitools import (
+    NONBLANK,
+    SLUG_PATTERN,
+    Email,
+    Id,
+    In,
+    Language,
+    RoleName,
+    actor_of,
+    paged,
+)
 from buurtkit.people import selectors, services
-from buurtkit.people.models import OrganisationKind
+from buurtkit.people.models import ConsentKind, OrganisationKind
 
 people = Router(tags=["people"])
 organisations = Router(tags=["organisations"])
@@ -48,16 +58,16 @@ class PersonOut(Schema):
 
 
 class PersonIn(In):
-    first_name: str = Field(..., min_length=1, max_length=100)
+    first_name: str = Field(..., min_length=1, max_length=100, pattern=NONBLANK)
     last_name: str = Field("", max_length=100)
-    preferred_language: str | None = None
+    preferred_language: Language | None = None
     phone: str = ""
-    email: str = ""
+    email: Email = ""
     postcode: str = ""
     neighbourhood: str = ""
     birth_year: int | None = Field(None, ge=1900, le=2100)
     has_smartphone: bool = False
-    consents: dict[str, bool] = {}
+    consents: dict[ConsentKind, bool] = {}
     allow_duplicate: bool = Field(
         False,
         description="Someone with the same name and phone is refused with 409 "
@@ -66,11 +76,11 @@ class PersonIn(In):
 
 
 class PersonPatch(In):
-    first_name: str | None = Field(None, min_length=1, max_length=100)
+    first_name: str | None = Field(None, min_length=1, max_length=100, pattern=NONBLANK)
     last_name: str | None = Field(None, max_length=100)
-    preferred_language: str | None = None
+    preferred_language: Language | None = None
     phone: str | None = None
-    email: str | None = None
+    email: Email | None = None
     postcode: str | None = None
     neighbourhood: str | None = None
     birth_year: int | None = Field(None, ge=1900, le=2100)
@@ -78,7 +88,7 @@ class PersonPatch(In):
 
 
 class ConsentIn(In):
-    kind: str
+    kind: ConsentKind
     granted: bool
 
 
@@ -147,20 +157,20 @@ class OrganisationOut(Schema):
 
 
 class OrganisationIn(In):
-    name: str = Field(..., min_length=1, max_length=150)
-    slug: str = Field(..., min_length=1, max_length=50)
+    name: str = Field(..., min_length=1, max_length=150, pattern=NONBLANK)
+    slug: str = Field(..., min_length=1, max_length=50, pattern=SLUG_PATTERN)
     kind: OrganisationKind
-    email: str = ""
+    email: Email = ""
     phone: str = ""
     address: str = ""
     active: bool = True
 
 
 class OrganisationPatch(In):
-    name: str | None = Field(None, min_length=1, max_length=150)
-    slug: str | None = Field(None, min_length=1, max_length=50)
+    name: str | None = Field(None, min_length=1, max_length=150, pattern=NONBLANK)
+    slug: str | None = Field(None, min_length=1, max_length=50, pattern=SLUG_PATTERN)
     kind: OrganisationKind | None = None
-    email: str | None = None
+    email: Email | None = None
     phone: str | None = None
     address: str | None = None
     active: bool | None = None
@@ -212,8 +222,8 @@ class InvitationIn(In):
     """Invite a login by its user name, or anyone by e-mail address (one of the two)."""
 
     username: str = Field("", max_length=150)
-    email: str = Field("", max_length=254)
-    roles: list[str]
+    email: Email = ""
+    roles: list[RoleName] = Field(..., min_length=1)
     organisation_id: Id | None = None
 
 
@@ -235,7 +245,7 @@ class InvitationOut(Schema):
 
 
 class MembershipPatch(In):
-    roles: list[str] | None = None
+    roles: list[RoleName] | None = Field(None, min_length=1)
     active: bool | None = None
 
 

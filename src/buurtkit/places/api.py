@@ -5,15 +5,26 @@ The public directory (no key) is a page with a JSON twin: ``/<slug>/places/direc
 
 from __future__ import annotations
 
-from datetime import date, time
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from buurtkit.core.apitools import Id, In, actor_of, paged
+from buurtkit.core.apitools import (
+    NONBLANK,
+    ClockTime,
+    Email,
+    Id,
+    In,
+    Language,
+    actor_of,
+    one_of,
+    paged,
+)
 from buurtkit.places import selectors, services
-from buurtkit.places.models import Internet, PlaceKind, PlaceStatus
+from buurtkit.places.models import HoursKind, Internet, PlaceKind, PlaceStatus
+from buurtkit.places.rules import MANUAL_ITEMS
 
 router = Router(tags=["places"])
 
@@ -26,23 +37,23 @@ class MunicipalityOut(Schema):
 
 
 class MunicipalityIn(In):
-    name: str = Field(..., min_length=1, max_length=100)
+    name: str = Field(..., min_length=1, max_length=100, pattern=NONBLANK)
     postcodes: list[str] = []
     population: int | None = Field(None, ge=0, le=100_000_000)
 
 
 class PlaceHoursOut(Schema):
     weekday: int
-    opens: time
-    closes: time
+    opens: ClockTime
+    closes: ClockTime
     kind: str
 
 
 class PlaceHoursIn(In):
     weekday: int = Field(..., ge=0, le=6)
-    opens: time
-    closes: time
-    kind: str = "open"
+    opens: ClockTime
+    closes: ClockTime
+    kind: HoursKind = HoursKind.OPEN
     digibuddy_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -54,16 +65,16 @@ class PlaceExceptionOut(Schema):
     id: int
     starts_on: date
     ends_on: date
-    opens: time | None
-    closes: time | None
+    opens: ClockTime | None
+    closes: ClockTime | None
     reason: str
 
 
 class PlaceExceptionIn(In):
     starts_on: date
     ends_on: date | None = None
-    opens: time | None = None
-    closes: time | None = None
+    opens: ClockTime | None = None
+    closes: ClockTime | None = None
     reason: str = Field("", max_length=150)
 
 
@@ -112,7 +123,7 @@ class PlaceOut(Schema):
 
 
 class PlaceIn(In):
-    name: str = Field(..., min_length=1, max_length=150)
+    name: str = Field(..., min_length=1, max_length=150, pattern=NONBLANK)
     kind: PlaceKind
     host_id: int | None = Field(None, ge=1, le=2**31 - 1)
     street: str = Field("", max_length=200)
@@ -120,8 +131,8 @@ class PlaceIn(In):
     municipality_id: int | None = Field(None, ge=1, le=2**31 - 1)
     neighbourhood: str = Field("", max_length=100)
     phone: str = Field("", max_length=20)
-    email: str = Field("", max_length=254)
-    description: dict[str, str] = {}
+    email: Email = ""
+    description: dict[Language, str] = {}
     wheelchair: bool = False
     hearing_loop: bool = False
     accessibility_note: str = Field("", max_length=200)
@@ -134,7 +145,7 @@ class PlaceIn(In):
 
 
 class PlacePatch(In):
-    name: str | None = Field(None, min_length=1, max_length=150)
+    name: str | None = Field(None, min_length=1, max_length=150, pattern=NONBLANK)
     kind: PlaceKind | None = None
     host_id: int | None = Field(None, ge=1, le=2**31 - 1)
     street: str | None = Field(None, max_length=200)
@@ -142,8 +153,8 @@ class PlacePatch(In):
     municipality_id: int | None = Field(None, ge=1, le=2**31 - 1)
     neighbourhood: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=20)
-    email: str | None = Field(None, max_length=254)
-    description: dict[str, str] | None = None
+    email: Email | None = None
+    description: dict[Language, str] | None = None
     wheelchair: bool | None = None
     hearing_loop: bool | None = None
     accessibility_note: str | None = Field(None, max_length=200)
@@ -160,7 +171,7 @@ class PlaceStatusIn(In):
 
 
 class PlaceTickIn(In):
-    item: str = Field(..., max_length=50)
+    item: one_of(MANUAL_ITEMS)  # type: ignore[valid-type]
     done: bool = True
 
 
@@ -168,6 +179,7 @@ def _fields(payload: Schema) -> dict[str, Any]:
     return {
         k: (v.value if hasattr(v, "value") else v)
         for k, v in payload.dict(exclude_unset=True).items()
+        if v is not None  # null in a change leaves the field alone
     }
 
 
@@ -188,8 +200,8 @@ def create_municipality(request: HttpRequest, payload: MunicipalityIn) -> Any:
 def list_places(
     request: HttpRequest,
     q: str = "",
-    status: str = "",
-    kind: str = "",
+    status: PlaceStatus | Literal[""] = "",
+    kind: PlaceKind | Literal[""] = "",
     municipality_id: Id | None = None,
 ) -> Any:
     return selectors.places_search(

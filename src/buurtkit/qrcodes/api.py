@@ -10,7 +10,7 @@ printed code keeps answering with a friendly page.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -18,7 +18,18 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from buurtkit.core import clock
-from buurtkit.core.apitools import MAX_ID, Count, Id, In, actor_of, idempotency_key_header, paged
+from buurtkit.core.apitools import (
+    MAX_ID,
+    NONBLANK,
+    Count,
+    Day,
+    Id,
+    In,
+    Language,
+    actor_of,
+    idempotency_key_header,
+    paged,
+)
 from buurtkit.core.errors import ValidationFailed
 from buurtkit.qrcodes import codes, selectors, services
 from buurtkit.qrcodes.imports import MAX_BYTES as MAX_UPLOAD
@@ -99,13 +110,20 @@ class CodeDetailOut(CodeOut):
         return list(obj.routes.order_by("position"))
 
 
+#: A vanity name as typed: blank (none), or 3 to 60 letters, digits and dashes (case and
+#: surrounding spaces do not matter), neither starting nor ending with a dash.
+VANITY_PATTERN = r"^\s*$|^\s*[A-Za-z0-9][A-Za-z0-9-]{1,58}[A-Za-z0-9]\s*$"
+
+
 class CodeIn(In):
     title: str = Field("", max_length=150)
     description: str = Field("", max_length=5000)
     tags: list[str] = Field([], max_length=20)
     owner_id: Id | None = Field(None, description="A team you belong to (any team: admins).")
     slug: str | None = Field(
-        None, description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error."
+        None,
+        pattern=VANITY_PATTERN,
+        description="Optional vanity name (3-60 of a-z, 0-9, -). A name taken is an error.",
     )
     contact: str = Field("", max_length=200)
     link_type: str = Field("", description="A platform object the code stands for.")
@@ -120,7 +138,7 @@ class CodePatch(In):
     description: str | None = Field(None, max_length=5000)
     tags: list[str] | None = Field(None, max_length=20)
     owner_id: Id | None = None
-    slug: str | None = None
+    slug: str | None = Field(None, pattern=VANITY_PATTERN)
     contact: str | None = Field(None, max_length=200)
     link_type: str | None = None
     link_id: str | None = None
@@ -390,9 +408,11 @@ class FormOut(Schema):
 
 
 class FormIn(In):
-    title: dict[str, str] = Field(..., description='One title per language: {"nl": …, "fr": …}.')
-    fields: list[dict[str, Any]] = Field(..., description=FIELDS_DESCRIPTION)
-    thanks: dict[str, str] = Field({}, description="Shown after answering, per language.")
+    title: dict[Language, Annotated[str, Field(pattern=NONBLANK)]] = Field(
+        ..., min_length=1, description='One title per language: {"nl": …, "fr": …}.'
+    )
+    fields: list[dict[str, Any]] = Field(..., min_length=1, description=FIELDS_DESCRIPTION)
+    thanks: dict[Language, str] = Field({}, description="Shown after answering, per language.")
     owner_id: Id | None = None
     webhook_id: Id | None = Field(None, description="Send every answer to this webhook.")
     keep_days: int | None = Field(
@@ -401,9 +421,11 @@ class FormIn(In):
 
 
 class FormPatch(In):
-    title: dict[str, str] | None = None
-    fields: list[dict[str, Any]] | None = Field(None, description=FIELDS_DESCRIPTION)
-    thanks: dict[str, str] | None = None
+    title: dict[Language, Annotated[str, Field(pattern=NONBLANK)]] | None = Field(
+        None, min_length=1
+    )
+    fields: list[dict[str, Any]] | None = Field(None, min_length=1, description=FIELDS_DESCRIPTION)
+    thanks: dict[Language, str] | None = None
     webhook_id: int | None = Field(None, ge=0, le=MAX_ID, description="0 takes the webhook away.")
     keep_days: int | None = Field(
         None, ge=0, le=3650, description="Days answers are kept; 0: until removed."
@@ -546,8 +568,8 @@ class StatsOut(Schema):
 
 
 class StatsQuery(Schema):
-    start: dt.date | None = Field(None, description="First day (default: 29 days before end).")
-    end: dt.date | None = Field(None, description="Last day, included (default: today).")
+    start: Day | None = Field(None, description="First day (default: 29 days before end).")
+    end: Day | None = Field(None, description="Last day, included (default: today).")
     code_id: Id | None = None
     tag: str = ""
     owner: Id | None = Field(None, description="A team: the codes it owns.")
