@@ -93,6 +93,32 @@ RULES: dict[str, dict[str, str]] = {
         "donor_name": "a donor: an organisation (donor_id) or a name",
         "place_id": _ROW,
     },
+    "POST /lending/referrals": {
+        "organisation_id": "staff who triage name the partner (a referrer files for their own)",
+        "resident*": "a resident's name only for a loan; a new resident or a known one",
+        "household_size": "1 to 30 people",
+        "eligibility_note": "a note when the reason is 'other'",
+    },
+    "POST /lending/referrals/{referral_id}/match": {
+        "device_id": "an available device of the kind needed, for residents",
+    },
+    "POST /lending/referrals/{referral_id}/invite": {
+        "pickup_at": "a moment still to come",
+        "place_id": "an open place of this community",
+        "device_id": "an available device of the kind needed, for residents",
+        "channel": "someone to reach that way (a number or address, with consent)",
+    },
+    "POST /lending/referral-caps": {"max_referrals": "0 to the largest cap"},
+    "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},
+    "POST /activities/series/{series_id}/sessions": {
+        "ends_at": "after the start",
+        "capacity": "1 to 500 seats",
+        "buddies_needed": "0 to 50",
+        "place_id": _ROW,
+    },
+    "POST /activities/sessions/{session_id}/registrations": {
+        "referred_by_id": "a partner, when the channel is 'partner'",
+    },
     "POST /qr/codes": {
         "routes.*": "a route action and the settings it needs (a registry)",
         "slug": _VANITY,

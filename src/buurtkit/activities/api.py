@@ -6,16 +6,34 @@ cancelling ``activities.register``; check-in ``activities.attend``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from buurtkit.activities import selectors, services
-from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
+from buurtkit.activities.models import ActivityKind, Channel, Level, RegistrationState
+from buurtkit.core.apitools import (
+    NONBLANK,
+    Count,
+    Day,
+    Id,
+    In,
+    Language,
+    actor_of,
+    idempotency_key_header,
+    one_of,
+    paged,
+)
 
 router = Router(tags=["activities"])
+
+Kind = one_of(ActivityKind.values)
+KindFilter = one_of(["", *ActivityKind.values])
+StateFilter = one_of(["", *RegistrationState.values])
+#: A text per language: at least one language, each text saying something.
+Texts = dict[Language, Annotated[str, Field(min_length=1, max_length=2000, pattern=NONBLANK)]]
 
 
 class ActivityCategoryOut(Schema):
@@ -40,12 +58,12 @@ class ActivitySeriesOut(Schema):
 
 
 class ActivitySeriesIn(In):
-    kind: str = Field(..., max_length=20)
-    title: dict[str, str]
-    description: dict[str, str] = {}
+    kind: Kind  # type: ignore[valid-type]
+    title: Texts = Field(..., min_length=1)
+    description: Texts = {}
     category_id: Id | None = None
-    level: str = Field("short", max_length=10)
-    language: str = Field("nl", max_length=5)
+    level: one_of(Level.values) = "short"  # type: ignore[valid-type]
+    language: Language = "nl"
     partner_id: Id | None = None
     price_cents: Count = 0
     whole_series: bool = False
@@ -94,9 +112,9 @@ class ActivitySignedUpOut(Schema):
 
 class ActivityRegistrationIn(In):
     person_id: Id
-    channel: str = Field("desk", max_length=10)
+    channel: one_of(Channel.values) = "desk"  # type: ignore[valid-type]
     referred_by_id: Id | None = None
-    language: str = Field("", max_length=5)
+    language: Language | None = None
     join_waiting_list: bool = True
 
 
@@ -113,7 +131,10 @@ def list_categories(request: HttpRequest) -> Any:
 @router.get("/series", response=list[ActivitySeriesOut], summary="Activities")
 @paged
 def list_series(
-    request: HttpRequest, q: str = "", kind: str = "", category_id: Id | None = None
+    request: HttpRequest,
+    q: str = "",
+    kind: KindFilter = "",  # type: ignore[valid-type]
+    category_id: Id | None = None,
 ) -> Any:
     return selectors.series_search(
         actor=actor_of(request), q=q[:100], kind=kind, category_id=category_id
@@ -143,9 +164,9 @@ def add_session(request: HttpRequest, series_id: Id, payload: ActivitySessionIn)
 @paged
 def list_sessions(
     request: HttpRequest,
-    start: date | None = None,
-    end: date | None = None,
-    kind: str = "",
+    start: Day | None = None,
+    end: Day | None = None,
+    kind: KindFilter = "",  # type: ignore[valid-type]
     place_id: Id | None = None,
     series_id: Id | None = None,
 ) -> Any:
@@ -170,7 +191,11 @@ def get_session(request: HttpRequest, session_id: Id) -> Any:
     summary="Who signed up",
 )
 @paged
-def list_registrations(request: HttpRequest, session_id: Id, state: str = "") -> Any:
+def list_registrations(
+    request: HttpRequest,
+    session_id: Id,
+    state: StateFilter = "",  # type: ignore[valid-type]
+) -> Any:
     return selectors.session_registrations(
         actor=actor_of(request), session_id=session_id, state=state
     )
@@ -187,11 +212,10 @@ def sign_up(
     payload: ActivityRegistrationIn,
     idempotency_key: str | None = idempotency_key_header("sign-up"),
 ) -> Any:
+    data = payload.dict()
+    data["language"] = data["language"] or ""
     made, token = services.registration_create(
-        actor=actor_of(request),
-        session_id=session_id,
-        idempotency_key=idempotency_key,
-        **payload.dict(),
+        actor=actor_of(request), session_id=session_id, idempotency_key=idempotency_key, **data
     )
     replayed = getattr(made[0], "replayed", False) or not token
     return Status(200 if replayed else 201, {"registrations": made, "cancel_token": token})

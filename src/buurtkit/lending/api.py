@@ -8,9 +8,27 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from buurtkit.core.apitools import Count, Id, In, actor_of, idempotency_key_header, paged
+from buurtkit.core.apitools import (
+    NONBLANK,
+    Count,
+    Email,
+    Id,
+    In,
+    Language,
+    actor_of,
+    idempotency_key_header,
+    paged,
+)
 from buurtkit.lending import selectors, services
-from buurtkit.lending.models import Condition, DeviceKind, DeviceState, Pool
+from buurtkit.lending.models import (
+    AgreementKind,
+    CapPeriod,
+    Condition,
+    DeviceKind,
+    DeviceState,
+    Eligibility,
+    Pool,
+)
 
 router = Router(tags=["device bank"])
 
@@ -203,30 +221,34 @@ class LendingReferralOut(Schema):
 
 
 class LendingResidentIn(In):
-    first_name: str = Field(..., max_length=100)
+    first_name: str = Field(..., min_length=1, max_length=100, pattern=NONBLANK)
     last_name: str = Field("", max_length=100)
     phone: str = Field("", max_length=30)
-    email: str = Field("", max_length=254)
-    language: str = Field("", max_length=5)
+    email: Email = ""
+    language: Language | Literal[""] = ""
     contact_sms: bool = False
     contact_email: bool = False
 
 
 class LendingReferralIn(In):
     organisation_id: Id | None = None
-    client_ref: str = Field(..., max_length=60)
-    kind: str = Field(..., max_length=12)
-    purpose: str = Field(..., max_length=300)
-    eligibility: str = Field(..., max_length=16)
+    client_ref: str = Field(..., min_length=1, max_length=60, pattern=NONBLANK)
+    kind: DeviceKind
+    purpose: str = Field(..., min_length=1, max_length=300, pattern=NONBLANK)
+    eligibility: Eligibility
     eligibility_note: str = Field("", max_length=300)
     household_size: int | None = Field(None, ge=1, le=30)
-    wished: str = Field("gift", max_length=8)
+    wished: AgreementKind = AgreementKind.GIFT
     resident: LendingResidentIn | None = None
     person_id: Id | None = None
 
 
 class LendingReasonIn(In):
     reason: str = Field("", max_length=300)
+
+
+class LendingRefusalIn(In):
+    reason: str = Field(..., min_length=1, max_length=300, pattern=NONBLANK)
 
 
 class LendingMatchIn(In):
@@ -237,7 +259,7 @@ class LendingInviteIn(In):
     place_id: Id
     pickup_at: datetime
     device_id: Id | None = None
-    channel: str = Field("auto", max_length=10)
+    channel: Literal["auto", "sms", "email", "referrer"] = "auto"
 
 
 class LendingCapOut(Schema):
@@ -252,7 +274,7 @@ class LendingCapOut(Schema):
 
 class LendingCapIn(In):
     organisation_id: Id
-    period: str = Field(..., max_length=8)
+    period: CapPeriod
     max_referrals: Count | None = Field(..., description="null removes the cap")
 
 
@@ -319,7 +341,7 @@ def approve_referral(request: HttpRequest, referral_id: Id) -> Any:
 @router.post(
     "/referrals/{referral_id}/refuse", response=LendingReferralOut, summary="Refuse, with a reason"
 )
-def refuse_referral(request: HttpRequest, referral_id: Id, payload: LendingReasonIn) -> Any:
+def refuse_referral(request: HttpRequest, referral_id: Id, payload: LendingRefusalIn) -> Any:
     services.referral_refuse(
         actor=actor_of(request), referral_id=referral_id, reason=payload.reason
     )

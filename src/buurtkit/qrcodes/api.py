@@ -752,7 +752,7 @@ class QrVisitOut(Schema):
 
 
 class QrDayQuery(Schema):
-    day: dt.date | None = Field(None, description="Only this day (Europe/Brussels).")
+    day: Day | None = Field(None, description="Only this day (Europe/Brussels).")
 
 
 @router.get("/resources", response=list[QrResourceOut], summary="Bookable resources")
