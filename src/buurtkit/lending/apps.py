@@ -8,8 +8,10 @@ class LendingConfig(AppConfig):
     verbose_name = _("Device bank")
 
     def ready(self) -> None:
+        from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register
-        from buurtkit.lending import gdpr, permissions
+        from buurtkit.lending import demo, gdpr, permissions
+        from buurtkit.lending.pages import menu_ops
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
@@ -29,3 +31,6 @@ class LendingConfig(AppConfig):
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )
+        menu_ops.register()  # the overview and the repairs in the staff menu
+        register_demo_loader("lending", 20, demo.load)
+        register_demo_logins(demo.LOGINS)
