@@ -26,6 +26,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
+from buurtkit.lending.models import Device, RepairTicket
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -72,6 +73,8 @@ class OtherCommunity:
     participant_id: int = 0  # B's resident as a Buurbel participant (number not verified)
     place_id: int = 0  # B's open digipunt, with weekly hours
     exception_id: int = 0  # a holiday of that digipunt
+    device_id: int = 0  # B's laptop of the device bank, available, reported broken
+    ticket_id: int = 0  # its open repair ticket
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,8 @@ class OtherCommunity:
             "participant_id": self.participant_id,
             "place_id": self.place_id,
             "exception_id": self.exception_id,
+            "device_id": self.device_id,
+            "ticket_id": self.ticket_id,
         }
 
 
@@ -247,7 +252,33 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_buurbel_introduction(actor),
         **_b_buurbel_participant(actor, person),
         **_b_places(actor, org),
+        **_b_lending(actor),
     )
+
+
+def _b_lending(actor: Actor) -> dict[str, int]:
+    """B's laptop: wiped, checked, available, and reported broken (an open repair ticket)."""
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=actor,
+        received_on=date(2026, 1, 5),
+        donor_name=f"{MARK} donor",
+        devices=[{"kind": "laptop", "brand": f"{MARK}brand", "serial": f"{MARK}-1"}],
+    )
+    device = donation.devices.get()
+    evidence = {"method": "purge", "tool": "nwipe", "operator": "x", "wiped_on": "2026-01-05"}
+    for kind in ("wiped", "checked", "available"):
+        lending_services.device_record_event(
+            actor=actor,
+            device_id=device.pk,
+            kind=kind,
+            evidence=evidence if kind == "wiped" else None,
+        )
+    ticket = lending_services.repair_open(
+        actor=actor, device_id=device.pk, problem=f"{MARK} broken screen"
+    )
+    return {"device_id": device.pk, "ticket_id": ticket.pk}
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -436,6 +467,10 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         ),
         "hours": OpeningHours.objects.filter(community=b.community).count(),
         "exceptions": OpeningException.objects.filter(community=b.community).count(),
+        "repairs": list(
+            RepairTicket.objects.filter(community=b.community).values_list("state", "problem")
+        ),
+        "devices": list(Device.objects.filter(community=b.community).values_list("state", "pool")),
     }
 
 

@@ -99,6 +99,8 @@ class Rows:
     place_exception_id: int = 0  # a day that place is closed (a holiday)
     municipality_id: int = 0  # the municipality the place lies in
     device_id: int = 0  # a donated laptop of the device bank, just received
+    spare_device_id: int = 0  # a tablet ready to hand out (wiped, checked, available)
+    ticket_id: int = 0  # an open repair ticket of another available tablet
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -128,6 +130,7 @@ class Rows:
             "place_id": self.place_id,
             "exception_id": self.place_exception_id,
             "device_id": self.device_id,
+            "ticket_id": self.ticket_id,
         }
 
 
@@ -548,6 +551,29 @@ def _add_device(system: Actor, rows: Rows) -> None:
         devices=[{"kind": "laptop", "brand": "Dell", "serial": f"SN-{rows.community.slug}"}],
     )
     rows.device_id = donation.devices.get().pk
+    tablets = lending_services.donation_receive(
+        actor=system,
+        received_on=date(2026, 12, 1),
+        donor_name="OCMW",
+        devices=[{"kind": "tablet"}, {"kind": "tablet"}],
+    ).devices.order_by("label")
+    for tablet in tablets:
+        for kind in ("wiped", "checked", "available"):
+            lending_services.device_record_event(
+                actor=system,
+                device_id=tablet.pk,
+                kind=kind,
+                evidence=WIPE if kind == "wiped" else None,
+            )
+    rows.spare_device_id = tablets[0].pk
+    rows.ticket_id = lending_services.repair_open(
+        actor=system, device_id=tablets[1].pk, problem="Scherm gebarsten"
+    ).pk
+
+
+def _repair_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("lending", "RepairTicket")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
 def _lending_ids(rows: Rows) -> set[Any]:
@@ -634,6 +660,22 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         },
     ),
     ("GET", f"{LD}/stock"): Endpoint("lending.view"),
+    ("GET", f"{LD}/overview"): Endpoint("lending.view"),
+    ("GET", f"{LD}/repairs"): Endpoint("lending.repair", lists=_repair_ids),
+    ("GET", f"{LD}/repairs/{{ticket_id}}"): Endpoint("lending.repair"),
+    ("POST", f"{LD}/repairs"): Endpoint(
+        "lending.repair",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"device_id": rows.spare_device_id, "problem": "Geen geluid"},
+    ),
+    ("POST", f"{LD}/repairs/{{ticket_id}}/start"): Endpoint(
+        "lending.manage", writes=True, body=lambda rows: {"repairer": "repair_cafe"}
+    ),
+    ("POST", f"{LD}/repairs/{{ticket_id}}/close"): Endpoint(
+        "lending.manage", writes=True, body=lambda rows: {"outcome": "beyond_repair"}
+    ),
     ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
     ("POST", f"{P}/municipalities"): Endpoint(
         "places.manage",
