@@ -47,7 +47,7 @@ class RepairCloseForm(forms.Form):
         empty_value=None,
         help_text=_("Only when the device is replaced: an available device of the same kind."),
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=_("What was done"), max_length=300, required=False)
 
     def __init__(self, *args: Any, replacements: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
