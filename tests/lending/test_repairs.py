@@ -471,3 +471,15 @@ def test_a_persons_repairs_are_exported_and_anonymised(
     assert "Griet" not in ticket.problem and "Van Acker" not in ticket.problem
     assert "Griet" not in ticket.outcome_note
     assert ticket.state == "fixed" and ticket.device_id == device.pk  # the figures stay
+
+
+def test_a_device_returned_while_in_repair_is_not_sent_back(system: Actor) -> None:
+    device = devices(system)[0]
+    hand_over(system, [device])
+    ticket = _open(system, device)
+    services.repair_start(actor=system, ticket_id=ticket.pk)
+    step(system, device, "returned")  # the household ended the loan meanwhile
+    services.repair_close(actor=system, ticket_id=ticket.pk, outcome="fixed")
+    device.refresh_from_db()
+    assert device.state == "returned"  # to be wiped before anything else, not handed over
+    assert _events(device)[-1] == "returned"

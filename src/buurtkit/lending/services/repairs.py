@@ -312,13 +312,18 @@ def repair_close(
         msg = _("Only a replaced device has a replacement.")
         raise ValidationFailed(msg, fields={"replacement_device_id": msg})
     said = _("Repair ticket %(n)d") % {"n": ticket.pk}
+    state = Device.objects.values_list("state", flat=True).get(pk=ticket.device_id)
     if outcome == RepairState.FIXED:
+        # Back to the household it belongs to, or checked again for the shelf. A device that
+        # moved on meanwhile (returned by the household while in repair) keeps its state.
         back = rules.HANDED_OVER if ticket.handover_id else rules.CHECKED
-        device_record_event(actor=actor, device_id=ticket.device_id, kind=back, note=said)
+        if state == rules.IN_REPAIR:
+            device_record_event(actor=actor, device_id=ticket.device_id, kind=back, note=said)
     else:
-        device_record_event(
-            actor=actor, device_id=ticket.device_id, kind=rules.WRITTEN_OFF, note=said
-        )
+        if state != rules.WRITTEN_OFF:
+            device_record_event(
+                actor=actor, device_id=ticket.device_id, kind=rules.WRITTEN_OFF, note=said
+            )
         _end_open_loan(actor, ticket, said)
     now = clock.now()
     ticket.state, ticket.closed_at, ticket.outcome_note = outcome, now, note
