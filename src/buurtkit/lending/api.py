@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -149,6 +149,10 @@ def stock(request: HttpRequest) -> Any:
 
 # --- repairs and the overview (H6) -----------------------------------------------------------
 
+RepairerName = Literal["after_sales", "repair_cafe", "partner", "own"]
+RepairOutcome = Literal["fixed", "replaced", "beyond_repair"]
+RepairStateFilter = Literal["", "active", "open", "in_repair", "fixed", "replaced", "beyond_repair"]
+
 
 class LendingRepairOut(Schema):
     id: int
@@ -170,18 +174,18 @@ class LendingRepairOut(Schema):
 
 class LendingRepairOpenIn(In):
     device_id: Id
-    problem: str = Field(..., max_length=500)
-    repairer: str = Field("after_sales", max_length=20)
+    problem: str = Field(..., min_length=1, max_length=500)
+    repairer: RepairerName = "after_sales"
     repairer_name: str = Field("", max_length=150)
 
 
 class LendingRepairStartIn(In):
-    repairer: str | None = Field(None, max_length=20)
+    repairer: RepairerName | None = None
     repairer_name: str | None = Field(None, max_length=150)
 
 
 class LendingRepairCloseIn(In):
-    outcome: str = Field(..., max_length=20)
+    outcome: RepairOutcome
     note: str = Field("", max_length=300)
     replacement_device_id: Id | None = None
 
@@ -189,7 +193,10 @@ class LendingRepairCloseIn(In):
 @router.get("/repairs", response=list[LendingRepairOut], summary="Repair tickets")
 @paged
 def list_repairs(
-    request: HttpRequest, state: str = "", repairer: str = "", device_id: Id | None = None
+    request: HttpRequest,
+    state: RepairStateFilter = "",
+    repairer: RepairerName | Literal[""] = "",
+    device_id: Id | None = None,
 ) -> Any:
     return selectors.repairs_for(
         actor=actor_of(request), state=state, repairer=repairer, device_id=device_id

@@ -19,7 +19,7 @@ def register() -> None:
             key="lending.overview",
             module="lending",
             url_name="web:lending_overview",
-            label=_("Device bank"),
+            label=_("Device bank figures"),
             permission="lending.view",
             order=60,
         )
