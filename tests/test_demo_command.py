@@ -84,6 +84,24 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     assert buurbel.filter(organisation__kind="social_welfare").exists()
     assert buurbel.filter(needs_follow_up=True).exclude(follow_up_note="").exists()
 
+    # The device bank: ~150 donated devices of four donors, in every state of the stock, wiped
+    # with evidence, some at the digipunten, open repairs; its logins are printed.
+    from buurtkit.lending.models import Device, DeviceEvent, Donation, RepairTicket
+
+    stock = Device.objects.filter(community=community)
+    assert 140 <= stock.count() <= 160
+    assert Donation.objects.filter(community=community).count() == 4
+    states = set(stock.values_list("state", flat=True))
+    assert {"received", "wiped", "refurbished", "checked", "available", "in_repair",
+            "written_off", "recycled"} <= states  # fmt: skip
+    wipes = DeviceEvent.objects.filter(community=community, kind="wiped")
+    assert wipes.exists() and all(w.data.get("method") for w in wipes)
+    assert stock.filter(pool="place", place__status="open").exists()
+    assert RepairTicket.objects.filter(
+        community=community, state__in=["open", "in_repair"]
+    ).exists()
+    assert "device bank: referrer" in output and "device bank: counter" in output
+
     counts = (
         Community.objects.count(),
         Person.objects.count(),

@@ -246,6 +246,7 @@ def _build(system: Actor, client: Client) -> World:
     qr.booking_create(
         community=system.community, slot_id=slot.pk, name=LINK, contact="+32470123456"
     )
+    _lending(system, club.pk)
     return World(
         community=system.community,
         resident_account=resident.pk,
@@ -255,6 +256,53 @@ def _build(system: Actor, client: Client) -> World:
         resource_id=room.pk,
         booking_day=day.isoformat(),
     )
+
+
+def _lending(system: Actor, partner_id: int) -> None:
+    """Devices with typed brands and models: one lent to a household referred by a partner
+    named like a formula, one reported broken."""
+    from buurtkit.core import clock
+    from buurtkit.lending import services as lending
+    from buurtkit.lending.models import AgreementText, HandOver, HandOverDevice, Loan
+
+    donation = lending.donation_receive(
+        actor=system,
+        received_on=dt.date(2026, 1, 5),
+        donor_name=MINUS,
+        devices=[{"kind": "laptop", "brand": LINK, "model": SUM} for _ in range(2)],
+    )
+    evidence = {"method": PLUS, "tool": "nwipe", "operator": "x", "wiped_on": "2026-01-05"}
+    lent, broken = donation.devices.order_by("label")
+    for device in (lent, broken):
+        for kind in ("wiped", "checked", "available"):
+            lending.device_record_event(
+                actor=system,
+                device_id=device.pk,
+                kind=kind,
+                evidence=evidence if kind == "wiped" else None,
+            )
+    lending.device_record_event(actor=system, device_id=lent.pk, kind="handed_over")
+    text = AgreementText.objects.create(
+        community=system.community, kind="loan", language="nl", version=1, title=LINK, body=SUM
+    )
+    handover = HandOver.objects.create(
+        community=system.community,
+        kind="loan",
+        recipient_label=LINK,
+        organisation_id=partner_id,
+        handed_at=clock.now(),
+        handed_by_label=SUM,
+        agreement_text=text,
+        language="nl",
+    )
+    HandOverDevice.objects.create(community=system.community, handover=handover, device=lent)
+    Loan.objects.create(
+        community=system.community,
+        handover=handover,
+        device=lent,
+        due_on=dt.date.today() - dt.timedelta(days=3),
+    )
+    lending.repair_open(actor=system, device_id=broken.pk, problem=LINK, repairer_name=SUM)
 
 
 S = "/rabot"
@@ -281,6 +329,13 @@ PAGE_EXPORTS.update(
             lambda w: f"{S}/qr/resources/{w.resource_id}/bookings.xlsx?day={w.booking_day}",
             True,
         ),
+        "web:lending_export_devices": (lambda w: f"{S}/lending/export/devices/", True),
+        "web:lending_export_handovers": (
+            lambda w: f"{S}/lending/export/handovers/?fmt=xlsx",
+            True,
+        ),
+        "web:lending_export_loans": (lambda w: f"{S}/lending/export/loans/", False),
+        "web:lending_export_repairs": (lambda w: f"{S}/lending/export/repairs/?fmt=xlsx", True),
     }
 )
 A = "/api/v1"

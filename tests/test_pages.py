@@ -27,7 +27,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
-from buurtkit.lending.models import Device, DeviceEvent, Donation, Referral
+from buurtkit.lending.models import Device, DeviceEvent, Donation, Referral, RepairTicket
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -84,6 +84,7 @@ class OtherCommunity:
     device_id: int = 0  # B's donated laptop, wiped (its certificate is step 2)
     donation_id: int = 0  # the donation it came in with
     device_label: str = ""  # its label number (the public return page's address)
+    ticket_id: int = 0  # the open repair ticket of B's second laptop (available, broken)
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,7 @@ class OtherCommunity:
             "donation_id": self.donation_id,
             "seq": 2,  # the wipe of B's device
             "label": self.device_label,
+            "ticket_id": self.ticket_id,
         }
 
 
@@ -274,6 +276,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_activities(actor, person, places["place_id"]),
         **_b_referral(actor, org),
         **_b_lending(actor, org),
+        **_b_repair(actor),
     )
 
 
@@ -314,6 +317,31 @@ def _b_qr_presence(actor: Actor) -> dict[str, Any]:
         "qr_booking_token": booking.token,
         "qr_point_id": point.pk,
     }
+
+
+def _b_repair(actor: Actor) -> dict[str, int]:
+    """B's second laptop: wiped, checked, available, and reported broken (an open ticket)."""
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=actor,
+        received_on=date(2026, 1, 5),
+        donor_name=f"{MARK} donor",
+        devices=[{"kind": "laptop", "brand": f"{MARK}brand", "serial": f"{MARK}-repair"}],
+    )
+    device = donation.devices.get()
+    evidence = {"method": "purge", "tool": "nwipe", "operator": "x", "wiped_on": "2026-01-05"}
+    for kind in ("wiped", "checked", "available"):
+        lending_services.device_record_event(
+            actor=actor,
+            device_id=device.pk,
+            kind=kind,
+            evidence=evidence if kind == "wiped" else None,
+        )
+    ticket = lending_services.repair_open(
+        actor=actor, device_id=device.pk, problem=f"{MARK} broken screen"
+    )
+    return {"ticket_id": ticket.pk}
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -555,10 +583,15 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Referral.objects.filter(community=b.community).values_list("state", "device_id")
         ),
         "devices": list(
-            Device.objects.filter(community=b.community).values_list("state", "events_count")
+            Device.objects.filter(community=b.community).values_list(
+                "state", "events_count", "pool"
+            )
         ),
         "device_events": DeviceEvent.objects.filter(community=b.community).count(),
         "donations": Donation.objects.filter(community=b.community).count(),
+        "repairs": list(
+            RepairTicket.objects.filter(community=b.community).values_list("state", "problem")
+        ),
     }
 
 

@@ -110,6 +110,8 @@ class Rows:
     session_id: int = 0  # that session: 5 seats
     registration_id: int = 0  # another resident signed up for it at the desk
     referral_id: int = 0  # a waiting request of the organisation for a laptop (one available)
+    spare_device_id: int = 0  # a tablet ready to hand out (wiped, checked, available)
+    ticket_id: int = 0  # an open repair ticket of another available tablet
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -148,6 +150,7 @@ class Rows:
             "session_id": self.session_id,
             "registration_id": self.registration_id,
             "referral_id": self.referral_id,
+            "ticket_id": self.ticket_id,
         }
 
 
@@ -597,6 +600,29 @@ def _add_device(system: Actor, rows: Rows) -> None:
         devices=[{"kind": "laptop", "brand": "Dell", "serial": f"SN-{rows.community.slug}"}],
     )
     rows.device_id = donation.devices.get().pk
+    tablets = lending_services.donation_receive(
+        actor=system,
+        received_on=date(2026, 12, 1),
+        donor_name="OCMW",
+        devices=[{"kind": "tablet"}, {"kind": "tablet"}],
+    ).devices.order_by("label")
+    for tablet in tablets:
+        for kind in ("wiped", "checked", "available"):
+            lending_services.device_record_event(
+                actor=system,
+                device_id=tablet.pk,
+                kind=kind,
+                evidence=WIPE if kind == "wiped" else None,
+            )
+    rows.spare_device_id = tablets[0].pk
+    rows.ticket_id = lending_services.repair_open(
+        actor=system, device_id=tablets[1].pk, problem="Scherm gebarsten"
+    ).pk
+
+
+def _repair_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("lending", "RepairTicket")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
 def _add_activities(system: Actor, rows: Rows) -> None:
@@ -844,6 +870,22 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
             "period": "quarter",
             "max_referrals": 12,
         },
+    ),
+    ("GET", f"{LD}/overview"): Endpoint("lending.view"),
+    ("GET", f"{LD}/repairs"): Endpoint("lending.repair", lists=_repair_ids),
+    ("GET", f"{LD}/repairs/{{ticket_id}}"): Endpoint("lending.repair"),
+    ("POST", f"{LD}/repairs"): Endpoint(
+        "lending.repair",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"device_id": rows.spare_device_id, "problem": "Geen geluid"},
+    ),
+    ("POST", f"{LD}/repairs/{{ticket_id}}/start"): Endpoint(
+        "lending.manage", writes=True, body=lambda rows: {"repairer": "repair_cafe"}
+    ),
+    ("POST", f"{LD}/repairs/{{ticket_id}}/close"): Endpoint(
+        "lending.manage", writes=True, body=lambda rows: {"outcome": "beyond_repair"}
     ),
     ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
     ("POST", f"{P}/municipalities"): Endpoint(

@@ -14,6 +14,7 @@ from buurtkit.activities.pages import urls as activities_pages
 from buurtkit.conf.api import api
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.lending.pages import urls as lending_pages
+from buurtkit.lending.pages import urls_ops as lending_ops_pages
 from buurtkit.lending.pages import urls_referrals as lending_referral_pages
 from buurtkit.neighbours.pages import urls as neighbours_pages
 from buurtkit.places.pages import urls as places_pages
@@ -27,6 +28,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *activities_pages.community_urlpatterns,
     *ledger_pages.community_urlpatterns,
     *lending_pages.community_urlpatterns,
+    *lending_ops_pages.community_urlpatterns,
     *qrcodes_pages.community_urlpatterns,
     *neighbours_pages.community_urlpatterns,
     *telephony_pages.community_urlpatterns,

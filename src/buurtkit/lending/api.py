@@ -411,3 +411,119 @@ def set_cap(request: HttpRequest, payload: LendingCapIn) -> Any:
         actor=actor, organisation_id=cap.organisation_id, period=cap.period
     )
     return _cap_out(usage)
+
+
+# --- repairs and the overview (H6) -----------------------------------------------------------
+
+RepairerName = Literal["after_sales", "repair_cafe", "partner", "own"]
+RepairOutcome = Literal["fixed", "replaced", "beyond_repair"]
+RepairStateFilter = Literal["", "active", "open", "in_repair", "fixed", "replaced", "beyond_repair"]
+
+
+class LendingRepairOut(Schema):
+    id: int
+    device_id: int
+    device_label: str = Field(..., alias="device.label")
+    handover_id: int | None
+    organisation_id: int | None
+    opened_via: str
+    opened_by_label: str
+    opened_at: datetime
+    problem: str
+    repairer: str
+    repairer_name: str
+    state: str
+    closed_at: datetime | None
+    outcome_note: str
+    replacement_id: int | None
+
+
+class LendingRepairOpenIn(In):
+    device_id: Id
+    problem: str = Field(..., min_length=1, max_length=500)
+    repairer: RepairerName = "after_sales"
+    repairer_name: str = Field("", max_length=150)
+
+
+class LendingRepairStartIn(In):
+    repairer: RepairerName | None = None
+    repairer_name: str | None = Field(None, max_length=150)
+
+
+class LendingRepairCloseIn(In):
+    outcome: RepairOutcome
+    note: str = Field("", max_length=300)
+    replacement_device_id: Id | None = None
+
+
+@router.get("/repairs", response=list[LendingRepairOut], summary="Repair tickets")
+@paged
+def list_repairs(
+    request: HttpRequest,
+    state: RepairStateFilter = "",
+    repairer: RepairerName | Literal[""] = "",
+    device_id: Id | None = None,
+) -> Any:
+    return selectors.repairs_for(
+        actor=actor_of(request), state=state, repairer=repairer, device_id=device_id
+    )
+
+
+@router.get("/repairs/{ticket_id}", response=LendingRepairOut, summary="One repair ticket")
+def get_repair(request: HttpRequest, ticket_id: Id) -> Any:
+    return selectors.repair_get(actor=actor_of(request), ticket_id=ticket_id)
+
+
+@router.post(
+    "/repairs",
+    response={200: LendingRepairOut, 201: LendingRepairOut},
+    summary="Report a broken device (send an Idempotency-Key)",
+)
+def open_repair(
+    request: HttpRequest,
+    payload: LendingRepairOpenIn,
+    idempotency_key: str | None = idempotency_key_header("repair ticket"),
+) -> Any:
+    ticket = services.repair_open(
+        actor=actor_of(request), idempotency_key=idempotency_key, **payload.dict()
+    )
+    return Status(200 if getattr(ticket, "replayed", False) else 201, ticket)
+
+
+@router.post("/repairs/{ticket_id}/start", response=LendingRepairOut, summary="The repair starts")
+def start_repair(request: HttpRequest, ticket_id: Id, payload: LendingRepairStartIn) -> Any:
+    return services.repair_start(actor=actor_of(request), ticket_id=ticket_id, **payload.dict())
+
+
+@router.post(
+    "/repairs/{ticket_id}/close",
+    response=LendingRepairOut,
+    summary="Close a ticket: fixed, replaced or beyond repair",
+)
+def close_repair(request: HttpRequest, ticket_id: Id, payload: LendingRepairCloseIn) -> Any:
+    return services.repair_close(actor=actor_of(request), ticket_id=ticket_id, **payload.dict())
+
+
+@router.get(
+    "/overview",
+    response=dict[str, Any],
+    summary="The device bank's figures (optionally for one municipality)",
+)
+def overview(request: HttpRequest, municipality_id: Id | None = None) -> Any:
+    figures = selectors.lending_overview(actor=actor_of(request), municipality_id=municipality_id)
+    municipality = figures["municipality"]
+    return {
+        **figures,
+        "today": figures["today"].isoformat(),
+        "municipality": {"id": municipality.pk, "name": municipality.name}
+        if municipality
+        else None,
+        "handovers": {
+            **figures["handovers"],
+            "since": figures["handovers"]["since"].isoformat(),
+            "months": [
+                {**row, "month": row["month"].strftime("%Y-%m")}
+                for row in figures["handovers"]["months"]
+            ],
+        },
+    }

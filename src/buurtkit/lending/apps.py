@@ -8,8 +8,10 @@ class LendingConfig(AppConfig):
     verbose_name = _("Device bank")
 
     def ready(self) -> None:
+        from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register
-        from buurtkit.lending import gdpr, pages, permissions, qr
+        from buurtkit.lending import demo, gdpr, pages, permissions, qr
+        from buurtkit.lending.pages import menu_ops, menu_referrals
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
@@ -31,6 +33,7 @@ class LendingConfig(AppConfig):
         )
         qr.register()  # a device's QR label: staff open its page, anyone else a return page
         pages.register()  # the staff menu's "Device bank", a dashboard tile, audit verbs
-        from buurtkit.lending.pages import menu_referrals
-
         menu_referrals.register()  # the menu's "Device requests" and "Request queue"
+        menu_ops.register()  # the overview and the repairs in the staff menu
+        register_demo_loader("lending", 20, demo.load)
+        register_demo_logins(demo.LOGINS)

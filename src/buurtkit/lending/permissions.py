@@ -12,13 +12,14 @@ PERMISSIONS: dict[str, object] = {
         "Approve or refuse requests for a device, set devices aside, invite residents and "
         "set partners' limits"
     ),
+    "lending.repair": _("Report a broken device and follow every repair"),
 }
 
 GRANTS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
     "staff": set(PERMISSIONS),
-    "counter_clerk": {"lending.view"},
-    "volunteer": {"lending.view", "lending.manage"},
+    "counter_clerk": {"lending.view", "lending.repair"},
+    "volunteer": {"lending.view", "lending.manage", "lending.repair"},
     "auditor": {"lending.view"},
     "referrer": {"lending.refer"},
     "merchant": set(),

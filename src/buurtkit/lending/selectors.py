@@ -393,3 +393,31 @@ def intake_choices(*, actor: Actor) -> dict[str, list[tuple[int, str]]]:
             .values_list("pk", "name")[:500]
         ),
     }
+
+
+# --- repairs, the staff overview and the exports (H6): selectors_ops.py ---------------------
+from buurtkit.lending.selectors_ops import (  # noqa: E402
+    EXPORTS,
+    device_for_repair,
+    export_rows,
+    lending_overview,
+    repair_get,
+    repair_open_for_device,
+    repairs_for,
+    replacement_candidates,
+)
+
+__all__ = [
+    "EXPORTS",
+    "device_events",
+    "device_for_repair",
+    "device_get",
+    "devices_search",
+    "export_rows",
+    "lending_overview",
+    "repair_get",
+    "repair_open_for_device",
+    "repairs_for",
+    "replacement_candidates",
+    "stock_overview",
+]

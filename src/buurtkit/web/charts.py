@@ -53,10 +53,11 @@ def bar_chart(
     per: str = "week",
     label_every: int = 4,
     current: bool = True,
+    label_format: str = "j M",
 ) -> dict[str, Any]:
     """Bars, axis lines and labels for one series, ready for the template to draw.
 
-    ``per`` is "week" or "day" (the bars' tooltips say which); a label is written under every
+    ``per`` is "week", "day" or "month" (the bars' tooltips say which); a label is written under every
     ``label_every``-th bar; ``current``: the last bar is a period still running (drawn dashed).
     """
     top = nice_ceiling(max([*values, 1]))
@@ -76,7 +77,7 @@ def bar_chart(
                 height=round(height, 1),
                 value=value,
                 week=week,
-                label=formats.date_format(week, "j M") if i % every == 0 else "",
+                label=formats.date_format(week, label_format) if i % every == 0 else "",
                 current=current and i == len(values) - 1,
             )
         )
@@ -107,6 +108,18 @@ def day_chart(days: list[date], values: list[int], *, today: date) -> dict[str, 
         per="day",
         label_every=math.ceil(len(days) / 4),
         current=bool(days) and days[-1] == today,
+    )
+
+
+def month_chart(months: list[date], values: list[int], *, this_month: date) -> dict[str, Any]:
+    """Bars per month (``months`` are first days); every other month is named under the axis."""
+    return bar_chart(
+        months,
+        values,
+        per="month",
+        label_every=2 if len(months) > 6 else 1,
+        current=bool(months) and months[-1] == this_month,
+        label_format="M",
     )
 
 

@@ -13,6 +13,11 @@ from buurtkit.lending.services.referrals import (
     referral_match,
     referral_refuse,
 )
+from buurtkit.lending.services.repairs import (
+    repair_close,
+    repair_open,
+    repair_start,
+)
 from buurtkit.lending.services.stock import (
     LABEL_PREFIX,
     MAX_DEVICES_PER_DONATION,
@@ -36,4 +41,7 @@ __all__ = [
     "referral_invite",
     "referral_match",
     "referral_refuse",
+    "repair_close",
+    "repair_open",
+    "repair_start",
 ]
