@@ -11,9 +11,11 @@ def register() -> None:
         Link,
         register_audit_verbs,
         register_menu_link,
+        register_module_pages,
         register_resident_link,
     )
 
+    register_module_pages("activities")
     register_menu_link(
         Link(
             key="activities.manage",
