@@ -109,6 +109,18 @@ RULES: dict[str, dict[str, str]] = {
         "channel": "someone to reach that way (a number or address, with consent)",
     },
     "POST /lending/referral-caps": {"max_referrals": "0 to the largest cap"},
+    "POST /lending/repairs": {
+        "device_id": "a device of this community without an open ticket",
+        "repairer_name": "a name when a partner repairs it",
+    },
+    "POST /lending/repairs/{ticket_id}/start": {
+        "repairer_name": "a name when a partner repairs it",
+    },
+    "POST /lending/repairs/{ticket_id}/close": {
+        "replacement_device_id": "an available device, not the broken one, when it is replaced",
+        "outcome": "fixed only after the repair started",
+        "note": "a note when it cannot be repaired",
+    },
     "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},
     "POST /activities/series/{series_id}/sessions": {
         "ends_at": "after the start",

@@ -440,7 +440,7 @@ class LendingRepairOut(Schema):
 
 class LendingRepairOpenIn(In):
     device_id: Id
-    problem: str = Field(..., min_length=1, max_length=500)
+    problem: str = Field(..., min_length=1, max_length=500, pattern=NONBLANK)
     repairer: RepairerName = "after_sales"
     repairer_name: str = Field("", max_length=150)
 
