@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,11 +10,21 @@ class LendingConfig(AppConfig):
     verbose_name = _("Device bank")
 
     def ready(self) -> None:
+        from buurtkit.core import scheduler
         from buurtkit.core.permissions import register
-        from buurtkit.lending import gdpr, permissions
+        from buurtkit.lending import calls, gdpr, permissions
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
+        calls.register()  # the automated reminder call for people without a mobile phone
+        # Loan reminders before, on and after the due date (``buurtkit jobs run loans_remind``).
+        scheduler.register(
+            "loans_remind",
+            scheduler.daily_at("09:30"),
+            "buurtkit.lending.services.loans_remind",
+            title=_("Remind residents of loans that are due"),
+            lease=timedelta(minutes=30),
+        )
         declare_no_personal_data(
             "lending.Donation",
             "lending.Device",

@@ -4,6 +4,23 @@ One module per part (the stock, referrals, hand-overs and loans, repairs); this 
 the public face other apps and the pages import.
 """
 
+from buurtkit.lending.services.handovers import (
+    MAX_DEVICES_PER_HANDOVER,
+    REMINDER_STAGES,
+    agreement_pdf,
+    agreement_text_current,
+    agreement_text_publish,
+    handover_create,
+    handover_email_copy,
+    loan_extend,
+    loan_limits,
+    loan_mark_lost,
+    loan_return,
+    loans_needing_reminder,
+    loans_remind,
+    loans_remind_community,
+    signature_from_data_url,
+)
 from buurtkit.lending.services.stock import (
     LABEL_PREFIX,
     MAX_DEVICES_PER_DONATION,
@@ -13,6 +30,21 @@ from buurtkit.lending.services.stock import (
 )
 
 __all__ = [
+    "MAX_DEVICES_PER_HANDOVER",
+    "REMINDER_STAGES",
+    "agreement_pdf",
+    "agreement_text_current",
+    "agreement_text_publish",
+    "handover_create",
+    "handover_email_copy",
+    "loan_extend",
+    "loan_limits",
+    "loan_mark_lost",
+    "loan_return",
+    "loans_needing_reminder",
+    "loans_remind",
+    "loans_remind_community",
+    "signature_from_data_url",
     "LABEL_PREFIX",
     "MAX_DEVICES_PER_DONATION",
     "WIPE_EVIDENCE",
