@@ -40,7 +40,12 @@ def ready_devices(system: Actor, n: int = 2, kind: str = "laptop") -> list[Devic
         received_on=date(2026, 12, 1),
         donor_name="Barco",
         devices=[
-            {"kind": kind, "brand": "Dell", "model": "Latitude 5490", "serial": f"SN{uuid.uuid4().hex[:8]}"}
+            {
+                "kind": kind,
+                "brand": "Dell",
+                "model": "Latitude 5490",
+                "serial": f"SN{uuid.uuid4().hex[:8]}",
+            }
             for _ in range(n)
         ],
     )

@@ -273,9 +273,10 @@ def test_agreement_texts_are_versions_never_edits(system: Actor) -> None:
     assert second.agreement_text_id == newer.pk
     first.refresh_from_db()
     assert first.agreement_text.version == 1  # a signed agreement keeps its version
-    assert "Our own words." in PdfReader(io.BytesIO(bytes(second.agreement_pdf))).pages[
-        0
-    ].extract_text()
+    assert (
+        "Our own words."
+        in PdfReader(io.BytesIO(bytes(second.agreement_pdf))).pages[0].extract_text()
+    )
     with pytest.raises(EvidenceImmutable):
         newer.body = "changed"
         newer.save()
@@ -315,10 +316,13 @@ def test_postgresql_itself_refuses_to_edit_a_signed_hand_over(system: Actor) -> 
         "DELETE FROM lending_handover WHERE id = %s",
         "UPDATE lending_agreementtext SET body = 'changed' WHERE id = %s",
     ):
-        with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
-            with connection.cursor() as cursor:
-                target = handover.agreement_text_id if "agreementtext" in sql else handover.pk
-                cursor.execute(sql, [target])
+        target = handover.agreement_text_id if "agreementtext" in sql else handover.pk
+        with (
+            pytest.raises((IntegrityError, InternalError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [target])
 
 
 # --- a copy by e-mail, GDPR ----------------------------------------------------------------------
@@ -405,4 +409,3 @@ def test_two_counters_handing_over_one_device_at_once_one_wins(system: Actor) ->
     assert HandOver.objects.count() == 1
     assert DeviceEvent.objects.filter(device=shared, kind="handed_over").count() == 1
     assert HandOverDevice.objects.filter(device=shared).count() == 1
-

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _loan(system: Actor, days: int = 30, **extra: Any) -> Loan:
-    handover = hand_over(system, ready_devices(system, 1), kind="loan", due_on=due_in(days), **extra)
+    handover = hand_over(
+        system, ready_devices(system, 1), kind="loan", due_on=due_in(days), **extra
+    )
     return handover.loans.get()
 
 
@@ -138,7 +140,10 @@ def test_reminders_go_only_the_way_each_person_allows(
     assert sent == {"sms": 1, "email": 1, "call": 1, "staff": 1}
     for who, loan in loans.items():
         loan.refresh_from_db()
-        assert (loan.last_reminder, loan.reminder_via) == ("before", who if who != "none" else "staff")
+        assert (loan.last_reminder, loan.reminder_via) == (
+            "before",
+            who if who != "none" else "staff",
+        )
     sms = Message.objects.get(person=people["sms"])
     assert sms.channel == "sms" and loans["sms"].device.label in sms.body
     assert Message.objects.get(person=people["email"]).channel == "email"
@@ -166,9 +171,7 @@ def test_the_call_reads_the_due_date_in_the_person_s_language(
     assert str(loan.due_on.year) in said
 
 
-def test_each_stage_is_sent_once_per_loan(
-    system: Actor, people: dict[str, Any]
-) -> None:
+def test_each_stage_is_sent_once_per_loan(system: Actor, people: dict[str, Any]) -> None:
     loan = _loan(system, 10, person_id=people["sms"].pk, recipient_name="")
     today = _today()
     steps = [

@@ -214,6 +214,8 @@ def _euros(cents: int) -> str:
 def agreement_pdf(facts: AgreementFacts) -> bytes:
     """The signed agreement, A4, in the resident's language: the text version (id and body),
     the devices, the date and place, the names and the signature image."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -228,7 +230,6 @@ def agreement_pdf(facts: AgreementFacts) -> bytes:
         Table,
         TableStyle,
     )
-    from xml.sax.saxutils import escape
 
     styles = getSampleStyleSheet()
     body_style = styles["BodyText"]

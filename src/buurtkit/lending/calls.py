@@ -25,17 +25,14 @@ def reminder_flow(call: Call, step: str, digits: str, answered_by: str) -> list[
         if loan is None or loan.state != "open":
             return [Say(_("This loan is closed. Thank you. Goodbye."), lang), Hangup()]
         when = date_format(loan.due_on, "j F Y")
-        text = (
-            _(
-                "Hello, this is the digibank of %(community)s. The %(kind)s you borrowed is due "
-                "back on %(date)s. Please bring it back, or ask at the counter to keep it longer."
-            )
-            % {
-                "community": loan.community.name,
-                "kind": loan.device.get_kind_display(),
-                "date": when,
-            }
-        )
+        text = _(
+            "Hello, this is the digibank of %(community)s. The %(kind)s you borrowed is due "
+            "back on %(date)s. Please bring it back, or ask at the counter to keep it longer."
+        ) % {
+            "community": loan.community.name,
+            "kind": loan.device.get_kind_display(),
+            "date": when,
+        }
         verbs: list[Verb] = [Say(text, lang), Pause(1), Say(text, lang)]
         if loan.handover.place:
             verbs.append(

@@ -30,11 +30,16 @@ from buurtkit.lending.services.stock import (
 )
 
 __all__ = [
+    "LABEL_PREFIX",
+    "MAX_DEVICES_PER_DONATION",
     "MAX_DEVICES_PER_HANDOVER",
     "REMINDER_STAGES",
+    "WIPE_EVIDENCE",
     "agreement_pdf",
     "agreement_text_current",
     "agreement_text_publish",
+    "device_record_event",
+    "donation_receive",
     "handover_create",
     "handover_email_copy",
     "loan_extend",
@@ -45,9 +50,4 @@ __all__ = [
     "loans_remind",
     "loans_remind_community",
     "signature_from_data_url",
-    "LABEL_PREFIX",
-    "MAX_DEVICES_PER_DONATION",
-    "WIPE_EVIDENCE",
-    "device_record_event",
-    "donation_receive",
 ]

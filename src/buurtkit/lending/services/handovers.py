@@ -53,7 +53,12 @@ MAX_DEVICES_PER_HANDOVER = 10
 MAX_TITLE = 150
 MAX_BODY = 10_000
 #: Reminder stages, in order, with the day they start relative to the due date.
-REMINDER_STAGES: tuple[tuple[str, int], ...] = (("before", -7), ("due", 0), ("after", 7), ("after2", 21))
+REMINDER_STAGES: tuple[tuple[str, int], ...] = (
+    ("before", -7),
+    ("due", 0),
+    ("after", 7),
+    ("after2", 21),
+)
 REMINDER_PURPOSE = "lending.reminder"
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -191,9 +196,7 @@ def _agreement_facts(handover: HandOver, devices: Iterable[Device], png: bytes) 
         price_cents=handover.price_cents,
         receipt_number=handover.receipt_number,
         identity_document=(
-            IdentityDocument(handover.identity_document).label
-            if handover.identity_document
-            else ""
+            IdentityDocument(handover.identity_document).label if handover.identity_document else ""
         ),
         signature_png=png,
         handover_id=handover.pk,
@@ -467,10 +470,7 @@ def _handover(
         )
     if kind == AgreementKind.LOAN and due_on is not None:
         Loan.objects.bulk_create(
-            [
-                Loan(community=community, handover=handover, device=d, due_on=due_on)
-                for d in devices
-            ]
+            [Loan(community=community, handover=handover, device=d, due_on=due_on) for d in devices]
         )
     if referral is not None:
         referral.state = ReferralState.HANDED_OVER
@@ -645,7 +645,7 @@ def _stage_filter(today: date) -> Q:
     """Loans that need a reminder today: the stage they are in is later than the last sent."""
     names = [name for name, _offset in REMINDER_STAGES]
     cond = Q()
-    for i, (name, offset) in enumerate(REMINDER_STAGES):
+    for i, (_name, offset) in enumerate(REMINDER_STAGES):
         window = Q(due_on__lte=today - timedelta(days=offset))
         if i + 1 < len(REMINDER_STAGES):
             window &= Q(due_on__gt=today - timedelta(days=REMINDER_STAGES[i + 1][1]))
