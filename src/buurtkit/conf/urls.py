@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from buurtkit.conf.api import api
 from buurtkit.ledger.pages import urls as ledger_pages
+from buurtkit.lending.pages import urls_handovers as lending_handover_pages
 from buurtkit.neighbours.pages import urls as neighbours_pages
 from buurtkit.places.pages import urls as places_pages
 from buurtkit.qrcodes.pages import urls as qrcodes_pages
@@ -25,6 +26,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *qrcodes_pages.community_urlpatterns,
     *neighbours_pages.community_urlpatterns,
     *telephony_pages.community_urlpatterns,
+    *lending_handover_pages.community_urlpatterns,
 ]
 
 page_urlpatterns: list[URLPattern | URLResolver] = [

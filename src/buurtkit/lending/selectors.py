@@ -21,6 +21,8 @@ from buurtkit.lending.models import (
     Loan,
     LoanState,
     Pool,
+    Referral,
+    ReferralState,
 )
 
 
@@ -169,3 +171,14 @@ def loans_list(
 def loan_get(*, actor: Actor, loan_id: int) -> Loan:
     actor.require("lending.hand_over")
     return get_scoped(Loan, actor.community, pk=loan_id)
+
+
+def referrals_ready_for_handover(*, actor: Actor) -> QuerySet[Referral]:
+    """Referrals with a device set aside, to pick at the counter (soonest pick-up first)."""
+    actor.require("lending.hand_over")
+    return (
+        Referral.objects.in_community(actor.community)
+        .filter(state__in=[ReferralState.MATCHED, ReferralState.INVITED])
+        .select_related("device", "organisation")
+        .order_by("pickup_at", "pk")
+    )
