@@ -27,11 +27,11 @@ def _switch(community: Community, modules: list[str]) -> None:
 def test_dashboard_lists_only_modules_that_have_pages(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
-    # "lending" is a module a community can switch on ahead of time, but it has no pages yet.
-    _switch(community, ["lending", "ledger", "qrcodes"])
-    response = login_client(community, "coordinator").get("/rabot/")
+    # "helpexchange" is a module a community can switch on ahead of time, but it has no pages yet.
+    _switch(community, ["helpexchange", "ledger", "qrcodes"])
+    response = login_client(community, "coordinator").get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
     assert [m.key for m in response.context["modules"]] == ["ledger", "qrcodes"]
-    assert "Device bank" not in response.content.decode()
+    assert "Help exchange" not in response.content.decode()
 
 
 def test_a_switched_off_module_leaves_the_menu_and_the_dashboard(

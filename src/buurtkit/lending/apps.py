@@ -13,10 +13,12 @@ class LendingConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.permissions import register
         from buurtkit.lending import calls, gdpr, permissions
+        from buurtkit.lending.pages import menu_handovers
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
         calls.register()  # the automated reminder call for people without a mobile phone
+        menu_handovers.register()  # the menu's "Hand over", the loans tile, audit verbs
         # Loan reminders before, on and after the due date (``buurtkit jobs run loans_remind``).
         scheduler.register(
             "loans_remind",
