@@ -409,3 +409,23 @@ def test_two_counters_handing_over_one_device_at_once_one_wins(system: Actor) ->
     assert HandOver.objects.count() == 1
     assert DeviceEvent.objects.filter(device=shared, kind="handed_over").count() == 1
     assert HandOverDevice.objects.filter(device=shared).count() == 1
+
+
+def test_the_demo_part_hands_over_each_kind_with_overdue_loans(
+    system: Actor, make_person: Any
+) -> None:
+    from buurtkit.core import clock
+    from buurtkit.lending import demo_handovers
+
+    for n in range(3):
+        make_person(system, first_name=f"Demo{n}", phone=f"0470 55 66 7{n}")
+    devices = ready_devices(system, 12)
+    made = demo_handovers.load(
+        system.community, now=clock.now(), device_ids=[d.pk for d in devices]
+    )
+    kinds = set(HandOver.objects.filter(pk__in=made["handovers"]).values_list("kind", flat=True))
+    assert kinds == {"gift", "loan", "sale"}
+    overdue = Loan.objects.filter(state="open", due_on__lt=clock.now().date())
+    assert overdue.count() >= 2
+    assert AgreementText.objects.filter(kind="loan", language="nl").count() == 2
+    assert made["devices_left"] == [devices[-1].pk]  # the plan hands over 11

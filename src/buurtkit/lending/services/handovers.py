@@ -746,22 +746,34 @@ def loans_remind_community(community: Community, *, today: date | None = None) -
     person_ids = {loan.handover.person_id for loan in loans if loan.handover.person_id}
     consents = _consents_of(person_ids)
     sent: dict[str, int] = {}
-    for loan in loans:
-        stage = _stage_of(loan.due_on, today)
-        person = loan.handover.person
-        channel = _channel_for(person, consents.get(person.pk, {}) if person else {})
-        try:
-            with transaction.atomic():
-                via = _remind(actor, loan, stage, channel)
-                _mark_reminded(loan, stage, via)
-        except ServiceError:
-            # Not reachable after all (a number that does not parse, no public address for
-            # calls): staff follow it up from the loans page.
-            with transaction.atomic():
-                via = "staff"
-                _mark_reminded(loan, stage, via)
-        sent[via] = sent.get(via, 0) + 1
+    # One transaction per batch (a commit per loan costs more than the reminder itself); a
+    # savepoint per loan, so a loan that fails rolls back alone.
+    for start in range(0, len(loans), REMIND_BATCH):
+        with transaction.atomic():
+            for loan in loans[start : start + REMIND_BATCH]:
+                via = _remind_one(actor, loan, today, consents)
+                sent[via] = sent.get(via, 0) + 1
     return sent
+
+
+REMIND_BATCH = 200
+
+
+def _remind_one(actor: Actor, loan: Loan, today: date, consents: dict[int, dict[str, bool]]) -> str:
+    stage = _stage_of(loan.due_on, today)
+    person = loan.handover.person
+    channel = _channel_for(person, consents.get(person.pk, {}) if person else {})
+    try:
+        with transaction.atomic():
+            via = _remind(actor, loan, stage, channel)
+            _mark_reminded(loan, stage, via)
+    except ServiceError:
+        # Not reachable after all (a number that does not parse, no public address for
+        # calls): staff follow it up from the loans page.
+        via = "staff"
+        with transaction.atomic():
+            _mark_reminded(loan, stage, via)
+    return via
 
 
 def _mark_reminded(loan: Loan, stage: str, via: str) -> None:
