@@ -746,40 +746,34 @@ def loans_remind_community(community: Community, *, today: date | None = None) -
     person_ids = {loan.handover.person_id for loan in loans if loan.handover.person_id}
     consents = _consents_of(person_ids)
     sent: dict[str, int] = {}
-    # One transaction per batch (a commit per loan costs more than the reminder itself); a
-    # savepoint per loan, so a loan that fails rolls back alone.
+    # One transaction per batch (a commit per loan costs more than the reminder itself). A
+    # refused message or call writes nothing (notify and call_create refuse before writing),
+    # and the stages reached are written per batch in a few set-based updates.
     for start in range(0, len(loans), REMIND_BATCH):
+        marks: dict[tuple[str, str], list[int]] = {}
         with transaction.atomic():
             for loan in loans[start : start + REMIND_BATCH]:
-                via = _remind_one(actor, loan, today, consents)
+                stage = _stage_of(loan.due_on, today)
+                via = _remind_one(actor, loan, stage, consents)
+                marks.setdefault((stage, via), []).append(loan.pk)
                 sent[via] = sent.get(via, 0) + 1
+            for (stage, via), pks in marks.items():
+                Loan.objects.filter(pk__in=pks).update(last_reminder=stage, reminder_via=via)
     return sent
 
 
-REMIND_BATCH = 200
+REMIND_BATCH = 500
 
 
-def _remind_one(actor: Actor, loan: Loan, today: date, consents: dict[int, dict[str, bool]]) -> str:
-    stage = _stage_of(loan.due_on, today)
+def _remind_one(actor: Actor, loan: Loan, stage: str, consents: dict[int, dict[str, bool]]) -> str:
     person = loan.handover.person
     channel = _channel_for(person, consents.get(person.pk, {}) if person else {})
     try:
-        with transaction.atomic():
-            via = _remind(actor, loan, stage, channel)
-            _mark_reminded(loan, stage, via)
+        return _remind(actor, loan, stage, channel)
     except ServiceError:
         # Not reachable after all (a number that does not parse, no public address for
         # calls): staff follow it up from the loans page.
-        via = "staff"
-        with transaction.atomic():
-            _mark_reminded(loan, stage, via)
-    return via
-
-
-def _mark_reminded(loan: Loan, stage: str, via: str) -> None:
-    Loan.objects.filter(pk=loan.pk, last_reminder=loan.last_reminder).update(
-        last_reminder=stage, reminder_via=via
-    )
+        return "staff"
 
 
 def loans_remind(*, today: date | None = None) -> str:
