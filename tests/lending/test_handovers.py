@@ -429,3 +429,48 @@ def test_the_demo_part_hands_over_each_kind_with_overdue_loans(
     assert overdue.count() >= 2
     assert AgreementText.objects.filter(kind="loan", language="nl").count() == 2
     assert made["devices_left"] == [devices[-1].pk]  # the plan hands over 11
+
+
+def test_the_counter_form_hands_over_once_on_a_double_click(
+    community: Any, system: Actor, login_client: Any
+) -> None:
+    import base64
+
+    devices = ready_devices(system, 2)
+    client = login_client(community, "counter_clerk")
+    page = client.get("/rabot/lending/counter/", {"q": "Latitude"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert devices[0].label in html and "data-signature-pad" in html
+    assert "<script>" not in html and "style=" not in html  # CSP: static files only
+    form = {
+        "device_ids": [str(d.pk) for d in devices],
+        "kind": "loan",
+        "due_on": due_in(30).isoformat(),
+        "recipient_name": "Fatima El Amrani",
+        "identity_checked": "on",
+        "identity_document": "eid",
+        "language": "nl",
+        "connectivity": "own",
+        "signature": "data:image/png;base64," + base64.b64encode(signature()).decode(),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    first = client.post("/rabot/lending/counter/", form)
+    second = client.post("/rabot/lending/counter/", form)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert HandOver.objects.count() == 1 and Loan.objects.count() == 2
+    result = client.get(first["Location"])
+    assert b"agreement.pdf" in result.content
+    pdf = client.get(first["Location"] + "agreement.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    unsigned = client.post(
+        "/rabot/lending/counter/", {**form, "signature": "", "idempotency_key": "k2"}
+    )
+    assert unsigned.status_code == 422 and b"sign" in unsigned.content.lower()
+    loans = client.get("/rabot/lending/loans/")  # all open loans (due in 30 days)
+    assert devices[0].label in loans.content.decode()
+    loan = Loan.objects.order_by("pk").first()
+    client.post(f"/rabot/lending/loans/{loan.pk}/extend/", {"due_on": due_in(60).isoformat()})
+    loan.refresh_from_db()
+    assert loan.due_on == due_in(60) and loan.extensions == 1

@@ -247,3 +247,19 @@ def test_the_sweep_is_a_daily_job_over_every_community(
     _loan(other_system, 2)
     assert services.loans_remind() == "sms: 1, staff: 1"
     assert services.loans_remind() == "nothing to send"
+
+
+def test_without_a_public_address_a_call_becomes_a_task_for_staff(
+    system: Actor, people: dict[str, Any]
+) -> None:
+    """A server that cannot place calls (no public address for the webhooks) lists the loan as
+    "not reached" for staff to phone, instead of failing the whole sweep."""
+    loan = _loan(system, 7, person_id=people["call"].pk, recipient_name="")
+    with override_settings(PUBLIC_URL="", PUBLIC_URL_REQUIRED=True):
+        assert services.loans_remind_community(system.community) == {"staff": 1}
+    loan.refresh_from_db()
+    assert (loan.last_reminder, loan.reminder_via) == ("before", "staff")
+    assert not Call.objects.exists()
+    from buurtkit.lending.selectors import loans_list
+
+    assert list(loans_list(actor=system, due="unreached")) == [loan]  # on the loans page
