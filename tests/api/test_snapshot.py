@@ -130,6 +130,8 @@ def _insert_one(model: type[Model], community: Any) -> Model:
                 values[field.name] = {}
             elif kind == "BooleanField":
                 values[field.name] = False
+            elif field.name == "seq":  # a device's step number: one no world row has
+                values[field.name] = 9999
             elif "Integer" in kind or kind in {"FloatField", "DecimalField"}:
                 values[field.name] = 1
             elif field.choices:
