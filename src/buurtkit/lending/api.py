@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -176,14 +176,18 @@ class LendingHandOverOut(Schema):
         return [item.device.label for item in obj.items.all()]
 
 
+AgreementKindIn = Literal["gift", "loan", "sale"]
+LanguageIn = Literal["nl", "en", "fr"]
+
+
 class LendingHandOverIn(In):
-    kind: str = Field(..., max_length=8)
+    kind: AgreementKindIn
     device_ids: list[Id] = Field(..., min_length=1, max_length=10)
     recipient_name: str = Field("", max_length=150)
     person_id: Id | None = None
     referral_id: Id | None = None
     place_id: Id | None = None
-    language: str = Field(..., max_length=5)
+    language: LanguageIn
     signature: str = Field(
         ...,
         max_length=600_000,
@@ -192,10 +196,12 @@ class LendingHandOverIn(In):
     price_cents: int = Field(0, ge=0, le=1_000_000)
     receipt_number: str = Field("", max_length=30)
     due_on: date | None = None
-    connectivity: str = Field(..., max_length=14)
+    connectivity: Literal["own", "social_tariff", "voucher", "public", "none", "unknown"]
     connectivity_note: str = Field("", max_length=200)
-    identity_checked: bool = False
-    identity_document: str = Field("", max_length=10)
+    identity_checked: bool = Field(
+        False, description="Staff saw an identity document (a hand-over is refused without)."
+    )
+    identity_document: Literal["", "eid", "residence", "passport", "driving", "other"] = ""
 
 
 class LendingAgreementTextOut(Schema):
@@ -209,8 +215,8 @@ class LendingAgreementTextOut(Schema):
 
 
 class LendingAgreementTextIn(In):
-    kind: str = Field(..., max_length=8)
-    language: str = Field(..., max_length=5)
+    kind: AgreementKindIn
+    language: LanguageIn
     title: str = Field(..., max_length=150)
     body: str = Field(..., max_length=10_000)
 
