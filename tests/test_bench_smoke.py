@@ -27,6 +27,7 @@ SQLITE_BENCHES = {
     "neighbours_matching.py": ["--participants", "120", "--neighbourhoods", "2"],
     "people_search.py": ["--people", "60", "--requests", "2"],
     "lending_stock.py": ["--devices", "60", "--events", "400", "--requests", "2"],
+    "lending_handover.py": ["--handovers", "3", "--loans", "2000"],
     "qr_batch.py": ["--codes", "30"],
     "qr_stats.py": [
         "--codes",
@@ -67,6 +68,7 @@ FIGURES = {
     "neighbours_matching.py": r"matchable participants: +[1-9]",
     "people_search.py": r"search by phone digits +median",
     "lending_stock.py": r"stock overview +p50 +[0-9.]+ ms",
+    "lending_handover.py": r"reminder sweep over 20[0-9]{2} loans: [0-9.]+ s, [1-9][0-9]* SMS",
     "qr_batch.py": r"PDF size: ",
     "qr_stats.py": r"page: overview 365 days +median",
     "qr_resolve.py": r"scans recorded +: +[1-9]",

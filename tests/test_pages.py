@@ -27,7 +27,16 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
-from buurtkit.lending.models import Device, DeviceEvent, Donation, Referral, RepairTicket
+from buurtkit.lending.models import (
+    Device,
+    DeviceEvent,
+    Donation,
+    HandOver,
+    Loan,
+    Referral,
+    RepairTicket,
+)
+from buurtkit.messaging.models import Message
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -85,6 +94,8 @@ class OtherCommunity:
     donation_id: int = 0  # the donation it came in with
     device_label: str = ""  # its label number (the public return page's address)
     ticket_id: int = 0  # the open repair ticket of B's second laptop (available, broken)
+    handover_id: int = 0  # a loan of a device to B's resident, signed at the counter
+    loan_id: int = 0  # that loan
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -125,6 +136,8 @@ class OtherCommunity:
             "seq": 2,  # the wipe of B's device
             "label": self.device_label,
             "ticket_id": self.ticket_id,
+            "handover_id": self.handover_id,
+            "loan_id": self.loan_id,
         }
 
 
@@ -277,6 +290,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_referral(actor, org),
         **_b_lending(actor, org),
         **_b_repair(actor),
+        **_b_handover(actor, person),
     )
 
 
@@ -342,6 +356,39 @@ def _b_repair(actor: Actor) -> dict[str, int]:
         actor=actor, device_id=device.pk, problem=f"{MARK} broken screen"
     )
     return {"ticket_id": ticket.pk}
+
+
+def _b_handover(actor: Actor, person: Person) -> dict[str, int]:
+    """A loan of a wiped laptop to B's resident, with the signed agreement."""
+    import io
+    import uuid
+
+    from PIL import Image, ImageDraw
+
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=actor, received_on=date(2026, 12, 1), donor_name=f"{MARK} donor",
+        devices=[{"kind": "laptop", "brand": f"{MARK}brand", "serial": f"{MARK}-loan"}],
+    )  # fmt: skip
+    device = donation.devices.get()
+    evidence = {"method": "purge", "tool": "nwipe", "operator": "x", "wiped_on": "2026-12-01"}
+    lending_services.device_record_event(
+        actor=actor, device_id=device.pk, kind="wiped", evidence=evidence
+    )
+    for kind in ("checked", "available"):
+        lending_services.device_record_event(actor=actor, device_id=device.pk, kind=kind)
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 80), (100, 10), (200, 90)], fill="black", width=4)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    handover = lending_services.handover_create(
+        actor=actor, kind="loan", device_ids=[device.pk], person_id=person.pk,
+        recipient_name=f"{MARK} Zebulon", language="fr", signature_png=png.getvalue(),
+        due_on=date.today() + timedelta(days=30), connectivity="own", identity_checked=True,
+        identity_document="eid", idempotency_key=uuid.uuid4().hex,
+    )  # fmt: skip
+    return {"handover_id": handover.pk, "loan_id": handover.loans.get().pk}
 
 
 def _b_places(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -592,6 +639,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "repairs": list(
             RepairTicket.objects.filter(community=b.community).values_list("state", "problem")
         ),
+        "loans": list(
+            Loan.objects.filter(community=b.community).values_list("state", "due_on", "extensions")
+        ),
+        "handovers": HandOver.objects.filter(community=b.community).count(),
+        "messages": Message.objects.filter(community=b.community).count(),
     }
 
 

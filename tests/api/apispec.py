@@ -112,6 +112,9 @@ class Rows:
     referral_id: int = 0  # a waiting request of the organisation for a laptop (one available)
     spare_device_id: int = 0  # a tablet ready to hand out (wiped, checked, available)
     ticket_id: int = 0  # an open repair ticket of another available tablet
+    handover_id: int = 0  # a loan of a wiped tablet to the person, with a signed agreement
+    loan_id: int = 0  # that loan (open, due in 30 days)
+    ready_device_id: int = 0  # a wiped, checked, available tablet to hand over
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -151,6 +154,8 @@ class Rows:
             "registration_id": self.registration_id,
             "referral_id": self.referral_id,
             "ticket_id": self.ticket_id,
+            "handover_id": self.handover_id,
+            "loan_id": self.loan_id,
         }
 
 
@@ -235,6 +240,7 @@ def make_rows(community: Community) -> Rows:
     _add_device(system, rows)
     _add_activities(system, rows)
     _add_referral(system, rows)
+    _add_handover(system, rows)
     _add_buurbel_participant(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
@@ -691,6 +697,92 @@ def _referral_ids(rows: Rows) -> set[Any]:
     return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
+def _ready_device(system: Actor) -> int:
+    """A donated tablet, wiped with evidence, checked and available."""
+    from datetime import date
+
+    from buurtkit.lending import services as lending_services
+
+    donation = lending_services.donation_receive(
+        actor=system,
+        received_on=date(2026, 12, 1),
+        donor_name="Barco",
+        devices=[{"kind": "tablet"}],
+    )
+    device = donation.devices.get()
+    lending_services.device_record_event(
+        actor=system, device_id=device.pk, kind="wiped", evidence=WIPE
+    )
+    for kind in ("checked", "available"):
+        lending_services.device_record_event(actor=system, device_id=device.pk, kind=kind)
+    return int(device.pk)
+
+
+def _signature_url() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 80), (100, 10), (200, 90), (290, 20)], fill="black", width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _handover_body(rows: Rows) -> dict[str, Any]:
+    return {
+        "kind": "gift",
+        "device_ids": [rows.ready_device_id],
+        "recipient_name": "Fatima El Amrani",
+        "language": "fr",
+        "signature": _signature_url(),
+        "connectivity": "social_tariff",
+        "identity_checked": True,
+        "identity_document": "eid",
+    }
+
+
+def _in_days(days: int) -> str:
+    from datetime import timedelta
+
+    from buurtkit.core import clock
+
+    return (clock.now() + timedelta(days=days)).date().isoformat()
+
+
+def _add_handover(system: Actor, rows: Rows) -> None:
+    from datetime import timedelta
+
+    from buurtkit.core import clock
+    from buurtkit.lending import services as lending_services
+
+    handover = lending_services.handover_create(
+        actor=system,
+        kind="loan",
+        device_ids=[_ready_device(system)],
+        person_id=rows.person.pk,
+        language="nl",
+        signature_png=lending_services.signature_from_data_url(_signature_url()),
+        due_on=(clock.now() + timedelta(days=30)).date(),
+        connectivity="own",
+        identity_checked=True,
+        identity_document="eid",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    rows.handover_id, rows.loan_id = handover.pk, handover.loans.get().pk
+    rows.ready_device_id = _ready_device(system)
+
+
+def _lending_model_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("lending", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
 def _lending_ids(rows: Rows) -> set[Any]:
     model = apps.get_model("lending", "Device")
     return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
@@ -886,6 +978,35 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", f"{LD}/repairs/{{ticket_id}}/close"): Endpoint(
         "lending.manage", writes=True, body=lambda rows: {"outcome": "beyond_repair"}
+    ),
+    ("GET", f"{LD}/handovers"): Endpoint("lending.hand_over", lists=_lending_model_ids("HandOver")),
+    ("POST", f"{LD}/handovers"): Endpoint(
+        "lending.hand_over",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=_handover_body,
+        body_looked_up=True,
+    ),
+    ("GET", f"{LD}/handovers/{{handover_id}}"): Endpoint("lending.hand_over"),
+    ("GET", f"{LD}/handovers/{{handover_id}}/agreement.pdf"): Endpoint("lending.hand_over"),
+    ("GET", f"{LD}/agreement-texts"): Endpoint(
+        "lending.view", lists=_lending_model_ids("AgreementText")
+    ),
+    ("POST", f"{LD}/agreement-texts"): Endpoint(
+        "lending.agreements",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"kind": "loan", "language": "en", "title": "Loan", "body": "Ours."},
+    ),
+    ("GET", f"{LD}/loans"): Endpoint("lending.hand_over", lists=_lending_model_ids("Loan")),
+    ("POST", f"{LD}/loans/{{loan_id}}/extend"): Endpoint(
+        "lending.hand_over", writes=True, body=lambda rows: {"due_on": _in_days(60)}
+    ),
+    ("POST", f"{LD}/loans/{{loan_id}}/return"): Endpoint(
+        "lending.hand_over",
+        writes=True,
+        body=lambda rows: {"complete": True, "damaged": False},
     ),
     ("GET", f"{P}/municipalities"): Endpoint("places.view", lists=_places_ids("Municipality")),
     ("POST", f"{P}/municipalities"): Endpoint(
@@ -1373,6 +1494,10 @@ def _row_text_sql(model: type[Model], alias: str) -> str:
         if (model._meta.label, field.column) in SNAPSHOT_IGNORED_COLUMNS:
             continue
         value = f"CAST({alias}.{qn(field.column)} AS TEXT)"
+        if field.get_internal_type() == "BinaryField":  # bytes (a signature, a PDF) as hex
+            column = f"{alias}.{qn(field.column)}"
+            hexed = "hex" if connection.vendor == "sqlite" else "encode"
+            value = f"{hexed}({column})" if hexed == "hex" else f"encode({column}, 'hex')"
         parts.append(
             f"'{field.column}=' || COALESCE(CAST(LENGTH({value}) AS TEXT) || ':' || {value}, 'NULL')"
         )

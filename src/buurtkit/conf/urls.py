@@ -14,6 +14,7 @@ from buurtkit.activities.pages import urls as activities_pages
 from buurtkit.conf.api import api
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.lending.pages import urls as lending_pages
+from buurtkit.lending.pages import urls_handovers as lending_handover_pages
 from buurtkit.lending.pages import urls_ops as lending_ops_pages
 from buurtkit.lending.pages import urls_referrals as lending_referral_pages
 from buurtkit.neighbours.pages import urls as neighbours_pages
@@ -33,6 +34,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *neighbours_pages.community_urlpatterns,
     *telephony_pages.community_urlpatterns,
     *lending_referral_pages.community_urlpatterns,
+    *lending_handover_pages.community_urlpatterns,
 ]
 
 page_urlpatterns: list[URLPattern | URLResolver] = [

@@ -527,3 +527,189 @@ def overview(request: HttpRequest, municipality_id: Id | None = None) -> Any:
             ],
         },
     }
+
+
+# --- hand-overs, agreement texts and loans (the counter) ------------------------------------
+
+
+class LendingHandOverOut(Schema):
+    id: int
+    kind: str
+    person_id: int | None
+    recipient_label: str
+    referral_id: int | None
+    organisation_id: int | None
+    place_id: int | None
+    handed_at: datetime
+    handed_by_label: str
+    agreement_text_id: int
+    language: str
+    price_cents: int
+    receipt_number: str
+    connectivity: str
+    connectivity_note: str
+    identity_checked: bool
+    identity_document: str
+    pdf_sha256: str
+    devices: list[str]
+
+    @staticmethod
+    def resolve_devices(obj: Any) -> list[str]:
+        return [item.device.label for item in obj.items.all()]
+
+
+AgreementKindIn = Literal["gift", "loan", "sale"]
+LanguageIn = Literal["nl", "en", "fr"]
+
+
+class LendingHandOverIn(In):
+    kind: AgreementKindIn
+    device_ids: list[Id] = Field(..., min_length=1, max_length=10)
+    recipient_name: str = Field("", max_length=150)
+    person_id: Id | None = None
+    referral_id: Id | None = None
+    place_id: Id | None = None
+    language: LanguageIn
+    signature: str = Field(
+        ...,
+        max_length=600_000,
+        description="The finger signature: a PNG as a data URL (data:image/png;base64,…).",
+    )
+    price_cents: int = Field(0, ge=0, le=1_000_000)
+    receipt_number: str = Field("", max_length=30)
+    due_on: date | None = None
+    connectivity: Literal["own", "social_tariff", "voucher", "public", "none", "unknown"]
+    connectivity_note: str = Field("", max_length=200)
+    identity_checked: bool = Field(
+        False, description="Staff saw an identity document (a hand-over is refused without)."
+    )
+    identity_document: Literal["", "eid", "residence", "passport", "driving", "other"] = ""
+
+
+class LendingAgreementTextOut(Schema):
+    id: int
+    kind: str
+    language: str
+    version: int
+    title: str
+    body: str
+    created_at: datetime
+
+
+class LendingAgreementTextIn(In):
+    kind: AgreementKindIn
+    language: LanguageIn
+    title: str = Field(..., max_length=150)
+    body: str = Field(..., max_length=10_000)
+
+
+class LendingLoanOut(Schema):
+    id: int
+    handover_id: int
+    device_id: int
+    device_label: str
+    due_on: date
+    extensions: int
+    state: str
+    returned_at: datetime | None
+    returned_complete: bool | None
+    returned_damaged: bool | None
+    last_reminder: str
+    reminder_via: str
+
+    @staticmethod
+    def resolve_device_label(obj: Any) -> str:
+        return str(obj.device.label)
+
+
+class LendingLoanExtendIn(In):
+    due_on: date
+
+
+class LendingLoanReturnIn(In):
+    complete: bool
+    damaged: bool
+    note: str = Field("", max_length=300)
+
+
+@router.get("/handovers", response=list[LendingHandOverOut], summary="Hand-overs, newest first")
+@paged
+def list_handovers(request: HttpRequest, kind: str = "") -> Any:
+    return selectors.handovers_list(actor=actor_of(request), kind=kind[:8])
+
+
+@router.post(
+    "/handovers",
+    response={200: LendingHandOverOut, 201: LendingHandOverOut},
+    summary="Hand devices over with the signed agreement (send an Idempotency-Key)",
+)
+def create_handover(
+    request: HttpRequest,
+    payload: LendingHandOverIn,
+    idempotency_key: str | None = idempotency_key_header("hand-over"),
+) -> Any:
+    data = payload.dict()
+    signature = services.signature_from_data_url(data.pop("signature"))
+    handover = services.handover_create(
+        actor=actor_of(request),
+        signature_png=signature,
+        idempotency_key=idempotency_key,
+        **data,
+    )
+    return Status(200 if getattr(handover, "replayed", False) else 201, handover)
+
+
+@router.get("/handovers/{handover_id}", response=LendingHandOverOut, summary="One hand-over")
+def get_handover(request: HttpRequest, handover_id: Id) -> Any:
+    return selectors.handover_get(actor=actor_of(request), handover_id=handover_id)
+
+
+@router.get(
+    "/handovers/{handover_id}/agreement.pdf",
+    response={200: None},
+    summary="The signed agreement (PDF)",
+)
+def handover_agreement_pdf(request: HttpRequest, handover_id: Id) -> Any:
+    from django.http import HttpResponse
+
+    handover = selectors.handover_get(actor=actor_of(request), handover_id=handover_id)
+    response = HttpResponse(services.agreement_pdf(handover), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="agreement-{handover.pk}.pdf"'
+    return response
+
+
+@router.get(
+    "/agreement-texts",
+    response=list[LendingAgreementTextOut],
+    summary="The agreement texts, every version",
+)
+@paged
+def list_agreement_texts(request: HttpRequest, kind: str = "", language: str = "") -> Any:
+    return selectors.agreement_texts_list(
+        actor=actor_of(request), kind=kind[:8], language=language[:5]
+    )
+
+
+@router.post(
+    "/agreement-texts",
+    response={201: LendingAgreementTextOut},
+    summary="Publish a new version of an agreement text",
+)
+def publish_agreement_text(request: HttpRequest, payload: LendingAgreementTextIn) -> Any:
+    return Status(201, services.agreement_text_publish(actor=actor_of(request), **payload.dict()))
+
+
+@router.get("/loans", response=list[LendingLoanOut], summary="Loans (filter: due, overdue)")
+@paged
+def list_loans(request: HttpRequest, due: str = "", state: str = "open") -> Any:
+    return selectors.loans_list(actor=actor_of(request), due=due[:10], state=state[:8])
+
+
+@router.post("/loans/{loan_id}/extend", response=LendingLoanOut, summary="Extend a loan")
+def extend_loan(request: HttpRequest, loan_id: Id, payload: LendingLoanExtendIn) -> Any:
+    return services.loan_extend(actor=actor_of(request), loan_id=loan_id, due_on=payload.due_on)
+
+
+@router.post("/loans/{loan_id}/return", response=LendingLoanOut, summary="Take a lent device back")
+def return_loan(request: HttpRequest, loan_id: Id, payload: LendingLoanReturnIn) -> Any:
+    return services.loan_return(actor=actor_of(request), loan_id=loan_id, **payload.dict())

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,13 +10,24 @@ class LendingConfig(AppConfig):
     verbose_name = _("Device bank")
 
     def ready(self) -> None:
+        from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register
-        from buurtkit.lending import demo, gdpr, pages, permissions, qr
-        from buurtkit.lending.pages import menu_ops, menu_referrals
+        from buurtkit.lending import calls, demo, gdpr, pages, permissions, qr
+        from buurtkit.lending.pages import menu_handovers, menu_ops, menu_referrals
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
+        calls.register()  # the automated reminder call for people without a mobile phone
+        menu_handovers.register()  # the menu's "Hand over", the loans tile, audit verbs
+        # Loan reminders before, on and after the due date (``buurtkit jobs run loans_remind``).
+        scheduler.register(
+            "loans_remind",
+            scheduler.daily_at("09:30"),
+            "buurtkit.lending.services.loans_remind",
+            title=_("Remind residents of loans that are due"),
+            lease=timedelta(minutes=30),
+        )
         declare_no_personal_data(
             "lending.Donation",
             "lending.Device",

@@ -27,7 +27,11 @@ def export(person: Person) -> Any:
         .filter(person=person)
         .select_related("organisation", "pickup_place")
     )
-    handovers = _handovers(person.pk, person.community_id).prefetch_related("items__device")
+    handovers = (
+        _handovers(person.pk, person.community_id)
+        .select_related("agreement_text")
+        .prefetch_related("items__device")
+    )
     loans = Loan.objects.in_community(person.community_id).filter(handover__person=person)
     repairs = RepairTicket.objects.in_community(person.community_id).filter(handover__person=person)
     return {
@@ -55,7 +59,12 @@ def export(person: Person) -> Any:
                 "kind": h.kind,
                 "devices": [item.device.label for item in h.items.all()],
                 "price_cents": h.price_cents,
+                "receipt_number": h.receipt_number,
                 "connectivity": h.connectivity,
+                "identity_document": h.identity_document,
+                "agreement_text": f"{h.agreement_text.kind} {h.language} "
+                f"v{h.agreement_text.version}",
+                "signed_agreement_sha256": h.pdf_sha256,
             }
             for h in handovers
         ],
@@ -63,6 +72,7 @@ def export(person: Person) -> Any:
             {
                 "device": loan.device.label,
                 "due_on": loan.due_on.isoformat(),
+                "extensions": loan.extensions,
                 "state": loan.state,
                 "returned_at": loan.returned_at.isoformat() if loan.returned_at else None,
             }

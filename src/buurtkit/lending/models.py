@@ -386,6 +386,14 @@ class Connectivity(models.TextChoices):
     UNKNOWN = "unknown", _("not asked")
 
 
+class IdentityDocument(models.TextChoices):
+    EID = "eid", _("Belgian identity card")
+    RESIDENCE = "residence", _("residence card")
+    PASSPORT = "passport", _("passport")
+    DRIVING = "driving", _("driving licence")
+    OTHER = "other", _("other document")
+
+
 class HandOver(AppendOnly, CommunityScoped):
     """One or several devices handed to a household at once, with the signed agreement.
 
@@ -433,6 +441,11 @@ class HandOver(AppendOnly, CommunityScoped):
         default=Connectivity.UNKNOWN,
     )
     connectivity_note = models.CharField(_("note"), max_length=200, blank=True)
+    #: Staff saw an identity document (which kind; never its number).
+    identity_checked = models.BooleanField(_("identity checked"), default=False)
+    identity_document = models.CharField(
+        _("identity document"), max_length=10, choices=IdentityDocument.choices, blank=True
+    )
     idempotency_key = models.CharField(max_length=100, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
 
@@ -499,6 +512,9 @@ class Loan(CommunityScoped):
     return_note = models.CharField(_("note"), max_length=300, blank=True)
     #: The last reminder sent ("before", "due", "after", "after2"…), so the sweep sends each once.
     last_reminder = models.CharField(max_length=12, blank=True)
+    #: How that reminder went out: "sms", "email", "call", or "staff" (nobody may be reached
+    #: that way: a member of staff phones or writes; the loans page lists them).
+    reminder_via = models.CharField(_("reminded by"), max_length=6, blank=True)
 
     class Meta:
         verbose_name = _("loan")

@@ -13,12 +13,16 @@ PERMISSIONS: dict[str, object] = {
         "set partners' limits"
     ),
     "lending.repair": _("Report a broken device and follow every repair"),
+    "lending.hand_over": _(
+        "Hand devices over at the counter with a signed agreement, and extend or take back loans"
+    ),
+    "lending.agreements": _("Publish a new version of the agreement texts residents sign"),
 }
 
 GRANTS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
     "staff": set(PERMISSIONS),
-    "counter_clerk": {"lending.view", "lending.repair"},
+    "counter_clerk": {"lending.view", "lending.repair", "lending.hand_over"},
     "volunteer": {"lending.view", "lending.manage", "lending.repair"},
     "auditor": {"lending.view"},
     "referrer": {"lending.refer"},

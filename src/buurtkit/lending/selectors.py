@@ -33,11 +33,16 @@ from buurtkit.core.scoping import get_scoped
 from buurtkit.core.validation import require_choice
 from buurtkit.lending import qr as lending_qr
 from buurtkit.lending.models import (
+    AgreementKind,
+    AgreementText,
     Device,
     DeviceEvent,
     DeviceKind,
     DeviceState,
     Donation,
+    HandOver,
+    Loan,
+    LoanState,
     Pool,
     Referral,
     ReferralCap,
@@ -421,3 +426,95 @@ __all__ = [
     "replacement_candidates",
     "stock_overview",
 ]
+# --- hand-overs, agreement texts and loans (the counter) ------------------------------------
+
+
+def handovers_list(*, actor: Actor, kind: str = "") -> QuerySet[HandOver]:
+    """Hand-overs, newest first (the counter's right: they name residents)."""
+    actor.require("lending.hand_over")
+    require_choice("kind", kind, AgreementKind.values)
+    qs = HandOver.objects.in_community(actor.community).defer("signature_png", "agreement_pdf")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("agreement_text", "place").prefetch_related("items__device")
+
+
+def handover_get(*, actor: Actor, handover_id: int) -> HandOver:
+    actor.require("lending.hand_over")
+    return get_scoped(HandOver, actor.community, pk=handover_id)
+
+
+def agreement_texts_list(
+    *, actor: Actor, kind: str = "", language: str = ""
+) -> QuerySet[AgreementText]:
+    """Every version of the agreement texts, newest version first per kind and language."""
+    actor.require("lending.view")
+    require_choice("kind", kind, AgreementKind.values)
+    qs = AgreementText.objects.in_community(actor.community)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if language:
+        qs = qs.filter(language=language[:5])
+    return qs.order_by("kind", "language", "-version")
+
+
+def agreement_text_shown(
+    *, community: Any, kind: str, language: str
+) -> tuple[int | None, str, str]:
+    """(id, title, body) of the text a resident would sign now; id None while the standard
+    text is not yet published (it is, with the first hand-over)."""
+    from buurtkit.lending.agreements import default_text
+
+    found = (
+        AgreementText.objects.in_community(community)
+        .filter(kind=kind, language=language)
+        .order_by("-version")
+        .first()
+    )
+    if found is not None:
+        return found.pk, found.title, found.body
+    title, body = default_text(kind, language)
+    return None, title, body
+
+
+LOAN_FILTERS = ("due", "overdue", "unreached")
+
+
+def loans_list(
+    *, actor: Actor, due: str = "", state: str = "open", days: int = 14
+) -> QuerySet[Loan]:
+    """Loans: ``due`` = due within ``days``; ``overdue`` = past their date; ``unreached`` =
+    the last reminder reached nobody (staff phone or write)."""
+    from buurtkit.core import clock
+    from buurtkit.lending.agreements import BRUSSELS
+
+    actor.require("lending.hand_over")
+    require_choice("due", due, list(LOAN_FILTERS))
+    require_choice("state", state, LoanState.values)
+    today = clock.now().astimezone(BRUSSELS).date()
+    qs = Loan.objects.in_community(actor.community)
+    if state:
+        qs = qs.filter(state=state)
+    if due == "due":
+        qs = qs.filter(due_on__gte=today, due_on__lte=today + timedelta(days=days))
+    elif due == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif due == "unreached":
+        qs = qs.filter(reminder_via="staff")
+    return qs.select_related("device", "handover", "handover__person").order_by("due_on", "pk")
+
+
+def loan_get(*, actor: Actor, loan_id: int) -> Loan:
+    actor.require("lending.hand_over")
+    return get_scoped(Loan, actor.community, pk=loan_id)
+
+
+def referrals_ready_for_handover(*, actor: Actor) -> QuerySet[Referral]:
+    """Referrals with a device set aside, to pick at the counter (soonest pick-up first)."""
+    actor.require("lending.hand_over")
+    return (
+        Referral.objects.in_community(actor.community)
+        .filter(state__in=[ReferralState.MATCHED, ReferralState.INVITED])
+        .select_related("device", "organisation")
+        .order_by("pickup_at", "pk")
+    )

@@ -4,6 +4,23 @@ One module per part (the stock, referrals, hand-overs and loans, repairs); this 
 the public face other apps and the pages import.
 """
 
+from buurtkit.lending.services.handovers import (
+    MAX_DEVICES_PER_HANDOVER,
+    REMINDER_STAGES,
+    agreement_pdf,
+    agreement_text_current,
+    agreement_text_publish,
+    handover_create,
+    handover_email_copy,
+    loan_extend,
+    loan_limits,
+    loan_mark_lost,
+    loan_return,
+    loans_needing_reminder,
+    loans_remind,
+    loans_remind_community,
+    signature_from_data_url,
+)
 from buurtkit.lending.services.referrals import (
     cap_set,
     referral_approve,
@@ -30,11 +47,25 @@ from buurtkit.lending.services.stock import (
 __all__ = [
     "LABEL_PREFIX",
     "MAX_DEVICES_PER_DONATION",
+    "MAX_DEVICES_PER_HANDOVER",
+    "REMINDER_STAGES",
     "WIPE_EVIDENCE",
+    "agreement_pdf",
+    "agreement_text_current",
+    "agreement_text_publish",
     "cap_set",
     "device_label_codes",
     "device_record_event",
     "donation_receive",
+    "handover_create",
+    "handover_email_copy",
+    "loan_extend",
+    "loan_limits",
+    "loan_mark_lost",
+    "loan_return",
+    "loans_needing_reminder",
+    "loans_remind",
+    "loans_remind_community",
     "referral_approve",
     "referral_cancel",
     "referral_file",
@@ -44,4 +75,5 @@ __all__ = [
     "repair_close",
     "repair_open",
     "repair_start",
+    "signature_from_data_url",
 ]
