@@ -62,7 +62,8 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     )
 
     orgs = Organisation.objects.filter(community=community)
-    assert orgs.count() == 10
+    # The neighbourhood's ten, and the device bank's second referring partner (CAW).
+    assert orgs.count() == 11
     assert set(orgs.values_list("kind", flat=True)) == set(OrganisationKind.values)
 
     User = get_user_model()
@@ -166,7 +167,7 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     after_first = counts()
     assert after_first["core_community"] == 1
     assert 180 <= after_first["people_person"] <= 220
-    assert after_first["people_organisation"] == 10
+    assert after_first["people_organisation"] == 11
     assert after_first["people_membership"] == len(STAFF_ROLES)
     assert "coordinator" in first.stdout and "bewoner" in first.stdout
 
