@@ -253,8 +253,32 @@ def _resident_uses_every_module(system: Actor) -> tuple[Person, dict[str, Any]]:
     Volunteer.objects.create(
         community=system.community, person=person, note=f"{FIRST} {LAST}, {STREET} 77"
     )
+    # Device bank: the OCMW asks a laptop on loan for the resident (named), it is handed over
+    # at the counter with their signature, and they report it broken.
+    from buurtkit.lending import services as lending
+    from tests.lending.handover_kit import due_in, hand_over, ready_devices
+
+    (laptop,) = ready_devices(system, 1)
+    referral = lending.referral_file(
+        actor=system, organisation_id=people.organisation_create(
+            actor=system, name="OCMW", slug="ocmw-privacy", kind="social_welfare"
+        ).pk,
+        client_ref="DOS-1", kind="laptop", purpose=f"homework of {FIRST}'s son",
+        eligibility="low_income", wished="loan", person_id=person.pk,
+    )  # fmt: skip
+    lending.referral_match(actor=system, referral_id=referral.pk, device_id=laptop.pk)
+    handover = hand_over(
+        system, [laptop], kind="loan", person_id=person.pk, referral_id=referral.pk,
+        recipient_name=f"{FIRST} {LAST}", due_on=due_in(60),
+        connectivity_note=f"{STREET} 77 has no fibre",
+    )  # fmt: skip
+    lending.repair_open(
+        actor=system, device_id=laptop.pk, problem=f"{FIRST} says the screen is black"
+    )
+    figures_lending = (handover.kind, handover.items.count())
     calls = Call.objects.filter(community=system.community)
     figures = {
+        "lending": figures_lending,
         "balance": Account.objects.get(pk=account.pk).balance,
         "transfers": Transfer.objects.filter(community=system.community).count(),
         "calls": calls.count(),
@@ -292,6 +316,8 @@ def test_anonymising_leaves_no_trace_in_the_whole_database(
     assert len(export["telephony"]) == 2 and export["telephony"][0]["to"] == PHONE
     assert export["qrcodes"][0]["answers"]["address"] == f"{STREET} 77"
     assert export["messages"][0]["to"] == PHONE
+    assert export["lending"]["handovers"][0]["kind"] == "loan"
+    assert export["lending"]["repairs"][0]["problem"] == f"{FIRST} says the screen is black"
     assert export["activities"]["registrations"][0]["channel"] == "phone"
     assert export["activities"]["evaluations"][0]["suggestion"] == f"call me on {PHONE}"
     assert export["activities"]["digibuddy"]["note"] == f"{FIRST} {LAST}, {STREET} 77"
@@ -306,7 +332,12 @@ def test_anonymising_leaves_no_trace_in_the_whole_database(
 
     # Statistics survive: money, counts, durations, costs.
     calls = Call.objects.filter(community=community)
+    from buurtkit.lending.models import HandOver
+
+    survived = HandOver.objects.get(person=person)
+    assert not survived.signature_png and not survived.agreement_pdf
     assert before == {
+        "lending": (survived.kind, survived.items.count()),
         "balance": Account.objects.get(person=person).balance,
         "transfers": Transfer.objects.filter(community=community).count(),
         "calls": calls.count(),
