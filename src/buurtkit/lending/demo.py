@@ -28,6 +28,7 @@ LOGINS = [
     ("device bank: coordinator", "coordinator"),
     ("device bank: counter", "loket"),
     ("device bank: referrer", "ocmw"),
+    ("device bank: referrer (CAW)", "caw"),
 ]
 
 # donor org slug or name, days ago, [(kind, brand, model, count, condition)]

@@ -40,8 +40,9 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo neighbourhood: {public}/{DEMO_SLUG}/"))
         self.stdout.write("Demo logins (user name / password):")
+        width = max((len(role) for role, _user, _password in logins), default=14)
         for role, username, password in logins:
-            self.stdout.write(f"  {role:<14} {username:<14} {password}")
+            self.stdout.write(f"  {role:<{width}} {username:<14} {password}")
         self.stdout.write(f"API docs: {public}/api/v1/docs")
         self.stdout.write(
             f"Printed QR codes point at {public}/Q/… "
