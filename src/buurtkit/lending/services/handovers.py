@@ -47,6 +47,7 @@ from buurtkit.lending.models import (
 )
 from buurtkit.lending.services.stock import device_record_event
 from buurtkit.people.models import Person
+from buurtkit.people.selectors import current_consents_of, reminder_channel
 from buurtkit.places.models import Place
 
 MAX_DEVICES_PER_HANDOVER = 10
@@ -672,34 +673,6 @@ def loans_needing_reminder(community: Community, today: date) -> QuerySet[Loan]:
     )
 
 
-def _channel_for(person: Person | None, consents: dict[str, bool]) -> str:
-    """The channel the person allows: SMS to a mobile, else e-mail, else a call; else staff."""
-    if person is None or person.anonymised_at is not None:
-        return "staff"
-    if person.phone and person.phone_kind == "mobile" and consents.get("contact_sms"):
-        return "sms"
-    if person.email and consents.get("contact_email"):
-        return "email"
-    if person.phone and consents.get("contact_phone"):
-        return "call"
-    return "staff"
-
-
-def _consents_of(person_ids: set[int]) -> dict[int, dict[str, bool]]:
-    """The current contact consents of these people, in one query (newest row per kind)."""
-    from buurtkit.people.models import Consent
-
-    found: dict[int, dict[str, bool]] = {pk: {} for pk in person_ids}
-    rows = (
-        Consent.objects.filter(person_id__in=person_ids, kind__startswith="contact_")
-        .order_by("at", "id")
-        .values_list("person_id", "kind", "granted")
-    )
-    for person_id, kind, granted in rows:
-        found[person_id][kind] = granted
-    return found
-
-
 def _remind(actor: Actor, loan: Loan, stage: str, channel: str) -> str:
     """Send one loan's reminder by ``channel``; the channel it went by ("staff" if none)."""
     person = loan.handover.person
@@ -744,7 +717,7 @@ def loans_remind_community(community: Community, *, today: date | None = None) -
     actor = Actor.system(community, label=_("loan reminders"))
     loans = list(loans_needing_reminder(community, today))
     person_ids = {loan.handover.person_id for loan in loans if loan.handover.person_id}
-    consents = _consents_of(person_ids)
+    consents = current_consents_of(person_ids)
     sent: dict[str, int] = {}
     # One transaction per batch (a commit per loan costs more than the reminder itself). A
     # refused message or call writes nothing (notify and call_create refuse before writing),
@@ -767,7 +740,7 @@ REMIND_BATCH = 500
 
 def _remind_one(actor: Actor, loan: Loan, stage: str, consents: dict[int, dict[str, bool]]) -> str:
     person = loan.handover.person
-    channel = _channel_for(person, consents.get(person.pk, {}) if person else {})
+    channel = reminder_channel(person, consents.get(person.pk, {}) if person else {}) or "staff"
     try:
         return _remind(actor, loan, stage, channel)
     except ServiceError:
