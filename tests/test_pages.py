@@ -89,6 +89,8 @@ class OtherCommunity:
     session_id: int = 0  # an IT café session of B (activities) at that digipunt
     registration_id: int = 0  # B's resident signed up for it
     secret: str = ""  # the secret of that sign-up's cancel link
+    offer_id: int = 0  # a sign-up of B offered a freed seat (a full session, one cancelled)
+    offer_secret: str = ""  # the secret in that offer's message
     referral_id: int = 0  # B's partner's waiting request for a laptop
     device_id: int = 0  # B's donated laptop, wiped (its certificate is step 2)
     donation_id: int = 0  # the donation it came in with
@@ -130,6 +132,8 @@ class OtherCommunity:
             "session_id": self.session_id,
             "registration_id": self.registration_id,
             "secret": self.secret,
+            "offer_id": self.offer_id,
+            "offer_secret": self.offer_secret,
             "referral_id": self.referral_id,
             "device_id": self.device_id,
             "donation_id": self.donation_id,
@@ -439,7 +443,34 @@ def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]
     (registration,), secret = activities.registration_create(
         actor=actor, session_id=session.pk, person_id=person.pk, channel="desk"
     )
-    return {"session_id": session.pk, "registration_id": registration.pk, "secret": secret}
+    # A full session: the first sign-up is cancelled, the seat offered to the one waiting.
+    full = activities.session_add(
+        actor=actor, series_id=series.pk, place_id=place_id,
+        starts_at=datetime(2030, 3, 11, 13, tzinfo=UTC),
+        ends_at=datetime(2030, 3, 11, 16, tzinfo=UTC), capacity=1,
+    )  # fmt: skip
+    from buurtkit.people import services as people_services
+
+    waiting = people_services.person_create(
+        actor=actor, first_name=f"{MARK}wait", phone="0470 55 66 77",
+        consents={"data_processing": True, "contact_sms": True},
+    )  # fmt: skip
+    (taken,), _secret = activities.registration_create(
+        actor=actor, session_id=full.pk, person_id=person.pk, channel="desk"
+    )
+    (offered,), _secret = activities.registration_create(
+        actor=actor, session_id=full.pk, person_id=waiting.pk, channel="desk"
+    )
+    activities.registration_cancel(actor=actor, registration_id=taken.pk)
+    body = Message.objects.filter(person=waiting).latest("pk").body
+    offer_secret = re.findall(r"/activities/offer/\d+/([^/\s]+)/", body)[0]
+    return {
+        "session_id": session.pk,
+        "registration_id": registration.pk,
+        "secret": secret,
+        "offer_id": offered.pk,
+        "offer_secret": offer_secret,
+    }
 
 
 def _b_lending(actor: Actor, org: Organisation) -> dict[str, Any]:
@@ -659,6 +690,7 @@ def test_every_community_page_is_covered() -> None:
 #: Pages anyone may see without a login (they show only what a community publishes).
 PUBLIC_PAGES = {
     "activities_programme",
+    "activities_offer",
     "activities_session",
     "activities_cancel",
     "qr_book",

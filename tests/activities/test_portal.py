@@ -185,3 +185,61 @@ def test_too_many_sign_ups_for_one_number_are_refused(
         response = client.post(url, _form(client, url))
     assert Registration.objects.count() == PER_CONTACT_PER_HOUR
     assert response.status_code == 200 and "te veel" in response.content.decode().lower()
+
+
+def _offer_link(person: Person) -> str:
+    body = Message.objects.filter(person=person).latest("pk").body
+    found = re.search(r"https?://\S+(/\S+/activities/offer/\d+/[^/\s]+/)", body)
+    assert found, body
+    return found.group(1)
+
+
+def test_a_freed_seat_is_offered_by_sms_and_answered_by_link(
+    system: Actor, community: Community, make_person: Any, frozen: Any, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://buurt.example.be"
+    session = _session(system, capacity=1)
+    holder, first, second = (
+        make_person(system, phone=f"0470 00 00 1{i}", consents={"contact_sms": True})
+        for i in range(3)
+    )
+    held = services.registration_create(actor=system, session_id=session.pk, person_id=holder.pk)
+    for person in (first, second):
+        services.registration_create(actor=system, session_id=session.pk, person_id=person.pk)
+    services.registration_cancel(actor=system, registration_id=held[0][0].pk)
+    # The first on the waiting list gets a message with a link on the public address.
+    message = Message.objects.filter(person=first).latest("pk")
+    assert message.channel == "sms" and "https://buurt.example.be/" in message.body
+    link = _offer_link(first)
+    page = Client().get(link).content.decode()
+    assert "Ja, ik kom" in page
+    # "No": the seat goes on to the next person, who gets their own message.
+    Client().post(link, {"answer": "no"})
+    assert Registration.objects.get(person=first).state == "cancelled"
+    assert Registration.objects.get(person=second).state == "offered"
+    second_link = _offer_link(second)
+    # Someone else's secret does not answer this offer.
+    forged = second_link.rsplit("/", 2)[0] + "/guess/"
+    assert Client().post(forged, {"answer": "yes"}).status_code == 404
+    Client().post(second_link, {"answer": "yes"})
+    assert Registration.objects.get(person=second).state == "registered"
+    # The first link now says the seat went to someone else.
+    assert "iemand anders" in Client().get(link).content.decode()
+
+
+def test_an_expired_offer_cannot_be_taken_by_its_link(
+    system: Actor, community: Community, make_person: Any, frozen: Any
+) -> None:
+    session = _session(system, capacity=1)
+    holder = make_person(system)
+    waiting = make_person(system, phone="0470 00 00 21", consents={"contact_sms": True})
+    held = services.registration_create(actor=system, session_id=session.pk, person_id=holder.pk)
+    services.registration_create(actor=system, session_id=session.pk, person_id=waiting.pk)
+    services.registration_cancel(actor=system, registration_id=held[0][0].pk)
+    link = _offer_link(waiting)
+    with clock.frozen(NOW + timedelta(hours=25)):
+        response = Client().post(link, {"answer": "yes"})
+    assert response.status_code == 409
+    assert Registration.objects.get(person=waiting).state == "offered"  # until the sweep runs
+    session.refresh_from_db()
+    assert session.seats_taken == 1

@@ -149,7 +149,8 @@ def test_a_whole_series_sign_up_takes_a_seat_in_every_session_or_waits(
     system: Actor, make_person: Callable[..., Person], frozen: Any
 ) -> None:
     sessions = _session(system, capacity=1, whole_series=True, n=3)
-    anna, bart = make_person(system), make_person(system)
+    anna = make_person(system)
+    bart = make_person(system, phone="0470 33 44 55", consents={"contact_sms": True})
     made = _sign_up(system, sessions[0], anna)
     assert len(made) == 3 and {r.state for r in made} == {"registered"}
     assert len({r.group for r in made}) == 1

@@ -196,6 +196,8 @@ class Registration(CommunityScoped):
     changed_at = models.DateTimeField()
     #: sha256 of the secret in the confirmation's cancel link (the secret itself is not kept).
     cancel_token_hash = models.CharField(max_length=64, blank=True)
+    #: sha256 of the secret in the message offering a freed seat (accept or decline by link).
+    offer_token_hash = models.CharField(max_length=64, blank=True)
     #: The day-before reminder: when it went and how ("sms", "email", "call"; "staff" when
     #: no channel is allowed and staff should phone).
     reminded_at = models.DateTimeField(null=True, blank=True)

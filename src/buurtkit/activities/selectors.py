@@ -216,3 +216,21 @@ def attendance_rows(*, actor: Actor, session_id: int, q: str = "") -> QuerySet[R
     if term:
         qs = qs.filter(Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term))
     return qs
+
+
+def registration_by_offer_link(
+    *, community: Community, registration_id: int, token: str
+) -> Registration | None:
+    """The registration an offer's link points at, if the link's secret is right."""
+    import hmac
+
+    found = (
+        Registration.objects.in_community(community)
+        .filter(pk=registration_id)
+        .exclude(offer_token_hash="")
+        .select_related("session__series", "session__place")
+        .first()
+    )
+    if found is None or not hmac.compare_digest(found.offer_token_hash, rules.token_hash(token)):
+        return None
+    return found

@@ -24,6 +24,11 @@ community_urlpatterns = [
         name="activities_attendance_pdf",
     ),
     path(
+        "activities/offer/<int:offer_id>/<str:offer_secret>/",
+        views.offer_page,
+        name="activities_offer",
+    ),
+    path(
         "activities/cancel/<int:registration_id>/<str:secret>/",
         views.cancel_page,
         name="activities_cancel",

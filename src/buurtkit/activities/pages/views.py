@@ -134,3 +134,35 @@ def cancel_page(request: HttpRequest, registration_id: int, secret: str) -> Http
         "activities/cancel.html",
         {"registration": registration, "language": translation.get_language() or "nl"},
     )
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def offer_page(request: HttpRequest, offer_id: int, offer_secret: str) -> HttpResponse:
+    """The link in the message offering a freed seat: yes, I come / no, give it on."""
+    community = request.community  # type: ignore[attr-defined]
+    registration = selectors.registration_by_offer_link(
+        community=community, registration_id=offer_id, token=offer_secret
+    )
+    if registration is None:
+        raise NotFound()
+    error = ""
+    if request.method == "POST":
+        try:
+            services.offer_answer_by_link(
+                community_id=community.pk,
+                registration_id=registration.pk,
+                token=offer_secret,
+                accept=request.POST.get("answer") == "yes",
+            )
+        except ServiceError as exc:
+            error = str(exc.detail)
+        else:
+            return redirect(request.path)
+        registration.refresh_from_db()
+    return render(
+        request,
+        "activities/offer.html",
+        {"registration": registration, "error": error},
+        status=409 if error else 200,
+    )

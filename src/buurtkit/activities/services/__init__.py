@@ -11,6 +11,8 @@ from buurtkit.activities.services.public import TooManySignUps, cancel_path, pub
 from buurtkit.activities.services.registrations import (
     attendance_mark,
     offer_accept,
+    offer_answer_by_link,
+    offer_path,
     offers_expire,
     registration_cancel,
     registration_create,
@@ -25,6 +27,8 @@ __all__ = [
     "categories_ensure_defaults",
     "clean_texts",
     "offer_accept",
+    "offer_answer_by_link",
+    "offer_path",
     "offers_expire",
     "public_sign_up",
     "registration_cancel",

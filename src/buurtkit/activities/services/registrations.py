@@ -13,6 +13,7 @@ to the next person (``offers_expire``, run every few minutes by the worker).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -34,8 +35,13 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
+from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
+from buurtkit.core.texts import translated
+from buurtkit.messaging.services import notify
 from buurtkit.people.models import Organisation, Person
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # tests and development; production sets its own
 
 
 def _settings(community_id: int) -> ActivitySettings:
@@ -293,29 +299,109 @@ def _offer_next(session_id: int, *, now: datetime) -> Registration | None:
         return None
     hours = _settings(session.community_id).offer_hours
     expires = min(now + timedelta(hours=hours), session.starts_at)
+    # A whole-series sign-up is offered its seats together: one message for the group.
+    first_of_group = not nxt.group or not (
+        Registration.objects.filter(group=nxt.group, state=rules.OFFERED)
+        .exclude(pk=nxt.pk)
+        .exists()
+    )
     _move(nxt, rules.OFFERED, now=now)
+    token = secrets.token_urlsafe(16)
     nxt.offer_expires_at = expires
-    nxt.save(update_fields=["offer_expires_at"])
+    nxt.offer_token_hash = rules.token_hash(token)
+    nxt.save(update_fields=["offer_expires_at", "offer_token_hash"])
+    if first_of_group:
+        _send_offer(nxt, token, session, expires)
     return nxt
+
+
+def offer_path(registration: Registration, token: str, slug: str) -> str:
+    return f"/{slug}/activities/offer/{registration.pk}/{token}/"
+
+
+def _send_offer(
+    registration: Registration, token: str, session: Session, expires: datetime
+) -> None:
+    """Tell the person a seat is theirs if they want it, with the link to say yes or no, by
+    SMS or e-mail in their language (they gave the number for this). Someone we cannot reach
+    that way is phoned by staff from the session's waiting list."""
+    community = registration.community
+    url = public_url(fallback=DEFAULT_BASE_URL) + offer_path(registration, token, community.slug)
+    with contextlib.suppress(ValidationFailed):
+        notify(
+            actor=Actor.system(community, label="waiting list"),
+            person_id=registration.person_id,
+            template="activities_offer",
+            context={
+                "title": translated(session.series.title, registration.language),
+                "starts_at": session.starts_at,
+                "place": session.place,
+                "expires": expires,
+                "url": url,
+            },
+            idempotency_key=f"activities-offer-{registration.pk}-{int(expires.timestamp())}",
+            requested=True,
+            language=registration.language,
+        )
 
 
 @transaction.atomic
 def offer_accept(*, actor: Actor, registration_id: int) -> Registration:
     registration = get_scoped(Registration, actor.community, pk=registration_id)
     _may_register_for(actor, registration.person_id)
-    Session.objects.select_for_update().filter(pk=registration.session_id).first()
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    return _accept(actor, registration)
+
+
+def _accept(actor: Actor, registration: Registration) -> Registration:
+    """Accept the offered seat(s): a whole-series sign-up takes all its offered seats."""
+    group = _group_of(registration)
+    list(
+        Session.objects.select_for_update()
+        .filter(pk__in=[r.session_id for r in group])
+        .order_by("pk")
+    )
+    group = _group_of(registration)
+    mine = next(r for r in group if r.pk == registration.pk)
     now = clock.now()
-    if registration.state == rules.REGISTERED:
-        return registration  # a second click
-    if registration.state != rules.OFFERED or (
-        registration.offer_expires_at and registration.offer_expires_at <= now
-    ):
+    if mine.state == rules.REGISTERED:
+        return mine  # a second click
+    if mine.state != rules.OFFERED or (mine.offer_expires_at and mine.offer_expires_at <= now):
         raise Conflict(
             _("This offer has expired: the seat went to the next person."), code="expired"
         )
-    _move(registration, rules.REGISTERED, now=now)
-    audit_record(actor=actor, verb="activities.offer_accepted", obj=registration, data={})
+    for r in group:
+        if r.state == rules.OFFERED and (r.offer_expires_at is None or r.offer_expires_at > now):
+            _move(r, rules.REGISTERED, now=now)
+    audit_record(actor=actor, verb="activities.offer_accepted", obj=mine, data={})
+    return mine
+
+
+def _by_offer_link(community_id: int, registration_id: int, token: str) -> Registration:
+    found = Registration.objects.filter(pk=registration_id, community_id=community_id).first()
+    if (
+        found is None
+        or not found.offer_token_hash
+        or not secrets.compare_digest(found.offer_token_hash, rules.token_hash(token or ""))
+    ):
+        raise NotFound(_("This link is not valid (any more)."))
+    return found
+
+
+@transaction.atomic
+def offer_answer_by_link(
+    *, community_id: int, registration_id: int, token: str, accept: bool
+) -> Registration:
+    """The person answers the offer's message: yes (the seat is theirs) or no (it goes on to
+    the next person on the waiting list)."""
+    registration = _by_offer_link(community_id, registration_id, token)
+    actor = Actor.system(registration.community, label="offer link")
+    if accept:
+        return _accept(actor, registration)
+    if registration.state != rules.CANCELLED:
+        if registration.state not in (rules.OFFERED, rules.WAITING):
+            raise Conflict(_("This sign-up can no longer be cancelled."), code="too_late")
+        registration_cancel(actor=actor, registration_id=registration.pk)
+        registration.refresh_from_db()
     return registration
 
 
