@@ -107,6 +107,10 @@ ACTION_ADDRESSES: dict[str, Callable[[str, Any], dict[str, Any]] | None] = {
     "info": None,  # HTML: its links are cleaned, see test_info_page_links_are_cleaned
     "form": None,
     "ledger.pay": None,
+    # Settings that name rows of the community (a resource, an entrance, a device), no address.
+    "reserve": None,
+    "checkin": None,
+    "lending.device": None,
 }
 
 

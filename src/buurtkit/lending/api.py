@@ -19,6 +19,7 @@ from buurtkit.core.apitools import (
     idempotency_key_header,
     paged,
 )
+from buurtkit.core.errors import ValidationFailed
 from buurtkit.lending import selectors, services
 from buurtkit.lending.models import (
     AgreementKind,
@@ -573,6 +574,7 @@ class LendingHandOverIn(In):
     signature: str = Field(
         ...,
         max_length=600_000,
+        pattern=r"^data:image/png;base64,",
         description="The finger signature: a PNG as a data URL (data:image/png;base64,…).",
     )
     price_cents: int = Field(0, ge=0, le=1_000_000)
@@ -580,8 +582,8 @@ class LendingHandOverIn(In):
     due_on: date | None = None
     connectivity: Literal["own", "social_tariff", "voucher", "public", "none", "unknown"]
     connectivity_note: str = Field("", max_length=200)
-    identity_checked: bool = Field(
-        False, description="Staff saw an identity document (a hand-over is refused without)."
+    identity_checked: Literal[True] = Field(
+        ..., description="Staff saw an identity document (a hand-over is refused without)."
     )
     identity_document: Literal["", "eid", "residence", "passport", "driving", "other"] = ""
 
@@ -650,12 +652,18 @@ def create_handover(
 ) -> Any:
     data = payload.dict()
     signature = services.signature_from_data_url(data.pop("signature"))
-    handover = services.handover_create(
-        actor=actor_of(request),
-        signature_png=signature,
-        idempotency_key=idempotency_key,
-        **data,
-    )
+    try:
+        handover = services.handover_create(
+            actor=actor_of(request),
+            signature_png=signature,
+            idempotency_key=idempotency_key,
+            **data,
+        )
+    except ValidationFailed as exc:
+        # The service names the PNG it was given; the API's field is the data URL.
+        if "signature_png" in exc.fields:
+            exc.fields["signature"] = exc.fields.pop("signature_png")
+        raise
     return Status(200 if getattr(handover, "replayed", False) else 201, handover)
 
 
