@@ -648,7 +648,7 @@ def list_handovers(request: HttpRequest, kind: str = "") -> Any:
 def create_handover(
     request: HttpRequest,
     payload: LendingHandOverIn,
-    idempotency_key: str | None = idempotency_key_header("hand-over"),
+    idempotency_key: str | None = idempotency_key_header("hand-over", required=True),
 ) -> Any:
     data = payload.dict()
     signature = services.signature_from_data_url(data.pop("signature"))
