@@ -324,19 +324,21 @@ def test_many_people_rushing_for_the_last_seats_fill_exactly_the_capacity(
 
     def sign_up(person: Person) -> None:
         try:
-            with clock.frozen(NOW):
-                barrier.wait()
-                states.append(_sign_up(system, session, person)[0].state)
+            barrier.wait()
+            states.append(_sign_up(system, session, person)[0].state)
         except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
 
     threads = [threading.Thread(target=sign_up, args=(p,)) for p in people]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # One frozen clock for every thread: the clock is a module global, and threads each
+    # freezing and restoring it in their own order would leave it frozen for later tests.
+    with clock.frozen(NOW):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert errors == []
     assert sorted(states).count("registered") == 3 and states.count("waiting") == 9
     assert _seats(session) == (3, 9)
