@@ -131,6 +131,28 @@ def test_the_form_offers_only_the_steps_that_may_follow(
     assert DeviceEvent.objects.filter(device=device).count() == 1
 
 
+def test_a_hand_over_is_not_a_step_of_the_device_page_but_of_the_counter(
+    system: Actor, community: Community, login_client: Callable[..., Client]
+) -> None:
+    """Handing a device over needs the identity check and the signed agreement: the device
+    page sends staff to the counter instead of recording it."""
+    device = _donate(system, [{"kind": "laptop"}]).devices.get()
+    services.device_record_event(actor=system, device_id=device.pk, kind="wiped", evidence=EVIDENCE)
+    for step in ("checked", "available"):
+        services.device_record_event(actor=system, device_id=device.pk, kind=step)
+    device.refresh_from_db()
+    client = login_client(community, "staff")
+    page = client.get(f"/rabot/lending/devices/{device.pk}/")
+    offered = [key for key, _label in page.context["form"].fields["kind"].choices]
+    assert "handed_over" not in offered and "reserved" in offered
+    assert f"/rabot/lending/counter/?q={device.label}" in page.content.decode()
+    refused = client.post(
+        f"/rabot/lending/devices/{device.pk}/step/", _step_post(device, kind="handed_over")
+    )
+    assert refused.status_code == 400
+    assert Device.objects.get(pk=device.pk).state == "available"
+
+
 def test_roles_without_lending_manage_cannot_record_a_step(
     system: Actor, community: Community, login_client: Callable[..., Client]
 ) -> None:

@@ -81,7 +81,9 @@ def _stock_rows(by_kind: dict[str, dict[str, int]], states: list[tuple[str, str]
 
 
 def _steps(device: Device) -> list[str]:
-    allowed = rules.NEXT.get(device.state, frozenset())
+    """The steps this page records. A hand-over is not one of them: it happens at the counter,
+    with the identity check and the signed agreement (the page links there)."""
+    allowed = rules.NEXT.get(device.state, frozenset()) - {rules.HANDED_OVER}
     return [s for s in DeviceState.values if s in allowed]
 
 
