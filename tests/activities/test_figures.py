@@ -249,3 +249,128 @@ def test_the_export_with_names_is_logged(
     assert (
         event.data["first"] == "2026-12-01" and event.data["municipality_id"] == world["heule"].pk
     )
+
+
+# --- the monthly brochure ---------------------------------------------------------------------
+
+
+def _pdf(content: bytes) -> tuple[str, list[str], Any]:
+    import pypdf
+    import pypdfium2 as pdfium
+
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    codes: list[str] = []
+    zxingcpp = pytest.importorskip("zxingcpp")
+    document = pdfium.PdfDocument(content)
+    try:
+        image = document[0].render(scale=4).to_pil()
+    finally:
+        document.close()
+    codes = sorted(r.text for r in zxingcpp.read_barcodes(image))
+    return text, codes, reader.metadata
+
+
+def test_the_brochure_lists_the_month_by_week_with_a_code_to_the_portal(
+    settings: Any, community: Community, world: dict[str, Any], system: Actor
+) -> None:
+    settings.PUBLIC_URL = "https://buurt.example.be"
+    hidden = services.series_create(
+        actor=system, kind="open_lab", title={"nl": "Geheim lab"}, published=False
+    )
+    with clock.frozen(SIGN_UP_AT):
+        services.session_add(
+            actor=system, series_id=hidden.pk, place_id=world["sessions"][0].place_id,
+            starts_at=_at("2026-12-03")[0], ends_at=_at("2026-12-03")[1], capacity=3,
+        )  # fmt: skip
+    client = Client()
+    url = f"/{community.slug}/activities/brochure.pdf"
+    with clock.frozen(NOW):
+        dutch = client.get(url, {"month": "2026-12"}, HTTP_ACCEPT_LANGUAGE="nl")
+        french = client.get(url, {"month": "2026-12"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert dutch.status_code == 200 and dutch["Content-Type"] == "application/pdf"
+    text, codes, meta = _pdf(dutch.content)
+    portal = f"https://buurt.example.be/{community.slug}/activities/"
+    assert codes == [portal] and meta.subject == portal
+    assert "Cursussen en IT-cafés in december 2026" in text
+    assert portal in text  # the address written out, for those without a camera
+    assert "Week van 30 november" in text and "Week van 7 december" in text
+    # 1 December in Brussels (30 November 23:30 UTC) is under Tuesday 1 December.
+    assert text.index("Dinsdag 1 december") < text.index("00:30–01:30 IT-café")
+    assert "14:00–16:00 Veilig online" in text and "056 27 00 00" in text
+    assert "Cursus · Informatie zoeken · gratis" in text  # what it is, in plain words
+    assert "Geheim lab" not in text  # not published
+    assert "10 november" not in text  # another month
+    french_text, _codes, _meta = _pdf(french.content)
+    assert "Cours et cafés IT en décembre 2026" in french_text and "Café IT" in french_text
+
+
+def test_an_empty_month_says_so(community: Community, world: dict[str, Any]) -> None:
+    response = Client().get(f"/{community.slug}/activities/brochure.pdf", {"month": "2030-05"})
+    text, codes, _meta = _pdf(response.content)
+    assert "Deze maand is er nog niets gepland" in text and len(codes) == 1
+
+
+# --- the public programme's filters -----------------------------------------------------------
+
+
+def test_the_programme_filters_by_day_neighbourhood_and_near_a_place(
+    community: Community, other_community: Community, world: dict[str, Any], system: Actor,
+    other_system: Actor,
+) -> None:  # fmt: skip
+    s0, _s1, _s2, s3, s4 = world["sessions"]
+    centrum, heule = s0.place, s3.place
+    with clock.frozen(SIGN_UP_AT):
+        n = next(_n)
+        wijkhuis = places_services.place_create(
+            actor=system, name=f"Wijkhuis {n}", kind="partner_venue",
+            municipality_id=world["kortrijk"].pk, neighbourhood="centrum",
+        )  # fmt: skip
+        station = places_services.place_create(
+            actor=system, name=f"Station {n}", kind="digipunt", postcode="8500"
+        )
+        overleie = places_services.place_create(
+            actor=system, name=f"Overleie {n}", kind="digipunt", postcode="8500",
+            neighbourhood="Overleie",
+        )  # fmt: skip
+        elsewhere = places_services.place_create(actor=other_system, name="Elders", kind="digipunt")
+        cafe = s0.series
+        titles = {}
+        for day, place in (("2026-12-10", centrum), ("2026-12-11", wijkhuis),
+                           ("2026-12-12", heule), ("2026-12-14", station),
+                           ("2026-12-15", overleie)):  # fmt: skip
+            titles[day] = services.session_add(
+                actor=system, series_id=cafe.pk, place_id=place.pk,
+                starts_at=_at(day)[0], ends_at=_at(day)[1], capacity=5,
+            )  # fmt: skip
+
+    def days(**params: Any) -> list[str]:
+        with clock.frozen(NOW):
+            response = Client().get(f"/{community.slug}/activities/", params)
+        assert response.status_code == 200
+        page = response.context["page"]
+        return [s.starts_at.date().isoformat() for s in page]
+
+    everything = [
+        "2026-12-08",
+        "2026-12-10",
+        "2026-12-11",
+        "2026-12-12",
+        "2026-12-14",
+        "2026-12-15",
+    ]
+    assert days() == everything
+    assert days(**{"from": "2026-12-11"}) == everything[2:]
+    assert days(hood="Heule-dorp") == ["2026-12-08", "2026-12-12"]
+    assert days(hood="Nergens") == everything  # not a neighbourhood of the programme: ignored
+    # Near the Centrum digipunt: there, and at the Wijkhuis in the same neighbourhood.
+    assert days(near=centrum.pk) == ["2026-12-10", "2026-12-11"]
+    # Near the station (no neighbourhood): there, and Overleie with the same postcode.
+    assert days(near=station.pk) == ["2026-12-14", "2026-12-15"]
+    assert days(near=overleie.pk, **{"from": "2026-12-15"}) == ["2026-12-15"]
+    assert days(near=elsewhere.pk) == []  # another community's place
+    with clock.frozen(NOW):
+        page = Client().get(f"/{community.slug}/activities/").content.decode()
+    assert 'name="near"' in page and 'name="hood"' in page and 'type="date"' in page
+    assert f"Station {n}" in page and "Elders" not in page
+    assert "/activities/brochure.pdf" in page

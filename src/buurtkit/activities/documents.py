@@ -86,7 +86,9 @@ def _lines(text: str, font: str, size: float, width: float) -> list[str]:
 
 def _what(series: Any, language: str) -> str:
     """What it is, in plain words: the kind, the topic, the level, the price."""
-    parts = [str(series.get_kind_display()).capitalize()]
+    from django.utils.text import capfirst
+
+    parts = [capfirst(str(series.get_kind_display()))]
     if series.category_id:
         parts.append(translated(series.category.name, language) or series.category.key)
     if series.level == "long":
@@ -110,6 +112,7 @@ def brochure_pdf(
     from datetime import timedelta
 
     from django.utils import translation
+    from django.utils.text import capfirst
 
     with translation.override(language):
         buffer = io.BytesIO()
@@ -158,7 +161,8 @@ def brochure_pdf(
             _("Bring nothing. Most activities are free."),
         ]
         for line in how:
-            write("• " + line, "Helvetica", 11)
+            canvas.circle(MARGIN + 1.5 * mm, y + 1.3 * mm, 0.9 * mm, stroke=0, fill=1)
+            write(line, "Helvetica", 11, indent=5 * mm)
         y = min(y, box_top - qr_size) - 6 * mm
         text_w += qr_size + 6 * mm
         if not sessions:
@@ -186,7 +190,7 @@ def brochure_pdf(
             if starts.date() != day:
                 day = starts.date()
                 room(24 * mm)
-                write(formats.date_format(day, "l j F").capitalize(), "Helvetica-Bold", 12)
+                write(capfirst(formats.date_format(day, "l j F")), "Helvetica-Bold", 12)
             room(18 * mm)
             series = session.series
             place = session.place

@@ -545,3 +545,79 @@ def brochure_sessions(*, community: Any, month: date) -> list[Session]:
         .select_related("series__category", "place__municipality")
         .order_by("starts_at", "pk")
     )
+
+
+# --- the public programme's filters: from a day, a neighbourhood, near a place ----------------
+
+
+def programme_filtered(
+    *,
+    community: Any,
+    kind: str = "",
+    category_id: int | None = None,
+    place_id: int | None = None,
+    start: date | None = None,
+    neighbourhood: str = "",
+    near_place_id: int | None = None,
+) -> QuerySet[Session]:
+    """The public programme (``selectors.programme``) from ``start`` (a Brussels day), in a
+    neighbourhood (of the session's place), or near a place: at that place, or at a place in
+    the same neighbourhood (of the same municipality) or with the same postcode. Places have
+    no coordinates, so "near" is the neighbourhood and the postcode."""
+    from buurtkit.activities import selectors
+
+    qs = selectors.programme(
+        community=community, kind=kind, category_id=category_id, place_id=place_id
+    )
+    if start:
+        qs = qs.filter(starts_at__gte=_day_start(start))
+    if neighbourhood:
+        qs = qs.filter(place__neighbourhood__iexact=neighbourhood)
+    if near_place_id:
+        near = _near(community, near_place_id)
+        qs = qs.filter(near) if near is not None else qs.none()
+    return qs
+
+
+def _near(community: Any, place_id: int) -> Q | None:
+    from buurtkit.places.models import Place
+
+    place = Place.objects.in_community(community).filter(pk=place_id).first()
+    if place is None:
+        return None
+    near = Q(place_id=place.pk)
+    if place.neighbourhood:
+        near |= Q(
+            place__neighbourhood__iexact=place.neighbourhood,
+            place__municipality_id=place.municipality_id,
+        )
+    if place.postcode:
+        near |= Q(place__postcode=place.postcode)
+    return near
+
+
+def programme_neighbourhoods(*, community: Any) -> list[str]:
+    """The neighbourhoods of the places that have sessions to come, by name."""
+    from buurtkit.activities import selectors
+
+    names = (
+        selectors.sessions_upcoming(community)
+        .exclude(place__neighbourhood="")
+        .values_list("place__neighbourhood", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
+
+
+def places_to_be_near(*, community: Any) -> list[Any]:
+    """The places a resident may know (open ones, and those with sessions to come)."""
+    from buurtkit.activities import selectors
+    from buurtkit.places.models import Place, PlaceStatus
+
+    with_sessions = selectors.sessions_upcoming(community).values_list("place_id", flat=True)
+    return list(
+        Place.objects.in_community(community)
+        .filter(Q(status=PlaceStatus.OPEN) | Q(pk__in=with_sessions))
+        .order_by("name")
+    )
