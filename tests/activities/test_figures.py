@@ -318,7 +318,7 @@ def test_the_programme_filters_by_day_neighbourhood_and_near_a_place(
     community: Community, other_community: Community, world: dict[str, Any], system: Actor,
     other_system: Actor,
 ) -> None:  # fmt: skip
-    s0, _s1, _s2, s3, s4 = world["sessions"]
+    s0, _s1, _s2, s3, _s4 = world["sessions"]
     centrum, heule = s0.place, s3.place
     with clock.frozen(SIGN_UP_AT):
         n = next(_n)
