@@ -119,6 +119,7 @@ def brochure_pdf(
         canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
         month_name = formats.date_format(month, "F Y")
         title = _("Courses and IT cafés in %(month)s") % {"month": month_name}
+        continued = _("continued")
         canvas.setTitle(title)
         canvas.setAuthor(community.name)
         canvas.setSubject(portal_url)  # the address the QR code holds, readable by tools
@@ -139,7 +140,7 @@ def brochure_pdf(
                 canvas.showPage()
                 y = height - MARGIN - 4 * mm
                 canvas.setFont("Helvetica", 10)
-                canvas.drawString(MARGIN, y, f"{title} ({_('continued')})")
+                canvas.drawString(MARGIN, y, f"{title} ({continued})")
                 y -= 10 * mm
 
         write(title, "Helvetica-Bold", 22)

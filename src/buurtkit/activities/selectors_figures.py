@@ -450,7 +450,9 @@ def _export_attendance(
         _("cancelled"),
         _("waiting list"),
     ]
-    for s in _session_rows(actor, period, municipality_id).iterator(chunk_size=2000):
+    session: Any
+    for session in _session_rows(actor, period, municipality_id).iterator(chunk_size=2000):
+        s = session  # annotated with attended, no_show and cancelled
         yield [
             *_session_cells(s, language),
             s.capacity,

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from buurtkit.activities import documents, selectors_figures
@@ -109,7 +110,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _items(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    return sorted(((str(r["label"]), r["total"]) for r in rows), key=lambda i: -i[1])
+    return sorted(((capfirst(str(r["label"])), r["total"]) for r in rows), key=lambda i: -i[1])
 
 
 def _export(request: HttpRequest, what: str) -> HttpResponse:
