@@ -233,8 +233,8 @@ def _week(actor: Actor, municipality_id: int | None, today: date) -> dict[str, A
     monday = today - timedelta(days=today.weekday())
     scope = _scope(actor, municipality_id, _day_start(monday), _day_start(monday + timedelta(7)))
     sessions = list(scope.sessions.select_related("series", "place").order_by("starts_at", "pk"))
-    seats = sum(s.capacity for s in sessions)
-    taken = sum(s.seats_taken for s in sessions)
+    sums = scope.sessions.aggregate(seats=Sum("capacity"), taken=Sum("seats_taken"))
+    seats, taken = sums["seats"] or 0, sums["taken"] or 0
     return {
         "monday": monday,
         "sessions": [
