@@ -374,3 +374,28 @@ def test_the_programme_filters_by_day_neighbourhood_and_near_a_place(
     assert 'name="near"' in page and 'name="hood"' in page and 'type="date"' in page
     assert f"Station {n}" in page and "Elders" not in page
     assert "/activities/brochure.pdf" in page
+
+
+def test_the_api_gives_the_same_figures(
+    community: Community, world: dict[str, Any], api: Callable[..., Client]
+) -> None:
+    client = api(community, ["auditor"])
+    with clock.frozen(NOW):
+        body = client.get(
+            "/api/v1/activities/figures",
+            {"period": "quarter", "at": "2026-11-03", "municipality_id": world["kortrijk"].pk},
+        ).json()
+        wrong = client.get("/api/v1/activities/figures", {"at": "1999-12-31"})
+    assert (body["first"], body["last"], body["months"]) == (
+        "2026-10-01", "2026-12-31", ["2026-10", "2026-11", "2026-12"],
+    )  # fmt: skip
+    # Kortrijk: s0, s1, s2 at the Centrum digipunt.
+    assert (body["totals"]["sessions"], body["totals"]["attended"], body["totals"]["no_show"]) == (
+        3, 5, 2,
+    )  # fmt: skip
+    assert body["per_kind"] == [
+        {"key": "it_cafe", "label": "IT-café", "months": [0, 2, 3], "total": 5, "people": 4}
+    ]
+    assert {r["key"] for r in body["per_neighbourhood"]} == {"Rabot", "Sluizeken", ""}
+    assert body["per_municipality"] == [] and body["week"] == []
+    assert wrong.status_code == 422 and "at" in wrong.json()["fields"]
