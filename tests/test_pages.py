@@ -693,6 +693,7 @@ PUBLIC_PAGES = {
     "activities_offer",
     "activities_session",
     "activities_cancel",
+    "activities_brochure",  # the month's programme to print (act-figures)
     "qr_book",
     "qr_booking",
     "qr_checkin",

@@ -892,6 +892,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         writes=True,
         body=lambda rows: {"registration_id": rows.registration_id},
     ),
+    ("GET", f"{AC}/figures"): Endpoint("activities.view"),  # act-figures
     ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
     ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
     ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),

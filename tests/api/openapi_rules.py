@@ -139,6 +139,7 @@ RULES: dict[str, dict[str, str]] = {
         "outcome": "fixed only after the repair started",
         "note": "a note when it cannot be repaired",
     },
+    "GET /activities/figures": {"at": "a day between the years 2000 and 2199"},  # act-figures
     "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},
     "POST /activities/series/{series_id}/sessions": {
         "ends_at": "after the start",

@@ -7,11 +7,13 @@ PERMISSIONS: dict[str, object] = {
     "activities.manage": _("Plan activities and sessions, and edit the catalogue"),
     "activities.register": _("Sign people up for a session on their behalf"),
     "activities.attend": _("Check people in at a session and enter attendance lists"),
+    # act-figures: the attendance export with names (every download is in the log).
+    "activities.export_names": _("Download attendance lists with participants' names"),
 }
 
 GRANTS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
-    "staff": set(PERMISSIONS),
+    "staff": set(PERMISSIONS) - {"activities.export_names"},
     "counter_clerk": {"activities.view", "activities.register", "activities.attend"},
     "volunteer": {"activities.view", "activities.register", "activities.attend"},
     "auditor": {"activities.view"},

@@ -7,6 +7,7 @@ on the phone through the API (and, later, their own pages).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
-from buurtkit.activities import selectors, services
+from buurtkit.activities import selectors, selectors_figures, services
 from buurtkit.activities.models import ActivityKind
 from buurtkit.activities.pages.forms import SignUpForm
 from buurtkit.core.errors import NotFound, ServiceError
@@ -74,8 +75,20 @@ def programme(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in ActivityKind.values else ""
     category_id = _int(request.GET.get("category"))
     place_id = _int(request.GET.get("place"))
-    sessions = selectors.programme(
-        community=community, kind=kind, category_id=category_id, place_id=place_id
+    # act-figures: from a day, in a neighbourhood, near a place.
+    start = _date(request.GET.get("from"))
+    neighbourhoods = selectors_figures.programme_neighbourhoods(community=community)
+    neighbourhood = request.GET.get("hood", "")
+    neighbourhood = neighbourhood if neighbourhood in neighbourhoods else ""
+    near_id = _int(request.GET.get("near"))
+    sessions = selectors_figures.programme_filtered(
+        community=community,
+        kind=kind,
+        category_id=category_id,
+        place_id=place_id,
+        start=start,
+        neighbourhood=neighbourhood,
+        near_place_id=near_id,
     )
     page = paginate(request, sessions)
     language = translation.get_language() or "nl"
@@ -91,9 +104,22 @@ def programme(request: HttpRequest) -> HttpResponse:
             "category_id": category_id,
             "places": selectors.programme_places(community=community),
             "place_id": place_id,
+            "start": start,
+            "neighbourhoods": neighbourhoods,
+            "neighbourhood": neighbourhood,
+            "near_places": selectors_figures.places_to_be_near(community=community),
+            "near_id": near_id,
             "language": translation.get_language() or "nl",
         },
     )
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2199 else None
 
 
 @public_page
