@@ -598,18 +598,12 @@ def _near(community: Any, place_id: int) -> Q | None:
     return near
 
 
-def programme_neighbourhoods(*, community: Any) -> list[str]:
-    """The neighbourhoods of the places that have sessions to come, by name."""
-    from buurtkit.activities import selectors
-
-    names = (
-        selectors.sessions_upcoming(community)
-        .exclude(place__neighbourhood="")
-        .values_list("place__neighbourhood", flat=True)
-        .distinct()
-        .order_by()
+def programme_neighbourhoods(*, places: list[Any]) -> list[str]:
+    """The neighbourhoods of the places that have sessions to come
+    (``selectors.programme_places``), by name."""
+    return sorted(
+        {p.neighbourhood.strip() for p in places if p.neighbourhood.strip()}, key=str.casefold
     )
-    return sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
 
 
 def places_to_be_near(*, community: Any) -> list[Any]:
@@ -617,9 +611,8 @@ def places_to_be_near(*, community: Any) -> list[Any]:
     from buurtkit.activities import selectors
     from buurtkit.places.models import Place, PlaceStatus
 
-    with_sessions = selectors.sessions_upcoming(community).values_list("place_id", flat=True)
     return list(
         Place.objects.in_community(community)
-        .filter(Q(status=PlaceStatus.OPEN) | Q(pk__in=with_sessions))
+        .filter(Q(status=PlaceStatus.OPEN) | Q(selectors.has_sessions_to_come()))
         .order_by("name")
     )

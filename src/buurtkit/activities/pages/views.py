@@ -77,7 +77,8 @@ def programme(request: HttpRequest) -> HttpResponse:
     place_id = _int(request.GET.get("place"))
     # act-figures: from a day, in a neighbourhood, near a place.
     start = _date(request.GET.get("from"))
-    neighbourhoods = selectors_figures.programme_neighbourhoods(community=community)
+    places = selectors.programme_places(community=community)
+    neighbourhoods = selectors_figures.programme_neighbourhoods(places=places)
     neighbourhood = request.GET.get("hood", "")
     neighbourhood = neighbourhood if neighbourhood in neighbourhoods else ""
     near_id = _int(request.GET.get("near"))
@@ -102,14 +103,14 @@ def programme(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "categories": selectors.programme_categories(community=community),
             "category_id": category_id,
-            "places": selectors.programme_places(community=community),
+            "places": places,
             "place_id": place_id,
             "start": start,
             "neighbourhoods": neighbourhoods,
             "neighbourhood": neighbourhood,
             "near_places": selectors_figures.places_to_be_near(community=community),
             "near_id": near_id,
-            "language": translation.get_language() or "nl",
+            "language": language,
         },
     )
 
