@@ -229,7 +229,7 @@ def test_the_partner_view_says_how_far_each_one_is(
 ) -> None:
     partner = _partner_actor(community, ocmw)
     waiting = _register(partner, first_name="Waiting")
-    unverified = _register(partner, first_name="Unverified")
+    _register(partner, first_name="Unverified")
     introduced = _register(partner, first_name="Introduced")
     other = _register(_partner_actor(community, caw), first_name="Neighbour")
     for p in (waiting, introduced, other):

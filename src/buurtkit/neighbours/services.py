@@ -123,7 +123,7 @@ def partner_participant_register(
     *,
     actor: Actor,
     first_name: str,
-    last_name: str,
+    last_name: str = "",
     phone: str,
     consent: bool,
     organisation_id: int | None = None,
