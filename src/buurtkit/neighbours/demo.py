@@ -81,8 +81,8 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             lat=lat + rng.uniform(-0.004, 0.004),
             lon=lon + rng.uniform(-0.006, 0.006),
             organisation_id=getattr(partner_of.get(i % 3), "pk", None),
-            needs_follow_up=i % 9 == 4,
-            follow_up_note="Woont alleen; belt zelf niet graag." if i % 9 == 4 else "",
+            needs_follow_up=i % 7 == 3,
+            follow_up_note="Woont alleen; belt zelf niet graag." if i % 7 == 3 else "",
         )
         participant = services.participant_mark_verified(
             actor=system, participant_id=participant.pk
