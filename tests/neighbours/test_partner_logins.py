@@ -551,3 +551,19 @@ def test_the_api_keeps_partners_apart(
     # The staff API stays closed to a partner's key.
     assert client.get("/api/v1/buurbel/participants").status_code == 403
     assert client.get("/api/v1/buurbel/partner/participants?status=bogus").status_code == 422
+
+
+def test_the_partner_and_the_note_are_exported_and_anonymised(
+    community: Community, system: Actor, ocmw: Organisation
+) -> None:
+    p = _register(
+        _partner_actor(community, ocmw), needs_follow_up=True, follow_up_note="Hoort slecht"
+    )
+    export = json.dumps(
+        people_services.person_gdpr_export(actor=system, person_id=p.person_id), default=str
+    )
+    assert "Hoort slecht" in export and "OCMW Gent" in export
+    people_services.person_anonymise(actor=system, person_id=p.person_id)
+    p.refresh_from_db()
+    assert (p.needs_follow_up, p.follow_up_note) == (False, "")
+    assert p.organisation_id == ocmw.pk  # the partner's figures still count them
