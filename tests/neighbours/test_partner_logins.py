@@ -567,3 +567,14 @@ def test_the_partner_and_the_note_are_exported_and_anonymised(
     p.refresh_from_db()
     assert (p.needs_follow_up, p.follow_up_note) == (False, "")
     assert p.organisation_id == ocmw.pk  # the partner's figures still count them
+
+
+def test_staff_registering_as_a_partner_name_the_partner_or_get_their_own(
+    community: Community, system: Actor, ocmw: Organisation, caw: Organisation
+) -> None:
+    assert _register(system, organisation_id=caw.pk).organisation_id == caw.pk
+    assert _register(system).organisation_id is None  # the system actor has no organisation
+    import dataclasses
+
+    staff_of_ocmw = dataclasses.replace(system, organisation_ids=frozenset({ocmw.pk}))
+    assert _register(staff_of_ocmw).organisation_id == ocmw.pk

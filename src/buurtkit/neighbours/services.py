@@ -97,10 +97,12 @@ def participant_register(
 def _registering_partner(actor: Actor, organisation_id: int | None) -> Organisation | None:
     """The partner a registration is for. A partner's login registers for its own
     organisation (never another one); staff (``neighbours.manage``) may name any partner, or
-    none."""
-    if actor.has("neighbours.manage"):
-        return _partner(actor, organisation_id)
+    none (then their login's one organisation, if it has exactly one)."""
     own = sorted(actor.organisation_ids)
+    if actor.has("neighbours.manage"):
+        if organisation_id is None and len(own) == 1:
+            (organisation_id,) = own  # like participant_register: the login's one partner
+        return _partner(actor, organisation_id)
     if not own:
         raise PermissionDenied(
             _("Your login is not linked to a partner organisation. Ask a coordinator."),

@@ -54,6 +54,7 @@ class FollowUpForm(forms.Form):
         label=gettext_lazy("Why (a few words, for staff and your colleagues)"),
         max_length=200,
         required=False,
+        help_text=gettext_lazy("Needed when you mark follow-up."),
     )
 
 
@@ -72,6 +73,7 @@ class PartnerNewForm(ProfileForm):
         label=gettext_lazy("Why (a few words, for staff and your colleagues)"),
         max_length=200,
         required=False,
+        help_text=gettext_lazy("Needed when you mark follow-up."),
     )
     consent = forms.BooleanField(
         label=gettext_lazy(
