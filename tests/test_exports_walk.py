@@ -172,7 +172,7 @@ def _build(system: Actor, client: Client) -> World:
     person = people.person_create(
         actor=system, first_name=LINK, last_name=SUM, phone="+32470123456"
     )
-    neighbours.participant_register(
+    participant = neighbours.participant_register(
         actor=system,
         person_id=person.pk,
         consent=True,
@@ -189,6 +189,10 @@ def _build(system: Actor, client: Client) -> World:
     shop = people.organisation_create(actor=system, name=SUM, slug="shop", kind="merchant")
     club = people.organisation_create(actor=system, name=PLUS, slug="club", kind="association")
     team = people.organisation_create(actor=system, name=MINUS, slug="team", kind="city_department")
+    # The participant was registered by a partner named like a formula (figures per partner).
+    neighbours.participant_update(
+        actor=system, participant_id=participant.pk, organisation_id=club.pk
+    )
 
     # The currency: a resident pays a shop (description typed by someone), the shop is paid out.
     currency = ledger.currency_create(
@@ -343,6 +347,7 @@ PAGE_EXPORTS.update(
     {
         "web:buurbel_participants_csv": (lambda w: f"{S}/buurbel/participants/export.csv", True),
         "web:buurbel_dashboard_csv": (lambda w: f"{S}/buurbel/dashboard.csv", False),
+        "web:buurbel_partners_csv": (lambda w: f"{S}/buurbel/partners.csv", True),
         "web:ledger_overview_csv": (lambda w: f"{S}/ledger/overview.csv", True),
         "web:ledger_statement": (
             lambda w: f"{S}/pay/accounts/{w.resident_account}/statement.csv",

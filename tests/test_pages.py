@@ -646,7 +646,12 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "runs": MatchRun.objects.filter(community=b.community).count(),
         "participants": list(
             Participant.objects.filter(community=b.community).values_list(
-                "interests", "phone_verified_at", "opted_out_at", "updated_at"
+                "interests",
+                "phone_verified_at",
+                "opted_out_at",
+                "needs_follow_up",
+                "follow_up_note",
+                "updated_at",
             )
         ),
         "verifications": PhoneVerification.objects.filter(community=b.community).count(),

@@ -190,6 +190,19 @@ RULES: dict[str, dict[str, str]] = {
         "call_windows": "each window starts before it ends",
         **_VOCABULARY,
     },
+    "POST /buurbel/partner/participants": {
+        "organisation_id": _ROW,
+        "phone": _PHONE,
+        "first_name": "not only blanks once trimmed",
+        "follow_up_note": "a note when needs_follow_up is true",
+        "lat": _LATLON,
+        "lon": _LATLON,
+        "call_windows": "each window starts before it ends",
+        **_VOCABULARY,
+    },
+    "POST /buurbel/partner/participants/{participant_id}/follow-up": {
+        "note": "a note when needs_follow_up is true"
+    },
     "POST /buurbel/participants": {
         "organisation_id": _ROW,
         "person_id": "a person with a phone, not yet a participant",
