@@ -33,13 +33,15 @@ from buurtkit.activities.models import (
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
+from buurtkit.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.texts import translated
 from buurtkit.messaging.services import notify
 from buurtkit.people.models import Organisation, Person
+from buurtkit.people.selectors import current_consents, reminder_channel
+from buurtkit.telephony.services import call_create
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # tests and development; production sets its own
 
@@ -323,9 +325,12 @@ def _send_offer(
     registration: Registration, token: str, session: Session, expires: datetime
 ) -> None:
     """Tell the person a seat is theirs if they want it, with the link to say yes or no, by
-    SMS or e-mail in their language (they gave the number for this). Someone we cannot reach
-    that way is phoned by staff from the session's waiting list."""
+    SMS or e-mail in their language (they gave the number for this). Someone with neither a
+    mobile nor an e-mail address who allows phone calls gets an automated call (press 1 or
+    2, ``activities.calls``); anyone else is phoned by staff from the session's waiting list."""
     community = registration.community
+    if _offer_by_call(registration):
+        return
     url = public_url(fallback=DEFAULT_BASE_URL) + offer_path(registration, token, community.slug)
     with contextlib.suppress(ValidationFailed):
         notify(
@@ -343,6 +348,46 @@ def _send_offer(
             requested=True,
             language=registration.language,
         )
+
+
+def _offer_by_call(registration: Registration) -> bool:
+    """act-ops (issue 13): place the automated offer call when it is the way to reach them."""
+    person = registration.person
+    if person.email or not person.phone or person.phone_kind == "mobile":
+        return False
+    if reminder_channel(person, current_consents(person=person)) != "call":
+        return False
+    try:
+        with transaction.atomic():
+            call_create(
+                actor=Actor.system(registration.community, label="waiting list"),
+                to_number=person.phone,
+                purpose=rules.OFFER_CALL,
+                subject_type="activities.registration",
+                subject_id=registration.pk,
+                language=registration.language,
+            )
+    except ServiceError:
+        return False  # no public address for the call's webhooks: staff phone them
+    return True
+
+
+@transaction.atomic
+def offer_answer_by_call(*, community_id: int, registration_id: int, accept: bool) -> Registration:
+    """The answer to the automated offer call: 1 takes the seat; 2, silence or no answer
+    passes it to the next person on the waiting list. An offer no longer open is left as is."""
+    registration = Registration.objects.filter(
+        pk=registration_id, community_id=community_id
+    ).first()
+    if registration is None:
+        raise NotFound(_("There is no such sign-up."))
+    actor = Actor.system(registration.community, label="offer call")
+    if accept:
+        return _accept(actor, registration)
+    if registration.state == rules.OFFERED:
+        registration_cancel(actor=actor, registration_id=registration.pk)
+        registration.refresh_from_db()
+    return registration
 
 
 @transaction.atomic
