@@ -27,6 +27,18 @@ def register() -> None:
             order=60,
         )
     )
+    # act-ops (issue 13): partners refer people; staff see every partner's referrals.
+    register_menu_link(
+        Link(
+            key="activities.referrals",
+            module="activities",
+            url_name="web:activities_referrals",
+            label=_("Refer to an activity"),
+            permission="activities.register",
+            summary=_("Sign up someone you help, and see whether they came"),
+            order=61,
+        )
+    )
     register_resident_link(
         Link(
             key="activities.programme",
@@ -44,5 +56,7 @@ def register() -> None:
             "activities.cancelled": _("sign-up cancelled"),
             "activities.offer_accepted": _("waiting-list seat accepted"),
             "activities.attendance": _("attendance noted"),
+            "activities.retention": _("old participants' data anonymised"),
+            "activities.settings": _("activity settings changed"),
         }
     )
