@@ -136,9 +136,7 @@ def test_the_same_name_and_number_offers_the_existing_person(
     # Found by name, chosen, signed up (by phone, confirmed by SMS).
     found = client.get(_url(community, session), {"q": "wouters"}).content.decode()
     assert f"?person={known.pk}" in found
-    response = client.post(
-        _url(community, session), _form(person=str(known.pk), confirm="message")
-    )
+    response = client.post(_url(community, session), _form(person=str(known.pk), confirm="message"))
     assert response.status_code == 302
     registration = Registration.objects.get(person=known)
     assert registration.channel == "phone"
@@ -217,7 +215,9 @@ def test_a_partner_refers_someone_and_sees_only_their_own_referrals(
     assert "Fatima Janssens" in page and "Luc" not in page
     # Another organisation's referral, or the session's list: not for a partner.
     luc = Registration.objects.get(person__first_name="Luc")
-    assert caw.get(f"/{community.slug}/activities/manage/registrations/{luc.pk}/").status_code == 404
+    assert (
+        caw.get(f"/{community.slug}/activities/manage/registrations/{luc.pk}/").status_code == 404
+    )
     assert caw.get(f"/{community.slug}/activities/manage/sessions/{session.pk}/").status_code == 403
     assert caw.get(_url(community, session)).status_code == 403
     # Staff see every partner's referral, with the organisation, on the session's page.
