@@ -174,3 +174,19 @@ def test_the_sweep_is_a_daily_job_of_the_worker() -> None:
     job = scheduler.JOBS["activities_retention"]
     assert job.schedule == DailyAt(3, 45, "Europe/Brussels")
     assert job.function() is services.retention_sweep
+
+
+def test_staff_set_the_period_on_the_settings_page_and_a_wrong_value_stays_typed(
+    community: Any, login_client: Callable[..., Any]
+) -> None:
+    url = f"/{community.slug}/activities/manage/settings/"
+    client = login_client(community, "coordinator")
+    assert 'value="24"' in client.get(url).content.decode()
+    page = client.post(url, {"retention_months": "240", "offer_hours": "12"}).content.decode()
+    assert "Kies tussen 1 en 120 maanden" in page and 'value="240"' in page
+    assert not ActivitySettings.objects.filter(community=community).exists()
+    assert client.post(url, {"retention_months": "6", "offer_hours": "12"}).status_code == 302
+    saved = ActivitySettings.objects.get(community=community)
+    assert (saved.retention_months, saved.offer_hours) == (6, 12)
+    # A volunteer may sign people up but not change how long data is kept.
+    assert login_client(community, "volunteer").get(url).status_code == 403

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from buurtkit.activities import rules
 from buurtkit.activities.models import (
     ActivityKind,
+    ActivitySettings,
     Category,
     Registration,
     RegistrationState,
@@ -305,3 +306,10 @@ def sessions_open_for_sign_up(*, community: Community, days: int = 92) -> QueryS
         .select_related("series", "place")
         .order_by("starts_at", "pk")
     )
+
+
+def activity_settings(*, actor: Actor) -> ActivitySettings:
+    """The community's activity settings (the defaults when never saved)."""
+    actor.require("activities.view")
+    found = ActivitySettings.objects.in_community(actor.community).first()
+    return found or ActivitySettings(community=actor.community)

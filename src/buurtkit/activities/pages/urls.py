@@ -45,6 +45,7 @@ community_urlpatterns = [
         name="activities_cancel_for",
     ),
     path("activities/referrals/", views_referrals.referrals, name="activities_referrals"),
+    path("activities/manage/settings/", views_onbehalf.settings_page, name="activities_settings"),
     path(
         "activities/offer/<int:offer_id>/<str:offer_secret>/",
         views.offer_page,

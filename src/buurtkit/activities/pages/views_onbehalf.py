@@ -222,3 +222,46 @@ def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
             % {"name": found.person.full_name},
         )
     return redirect("web:activities_registration", actor.community.slug, found.pk)
+
+
+class SettingsForm(forms.Form):
+    retention_months = forms.IntegerField(
+        label=gettext_lazy("Keep participants' names and numbers for (months after the session)"),
+        help_text=gettext_lazy("Then they are anonymised; the counts stay. Between 1 and 120."),
+    )
+    offer_hours = forms.IntegerField(
+        label=gettext_lazy(
+            "A freed seat is kept for the next person on the waiting list for (hours)"
+        ),
+        help_text=gettext_lazy("Between 1 and 168."),
+    )
+
+
+@community_page("activities.manage")
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """How long participants' data is kept (retention) and how long an offer lasts."""
+    actor = actor_of(request)
+    current = selectors.activity_settings(actor=actor)
+    if request.method == "POST":
+        form = SettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.activity_settings_update(
+                    actor=actor,
+                    retention_months=form.cleaned_data["retention_months"],
+                    offer_hours=form.cleaned_data["offer_hours"],
+                )
+            except ServiceError as exc:
+                apply_service_error(form, exc)
+            else:
+                flash(request, _("Saved."))
+                return redirect("web:activities_settings", actor.community.slug)
+    else:
+        form = SettingsForm(
+            initial={
+                "retention_months": current.retention_months,
+                "offer_hours": current.offer_hours,
+            }
+        )
+    return render(request, "activities/onbehalf_settings.html", {"form": form})
