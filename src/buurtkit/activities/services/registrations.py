@@ -33,7 +33,13 @@ from buurtkit.activities.models import (
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from buurtkit.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
@@ -56,6 +62,21 @@ def _may_register_for(actor: Actor, person_id: int) -> None:
     if actor.person_id == person_id and actor.on_behalf_of_id is None:
         return
     actor.require("activities.register")
+
+
+def _is_partner(actor: Actor) -> bool:
+    """A partner's worker (``activities.register`` without ``activities.view``): they see and
+    change only the sign-ups their own organisation made (act-ops, issue 13)."""
+    return actor.has("activities.register") and not actor.has("activities.view")
+
+
+def _may_change(actor: Actor, registration: Registration) -> None:
+    """Cancelling or accepting someone else's sign-up: staff yes; a partner only the people
+    their organisation referred; a resident only their own."""
+    if actor.person_id == registration.person_id and actor.on_behalf_of_id is None:
+        return
+    if _is_partner(actor) and registration.referred_by_id not in actor.organisation_ids:
+        raise PermissionDenied(_("This is someone else's sign-up: you cannot change it."))
 
 
 def _move(registration: Registration, new: str, *, now: datetime) -> None:
@@ -91,6 +112,12 @@ def registration_create(
     A full session puts the person on the waiting list (``join_waiting_list``), or refuses.
     """
     _may_register_for(actor, person_id)
+    if (
+        _is_partner(actor)
+        and actor.person_id != person_id
+        and (channel != Channel.PARTNER or referred_by_id not in actor.organisation_ids)
+    ):
+        raise PermissionDenied(_("You can only refer people for your own organisation."))
     if channel not in Channel.values:
         msg = _("Say how the person signed up.")
         raise ValidationFailed(msg, fields={"channel": msg})
@@ -239,6 +266,7 @@ def registration_cancel(
     if actor is not None:
         registration = get_scoped(Registration, actor.community, pk=registration_id)
         _may_register_for(actor, registration.person_id)
+        _may_change(actor, registration)
     else:
         found = Registration.objects.filter(
             pk=registration_id, community_id=community_id or 0
@@ -394,6 +422,7 @@ def offer_answer_by_call(*, community_id: int, registration_id: int, accept: boo
 def offer_accept(*, actor: Actor, registration_id: int) -> Registration:
     registration = get_scoped(Registration, actor.community, pk=registration_id)
     _may_register_for(actor, registration.person_id)
+    _may_change(actor, registration)
     return _accept(actor, registration)
 
 
