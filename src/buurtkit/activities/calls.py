@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from buurtkit.activities import rules
 from buurtkit.activities.models import Registration
+from buurtkit.activities.services.registrations import offer_answer_by_call
 from buurtkit.core.errors import ServiceError
 from buurtkit.core.texts import translated
 from buurtkit.telephony.interface import (
@@ -26,7 +27,7 @@ from buurtkit.telephony.interface import (
 )
 from buurtkit.telephony.models import Call
 
-PURPOSE = "activities.reminder"
+PURPOSE = rules.REMINDER_CALL
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
@@ -78,8 +79,6 @@ def _offered(call: Call) -> Registration | None:
 
 
 def _answer(call: Call, accept: bool) -> Registration:
-    from buurtkit.activities.services.registrations import offer_answer_by_call
-
     return offer_answer_by_call(
         community_id=call.community_id, registration_id=call.subject_id or 0, accept=accept
     )

@@ -18,6 +18,8 @@ ATTENDED = "attended"
 NO_SHOW = "no_show"
 CANCELLED = "cancelled"
 
+#: The automated reminder call the day before (``activities.calls``).
+REMINDER_CALL = "activities.reminder"
 #: The automated call offering a freed seat (``activities.calls``): 1 takes it, 2 passes it on.
 OFFER_CALL = "activities.offer"
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from buurtkit.activities import selectors, services
 from buurtkit.activities.models import Channel
+from buurtkit.activities.rules import HOLDS_SEAT
 from buurtkit.activities.services.onbehalf import (
     CONFIRM_MESSAGE,
     CONFIRM_SLIP,
@@ -216,11 +217,12 @@ def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
-        flash(
-            request,
+        message = (
             _("The sign-up of %(name)s is cancelled. The seat goes to the next person waiting.")
-            % {"name": found.person.full_name},
+            if found.state in HOLDS_SEAT
+            else _("The sign-up of %(name)s is cancelled.")
         )
+        flash(request, message % {"name": found.person.full_name})
     return redirect("web:activities_registration", actor.community.slug, found.pk)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 
 from buurtkit.activities.models import ActivitySettings, Evaluation, Registration, Volunteer
@@ -71,9 +72,12 @@ def _known_elsewhere(person: Person, old_ids: set[int]) -> bool:
     if newer.exists() or Volunteer.objects.filter(person_id=person.pk).exists():
         return True
     for relation in Person._meta.get_fields(include_hidden=True):
-        if not (relation.auto_created and (relation.one_to_many or relation.one_to_one)):
+        # The reverse side of every foreign key to Person, whatever app holds it.
+        if not isinstance(relation, ForeignObjectRel) or relation.many_to_many:
             continue
         model = relation.related_model
+        if model is None or not isinstance(model, type):
+            continue
         label = model._meta.label_lower
         if label in _NOT_A_TIE or model._meta.app_label in _NOT_A_TIE_APPS:
             continue
