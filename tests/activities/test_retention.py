@@ -190,3 +190,29 @@ def test_staff_set_the_period_on_the_settings_page_and_a_wrong_value_stays_typed
     assert (saved.retention_months, saved.offer_hours) == (6, 12)
     # A volunteer may sign people up but not change how long data is kept.
     assert login_client(community, "volunteer").get(url).status_code == 403
+
+
+def test_someone_known_in_another_module_keeps_their_record(
+    system: Actor, make_person: Callable[..., Person]
+) -> None:
+    """A row of any other module that points at the person (here: on duty at a digipunt's
+    hours) keeps them; only their old sign-up moves to an anonymous stand-in."""
+    from datetime import time
+
+    from buurtkit.places.models import OpeningHours
+
+    with clock.frozen(THEN):
+        old = _session(system, THEN + timedelta(days=1))
+        buddy = make_person(system, first_name="Wim", phone="0470 66 77 88")
+        registration = _sign_up(system, old, buddy)
+    OpeningHours.objects.create(
+        community=system.community, place=old.place, weekday=1, opens=time(9),
+        closes=time(12), kind="drop_in", digibuddy=buddy,
+    )  # fmt: skip
+    with clock.frozen(NOW):
+        counts = services.retention_sweep_community(system.community)
+    assert counts == {"registrations": 1, "people": 0, "stand_ins": 1}
+    buddy.refresh_from_db()
+    registration.refresh_from_db()
+    assert buddy.anonymised_at is None and buddy.first_name == "Wim"
+    assert registration.person_id != buddy.pk and registration.person.phone == ""
