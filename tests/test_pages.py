@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from buurtkit.activities.models import Registration as ActivityRegistration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
@@ -680,6 +681,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         ),
         "handovers": HandOver.objects.filter(community=b.community).count(),
         "messages": Message.objects.filter(community=b.community).count(),
+        "activity_registrations": list(
+            ActivityRegistration.objects.filter(community=b.community)
+            .order_by("pk")
+            .values_list("state", "person_id", "channel", "referred_by_id", "anonymised_at")
+        ),
     }
 
 

@@ -181,7 +181,8 @@ def cancel_page(request: HttpRequest, registration_id: int, secret: str) -> Http
         community=community, registration_id=registration_id, token=secret
     )
     if registration is None:
-        raise NotFound()
+        # act-ops: say why (a wrong or used-up link), in the reader's language.
+        raise NotFound(translation.gettext("This link is not valid (any more)."))
     if request.method == "POST":
         try:
             services.registration_cancel(

@@ -18,10 +18,16 @@ from buurtkit.activities.services.registrations import (
     registration_create,
 )
 from buurtkit.activities.services.reminders import reminders_send, reminders_send_community
+from buurtkit.activities.services.retention import (
+    activity_settings_update,
+    retention_sweep,
+    retention_sweep_community,
+)
 
 __all__ = [
     "DEFAULT_CATEGORIES",
     "TooManySignUps",
+    "activity_settings_update",
     "attendance_mark",
     "cancel_path",
     "categories_ensure_defaults",
@@ -35,6 +41,8 @@ __all__ = [
     "registration_create",
     "reminders_send",
     "reminders_send_community",
+    "retention_sweep",
+    "retention_sweep_community",
     "series_create",
     "session_add",
 ]
