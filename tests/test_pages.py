@@ -28,6 +28,7 @@ from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
+    AgreementText,
     Device,
     DeviceEvent,
     Donation,
@@ -674,6 +675,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Loan.objects.filter(community=b.community).values_list("state", "due_on", "extensions")
         ),
         "handovers": HandOver.objects.filter(community=b.community).count(),
+        "agreement_texts": list(
+            AgreementText.objects.filter(community=b.community).values_list(
+                "kind", "language", "version", "title"
+            )
+        ),
         "messages": Message.objects.filter(community=b.community).count(),
     }
 

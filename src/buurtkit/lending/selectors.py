@@ -285,9 +285,13 @@ def referral_partners(*, actor: Actor) -> QuerySet[Organisation]:
 
 
 def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
-    """For the staff overview: requests in the queue (per state and kind), and the average
-    wait from filing until a device was set aside (``matched_at``; the hand-over follows it),
-    over the requests matched in the last ``days`` days."""
+    """How long requests wait: the one computation the request queue and the staff overview
+    both show. A request waits from filing until a device is set aside for it
+    (``matched_at``: from then on the device bank has done its part; the pick-up follows).
+
+    Answers the requests in the queue (waiting or approved, per state and kind), the average
+    wait of the requests matched in the last ``days`` days (``matched``: how many), and how
+    long the requests still in the queue have waited so far (``waiting_now_days``)."""
     if not may_triage(actor):
         actor.require("lending.view")
     qs = Referral.objects.in_community(actor.community)
@@ -295,7 +299,8 @@ def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
     waiting: dict[str, dict[str, int]] = {}
     for row in open_rows.order_by():
         waiting.setdefault(row["kind"], {})[row["state"]] = row["n"]
-    since = clock.now() - timedelta(days=days)
+    now = clock.now()
+    since = now - timedelta(days=days)
     waits = list(
         qs.filter(matched_at__isnull=False, matched_at__gte=since)
         .values_list("filed_at", "matched_at")
@@ -303,12 +308,18 @@ def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
     )
     seconds = [(matched - filed).total_seconds() for filed, matched in waits]
     average = sum(seconds) / len(seconds) / 86400 if seconds else None
+    queued = [
+        (now - filed).total_seconds()
+        for filed in qs.filter(state__in=QUEUED_STATES).values_list("filed_at", flat=True)
+    ]
+    so_far = sum(queued) / len(queued) / 86400 if queued else None
     return {
         "waiting": sum(v.get("waiting", 0) for v in waiting.values()),
         "approved": sum(v.get("approved", 0) for v in waiting.values()),
         "by_kind": waiting,
         "matched": len(seconds),
         "average_wait_days": round(average, 1) if average is not None else None,
+        "waiting_now_days": round(so_far, 1) if so_far is not None else None,
         "days": days,
     }
 

@@ -198,29 +198,17 @@ def _stock(devices: QuerySet[Device]) -> dict[str, Any]:
 def _referrals(actor: Actor, today: date) -> dict[str, Any]:
     qs = Referral.objects.in_community(actor.community)
     by_state = dict(qs.values_list("state").annotate(n=Count("id")).order_by())
-    now = clock.now()
-    waiting_since = list(qs.filter(state__in=WAITING).values_list("filed_at", flat=True))
-    since = now - timedelta(days=365)
-    served = HandOver.objects.in_community(actor.community).filter(
-        referral__isnull=False, handed_at__gte=since
-    )
-    waits = [
-        (handed - filed).total_seconds() / 86400
-        for handed, filed in served.values_list("handed_at", "referral__filed_at")
-    ]
+    # The waiting times are the request queue's own (one computation for both pages).
+    from buurtkit.lending.selectors import referral_wait_stats
+
+    waits = referral_wait_stats(actor=actor)
     return {
         "by_state": {state: by_state.get(state, 0) for state in ReferralState.values},
         "waiting": sum(by_state.get(s, 0) for s in WAITING),
         "set_aside": sum(by_state.get(s, 0) for s in SET_ASIDE),
-        "average_wait_days": round(sum(waits) / len(waits), 1) if waits else None,
-        "served": len(waits),
-        "waiting_now_days": round(
-            sum((now - filed).total_seconds() / 86400 for filed in waiting_since)
-            / len(waiting_since),
-            1,
-        )
-        if waiting_since
-        else None,
+        "average_wait_days": waits["average_wait_days"],
+        "served": waits["matched"],
+        "waiting_now_days": waits["waiting_now_days"],
     }
 
 
