@@ -229,6 +229,7 @@ class LendingResidentIn(In):
     language: Language | Literal[""] = ""
     contact_sms: bool = False
     contact_email: bool = False
+    contact_phone: bool = False
 
 
 class LendingReferralIn(In):

@@ -233,6 +233,7 @@ class ReferralState(models.TextChoices):
 class InvitedVia(models.TextChoices):
     SMS = "sms", _("text message")
     EMAIL = "email", _("e-mail")
+    CALL = "call", _("automated phone call")
     REFERRER = "referrer", _("the referring partner tells them")
 
 
