@@ -36,6 +36,11 @@ class LendingConfig(AppConfig):
             reason="the stock, caps per partner and agreement texts: donors and partners are "
             "organisations, events name the staff who did them",
         )
+        declare_no_personal_data(
+            "lending.DevicePhoto",
+            reason="photos of devices (their state, damage, serial plate), stored without their "
+            "metadata (no location); staff are asked to keep people out of the picture",
+        )
         register_person_data(
             "lending",
             models=("lending.Referral", "lending.HandOver", "lending.Loan", "lending.RepairTicket"),

@@ -38,6 +38,7 @@ from buurtkit.lending.models import (
     Device,
     DeviceEvent,
     DeviceKind,
+    DevicePhoto,
     DeviceState,
     Donation,
     HandOver,
@@ -529,3 +530,30 @@ def referrals_ready_for_handover(*, actor: Actor) -> QuerySet[Referral]:
         .select_related("device", "organisation")
         .order_by("pickup_at", "pk")
     )
+
+
+def counter_devices(*, actor: Actor, device_ids: list[int]) -> list[Device]:
+    """The devices a counter form already holds (chosen, or set aside for the chosen
+    referral): shown again without a search. Only ones that may still be handed over."""
+    actor.require("lending.hand_over")
+    ids = {i for i in device_ids if i}
+    if not ids:
+        return []
+    return list(
+        Device.objects.in_community(actor.community)
+        .filter(pk__in=ids, state__in=[DeviceState.AVAILABLE, DeviceState.RESERVED])
+        .order_by("label")
+    )
+
+
+def device_photos(*, actor: Actor, device_id: int) -> QuerySet[DevicePhoto]:
+    """A device's photos, oldest first (staff of its community only)."""
+    actor.require("lending.view")
+    device = get_scoped(Device, actor.community, pk=device_id)
+    return DevicePhoto.objects.in_community(actor.community).filter(device=device).order_by("pk")
+
+
+def device_photo_get(*, actor: Actor, device_id: int, photo_id: int) -> DevicePhoto:
+    actor.require("lending.view")
+    device = get_scoped(Device, actor.community, pk=device_id)
+    return get_scoped(DevicePhoto, actor.community, pk=photo_id, device=device)
