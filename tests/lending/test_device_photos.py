@@ -148,3 +148,30 @@ def test_who_may_add_see_and_remove(
     assert gone.status_code == 302
     assert not DevicePhoto.objects.exists() and not stored.exists()
     assert volunteer.get(url).status_code == 404
+
+
+def test_the_api_lists_a_device_s_photos_with_their_address(
+    community: Community, system: Actor, api: Callable[..., Client]
+) -> None:
+    device = devices(system, 1)[0]
+    photo = services.device_photo_add(
+        actor=system, device_id=device.pk, upload=_upload(_jpeg(400, 300, gps=False))
+    )
+    client = api(community, ["auditor"])
+    body = client.get(f"/api/v1/lending/devices/{device.pk}").json()
+    url = f"/api/v1/lending/devices/{device.pk}/photos/{photo.pk}.jpg"
+    assert body["photos"] == [
+        {
+            "id": photo.pk,
+            "url": url,
+            "width": 300,
+            "height": 400,
+            "created_at": body["photos"][0]["created_at"],
+        }
+    ]
+    served = client.get(url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    other = devices(system, 1)[0]  # the photo is not another device's
+    assert (
+        client.get(f"/api/v1/lending/devices/{other.pk}/photos/{photo.pk}.jpg").status_code == 404
+    )
