@@ -158,16 +158,17 @@ def get_device(request: HttpRequest, device_id: Id) -> Any:
     url_name="lending_device_photo",
 )
 def device_photo(request: HttpRequest, device_id: Id, photo_id: Id) -> Any:
-    from django.http import FileResponse, Http404
+    from django.http import Http404, HttpResponse
 
     photo = selectors.device_photo_get(
         actor=actor_of(request), device_id=device_id, photo_id=photo_id
     )
     try:
-        handle = photo.image.open("rb")
+        with photo.image.open("rb") as handle:  # re-encoded: a few hundred kB at most
+            data = handle.read()
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
+    response = HttpResponse(data, content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
