@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict
@@ -91,7 +94,12 @@ def test_a_second_click_publishes_once_and_keeps_what_was_typed(
     assert again.status_code == 409
     assert _texts(community, "gift", "en") == [1, 2]
     body = again.content.decode()
-    assert "Version 2 of this text was published in the meantime" in body
+    with translation.override(again["Content-Language"]):  # the page's language
+        expected = gettext(
+            "Version %(version)d of this text was published in the meantime. Read it, then "
+            "publish your changes again if they are still needed."
+        ) % {"version": 2}
+    assert escape(expected) in body
     assert again.context["form"]["body"].value() == "Yours now."
 
 
