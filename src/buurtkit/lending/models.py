@@ -201,6 +201,31 @@ class DeviceEvent(AppendOnly, CommunityScoped):
         return f"{self.device_id}#{self.seq} {self.kind}"
 
 
+class StockCount(CommunityScoped):
+    """How many devices of a kind and pool are in a state: the stock overview reads these few
+    rows instead of counting 100,000 devices. Kept by the stock service in the transaction that
+    writes the devices and their events (``services/stock.py``: ``stock_count_add``);
+    ``buurtkit lending_stock_recount`` rebuilds them from the devices."""
+
+    community = community_key(db_index=False)
+    kind = models.CharField(max_length=12, choices=DeviceKind.choices)
+    pool = models.CharField(max_length=8, choices=Pool.choices)
+    state = models.CharField(max_length=12, choices=DeviceState.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "kind", "pool", "state"], name="stock_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.pool}/{self.state}: {self.n}"
+
+
 # --- Referrals: a partner asks a device for a household --------------------------------------
 
 

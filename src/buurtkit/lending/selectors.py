@@ -47,6 +47,7 @@ from buurtkit.lending.models import (
     Referral,
     ReferralCap,
     ReferralState,
+    StockCount,
 )
 from buurtkit.lending.periods import next_period_start, period_start
 from buurtkit.lending.services.referrals import may_triage, referral_for_actor
@@ -103,14 +104,16 @@ def device_events(*, actor: Actor, device_id: int) -> QuerySet[DeviceEvent]:
 
 
 def stock_overview(*, actor: Actor) -> dict[str, Any]:
-    """Devices per kind and state, and per pool: the staff overview's table."""
+    """Devices per kind and state, and per pool: the staff overview's table.
+
+    Read from the stock counters (``StockCount``: a few dozen rows per community, kept by the
+    stock service with every device event), not by counting the devices."""
     actor.require("lending.view")
-    # One pass over the covering index (community, state, kind, pool).
     rows = (
-        Device.objects.in_community(actor.community)
-        .values_list("state", "kind", "pool")
-        .annotate(n=Count("*"))
-        .order_by()
+        StockCount.objects.in_community(actor.community)
+        .filter(n__gt=0)
+        .values_list("state", "kind", "pool", "n")
+        .order_by("kind", "state", "pool")
     )
     by_kind: dict[str, dict[str, int]] = {}
     pools: dict[str, int] = {}
