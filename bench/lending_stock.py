@@ -167,6 +167,7 @@ def main() -> None:
     try:
         from buurtkit.core.actor import Actor
         from buurtkit.core.services import community_create
+        from buurtkit.lending.services import stock_counts_rebuild
         from buurtkit.people.services import apikey_create
 
         community = community_create(name="Bench", slug="bench", enabled_modules=["lending"])
@@ -177,6 +178,9 @@ def main() -> None:
         )
         built_s = time.perf_counter() - started
         bulk_insert(connection, devices, events)
+        # Rows written around the services: count the stock counters afresh, as
+        # ``buurtkit lending_stock_recount`` does after a bulk import.
+        stock_counts_rebuild(community_id=community.pk)
         load_s = time.perf_counter() - started
         _key, raw = apikey_create(actor=actor, name="bench", roles=["staff"])
         client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")

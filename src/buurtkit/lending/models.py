@@ -146,7 +146,7 @@ class Device(CommunityScoped):
     events_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     #: Brand and model in capitals, kept by the database: text search compares it as it is
-    #: (no UPPER() per row), from an index (migration 0005; bench/lending_stock.py).
+    #: (no UPPER() per row), from a trigram index (migrations 0005 and 0007).
     search_text = models.GeneratedField(
         expression=Upper(Concat("brand", Value(" "), "model")),
         output_field=models.CharField(max_length=161),
@@ -166,9 +166,8 @@ class Device(CommunityScoped):
                 fields=["community", "state", "kind", "pool"], name="device_stock_pool_idx"
             ),
             models.Index(fields=["community", "serial"], name="device_serial_idx"),
-            # Text search counts its matches from this index alone on SQLite (PostgreSQL also
-            # has a trigram index on search_text: migration 0005).
-            models.Index(fields=["community", "search_text"], name="device_text_idx"),
+            # Text search: a trigram index on search_text on PostgreSQL (migration 0005), an
+            # FTS5 trigram table on SQLite (migration 0007; selectors.devices_search).
         ]
 
     def __str__(self) -> str:
