@@ -123,16 +123,20 @@ def _fts_rare_ids(community: Community, term: str) -> Any:
     if connection.vendor != "sqlite" or len(term) < 3:
         return None
     phrase = '"' + term.replace('"', '""') + '"'
+    devices = sum(StockCount.objects.in_community(community).values_list("n", flat=True))
+    common = max(1, devices // FTS_RARE)  # this many matches make a term common
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'lending_device_fts'")
         if cursor.fetchone() is None:
             return None
+        # Counted only up to "common": the table stops reading a common term's long lists.
         cursor.execute(
-            "SELECT count(*) FROM lending_device_fts WHERE lending_device_fts MATCH %s", [phrase]
+            "SELECT count(*) FROM (SELECT rowid FROM lending_device_fts "
+            "WHERE lending_device_fts MATCH %s LIMIT %s)",
+            [phrase, common],
         )
         (matches,) = cursor.fetchone()
-    devices = sum(StockCount.objects.in_community(community).values_list("n", flat=True).order_by())
-    if matches * FTS_RARE >= devices:
+    if matches >= common:
         return None
     return RawSQL(
         "SELECT rowid FROM lending_device_fts WHERE lending_device_fts MATCH %s", [phrase]
