@@ -676,11 +676,16 @@ def loans_needing_reminder(community: Community, today: date) -> QuerySet[Loan]:
     )
 
 
-def _reminder_context(loan: Loan, stage: str) -> dict[str, Any]:
+def _reminder_context(
+    loan: Loan, stage: str, kinds: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the reminder says. ``kinds``: the device kinds' names, looked up once per sweep
+    (``get_kind_display`` per loan cost more than the rest of the context)."""
+    kind = kinds[loan.device.kind] if kinds else loan.device.get_kind_display()
     return {
         "stage": stage,
         "device": loan.device.label,
-        "kind": loan.device.get_kind_display(),
+        "kind": kind,
         "due_on": loan.due_on,
         "place": loan.handover.place.name if loan.handover.place else "",
     }
@@ -690,13 +695,15 @@ def _reminder_key(loan: Loan, stage: str) -> str:
     return f"lending-reminder-{loan.pk}-{loan.due_on.isoformat()}-{stage}"
 
 
-def _reminder_notice(loan: Loan, person_id: int, stage: str, channel: str) -> Notice:
+def _reminder_notice(
+    loan: Loan, person_id: int, stage: str, channel: str, kinds: dict[str, str]
+) -> Notice:
     from buurtkit.messaging.services import Notice
 
     return Notice(
         person_id=person_id,
         idempotency_key=_reminder_key(loan, stage),
-        context=_reminder_context(loan, stage),
+        context=_reminder_context(loan, stage, kinds),
         channel=channel,
     )
 
@@ -740,6 +747,7 @@ def loans_remind_community(community: Community, *, today: date | None = None) -
     loans = list(loans_needing_reminder(community, today))
     person_ids = {loan.handover.person_id for loan in loans if loan.handover.person_id}
     consents = current_consents_of(person_ids)
+    kinds = {value: str(label) for value, label in DeviceKind.choices}
     sent: dict[str, int] = {}
     # One transaction per batch: the messages of a batch are written at once (notify_many:
     # one statement, one task that sends them), and the stages reached in a few set-based
@@ -756,7 +764,7 @@ def loans_remind_community(community: Community, *, today: date | None = None) -
                 channel = _reminder_channel_of(person, consents)
                 if person is not None and channel in ("sms", "email"):
                     written.append((loan, stage, channel))
-                    notices.append(_reminder_notice(loan, person.pk, stage, channel))
+                    notices.append(_reminder_notice(loan, person.pk, stage, channel, kinds))
                     continue
                 via = _remind_one(actor, loan, stage, consents)
                 marks.setdefault((stage, via), []).append(loan.pk)
