@@ -130,8 +130,11 @@ class DeviceSearchPaging(Paging):
     ) -> Any:
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
+        items = list(queryset[offset : offset + limit])
+        if offset == 0 and len(items) < limit:
+            return {"items": items, "count": len(items), "count_capped": False}  # all there is
         count, capped = selectors.count_capped(queryset, at_least=offset + limit)
-        return {"items": queryset[offset : offset + limit], "count": count, "count_capped": capped}
+        return {"items": items, "count": count, "count_capped": capped}
 
 
 def _search_paged(view: Any) -> Any:
