@@ -255,16 +255,17 @@ def run(args: argparse.Namespace, client_class: type) -> bool:
 
     queued = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     with override_settings(TASKS=queued):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = services.loans_remind(today=today)
-        sweep_s = time.perf_counter() - t0
+        sweep_s, sweep_cpu = time.perf_counter() - t0, time.process_time() - c0
     sent = Message.objects.count() - before
     t0 = time.perf_counter()
     again = services.loans_remind(today=today)
     again_s = time.perf_counter() - t0
     print(f"  loans needing a reminder today: {needing} (found in {select_ms:.0f} ms)")
     print(f"  reminder sweep over {open_loans} loans: {sweep_s:.2f} s, {sent} SMS queued "
-          f"({result}); target <= 5 s for 100k")  # fmt: skip
+          f"({result}); target <= 5 s for 100k; CPU {sweep_cpu:.2f} s, "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"  second sweep the same day: {again_s:.2f} s ({again})")
     events = DeviceEvent.objects.filter(kind="handed_over").count()
     return sent == needing and sent > 0 and again == "nothing to send" and events == 2 * made

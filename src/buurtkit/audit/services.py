@@ -33,3 +33,31 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         data=data or {},
     )
+
+
+def audit_record_many(
+    *, actor: Actor, verb: str, rows: list[tuple[models.Model, dict[str, Any]]]
+) -> None:
+    """One audit event per (object, data), written in one statement (a batch of messages)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many must run inside the service's transaction")
+    at = clock.now()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                community=actor.community,
+                at=at,
+                verb=verb,
+                actor_label=actor.label[:150],
+                actor_user_id=actor.user_id,
+                actor_api_key_id=actor.api_key_id,
+                on_behalf_of_id=actor.on_behalf_of_id,
+                channel=actor.channel,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                data=data,
+            )
+            for obj, data in rows
+        ],
+        batch_size=500,
+    )

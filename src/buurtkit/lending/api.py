@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from buurtkit.core.apitools import (
     NONBLANK,
@@ -15,6 +16,7 @@ from buurtkit.core.apitools import (
     Id,
     In,
     Language,
+    Paging,
     actor_of,
     idempotency_key_header,
     paged,
@@ -130,8 +132,43 @@ class DeviceEventIn(In):
     expected_seq: Count | None = None
 
 
+class DeviceSearchPaging(Paging):
+    """The device search's pages: the count stops at :data:`selectors.SEARCH_COUNT_CAP`
+    matches (or at the end of the page asked for, if later), and ``count_capped`` says so.
+    Counting every match of a broad term ("Latitude") among 100,000 devices costs more than
+    the page itself (bench/lending_stock.py); nobody pages through thousands of devices."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(
+            ...,
+            description="Matches, counted up to 1,000 (or to the end of this page): "
+            "see `count_capped`.",
+        )
+        count_capped: bool = Field(
+            ..., description="True: there are more matches than `count`; search more precisely."
+        )
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        items = list(queryset[offset : offset + limit])
+        if offset == 0 and len(items) < limit:
+            return {"items": items, "count": len(items), "count_capped": False}  # all there is
+        count, capped = selectors.count_capped(queryset, at_least=offset + limit)
+        return {"items": items, "count": count, "count_capped": capped}
+
+
+def _search_paged(view: Any) -> Any:
+    """As ``@paged``, with the device search's capped count."""
+    view.__annotations__ = get_type_hints(view, include_extras=True)
+    return paginate(DeviceSearchPaging)(view)
+
+
 @router.get("/devices", response=list[LendingDeviceOut], summary="Search devices")
-@paged
+@_search_paged
 def list_devices(
     request: HttpRequest,
     q: str = "",
@@ -139,9 +176,11 @@ def list_devices(
     kind: DeviceKind | Literal[""] = "",
     pool: Pool | Literal[""] = "",
 ) -> Any:
-    return selectors.devices_search(
+    found = selectors.devices_search(
         actor=actor_of(request), q=q[:100], state=state, kind=kind, pool=pool
     )
+    # Plain rows, not model instances: a page of 100 devices is answered in half the time.
+    return found.values(*LendingDeviceOut.model_fields)
 
 
 @router.get(

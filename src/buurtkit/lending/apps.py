@@ -30,6 +30,7 @@ class LendingConfig(AppConfig):
             "lending.Donation",
             "lending.Device",
             "lending.DeviceEvent",
+            "lending.StockCount",
             "lending.ReferralCap",
             "lending.AgreementText",
             "lending.HandOverDevice",

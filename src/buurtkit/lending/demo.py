@@ -240,6 +240,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     if handovers is not None:
         handovers.load(community, now=now, device_ids=for_handovers)
         _repairs_after_handover(community, now)
+    services.stock_counts_rebuild(community_id=community.pk)  # the pools set by hand above
     return [(role, username, DEMO_PASSWORD) for role, username in LOGINS]
 
 

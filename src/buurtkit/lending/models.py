@@ -146,7 +146,7 @@ class Device(CommunityScoped):
     events_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     #: Brand and model in capitals, kept by the database: text search compares it as it is
-    #: (no UPPER() per row), from an index (migration 0005; bench/lending_stock.py).
+    #: (no UPPER() per row), from a trigram index (migrations 0005 and 0007).
     search_text = models.GeneratedField(
         expression=Upper(Concat("brand", Value(" "), "model")),
         output_field=models.CharField(max_length=161),
@@ -166,9 +166,8 @@ class Device(CommunityScoped):
                 fields=["community", "state", "kind", "pool"], name="device_stock_pool_idx"
             ),
             models.Index(fields=["community", "serial"], name="device_serial_idx"),
-            # Text search counts its matches from this index alone on SQLite (PostgreSQL also
-            # has a trigram index on search_text: migration 0005).
-            models.Index(fields=["community", "search_text"], name="device_text_idx"),
+            # Text search: a trigram index on search_text on PostgreSQL (migration 0005), an
+            # FTS5 trigram table on SQLite (migration 0007; selectors.devices_search).
         ]
 
     def __str__(self) -> str:
@@ -228,6 +227,31 @@ class DevicePhoto(CommunityScoped):
 
     def __str__(self) -> str:
         return f"photo {self.pk} of device {self.device_id}"
+
+
+class StockCount(CommunityScoped):
+    """How many devices of a kind and pool are in a state: the stock overview reads these few
+    rows instead of counting 100,000 devices. Kept by the stock service in the transaction that
+    writes the devices and their events (``services/stock.py``: ``stock_count_add``);
+    ``buurtkit lending_stock_recount`` rebuilds them from the devices."""
+
+    community = community_key(db_index=False)
+    kind = models.CharField(max_length=12, choices=DeviceKind.choices)
+    pool = models.CharField(max_length=8, choices=Pool.choices)
+    state = models.CharField(max_length=12, choices=DeviceState.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "kind", "pool", "state"], name="stock_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.pool}/{self.state}: {self.n}"
 
 
 # --- Referrals: a partner asks a device for a household --------------------------------------

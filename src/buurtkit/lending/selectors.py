@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -48,6 +50,7 @@ from buurtkit.lending.models import (
     Referral,
     ReferralCap,
     ReferralState,
+    StockCount,
 )
 from buurtkit.lending.periods import next_period_start, period_start
 from buurtkit.lending.services.referrals import may_triage, referral_for_actor
@@ -77,20 +80,68 @@ def devices_search(
     return qs.select_related("place").order_by("label")
 
 
+#: The device search counts its matches up to here (API: ``count_capped``).
+SEARCH_COUNT_CAP = 1000
+
+
+def count_capped(qs: QuerySet[Any], *, at_least: int = 0) -> tuple[int, bool]:
+    """(count, capped): the rows of ``qs`` counted up to ``max(SEARCH_COUNT_CAP, at_least)``;
+    ``capped`` when there are more. The database stops at the cap instead of visiting every
+    match of a broad search term."""
+    cap = max(SEARCH_COUNT_CAP, at_least)
+    found = qs.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
 LABEL_FRAGMENT = re.compile(r"^(DB-?)?\d{1,6}$", re.IGNORECASE)
+#: SQLite: a text term that matches fewer than 1 in this many devices is looked up in the FTS5
+#: trigram table (migration 0007); a common one is found faster by reading devices in label
+#: order until the page (and the capped count) is full.
+FTS_RARE = 20
 
 
 def _term_filter(community: Community, term: str) -> Q:
     """A label or serial number typed (or scanned) exactly finds that device through an index;
-    anything else searches the text: brand and model (``search_text``, in capitals, from an
-    index), and the label when the term looks like part of one ("123", "DB-00012")."""
+    anything else searches the text: brand and model (``search_text``, in capitals), and the
+    label when the term looks like part of one ("123", "DB-00012")."""
     exact = Q(label=term.upper()) | Q(serial__in={term, term.upper(), term.lower()})
     if Device.objects.in_community(community).filter(exact).exists():
         return exact
     text = Q(search_text__contains=term.upper())
     if LABEL_FRAGMENT.match(term):
-        text |= Q(label__contains=term.upper())
+        return text | Q(label__contains=term.upper())
+    rare = _fts_rare_ids(community, term.upper())
+    if rare is not None:
+        # The trigram table narrows the rows down; the same LIKE as always decides.
+        text &= Q(pk__in=rare)
     return text
+
+
+def _fts_rare_ids(community: Community, term: str) -> Any:
+    """On SQLite with the trigram table, for a term of 3 characters or more that few devices
+    match: the ids it finds (a subquery), else None. PostgreSQL's planner does this itself
+    with its trigram index."""
+    if connection.vendor != "sqlite" or len(term) < 3:
+        return None
+    phrase = '"' + term.replace('"', '""') + '"'
+    devices = sum(StockCount.objects.in_community(community).values_list("n", flat=True))
+    common = max(1, devices // FTS_RARE)  # this many matches make a term common
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'lending_device_fts'")
+        if cursor.fetchone() is None:
+            return None
+        # Counted only up to "common": the table stops reading a common term's long lists.
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM lending_device_fts "
+            "WHERE lending_device_fts MATCH %s LIMIT %s)",
+            [phrase, common],
+        )
+        (matches,) = cursor.fetchone()
+    if matches >= common:
+        return None
+    return RawSQL(
+        "SELECT rowid FROM lending_device_fts WHERE lending_device_fts MATCH %s", [phrase]
+    )
 
 
 def device_get(*, actor: Actor, device_id: int) -> Device:
@@ -104,14 +155,16 @@ def device_events(*, actor: Actor, device_id: int) -> QuerySet[DeviceEvent]:
 
 
 def stock_overview(*, actor: Actor) -> dict[str, Any]:
-    """Devices per kind and state, and per pool: the staff overview's table."""
+    """Devices per kind and state, and per pool: the staff overview's table.
+
+    Read from the stock counters (``StockCount``: a few dozen rows per community, kept by the
+    stock service with every device event), not by counting the devices."""
     actor.require("lending.view")
-    # One pass over the covering index (community, state, kind, pool).
     rows = (
-        Device.objects.in_community(actor.community)
-        .values_list("state", "kind", "pool")
-        .annotate(n=Count("*"))
-        .order_by()
+        StockCount.objects.in_community(actor.community)
+        .filter(n__gt=0)
+        .values_list("state", "kind", "pool", "n")
+        .order_by("kind", "state", "pool")
     )
     by_kind: dict[str, dict[str, int]] = {}
     pools: dict[str, int] = {}

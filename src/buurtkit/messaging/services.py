@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from buurtkit.audit.services import audit_record
+from buurtkit.audit.services import audit_record, audit_record_many
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ValidationFailed
@@ -22,9 +24,10 @@ from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retr
 from buurtkit.messaging.models import Channel, Message, Status
 from buurtkit.messaging.providers import sms_provider
 from buurtkit.people.models import Person
-from buurtkit.people.selectors import current_consents
+from buurtkit.people.selectors import current_consents, current_consents_of
 
 SEND_MESSAGE = "buurtkit.messaging.tasks.send_message"  # by path: tasks.py imports this module
+SEND_MESSAGES = "buurtkit.messaging.tasks.send_messages"
 
 MAX_ATTEMPTS = 5
 # A message claimed by a worker that died is sent again after this long.
@@ -36,10 +39,17 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=4 ** (attempt - 1))
 
 
-def _pick_channel(person: Person, channel: str, requested: bool = False) -> str:
+def _pick_channel(
+    person: Person,
+    channel: str,
+    requested: bool = False,
+    consents: dict[str, bool] | None = None,
+) -> str:
     # Consent must have been given: "not asked yet" is not a yes. A message the person asked
     # for themself (``requested``: a code to confirm their number) needs only a mobile number.
-    consents = current_consents(person=person)
+    # ``consents``: the person's current consents when the caller read them already (a batch).
+    if consents is None:
+        consents = current_consents(person=person)
     sms_ok = (
         bool(person.phone)
         and person.phone_kind == "mobile"
@@ -104,6 +114,134 @@ def notify(
     )
 
 
+def _render(
+    *, community: Any, person: Person, template: str, context: dict[str, Any], language: str
+) -> tuple[str, str]:
+    """(text, subject) of ``messaging/<template>.txt`` in ``language``."""
+    with translation.override(language):
+        text = render_to_string(
+            f"messaging/{template}.txt", {"person": person, "community": community, **context}
+        ).strip()
+    subject, _sep, _body = text.partition("\n")
+    return text, subject.strip()
+
+
+def _message(
+    *,
+    community: Any,
+    person: Person,
+    chosen: str,
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    key: str,
+    request_hash: str,
+) -> Message:
+    """An unsaved message: the text rendered, addressed by the channel chosen."""
+    text, subject = _render(
+        community=community, person=person, template=template, context=context, language=language
+    )
+    body = text.partition("\n")[2].strip()
+    return Message(
+        community=community,
+        person=person,
+        channel=chosen,
+        to=person.phone if chosen == Channel.SMS else person.email,
+        language=language,
+        subject=subject[:200],
+        body=(body or subject) if chosen == Channel.EMAIL else text,
+        idempotency_key=key,
+        request_hash=request_hash,
+        created_at=clock.now(),
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message of a batch (:func:`notify_many`): as the arguments of :func:`notify`."""
+
+    person_id: int
+    idempotency_key: str
+    context: dict[str, Any] = field(default_factory=dict)
+    channel: str = "auto"
+    language: str = ""
+
+
+def notify_many(*, actor: Actor, template: str, notices: Sequence[Notice]) -> list[Message | None]:
+    """Queue many messages from one template at once (a nightly sweep of reminders).
+
+    Each notice is handled as :func:`notify` would: the person's consents and channel decide
+    (a refusal is ``None`` in the answer, not an error for the whole batch), the text is in
+    their language, and an idempotency key already used answers the message queued the first
+    time (``None`` when it was used for another message). The new messages are written in one
+    statement with their audit events, and sent by one background task for the whole batch
+    after commit (a worker that never gets it: ``messages_requeue_stale``). Run twice, or
+    after a crash halfway, every message is still queued exactly once.
+
+    Returns, per notice in order, its message or ``None``.
+    """
+    actor.require("messages.send")
+    if not notices:
+        return []
+    community = actor.community
+    with transaction.atomic():
+        wanted = [
+            (notice, notice.idempotency_key[:100], _notice_hash(notice, template))
+            for notice in notices
+        ]
+        messages = Message.objects.in_community(community)
+        known: dict[str, Message] = {
+            m.idempotency_key: m
+            for m in messages.filter(idempotency_key__in={k for _n, k, _h in wanted})
+        }
+        person_ids = {n.person_id for n, key, _h in wanted if key not in known}
+        people = {p.pk: p for p in Person.objects.in_community(community).filter(pk__in=person_ids)}
+        consents = current_consents_of(set(people))
+        new: dict[str, Message] = {}
+        for notice, key, request_hash in wanted:
+            person = people.get(notice.person_id)
+            if key in known or key in new or person is None:
+                continue
+            try:
+                chosen = _pick_channel(person, notice.channel, consents=consents[person.pk])
+            except ValidationFailed:
+                continue  # not reachable this way: None in the answer
+            new[key] = _message(
+                community=community,
+                person=person,
+                chosen=chosen,
+                template=template,
+                context=notice.context,
+                language=notice.language or person.preferred_language,
+                key=key,
+                request_hash=request_hash,
+            )
+        if new:
+            # A sweep running at the same moment may have written some of these keys: theirs
+            # stand (ON CONFLICT DO NOTHING), and the rows are read back with their ids.
+            Message.objects.bulk_create(new.values(), batch_size=500, ignore_conflicts=True)
+            written = {m.idempotency_key: m for m in messages.filter(idempotency_key__in=list(new))}
+            known.update(written)
+            queued = [m for key, m in written.items() if new[key].request_hash == m.request_hash]
+            audit_record_many(
+                actor=actor,
+                verb="message.queued",
+                rows=[(m, {"channel": m.channel, "template": template}) for m in queued],
+            )
+            if queued:
+                enqueue_after_commit(SEND_MESSAGES, sorted(m.pk for m in queued))
+    answers: list[Message | None] = []
+    for _notice, key, request_hash in wanted:
+        found = known.get(key)
+        answers.append(found if found is not None and found.request_hash == request_hash else None)
+    return answers
+
+
+def _notice_hash(notice: Notice, template: str) -> str:
+    # The same fingerprint as notify's, so a key used by either one is recognised by the other.
+    return fingerprint([notice.person_id, template, notice.context or {}, notice.channel])
+
+
 @transaction.atomic
 def _notify(
     *,
@@ -119,25 +257,17 @@ def _notify(
 ) -> Message:
     person = get_scoped(Person, actor.community, pk=person_id)
     chosen = _pick_channel(person, channel, requested)
-    language = language or person.preferred_language
-    with translation.override(language):
-        text = render_to_string(
-            f"messaging/{template}.txt",
-            {"person": person, "community": actor.community, **(context or {})},
-        ).strip()
-    subject, _sep, body = text.partition("\n")
-    message = Message.objects.create(
+    message = _message(
         community=actor.community,
         person=person,
-        channel=chosen,
-        to=person.phone if chosen == Channel.SMS else person.email,
-        language=language,
-        subject=subject.strip()[:200],
-        body=(body.strip() or subject.strip()) if chosen == Channel.EMAIL else text,
-        idempotency_key=key,
+        chosen=chosen,
+        template=template,
+        context=context or {},
+        language=language or person.preferred_language,
+        key=key,
         request_hash=request_hash,
-        created_at=clock.now(),
     )
+    message.save(force_insert=True)
     audit_record(
         actor=actor,
         verb="message.queued",

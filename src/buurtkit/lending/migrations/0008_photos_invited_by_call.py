@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_scheduled_job'),
-        ('lending', '0006_handover_identity_reminders'),
+        ('lending', '0007_stock_counts'),
     ]
 
     operations = [

@@ -43,6 +43,8 @@ from buurtkit.lending.services.stock import (
     device_label_codes,
     device_record_event,
     donation_receive,
+    stock_count_add,
+    stock_counts_rebuild,
 )
 
 __all__ = [
@@ -79,4 +81,6 @@ __all__ = [
     "repair_open",
     "repair_start",
     "signature_from_data_url",
+    "stock_count_add",
+    "stock_counts_rebuild",
 ]

@@ -16,7 +16,7 @@ import binascii
 import dataclasses
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -49,6 +49,9 @@ from buurtkit.lending.services.stock import device_record_event
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import current_consents_of, reminder_channel
 from buurtkit.places.models import Place
+
+if TYPE_CHECKING:
+    from buurtkit.messaging.services import Notice
 
 MAX_DEVICES_PER_HANDOVER = 10
 MAX_TITLE = 150
@@ -698,17 +701,41 @@ def loans_needing_reminder(community: Community, today: date) -> QuerySet[Loan]:
     )
 
 
-def _remind(actor: Actor, loan: Loan, stage: str, channel: str) -> str:
-    """Send one loan's reminder by ``channel``; the channel it went by ("staff" if none)."""
-    person = loan.handover.person
-    context = {
+def _reminder_context(
+    loan: Loan, stage: str, kinds: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the reminder says. ``kinds``: the device kinds' names, looked up once per sweep
+    (``get_kind_display`` per loan cost more than the rest of the context)."""
+    kind = kinds[loan.device.kind] if kinds else loan.device.get_kind_display()
+    return {
         "stage": stage,
         "device": loan.device.label,
-        "kind": loan.device.get_kind_display(),
+        "kind": kind,
         "due_on": loan.due_on,
         "place": loan.handover.place.name if loan.handover.place else "",
     }
-    key = f"lending-reminder-{loan.pk}-{loan.due_on.isoformat()}-{stage}"
+
+
+def _reminder_key(loan: Loan, stage: str) -> str:
+    return f"lending-reminder-{loan.pk}-{loan.due_on.isoformat()}-{stage}"
+
+
+def _reminder_notice(
+    loan: Loan, person_id: int, stage: str, channel: str, kinds: dict[str, str]
+) -> Notice:
+    from buurtkit.messaging.services import Notice
+
+    return Notice(
+        person_id=person_id,
+        idempotency_key=_reminder_key(loan, stage),
+        context=_reminder_context(loan, stage, kinds),
+        channel=channel,
+    )
+
+
+def _remind(actor: Actor, loan: Loan, stage: str, channel: str) -> str:
+    """Send one loan's reminder by ``channel``; the channel it went by ("staff" if none)."""
+    person = loan.handover.person
     if person is None or channel == "staff":
         return "staff"
     if channel in ("sms", "email"):
@@ -717,10 +744,10 @@ def _remind(actor: Actor, loan: Loan, stage: str, channel: str) -> str:
         notify(
             actor=actor,
             person_id=person.pk,
-            template="lending_loan_reminder",
-            context=context,
+            template=REMINDER_TEMPLATE,
+            context=_reminder_context(loan, stage),
             channel=channel,
-            idempotency_key=key,
+            idempotency_key=_reminder_key(loan, stage),
         )
         return channel
     from buurtkit.telephony.services import call_create
@@ -738,34 +765,55 @@ def _remind(actor: Actor, loan: Loan, stage: str, channel: str) -> str:
 
 def loans_remind_community(community: Community, *, today: date | None = None) -> dict[str, int]:
     """Send today's loan reminders in one community; each stage once per loan and due date."""
+    from buurtkit.messaging.services import notify_many
+
     today = today or _today()
     actor = Actor.system(community, label=_("loan reminders"))
     loans = list(loans_needing_reminder(community, today))
     person_ids = {loan.handover.person_id for loan in loans if loan.handover.person_id}
     consents = current_consents_of(person_ids)
+    kinds = {value: str(label) for value, label in DeviceKind.choices}
     sent: dict[str, int] = {}
-    # One transaction per batch (a commit per loan costs more than the reminder itself). A
-    # refused message or call writes nothing (notify and call_create refuse before writing),
-    # and the stages reached are written per batch in a few set-based updates.
+    # One transaction per batch: the messages of a batch are written at once (notify_many:
+    # one statement, one task that sends them), and the stages reached in a few set-based
+    # updates. A crash halfway leaves whole batches done; the next run does the rest, and the
+    # messages' idempotency keys keep each reminder to one message.
     for start in range(0, len(loans), REMIND_BATCH):
         marks: dict[tuple[str, str], list[int]] = {}
+        written: list[tuple[Loan, str, str]] = []  # (loan, stage, channel) sent as a message
+        notices: list[Notice] = []
         with transaction.atomic():
             for loan in loans[start : start + REMIND_BATCH]:
                 stage = _stage_of(loan.due_on, today)
+                person = loan.handover.person
+                channel = _reminder_channel_of(person, consents)
+                if person is not None and channel in ("sms", "email"):
+                    written.append((loan, stage, channel))
+                    notices.append(_reminder_notice(loan, person.pk, stage, channel, kinds))
+                    continue
                 via = _remind_one(actor, loan, stage, consents)
                 marks.setdefault((stage, via), []).append(loan.pk)
-                sent[via] = sent.get(via, 0) + 1
+            answers = notify_many(actor=actor, template=REMINDER_TEMPLATE, notices=notices)
+            for (loan, stage, channel), message in zip(written, answers, strict=True):
+                # A message refused after all (no address, no consent): staff follow it up.
+                via = channel if message is not None else "staff"
+                marks.setdefault((stage, via), []).append(loan.pk)
             for (stage, via), pks in marks.items():
                 Loan.objects.filter(pk__in=pks).update(last_reminder=stage, reminder_via=via)
+                sent[via] = sent.get(via, 0) + len(pks)
     return sent
 
 
 REMIND_BATCH = 500
+REMINDER_TEMPLATE = "lending_loan_reminder"
+
+
+def _reminder_channel_of(person: Person | None, consents: dict[int, dict[str, bool]]) -> str:
+    return reminder_channel(person, consents.get(person.pk, {}) if person else {}) or "staff"
 
 
 def _remind_one(actor: Actor, loan: Loan, stage: str, consents: dict[int, dict[str, bool]]) -> str:
-    person = loan.handover.person
-    channel = reminder_channel(person, consents.get(person.pk, {}) if person else {}) or "staff"
+    channel = _reminder_channel_of(loan.handover.person, consents)
     try:
         return _remind(actor, loan, stage, channel)
     except ServiceError:

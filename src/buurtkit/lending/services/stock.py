@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
@@ -25,6 +26,7 @@ from buurtkit.lending.models import (
     DeviceState,
     Donation,
     Pool,
+    StockCount,
 )
 from buurtkit.people.models import Organisation
 from buurtkit.places.models import Place
@@ -152,6 +154,11 @@ def donation_receive(
         )
         if any(d.pk is None for d in made):  # SQLite before 3.35 returns no ids
             made = list(Device.objects.filter(donation=donation).order_by("label"))
+        received: dict[tuple[str, str, str], int] = {}
+        for device in made:
+            counter = (device.kind, device.pool, str(DeviceState.RECEIVED))
+            received[counter] = received.get(counter, 0) + 1
+        stock_count_add(community_id=actor.community.pk, deltas=received)
         DeviceEvent.objects.bulk_create(
             [
                 DeviceEvent(
@@ -252,11 +259,88 @@ def device_record_event(
         note=note.strip()[:300],
         data=data,
     )
+    if kind != device.state:
+        stock_count_add(
+            community_id=actor.community.pk,
+            deltas={
+                (device.kind, device.pool, device.state): -1,
+                (device.kind, device.pool, kind): 1,
+            },
+        )
     device.state, device.state_changed_at = kind, now
     device.events_count = event.seq
     device.save(update_fields=["state", "state_changed_at", "events_count"])
     audit_record(actor=actor, verb="lending.device_event", obj=device, data={"kind": kind})
     return event
+
+
+# --- the stock counters (the overview reads them: models.StockCount) ------------------------
+
+StockKey = tuple[str, str, str]  # (kind, pool, state)
+
+
+def stock_count_add(*, community_id: int, deltas: dict[StockKey, int]) -> None:
+    """Add ``deltas`` to the stock counters, in the caller's transaction (the one that writes
+    the devices): one upsert statement. The rows are written in one fixed order, so two
+    transactions that move devices take the counters' row locks in the same order."""
+    rows = sorted((key, n) for key, n in deltas.items() if n)
+    if not rows:
+        return
+    table = connection.ops.quote_name(StockCount._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for (kind, pool, state), n in rows:
+        params += [community_id, kind, pool, state, n]
+    sql = (
+        f"INSERT INTO {table} (community_id, kind, pool, state, n) VALUES {values} "  # noqa: S608 - names are ours, values bound
+        "ON CONFLICT (community_id, kind, pool, state) "
+        f"DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def stock_counts_fresh(*, community_id: int) -> dict[StockKey, int]:
+    """The stock counted from the devices themselves (what the counters must equal)."""
+    rows = (
+        Device.objects.in_community(community_id)
+        .values_list("kind", "pool", "state")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {(kind, pool, state): n for kind, pool, state, n in rows}
+
+
+def stock_counts_stored(*, community_id: int) -> dict[StockKey, int]:
+    """The counters as stored (zeros left out)."""
+    rows = StockCount.objects.in_community(community_id).exclude(n=0)
+    return {(r.kind, r.pool, r.state): r.n for r in rows}
+
+
+@transaction.atomic
+def stock_counts_rebuild(*, community_id: int) -> dict[StockKey, tuple[int, int]]:
+    """Count the stock afresh from the devices and store it (after a bulk import or a
+    correction by hand in the database). Returns what differed: key -> (stored, counted).
+
+    The community's counter rows are locked first: a device event that runs meanwhile waits
+    for the recount and then adds its own step to the fresh figures."""
+    list(StockCount.objects.in_community(community_id).select_for_update().values_list("pk"))
+    stored = stock_counts_stored(community_id=community_id)
+    fresh = stock_counts_fresh(community_id=community_id)
+    differ = {
+        key: (stored.get(key, 0), fresh.get(key, 0))
+        for key in set(stored) | set(fresh)
+        if stored.get(key, 0) != fresh.get(key, 0)
+    }
+    if differ:
+        StockCount.objects.in_community(community_id).delete()
+        StockCount.objects.bulk_create(
+            [
+                StockCount(community_id=community_id, kind=kind, pool=pool, state=state, n=n)
+                for (kind, pool, state), n in sorted(fresh.items())
+            ]
+        )
+    return differ
 
 
 # --- QR labels --------------------------------------------------------------------------------
