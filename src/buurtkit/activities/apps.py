@@ -52,3 +52,10 @@ class ActivitiesConfig(AppConfig):
             "buurtkit.activities.services.reminders_send",
             title=_("Remind people of tomorrow's sessions"),
         )
+        # After a course's last session (or a single session): the evaluation link.
+        scheduler.register(
+            "activities_evaluations",
+            scheduler.every(hours=1),
+            "buurtkit.activities.services.evaluations_ask",
+            title=_("Ask the people who came what they thought of it"),
+        )

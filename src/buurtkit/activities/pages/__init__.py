@@ -44,5 +44,6 @@ def register() -> None:
             "activities.cancelled": _("sign-up cancelled"),
             "activities.offer_accepted": _("waiting-list seat accepted"),
             "activities.attendance": _("attendance noted"),
+            "activities.evaluated": _("evaluation given"),
         }
     )
