@@ -45,12 +45,12 @@ community_urlpatterns = [
         name="activities_self_assessment",
     ),
     path(
-        "activities/check-in/<int:registration_id>/<str:code>/",
+        "activities/check-in/<int:registration_id>/<str:checkin_code>/",
         views_checkin.checkin_scan,
         name="activities_checkin_scan",
     ),
     path(
-        "activities/evaluate/<int:registration_id>/<str:code>/",
+        "activities/evaluate/<int:registration_id>/<str:evaluate_code>/",
         views_evaluations.evaluate_link,
         name="activities_evaluate",
     ),

@@ -93,10 +93,11 @@ def _door_session(request: HttpRequest) -> int | None:
 
 @public_page
 @require_http_methods(["GET", "POST"])
-def checkin_scan(request: HttpRequest, registration_id: int, code: str) -> HttpResponse:
+def checkin_scan(request: HttpRequest, registration_id: int, checkin_code: str) -> HttpResponse:
     """What the QR opens. Staff: who this is and one button; anyone else: show it at the door."""
     community = request.community  # type: ignore[attr-defined]
     actor = request.actor  # type: ignore[attr-defined]
+    code = checkin_code
     scanned = by_link_code(
         community=community, registration_id=registration_id, code=code, purpose="checkin"
     )
@@ -124,8 +125,8 @@ def checkin_scan(request: HttpRequest, registration_id: int, code: str) -> HttpR
     else:
         try:
             mine = checkin_check(scanned, _door_session(request))
-        except Conflict as exc:
-            context["problem"], status = str(exc.detail), 409
+        except Conflict as exc:  # the page explains; a GET changes nothing either way
+            context["problem"] = str(exc.detail)
         else:
             context["target"] = mine
             context["key"] = uuid.uuid4().hex

@@ -28,9 +28,10 @@ def _answered(registration_id: int, moment: str) -> bool:
 
 @public_page
 @require_http_methods(["GET", "POST"])
-def evaluate_link(request: HttpRequest, registration_id: int, code: str) -> HttpResponse:
+def evaluate_link(request: HttpRequest, registration_id: int, evaluate_code: str) -> HttpResponse:
     """The link in the message after the last session: one answer per registration."""
     community = request.community  # type: ignore[attr-defined]
+    code = evaluate_code
     registration = by_link_code(
         community=community, registration_id=registration_id, code=code, purpose="evaluate"
     )
