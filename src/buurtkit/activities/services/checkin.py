@@ -33,6 +33,7 @@ from buurtkit.core.errors import Conflict, NotFound
 from buurtkit.core.idempotency import clean_key
 from buurtkit.core.models import Community
 from buurtkit.core.public_url import public_url
+from buurtkit.core.scoping import get_scoped
 from buurtkit.core.texts import translated
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -155,6 +156,7 @@ def checkin_by_code(
     refused (``already``)."""
     actor.require("activities.attend")
     key = clean_key(idempotency_key, required=False)
+    get_scoped(Session, actor.community, pk=session_id)  # another community's: not found
     scanned = by_link_code(
         community=actor.community, registration_id=registration_id, code=code, purpose="checkin"
     )
