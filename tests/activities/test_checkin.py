@@ -102,10 +102,14 @@ def _sign_up(community: Community, session: Session) -> tuple[Registration, str]
     return registration, Message.objects.get(person_id=registration.person_id).body
 
 
-def _refused(response: Any) -> bool:
-    """The scan page explains why not (role=alert) and offers no button to check in."""
+def _refused(response: Any, why: str) -> bool:
+    """The scan page explains why not (in Dutch, the community's language) and offers no
+    button to check in."""
     page = response.content.decode()
-    return response.status_code == 200 and 'role="alert"' in page and 'name="session"' not in page
+    alert = re.search(r'role="alert">([^<]+)<', page)
+    assert alert, page
+    assert why in alert.group(1), alert.group(1)
+    return response.status_code == 200 and 'name="session"' not in page
 
 
 def _code_path(community: Community, session: Session) -> tuple[Registration, str]:
@@ -127,6 +131,7 @@ def test_the_confirmation_leads_to_a_qr_that_a_volunteer_scans_to_check_in(
     # Anyone else who follows the code is asked to show it at the door; nothing changes.
     shown = _visitor().get(path)
     assert shown.status_code == 200 and b'name="session"' not in shown.content
+    assert "Toon deze code aan de deur" in shown.content.decode()
     resident = login_client(community, "resident")
     assert b'name="session"' not in resident.get(path).content
     assert Registration.objects.get(pk=registration.pk).state == "registered"
@@ -143,7 +148,7 @@ def test_the_confirmation_leads_to_a_qr_that_a_volunteer_scans_to_check_in(
     # The same tap again (a double tap) changes nothing; a second scan says so.
     assert volunteer.post(path, data).status_code == 302
     again = volunteer.get(path)
-    assert _refused(again)
+    assert _refused(again, "is al aangemeld")
     assert Registration.objects.get(pk=registration.pk).state == "attended"
 
 
@@ -160,14 +165,14 @@ def test_a_code_for_another_session_is_refused(
         volunteer.get(f"/{community.slug}/activities/manage/sessions/{other.pk}/").status_code
         == 200
     )
-    assert _refused(volunteer.get(path))
+    assert _refused(volunteer.get(path), "niet voor de sessie waarvoor je nu aanmeldt")
     # Posting the other session anyway is refused too, and writes nothing.
     volunteer.post(path, {"session": other.pk, "idempotency_key": "x1"})
     assert Registration.objects.get(pk=registration.pk).state == "registered"
     # A code for tomorrow, scanned by someone who runs no door today: not for today.
     _r2, tomorrow_path = _code_path(community, tomorrow)
     fresh = login_client(community, "volunteer")
-    assert _refused(fresh.get(tomorrow_path))
+    assert _refused(fresh.get(tomorrow_path), "niet voor vandaag")
     # The right session's door accepts it.
     assert (
         volunteer.get(f"/{community.slug}/activities/manage/sessions/{today.pk}/").status_code
@@ -184,10 +189,10 @@ def test_waiting_cancelled_and_unknown_codes_are_refused(
     waiting, _body = _sign_up(community, session)
     assert waiting.state == "waiting"
     volunteer = login_client(community, "volunteer")
-    assert _refused(volunteer.get(checkin_path(waiting)))
+    assert _refused(volunteer.get(checkin_path(waiting)), "staat op de wachtlijst")
     services.registration_cancel(actor=system, registration_id=seated.pk)
     seated.refresh_from_db()
-    assert _refused(volunteer.get(checkin_path(seated)))
+    assert _refused(volunteer.get(checkin_path(seated)), "is geannuleerd")
     assert Registration.objects.get(pk=seated.pk).state == "cancelled"
     wrong = checkin_path(seated).rsplit("/", 2)[0] + "/guess/"
     assert volunteer.get(wrong).status_code == 404
