@@ -14,7 +14,7 @@ from buurtkit.activities.services.evaluations import FACES, SCALE, STATEMENTS
 class EvaluationForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("How did you like it?"),
-        choices=[(v, f"{face} {label}") for v, (face, label) in FACES.items()],
+        choices=[],  # set per request: in the reader's language
         coerce=int,
         empty_value=None,
         required=False,
@@ -43,6 +43,8 @@ class EvaluationForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        faces = self.fields["satisfaction"]
+        faces.choices = [(v, f"{face} {label}") for v, (face, label) in FACES.items()]  # type: ignore[attr-defined]
         if people is not None:
             self.fields["registration"] = forms.ChoiceField(
                 label=_("Who filled it in"),

@@ -59,9 +59,9 @@ SCALE: dict[int, Any] = {
 #: Satisfaction as faces with a word (1–5).
 FACES: dict[int, tuple[str, Any]] = {
     1: ("😞", gettext_lazy("Very bad")),
-    2: ("🙁", gettext_lazy("Not good")),
+    2: ("😕", gettext_lazy("Not good")),
     3: ("😐", gettext_lazy("So-so")),
-    4: ("🙂", gettext_lazy("Good")),
+    4: ("😊", gettext_lazy("Good")),
     5: ("😄", gettext_lazy("Very good")),
 }
 #: How long after the last session the evaluation link is still sent.
