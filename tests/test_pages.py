@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from buurtkit.activities.models import Evaluation, Registration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
@@ -27,7 +28,6 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
-from buurtkit.activities.models import Evaluation, Registration
 from buurtkit.lending.models import (
     Device,
     DeviceEvent,

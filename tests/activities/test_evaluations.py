@@ -15,7 +15,7 @@ from django.test import Client
 
 from buurtkit.activities import services
 from buurtkit.activities.models import Evaluation, Registration, Series, Session
-from buurtkit.activities.services.evaluations import STATEMENTS
+from buurtkit.activities.questions import STATEMENTS
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, ValidationFailed

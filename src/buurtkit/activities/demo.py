@@ -137,7 +137,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     # The evaluations and self-assessments of the sessions that are over (act-eval).
     from buurtkit.activities import demo_evaluations
 
-    demo_evaluations.load(community, rng, now)
+    demo_evaluations.load(community, rng, now, _sign_up_and_attend)
     return []
 
 

@@ -5,16 +5,22 @@ self-assessment before and after (people feel a little more able afterwards)."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from buurtkit.activities import rules, services
 from buurtkit.activities.models import Category, EvaluationMoment, Registration, Series, Session
+from buurtkit.activities.questions import STATEMENTS
 from buurtkit.activities.services.checkin import link_code
-from buurtkit.activities.services.evaluations import STATEMENTS
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import ServiceError
 from buurtkit.people.models import Person
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+SignUp = Callable[..., Any]
 
 LEARNED = [
     "Hoe ik een foto doorstuur naar mijn kleinkinderen.",
@@ -33,9 +39,10 @@ SUGGESTIONS = [
 ]
 
 
-def load(community: object, rng: random.Random, now: datetime) -> None:
+def load(community: object, rng: random.Random, now: datetime, sign_up_and_attend: SignUp) -> None:
+    """``sign_up_and_attend``: the demo programme's own (demo.py), for the finished course."""
     system = Actor.system(community, label="demo")  # type: ignore[arg-type]
-    _finished_course(system, rng, now)
+    _finished_course(system, rng, now, sign_up_and_attend)
     for series in Series.objects.filter(community=community).order_by("pk"):
         sessions = list(Session.objects.filter(series=series).order_by("starts_at"))
         if not sessions:
@@ -50,9 +57,14 @@ def load(community: object, rng: random.Random, now: datetime) -> None:
             _after(system, series, [s for s in sessions if s.ends_at < now], rng)
 
 
-def _finished_course(system: Actor, rng: random.Random, now: datetime) -> None:
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=BRUSSELS)
+
+
+def _finished_course(
+    system: Actor, rng: random.Random, now: datetime, sign_up_and_attend: SignUp
+) -> None:
     """A course that ended last week, so the demo shows a whole course's before and after."""
-    from buurtkit.activities import demo
     from buurtkit.places.models import Place
 
     place = Place.objects.in_community(system.community).filter(status="open").order_by("pk")
@@ -70,23 +82,24 @@ def _finished_course(system: Actor, rng: random.Random, now: datetime) -> None:
         whole_series=True,
         self_assessment=True,
     )
-    monday = demo._monday(now)
+    today = now.astimezone(BRUSSELS).date()
+    monday = today - timedelta(days=today.weekday())
     sessions = []
     for week in range(-5, -1):
         day = monday + timedelta(weeks=week, days=0)
-        with clock.frozen(demo._at(day, 9) - timedelta(days=30)):
+        with clock.frozen(_at(day, 9) - timedelta(days=30)):
             sessions.append(
                 services.session_add(
                     actor=system,
                     series_id=course.pk,
                     place_id=place.first().pk,  # type: ignore[union-attr]
-                    starts_at=demo._at(day, 9),
-                    ends_at=demo._at(day, 11),
+                    starts_at=_at(day, 9),
+                    ends_at=_at(day, 11),
                     capacity=12,
                 )
             )
     residents = list(Person.objects.in_community(system.community).exclude(phone="").order_by("pk"))
-    demo._sign_up_and_attend(system, sessions, residents, rng, now)
+    sign_up_and_attend(system, sessions, residents, rng, now)
 
 
 def _answers(rng: random.Random, low: int, high: int) -> dict[str, int]:

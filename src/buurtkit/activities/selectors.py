@@ -251,7 +251,7 @@ def evaluation_summary(*, actor: Actor, series_id: int) -> dict[str, Any]:
     the faces, the free texts (without who wrote them), and the self-assessment before and
     after per statement."""
     from buurtkit.activities.models import EvaluationMoment
-    from buurtkit.activities.services.evaluations import FACES, STATEMENTS
+    from buurtkit.activities.questions import FACES, STATEMENTS
 
     rows = list(
         evaluations_of_series(actor=actor, series_id=series_id).values(

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from buurtkit.activities.services.evaluations import FACES, SCALE, STATEMENTS
+from buurtkit.activities.questions import FACES, SCALE, STATEMENTS
 
 
 class EvaluationForm(forms.Form):

@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from buurtkit.activities import rules
 from buurtkit.activities.models import (
@@ -28,6 +27,7 @@ from buurtkit.activities.models import (
     Series,
     Session,
 )
+from buurtkit.activities.questions import STATEMENTS
 from buurtkit.activities.services.checkin import by_link_code, link_code
 from buurtkit.activities.services.registrations import DEFAULT_BASE_URL
 from buurtkit.audit.services import audit_record
@@ -41,29 +41,6 @@ from buurtkit.core.scoping import get_scoped
 from buurtkit.core.texts import translated
 from buurtkit.messaging.services import notify
 
-#: The self-assessment ("media profile"): one statement per course category, scale 1–4.
-STATEMENTS: dict[str, Any] = {
-    "find": gettext_lazy("I find the information I need on the internet."),
-    "communicate": gettext_lazy("I send messages and e-mails, and make video calls."),
-    "problems": gettext_lazy("I solve a small problem with my phone or computer myself."),
-    "software": gettext_lazy("I use apps and programs for what I need."),
-    "safe": gettext_lazy("I recognise fake messages and keep my data safe."),
-    "repair": gettext_lazy("I keep my device up to date and in good shape."),
-}
-SCALE: dict[int, Any] = {
-    1: gettext_lazy("Not at all"),
-    2: gettext_lazy("A little"),
-    3: gettext_lazy("Quite well"),
-    4: gettext_lazy("Very well"),
-}
-#: Satisfaction as faces with a word (1–5).
-FACES: dict[int, tuple[str, Any]] = {
-    1: ("😞", gettext_lazy("Very bad")),
-    2: ("😕", gettext_lazy("Not good")),
-    3: ("😐", gettext_lazy("So-so")),
-    4: ("😊", gettext_lazy("Good")),
-    5: ("😄", gettext_lazy("Very good")),
-}
 #: How long after the last session the evaluation link is still sent.
 ASK_WITHIN = timedelta(days=3)
 #: Who may answer (a sign-up that was cancelled or stayed on the waiting list may not).
