@@ -10,12 +10,14 @@ import base64
 import io
 import itertools
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from PIL import Image
 
@@ -24,6 +26,7 @@ from buurtkit.activities.models import Registration, Session
 from buurtkit.activities.services.checkin import checkin_path
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
+from buurtkit.core.errors import Conflict
 from buurtkit.core.models import Community
 from buurtkit.messaging.models import Message
 from buurtkit.people.models import Person
@@ -267,3 +270,53 @@ def test_the_paper_list_is_entered_in_one_go_and_counts_no_shows(
             f"/{community.slug}/activities/manage/sessions/{future.pk}/"
         ).content.decode()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_phones_scanning_the_same_code_at_once_check_in_once(
+    system: Actor, community: Community, make_person: Callable[..., Person]
+) -> None:
+    """On PostgreSQL, six volunteers' phones confirm the same QR at the same moment: one
+    check-in, five "already checked in", one audit entry."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers anyway")
+    from buurtkit.activities.services.checkin import link_code
+    from buurtkit.audit.models import AuditEvent
+
+    session = _session(system)
+    (registration,), _token = services.registration_create(
+        actor=system, session_id=session.pk, person_id=make_person(system).pk
+    )
+    code = link_code(registration, "checkin")
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def scan(n: int) -> None:
+        try:
+            barrier.wait()
+            services.checkin_by_code(
+                actor=system,
+                registration_id=registration.pk,
+                code=code,
+                session_id=session.pk,
+                idempotency_key=f"phone-{n}",
+            )
+            outcomes.append("checked in")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(6)]
+    for t in threads:  # the clock is frozen once, by the autouse fixture, around them all
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(outcomes) == ["already"] * 5 + ["checked in"]
+    assert Registration.objects.get(pk=registration.pk).state == "attended"
+    verbs = AuditEvent.objects.filter(verb="activities.attendance")
+    assert verbs.filter(object_id=str(registration.pk)).count() == 1

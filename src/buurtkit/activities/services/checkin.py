@@ -168,6 +168,11 @@ def checkin_by_code(
         Session.objects.select_for_update().filter(pk=session_id).first()
         ids = [r.pk for r in _group(scanned)]
         list(Registration.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        # Read it again under the locks: another phone may have checked the person in while
+        # this one waited (a sign-up without a group is not read again by ``_group``).
+        scanned = Registration.objects.select_related("session__series", "person").get(
+            pk=scanned.pk
+        )
         try:
             mine = checkin_check(scanned, session_id)
         except Conflict as exc:
