@@ -320,3 +320,49 @@ def test_two_phones_scanning_the_same_code_at_once_check_in_once(
     assert Registration.objects.get(pk=registration.pk).state == "attended"
     verbs = AuditEvent.objects.filter(verb="activities.attendance")
     assert verbs.filter(object_id=str(registration.pk)).count() == 1
+
+
+def test_one_code_for_a_whole_course_checks_in_at_the_days_session_until_anonymised(
+    system: Actor, community: Community, make_person: Callable[..., Person], api: Any
+) -> None:
+    from buurtkit.activities.services.checkin import link_code
+    from buurtkit.people import services as people_services
+
+    place = places_services.place_create(actor=system, name="Bib Rabot", kind="digipunt")
+    course = services.series_create(
+        actor=system, kind="course", title={"nl": "Veilig online"}, whole_series=True
+    )
+    today, next_week = (
+        services.session_add(
+            actor=system, series_id=course.pk, place_id=place.pk,
+            starts_at=NOW + timedelta(days=d, hours=3),
+            ends_at=NOW + timedelta(days=d, hours=5), capacity=4,
+        )
+        for d in (0, 7)
+    )  # fmt: skip
+    person = make_person(system)
+    regs, _token = services.registration_create(
+        actor=system, session_id=today.pk, person_id=person.pk
+    )
+    first = regs[0]
+    code = link_code(first, "checkin")
+    client = api(community, ["volunteer"])
+    url = "/api/v1/activities/sessions/{}/check-in"
+    body = {"registration_id": first.pk, "code": code}
+    # The same code at next week's session checks in there (the course's other seat).
+    answer = client.post(
+        url.format(next_week.pk), body, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="w2",
+    )  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["session_id"] == next_week.pk
+    assert {r.session_id: r.state for r in Registration.objects.filter(person=person)} == {
+        today.pk: "registered",
+        next_week.pk: "attended",
+    }
+    # Anonymised: the code opens nothing any more.
+    people_services.person_anonymise(actor=system, person_id=person.pk)
+    gone = client.post(
+        url.format(today.pk), body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="w3"
+    )
+    assert gone.status_code == 404
+    assert Registration.objects.get(pk=first.pk).state == "registered"
