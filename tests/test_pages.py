@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from buurtkit.activities.models import Evaluation
 from buurtkit.activities.models import Registration as ActivityRegistration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
@@ -95,6 +96,9 @@ class OtherCommunity:
     secret: str = ""  # the secret of that sign-up's cancel link
     offer_id: int = 0  # a sign-up of B offered a freed seat (a full session, one cancelled)
     offer_secret: str = ""  # the secret in that offer's message
+    series_id: int = 0  # B's IT café (with the self-assessment), for its evaluations page
+    checkin_code: str = ""  # the code in the QR of that sign-up's "my sign-up" page
+    evaluate_code: str = ""  # the code in the evaluation link of that sign-up
     referral_id: int = 0  # B's partner's waiting request for a laptop
     device_id: int = 0  # B's donated laptop, wiped (its certificate is step 2)
     donation_id: int = 0  # the donation it came in with
@@ -139,6 +143,9 @@ class OtherCommunity:
             "secret": self.secret,
             "offer_id": self.offer_id,
             "offer_secret": self.offer_secret,
+            "series_id": self.series_id,
+            "checkin_code": self.checkin_code,
+            "evaluate_code": self.evaluate_code,
             "referral_id": self.referral_id,
             "device_id": self.device_id,
             "donation_id": self.donation_id,
@@ -436,8 +443,11 @@ def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]
     from datetime import UTC, datetime
 
     from buurtkit.activities import services as activities
+    from buurtkit.activities.services.checkin import link_code
 
-    series = activities.series_create(actor=actor, kind="it_cafe", title={"fr": f"{MARK} café"})
+    series = activities.series_create(
+        actor=actor, kind="it_cafe", title={"fr": f"{MARK} café"}, self_assessment=True
+    )
     session = activities.session_add(
         actor=actor,
         series_id=series.pk,
@@ -476,6 +486,9 @@ def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]
         "secret": secret,
         "offer_id": offered.pk,
         "offer_secret": offer_secret,
+        "series_id": series.pk,
+        "checkin_code": link_code(registration, "checkin"),
+        "evaluate_code": link_code(registration, "evaluate"),
     }
 
 
@@ -695,6 +708,7 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "device_photos": list(
             DevicePhoto.objects.filter(community=b.community).values_list("pk", "image")
         ),
+        "evaluations": Evaluation.objects.filter(community=b.community).count(),
         "donations": Donation.objects.filter(community=b.community).count(),
         "repairs": list(
             RepairTicket.objects.filter(community=b.community).values_list("state", "problem")
@@ -733,6 +747,10 @@ PUBLIC_PAGES = {
     "activities_session",
     "activities_cancel",
     "activities_brochure",  # the month's programme to print (act-figures)
+    "activities_my",  # the person's sign-up with its QR, by the secret link
+    "activities_self_assessment",  # the questions before the course, from that page
+    "activities_checkin_scan",  # the QR scanned: "show this code at the door" without a login
+    "activities_evaluate",  # the evaluation link sent after the last session
     "qr_book",
     "qr_booking",
     "qr_checkin",

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from buurtkit.activities import demo
-from buurtkit.activities.models import Registration, Series, Session
+from buurtkit.activities.models import Evaluation, Registration, Series, Session
 from buurtkit.core import clock
 from buurtkit.core.models import Community
 from buurtkit.people import demo as people_demo
@@ -48,6 +48,13 @@ def test_the_demo_programme(community: Community) -> None:
         assert session.seats_taken == held <= session.capacity
     page = Client().get(f"/{community.slug}/activities/").content.decode()
     assert "IT-café: breng je vraag mee" in page
+    # Past sessions have evaluations, by each of the three ways; courses their before/after.
+    after = Evaluation.objects.filter(moment="after")
+    assert {"paper", "sms", "session"} <= set(after.values_list("channel", flat=True))
+    assert not after.filter(series__sessions__starts_at__gt=now, series__whole_series=True)
+    before = Evaluation.objects.filter(moment="before")
+    assert before.exists() and after.exclude(self_assessment={}).exists()
+    assert not after.filter(satisfaction__isnull=True).exists()
 
 
 def test_without_open_places_the_demo_plans_nothing(community: Any) -> None:

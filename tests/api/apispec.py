@@ -109,6 +109,7 @@ class Rows:
     series_id: int = 0  # an IT café (activities) at the place, with one session in 2030
     session_id: int = 0  # that session: 5 seats
     registration_id: int = 0  # another resident signed up for it at the desk
+    checkin_code: str = ""  # the code in that sign-up's QR (check-in by code)
     referral_id: int = 0  # a waiting request of the organisation for a laptop (one available)
     spare_device_id: int = 0  # a tablet ready to hand out (wiped, checked, available)
     photo_id: int = 0  # a photo of the donated laptop
@@ -672,6 +673,10 @@ def _add_activities(system: Actor, rows: Rows) -> None:
     )
     rows.series_id, rows.session_id = series.pk, session.pk
     rows.registration_id = registration.pk
+    from buurtkit.activities.services.checkin import link_code
+
+    rows.checkin_code = link_code(registration, "checkin")
+    activities.evaluation_create(actor=system, series_id=series.pk, satisfaction=4)
 
 
 def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
@@ -917,6 +922,22 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         body=lambda rows: {"registration_id": rows.registration_id},
     ),
     ("GET", f"{AC}/figures"): Endpoint("activities.view"),  # act-figures
+    ("POST", f"{AC}/sessions/{{session_id}}/check-in"): Endpoint(
+        "activities.attend",
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"registration_id": rows.registration_id, "code": rows.checkin_code},
+    ),
+    ("GET", f"{AC}/series/{{series_id}}/evaluations"): Endpoint(
+        "activities.view", lists=_activity_ids("Evaluation")
+    ),
+    ("POST", f"{AC}/series/{{series_id}}/evaluations"): Endpoint(
+        "activities.attend",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"channel": "paper", "satisfaction": 5, "learned": "Phishing"},
+    ),
     ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
     ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
     ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),

@@ -150,6 +150,12 @@ RULES: dict[str, dict[str, str]] = {
     "POST /activities/sessions/{session_id}/registrations": {
         "referred_by_id": "a partner, when the channel is 'partner'",
     },
+    "POST /activities/series/{series_id}/evaluations": {
+        "satisfaction": "an evaluation says something: a face, a text or answers",
+        "answers*": "only for an activity with the self-assessment; before it: every statement",
+        "moment": "'before' only for an activity with the self-assessment",
+        "registration_id": "a sign-up for this activity",
+    },
     "POST /qr/codes": {
         "routes.*": "a route action and the settings it needs (a registry)",
         "slug": _VANITY,

@@ -320,7 +320,7 @@ def test_the_registry_refuses_a_second_job_with_the_same_name() -> None:
 
 
 def test_the_apps_register_their_recurring_work_and_commands_call_the_same_functions() -> None:
-    from buurtkit.activities.services import offers_expire, reminders_send
+    from buurtkit.activities.services import evaluations_ask, offers_expire, reminders_send
     from buurtkit.messaging.services import messages_requeue_stale
     from buurtkit.neighbours.services import introductions_tick
     from buurtkit.qrcodes.services import scans_rollup_and_prune
@@ -336,6 +336,8 @@ def test_the_apps_register_their_recurring_work_and_commands_call_the_same_funct
     assert jobs["activities_offers"].function() is offers_expire
     assert jobs["activities_reminders"].schedule == DailyAt(10, 0, "Europe/Brussels")
     assert jobs["activities_reminders"].function() is reminders_send
+    assert jobs["activities_evaluations"].schedule == Every(3600)
+    assert jobs["activities_evaluations"].function() is evaluations_ask
 
 
 @pytest.mark.django_db

@@ -369,3 +369,94 @@ def figures(
         "trend": [{**row, "month": row["month"].strftime("%Y-%m")} for row in f["trend"]],
         "per_municipality": f["per_municipality"],
     }
+
+
+# --- check-in by QR and evaluations (act-eval) -----------------------------------------------
+
+Satisfaction = Annotated[int, Field(ge=1, le=5)]
+Statement = one_of(["find", "communicate", "problems", "software", "safe", "repair"])
+Score = Annotated[int, Field(ge=1, le=4)]
+FreeText = Annotated[str, Field(max_length=500)]
+
+
+class ActivityCheckInIn(In):
+    registration_id: Id
+    #: The code in the QR's address (``…/check-in/<registration_id>/<code>/``).
+    code: Annotated[str, Field(min_length=1, max_length=64, pattern=NONBLANK)]
+
+
+class ActivityEvaluationOut(Schema):
+    id: int
+    series_id: int
+    registration_id: int | None
+    channel: str
+    moment: str
+    satisfaction: int | None
+    learned: str
+    suggestion: str
+    answers: dict[str, int]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_answers(obj: Any) -> dict[str, int]:
+        return dict((obj.self_assessment or {}).get("answers", {}))
+
+
+class ActivityEvaluationIn(In):
+    channel: one_of(["paper", "session"]) = "paper"  # type: ignore[valid-type]
+    moment: one_of(["after", "before"]) = "after"  # type: ignore[valid-type]
+    registration_id: Id | None = None
+    satisfaction: Satisfaction | None = None
+    learned: FreeText = ""
+    suggestion: FreeText = ""
+    answers: dict[Statement, Score] = {}  # type: ignore[valid-type]
+
+
+@router.post(
+    "/sessions/{session_id}/check-in",
+    response={200: ActivityRegistrationOut},
+    summary="Check in by the code of the person's QR (send an Idempotency-Key)",
+)
+def check_in_by_code(
+    request: HttpRequest,
+    session_id: Id,
+    payload: ActivityCheckInIn,
+    idempotency_key: str = idempotency_key_header("check-in", required=True),
+) -> Any:
+    return services.checkin_by_code(
+        actor=actor_of(request),
+        session_id=session_id,
+        registration_id=payload.registration_id,
+        code=payload.code,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.get(
+    "/series/{series_id}/evaluations",
+    response=list[ActivityEvaluationOut],
+    summary="Evaluations and self-assessments of an activity (no names)",
+)
+@paged
+def list_evaluations(request: HttpRequest, series_id: Id) -> Any:
+    return selectors.evaluations_of_series(actor=actor_of(request), series_id=series_id)
+
+
+@router.post(
+    "/series/{series_id}/evaluations",
+    response={200: ActivityEvaluationOut, 201: ActivityEvaluationOut},
+    summary="Enter an evaluation (a paper form, the tablet) (send an Idempotency-Key)",
+)
+def create_evaluation(
+    request: HttpRequest,
+    series_id: Id,
+    payload: ActivityEvaluationIn,
+    idempotency_key: str = idempotency_key_header("evaluation", required=True),
+) -> Any:
+    made = services.evaluation_create(
+        actor=actor_of(request),
+        series_id=series_id,
+        idempotency_key=idempotency_key,
+        **payload.dict(),
+    )
+    return Status(200 if getattr(made, "replayed", False) else 201, made)

@@ -59,3 +59,10 @@ class ActivitiesConfig(AppConfig):
             "buurtkit.activities.services.retention_sweep",
             title=_("Anonymise participants of sessions past the retention period"),
         )
+        # After a course's last session (or a single session): the evaluation link.
+        scheduler.register(
+            "activities_evaluations",
+            scheduler.every(hours=1),
+            "buurtkit.activities.services.evaluations_ask",
+            title=_("Ask the people who came what they thought of it"),
+        )

@@ -136,6 +136,10 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         )
     _sign_up_and_attend(system, sessions, residents, rng, now)
     _partner_referrals(system, sessions, residents, now)
+    # The evaluations and self-assessments of the sessions that are over (act-eval).
+    from buurtkit.activities import demo_evaluations
+
+    demo_evaluations.load(community, rng, now, _sign_up_and_attend)
     return []
 
 

@@ -39,6 +39,8 @@ def export(person: Person) -> Any:
         "evaluations": [
             {
                 "activity": e.series.title,
+                "moment": e.moment,
+                "channel": e.channel,
                 "satisfaction": e.satisfaction,
                 "learned": e.learned,
                 "suggestion": e.suggestion,

@@ -206,6 +206,12 @@ class Registration(CommunityScoped):
     request_hash = models.CharField(max_length=64, blank=True)
     # act-ops (issue 13): the retention sweep took away who it was (the row stays, counted).
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    # --- check-in by QR and the evaluation link (act-eval) ---
+    #: The idempotency key of the QR check-in that checked the person in (a retry is no
+    #: second scan).
+    checkin_key = models.CharField(max_length=100, blank=True)
+    #: When the message asking for an evaluation went (once per registration).
+    evaluation_asked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("registration")
@@ -328,8 +334,17 @@ class EvaluationChannel(models.TextChoices):
     SESSION = "session", _("at the last session")
 
 
+class EvaluationMoment(models.TextChoices):
+    BEFORE = "before", _("before the course")
+    AFTER = "after", _("afterwards")
+
+
 class Evaluation(CommunityScoped):
-    """What a participant thought of a series. ``person`` may be empty (anonymous paper form)."""
+    """What a participant thought of a series. ``person`` may be empty (anonymous paper form).
+
+    ``moment`` "after" is the evaluation (with the self-assessment afterwards, for a
+    digital-skills track); "before" holds only the self-assessment at the start. One answer
+    per registration and moment."""
 
     community = community_key(db_index=False)
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="evaluations")
@@ -344,16 +359,35 @@ class Evaluation(CommunityScoped):
     #: "answers": {skill: 1..4}}; empty for a plain evaluation.
     self_assessment = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    moment = models.CharField(
+        _("when"), max_length=6, choices=EvaluationMoment.choices, default=EvaluationMoment.AFTER
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("evaluation")
         verbose_name_plural = _("evaluations")
+        indexes = [models.Index(fields=["series", "moment"], name="evaluation_series_idx")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "moment"],
+                condition=Q(registration__isnull=False),
+                name="evaluation_once_per_registration",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="evaluation_idempotency_key_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True)
                 | (Q(satisfaction__gte=1) & Q(satisfaction__lte=5)),
                 name="evaluation_satisfaction_1_5",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

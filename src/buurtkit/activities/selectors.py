@@ -327,3 +327,67 @@ def activity_settings(*, actor: Actor) -> ActivitySettings:
     actor.require("activities.view")
     found = ActivitySettings.objects.in_community(actor.community).first()
     return found or ActivitySettings(community=actor.community)
+
+
+# --- evaluations and the self-assessment (act-eval) -----------------------------------------
+
+
+def evaluations_of_series(*, actor: Actor, series_id: int) -> QuerySet[Any]:
+    from buurtkit.activities.models import Evaluation
+
+    series = series_get(actor=actor, series_id=series_id)
+    return Evaluation.objects.filter(series=series).order_by("-created_at", "-pk")
+
+
+def evaluation_summary(*, actor: Actor, series_id: int) -> dict[str, Any]:
+    """What the participants of an activity thought of it, as counts and averages (no names):
+    the faces, the free texts (without who wrote them), and the self-assessment before and
+    after per statement."""
+    from buurtkit.activities.models import EvaluationMoment
+    from buurtkit.activities.questions import FACES, STATEMENTS
+
+    rows = list(
+        evaluations_of_series(actor=actor, series_id=series_id).values(
+            "moment", "channel", "satisfaction", "learned", "suggestion", "self_assessment"
+        )
+    )
+    after = [r for r in rows if r["moment"] == EvaluationMoment.AFTER]
+    scores = [r["satisfaction"] for r in after if r["satisfaction"]]
+    faces = [
+        {"value": v, "face": face, "label": label, "count": scores.count(v)}
+        for v, (face, label) in FACES.items()
+    ]
+    channels: dict[str, int] = {}
+    for r in after:
+        channels[r["channel"]] = channels.get(r["channel"], 0) + 1
+
+    def averages(moment: str) -> dict[str, tuple[int, float | None]]:
+        given = [
+            (r["self_assessment"] or {}).get("answers", {}) for r in rows if r["moment"] == moment
+        ]
+        out: dict[str, tuple[int, float | None]] = {}
+        for key in STATEMENTS:
+            values = [a[key] for a in given if isinstance(a.get(key), int)]
+            out[key] = (len(values), round(sum(values) / len(values), 1) if values else None)
+        return out
+
+    before_avg, after_avg = averages(EvaluationMoment.BEFORE), averages(EvaluationMoment.AFTER)
+    return {
+        "count": len(after),
+        "average": round(sum(scores) / len(scores), 1) if scores else None,
+        "faces": faces,
+        "channels": channels,
+        "learned": [r["learned"] for r in after if r["learned"]],
+        "suggestions": [r["suggestion"] for r in after if r["suggestion"]],
+        "statements": [
+            {
+                "key": key,
+                "text": text,
+                "before_n": before_avg[key][0],
+                "before": before_avg[key][1],
+                "after_n": after_avg[key][0],
+                "after": after_avg[key][1],
+            }
+            for key, text in STATEMENTS.items()
+        ],
+    }

@@ -71,5 +71,6 @@ def register() -> None:
             "activities.names_exported": _("attendance with names downloaded"),
             "activities.retention": _("old participants' data anonymised"),
             "activities.settings": _("activity settings changed"),
+            "activities.evaluated": _("evaluation given"),
         }
     )

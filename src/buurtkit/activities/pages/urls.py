@@ -4,6 +4,8 @@ from django.urls import path
 
 from buurtkit.activities.pages import (
     views,
+    views_checkin,
+    views_evaluations,
     views_figures,
     views_onbehalf,
     views_referrals,
@@ -61,6 +63,42 @@ community_urlpatterns = [
         "activities/cancel/<int:registration_id>/<str:secret>/",
         views.cancel_page,
         name="activities_cancel",
+    ),
+    # --- check-in by QR, the paper list, evaluations (act-eval) ---
+    path(
+        "activities/my/<int:registration_id>/<str:secret>/",
+        views_checkin.my_registration,
+        name="activities_my",
+    ),
+    path(
+        "activities/my/<int:registration_id>/<str:secret>/before/",
+        views_evaluations.self_assessment_before,
+        name="activities_self_assessment",
+    ),
+    path(
+        "activities/check-in/<int:registration_id>/<str:checkin_code>/",
+        views_checkin.checkin_scan,
+        name="activities_checkin_scan",
+    ),
+    path(
+        "activities/evaluate/<int:registration_id>/<str:evaluate_code>/",
+        views_evaluations.evaluate_link,
+        name="activities_evaluate",
+    ),
+    path(
+        "activities/manage/sessions/<int:session_id>/paper-list/",
+        views_checkin.attendance_paper,
+        name="activities_attendance_paper",
+    ),
+    path(
+        "activities/manage/sessions/<int:session_id>/evaluation/",
+        views_evaluations.evaluation_entry,
+        name="activities_evaluation_entry",
+    ),
+    path(
+        "activities/manage/series/<int:series_id>/evaluations/",
+        views_evaluations.evaluation_summary,
+        name="activities_evaluations",
     ),
 ]
 # act-figures: the staff overview, its exports and the public monthly brochure.

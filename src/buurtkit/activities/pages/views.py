@@ -162,6 +162,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                     "sessions": len(made),
                     "position": selectors.waiting_position(made[0]),
                     "cancel_path": services.cancel_path(community, made[0], token) if token else "",
+                    "my_path": services.my_path(community, made[0], token) if token else "",
                 }
     else:
         form = SignUpForm(initial={"language": language, "idempotency_key": uuid.uuid4().hex})

@@ -54,10 +54,18 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     actor = actor_of(request)
     session = selectors.session_get(actor=actor, session_id=session_id)
     q = request.GET.get("q", "")[:100]
+    if actor.has("activities.attend"):
+        from buurtkit.activities.pages.views_checkin import remember_door
+
+        remember_door(request, session.pk)  # QR scans now check people in here
     return render(
         request,
         "activities/manage_session.html",
         {
+            "is_past": session.starts_at <= clock.now(),
+            "no_shows": selectors.session_registrations(
+                actor=actor, session_id=session.pk, state="no_show"
+            ).count(),
             "session": session,
             "rows": selectors.attendance_rows(actor=actor, session_id=session.pk, q=q),
             "waiting": selectors.waiting_list(session).select_related("person", "referred_by"),

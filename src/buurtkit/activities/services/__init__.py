@@ -7,8 +7,20 @@ from buurtkit.activities.services.catalogue import (
     series_create,
     session_add,
 )
-from buurtkit.activities.services.public import TooManySignUps, cancel_path, public_sign_up
+from buurtkit.activities.services.checkin import checkin_by_code, checkin_url
+from buurtkit.activities.services.evaluations import (
+    evaluation_by_link,
+    evaluation_create,
+    evaluations_ask,
+)
+from buurtkit.activities.services.public import (
+    TooManySignUps,
+    cancel_path,
+    my_path,
+    public_sign_up,
+)
 from buurtkit.activities.services.registrations import (
+    attendance_enter,
     attendance_mark,
     offer_accept,
     offer_answer_by_link,
@@ -28,10 +40,17 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "TooManySignUps",
     "activity_settings_update",
+    "attendance_enter",
     "attendance_mark",
     "cancel_path",
     "categories_ensure_defaults",
+    "checkin_by_code",
+    "checkin_url",
     "clean_texts",
+    "evaluation_by_link",
+    "evaluation_create",
+    "evaluations_ask",
+    "my_path",
     "offer_accept",
     "offer_answer_by_link",
     "offer_path",

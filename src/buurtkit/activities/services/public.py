@@ -146,13 +146,19 @@ def confirm_sign_up(system: Actor, registration: Registration, token: str, langu
     _confirm(system, registration, token, language, "http://localhost:8000")
 
 
+def my_path(community: Community, registration: Registration, token: str) -> str:
+    """The person's "my sign-up" page (the QR code to show at the door): the same secret."""
+    return f"/{community.slug}/activities/my/{registration.pk}/{token}/"
+
+
 def _confirm(
     system: Actor, registration: Registration, token: str, language: str, base_url: str
 ) -> None:
     """The confirmation (or "you are on the waiting list") by SMS or e-mail, with the cancel
     link, in the language of the form. Someone we cannot reach this way still sees the page."""
     session = registration.session
-    url = public_url(fallback=base_url) + cancel_path(system.community, registration, token)
+    base = public_url(fallback=base_url)
+    url = base + cancel_path(system.community, registration, token)
     with contextlib.suppress(ValidationFailed):  # unreachable this way: the page says it all
         notify(
             actor=system,
@@ -164,6 +170,7 @@ def _confirm(
                 "place": session.place,
                 "waiting": registration.state == "waiting",
                 "cancel_url": url,
+                "my_url": base + my_path(system.community, registration, token),
             },
             idempotency_key=f"activities-confirm-{registration.pk}",
             requested=True,

@@ -530,3 +530,57 @@ def attendance_mark(
         actor=actor, verb="activities.attendance", obj=registration, data={"attended": attended}
     )
     return registration
+
+
+# --- the paper attendance list, entered afterwards (act-eval) --------------------------------
+
+
+@transaction.atomic
+def attendance_enter(*, actor: Actor, session_id: int, marks: dict[int, bool]) -> dict[str, int]:
+    """Enter a paper attendance list after the session: for each registration id, came (True)
+    or did not come (False). All or nothing: one wrong row writes none. Returns the counts
+    of the session afterwards: ``attended`` and ``no_show``."""
+    actor.require("activities.attend")
+    session = get_scoped(Session, actor.community, pk=session_id)
+    if session.starts_at > clock.now():
+        raise Conflict(
+            _("The paper list can be entered once the session has started."), code="not_yet"
+        )
+    Session.objects.select_for_update().filter(pk=session.pk).first()
+    rows = {
+        r.pk: r
+        for r in Registration.objects.select_for_update()
+        .filter(pk__in=list(marks), community_id=actor.community.pk)
+        .select_related("person")
+    }
+    now = clock.now()
+    changed = 0
+    for registration_id, attended in marks.items():
+        registration = rows.get(registration_id)
+        if registration is None or registration.session_id != session.pk:
+            raise Conflict(_("This person is signed up for another session."), code="wrong_session")
+        new = rules.ATTENDED if attended else rules.NO_SHOW
+        if registration.state == new:
+            continue
+        if not rules.may_follow(registration.state, new):
+            raise Conflict(
+                _("%(name)s: %(state)s, cannot be marked on the list.")
+                % {
+                    "name": registration.person.full_name,
+                    "state": RegistrationState(registration.state).label,
+                },
+                code="not_expected",
+            )
+        _move(registration, new, now=now)
+        changed += 1
+    counts = {
+        state: Registration.objects.filter(session=session, state=state).count()
+        for state in (rules.ATTENDED, rules.NO_SHOW)
+    }
+    audit_record(
+        actor=actor,
+        verb="activities.attendance",
+        obj=session,
+        data={"paper_list": True, "changed": changed, **counts},
+    )
+    return {"attended": counts[rules.ATTENDED], "no_show": counts[rules.NO_SHOW]}

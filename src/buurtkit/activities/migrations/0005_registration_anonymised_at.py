@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0003_offer_links"),
+        ("activities", "0004_checkin_evaluations"),
     ]
 
     operations = [
