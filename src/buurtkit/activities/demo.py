@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from buurtkit.activities import services
+from buurtkit.activities import demo_volunteers, services
 from buurtkit.activities.models import Session
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
@@ -134,6 +134,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             )
         )
     _sign_up_and_attend(system, sessions, residents, rng, now)
+    demo_volunteers.load(community, sessions=sessions, places=places)  # act-buddy: digibuddies
     return []
 
 

@@ -18,6 +18,18 @@ from buurtkit.activities.services.registrations import (
     registration_create,
 )
 from buurtkit.activities.services.reminders import reminders_send, reminders_send_community
+from buurtkit.activities.services.volunteers import (
+    duty_assign,
+    duty_cancel,
+    duty_keep,
+    duty_offer_swap,
+    duty_take,
+    gap_ask,
+    gap_fill,
+    volunteer_certify,
+    volunteer_create,
+    volunteer_update,
+)
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -26,6 +38,14 @@ __all__ = [
     "cancel_path",
     "categories_ensure_defaults",
     "clean_texts",
+    # act-buddy (issue 13): the digibuddy register
+    "duty_assign",
+    "duty_cancel",
+    "duty_keep",
+    "duty_offer_swap",
+    "duty_take",
+    "gap_ask",
+    "gap_fill",
     "offer_accept",
     "offer_answer_by_link",
     "offer_path",
@@ -37,4 +57,7 @@ __all__ = [
     "reminders_send_community",
     "series_create",
     "session_add",
+    "volunteer_certify",
+    "volunteer_create",
+    "volunteer_update",
 ]
