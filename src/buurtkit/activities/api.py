@@ -447,9 +447,9 @@ def list_duties(
     volunteer_id: Id | None = None,
     state: DutyStateFilter = "",  # type: ignore[valid-type]
 ) -> Any:
-    return volunteer_selectors.duties_search(
-        actor=actor_of(request), volunteer_id=volunteer_id, state=state
-    )
+    actor = actor_of(request)
+    actor.require("activities.volunteers")  # an API key has no duties of its own
+    return volunteer_selectors.duties_search(actor=actor, volunteer_id=volunteer_id, state=state)
 
 
 @router.post(

@@ -296,6 +296,8 @@ def gap_ask(request: HttpRequest) -> HttpResponse:
             session_id=_int(request.POST.get("session")),
             duty_id=_int(request.POST.get("duty")),
         )
+    except NotFound as exc:
+        raise Http404 from exc
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
@@ -354,6 +356,8 @@ def duty_cancel(request: HttpRequest, duty_id: int) -> HttpResponse:
     reason = form.data.get("reason", "")
     try:
         services.duty_cancel(actor=actor_of(request), duty_id=duty_id, reason=str(reason))
+    except NotFound as exc:
+        raise Http404 from exc
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
@@ -372,6 +376,8 @@ def duty_swap(request: HttpRequest, duty_id: int) -> HttpResponse:
         else:
             services.duty_offer_swap(actor=actor, duty_id=duty_id)
             flash(request, _("The other digibuddies see that you look for someone to take over."))
+    except NotFound as exc:
+        raise Http404 from exc
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     return _back(request)
@@ -382,6 +388,8 @@ def duty_swap(request: HttpRequest, duty_id: int) -> HttpResponse:
 def duty_take(request: HttpRequest, duty_id: int) -> HttpResponse:
     try:
         services.duty_take(actor=actor_of(request), duty_id=duty_id)
+    except NotFound as exc:
+        raise Http404 from exc
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
@@ -398,6 +406,8 @@ def gap_fill(request: HttpRequest) -> HttpResponse:
             session_id=_int(request.POST.get("session")),
             duty_id=_int(request.POST.get("duty")),
         )
+    except NotFound as exc:
+        raise Http404 from exc
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:

@@ -33,7 +33,7 @@ from buurtkit.activities.models import (
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
 from buurtkit.messaging.services import notify
@@ -173,7 +173,9 @@ def volunteer_create(
     actor.require("activities.volunteers")
     unknown = set(values) - set(REGISTER_FIELDS)
     if unknown:
-        raise ValidationFailed(_("Unknown field “%(f)s”.") % {"f": sorted(unknown)[0]})
+        field = sorted(unknown)[0]
+        msg = _("Unknown field “%(f)s”.") % {"f": field}
+        raise ValidationFailed(msg, fields={field: msg})
     if person_id:
         who = get_scoped(Person, actor.community, pk=person_id)
     elif person:
@@ -202,7 +204,9 @@ def volunteer_update(*, actor: Actor, volunteer_id: int, **values: Any) -> Volun
     actor.require("activities.volunteers")
     unknown = set(values) - set(REGISTER_FIELDS)
     if unknown:
-        raise ValidationFailed(_("Unknown field “%(f)s”.") % {"f": sorted(unknown)[0]})
+        field = sorted(unknown)[0]
+        msg = _("Unknown field “%(f)s”.") % {"f": field}
+        raise ValidationFailed(msg, fields={field: msg})
     volunteer = get_scoped(Volunteer, actor.community, for_update=True, pk=volunteer_id)
     _apply(actor, volunteer, values)
     volunteer.save()
@@ -331,13 +335,15 @@ def duty_assign(
 
 def _own_duty(actor: Actor, duty_id: int) -> Duty:
     """The duty, locked: a coordinator may change any; a volunteer only their own."""
-    if not actor.has("activities.volunteers"):
-        actor.require("activities.duties")
+    if not actor.has("activities.duties") or actor.person_id is None:
+        # Not a volunteer with a person of their own (an API key owns no duty): only a
+        # coordinator may change it.
+        actor.require("activities.volunteers")
     duty = get_scoped(Duty, actor.community, for_update=True, pk=duty_id)
-    if not actor.has("activities.volunteers") and (
-        actor.person_id is None or duty.volunteer.person_id != actor.person_id
-    ):
-        raise PermissionDenied(_("This is not your duty."), code="not_your_duty")
+    if not actor.has("activities.volunteers") and duty.volunteer.person_id != actor.person_id:
+        refused = PermissionDenied(_("This is not your duty."))
+        refused.permission = "activities.volunteers"
+        raise refused
     return duty
 
 
@@ -409,7 +415,7 @@ def own_volunteer(actor: Actor, *, for_update: bool = False) -> Volunteer:
         qs = qs.select_for_update()
     volunteer = qs.filter(person_id=actor.person_id).first() if actor.person_id else None
     if volunteer is None:
-        raise NotFound(
+        raise Conflict(
             _("Your login is not in the digibuddy register. Ask your coordinator."),
             code="not_a_volunteer",
         )
@@ -444,7 +450,12 @@ def duty_take(
             duty.replayed = True  # type: ignore[attr-defined]
             return duty
         raise Conflict(_("This is already your duty."), code="own_duty")
-    if duty.state != DutyState.SWAP_ASKED:
+    # A volunteer takes a duty offered for a swap; a coordinator may also hand a planned duty
+    # to someone else (a swap agreed on the phone).
+    open_states = (
+        (DutyState.SWAP_ASKED, DutyState.PLANNED) if volunteer_id else (DutyState.SWAP_ASKED,)
+    )
+    if duty.state not in open_states:
         raise Conflict(
             _("Someone else already took this duty, or it is no longer offered."),
             code="not_offered",
@@ -489,7 +500,8 @@ def gap_fill(*, actor: Actor, session_id: int | None = None, duty_id: int | None
             raise Conflict(_("Someone else already took this duty."), code="filled")
         session, starts_at, ends_at, place = None, gap.starts_at, gap.ends_at, gap.place
     else:
-        raise ValidationFailed(_("Choose a session or a duty."))
+        msg = _("Choose a session or a duty.")
+        raise ValidationFailed(msg, fields={"session_id": msg})
     _in_future(starts_at)
     _check_free(volunteer, starts_at, ends_at)
     duty = Duty.objects.create(
@@ -557,13 +569,15 @@ def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None 
     elif duty_id:
         duty = get_scoped(Duty, actor.community, pk=duty_id, session__isnull=True)
         if duty.starts_at is None or duty.ends_at is None or duty.place is None:
-            raise ValidationFailed(_("This duty has no time."))
+            msg = _("This duty has no time.")
+            raise ValidationFailed(msg, fields={"duty_id": msg})
         starts_at, ends_at = duty.starts_at, duty.ends_at
         place, what = duty.place.name, _("digipunt duty")
         exclude = {duty.volunteer_id}
         gap_key = f"d{duty.pk}"
     else:
-        raise ValidationFailed(_("Choose a session or a duty."))
+        msg = _("Choose a session or a duty.")
+        raise ValidationFailed(msg, fields={"session_id": msg})
     _in_future(starts_at)
     url = public_url(fallback=DEFAULT_BASE_URL) + f"/{actor.community.slug}/activities/duties/"
     asked = 0
