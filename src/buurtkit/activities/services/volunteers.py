@@ -260,7 +260,11 @@ def _check_free(
     message = _(
         "%(name)s is already on duty at that time (%(when)s, %(where)s). Choose someone else "
         "or another time."
-    ) % {"name": volunteer.person.full_name, "when": _when(other.starts_at), "where": where}
+    ) % {
+        "name": volunteer.person.full_name,
+        "when": _when(other.starts_at or starts_at),
+        "where": where,
+    }
     raise Conflict(
         message, code="double_booked", fields={field: message} if field else {"duty_id": other.pk}
     )
@@ -524,7 +528,7 @@ def slot_is_covered(duty: Duty) -> bool:
     return Duty.objects.filter(
         community_id=duty.community_id,
         session__isnull=True,
-        place_id=duty.place_id,
+        place_id=duty.place_id or 0,
         starts_at=duty.starts_at,
         ends_at=duty.ends_at,
         state=DutyState.PLANNED,
