@@ -134,8 +134,8 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             )
         )
     _sign_up_and_attend(system, sessions, residents, rng, now)
-    demo_volunteers.load(community, sessions=sessions, places=places)  # act-buddy: digibuddies
-    return []
+    # act-buddy (issue 13): twelve digibuddies with duties, and the volunteer login.
+    return demo_volunteers.load(community, sessions=sessions, places=places)
 
 
 def _sign_up_and_attend(

@@ -51,10 +51,13 @@ def _at(day: Any, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=BRUSSELS)
 
 
-def load(community: Any, *, sessions: list[Session], places: list[Place]) -> None:
-    """Load the register once (a second run finds the volunteers and adds nothing)."""
+def load(
+    community: Any, *, sessions: list[Session], places: list[Place]
+) -> list[tuple[str, str, str]]:
+    """Load the register once (a second run finds the volunteers and adds nothing); returns
+    the volunteer login to print."""
     if Volunteer.objects.in_community(community).exists() or not places:
-        return
+        return []
     rng = random.Random(1313)
     system = Actor.system(community, label="demo")
     now = clock.now()
@@ -133,7 +136,14 @@ def load(community: Any, *, sessions: list[Session], places: list[Place]) -> Non
                 )
 
     # Duties at the sessions still to come: most get what they need; a few stay short.
-    upcoming = [s for s in sessions if s.starts_at > now and s.buddies_needed][:14]
+    upcoming = sorted(
+        (
+            s
+            for s in sessions
+            if now < s.starts_at < now + timedelta(weeks=5) and s.buddies_needed
+        ),
+        key=lambda s: (s.starts_at, s.pk),
+    )
     cursor = 0
     for n, session in enumerate(upcoming):
         wanted = session.buddies_needed - (1 if n in (2, 7) else 0)
@@ -180,6 +190,7 @@ def load(community: Any, *, sessions: list[Session], places: list[Place]) -> Non
 
     _login(community, volunteers[0])
     _gaps(community, volunteers)
+    return [("volunteer (digibuddy)", LOGIN, DEMO_PASSWORD)]
 
 
 def _login(community: Any, volunteer: Volunteer) -> None:

@@ -334,7 +334,7 @@ def my_duties(request: HttpRequest) -> HttpResponse:
             "volunteer": volunteer,
             "duties": duties,
             "swaps": selectors.swaps_offered(actor=actor) if volunteer else [],
-            "open_gaps": selectors.open_gaps_for_volunteer(actor=actor) if volunteer else [],
+            "open_gaps": selectors.open_gaps_for_volunteer(actor=actor)[:8] if volunteer else [],
             "cancel_form": CancelDutyForm(),
             "progress": selectors.training_progress(volunteer) if volunteer else None,
         },
