@@ -571,3 +571,19 @@ def test_the_api_plans_cancels_and_hands_over_duties(
         assert cancelled.json()["state"] == "cancelled"
         (gap,) = client.get(f"{base}/gaps").json()
     assert gap["session_id"] == session.pk and gap["planned"] == 0
+
+
+def test_anonymising_a_digibuddy_clears_their_words_and_keeps_the_duties(system: Actor) -> None:
+    with clock.frozen(NOW):
+        volunteer = _buddy(system)
+        duty = services.duty_assign(
+            actor=system, volunteer_id=volunteer.pk, session_id=_session(system).pk
+        )
+        services.duty_cancel(actor=system, duty_id=duty.pk, reason="Chemo op dinsdag")
+    exported = people_services.person_gdpr_export(actor=system, person_id=volunteer.person_id)
+    assert "Chemo op dinsdag" in str(exported)
+    people_services.person_anonymise(actor=system, person_id=volunteer.person_id)
+    duty.refresh_from_db()
+    volunteer.refresh_from_db()
+    assert duty.cancel_reason == "" and duty.state == DutyState.CANCELLED
+    assert volunteer.skills == [] and not volunteer.active
