@@ -377,7 +377,9 @@ class ActivityGapAskIn(In):
 
 
 class ActivityAskedOut(Schema):
+    #: Volunteers messaged now; those asked before for this gap get no second message.
     asked: int
+    already_asked: int
 
 
 @router.get("/volunteers", response=list[ActivityVolunteerOut], summary="Digibuddies")
@@ -520,4 +522,4 @@ def list_gaps(request: HttpRequest) -> Any:
     summary="Ask the free digibuddies to fill a gap (once per volunteer)",
 )
 def ask_gap(request: HttpRequest, payload: ActivityGapAskIn) -> Any:
-    return {"asked": services.gap_ask(actor=actor_of(request), **payload.dict())}
+    return services.gap_ask(actor=actor_of(request), **payload.dict())

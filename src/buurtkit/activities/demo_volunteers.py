@@ -137,11 +137,7 @@ def load(
 
     # Duties at the sessions still to come: most get what they need; a few stay short.
     upcoming = sorted(
-        (
-            s
-            for s in sessions
-            if now < s.starts_at < now + timedelta(weeks=5) and s.buddies_needed
-        ),
+        (s for s in sessions if now < s.starts_at < now + timedelta(weeks=5) and s.buddies_needed),
         key=lambda s: (s.starts_at, s.pk),
     )
     cursor = 0

@@ -243,6 +243,8 @@ def open_gaps_for_volunteer(*, actor: Actor) -> list[Gap]:
         for g in gaps(actor=actor)
         if (g.session is None or g.session.pk not in mine)
         and (g.duty is None or g.duty.state == DutyState.CANCELLED)
+        # A place held by someone who offers it for a swap is taken over, not added to.
+        and g.planned + g.swap_asked < g.needed
     ]
 
 

@@ -301,15 +301,27 @@ def gap_ask(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
-        if asked:
+        if asked.asked:
             flash(
                 request,
                 translation.ngettext(
                     "%(n)d volunteer who is free then got a message.",
                     "%(n)d volunteers who are free then got a message.",
-                    asked,
+                    asked.asked,
                 )
-                % {"n": asked},
+                % {"n": asked.asked},
+            )
+        elif asked.already_asked:
+            flash(
+                request,
+                translation.ngettext(
+                    "%(n)d volunteer who is free then was already asked; nobody got a second "
+                    "message.",
+                    "%(n)d volunteers who are free then were already asked; nobody got a second "
+                    "message.",
+                    asked.already_asked,
+                )
+                % {"n": asked.already_asked},
             )
         else:
             flash(

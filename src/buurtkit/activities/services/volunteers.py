@@ -10,6 +10,7 @@ someone else was quicker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
+from buurtkit.core.texts import translated
 from buurtkit.messaging.services import notify
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
@@ -491,7 +493,12 @@ def gap_fill(*, actor: Actor, session_id: int | None = None, duty_id: int | None
         volunteer = own_volunteer(actor, for_update=True)
         if session.cancelled_at is not None:
             raise Conflict(_("This session is cancelled."), code="cancelled")
-        on_duty = session.duties.filter(state=DutyState.PLANNED, role=DutyRole.BUDDY).count()
+        # A duty offered for a swap still holds its place: it is taken over, not added to.
+        on_duty = (
+            session.duties.filter(role=DutyRole.BUDDY)
+            .filter(state__in=[DutyState.PLANNED, DutyState.SWAP_ASKED])
+            .count()
+        )
         if on_duty >= session.buddies_needed:
             raise Conflict(_("This session has enough digibuddies now."), code="filled")
         starts_at, ends_at, place = session.starts_at, session.ends_at, None
@@ -558,16 +565,26 @@ def available_volunteers(
     return [v for v in candidates if part in (v.availability or {}).get(day, [])]
 
 
+@dataclass
+class Asked:
+    """What a one-click ask did: volunteers messaged now, and those asked before (no second
+    message)."""
+
+    asked: int
+    already_asked: int
+
+
 @transaction.atomic
-def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None = None) -> int:
+def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None = None) -> Asked:
     """Ask the volunteers who are free then to fill a gap: one message each (SMS or e-mail,
-    in their language). Asking again for the same gap sends nobody a second message.
-    Returns how many volunteers were asked (those who cannot be reached are skipped)."""
+    in their language). Asking again for the same gap sends nobody a second message; those
+    who cannot be reached are skipped (the coordinator phones them)."""
     actor.require("activities.volunteers")
+    title: dict[str, str] = {}
     if session_id:
         session = get_scoped(Session, actor.community, pk=session_id)
         starts_at, ends_at = session.starts_at, session.ends_at
-        place, what = session.place.name, str(session.series)
+        place, title = session.place.name, session.series.title
         exclude = set(session.duties.filter(LIVE).values_list("volunteer_id", flat=True))
         gap_key = f"s{session.pk}"
     elif duty_id:
@@ -575,8 +592,7 @@ def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None 
         if duty.starts_at is None or duty.ends_at is None or duty.place is None:
             msg = _("This duty has no time.")
             raise ValidationFailed(msg, fields={"duty_id": msg})
-        starts_at, ends_at = duty.starts_at, duty.ends_at
-        place, what = duty.place.name, _("digipunt duty")
+        starts_at, ends_at, place = duty.starts_at, duty.ends_at, duty.place.name
         exclude = {duty.volunteer_id}
         gap_key = f"d{duty.pk}"
     else:
@@ -584,13 +600,14 @@ def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None 
         raise ValidationFailed(msg, fields={"session_id": msg})
     _in_future(starts_at)
     url = public_url(fallback=DEFAULT_BASE_URL) + f"/{actor.community.slug}/activities/duties/"
-    asked = 0
+    result = Asked(asked=0, already_asked=0)
     for volunteer in available_volunteers(actor.community.pk, starts_at, ends_at, exclude=exclude):
         language = volunteer.person.preferred_language or "nl"
         with translation.override(language):
             when = _when(starts_at)
+            what = translated(title, language) if title else _("digipunt duty")
         try:
-            notify(
+            message = notify(
                 actor=actor,
                 person_id=volunteer.person_id,
                 template="activities_buddy_ask",
@@ -599,11 +616,17 @@ def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None 
             )
         except (ValidationFailed, Conflict):
             continue  # no number, no e-mail or no consent: the coordinator phones them
-        asked += 1
+        if getattr(message, "replayed", False):
+            result.already_asked += 1
+        else:
+            result.asked += 1
     audit_record(
-        actor=actor, verb="activities.gap_asked", obj=None, data={"gap": gap_key, "asked": asked}
+        actor=actor,
+        verb="activities.gap_asked",
+        obj=None,
+        data={"gap": gap_key, "asked": result.asked},
     )
-    return asked
+    return result
 
 
 def languages_choices() -> list[tuple[str, str]]:
