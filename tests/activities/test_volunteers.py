@@ -592,3 +592,28 @@ def test_anonymising_a_digibuddy_clears_their_words_and_keeps_the_duties(system:
     volunteer.refresh_from_db()
     assert duty.cancel_reason == "" and duty.state == DutyState.CANCELLED
     assert volunteer.skills == [] and not volunteer.active
+
+
+def test_the_demo_has_twelve_digibuddies_with_duties_gaps_and_a_login(
+    community: Community,
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from buurtkit.activities import demo
+    from buurtkit.people import demo as people_demo
+    from buurtkit.places import demo as places_demo
+
+    people_demo.load(community)
+    places_demo.load(community)
+    logins = demo.load(community)
+    system = Actor.system(community, label="test")
+    assert Volunteer.objects.filter(community=community).count() == 12
+    assert ("volunteer (digibuddy)", "digibuddy", "buurtkit-demo") in logins
+    user = get_user_model().objects.get(username="digibuddy")
+    rita = Volunteer.objects.get(person__user=user)
+    assert Duty.objects.filter(volunteer=rita, state=DutyState.PLANNED).exists()
+    gaps = selectors.gaps(actor=system)
+    assert any(g.session for g in gaps) and any(g.duty for g in gaps)
+    assert Duty.objects.filter(community=community, state=DutyState.SWAP_ASKED).exists()
+    assert Volunteer.objects.filter(track=TrainingTrack.CERTIFIED).exists()
+    assert Volunteer.objects.filter(track=TrainingTrack.IN_TRAINING).exists()

@@ -64,7 +64,7 @@ def load(
     today = now.astimezone(BRUSSELS).date()
     monday = today - timedelta(days=today.weekday())
 
-    # The digibuddy training: six Monday afternoons, three behind us, three to come.
+    # The digibuddy training: six Monday afternoons, about half behind us.
     training = services.series_create(
         actor=system,
         kind="buddy_training",
@@ -123,7 +123,7 @@ def load(
             services.registration_create(
                 actor=system, session_id=training_sessions[0].pk, person_id=v.person_id
             )
-    for session in training_sessions[:3]:
+    for session in (s for s in training_sessions if s.ends_at < now):
         for n, registration in enumerate(
             Registration.objects.filter(session=session).order_by("pk")
         ):
