@@ -28,6 +28,7 @@ SQLITE_BENCHES = {
     "people_search.py": ["--people", "60", "--requests", "2"],
     "lending_stock.py": ["--devices", "60", "--events", "400", "--requests", "2"],
     "lending_handover.py": ["--handovers", "3", "--loans", "2000"],
+    "activities_catalogue.py": ["--sessions", "40", "--requests", "3"],
     "qr_batch.py": ["--codes", "30"],
     "qr_stats.py": [
         "--codes",
@@ -58,6 +59,10 @@ SQLITE_BENCHES = {
 }
 POSTGRES_BENCHES = {
     "ledger_request_cpu.py": ["--requests", "20", "--pg", PG],
+    "activities_rush.py": (
+        "--people 40 --sessions 4 --seats 5 --clients 2 --server-workers 1 --server-threads 2 "
+        f"--pg {PG}"
+    ).split(),
     "ledger_payments.py": (
         "--seconds 1 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
         f"--pgbench-scale 1 --pg {PG}"
@@ -69,6 +74,8 @@ FIGURES = {
     "people_search.py": r"search by phone digits +median",
     "lending_stock.py": r"stock overview +p50 +[0-9.]+ ms",
     "lending_handover.py": r"reminder sweep over 20[0-9]{2} loans: [0-9.]+ s, [1-9][0-9]* SMS",
+    "activities_catalogue.py": r"by place +p50 +[0-9.]+ ms",
+    "activities_rush.py": r"0 sessions overbooked, 0 seat counters wrong, 40 confirmations",
     "qr_batch.py": r"PDF size: ",
     "qr_stats.py": r"page: overview 365 days +median",
     "qr_resolve.py": r"scans recorded +: +[1-9]",

@@ -79,11 +79,18 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     assert DEMO_PASSWORD in output
     assert "/rabot/" in output
     # Buurbel: partners follow their people, some need staff follow-up (issue 17 item 13).
+    from buurtkit.core.permissions import ROLE_PERMISSIONS
     from buurtkit.neighbours.models import Participant
 
     buurbel = Participant.objects.filter(community=community)
     assert buurbel.filter(organisation__kind="social_welfare").exists()
     assert buurbel.filter(needs_follow_up=True).exclude(follow_up_note="").exists()
+    # The referrer logins `ocmw` and `caw` each have participants of their own to follow.
+    for username in ("ocmw", "caw"):
+        login = Membership.objects.get(community=community, user__username=username)
+        assert "neighbours.refer" in ROLE_PERMISSIONS["referrer"]
+        mine = buurbel.filter(organisation_id=login.organisation_id)
+        assert mine.count() >= 10 and mine.filter(needs_follow_up=True).exists(), username
 
     # The device bank: ~150 donated devices of four donors, in every state of the stock, wiped
     # with evidence, some at the digipunten, open repairs; its logins are printed.

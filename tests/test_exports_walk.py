@@ -172,7 +172,7 @@ def _build(system: Actor, client: Client) -> World:
     person = people.person_create(
         actor=system, first_name=LINK, last_name=SUM, phone="+32470123456"
     )
-    neighbours.participant_register(
+    participant = neighbours.participant_register(
         actor=system,
         person_id=person.pk,
         consent=True,
@@ -189,6 +189,10 @@ def _build(system: Actor, client: Client) -> World:
     shop = people.organisation_create(actor=system, name=SUM, slug="shop", kind="merchant")
     club = people.organisation_create(actor=system, name=PLUS, slug="club", kind="association")
     team = people.organisation_create(actor=system, name=MINUS, slug="team", kind="city_department")
+    # The participant was registered by a partner named like a formula (figures per partner).
+    neighbours.participant_update(
+        actor=system, participant_id=participant.pk, organisation_id=club.pk
+    )
 
     # The currency: a resident pays a shop (description typed by someone), the shop is paid out.
     currency = ledger.currency_create(
@@ -247,6 +251,7 @@ def _build(system: Actor, client: Client) -> World:
         community=system.community, slot_id=slot.pk, name=LINK, contact="+32470123456"
     )
     _lending(system, club.pk)
+    _activities(system)
     return World(
         community=system.community,
         resident_account=resident.pk,
@@ -255,6 +260,38 @@ def _build(system: Actor, client: Client) -> World:
         form_id=form.pk,
         resource_id=room.pk,
         booking_day=day.isoformat(),
+    )
+
+
+def _activities(system: Actor) -> None:
+    """An activity titled like a formula in January 2026 at a place named like one, in a
+    municipality named like one; a formula-named person from a formula neighbourhood came."""
+    from buurtkit.activities import services as activities
+    from buurtkit.core import clock
+    from buurtkit.places import services as places
+
+    town = places.municipality_create(actor=system, name=MINUS)
+    place = places.place_create(
+        actor=system, name=PLUS, kind="digipunt", municipality_id=town.pk, street=SUM
+    )
+    with clock.frozen(dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC)):
+        series = activities.series_create(actor=system, kind="it_cafe", title={"en": LINK})
+        session = activities.session_add(
+            actor=system,
+            series_id=series.pk,
+            place_id=place.pk,
+            starts_at=dt.datetime(2026, 1, 15, 13, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2026, 1, 15, 15, tzinfo=dt.UTC),
+            capacity=5,
+        )
+        person = people.person_create(
+            actor=system, first_name=SUM, last_name=LINK, neighbourhood=MINUS
+        )
+        (registration,), _secret = activities.registration_create(
+            actor=system, session_id=session.pk, person_id=person.pk, channel="desk"
+        )
+    activities.attendance_mark(
+        actor=system, registration_id=registration.pk, session_id=session.pk, attended=True
     )
 
 
@@ -310,6 +347,7 @@ PAGE_EXPORTS.update(
     {
         "web:buurbel_participants_csv": (lambda w: f"{S}/buurbel/participants/export.csv", True),
         "web:buurbel_dashboard_csv": (lambda w: f"{S}/buurbel/dashboard.csv", False),
+        "web:buurbel_partners_csv": (lambda w: f"{S}/buurbel/partners.csv", True),
         "web:ledger_overview_csv": (lambda w: f"{S}/ledger/overview.csv", True),
         "web:ledger_statement": (
             lambda w: f"{S}/pay/accounts/{w.resident_account}/statement.csv",
@@ -330,6 +368,18 @@ PAGE_EXPORTS.update(
             True,
         ),
         "web:lending_export_devices": (lambda w: f"{S}/lending/export/devices/", True),
+        "web:activities_export_attendance": (
+            lambda w: f"{S}/activities/figures/export/attendance/?at=2026-01",
+            True,
+        ),
+        "web:activities_export_figures": (
+            lambda w: f"{S}/activities/figures/export/figures/?at=2026-01&fmt=xlsx",
+            True,
+        ),
+        "web:activities_export_names": (
+            lambda w: f"{S}/activities/figures/export/names/?at=2026-01&period=year",
+            True,
+        ),
         "web:lending_export_handovers": (
             lambda w: f"{S}/lending/export/handovers/?fmt=xlsx",
             True,

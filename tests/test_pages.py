@@ -657,7 +657,12 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
         "runs": MatchRun.objects.filter(community=b.community).count(),
         "participants": list(
             Participant.objects.filter(community=b.community).values_list(
-                "interests", "phone_verified_at", "opted_out_at", "updated_at"
+                "interests",
+                "phone_verified_at",
+                "opted_out_at",
+                "needs_follow_up",
+                "follow_up_note",
+                "updated_at",
             )
         ),
         "verifications": PhoneVerification.objects.filter(community=b.community).count(),
@@ -714,6 +719,7 @@ PUBLIC_PAGES = {
     "activities_offer",
     "activities_session",
     "activities_cancel",
+    "activities_brochure",  # the month's programme to print (act-figures)
     "qr_book",
     "qr_booking",
     "qr_checkin",

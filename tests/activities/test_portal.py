@@ -96,6 +96,23 @@ def test_the_programme_lists_published_sessions_in_the_readers_language(
     assert "2 places restantes" in page
 
 
+def test_a_programme_card_says_when_where_what_and_how_full_in_brussels_time(
+    system: Actor, community: Community, frozen: Any
+) -> None:
+    session = _session(system, capacity=1)  # 9 December, 14:00–16:00 UTC
+    client = _client()
+    url = f"/{community.slug}/activities/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    card = page[page.index('class="card"') : page.index("</li>", page.index('class="card"'))]
+    assert f'href="/{community.slug}/activities/sessions/{session.pk}/"' in card
+    assert "woensdag 9 december" in card and "15:00–17:00" in card  # winter time: UTC+1
+    assert "Rabotstraat 1" in card and "IT-café" in card and "gratis" in card
+    assert "1 plaats vrij" in card
+    Session.objects.filter(pk=session.pk).update(seats_taken=1)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "volzet: wachtlijst" in page.lower()
+
+
 def test_signing_up_without_a_login_confirms_by_sms_with_a_working_cancel_link(
     system: Actor, community: Community, frozen: Any, settings: Any
 ) -> None:

@@ -958,6 +958,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{AC}/gaps/ask"): Endpoint(
         "activities.volunteers", writes=True, body=lambda rows: {"session_id": rows.session_id}
     ),
+    ("GET", f"{AC}/figures"): Endpoint("activities.view"),  # act-figures
     ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
     ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
     ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),
@@ -1513,6 +1514,44 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", f"{BB}/participants/{{participant_id}}/verification/check"): Endpoint(
         "neighbours.manage", writes=True, body=lambda rows: {"code": rows.participant_code}
+    ),
+    # --- buurbel: a partner's own participants. A key of the matrix has no organisation, so
+    # a referrer is refused (403) unless it may see (reads) or manage (writes) every one.
+    ("GET", f"{BB}/partner/participants"): Endpoint(
+        "neighbours.refer",
+        lists=_buurbel_ids("neighbours", "Participant"),
+        organisation_bound=True,
+        unbound_by="neighbours.view",
+    ),
+    ("POST", f"{BB}/partner/participants"): Endpoint(
+        "neighbours.refer",
+        ok=201,
+        writes=True,
+        organisation_bound=True,
+        unbound_by="neighbours.manage",
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "first_name": "Partnerbewoner",
+            "last_name": "Bel",
+            "phone": "0472 11 22 33",
+            "consent": True,
+            "language": "nl",
+            "call_windows": [{"days": [1, 3], "from": "10:00", "to": "12:00"}],
+            "activities": ["coffee"],
+            "neighbourhood": "rabot",
+            "needs_follow_up": True,
+            "follow_up_note": "Lives alone",
+        },
+    ),
+    ("GET", f"{BB}/partner/participants/{{participant_id}}"): Endpoint(
+        "neighbours.refer", organisation_bound=True, unbound_by="neighbours.view"
+    ),
+    ("POST", f"{BB}/partner/participants/{{participant_id}}/follow-up"): Endpoint(
+        "neighbours.refer",
+        writes=True,
+        organisation_bound=True,
+        unbound_by="neighbours.manage",
+        body=lambda rows: {"needs_follow_up": True, "note": "Lives alone"},
     ),
 }
 

@@ -139,6 +139,7 @@ RULES: dict[str, dict[str, str]] = {
         "outcome": "fixed only after the repair started",
         "note": "a note when it cannot be repaired",
     },
+    "GET /activities/figures": {"at": "a day between the years 2000 and 2199"},  # act-figures
     "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},
     "POST /activities/series/{series_id}/sessions": {
         "ends_at": "after the start",
@@ -203,6 +204,19 @@ RULES: dict[str, dict[str, str]] = {
         "lon": _LATLON,
         "call_windows": "each window starts before it ends",
         **_VOCABULARY,
+    },
+    "POST /buurbel/partner/participants": {
+        "organisation_id": _ROW,
+        "phone": _PHONE,
+        "first_name": "not only blanks once trimmed",
+        "follow_up_note": "a note when needs_follow_up is true",
+        "lat": _LATLON,
+        "lon": _LATLON,
+        "call_windows": "each window starts before it ends",
+        **_VOCABULARY,
+    },
+    "POST /buurbel/partner/participants/{participant_id}/follow-up": {
+        "note": "a note when needs_follow_up is true"
     },
     "POST /buurbel/participants": {
         "organisation_id": _ROW,

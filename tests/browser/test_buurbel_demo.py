@@ -39,6 +39,7 @@ BUURBEL_PAGES = [
     ("buurbel-costs", f"/{SLUG}/buurbel/costs/"),
     ("buurbel-prices", f"/{SLUG}/buurbel/prices/"),
     ("buurbel-callbacks", f"/{SLUG}/buurbel/callbacks/"),
+    ("buurbel-follow-up", f"/{SLUG}/buurbel/follow-up/"),
 ]
 FIRST_LINK = {
     "buurbel-introduction": (f"/{SLUG}/buurbel/introductions/", "#introduction-rows tbody a"),
@@ -95,3 +96,44 @@ def test_start_introductions_and_watch_the_calls(open_page: OpenPage, screenshot
     shoot(page, screenshots, "buurbel-introductions-started")
     # The list shows the introductions and their state (the simulator phones in the background).
     expect(page.locator("#introduction-rows tbody tr").first).to_be_visible()
+
+
+def test_a_partner_follows_its_own_participants_on_a_phone(
+    open_page: OpenPage, screenshots: Path
+) -> None:
+    """Issue 17 item 13: the OCMW's worker finds its own people (not the CAW's), sees how far
+    each one is without the other neighbour, and marks one as needing follow-up; staff then
+    find that person on the follow-up list."""
+    page: Page = open_page(PHONE, locale="en-GB")
+    sign_in(page, "ocmw")
+    page.get_by_role("link", name="Buurbel: our participants").first.click()
+    expect(page.locator("main h1")).to_have_text("Our Buurbel participants")
+    rows = page.locator("main table tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() >= 10
+    assert "CAW" not in page.locator("main").inner_text()
+    assert horizontal_overflow(page) == 0
+    assert_accessible(page, "buurbel-partner (phone)")
+    shoot(page, screenshots, "buurbel-partner-phone")
+
+    first = page.locator("main table tbody a").first
+    name = first.inner_text()
+    first.click()
+    expect(page.locator("main h1")).to_have_text(name)
+    page.get_by_label("Needs follow-up: someone should check on this person").check()
+    page.get_by_label("Why (a few words, for staff and your colleagues)").fill("Sounds confused")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    expect(page.locator("main")).to_contain_text("Sounds confused")
+    assert horizontal_overflow(page) == 0
+    assert_accessible(page, "buurbel-partner-participant (phone)")
+    shoot(page, screenshots, "buurbel-partner-participant-phone")
+
+    staff: Page = open_page(DESKTOP, locale="en-GB")
+    sign_in(staff, "coordinator")
+    staff.goto(f"/{SLUG}/buurbel/follow-up/")
+    row = staff.locator("main table tbody tr", has_text=name)
+    expect(row).to_contain_text("Sounds confused")
+    with staff.expect_navigation():
+        row.get_by_role("button", name="Done").click()
+    expect(staff.locator("main table tbody")).not_to_contain_text(name)

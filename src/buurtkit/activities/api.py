@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from buurtkit.activities import selectors, services
+from buurtkit.activities import selectors, selectors_figures, services
 from buurtkit.activities.models import ActivityKind, Channel, Level, RegistrationState
 from buurtkit.core.apitools import (
     NONBLANK,
@@ -523,3 +523,121 @@ def list_gaps(request: HttpRequest) -> Any:
 )
 def ask_gap(request: HttpRequest, payload: ActivityGapAskIn) -> Any:
     return services.gap_ask(actor=actor_of(request), **payload.dict())
+
+
+# --- the overview's figures (act-figures) ---------------------------------------------------
+
+Period = one_of(["month", "quarter", "year"])
+
+
+class ActivityFiguresRowOut(Schema):
+    key: str = Field(
+        ..., description="The kind, the category's id or the neighbourhood; '' unknown."
+    )
+    label: str
+    months: list[int] = Field(..., description="Participants per month of the period, in order.")
+    total: int = Field(..., description="Times someone came in the period.")
+    people: int = Field(..., description="Distinct people who came.")
+
+
+class ActivityFiguresTotalsOut(Schema):
+    sessions: int
+    seats: int
+    signed_up: int
+    fill_rate: int | None = Field(..., description="Seats taken / seats, in percent.")
+    attended: int
+    no_show: int
+    no_show_rate: int | None = Field(..., description="No-shows / (came + no-shows), in percent.")
+    cancelled: int
+    waiting: int
+    people: int = Field(..., description="Distinct people who came at least once.")
+
+
+class ActivityFiguresWeekSessionOut(Schema):
+    id: int
+    series_id: int
+    place: str
+    starts_at: datetime
+    capacity: int
+    seats_taken: int
+    waiting: int
+    fill_rate: int | None
+
+
+class ActivityFiguresMonthOut(Schema):
+    month: str = Field(..., description="YYYY-MM")
+    participants: int
+    people: int
+
+
+class ActivityFiguresMunicipalityOut(Schema):
+    id: int | None
+    municipality: str
+    sessions: int
+    seats: int
+    fill_rate: int | None
+    attended: int
+    no_show: int
+    no_show_rate: int | None
+    people: int
+
+
+class ActivityFiguresOut(Schema):
+    period: str
+    first: date
+    last: date
+    months: list[str]
+    municipality_id: int | None
+    week_of: date
+    week: list[ActivityFiguresWeekSessionOut]
+    waiting_people: int
+    waiting_sessions: int
+    totals: ActivityFiguresTotalsOut
+    per_kind: list[ActivityFiguresRowOut]
+    per_category: list[ActivityFiguresRowOut]
+    per_neighbourhood: list[ActivityFiguresRowOut]
+    trend: list[ActivityFiguresMonthOut]
+    per_municipality: list[ActivityFiguresMunicipalityOut]
+
+
+def _figure_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "key": "" if row["key"] is None else str(row["key"])} for row in rows]
+
+
+@router.get(
+    "/figures",
+    response=ActivityFiguresOut,
+    summary="The overview's figures for a month, quarter or year (Brussels), per municipality",
+)
+def figures(
+    request: HttpRequest,
+    period: Period = "month",  # type: ignore[valid-type]
+    at: Day | None = None,
+    municipality_id: Id | None = None,
+    language: Language = "nl",
+) -> Any:
+    f = selectors_figures.activity_figures(
+        actor=actor_of(request),
+        period=period,
+        day=at,
+        municipality_id=municipality_id,
+        language=language,
+    )
+    chosen = f["period"]
+    return {
+        "period": chosen.kind,
+        "first": chosen.first,
+        "last": chosen.last,
+        "months": [m.strftime("%Y-%m") for m in chosen.months],
+        "municipality_id": municipality_id,
+        "week_of": f["week"]["monday"],
+        "week": [{**s, "series_id": s["series"].pk} for s in f["week"]["sessions"]],
+        "waiting_people": f["waiting_lists"]["people"],
+        "waiting_sessions": f["waiting_lists"]["sessions"],
+        "totals": f["totals"],
+        "per_kind": _figure_rows(f["per_kind"]),
+        "per_category": _figure_rows(f["per_category"]),
+        "per_neighbourhood": _figure_rows(f["per_neighbourhood"]),
+        "trend": [{**row, "month": row["month"].strftime("%Y-%m")} for row in f["trend"]],
+        "per_municipality": f["per_municipality"],
+    }

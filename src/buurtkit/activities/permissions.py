@@ -12,11 +12,13 @@ PERMISSIONS: dict[str, object] = {
         "Keep the digibuddy register: add volunteers, plan their duties, see the gaps"
     ),
     "activities.duties": _("See your own duties as a digibuddy, cancel them or swap them"),
+    # act-figures: the attendance export with names (every download is in the log).
+    "activities.export_names": _("Download attendance lists with participants' names"),
 }
 
 GRANTS: dict[str, set[str]] = {
     "coordinator": set(PERMISSIONS),
-    "staff": set(PERMISSIONS),
+    "staff": set(PERMISSIONS) - {"activities.export_names"},
     "counter_clerk": {"activities.view", "activities.register", "activities.attend"},
     "volunteer": {
         "activities.view",

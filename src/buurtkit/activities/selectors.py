@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from buurtkit.activities import rules
 from buurtkit.activities.models import (
@@ -164,8 +164,22 @@ def programme_places(*, community: Community) -> list[Any]:
     """The places that have sessions to come (to filter the programme by)."""
     from buurtkit.places.models import Place
 
-    ids = sessions_upcoming(community).values_list("place_id", flat=True).distinct()
-    return list(Place.objects.in_community(community).filter(pk__in=ids).order_by("name"))
+    return list(
+        Place.objects.in_community(community).filter(has_sessions_to_come()).order_by("name")
+    )
+
+
+def has_sessions_to_come() -> Exists:
+    """A filter on places: one published session to come is there. One index probe per place
+    (places are few), not a scan of every session to come."""
+    return Exists(
+        Session.objects.filter(
+            place_id=OuterRef("pk"),
+            cancelled_at__isnull=True,
+            starts_at__gt=clock.now(),
+            series__published=True,
+        )
+    )
 
 
 def public_session(*, community: Community, session_id: int) -> Session:

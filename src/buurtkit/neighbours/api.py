@@ -23,6 +23,7 @@ from buurtkit.core.apitools import (
     In,
     Language,
     actor_of,
+    idempotency_key_header,
     paged,
 )
 from buurtkit.neighbours import costs, selectors, services
@@ -979,3 +980,147 @@ def participants_verification_check(
     return services.verification_check(
         actor=actor_of(request), participant_id=participant_id, code=payload.code
     )
+
+
+# --- partners: their own participants ---------------------------------------------------------
+
+PartnerStatus = Literal["waiting", "introduced", "not_verified", "follow_up", "opted_out"]
+PartnerState = Literal["not_verified", "waiting", "introduced", "opted_out"]
+
+
+class PartnerParticipantOut(Schema):
+    """What a partner sees of one of its participants: the person it registered, their way
+    through Buurbel, and the follow-up flag; never who the other neighbours are."""
+
+    id: int
+    name: str
+    phone: str = Field(..., description="The participant's own number (E.164).")
+    language: str
+    neighbourhood: str
+    organisation_id: int | None
+    organisation: str = Field(..., description="The partner's name; '' for none.")
+    registered_at: dt.datetime
+    state: PartnerState = Field(
+        ...,
+        description="not_verified (the number is not confirmed yet), waiting (for a match), "
+        "introduced (at least one introduction), opted_out.",
+    )
+    introductions: int = Field(..., description="Introductions by phone started with them.")
+    latest_introduction: str | None = Field(
+        ..., description="The latest introduction's state (proposed … completed), or null."
+    )
+    calls: int = Field(..., description="Buurbel calls with their number (in and out).")
+    last_contact: dt.datetime | None = Field(..., description="The last answered Buurbel call.")
+    needs_follow_up: bool
+    follow_up_note: str
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.person.full_name)
+
+    @staticmethod
+    def resolve_phone(obj: Any) -> str:
+        return str(obj.person.phone)
+
+    @staticmethod
+    def resolve_organisation(obj: Any) -> str:
+        return obj.organisation.name if obj.organisation else ""
+
+    @staticmethod
+    def resolve_registered_at(obj: Any) -> dt.datetime:
+        return obj.created_at  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_state(obj: Any) -> str:
+        return selectors.partner_state(obj)
+
+    @staticmethod
+    def resolve_latest_introduction(obj: Any) -> str | None:
+        return obj.latest_state  # type: ignore[no-any-return]
+
+
+class PartnerParticipantIn(ProfileIn):
+    first_name: str = Field(..., max_length=100, pattern=NONBLANK)
+    last_name: str = Field("", max_length=100)
+    phone: str = Field(..., max_length=30, pattern=NONBLANK, description="A real number.")
+    consent: Literal[True] = Field(..., description="The resident agrees that Buurbel calls them.")
+    organisation_id: int | None = Field(
+        None,
+        description="Left out: the key's own organisation (a partner's key with several "
+        "must name one of them; staff may name any partner).",
+    )
+    needs_follow_up: bool | None = Field(None, description="Staff should check on them.")
+    follow_up_note: str | None = Field(
+        None, max_length=200, description="Why (needed with needs_follow_up)."
+    )
+
+
+class FollowUpIn(In):
+    needs_follow_up: bool = Field(..., description="true: put on the follow-up list; false: done.")
+    note: str = Field(
+        "", max_length=200, description="Why someone should check on them (needed with true)."
+    )
+
+
+@router.get(
+    "/partner/participants",
+    response=list[PartnerParticipantOut],
+    summary="A partner's own participants (needs neighbours.refer)",
+    description="The key's organisation's participants (staff who see Buurbel: every "
+    "partner's). `q` searches name, phone and neighbourhood.",
+)
+@paged
+def partner_participants_list(
+    request: HttpRequest, q: str = Query("", max_length=100), status: PartnerStatus | None = None
+) -> Any:
+    return selectors.partner_participants(actor=actor_of(request), q=q, status=status or "")
+
+
+@router.post(
+    "/partner/participants",
+    response={200: PartnerParticipantOut, 201: PartnerParticipantOut},
+    summary="A partner registers a resident it helps (send an Idempotency-Key)",
+    description="The resident and their Buurbel profile in one step, for the key's own "
+    "organisation. Then the number is verified (staff, or the resident).",
+)
+def partner_participants_create(
+    request: HttpRequest,
+    payload: PartnerParticipantIn,
+    idempotency_key: str = idempotency_key_header("registration", required=True),
+) -> Any:
+    actor = actor_of(request)
+    data = payload.values()
+    participant = services.partner_participant_register(
+        actor=actor, consent=payload.consent, idempotency_key=idempotency_key, **data
+    )
+    status = 200 if getattr(participant, "replayed", False) else 201
+    return Status(
+        status, selectors.partner_participant_get(actor=actor, participant_id=participant.pk)
+    )
+
+
+@router.get(
+    "/partner/participants/{participant_id}",
+    response=PartnerParticipantOut,
+    summary="One of a partner's participants",
+)
+def partner_participants_get(request: HttpRequest, participant_id: Id) -> Any:
+    return selectors.partner_participant_get(actor=actor_of(request), participant_id=participant_id)
+
+
+@router.post(
+    "/partner/participants/{participant_id}/follow-up",
+    response=PartnerParticipantOut,
+    summary="Mark a participant as needing follow-up (with a note), or unmark them",
+)
+def partner_participants_follow_up(
+    request: HttpRequest, participant_id: Id, payload: FollowUpIn
+) -> Any:
+    actor = actor_of(request)
+    services.partner_follow_up(
+        actor=actor,
+        participant_id=participant_id,
+        needs_follow_up=payload.needs_follow_up,
+        note=payload.note,
+    )
+    return selectors.partner_participant_get(actor=actor, participant_id=participant_id)

@@ -50,12 +50,16 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         .exclude(phone="")
         .order_by("id")[:PARTICIPANTS]
     )
-    # The OCMW registered a third of them and follows them up; a few need staff follow-up.
+    # The OCMW registered a third of them and the CAW (the device bank's second partner)
+    # another third: the referrer logins `ocmw` and `caw` follow their own people on
+    # "Buurbel: our participants". A few need staff follow-up.
     ocmw = (
         Organisation.objects.filter(community=community, kind="social_welfare")
         .order_by("id")
         .first()
     )
+    caw = Organisation.objects.filter(community=community, slug="caw-gent").first()
+    partner_of = {0: ocmw, 1: caw}
     participants = []
     for i, person in enumerate(people):
         area = rng.choice(list(AREAS))
@@ -76,9 +80,9 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             neighbourhood=area,
             lat=lat + rng.uniform(-0.004, 0.004),
             lon=lon + rng.uniform(-0.006, 0.006),
-            organisation_id=ocmw.pk if ocmw is not None and i % 3 == 0 else None,
-            needs_follow_up=i % 9 == 4,
-            follow_up_note="Woont alleen; belt zelf niet graag." if i % 9 == 4 else "",
+            organisation_id=getattr(partner_of.get(i % 3), "pk", None),
+            needs_follow_up=i % 7 == 3,
+            follow_up_note="Woont alleen; belt zelf niet graag." if i % 7 == 3 else "",
         )
         participant = services.participant_mark_verified(
             actor=system, participant_id=participant.pk

@@ -35,6 +35,9 @@ EXPORTED = (
     "phone_verified_at",
     "opted_out_at",
     "active",
+    "organisation__name",
+    "needs_follow_up",
+    "follow_up_note",
 )
 
 
@@ -60,6 +63,8 @@ def anonymise(traces: PersonTraces) -> None:
         lon=None,
         active=False,
         opted_out_at=clock.now(),
+        needs_follow_up=False,
+        follow_up_note="",
     )
     # The numbers codes were sent to (or checked in person) go too; the dates stay.
     PhoneVerification.objects.filter(community_id=community_id, participant_id__in=ids).update(

@@ -74,6 +74,10 @@ class Participant(CommunityScoped):
     #: A vulnerable participant whom staff should check on (the staff's follow-up list).
     needs_follow_up = models.BooleanField(_("needs follow-up"), default=False)
     follow_up_note = models.CharField(_("why follow-up is needed"), max_length=200, blank=True)
+    #: A partner's registration (a new resident and this row) is made once per key: a retry
+    #: or a double click answers the first one instead of registering the resident twice.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +93,11 @@ class Participant(CommunityScoped):
                 condition=(Q(lat__isnull=True) & Q(lon__isnull=True))
                 | (Q(lat__gte=-90, lat__lte=90) & Q(lon__gte=-180, lon__lte=180)),
                 name="participant_location_both_or_none",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="participant_idempotency_key_unique",
             ),
         ]
         indexes = [models.Index(fields=["community", "neighbourhood"])]

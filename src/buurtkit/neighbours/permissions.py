@@ -7,6 +7,11 @@ PERMISSIONS: dict[str, object] = {
     "neighbours.manage": _("Register Buurbel participants and record introductions"),
     "neighbours.rules": _("Write and activate Buurbel matching rules"),
     "neighbours.match": _("Run the Buurbel matching"),
+    # A partner (OCMW, a social service) registers the people it helps and follows them up:
+    # only its own organisation's participants, unless it may also see all (neighbours.view).
+    "neighbours.refer": _(
+        "Register Buurbel participants for your own organisation and follow them up"
+    ),
 }
 
 GRANTS: dict[str, set[str]] = {
@@ -16,6 +21,6 @@ GRANTS: dict[str, set[str]] = {
     "volunteer": {"neighbours.view"},
     "auditor": {"neighbours.view"},
     "merchant": set(),
-    "referrer": set(),
+    "referrer": {"neighbours.refer"},
     "resident": set(),
 }

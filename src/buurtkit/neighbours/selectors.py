@@ -456,3 +456,183 @@ def participant_calls(*, actor: Actor, participant: Participant) -> QuerySet[Cal
         )
         .order_by("-created_at", "-id")
     )
+
+
+# --- partners: their own participants; the staff's follow-up list --------------------------
+
+#: What a partner's list filters on.
+PARTNER_STATUSES = ("waiting", "introduced", "not_verified", "follow_up", "opted_out")
+
+
+def partner_scope(actor: Actor, *, write: bool = False) -> list[int] | None:
+    """The organisations whose participants ``actor`` follows as a partner: its own (a
+    partner's login), or ``None`` = every one (staff who may see all Buurbel participants,
+    or, for a change, manage them)."""
+    from buurtkit.core.errors import PermissionDenied
+
+    actor.require("neighbours.refer")
+    if actor.has("neighbours.manage" if write else "neighbours.view"):
+        return None
+    if not actor.organisation_ids:
+        raise PermissionDenied(
+            _("Your login is not linked to a partner organisation. Ask a coordinator."),
+            code="permission_denied",
+        )
+    return sorted(actor.organisation_ids)
+
+
+def _with_partner_view(qs: QuerySet[Participant]) -> QuerySet[Participant]:
+    """Annotate what a partner sees of each participant's way through Buurbel: number
+    verified, introductions (how many, the latest one's state), Buurbel calls with their
+    number and the last answered one (``last_contact``). Nothing about the other neighbours."""
+    from django.db.models import BooleanField, Case, IntegerField, OuterRef, Subquery, When
+    from django.db.models.functions import Coalesce
+
+    from buurtkit.neighbours import verification
+
+    pair = Q(participant_a=OuterRef("pk")) | Q(participant_b=OuterRef("pk"))
+    matches = Match.objects.filter(pair).order_by()
+    own_number = Q(to_number=OuterRef("person__phone")) | Q(from_number=OuterRef("person__phone"))
+    calls = Call.objects.filter(
+        own_number, community_id=OuterRef("community_id"), purpose__startswith="buurbel"
+    ).order_by()
+    return verification.with_verified_phone(qs).annotate(
+        is_verified=Case(
+            When(verification.verified_q(), then=True), default=False, output_field=BooleanField()
+        ),
+        introductions=Coalesce(
+            Subquery(
+                matches.values("community_id").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        latest_state=Subquery(matches.order_by("-created_at", "-pk").values("state")[:1]),
+        calls=Coalesce(
+            Subquery(
+                calls.values("community_id").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        last_contact=Subquery(
+            calls.filter(answered_at__isnull=False)
+            .order_by("-answered_at")
+            .values("answered_at")[:1]
+        ),
+    )
+
+
+def partner_participants(*, actor: Actor, q: str = "", status: str = "") -> QuerySet[Participant]:
+    """A partner's own participants (staff: every partner's), by name, phone or
+    neighbourhood; ``status`` one of :data:`PARTNER_STATUSES`. Annotated as
+    :func:`_with_partner_view` says."""
+    if status and status not in PARTNER_STATUSES:
+        msg = _("Choose one of: %(choices)s.") % {"choices": ", ".join(PARTNER_STATUSES)}
+        raise ValidationFailed(msg, fields={"status": msg})
+    scope = partner_scope(actor)
+    qs: QuerySet[Participant] = Participant.objects.in_community(actor.community).select_related(
+        "person", "organisation"
+    )
+    if scope is not None:
+        qs = qs.filter(organisation_id__in=scope)
+    for word in q.split()[:4]:
+        digits = "".join(ch for ch in word if ch.isdigit())
+        cond = (
+            Q(person__first_name__icontains=word)
+            | Q(person__last_name__icontains=word)
+            | Q(neighbourhood__icontains=word)
+        )
+        if len(digits) >= 3:
+            cond |= Q(person__phone__contains=digits.lstrip("0"))
+        qs = qs.filter(cond)
+    qs = _with_partner_view(qs)
+    live = Q(opted_out_at__isnull=True)
+    if status == "opted_out":
+        qs = qs.filter(opted_out_at__isnull=False)
+    elif status == "follow_up":
+        qs = qs.filter(live, needs_follow_up=True)
+    elif status == "not_verified":
+        qs = qs.filter(live, Q(is_verified=False, introductions=0))
+    elif status == "waiting":
+        qs = qs.filter(live, Q(is_verified=True, introductions=0))
+    elif status == "introduced":
+        qs = qs.filter(live, Q(introductions__gt=0))
+    return qs.order_by("person__last_name", "person__first_name", "id")
+
+
+def partner_state(participant: Participant) -> str:
+    """Where a participant annotated by :func:`_with_partner_view` stands: opted_out,
+    not_verified, waiting (for a match) or introduced."""
+    if participant.opted_out_at:
+        return "opted_out"
+    if getattr(participant, "introductions", 0):
+        return "introduced"
+    return "waiting" if getattr(participant, "is_verified", False) else "not_verified"
+
+
+def partner_participant_reach(
+    *, actor: Actor, participant_id: int, write: bool = False, for_update: bool = False
+) -> Participant:
+    """One participant as a partner may reach it: its own organisation's (another
+    organisation's is simply not found, like a wrong id); staff any."""
+    from buurtkit.core.errors import NotFound
+
+    scope = partner_scope(actor, write=write)
+    participant = get_scoped(Participant, actor.community, for_update=for_update, pk=participant_id)
+    if scope is not None and participant.organisation_id not in scope:
+        thing = str(Participant._meta.verbose_name).capitalize()
+        raise NotFound(_("%(thing)s not found.") % {"thing": thing})
+    return participant
+
+
+def partner_participant_get(*, actor: Actor, participant_id: int) -> Participant:
+    """One of a partner's participants with the partner's view (:func:`_with_partner_view`)."""
+    participant = partner_participant_reach(actor=actor, participant_id=participant_id)
+    return (
+        _with_partner_view(Participant.objects.filter(pk=participant.pk))
+        .select_related("person", "organisation")
+        .get()
+    )
+
+
+def partner_introductions(*, actor: Actor, participant: Participant) -> list[dict[str, Any]]:
+    """A participant's introductions as their partner sees them: when, how far it got,
+    whether they met and would meet again; never who the other neighbour is."""
+    partner_participant_reach(actor=actor, participant_id=participant.pk)
+    rows = (
+        Match.objects.in_community(actor.community)
+        .filter(Q(participant_a=participant) | Q(participant_b=participant))
+        .order_by("-created_at", "-pk")
+        .values("pk", "created_at", "state", "state_changed_at", "met", "again")
+    )
+    return [
+        {
+            "id": r["pk"],
+            "started_at": r["created_at"],
+            "state": r["state"],
+            "changed_at": r["state_changed_at"],
+            "met": r["met"],
+            "again": r["again"],
+        }
+        for r in rows
+    ]
+
+
+def follow_up_list(*, actor: Actor, organisation_id: int | None = None) -> QuerySet[Participant]:
+    """The staff's follow-up list: participants marked "needs follow-up" who did not opt out,
+    of one partner or all, with the last answered Buurbel call (``last_contact``); those not
+    reached for longest (or never) first."""
+    from django.db.models import F
+
+    actor.require("neighbours.view")
+    qs = Participant.objects.in_community(actor.community).filter(
+        needs_follow_up=True, opted_out_at__isnull=True
+    )
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    return (
+        _with_partner_view(qs)
+        .select_related("person", "organisation")
+        .order_by(F("last_contact").asc(nulls_first=True), "person__last_name", "id")
+    )

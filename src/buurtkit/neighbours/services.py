@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.utils.translation import gettext as _
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
+from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.scoping import get_scoped
 from buurtkit.neighbours import announcements, matching, rules
 from buurtkit.neighbours import facts as facts_mod
@@ -87,6 +89,166 @@ def participant_register(
     )
     audit_record(actor=actor, verb="neighbours.participant_registered", obj=participant)
     return participant
+
+
+# --- partners: registering and following up their own people ------------------------------
+
+
+def _registering_partner(actor: Actor, organisation_id: int | None) -> Organisation | None:
+    """The partner a registration is for. A partner's login registers for its own
+    organisation (never another one); staff (``neighbours.manage``) may name any partner, or
+    none (then their login's one organisation, if it has exactly one)."""
+    own = sorted(actor.organisation_ids)
+    if actor.has("neighbours.manage"):
+        if organisation_id is None and len(own) == 1:
+            (organisation_id,) = own  # like participant_register: the login's one partner
+        return _partner(actor, organisation_id)
+    if not own:
+        raise PermissionDenied(
+            _("Your login is not linked to a partner organisation. Ask a coordinator."),
+            code="permission_denied",
+        )
+    if organisation_id is None:
+        if len(own) > 1:
+            raise _invalid("organisation_id", _("Choose the organisation you register for."))
+        organisation_id = own[0]
+    if organisation_id not in own:
+        raise PermissionDenied(
+            _("You can only register people for your own organisation."),
+            code="permission_denied",
+        )
+    return get_scoped(Organisation, actor.community, pk=organisation_id)
+
+
+@transaction.atomic
+def partner_participant_register(
+    *,
+    actor: Actor,
+    first_name: str,
+    last_name: str = "",
+    phone: str,
+    consent: bool,
+    organisation_id: int | None = None,
+    needs_follow_up: bool = False,
+    follow_up_note: str = "",
+    idempotency_key: str | None = None,
+    **profile: Any,
+) -> Participant:
+    """A partner (``neighbours.refer``) registers a resident it helps: the person and their
+    Buurbel profile in one step, for the partner's own organisation. Another resident with
+    the same name and number is not looked up (registering tells nothing about who else is
+    known). A retry with the same ``idempotency_key`` answers the first registration."""
+    actor.require("neighbours.refer")
+    organisation = _registering_partner(actor, organisation_id)
+    if not consent:
+        raise _invalid("consent", _("Buurbel can only call someone who agrees to it."))
+    values = clean_profile(profile)
+    note = _note(follow_up_note)
+    if needs_follow_up and not note:
+        raise _invalid("follow_up_note", _("Say in a few words why someone should check on them."))
+    names = {"first_name": str(first_name or "").strip(), "last_name": str(last_name or "").strip()}
+    if not names["first_name"]:
+        raise _invalid("first_name", _("Give the resident's first name."))
+    if not str(phone or "").strip():
+        raise _invalid("phone", _("Buurbel needs a phone number to call."))
+    key = clean_key(idempotency_key, required=False)
+    request_hash = fingerprint(
+        {
+            **names,
+            "phone": phone,
+            "organisation": organisation.pk if organisation else None,
+            "follow_up": [bool(needs_follow_up), note],
+            "profile": values,
+        }
+    )
+
+    def create() -> Participant:
+        from buurtkit.people.services import person_create
+
+        # The partner may register this one person (not change or read others): the right
+        # is lent for this call only.
+        registering = replace(actor, permissions=actor.permissions | {"people.manage"})
+        person = person_create(
+            actor=registering,
+            consents={"data_processing": True},
+            allow_duplicate=True,
+            phone=phone,
+            preferred_language=values["language"],
+            **names,
+        )
+        participant = Participant.objects.create(
+            community=actor.community,
+            person=person,
+            consent_at=clock.now(),
+            organisation=organisation,
+            needs_follow_up=bool(needs_follow_up),
+            follow_up_note=note if needs_follow_up else "",
+            idempotency_key=key,
+            request_hash=request_hash,
+            **values,
+        )
+        audit_record(
+            actor=actor,
+            verb="neighbours.participant_registered",
+            obj=participant,
+            data={"organisation": organisation.pk if organisation else None, "by_partner": True},
+        )
+        return participant
+
+    if not key:
+        return create()
+    return run_once(
+        queryset=Participant.objects.in_community(actor.community),
+        key=key,
+        same=same_fingerprint(request_hash),
+        create=create,
+        conflict=_("This idempotency key was used for another registration."),
+    )
+
+
+def _set_follow_up(
+    actor: Actor, participant: Participant, needs_follow_up: bool, note: str
+) -> Participant:
+    note = _note(note)
+    if needs_follow_up and not note:
+        raise _invalid("note", _("Say in a few words why someone should check on them."))
+    before = participant.needs_follow_up
+    participant.needs_follow_up = bool(needs_follow_up)
+    participant.follow_up_note = note if needs_follow_up else ""
+    participant.save(update_fields=["needs_follow_up", "follow_up_note", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="neighbours.follow_up_set" if needs_follow_up else "neighbours.follow_up_done",
+        obj=participant,
+        data={"before": before, "after": bool(needs_follow_up)},
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_follow_up(
+    *, actor: Actor, participant_id: int, needs_follow_up: bool, note: str = ""
+) -> Participant:
+    """Staff (``neighbours.manage``) put a participant on the follow-up list (with a short
+    note: why) or take them off it when they checked on them ("done"; the note goes)."""
+    actor.require("neighbours.manage")
+    participant = get_scoped(Participant, actor.community, for_update=True, pk=participant_id)
+    return _set_follow_up(actor, participant, needs_follow_up, note)
+
+
+@transaction.atomic
+def partner_follow_up(
+    *, actor: Actor, participant_id: int, needs_follow_up: bool, note: str = ""
+) -> Participant:
+    """A partner marks one of its own participants as needing follow-up (with a note), or
+    unmarks them. Another organisation's participant is not found."""
+    from buurtkit.neighbours.selectors import partner_participant_reach
+
+    actor.require("neighbours.refer")
+    participant = partner_participant_reach(
+        actor=actor, participant_id=participant_id, write=True, for_update=True
+    )
+    return _set_follow_up(actor, participant, needs_follow_up, note)
 
 
 def _partner(actor: Actor, organisation_id: int | None) -> Organisation | None:

@@ -27,6 +27,18 @@ def register() -> None:
             order=60,
         )
     )
+    # act-figures: the overview with its charts and exports.
+    register_menu_link(
+        Link(
+            key="activities.figures",
+            module="activities",
+            url_name="web:activities_figures",
+            label=_("Activity figures"),
+            permission="activities.view",
+            summary=_("Who came, per month, kind, topic and neighbourhood; downloads"),
+            order=61,
+        )
+    )
     register_resident_link(
         Link(
             key="activities.programme",
@@ -80,5 +92,6 @@ def register() -> None:
             "activities.cancelled": _("sign-up cancelled"),
             "activities.offer_accepted": _("waiting-list seat accepted"),
             "activities.attendance": _("attendance noted"),
+            "activities.names_exported": _("attendance with names downloaded"),
         }
     )

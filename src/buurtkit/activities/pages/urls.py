@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.activities.pages import views, views_staff, views_volunteers
+from buurtkit.activities.pages import views, views_figures, views_staff, views_volunteers
 
 community_urlpatterns = [
     path("activities/", views.programme, name="activities_programme"),
@@ -85,5 +85,25 @@ community_urlpatterns += [
         views_volunteers.duty_take,
         name="activities_duty_take",
     ),
+]
+# act-figures: the staff overview, its exports and the public monthly brochure.
+community_urlpatterns += [
+    path("activities/figures/", views_figures.overview, name="activities_figures"),
+    path(
+        "activities/figures/export/attendance/",
+        views_figures.export_attendance,
+        name="activities_export_attendance",
+    ),
+    path(
+        "activities/figures/export/figures/",
+        views_figures.export_figures,
+        name="activities_export_figures",
+    ),
+    path(
+        "activities/figures/export/names/",
+        views_figures.export_names,
+        name="activities_export_names",
+    ),
+    path("activities/brochure.pdf", views_figures.brochure, name="activities_brochure"),
 ]
 root_urlpatterns: list = []

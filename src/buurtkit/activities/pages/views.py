@@ -7,20 +7,27 @@ on the phone through the API (and, later, their own pages).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import dateformat, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
-from buurtkit.activities import selectors, services
+from buurtkit.activities import selectors, selectors_figures, services
 from buurtkit.activities.models import ActivityKind
 from buurtkit.activities.pages.forms import SignUpForm
 from buurtkit.core.errors import NotFound, ServiceError
+from buurtkit.core.texts import translated
 from buurtkit.web.decorators import public_page
 from buurtkit.web.forms import apply_service_error
 from buurtkit.web.pagination import paginate
+from buurtkit.web.templatetags.buurtkit import euro
 
 
 def _int(value: str | None) -> int | None:
@@ -31,6 +38,36 @@ def _client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+def _cards(page: Any, slug: str, language: str) -> list[dict[str, str]]:
+    """The page's sessions as the plain texts their cards show. Made here in one pass: the
+    programme lists many sessions, and template lookups per field cost more than the query."""
+    brussels = ZoneInfo("Europe/Brussels")
+    link = reverse("web:activities_session", args=[slug, 0])[:-2]  # ".../sessions/" + id + "/"
+    free = gettext("free")
+    full = gettext("full: waiting list")
+    kinds = dict(ActivityKind.choices)
+    cards = []
+    for session in page:
+        series, place = session.series, session.place
+        starts = session.starts_at.astimezone(brussels)
+        left = session.capacity - session.seats_taken
+        cards.append(
+            {
+                "url": f"{link}{session.pk}/",
+                "title": translated(series.title, language),
+                "day": dateformat.format(starts, "l j F"),
+                "hours": f"{starts:%H:%M}–{session.ends_at.astimezone(brussels):%H:%M}",
+                "place": f"{place.name}, {place.street}" if place.street else place.name,
+                "kind": capfirst(str(kinds.get(series.kind, series.kind))),
+                "price": euro(series.price_cents) if series.price_cents else free,
+                "seats": full
+                if left <= 0
+                else ngettext("%(n)s seat left", "%(n)s seats left", left) % {"n": left},
+            }
+        )
+    return cards
+
+
 @public_page
 def programme(request: HttpRequest) -> HttpResponse:
     community = request.community  # type: ignore[attr-defined]
@@ -38,23 +75,52 @@ def programme(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in ActivityKind.values else ""
     category_id = _int(request.GET.get("category"))
     place_id = _int(request.GET.get("place"))
-    sessions = selectors.programme(
-        community=community, kind=kind, category_id=category_id, place_id=place_id
+    # act-figures: from a day, in a neighbourhood, near a place.
+    start = _date(request.GET.get("from"))
+    places = selectors.programme_places(community=community)
+    neighbourhoods = selectors_figures.programme_neighbourhoods(places=places)
+    neighbourhood = request.GET.get("hood", "")
+    neighbourhood = neighbourhood if neighbourhood in neighbourhoods else ""
+    near_id = _int(request.GET.get("near"))
+    sessions = selectors_figures.programme_filtered(
+        community=community,
+        kind=kind,
+        category_id=category_id,
+        place_id=place_id,
+        start=start,
+        neighbourhood=neighbourhood,
+        near_place_id=near_id,
     )
+    page = paginate(request, sessions)
+    language = translation.get_language() or "nl"
     return render(
         request,
         "activities/programme.html",
         {
-            "page": paginate(request, sessions),
+            "page": page,
+            "cards": _cards(page, community.slug, language),
             "kinds": ActivityKind.choices,
             "kind": kind,
             "categories": selectors.programme_categories(community=community),
             "category_id": category_id,
-            "places": selectors.programme_places(community=community),
+            "places": places,
             "place_id": place_id,
-            "language": translation.get_language() or "nl",
+            "start": start,
+            "neighbourhoods": neighbourhoods,
+            "neighbourhood": neighbourhood,
+            "near_places": selectors_figures.places_to_be_near(community=community),
+            "near_id": near_id,
+            "language": language,
         },
     )
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2199 else None
 
 
 @public_page

@@ -22,6 +22,22 @@ def register() -> None:
             order=20,
         )
     )
+    registry.register_menu_link(
+        Link(
+            key="neighbours.partner",
+            module="neighbours",
+            url_name="web:buurbel_partner",
+            label=_("Buurbel: our participants"),
+            permission="neighbours.refer",
+            order=21,
+        )
+    )
+    registry.register_audit_verbs(
+        {
+            "neighbours.follow_up_set": _("marked: needs follow-up"),
+            "neighbours.follow_up_done": _("follow-up done"),
+        }
+    )
     registry.register_resident_link(
         Link(
             key="neighbours.join",

@@ -8,6 +8,7 @@ from buurtkit.neighbours.pages import (
     views_dashboard,
     views_intros,
     views_participants,
+    views_partner,
     views_rules,
 )
 
@@ -17,6 +18,11 @@ community_urlpatterns = [
         "buurbel/dashboard.csv",
         views_dashboard.buurbel_dashboard_csv,
         name="buurbel_dashboard_csv",
+    ),
+    path(
+        "buurbel/partners.csv",
+        views_dashboard.buurbel_partners_csv,
+        name="buurbel_partners_csv",
     ),
     path("buurbel/costs/", views_dashboard.buurbel_costs, name="buurbel_costs"),
     path(
@@ -143,4 +149,17 @@ community_urlpatterns = [
         name="buurbel_participant_opt_in",
     ),
     path("buurbel/join/", views_participants.join, name="buurbel_join"),
+    path("buurbel/partner/", views_partner.partner_list, name="buurbel_partner"),
+    path("buurbel/partner/new/", views_partner.partner_new, name="buurbel_partner_new"),
+    path(
+        "buurbel/partner/<int:participant_id>/",
+        views_partner.partner_detail,
+        name="buurbel_partner_participant",
+    ),
+    path("buurbel/follow-up/", views_partner.follow_up_list, name="buurbel_follow_up"),
+    path(
+        "buurbel/follow-up/<int:participant_id>/done/",
+        views_partner.follow_up_done,
+        name="buurbel_follow_up_done",
+    ),
 ]

@@ -34,6 +34,11 @@ DEFAULT_WEEKS = 8
 #: The other Buurbel pages, shown when they exist (URL name, title, one line about it).
 PAGES = [
     ("buurbel_participants", gettext_lazy("Participants"), gettext_lazy("Who takes part.")),
+    (
+        "buurbel_follow_up",
+        gettext_lazy("Needs follow-up"),
+        gettext_lazy("People someone should check on."),
+    ),
     ("buurbel_rules", gettext_lazy("Matching rules"), gettext_lazy("Who may meet whom.")),
     ("buurbel_runs", gettext_lazy("Matching runs"), gettext_lazy("Proposed pairs.")),
     (
@@ -144,8 +149,38 @@ def buurbel(request: HttpRequest) -> HttpResponse:
         "total_cost": _usd(board.totals.get("cost_micros", 0)),
         "rate_note": _rate_note(),
         "links": _links(actor.community.slug),
+        "partner_figures": selectors.partner_figures(actor=actor),
     }
     return render(request, "neighbours/dashboard.html", context)
+
+
+@community_page("neighbours.view")
+def buurbel_partners_csv(request: HttpRequest) -> HttpResponse:
+    """One line per partner organisation: its participants, introductions and follow-ups.
+    Organisations' names and counts only: no personal data."""
+    actor = actor_of(request)
+    rows: list[list[Any]] = [
+        [
+            _("partner"),
+            _("participants"),
+            _("can be called"),
+            _("introductions made"),
+            _("met"),
+            _("follow-ups open"),
+        ]
+    ]
+    for f in selectors.partner_figures(actor=actor):
+        rows.append(
+            [
+                f["name"],
+                f["participants"],
+                f["callable"],
+                f["introduced"],
+                f["met"],
+                f["follow_up"],
+            ]
+        )
+    return exports.csv_response(rows, filename=f"buurbel-{actor.community.slug}-partners.csv")
 
 
 def _csv_rate(rate: Decimal | None) -> str:
