@@ -20,6 +20,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from buurtkit.activities.models import Duty, Volunteer
+from buurtkit.activities.models import Registration as ActivityRegistration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
 from buurtkit.core.actor import Actor
@@ -700,6 +701,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Duty.objects.filter(community=b.community).values_list(
                 "volunteer_id", "state", "cancel_reason", "starts_at"
             )
+        ),
+        "activity_registrations": list(
+            ActivityRegistration.objects.filter(community=b.community)
+            .order_by("pk")
+            .values_list("state", "person_id", "channel", "referred_by_id", "anonymised_at")
         ),
     }
 

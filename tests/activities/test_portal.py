@@ -109,8 +109,10 @@ def test_a_programme_card_says_when_where_what_and_how_full_in_brussels_time(
     assert "Rabotstraat 1" in card and "IT-café" in card and "gratis" in card
     assert "1 plaats vrij" in card
     Session.objects.filter(pk=session.pk).update(seats_taken=1)
+    type(session.series).objects.filter(pk=session.series_id).update(price_cents=250)
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "volzet: wachtlijst" in page.lower()
+    assert "€ 2,50" in page and "gratis" not in page
 
 
 def test_signing_up_without_a_login_confirms_by_sms_with_a_working_cancel_link(

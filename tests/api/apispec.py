@@ -890,17 +890,23 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{AC}/sessions/{{session_id}}/registrations"): Endpoint(
         "activities.view", lists=_activity_ids("Registration")
     ),
+    # A partner (activities.register without activities.view) signs up, cancels and accepts
+    # only as and for their own organisation (act-ops): organisation-bound for them.
     ("POST", f"{AC}/sessions/{{session_id}}/registrations"): Endpoint(
         "activities.register",
         ok=201,
         writes=True,
         headers=_new_idempotency_key,
         body=lambda rows: {"person_id": rows.person.pk, "channel": "phone"},
+        organisation_bound=True,
+        unbound_by="activities.view",
     ),
     ("POST", f"{AC}/registrations/{{registration_id}}/cancel"): Endpoint(
-        "activities.register", writes=True
+        "activities.register", writes=True, organisation_bound=True, unbound_by="activities.view"
     ),
-    ("POST", f"{AC}/registrations/{{registration_id}}/accept"): Endpoint("activities.register"),
+    ("POST", f"{AC}/registrations/{{registration_id}}/accept"): Endpoint(
+        "activities.register", organisation_bound=True, unbound_by="activities.view"
+    ),
     ("POST", f"{AC}/sessions/{{session_id}}/attendance"): Endpoint(
         "activities.attend",
         writes=True,

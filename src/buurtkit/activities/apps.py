@@ -53,3 +53,10 @@ class ActivitiesConfig(AppConfig):
             "buurtkit.activities.services.reminders_send",
             title=_("Remind people of tomorrow's sessions"),
         )
+        # act-ops (issue 13): participants' data past the community's retention period.
+        scheduler.register(
+            "activities_retention",
+            scheduler.daily_at("03:45"),
+            "buurtkit.activities.services.retention_sweep",
+            title=_("Anonymise participants of sessions past the retention period"),
+        )

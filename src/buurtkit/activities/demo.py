@@ -5,6 +5,7 @@ the demo digipunten — some full with a waiting list, past sessions with their 
 from __future__ import annotations
 
 import random
+from contextlib import suppress
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,8 +135,29 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             )
         )
     _sign_up_and_attend(system, sessions, residents, rng, now)
+    _partner_referrals(system, sessions, residents, now)
     # act-buddy (issue 13): twelve digibuddies with duties, and the volunteer login.
     return demo_volunteers.load(community, sessions=sessions, places=places)
+
+
+def _partner_referrals(
+    system: Actor, sessions: list[Session], residents: list[Person], now: datetime
+) -> None:
+    """act-ops (issue 13): the CAW (the device bank's demo partner, login ``caw``) referred a
+    few people it helps to the coming IT cafés; they see them at /rabot/activities/referrals/."""
+    caw = Organisation.objects.in_community(system.community).filter(slug="caw-gent").first()
+    if caw is None:
+        return
+    coming = [s for s in sessions if s.series.kind == "it_cafe" and s.starts_at > now][:3]
+    for session, person in zip(coming, residents[-3:], strict=False):
+        with clock.frozen(min(now, session.starts_at - timedelta(days=3))), suppress(Conflict):
+            services.registration_create(
+                actor=system,
+                session_id=session.pk,
+                person_id=person.pk,
+                channel="partner",
+                referred_by_id=caw.pk,
+            )
 
 
 def _sign_up_and_attend(

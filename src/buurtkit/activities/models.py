@@ -204,6 +204,8 @@ class Registration(CommunityScoped):
     reminded_via = models.CharField(max_length=8, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
+    # act-ops (issue 13): the retention sweep took away who it was (the row stays, counted).
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("registration")

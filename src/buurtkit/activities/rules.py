@@ -18,6 +18,11 @@ ATTENDED = "attended"
 NO_SHOW = "no_show"
 CANCELLED = "cancelled"
 
+#: The automated reminder call the day before (``activities.calls``).
+REMINDER_CALL = "activities.reminder"
+#: The automated call offering a freed seat (``activities.calls``): 1 takes it, 2 passes it on.
+OFFER_CALL = "activities.offer"
+
 #: States that occupy one of the session's seats (``Session.seats_taken`` counts them).
 HOLDS_SEAT = frozenset({REGISTERED, CONFIRMED, OFFERED, ATTENDED, NO_SHOW})
 #: States in which the person still expects to come (reminders go to these).

@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from buurtkit.activities import rules
 from buurtkit.activities.models import (
     ActivityKind,
+    ActivitySettings,
     Category,
     Registration,
     RegistrationState,
@@ -23,6 +24,7 @@ from buurtkit.core.errors import NotFound
 from buurtkit.core.models import Community
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.validation import require_choice
+from buurtkit.people.models import Person
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 _ONE_DAY = timedelta(days=1)
@@ -223,7 +225,7 @@ def attendance_rows(*, actor: Actor, session_id: int, q: str = "") -> QuerySet[R
         Registration.objects.filter(
             session=session, state__in=[*rules.EXPECTED, rules.ATTENDED, rules.NO_SHOW]
         )
-        .select_related("person")
+        .select_related("person", "referred_by")
         .order_by("person__first_name", "person__last_name", "pk")
     )
     term = q.strip()
@@ -248,3 +250,80 @@ def registration_by_offer_link(
     if found is None or not hmac.compare_digest(found.offer_token_hash, rules.token_hash(token)):
         return None
     return found
+
+
+# --- act-ops (issue 13): sign-up on someone's behalf, partner referrals ---------------------
+
+
+def people_for_sign_up(*, actor: Actor, q: str) -> list[Person]:
+    """People to sign up by phone or at the desk, found by name or number (staff and
+    digipunt volunteers: ``activities.view`` and ``activities.register``); at most 20."""
+    actor.require("activities.view")
+    actor.require("activities.register")
+    term = " ".join(q.split())[:100]
+    if len(term) < 2:
+        return []
+    cond = Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    parts = term.split()
+    if len(parts) >= 2:
+        cond |= Q(first_name__icontains=parts[0], last_name__icontains=" ".join(parts[1:]))
+    digits = "".join(ch for ch in term if ch.isdigit())
+    if len(digits) >= 4:
+        cond |= Q(phone__contains=digits.lstrip("0"))
+    return list(
+        Person.objects.in_community(actor.community)
+        .filter(cond, anonymised_at__isnull=True)
+        .order_by("first_name", "last_name", "pk")[:20]
+    )
+
+
+def registration_get(*, actor: Actor, registration_id: int) -> Registration:
+    """One sign-up: staff see any of the community; a partner only the people they referred."""
+    registration = (
+        Registration.objects.in_community(actor.community)
+        .select_related("person", "session__series", "session__place", "referred_by")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if registration is None:
+        raise NotFound()
+    if actor.has("activities.view"):
+        return registration
+    if actor.has("activities.register") and registration.referred_by_id in actor.organisation_ids:
+        return registration
+    raise NotFound()
+
+
+def referrals_list(*, actor: Actor) -> QuerySet[Registration]:
+    """Partner referrals, newest first: staff (``activities.view``) see every partner's; a
+    partner only their own organisation's (never anyone else's sign-ups)."""
+    actor.require("activities.register")
+    qs = Registration.objects.in_community(actor.community).filter(channel="partner")
+    if not actor.has("activities.view"):
+        qs = qs.filter(referred_by_id__in=actor.organisation_ids)
+    return qs.select_related("person", "session__series", "session__place", "referred_by").order_by(
+        "-registered_at", "-pk"
+    )
+
+
+def sessions_open_for_sign_up(*, community: Community, days: int = 92) -> QuerySet[Session]:
+    """Published sessions still to come (the next three months), soonest first."""
+    now = clock.now()
+    return (
+        Session.objects.in_community(community)
+        .filter(
+            series__published=True,
+            cancelled_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=days),
+        )
+        .select_related("series", "place")
+        .order_by("starts_at", "pk")
+    )
+
+
+def activity_settings(*, actor: Actor) -> ActivitySettings:
+    """The community's activity settings (the defaults when never saved)."""
+    actor.require("activities.view")
+    found = ActivitySettings.objects.in_community(actor.community).first()
+    return found or ActivitySettings(community=actor.community)

@@ -17,7 +17,8 @@ def duty_times(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0003_offer_links'),
+        # After main's 0006 (act-ops' retention), so the graph has one leaf; the lead may renumber.
+        ('activities', '0006_registration_anonymised_at'),
     ]
 
     operations = [

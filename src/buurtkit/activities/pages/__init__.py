@@ -39,6 +39,18 @@ def register() -> None:
             order=61,
         )
     )
+    # act-ops (issue 13): partners refer people; staff see every partner's referrals.
+    register_menu_link(
+        Link(
+            key="activities.referrals",
+            module="activities",
+            url_name="web:activities_referrals",
+            label=_("Refer to an activity"),
+            permission="activities.register",
+            summary=_("Sign up someone you help, and see whether they came"),
+            order=62,
+        )
+    )
     register_resident_link(
         Link(
             key="activities.programme",
@@ -93,5 +105,7 @@ def register() -> None:
             "activities.offer_accepted": _("waiting-list seat accepted"),
             "activities.attendance": _("attendance noted"),
             "activities.names_exported": _("attendance with names downloaded"),
+            "activities.retention": _("old participants' data anonymised"),
+            "activities.settings": _("activity settings changed"),
         }
     )

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from buurtkit.activities.pages import views, views_figures, views_staff, views_volunteers
+from buurtkit.activities.pages import (
+    views,
+    views_figures,
+    views_onbehalf,
+    views_referrals,
+    views_staff,
+    views_volunteers,
+)
 
 community_urlpatterns = [
     path("activities/", views.programme, name="activities_programme"),
@@ -23,6 +30,29 @@ community_urlpatterns = [
         views_staff.attendance_list,
         name="activities_attendance_pdf",
     ),
+    # act-ops (issue 13): on someone's behalf, partner referrals.
+    path(
+        "activities/manage/sessions/<int:session_id>/sign-up/",
+        views_onbehalf.sign_up,
+        name="activities_sign_up",
+    ),
+    path(
+        "activities/manage/registrations/<int:registration_id>/",
+        views_onbehalf.registration,
+        name="activities_registration",
+    ),
+    path(
+        "activities/manage/registrations/<int:registration_id>/slip/",
+        views_onbehalf.slip,
+        name="activities_slip",
+    ),
+    path(
+        "activities/manage/registrations/<int:registration_id>/cancel/",
+        views_onbehalf.cancel,
+        name="activities_cancel_for",
+    ),
+    path("activities/referrals/", views_referrals.referrals, name="activities_referrals"),
+    path("activities/manage/settings/", views_onbehalf.settings_page, name="activities_settings"),
     path(
         "activities/offer/<int:offer_id>/<str:offer_secret>/",
         views.offer_page,

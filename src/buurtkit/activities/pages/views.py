@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, translation
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
@@ -27,7 +29,6 @@ from buurtkit.core.texts import translated
 from buurtkit.web.decorators import public_page
 from buurtkit.web.forms import apply_service_error
 from buurtkit.web.pagination import paginate
-from buurtkit.web.templatetags.buurtkit import euro
 
 
 def _int(value: str | None) -> int | None:
@@ -36,6 +37,11 @@ def _int(value: str | None) -> int | None:
 
 def _client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _euro(cents: int) -> str:
+    """As the ``euro`` template filter writes it, in the reader's language."""
+    return "€ " + number_format(Decimal(int(cents)) / 100, 2, force_grouping=True)
 
 
 def _cards(page: Any, slug: str, language: str) -> list[dict[str, str]]:
@@ -59,7 +65,7 @@ def _cards(page: Any, slug: str, language: str) -> list[dict[str, str]]:
                 "hours": f"{starts:%H:%M}–{session.ends_at.astimezone(brussels):%H:%M}",
                 "place": f"{place.name}, {place.street}" if place.street else place.name,
                 "kind": capfirst(str(kinds.get(series.kind, series.kind))),
-                "price": euro(series.price_cents) if series.price_cents else free,
+                "price": _euro(series.price_cents) if series.price_cents else free,
                 "seats": full
                 if left <= 0
                 else ngettext("%(n)s seat left", "%(n)s seats left", left) % {"n": left},
@@ -181,7 +187,8 @@ def cancel_page(request: HttpRequest, registration_id: int, secret: str) -> Http
         community=community, registration_id=registration_id, token=secret
     )
     if registration is None:
-        raise NotFound()
+        # act-ops: say why (a wrong or used-up link), in the reader's language.
+        raise NotFound(translation.gettext("This link is not valid (any more)."))
     if request.method == "POST":
         try:
             services.registration_cancel(

@@ -60,9 +60,10 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         {
             "session": session,
             "rows": selectors.attendance_rows(actor=actor, session_id=session.pk, q=q),
-            "waiting": selectors.waiting_list(session).select_related("person"),
+            "waiting": selectors.waiting_list(session).select_related("person", "referred_by"),
             "q": q,
             "may_attend": actor.has("activities.attend"),
+            "may_register": actor.has("activities.register"),  # act-ops: on their behalf
         },
     )
 

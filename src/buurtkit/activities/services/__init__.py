@@ -18,6 +18,11 @@ from buurtkit.activities.services.registrations import (
     registration_create,
 )
 from buurtkit.activities.services.reminders import reminders_send, reminders_send_community
+from buurtkit.activities.services.retention import (
+    activity_settings_update,
+    retention_sweep,
+    retention_sweep_community,
+)
 from buurtkit.activities.services.volunteers import (
     duty_assign,
     duty_cancel,
@@ -34,6 +39,7 @@ from buurtkit.activities.services.volunteers import (
 __all__ = [
     "DEFAULT_CATEGORIES",
     "TooManySignUps",
+    "activity_settings_update",
     "attendance_mark",
     "cancel_path",
     "categories_ensure_defaults",
@@ -55,6 +61,8 @@ __all__ = [
     "registration_create",
     "reminders_send",
     "reminders_send_community",
+    "retention_sweep",
+    "retention_sweep_community",
     "series_create",
     "session_add",
     "volunteer_certify",

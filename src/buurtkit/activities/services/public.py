@@ -141,6 +141,11 @@ def cancel_path(community: Community, registration: Registration, token: str) ->
     return f"/{community.slug}/activities/cancel/{registration.pk}/{token}/"
 
 
+def confirm_sign_up(system: Actor, registration: Registration, token: str, language: str) -> None:
+    """The confirmation message of a sign-up made by staff or a partner (act-ops)."""
+    _confirm(system, registration, token, language, "http://localhost:8000")
+
+
 def _confirm(
     system: Actor, registration: Registration, token: str, language: str, base_url: str
 ) -> None:

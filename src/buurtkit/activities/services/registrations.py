@@ -33,13 +33,21 @@ from buurtkit.activities.models import (
 from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
-from buurtkit.core.errors import Conflict, NotFound, ValidationFailed
+from buurtkit.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.texts import translated
 from buurtkit.messaging.services import notify
 from buurtkit.people.models import Organisation, Person
+from buurtkit.people.selectors import current_consents, reminder_channel
+from buurtkit.telephony.services import call_create
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # tests and development; production sets its own
 
@@ -54,6 +62,21 @@ def _may_register_for(actor: Actor, person_id: int) -> None:
     if actor.person_id == person_id and actor.on_behalf_of_id is None:
         return
     actor.require("activities.register")
+
+
+def _is_partner(actor: Actor) -> bool:
+    """A partner's worker (``activities.register`` without ``activities.view``): they see and
+    change only the sign-ups their own organisation made (act-ops, issue 13)."""
+    return actor.has("activities.register") and not actor.has("activities.view")
+
+
+def _may_change(actor: Actor, registration: Registration) -> None:
+    """Cancelling or accepting someone else's sign-up: staff yes; a partner only the people
+    their organisation referred; a resident only their own."""
+    if actor.person_id == registration.person_id and actor.on_behalf_of_id is None:
+        return
+    if _is_partner(actor) and registration.referred_by_id not in actor.organisation_ids:
+        raise PermissionDenied(_("This is someone else's sign-up: you cannot change it."))
 
 
 def _move(registration: Registration, new: str, *, now: datetime) -> None:
@@ -89,6 +112,12 @@ def registration_create(
     A full session puts the person on the waiting list (``join_waiting_list``), or refuses.
     """
     _may_register_for(actor, person_id)
+    if (
+        _is_partner(actor)
+        and actor.person_id != person_id
+        and (channel != Channel.PARTNER or referred_by_id not in actor.organisation_ids)
+    ):
+        raise PermissionDenied(_("You can only refer people for your own organisation."))
     if channel not in Channel.values:
         msg = _("Say how the person signed up.")
         raise ValidationFailed(msg, fields={"channel": msg})
@@ -237,6 +266,7 @@ def registration_cancel(
     if actor is not None:
         registration = get_scoped(Registration, actor.community, pk=registration_id)
         _may_register_for(actor, registration.person_id)
+        _may_change(actor, registration)
     else:
         found = Registration.objects.filter(
             pk=registration_id, community_id=community_id or 0
@@ -323,9 +353,12 @@ def _send_offer(
     registration: Registration, token: str, session: Session, expires: datetime
 ) -> None:
     """Tell the person a seat is theirs if they want it, with the link to say yes or no, by
-    SMS or e-mail in their language (they gave the number for this). Someone we cannot reach
-    that way is phoned by staff from the session's waiting list."""
+    SMS or e-mail in their language (they gave the number for this). Someone with neither a
+    mobile nor an e-mail address who allows phone calls gets an automated call (press 1 or
+    2, ``activities.calls``); anyone else is phoned by staff from the session's waiting list."""
     community = registration.community
+    if _offer_by_call(registration):
+        return
     url = public_url(fallback=DEFAULT_BASE_URL) + offer_path(registration, token, community.slug)
     with contextlib.suppress(ValidationFailed):
         notify(
@@ -345,10 +378,51 @@ def _send_offer(
         )
 
 
+def _offer_by_call(registration: Registration) -> bool:
+    """act-ops (issue 13): place the automated offer call when it is the way to reach them."""
+    person = registration.person
+    if person.email or not person.phone or person.phone_kind == "mobile":
+        return False
+    if reminder_channel(person, current_consents(person=person)) != "call":
+        return False
+    try:
+        with transaction.atomic():
+            call_create(
+                actor=Actor.system(registration.community, label="waiting list"),
+                to_number=person.phone,
+                purpose=rules.OFFER_CALL,
+                subject_type="activities.registration",
+                subject_id=registration.pk,
+                language=registration.language,
+            )
+    except ServiceError:
+        return False  # no public address for the call's webhooks: staff phone them
+    return True
+
+
+@transaction.atomic
+def offer_answer_by_call(*, community_id: int, registration_id: int, accept: bool) -> Registration:
+    """The answer to the automated offer call: 1 takes the seat; 2, silence or no answer
+    passes it to the next person on the waiting list. An offer no longer open is left as is."""
+    registration = Registration.objects.filter(
+        pk=registration_id, community_id=community_id
+    ).first()
+    if registration is None:
+        raise NotFound(_("There is no such sign-up."))
+    actor = Actor.system(registration.community, label="offer call")
+    if accept:
+        return _accept(actor, registration)
+    if registration.state == rules.OFFERED:
+        registration_cancel(actor=actor, registration_id=registration.pk)
+        registration.refresh_from_db()
+    return registration
+
+
 @transaction.atomic
 def offer_accept(*, actor: Actor, registration_id: int) -> Registration:
     registration = get_scoped(Registration, actor.community, pk=registration_id)
     _may_register_for(actor, registration.person_id)
+    _may_change(actor, registration)
     return _accept(actor, registration)
 
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from buurtkit.activities import rules
-from buurtkit.activities.calls import PURPOSE
 from buurtkit.activities.models import Registration
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
@@ -50,7 +49,7 @@ def _remind(actor: Actor, registration: Registration, channel: str) -> str:
         call_create(
             actor=actor,
             to_number=registration.person.phone,
-            purpose=PURPOSE,
+            purpose=rules.REMINDER_CALL,
             subject_type="activities.registration",
             subject_id=registration.pk,
             language=registration.language,
