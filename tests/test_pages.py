@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -30,8 +31,10 @@ from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
+    AgreementText,
     Device,
     DeviceEvent,
+    DevicePhoto,
     Donation,
     HandOver,
     Loan,
@@ -97,6 +100,7 @@ class OtherCommunity:
     device_id: int = 0  # B's donated laptop, wiped (its certificate is step 2)
     donation_id: int = 0  # the donation it came in with
     device_label: str = ""  # its label number (the public return page's address)
+    photo_id: int = 0  # a photo of that device
     ticket_id: int = 0  # the open repair ticket of B's second laptop (available, broken)
     handover_id: int = 0  # a loan of a device to B's resident, signed at the counter
     loan_id: int = 0  # that loan
@@ -143,6 +147,7 @@ class OtherCommunity:
             "donation_id": self.donation_id,
             "seq": 2,  # the wipe of B's device
             "label": self.device_label,
+            "photo_id": self.photo_id,
             "ticket_id": self.ticket_id,
             "handover_id": self.handover_id,
             "loan_id": self.loan_id,
@@ -507,7 +512,22 @@ def _b_lending(actor: Actor, org: Organisation) -> dict[str, Any]:
         evidence={"method": "purge", "tool": "nwipe", "operator": f"{MARK}op",
                   "wiped_on": "2026-12-01"},
     )  # fmt: skip
-    return {"device_id": device.pk, "donation_id": donation.pk, "device_label": device.label}
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(jpeg, format="JPEG")
+    photo = lending_services.device_photo_add(
+        actor=actor,
+        device_id=device.pk,
+        upload=SimpleUploadedFile(f"{MARK}.jpg", jpeg.getvalue(), content_type="image/jpeg"),
+    )
+    return {
+        "device_id": device.pk,
+        "donation_id": donation.pk,
+        "device_label": device.label,
+        "photo_id": photo.pk,
+    }
 
 
 def _b_buurbel_participant(actor: Actor, person: Person) -> dict[str, int]:
@@ -683,6 +703,9 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             )
         ),
         "device_events": DeviceEvent.objects.filter(community=b.community).count(),
+        "device_photos": list(
+            DevicePhoto.objects.filter(community=b.community).values_list("pk", "image")
+        ),
         "donations": Donation.objects.filter(community=b.community).count(),
         "repairs": list(
             RepairTicket.objects.filter(community=b.community).values_list("state", "problem")
@@ -691,6 +714,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Loan.objects.filter(community=b.community).values_list("state", "due_on", "extensions")
         ),
         "handovers": HandOver.objects.filter(community=b.community).count(),
+        "agreement_texts": list(
+            AgreementText.objects.filter(community=b.community).values_list(
+                "kind", "language", "version", "title"
+            )
+        ),
         "messages": Message.objects.filter(community=b.community).count(),
         "volunteers": list(
             Volunteer.objects.filter(community=b.community).values_list(

@@ -111,6 +111,7 @@ class Rows:
     registration_id: int = 0  # another resident signed up for it at the desk
     referral_id: int = 0  # a waiting request of the organisation for a laptop (one available)
     spare_device_id: int = 0  # a tablet ready to hand out (wiped, checked, available)
+    photo_id: int = 0  # a photo of the donated laptop
     ticket_id: int = 0  # an open repair ticket of another available tablet
     handover_id: int = 0  # a loan of a wiped tablet to the person, with a signed agreement
     loan_id: int = 0  # that loan (open, due in 30 days)
@@ -152,6 +153,7 @@ class Rows:
             "place_id": self.place_id,
             "exception_id": self.place_exception_id,
             "device_id": self.device_id,
+            "photo_id": self.photo_id,
             "series_id": self.series_id,
             "session_id": self.session_id,
             "registration_id": self.registration_id,
@@ -611,6 +613,7 @@ def _add_device(system: Actor, rows: Rows) -> None:
         devices=[{"kind": "laptop", "brand": "Dell", "serial": f"SN-{rows.community.slug}"}],
     )
     rows.device_id = donation.devices.get().pk
+    rows.photo_id = _device_photo(system, rows.device_id)
     tablets = lending_services.donation_receive(
         actor=system,
         received_on=date(2026, 12, 1),
@@ -629,6 +632,21 @@ def _add_device(system: Actor, rows: Rows) -> None:
     rows.ticket_id = lending_services.repair_open(
         actor=system, device_id=tablets[1].pk, problem="Scherm gebarsten"
     ).pk
+
+
+def _device_photo(system: Actor, device_id: int) -> int:
+    """A photo of the device (a small JPEG, as a phone would send it)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from buurtkit.lending import services as lending_services
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 90, 90)).save(jpeg, format="JPEG")
+    upload = SimpleUploadedFile("IMG.jpg", jpeg.getvalue(), content_type="image/jpeg")
+    return lending_services.device_photo_add(actor=system, device_id=device_id, upload=upload).pk
 
 
 def _repair_ids(rows: Rows) -> set[Any]:
@@ -968,6 +986,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{LD}/devices"): Endpoint("lending.view", lists=_lending_ids),
     ("GET", f"{LD}/devices/{{device_id}}"): Endpoint("lending.view"),
     ("GET", f"{LD}/devices/{{device_id}}/events"): Endpoint("lending.view"),
+    ("GET", f"{LD}/devices/{{device_id}}/photos/{{photo_id}}.jpg"): Endpoint("lending.view"),
     ("POST", f"{LD}/devices/{{device_id}}/events"): Endpoint(
         "lending.manage", ok=201, writes=True, body=lambda rows: {"kind": "wiped", "evidence": WIPE}
     ),

@@ -45,6 +45,9 @@ def _text(response: HttpResponse) -> str:
             return "\n".join(page.get_textpage().get_text_range() for page in doc)
         finally:
             doc.close()
+    if response.get("Content-Type", "").startswith("image/"):
+        # A photo's bytes, one character each: a name in its metadata would still be found.
+        return response.content.decode("latin-1")
     return response.content.decode()
 
 

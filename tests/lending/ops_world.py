@@ -116,7 +116,12 @@ def hand_over(
 
 
 def referral(
-    system: Actor, organisation_id: int, *, state: str = "waiting", filed_at: datetime
+    system: Actor,
+    organisation_id: int,
+    *,
+    state: str = "waiting",
+    filed_at: datetime,
+    matched_at: datetime | None = None,
 ) -> Referral:
     return Referral.objects.create(
         community=system.community,
@@ -127,5 +132,6 @@ def referral(
         eligibility="low_income",
         state=state,
         filed_at=filed_at,
+        matched_at=matched_at,
         filed_by_label="ocmw",
     )

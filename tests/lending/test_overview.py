@@ -55,10 +55,17 @@ def _world(system: Actor) -> dict[str, Any]:
     gone = devices(system, 1)[0]
     step(system, gone, "written_off")
 
-    # Requests: two waiting (10 and 4 days), one approved, one refused, one served in 6 days.
+    # Requests: two waiting (10 and 4 days), one approved, one refused, one served: a device
+    # set aside after 6 days (handed over later: the wait ends when the device bank matched).
     for days, state in ((10, "waiting"), (4, "waiting"), (2, "approved"), (20, "refused")):
         referral(system, ocmw.pk, state=state, filed_at=NOW - timedelta(days=days))
-    served = referral(system, ocmw.pk, state="handed_over", filed_at=NOW - timedelta(days=70))
+    served = referral(
+        system,
+        ocmw.pk,
+        state="handed_over",
+        filed_at=NOW - timedelta(days=70),
+        matched_at=NOW - timedelta(days=64),  # a device set aside after 6 days
+    )
 
     # Hand-overs: Gent this month (a loan, overdue), Gent again later for the same person
     # (a loan due in 5 days: the household is counted once, with its latest connection),
@@ -70,7 +77,7 @@ def _world(system: Actor) -> dict[str, Any]:
               at=NOW - timedelta(days=2), connectivity="social_tariff", due_on=TODAY + timedelta(days=5))  # fmt: skip
     hand_over(system, [tablets[2], devices(system, 1, kind="tablet", place_id=p_ev)[0]],
               kind="gift", organisation_id=ocmw.pk, referral=served, place_id=p_ev,
-              at=served.filed_at + timedelta(days=6), connectivity="none")  # fmt: skip
+              at=served.filed_at + timedelta(days=9), connectivity="none")  # fmt: skip
     hand_over(system, [at_gent[4]], kind="sale", at=NOW - timedelta(days=400),
               connectivity="voucher")  # fmt: skip
     # Repairs: one open at Evergem (in stock there), one in repair of the Gent loan.
@@ -101,7 +108,7 @@ def test_the_figures_of_a_known_world(system: Actor) -> None:
 
     r = f["referrals"]
     assert r["waiting"] == 3 and r["by_state"]["refused"] == 1
-    assert r["average_wait_days"] == 6.0 and r["served"] == 1
+    assert r["average_wait_days"] == 6.0 and r["served"] == 1  # until set aside, not handed
     assert r["waiting_now_days"] == round((10 + 4 + 2) / 3, 1)
 
     h = f["handovers"]
@@ -109,7 +116,7 @@ def test_the_figures_of_a_known_world(system: Actor) -> None:
     assert len(h["months"]) == 12 and h["months"][0]["month"] == date(2025, 12, 1)
     by_month = {m["month"]: (m["handovers"], m["devices"]) for m in h["months"]}
     assert by_month[date(2026, 11, 1)] == (2, 2)
-    assert by_month[date(2026, 9, 1)] == (1, 2)  # filed 70 days ago, served 6 days later
+    assert by_month[date(2026, 9, 1)] == (1, 2)  # filed 70 days ago, handed over 9 days later
     assert h["total"] == 3  # the one 13 months ago is outside the chart
     assert h["by_kind"] == {"gift": 1, "loan": 2, "sale": 0}
     partners = {p["partner"]: p for p in h["per_partner"]}
@@ -122,6 +129,17 @@ def test_the_figures_of_a_known_world(system: Actor) -> None:
 
     assert f["loans"] == {"open": 2, "overdue": 1, "due_soon": 1, "lost": 0}
     assert f["repairs"]["open"] == 2 and f["repairs"]["in_repair"] == 1
+
+
+def test_the_overview_and_the_queue_show_one_waiting_time(system: Actor) -> None:
+    # One computation (selectors.referral_wait_stats) feeds both pages: the same figures.
+    _world(system)
+    with clock.frozen(NOW):
+        overview = selectors.lending_overview(actor=system)["referrals"]
+        queue = selectors.referral_wait_stats(actor=system)
+    assert overview["average_wait_days"] == queue["average_wait_days"] == 6.0
+    assert overview["served"] == queue["matched"] == 1
+    assert overview["waiting_now_days"] == queue["waiting_now_days"] == round(16 / 3, 1)
 
 
 def test_the_figures_per_municipality(system: Actor) -> None:

@@ -51,6 +51,30 @@ class LendingDeviceOut(Schema):
     events_count: int
 
 
+class DevicePhotoOut(Schema):
+    id: int
+    url: str = Field(..., description="The photo (JPEG) through the API: send the same key.")
+    width: int
+    height: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        from django.urls import reverse
+
+        return reverse(
+            "api:lending_device_photo", kwargs={"device_id": obj.device_id, "photo_id": obj.pk}
+        )
+
+
+class LendingDeviceDetailOut(LendingDeviceOut):
+    photos: list[DevicePhotoOut]
+
+    @staticmethod
+    def resolve_photos(obj: Any) -> list[Any]:
+        return list(obj.photos.order_by("pk"))
+
+
 class DeviceEventOut(Schema):
     seq: int
     kind: str
@@ -120,9 +144,33 @@ def list_devices(
     )
 
 
-@router.get("/devices/{device_id}", response=LendingDeviceOut, summary="One device")
+@router.get(
+    "/devices/{device_id}", response=LendingDeviceDetailOut, summary="One device, with its photos"
+)
 def get_device(request: HttpRequest, device_id: Id) -> Any:
     return selectors.device_get(actor=actor_of(request), device_id=device_id)
+
+
+@router.get(
+    "/devices/{device_id}/photos/{photo_id}.jpg",
+    response={200: None},
+    summary="A photo of a device (JPEG)",
+    url_name="lending_device_photo",
+)
+def device_photo(request: HttpRequest, device_id: Id, photo_id: Id) -> Any:
+    from django.http import Http404, HttpResponse
+
+    photo = selectors.device_photo_get(
+        actor=actor_of(request), device_id=device_id, photo_id=photo_id
+    )
+    try:
+        with photo.image.open("rb") as handle:  # re-encoded: a few hundred kB at most
+            data = handle.read()
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.get(
@@ -229,6 +277,7 @@ class LendingResidentIn(In):
     language: Language | Literal[""] = ""
     contact_sms: bool = False
     contact_email: bool = False
+    contact_phone: bool = False
 
 
 class LendingReferralIn(In):

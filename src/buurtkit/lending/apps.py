@@ -14,12 +14,10 @@ class LendingConfig(AppConfig):
         from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register
         from buurtkit.lending import calls, demo, gdpr, pages, permissions, qr
-        from buurtkit.lending.pages import menu_handovers, menu_ops, menu_referrals
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="lending")
         calls.register()  # the automated reminder call for people without a mobile phone
-        menu_handovers.register()  # the menu's "Hand over", the loans tile, audit verbs
         # Loan reminders before, on and after the due date (``buurtkit jobs run loans_remind``).
         scheduler.register(
             "loans_remind",
@@ -38,6 +36,11 @@ class LendingConfig(AppConfig):
             reason="the stock, caps per partner and agreement texts: donors and partners are "
             "organisations, events name the staff who did them",
         )
+        declare_no_personal_data(
+            "lending.DevicePhoto",
+            reason="photos of devices (their state, damage, serial plate), stored without their "
+            "metadata (no location); staff are asked to keep people out of the picture",
+        )
         register_person_data(
             "lending",
             models=("lending.Referral", "lending.HandOver", "lending.Loan", "lending.RepairTicket"),
@@ -45,8 +48,6 @@ class LendingConfig(AppConfig):
             anonymise=gdpr.anonymise,
         )
         qr.register()  # a device's QR label: staff open its page, anyone else a return page
-        pages.register()  # the staff menu's "Device bank", a dashboard tile, audit verbs
-        menu_referrals.register()  # the menu's "Device requests" and "Request queue"
-        menu_ops.register()  # the overview and the repairs in the staff menu
+        pages.register()  # the whole lending menu, the dashboard tiles, audit verbs
         register_demo_loader("lending", 20, demo.load)
         register_demo_logins(demo.LOGINS)

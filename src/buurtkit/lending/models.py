@@ -201,6 +201,35 @@ class DeviceEvent(AppendOnly, CommunityScoped):
         return f"{self.device_id}#{self.seq} {self.kind}"
 
 
+def device_photo_path(photo: DevicePhoto, filename: str) -> str:
+    """Under MEDIA_ROOT, per community; the name is generated (never what was uploaded)."""
+    return f"lending/photos/{photo.community_id}/{filename}"
+
+
+class DevicePhoto(CommunityScoped):
+    """A photo of a device (its state, a scratch, the serial plate), taken by staff with a
+    phone. Stored re-encoded as JPEG without its metadata (no location), under a generated
+    name; shown only to staff of the same community. Holds no personal data."""
+
+    community = community_key(db_index=False)
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="photos")
+    image = models.FileField(_("photo"), upload_to=device_photo_path, max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(_("added on"))
+    created_by_label = models.CharField(_("added by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("device photo")
+        verbose_name_plural = _("device photos")
+        ordering = ["device_id", "pk"]
+        indexes = [models.Index(fields=["community", "device"], name="device_photo_idx")]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of device {self.device_id}"
+
+
 # --- Referrals: a partner asks a device for a household --------------------------------------
 
 
@@ -233,6 +262,7 @@ class ReferralState(models.TextChoices):
 class InvitedVia(models.TextChoices):
     SMS = "sms", _("text message")
     EMAIL = "email", _("e-mail")
+    CALL = "call", _("automated phone call")
     REFERRER = "referrer", _("the referring partner tells them")
 
 

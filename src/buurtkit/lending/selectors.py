@@ -38,6 +38,7 @@ from buurtkit.lending.models import (
     Device,
     DeviceEvent,
     DeviceKind,
+    DevicePhoto,
     DeviceState,
     Donation,
     HandOver,
@@ -284,35 +285,6 @@ def referral_partners(*, actor: Actor) -> QuerySet[Organisation]:
     return qs.order_by("name")
 
 
-def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
-    """For the staff overview: requests in the queue (per state and kind), and the average
-    wait from filing until a device was set aside (``matched_at``; the hand-over follows it),
-    over the requests matched in the last ``days`` days."""
-    if not may_triage(actor):
-        actor.require("lending.view")
-    qs = Referral.objects.in_community(actor.community)
-    open_rows = qs.filter(state__in=QUEUED_STATES).values("state", "kind").annotate(n=Count("pk"))
-    waiting: dict[str, dict[str, int]] = {}
-    for row in open_rows.order_by():
-        waiting.setdefault(row["kind"], {})[row["state"]] = row["n"]
-    since = clock.now() - timedelta(days=days)
-    waits = list(
-        qs.filter(matched_at__isnull=False, matched_at__gte=since)
-        .values_list("filed_at", "matched_at")
-        .order_by()
-    )
-    seconds = [(matched - filed).total_seconds() for filed, matched in waits]
-    average = sum(seconds) / len(seconds) / 86400 if seconds else None
-    return {
-        "waiting": sum(v.get("waiting", 0) for v in waiting.values()),
-        "approved": sum(v.get("approved", 0) for v in waiting.values()),
-        "by_kind": waiting,
-        "matched": len(seconds),
-        "average_wait_days": round(average, 1) if average is not None else None,
-        "days": days,
-    }
-
-
 # --- pages, labels and documents --------------------------------------------------------------
 
 
@@ -406,6 +378,7 @@ from buurtkit.lending.selectors_ops import (  # noqa: E402
     device_for_repair,
     export_rows,
     lending_overview,
+    referral_wait_stats,
     repair_get,
     repair_open_for_device,
     repairs_for,
@@ -420,6 +393,7 @@ __all__ = [
     "devices_search",
     "export_rows",
     "lending_overview",
+    "referral_wait_stats",
     "repair_get",
     "repair_open_for_device",
     "repairs_for",
@@ -518,3 +492,30 @@ def referrals_ready_for_handover(*, actor: Actor) -> QuerySet[Referral]:
         .select_related("device", "organisation")
         .order_by("pickup_at", "pk")
     )
+
+
+def counter_devices(*, actor: Actor, device_ids: list[int]) -> list[Device]:
+    """The devices a counter form already holds (chosen, or set aside for the chosen
+    referral): shown again without a search. Only ones that may still be handed over."""
+    actor.require("lending.hand_over")
+    ids = {i for i in device_ids if i}
+    if not ids:
+        return []
+    return list(
+        Device.objects.in_community(actor.community)
+        .filter(pk__in=ids, state__in=[DeviceState.AVAILABLE, DeviceState.RESERVED])
+        .order_by("label")
+    )
+
+
+def device_photos(*, actor: Actor, device_id: int) -> QuerySet[DevicePhoto]:
+    """A device's photos, oldest first (staff of its community only)."""
+    actor.require("lending.view")
+    device = get_scoped(Device, actor.community, pk=device_id)
+    return DevicePhoto.objects.in_community(actor.community).filter(device=device).order_by("pk")
+
+
+def device_photo_get(*, actor: Actor, device_id: int, photo_id: int) -> DevicePhoto:
+    actor.require("lending.view")
+    device = get_scoped(Device, actor.community, pk=device_id)
+    return get_scoped(DevicePhoto, actor.community, pk=photo_id, device=device)

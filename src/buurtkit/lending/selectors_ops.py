@@ -43,6 +43,7 @@ from buurtkit.lending.models import (
     RepairState,
     RepairTicket,
 )
+from buurtkit.lending.services.referrals import may_triage
 from buurtkit.lending.services.repairs import (
     OPEN_STATES,
     latest_handover,
@@ -195,32 +196,59 @@ def _stock(devices: QuerySet[Device]) -> dict[str, Any]:
     }
 
 
+def referral_wait_stats(*, actor: Actor, days: int = 365) -> dict[str, Any]:
+    """How long requests wait: the one computation the request queue and the staff overview
+    both show. A request waits from filing until a device is set aside for it
+    (``matched_at``: from then on the device bank has done its part; the pick-up follows).
+
+    Answers the requests in the queue (waiting or approved, per state and kind), the average
+    wait of the requests matched in the last ``days`` days (``matched``: how many), and how
+    long the requests still in the queue have waited so far (``waiting_now_days``).
+    Public as ``selectors.referral_wait_stats``."""
+    if not may_triage(actor):
+        actor.require("lending.view")
+    qs = Referral.objects.in_community(actor.community)
+    open_rows = qs.filter(state__in=WAITING).values("state", "kind").annotate(n=Count("pk"))
+    waiting: dict[str, dict[str, int]] = {}
+    for row in open_rows.order_by():
+        waiting.setdefault(row["kind"], {})[row["state"]] = row["n"]
+    now = clock.now()
+    since = now - timedelta(days=days)
+    waits = list(
+        qs.filter(matched_at__isnull=False, matched_at__gte=since)
+        .values_list("filed_at", "matched_at")
+        .order_by()
+    )
+    seconds = [(matched - filed).total_seconds() for filed, matched in waits]
+    average = sum(seconds) / len(seconds) / 86400 if seconds else None
+    queued = [
+        (now - filed).total_seconds()
+        for filed in qs.filter(state__in=WAITING).values_list("filed_at", flat=True)
+    ]
+    so_far = sum(queued) / len(queued) / 86400 if queued else None
+    return {
+        "waiting": sum(v.get("waiting", 0) for v in waiting.values()),
+        "approved": sum(v.get("approved", 0) for v in waiting.values()),
+        "by_kind": waiting,
+        "matched": len(seconds),
+        "average_wait_days": round(average, 1) if average is not None else None,
+        "waiting_now_days": round(so_far, 1) if so_far is not None else None,
+        "days": days,
+    }
+
+
 def _referrals(actor: Actor, today: date) -> dict[str, Any]:
     qs = Referral.objects.in_community(actor.community)
     by_state = dict(qs.values_list("state").annotate(n=Count("id")).order_by())
-    now = clock.now()
-    waiting_since = list(qs.filter(state__in=WAITING).values_list("filed_at", flat=True))
-    since = now - timedelta(days=365)
-    served = HandOver.objects.in_community(actor.community).filter(
-        referral__isnull=False, handed_at__gte=since
-    )
-    waits = [
-        (handed - filed).total_seconds() / 86400
-        for handed, filed in served.values_list("handed_at", "referral__filed_at")
-    ]
+    # The waiting times are the request queue's own (one computation for both pages).
+    waits = referral_wait_stats(actor=actor)
     return {
         "by_state": {state: by_state.get(state, 0) for state in ReferralState.values},
         "waiting": sum(by_state.get(s, 0) for s in WAITING),
         "set_aside": sum(by_state.get(s, 0) for s in SET_ASIDE),
-        "average_wait_days": round(sum(waits) / len(waits), 1) if waits else None,
-        "served": len(waits),
-        "waiting_now_days": round(
-            sum((now - filed).total_seconds() / 86400 for filed in waiting_since)
-            / len(waiting_since),
-            1,
-        )
-        if waiting_since
-        else None,
+        "average_wait_days": waits["average_wait_days"],
+        "served": waits["matched"],
+        "waiting_now_days": waits["waiting_now_days"],
     }
 
 

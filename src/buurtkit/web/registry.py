@@ -34,7 +34,8 @@ class Link:
     module: str  # a core.modules key, or "" for a foundation's pages (always on)
     url_name: str  # e.g. "web:exchange_offices"
     label: Text
-    permission: str = ""  # "" = anyone with a place in the community
+    # "" = anyone with a place in the community; "a|b" = whoever holds either of them
+    permission: str = ""
     summary: Text = ""  # a dashboard tile's second line
     primary: bool = False  # the resident home's big button
     needs_person: bool = False  # only for a login that is a resident (a Person)
@@ -117,7 +118,7 @@ def visible_links(links: Iterable[Link], actor: Actor | None) -> list[Link]:
         link
         for link in sorted(links, key=lambda link: (link.order, link.key))
         if _on(actor.community, link.module)
-        and (not link.permission or actor.has(link.permission))
+        and (not link.permission or any(actor.has(p) for p in link.permission.split("|")))
         and (not link.needs_person or actor.person_id or actor.on_behalf_of_id)
     ]
 

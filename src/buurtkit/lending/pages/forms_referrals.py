@@ -22,6 +22,7 @@ RESIDENT_FIELDS = (
     "language",
     "contact_sms",
     "contact_email",
+    "contact_phone",
 )
 
 
@@ -66,6 +67,9 @@ class ReferralForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, required=False)
     contact_sms = forms.BooleanField(label=_("May receive text messages"), required=False)
     contact_email = forms.BooleanField(label=_("May receive e-mails"), required=False)
+    contact_phone = forms.BooleanField(
+        label=_("May be phoned (an automated call, also on a landline)"), required=False
+    )
 
     def __init__(self, *args: Any, partners: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from buurtkit.lending.pages import views_photos as photos
 from buurtkit.lending.pages import views_stock as stock
 
 community_urlpatterns = [
@@ -19,6 +20,21 @@ community_urlpatterns = [
         "lending/devices/<int:device_id>/label.pdf",
         stock.device_label_pdf,
         name="lending_device_label_pdf",
+    ),
+    path(
+        "lending/devices/<int:device_id>/photos/",
+        photos.device_photo_add,
+        name="lending_device_photo_add",
+    ),
+    path(
+        "lending/devices/<int:device_id>/photos/<int:photo_id>.jpg",
+        photos.device_photo,
+        name="lending_device_photo",
+    ),
+    path(
+        "lending/devices/<int:device_id>/photos/<int:photo_id>/remove/",
+        photos.device_photo_remove,
+        name="lending_device_photo_remove",
     ),
     path("lending/label/<str:label>/", stock.device_by_label, name="lending_device_by_label"),
     # stock: donations

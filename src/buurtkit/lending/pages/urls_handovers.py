@@ -1,7 +1,9 @@
-"""Routes of the counter's pages under ``/<slug>/lending/``: hand-overs and loans."""
+"""Routes of the counter's pages under ``/<slug>/lending/``: hand-overs, loans and the
+agreement texts residents sign."""
 
 from django.urls import path
 
+from buurtkit.lending.pages import views_agreements
 from buurtkit.lending.pages import views_handovers as views
 
 community_urlpatterns = [
@@ -18,6 +20,7 @@ community_urlpatterns = [
         name="lending_handover_email",
     ),
     path("lending/loans/", views.loans, name="lending_loans"),
+    path("lending/agreements/", views_agreements.agreement_texts, name="lending_agreement_texts"),
     *(
         path(
             f"lending/loans/<int:loan_id>/{action}/",

@@ -52,12 +52,24 @@ def _cents(value: str) -> int:
 
 
 def _counter_context(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """The counter starts with a search box and the referrals with a device set aside: no
+    devices are listed until a search (label, serial, brand or model) or a chosen referral
+    (its device, ticked). Devices already chosen stay on the form."""
     actor = actor_of(request)
     q = request.GET.get("q", "").strip()[:100]
-    devices = list(selectors.devices_search(actor=actor, q=q, state="available")[:30])
-    chosen = {_int(i) for i in data.get("device_ids", [])}
-    people = list(people_search(actor=actor, q=q)[:10]) if q and actor.has("people.view") else []
     referrals = list(selectors.referrals_ready_for_handover(actor=actor)[:20])
+    referral = next((r for r in referrals if str(r.pk) == str(data.get("referral_id", ""))), None)
+    chosen = {i for i in (_int(v) for v in data.get("device_ids", [])) if i}
+    found = list(selectors.devices_search(actor=actor, q=q, state="available")[:30]) if q else []
+    shown = {d.pk for d in found}
+    kept = [
+        d
+        for d in selectors.counter_devices(
+            actor=actor, device_ids=[*chosen, referral.device_id if referral else 0]
+        )
+        if d.pk not in shown
+    ]
+    people = list(people_search(actor=actor, q=q)[:10]) if q and actor.has("people.view") else []
     texts = []
     for kind in AgreementKind.values:
         for language, _name in LANGUAGES:
@@ -69,10 +81,12 @@ def _counter_context(request: HttpRequest, data: dict[str, Any]) -> dict[str, An
             )
     return {
         "q": q,
-        "devices": devices,
+        "devices": kept + found,
+        "searched": bool(q),
         "chosen": chosen,
         "people": people,
         "referrals": referrals,
+        "referral": referral,
         "kinds": AgreementKind.choices,
         "agreement_languages": LANGUAGES,
         "connectivities": Connectivity.choices,
@@ -123,7 +137,20 @@ def counter(request: HttpRequest) -> HttpResponse:
             "kind": AgreementKind.GIFT,
             "connectivity": "",
             "device_ids": request.GET.getlist("device"),
+            "referral_id": request.GET.get("referral", ""),
         }
+        # A referral chosen from the list: the device set aside for it is ticked (the
+        # resident comes with the referral).
+        referral = (
+            selectors.referrals_ready_for_handover(actor=actor)
+            .filter(pk=_int(data["referral_id"]) or 0)
+            .first()
+        )
+        data["referral_id"] = str(referral.pk) if referral else ""
+        if referral and referral.device_id:
+            data["device_ids"] = [str(referral.device_id), *data["device_ids"]]
+        if referral and referral.wished in AgreementKind.values:
+            data["kind"] = referral.wished  # what the partner asked for: a loan, a gift…
     context = _counter_context(request, data)
     context["errors"] = errors
     return render(request, "lending/handovers_counter.html", context, status=422 if errors else 200)

@@ -109,6 +109,7 @@ def _device_page(
             "steps": steps,
             "wiped": DeviceState.WIPED,
             "code": codes.get(device.pk),
+            "photos": selectors.device_photos(actor=actor, device_id=device.pk),
             "can_manage": actor.has("lending.manage"),
             "error": error,
         },

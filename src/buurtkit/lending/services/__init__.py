@@ -21,6 +21,7 @@ from buurtkit.lending.services.handovers import (
     loans_remind_community,
     signature_from_data_url,
 )
+from buurtkit.lending.services.photos import device_photo_add, device_photo_remove
 from buurtkit.lending.services.referrals import (
     cap_set,
     referral_approve,
@@ -55,6 +56,8 @@ __all__ = [
     "agreement_text_publish",
     "cap_set",
     "device_label_codes",
+    "device_photo_add",
+    "device_photo_remove",
     "device_record_event",
     "donation_receive",
     "handover_create",

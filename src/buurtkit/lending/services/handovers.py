@@ -129,10 +129,20 @@ def agreement_text_current(*, community: Community, kind: str, language: str) ->
 
 @transaction.atomic
 def agreement_text_publish(
-    *, actor: Actor, kind: str, language: str, title: str, body: str
+    *,
+    actor: Actor,
+    kind: str,
+    language: str,
+    title: str,
+    body: str,
+    expected_version: int | None = None,
 ) -> AgreementText:
     """Publish a new version of the text residents sign for ``kind`` in ``language``. Signed
-    agreements keep pointing at the version they were signed on; texts are never edited."""
+    agreements keep pointing at the version they were signed on; texts are never edited.
+
+    ``expected_version`` is the version the publisher read (the page sends it): when another
+    version was published since — by someone else, or by a second click — nothing is published
+    and the conflict says which version is current now."""
     actor.require("lending.agreements")
     _check_kind_language(kind, language)
     title, body = title.strip(), body.strip()
@@ -140,6 +150,21 @@ def agreement_text_publish(
         raise _refuse("title", _("Give a title of 1 to %(n)d characters.") % {"n": MAX_TITLE})
     if not body or len(body) > MAX_BODY:
         raise _refuse("body", _("Give a text of 1 to %(n)d characters.") % {"n": MAX_BODY})
+    # One publisher at a time per community (the lock _publish takes, taken first here).
+    Community.objects.select_for_update().get(pk=actor.community.pk)
+    published = AgreementText.objects.in_community(actor.community).filter(
+        kind=kind, language=language
+    )
+    current = published.aggregate(v=Max("version"))["v"] or 0  # 0: still the standard text
+    if expected_version is not None and current != expected_version:
+        raise Conflict(
+            _(
+                "Version %(version)d of this text was published in the meantime. Read it, "
+                "then publish your changes again if they are still needed."
+            )
+            % {"version": current},
+            code="agreement_text_changed",
+        )
     # The standard text is version 1: a community's own text comes after it.
     agreement_text_current(community=actor.community, kind=kind, language=language)
     text = _publish(actor.community, kind, language, title, body, actor.label)

@@ -144,6 +144,7 @@ def _resident(raw: dict[str, Any] | None) -> dict[str, Any] | None:
         "preferred_language": _text(raw.get("language"), "resident.language", 5),
         "contact_sms": bool(raw.get("contact_sms")),
         "contact_email": bool(raw.get("contact_email")),
+        "contact_phone": bool(raw.get("contact_phone")),
     }
 
 
@@ -304,7 +305,7 @@ def _register_resident(actor: Actor, details: dict[str, Any]) -> Any:
     from buurtkit.people.services import person_create
 
     registering = replace(actor, permissions=actor.permissions | {"people.manage"})
-    values = {k: v for k, v in details.items() if k not in ("contact_sms", "contact_email")}
+    values = {k: v for k, v in details.items() if not k.startswith("contact_")}
     if not values["preferred_language"]:
         values.pop("preferred_language")
     consents = {"data_processing": True}
@@ -312,6 +313,8 @@ def _register_resident(actor: Actor, details: dict[str, Any]) -> Any:
         consents["contact_sms"] = True
     if details["contact_email"]:
         consents["contact_email"] = True
+    if details["contact_phone"]:
+        consents["contact_phone"] = True  # an automated call (a landline without SMS)
     try:
         return person_create(actor=registering, consents=consents, allow_duplicate=True, **values)
     except ValidationFailed as exc:
@@ -557,9 +560,39 @@ def _send_invitation(
         )
     except ServiceError as exc:
         if channel == "auto" and exc.code == "unreachable":
-            return InvitedVia.REFERRER  # no number, no address or no consent: the partner tells
+            # No mobile, no e-mail: a landline with consent to be phoned gets an automated
+            # call; otherwise (or when no call can be placed) the partner tells the household.
+            return _invite_by_call(actor, referral) or InvitedVia.REFERRER
         raise
     return InvitedVia.SMS if message.channel == "sms" else InvitedVia.EMAIL
+
+
+INVITATION_PURPOSE = "lending.invitation"
+
+
+def _invite_by_call(actor: Actor, referral: Referral) -> str:
+    """Place the automated invitation call (``lending.calls.invitation_flow`` reads the place
+    and time twice in the person's language) when the person may be phoned; "" when not."""
+    from buurtkit.people.selectors import current_consents_of, reminder_channel
+    from buurtkit.telephony.services import call_create
+
+    person = referral.person
+    consents = current_consents_of({person.pk}).get(person.pk, {}) if person else {}
+    if person is None or reminder_channel(person, consents) != "call":
+        return ""
+    try:
+        # The device bank's own call: placed as the system, in the name of who invited.
+        call_create(
+            actor=Actor.system(actor.community, label=actor.label),
+            to_number=person.phone,
+            purpose=INVITATION_PURPOSE,
+            subject_type="lending.referral",
+            subject_id=referral.pk,
+            language=person.preferred_language,
+        )
+    except ServiceError:
+        return ""  # a number that does not parse, no public address for the webhooks
+    return InvitedVia.CALL
 
 
 # --- caps -------------------------------------------------------------------------------------
