@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from buurtkit.activities.models import Evaluation
+from buurtkit.activities.models import Duty, Evaluation, Volunteer
 from buurtkit.activities.models import Registration as ActivityRegistration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
@@ -107,6 +107,8 @@ class OtherCommunity:
     ticket_id: int = 0  # the open repair ticket of B's second laptop (available, broken)
     handover_id: int = 0  # a loan of a device to B's resident, signed at the counter
     loan_id: int = 0  # that loan
+    volunteer_id: int = 0  # B's resident as a digibuddy
+    duty_id: int = 0  # their duty at B's IT café, offered for a swap
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -155,6 +157,8 @@ class OtherCommunity:
             "ticket_id": self.ticket_id,
             "handover_id": self.handover_id,
             "loan_id": self.loan_id,
+            "volunteer_id": self.volunteer_id,
+            "duty_id": self.duty_id,
         }
 
 
@@ -480,7 +484,13 @@ def _b_activities(actor: Actor, person: Person, place_id: int) -> dict[str, Any]
     activities.registration_cancel(actor=actor, registration_id=taken.pk)
     body = Message.objects.filter(person=waiting).latest("pk").body
     offer_secret = re.findall(r"/activities/offer/\d+/([^/\s]+)/", body)[0]
+    # B's resident is a digibuddy with a duty at the café, offered for a swap.
+    volunteer = activities.volunteer_create(actor=actor, person_id=person.pk, skills="itsme")
+    duty = activities.duty_assign(actor=actor, volunteer_id=volunteer.pk, session_id=session.pk)
+    activities.duty_offer_swap(actor=actor, duty_id=duty.pk)
     return {
+        "volunteer_id": volunteer.pk,
+        "duty_id": duty.pk,
         "session_id": session.pk,
         "registration_id": registration.pk,
         "secret": secret,
@@ -723,6 +733,16 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             )
         ),
         "messages": Message.objects.filter(community=b.community).count(),
+        "volunteers": list(
+            Volunteer.objects.filter(community=b.community).values_list(
+                "skills", "availability", "track", "certified_on", "active"
+            )
+        ),
+        "duties": list(
+            Duty.objects.filter(community=b.community).values_list(
+                "volunteer_id", "state", "cancel_reason", "starts_at"
+            )
+        ),
         "activity_registrations": list(
             ActivityRegistration.objects.filter(community=b.community)
             .order_by("pk")

@@ -117,6 +117,9 @@ class Rows:
     handover_id: int = 0  # a loan of a wiped tablet to the person, with a signed agreement
     loan_id: int = 0  # that loan (open, due in 30 days)
     ready_device_id: int = 0  # a wiped, checked, available tablet to hand over
+    volunteer_id: int = 0  # a digibuddy (activities) with a duty at that session
+    buddy_id: int = 0  # another digibuddy, free, to hand a duty to
+    duty_id: int = 0  # the first one's duty at the session (planned)
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -159,6 +162,8 @@ class Rows:
             "ticket_id": self.ticket_id,
             "handover_id": self.handover_id,
             "loan_id": self.loan_id,
+            "volunteer_id": self.volunteer_id,
+            "duty_id": self.duty_id,
         }
 
 
@@ -677,6 +682,15 @@ def _add_activities(system: Actor, rows: Rows) -> None:
 
     rows.checkin_code = link_code(registration, "checkin")
     activities.evaluation_create(actor=system, series_id=series.pk, satisfaction=4)
+    # Two digibuddies: the first on duty at the session, the second free.
+    volunteer = activities.volunteer_create(
+        actor=system, person={"first_name": "Rita", "last_name": f"Buddy{next(_seq)}"}
+    )
+    buddy = activities.volunteer_create(
+        actor=system, person={"first_name": "Karim", "last_name": f"Buddy{next(_seq)}"}
+    )
+    duty = activities.duty_assign(actor=system, volunteer_id=volunteer.pk, session_id=session.pk)
+    rows.volunteer_id, rows.buddy_id, rows.duty_id = volunteer.pk, buddy.pk, duty.pk
 
 
 def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
@@ -920,6 +934,58 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "activities.attend",
         writes=True,
         body=lambda rows: {"registration_id": rows.registration_id},
+    ),
+    # act-buddy (issue 13): the digibuddy register.
+    ("GET", f"{AC}/volunteers"): Endpoint(
+        "activities.volunteers", lists=_activity_ids("Volunteer")
+    ),
+    ("POST", f"{AC}/volunteers"): Endpoint(
+        "activities.volunteers",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "person": {"first_name": "Olena", "last_name": f"Buddy{next(_seq)}"},
+            "languages": ["uk", "nl"],
+            "availability": {"tue": ["afternoon"]},
+        },
+    ),
+    ("GET", f"{AC}/volunteers/{{volunteer_id}}"): Endpoint("activities.volunteers"),
+    ("PATCH", f"{AC}/volunteers/{{volunteer_id}}"): Endpoint(
+        "activities.volunteers",
+        writes=True,
+        body=lambda rows: {"skills": ["itsme"], "home_visits": True},
+    ),
+    ("POST", f"{AC}/volunteers/{{volunteer_id}}/certify"): Endpoint(
+        "activities.volunteers", writes=True, body=lambda rows: {"on": "2026-11-30"}
+    ),
+    ("POST", f"{AC}/volunteers/{{volunteer_id}}/duties"): Endpoint(
+        "activities.volunteers",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "place_id": rows.place_id,
+            "starts_at": "2030-03-05T08:00:00Z",
+            "ends_at": "2030-03-05T11:00:00Z",
+        },
+    ),
+    ("GET", f"{AC}/duties"): Endpoint("activities.volunteers", lists=_activity_ids("Duty")),
+    ("POST", f"{AC}/duties/{{duty_id}}/cancel"): Endpoint(
+        "activities.volunteers",
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"reason": "Ziek"},
+    ),
+    ("POST", f"{AC}/duties/{{duty_id}}/swap"): Endpoint("activities.volunteers", writes=True),
+    ("POST", f"{AC}/duties/{{duty_id}}/take"): Endpoint(
+        "activities.volunteers",
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"volunteer_id": rows.buddy_id},
+        body_looked_up=True,
+    ),
+    ("GET", f"{AC}/gaps"): Endpoint("activities.volunteers"),
+    ("POST", f"{AC}/gaps/ask"): Endpoint(
+        "activities.volunteers", writes=True, body=lambda rows: {"session_id": rows.session_id}
     ),
     ("GET", f"{AC}/figures"): Endpoint("activities.view"),  # act-figures
     ("POST", f"{AC}/sessions/{{session_id}}/check-in"): Endpoint(

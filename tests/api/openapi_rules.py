@@ -156,6 +156,21 @@ RULES: dict[str, dict[str, str]] = {
         "moment": "'before' only for an activity with the self-assessment",
         "registration_id": "a sign-up for this activity",
     },
+    # act-buddy (issue 13): the digibuddy register.
+    "POST /activities/volunteers": {
+        "first_name": "a person: person_id, or person with a first name",
+        "phone": _PHONE,
+        "training_series_id": "a digibuddy training of this community",
+    },
+    "PATCH /activities/volunteers/{volunteer_id}": {
+        "training_series_id": "a digibuddy training of this community",
+    },
+    "POST /activities/volunteers/{volunteer_id}/certify": {"on": "not in the future"},
+    "POST /activities/volunteers/{volunteer_id}/duties": {
+        "session_id": "a session, or a place with a start and an end",
+        "ends_at": "after the start, at most 12 hours later",
+    },
+    "POST /activities/gaps/ask": {"session_id": "a session or a digipunt duty, one of the two"},
     "POST /qr/codes": {
         "routes.*": "a route action and the settings it needs (a registry)",
         "slug": _VANITY,

@@ -253,6 +253,278 @@ def attendance(request: HttpRequest, session_id: Id, payload: ActivityAttendance
     )
 
 
+# --- act-buddy (issue 13): the digibuddy register -------------------------------------------
+
+from buurtkit.activities import volunteer_selectors  # noqa: E402
+from buurtkit.activities.models import DutyRole, DutyState, TrainingTrack  # noqa: E402
+from buurtkit.activities.services.volunteers import (  # noqa: E402
+    BUDDY_LANGUAGES,
+    PARTS_OF_DAY,
+    WEEKDAYS,
+)
+from buurtkit.core.apitools import Email  # noqa: E402
+
+TrackFilter = one_of(["", *TrainingTrack.values])
+DutyStateFilter = one_of(["", *DutyState.values])
+BuddyLanguage = one_of(list(BUDDY_LANGUAGES))
+Part = one_of(list(PARTS_OF_DAY))
+Item = Annotated[str, Field(min_length=1, max_length=60, pattern=NONBLANK)]
+Availability = dict[one_of(list(WEEKDAYS)), list[Part]]  # type: ignore[misc, valid-type]
+
+
+class ActivityVolunteerOut(Schema):
+    id: int
+    person_id: int
+    skills: list[str]
+    languages: list[str]
+    neighbourhoods: list[str]
+    availability: dict[str, list[str]]
+    home_visits: bool
+    track: str
+    training_series_id: int | None
+    certified_on: date | None
+    active: bool
+    note: str
+
+
+class ActivityNewPersonIn(In):
+    first_name: Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]
+    last_name: Annotated[str, Field(max_length=100)] = ""
+    phone: Annotated[str, Field(max_length=30)] = ""
+    email: Email | None = None
+
+
+class ActivityVolunteerFieldsIn(In):
+    skills: list[Item] = Field(default_factory=list, max_length=20)
+    languages: list[BuddyLanguage] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    neighbourhoods: list[Item] = Field(default_factory=list, max_length=20)
+    availability: Availability = Field(default_factory=dict)  # type: ignore[valid-type]
+    home_visits: bool = False
+    training_series_id: Id | None = None
+    note: Annotated[str, Field(max_length=300)] = ""
+
+
+class ActivityVolunteerIn(ActivityVolunteerFieldsIn):
+    """Either ``person_id`` (someone known) or ``person`` (a new person)."""
+
+    person_id: Id | None = None
+    person: ActivityNewPersonIn | None = None
+    allow_duplicate: bool = False
+
+
+class ActivityVolunteerUpdateIn(In):
+    skills: list[Item] | None = Field(None, max_length=20)
+    languages: list[BuddyLanguage] | None = Field(None, max_length=20)  # type: ignore[valid-type]
+    neighbourhoods: list[Item] | None = Field(None, max_length=20)
+    availability: Availability | None = None  # type: ignore[valid-type]
+    home_visits: bool | None = None
+    training_series_id: Id | None = None
+    note: Annotated[str, Field(max_length=300)] | None = None
+    active: bool | None = None
+
+
+class ActivityCertifyIn(In):
+    on: Day
+
+
+class ActivityDutyOut(Schema):
+    id: int
+    volunteer_id: int
+    session_id: int | None
+    place_id: int | None
+    role: str
+    state: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    cancel_reason: str
+    taken_over_from_id: int | None
+
+
+class ActivityDutyIn(In):
+    """A session (``session_id``), or a place with a time slot (``place_id``, ``starts_at``,
+    ``ends_at``)."""
+
+    session_id: Id | None = None
+    place_id: Id | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    role: one_of(DutyRole.values) = "buddy"  # type: ignore[valid-type]
+
+
+class ActivityDutyCancelIn(In):
+    reason: Annotated[str, Field(min_length=1, max_length=300, pattern=NONBLANK)]
+
+
+class ActivityDutyTakeIn(In):
+    #: A coordinator hands the duty to this volunteer; a volunteer leaves it out (themself).
+    volunteer_id: Id | None = None
+
+
+class ActivityGapOut(Schema):
+    session_id: int | None
+    duty_id: int | None
+    place_id: int
+    starts_at: datetime
+    ends_at: datetime
+    needed: int
+    planned: int
+    swap_asked: int
+
+
+class ActivityGapAskIn(In):
+    session_id: Id | None = None
+    duty_id: Id | None = None
+
+
+class ActivityAskedOut(Schema):
+    #: Volunteers messaged now; those asked before for this gap get no second message.
+    asked: int
+    already_asked: int
+
+
+@router.get("/volunteers", response=list[ActivityVolunteerOut], summary="Digibuddies")
+@paged
+def list_volunteers(
+    request: HttpRequest,
+    q: str = "",
+    track: TrackFilter = "",  # type: ignore[valid-type]
+) -> Any:
+    return volunteer_selectors.volunteers_search(
+        actor=actor_of(request), q=q[:100], track=track, active=None
+    )
+
+
+@router.post("/volunteers", response={201: ActivityVolunteerOut}, summary="Add a digibuddy")
+def create_volunteer(request: HttpRequest, payload: ActivityVolunteerIn) -> Any:
+    data = payload.dict()
+    person = data.pop("person")
+    if person is not None:
+        person = {k: v for k, v in person.items() if v not in (None, "")}
+    return Status(201, services.volunteer_create(actor=actor_of(request), person=person, **data))
+
+
+@router.get("/volunteers/{volunteer_id}", response=ActivityVolunteerOut, summary="One digibuddy")
+def get_volunteer(request: HttpRequest, volunteer_id: Id) -> Any:
+    return volunteer_selectors.volunteer_get(actor=actor_of(request), volunteer_id=volunteer_id)
+
+
+@router.patch(
+    "/volunteers/{volunteer_id}", response=ActivityVolunteerOut, summary="Change a digibuddy"
+)
+def update_volunteer(
+    request: HttpRequest, volunteer_id: Id, payload: ActivityVolunteerUpdateIn
+) -> Any:
+    values = payload.dict(exclude_unset=True)
+    values = {k: v for k, v in values.items() if v is not None or k == "training_series_id"}
+    return services.volunteer_update(actor=actor_of(request), volunteer_id=volunteer_id, **values)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/certify",
+    response=ActivityVolunteerOut,
+    summary="Record that a digibuddy is certified",
+)
+def certify_volunteer(request: HttpRequest, volunteer_id: Id, payload: ActivityCertifyIn) -> Any:
+    return services.volunteer_certify(
+        actor=actor_of(request), volunteer_id=volunteer_id, on=payload.on
+    )
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/duties",
+    response={201: ActivityDutyOut},
+    summary="Put a digibuddy on a session or on digipunt duty",
+)
+def assign_duty(request: HttpRequest, volunteer_id: Id, payload: ActivityDutyIn) -> Any:
+    return Status(
+        201,
+        services.duty_assign(actor=actor_of(request), volunteer_id=volunteer_id, **payload.dict()),
+    )
+
+
+@router.get("/duties", response=list[ActivityDutyOut], summary="Duties still to come")
+@paged
+def list_duties(
+    request: HttpRequest,
+    volunteer_id: Id | None = None,
+    state: DutyStateFilter = "",  # type: ignore[valid-type]
+) -> Any:
+    actor = actor_of(request)
+    actor.require("activities.volunteers")  # an API key has no duties of its own
+    return volunteer_selectors.duties_search(actor=actor, volunteer_id=volunteer_id, state=state)
+
+
+@router.post(
+    "/duties/{duty_id}/cancel",
+    response=ActivityDutyOut,
+    summary="Cancel a duty with a reason (send an Idempotency-Key)",
+)
+def cancel_duty(
+    request: HttpRequest,
+    duty_id: Id,
+    payload: ActivityDutyCancelIn,
+    idempotency_key: str = idempotency_key_header("cancellation", required=True),
+) -> Any:
+    return services.duty_cancel(
+        actor=actor_of(request),
+        duty_id=duty_id,
+        reason=payload.reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.post("/duties/{duty_id}/swap", response=ActivityDutyOut, summary="Offer a duty for a swap")
+def offer_duty(request: HttpRequest, duty_id: Id) -> Any:
+    return services.duty_offer_swap(actor=actor_of(request), duty_id=duty_id)
+
+
+@router.post(
+    "/duties/{duty_id}/take",
+    response=ActivityDutyOut,
+    summary="Take over a duty offered for a swap (send an Idempotency-Key)",
+)
+def take_duty(
+    request: HttpRequest,
+    duty_id: Id,
+    payload: ActivityDutyTakeIn,
+    idempotency_key: str = idempotency_key_header("take-over", required=True),
+) -> Any:
+    return services.duty_take(
+        actor=actor_of(request),
+        duty_id=duty_id,
+        volunteer_id=payload.volunteer_id,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.get("/gaps", response=list[ActivityGapOut], summary="Sessions and duties short of help")
+def list_gaps(request: HttpRequest) -> Any:
+    actor = actor_of(request)
+    actor.require("activities.volunteers")
+    return [
+        {
+            "session_id": g.session.pk if g.session else None,
+            "duty_id": g.duty.pk if g.duty else None,
+            "place_id": g.place.pk,
+            "starts_at": g.starts_at,
+            "ends_at": g.ends_at,
+            "needed": g.needed,
+            "planned": g.planned,
+            "swap_asked": g.swap_asked,
+        }
+        for g in volunteer_selectors.gaps(actor=actor)
+    ]
+
+
+@router.post(
+    "/gaps/ask",
+    response=ActivityAskedOut,
+    summary="Ask the free digibuddies to fill a gap (once per volunteer)",
+)
+def ask_gap(request: HttpRequest, payload: ActivityGapAskIn) -> Any:
+    return services.gap_ask(actor=actor_of(request), **payload.dict())
+
+
 # --- the overview's figures (act-figures) ---------------------------------------------------
 
 Period = one_of(["month", "quarter", "year"])

@@ -10,7 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         from buurtkit.activities import calls, demo, gdpr, pages, permissions
         from buurtkit.core import scheduler
-        from buurtkit.core.demo import register_demo_loader
+        from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
@@ -19,6 +19,7 @@ class ActivitiesConfig(AppConfig):
         calls.register()  # the automated reminder call's flow
         # After the places (15) and the residents (10): the programme at the digipunten.
         register_demo_loader("activities", 35, demo.load)
+        register_demo_logins([("volunteer", "digibuddy")])  # a digibuddy's own schedule
         declare_no_personal_data(
             "activities.Category",
             "activities.Series",

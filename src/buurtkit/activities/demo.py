@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from buurtkit.activities import services
+from buurtkit.activities import demo_volunteers, services
 from buurtkit.activities.models import Session
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
@@ -140,7 +140,8 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     from buurtkit.activities import demo_evaluations
 
     demo_evaluations.load(community, rng, now, _sign_up_and_attend)
-    return []
+    # act-buddy (issue 13): twelve digibuddies with duties, and the volunteer login.
+    return demo_volunteers.load(community, sessions=sessions, places=places)
 
 
 def _partner_referrals(

@@ -65,7 +65,10 @@ def export(person: Person) -> Any:
                     "session": d.session_id,
                     "place": d.place_id,
                     "on": str(d.on or ""),
+                    "starts_at": d.starts_at.isoformat() if d.starts_at else "",
+                    "role": d.role,
                     "state": d.state,
+                    "cancel_reason": d.cancel_reason,
                 }
                 for d in Duty.objects.filter(volunteer=volunteer)
             ],
@@ -82,6 +85,10 @@ def anonymise(traces: PersonTraces) -> None:
     evaluations.update(learned="", suggestion="")
     Volunteer.objects.in_community(community).filter(person_id=traces.person_id).update(
         skills=[], languages=[], neighbourhoods=[], availability={}, note="", active=False
+    )
+    # A duty's cancel reason is the volunteer's own words (often about their health).
+    Duty.objects.filter(community_id=community, volunteer__person_id=traces.person_id).update(
+        cancel_reason=""
     )
     # Others' evaluations may name the person (a digibuddy thanked by name).
     scrub_rows(

@@ -267,6 +267,17 @@ class Volunteer(CommunityScoped):
     certified_on = models.DateField(_("certified on"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # --- act-buddy (issue 13): the register's training series and when the entry changed ---
+    #: The digibuddy training series (kind ``buddy_training``) the volunteer follows.
+    training_series = models.ForeignKey(
+        Series,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("training series"),
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("digibuddy")
@@ -308,6 +319,19 @@ class Duty(CommunityScoped):
     state = models.CharField(
         _("state"), max_length=10, choices=DutyState.choices, default=DutyState.PLANNED
     )
+    # --- act-buddy (issue 13): times, cancelling and swapping ---
+    #: When the duty starts and ends (a session's times, or the digipunt slot's); a volunteer
+    #: is never on two duties that overlap.
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    swap_asked_at = models.DateTimeField(null=True, blank=True)
+    #: Who had the duty before someone took it over in a swap.
+    taken_over_from = models.ForeignKey(
+        Volunteer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("duty")
@@ -322,6 +346,10 @@ class Duty(CommunityScoped):
                 condition=Q(session__isnull=False) | (Q(place__isnull=False) & Q(on__isnull=False)),
                 name="duty_at_session_or_place",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["volunteer", "starts_at"], name="duty_volunteer_time_idx"),
+            models.Index(fields=["community", "state", "starts_at"], name="duty_state_time_idx"),
         ]
 
     def __str__(self) -> str:

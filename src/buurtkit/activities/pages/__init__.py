@@ -60,6 +60,42 @@ def register() -> None:
             order=70,
         )
     )
+    # act-buddy (issue 13): the digibuddy register.
+    register_menu_link(
+        Link(
+            key="activities.volunteers",
+            module="activities",
+            url_name="web:activities_volunteers",
+            label=_("Digibuddies"),
+            permission="activities.volunteers",
+            summary=_("The volunteer register, duties and gaps"),
+            order=61,
+        )
+    )
+    register_menu_link(
+        Link(
+            key="activities.my_duties",
+            module="activities",
+            url_name="web:activities_my_duties",
+            label=_("My duties"),
+            permission="activities.duties",
+            needs_person=True,
+            summary=_("When you help as a digibuddy; cancel or swap"),
+            order=62,
+        )
+    )
+    register_audit_verbs(
+        {
+            "activities.volunteer_added": _("digibuddy added to the register"),
+            "activities.volunteer_changed": _("digibuddy register changed"),
+            "activities.volunteer_certified": _("digibuddy certified"),
+            "activities.duty_planned": _("duty planned"),
+            "activities.duty_cancelled": _("duty cancelled"),
+            "activities.duty_swap_offered": _("duty offered for a swap"),
+            "activities.duty_taken_over": _("duty taken over"),
+            "activities.gap_asked": _("volunteers asked to fill a gap"),
+        }
+    )
     register_audit_verbs(
         {
             "activities.series_created": _("activity planned"),

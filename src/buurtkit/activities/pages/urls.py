@@ -10,6 +10,7 @@ from buurtkit.activities.pages import (
     views_onbehalf,
     views_referrals,
     views_staff,
+    views_volunteers,
 )
 
 community_urlpatterns = [
@@ -99,6 +100,58 @@ community_urlpatterns = [
         "activities/manage/series/<int:series_id>/evaluations/",
         views_evaluations.evaluation_summary,
         name="activities_evaluations",
+    ),
+]
+# act-buddy (issue 13): the digibuddy register and a volunteer's own schedule.
+community_urlpatterns += [
+    path("activities/volunteers/", views_volunteers.volunteers_list, name="activities_volunteers"),
+    path(
+        "activities/volunteers/new/",
+        views_volunteers.volunteer_new,
+        name="activities_volunteer_new",
+    ),
+    path("activities/volunteers/gaps/", views_volunteers.gaps, name="activities_volunteer_gaps"),
+    path(
+        "activities/volunteers/gaps/ask/",
+        views_volunteers.gap_ask,
+        name="activities_volunteer_gap_ask",
+    ),
+    path(
+        "activities/volunteers/<int:volunteer_id>/",
+        views_volunteers.volunteer_detail,
+        name="activities_volunteer",
+    ),
+    path(
+        "activities/volunteers/<int:volunteer_id>/duties/",
+        views_volunteers.volunteer_assign,
+        name="activities_volunteer_assign",
+    ),
+    path(
+        "activities/volunteers/<int:volunteer_id>/certify/",
+        views_volunteers.volunteer_certify,
+        name="activities_volunteer_certify",
+    ),
+    path("activities/duties/", views_volunteers.my_duties, name="activities_my_duties"),
+    path(
+        "activities/duties/calendar.ics",
+        views_volunteers.my_duties_ics,
+        name="activities_my_duties_ics",
+    ),
+    path("activities/duties/fill/", views_volunteers.gap_fill, name="activities_gap_fill"),
+    path(
+        "activities/duties/<int:duty_id>/cancel/",
+        views_volunteers.duty_cancel,
+        name="activities_duty_cancel",
+    ),
+    path(
+        "activities/duties/<int:duty_id>/swap/",
+        views_volunteers.duty_swap,
+        name="activities_duty_swap",
+    ),
+    path(
+        "activities/duties/<int:duty_id>/take/",
+        views_volunteers.duty_take,
+        name="activities_duty_take",
     ),
 ]
 # act-figures: the staff overview, its exports and the public monthly brochure.

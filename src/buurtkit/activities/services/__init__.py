@@ -35,6 +35,18 @@ from buurtkit.activities.services.retention import (
     retention_sweep,
     retention_sweep_community,
 )
+from buurtkit.activities.services.volunteers import (
+    duty_assign,
+    duty_cancel,
+    duty_keep,
+    duty_offer_swap,
+    duty_take,
+    gap_ask,
+    gap_fill,
+    volunteer_certify,
+    volunteer_create,
+    volunteer_update,
+)
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -47,9 +59,16 @@ __all__ = [
     "checkin_by_code",
     "checkin_url",
     "clean_texts",
+    "duty_assign",
+    "duty_cancel",
+    "duty_keep",
+    "duty_offer_swap",
+    "duty_take",
     "evaluation_by_link",
     "evaluation_create",
     "evaluations_ask",
+    "gap_ask",
+    "gap_fill",
     "my_path",
     "offer_accept",
     "offer_answer_by_link",
@@ -64,4 +83,7 @@ __all__ = [
     "retention_sweep_community",
     "series_create",
     "session_add",
+    "volunteer_certify",
+    "volunteer_create",
+    "volunteer_update",
 ]
