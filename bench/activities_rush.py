@@ -10,8 +10,9 @@ What it does:
 2. starts `buurtkit serve` (granian, the production server) behind a pretend proxy, so each
    person comes from an address of their own (the portal limits sign-ups per address and per
    number), with the bench's bare Django view at `/bare` (bench/qr_bench_urls.py);
-3. lets P people sign up at once from C client processes, as a browser does: open the session's
-   page (the form, its CSRF token and idempotency key), then post name, mobile number and consent.
+3. lets P people arrive evenly over a minute (``--within``) through C client processes and sign
+   up as a browser does: open the session's page (the form, its CSRF token and idempotency key),
+   then post name, mobile number and consent (every server thread is warmed up first).
    Popular sessions draw most people (a third of them pick one of the first tenth of sessions),
    so those fill up and the people after the last seat land on the waiting list;
 4. checks the outcome in the database: no session overbooked, every refused person on the
@@ -26,6 +27,7 @@ The target of issue 13: 2,000 people within a minute, zero overbooking, p99 <= 1
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import http.client
 import multiprocessing as mp
 import os
@@ -158,16 +160,28 @@ def sign_up(
     return got, (time.perf_counter() - t0) * 1000, response.status
 
 
-def client(port: int, work: list[tuple[int, int]], out: mp.Queue) -> None:
+def client(port: int, work: list[tuple[float, int, int]], out: mp.Queue) -> None:
+    """Each person arrives at their moment (seconds after the start) and signs up; a client
+    that falls behind goes on at once and the lag is reported."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    gets, posts, statuses = [], [], {}
-    for person, session_id in work:
-        got, posted, status = sign_up(conn, person, session_id)
+    gets, posts, statuses, lag = [], [], {}, 0.0
+    start = time.perf_counter()
+    for at, person, session_id in work:
+        wait = start + at - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)  # the arrival model, not a measurement
+        lag = max(lag, -wait)
+        try:
+            got, posted, status = sign_up(conn, person, session_id)
+        except (OSError, http.client.HTTPException) as exc:  # counted, never a hang
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            got, posted, status = 0.0, 0.0, type(exc).__name__
         gets.append(got)
         if posted:
             posts.append(posted)
         statuses[status] = statuses.get(status, 0) + 1
-    out.put((gets, posts, statuses))
+    out.put((gets, posts, statuses, lag))
 
 
 def bare_client(port: int, requests: int, out: mp.Queue) -> None:
@@ -187,7 +201,7 @@ def fan_out(target, jobs: list[tuple]) -> tuple[list, float]:  # type: ignore[no
     started = time.perf_counter()
     for p in procs:
         p.start()
-    results = [queue.get() for _ in procs]
+    results = [queue.get(timeout=900) for _ in procs]
     for p in procs:
         p.join()
     return results, time.perf_counter() - started
@@ -199,11 +213,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--seats", type=int, default=20)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--within", type=float, default=60.0, help="seconds over which the people arrive"
+    )
     parser.add_argument("--server-threads", type=int, default=4)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{REDIS_DB}")
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(1200, exit=True)  # a hung run says where, then stops
     if args.people < 1 or args.sessions < 1 or args.seats < 1 or args.clients < 1:
         raise SystemExit("give at least one person, session, seat and client")
 
@@ -260,11 +278,18 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.05)
-        # Who goes where: a third of the people want one of the popular sessions.
+        # Warm every server thread up first (a worker's first request loads the application).
+        fan_out(bare_client, [(port, 5)] * (args.server_workers * args.server_threads * 2))
+        # Who goes where, and when: a third of the people want one of the popular sessions;
+        # they arrive evenly spread over the minute.
         rng = random.Random(13)
         popular = ids[: max(1, len(ids) // 10)]
         picks = [
-            (person, rng.choice(popular) if rng.random() < 1 / 3 else rng.choice(ids))
+            (
+                person * args.within / args.people,
+                person,
+                rng.choice(popular) if rng.random() < 1 / 3 else rng.choice(ids),
+            )
             for person in range(args.people)
         ]
         clients = min(args.clients, args.people)
@@ -272,10 +297,11 @@ def main() -> None:
         results, took = fan_out(client, [(port, share) for share in shares])
         gets = [x for r in results for x in r[0]]
         posts = [x for r in results for x in r[1]]
-        statuses: dict[int, int] = {}
+        statuses: dict[int | str, int] = {}
         for r in results:
             for status, n in r[2].items():
                 statuses[status] = statuses.get(status, 0) + n
+        lag = max(r[3] for r in results)
         per_client = max(1, len(posts) // clients)
         bare_results, _ = fan_out(bare_client, [(port, per_client)] * clients)
         bare = [x for r in bare_results for x in r]
@@ -296,7 +322,10 @@ def main() -> None:
         f"{args.sessions} sessions x {args.seats} seats, {clients} client processes, granian "
         f"{args.server_workers} x {args.server_threads} threads, {os.cpu_count()} cores)"
     )
-    print(f"  all sign-ups done in        : {took:6.1f} s   ({args.people / took:.0f} people/s)")
+    print(
+        f"  all sign-ups done in        : {took:6.1f} s   ({args.people / took:.0f} people/s; "
+        f"they arrived over {args.within:.0f} s, the clients fell at most {lag:.1f} s behind)"
+    )
     print(
         f"  sign-up (POST)              : p50 {percentile(posts, 0.5):6.1f} ms"
         f"   p99 {percentile(posts, 0.99):6.1f} ms   (target p99 <= 100 ms)"
@@ -309,7 +338,7 @@ def main() -> None:
         f"  bare Django view (GET /bare): p50 {percentile(bare, 0.5):6.1f} ms"
         f"   p99 {percentile(bare, 0.99):6.1f} ms   ({len(bare)} requests, same clients)"
     )
-    answers = ", ".join(f"{n} x {status}" for status, n in sorted(statuses.items()))
+    answers = ", ".join(f"{n} x {status}" for status, n in sorted(statuses.items(), key=str))
     print(f"  answers to the sign-ups     : {answers}")
     print(
         f"  outcome: {seats} seats taken, {waiting} on a waiting list, {total} registrations of "
