@@ -98,3 +98,58 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path: Path) -> Non
             not Path(f"/proc/{pid}").exists()
             or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
         )
+
+
+@pytest.mark.engine_independent
+def test_more_visitors_than_threads_are_each_answered_at_once(tmp_path: Path) -> None:
+    """Browsers keep their connection open. With one thread, a second, third and fourth
+    visitor holding theirs open are still answered (granian's backpressure counts
+    connections: it once equalled the threads, and the second visitor waited 30 s)."""
+    import http.client
+
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(BUURTKIT_DATA_DIR=str(tmp_path), SECRET_KEY="serve-test", BUURTKIT_HTTPS="false")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "buurtkit.conf.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    visitors: list[http.client.HTTPConnection] = []
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert server.poll() is None, "serve exited early"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(4):
+            visitor = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            visitor.request("GET", "/healthz")  # and the connection stays open
+            response = visitor.getresponse()
+            response.read()
+            assert response.status == 200
+            visitors.append(visitor)
+    finally:
+        for visitor in visitors:
+            visitor.close()
+        server.terminate()
+        server.wait(timeout=60)

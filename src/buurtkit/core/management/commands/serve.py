@@ -46,6 +46,10 @@ class Command(BaseCommand):
         serve(opts["host"], opts["port"], opts["threads"], self.stdout.write, opts["workers"])
 
 
+#: Open (keep-alive) connections one worker accepts; requests beyond the threads queue in it.
+CONNECTIONS_PER_WORKER = 256
+
+
 def serve(host: str, port: int, threads: int, say: Any, workers: int = 1) -> None:
     """Serve until stopped (Ctrl+C or SIGTERM stops the workers too)."""
     from django.conf import settings
@@ -66,9 +70,12 @@ def serve(host: str, port: int, threads: int, say: Any, workers: int = 1) -> Non
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=threads,
         # No more requests inside Python than it has threads; the rest wait in granian.
-        backpressure=threads,
+        blocking_threads=threads,
+        # granian's backpressure caps the *connections* a worker accepts, not the requests in
+        # Python: set to the threads, a browser beyond them (each keeps its connection open)
+        # waited up to 30 s for its first answer. Connections are cheap: 256 per worker.
+        backpressure=CONNECTIONS_PER_WORKER,
         log_level=LogLevels.warning,
         log_access=False,
         respawn_failed_workers=True,
