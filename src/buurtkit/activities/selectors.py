@@ -186,7 +186,14 @@ def has_sessions_to_come() -> Exists:
 
 def public_session(*, community: Community, session_id: int) -> Session:
     """A session of a published activity (an unpublished one is not found)."""
-    session = get_scoped(Session, community, pk=session_id)
+    session = (
+        Session.objects.in_community(community)
+        .select_related("series", "place")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return get_scoped(Session, community, pk=0)  # raises NotFound, worded as everywhere
     if not session.series.published:
         raise NotFound()
     return session

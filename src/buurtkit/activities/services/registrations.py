@@ -157,6 +157,8 @@ def registration_create(
         group = Registration.objects.filter(pk=first.pk)
         if first.group:
             group = Registration.objects.in_community(actor.community).filter(group=first.group)
+        # With what the confirmation says (the session, its activity and place): no more trips.
+        group = group.select_related("session__series", "session__place")
         return list(group.order_by("session__starts_at", "pk")), "" if replayed else token
 
 
