@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from buurtkit.audit.services import audit_record
+from buurtkit.audit.services import audit_record, audit_record_many
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.anonymising import unlocked
@@ -151,8 +151,7 @@ def person_create(
             raise DuplicatePerson(message, fields={"duplicate_of": existing.pk})
     person.save()
     audit_record(actor=actor, verb="person.created", obj=person)
-    for kind, granted in (consents or {}).items():
-        _record_consent(actor=actor, person=person, kind=kind, granted=granted)
+    _record_consents(actor=actor, person=person, consents=consents or {})
     return person
 
 
@@ -184,6 +183,35 @@ def person_update(*, actor: Actor, person_id: int, **values: Any) -> Person:
     if changed:
         audit_record(actor=actor, verb="person.updated", obj=person, data={"fields": changed})
     return person
+
+
+def _record_consents(*, actor: Actor, person: Person, consents: dict[str, bool]) -> None:
+    """A new person's consents and their audit events, in two statements (a sign-up rush
+    creates many people)."""
+    unknown = sorted(set(consents) - set(ConsentKind.values))
+    if unknown:
+        msg = _("Unknown consent: %(kind)s.") % {"kind": unknown[0]}
+        raise ValidationFailed(msg, fields={"consents": msg})
+    if not consents:
+        return
+    at = clock.now()
+    Consent.objects.bulk_create(
+        Consent(
+            community=actor.community,
+            person=person,
+            kind=kind,
+            granted=bool(granted),
+            at=at,
+            recorded_by=actor.label[:150],
+            channel=actor.channel,
+        )
+        for kind, granted in consents.items()
+    )
+    audit_record_many(
+        actor=actor,
+        verb="person.consent",
+        rows=[(person, {"kind": kind, "granted": bool(g)}) for kind, g in consents.items()],
+    )
 
 
 def _record_consent(*, actor: Actor, person: Person, kind: str, granted: bool) -> Consent:
