@@ -10,7 +10,6 @@ import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import translation
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
@@ -49,16 +48,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 _seq = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _default_language() -> Any:
-    """Each test starts in the default language. A page asked in French leaves French active in
-    the thread (LocaleMiddleware activates it and nothing takes it back), which would otherwise
-    leak into the next test's messages and labels on the same worker."""
-    translation.deactivate()
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

@@ -175,8 +175,9 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     assert after_first["core_community"] == 1
     assert 180 <= after_first["people_person"] <= 220
     assert after_first["people_organisation"] == 11
-    # One login per staff role, and the device bank's second referrer (CAW).
-    assert after_first["people_membership"] == len(STAFF_ROLES) + 1
+    # One login per staff role, the device bank's second referrer (CAW) and the digibuddy
+    # (a second volunteer, with a schedule of her own).
+    assert after_first["people_membership"] == len(STAFF_ROLES) + 2
     assert "coordinator" in first.stdout and "bewoner" in first.stdout
 
     second = run()

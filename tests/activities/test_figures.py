@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from buurtkit.activities import selectors_figures, services
@@ -28,6 +29,14 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday
 SIGN_UP_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 _n = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _dutch() -> Any:
+    """The labels below are Dutch: say so, whatever an earlier test on this worker left active
+    (a page asked in French leaves French active in the thread)."""
+    with translation.override("nl"):
+        yield
 
 
 def _at(day: str, hour: float = 13) -> tuple[datetime, datetime]:

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import translation
 
 from buurtkit.audit.models import AuditEvent
 from buurtkit.core.actor import Actor
@@ -154,7 +155,7 @@ def test_the_command(rabot: Circle, sluizeken: Community) -> None:
     assert "exchange office Loket Buurtwerk" in printed
     assert "skipped exchange office Loket Bib" in printed
     assert Currency.objects.filter(community=sluizeken, code="TOR").exists()
-    with pytest.raises(CommandError, match="already has a currency"):
+    with translation.override("en"), pytest.raises(CommandError, match="already has a currency"):
         call_command("ledger_copy_circle", "--from", "rabot", "--to", "sluizeken", stdout=out)
     with pytest.raises(CommandError, match="no community"):
         call_command("ledger_copy_circle", "--from", "rabot", "--to", "nowhere", stdout=out)

@@ -98,6 +98,12 @@ def _refuse_coercion(annotation: Any, value: Any) -> None:
         raise ValueError("Input should be a date, YYYY-MM-DD")
 
 
+def actor_or_none(request: HttpRequest) -> Actor | None:
+    """The signed-in actor of a public page (``public_page``), or None for a visitor."""
+    actor = getattr(request, "actor", None)
+    return actor if isinstance(actor, Actor) else None
+
+
 def actor_of(request: HttpRequest) -> Actor:
     """The actor of an API call (``request.auth``) or of a community page (``request.actor``)."""
     actor = getattr(request, "auth", None)

@@ -21,7 +21,7 @@ from buurtkit.activities import rules, selectors, services
 from buurtkit.activities.models import EvaluationMoment
 from buurtkit.activities.services.checkin import by_link_code, checkin_check
 from buurtkit.core import clock
-from buurtkit.core.apitools import actor_of
+from buurtkit.core.apitools import actor_of, actor_or_none
 from buurtkit.core.errors import Conflict, NotFound, ServiceError
 from buurtkit.web.decorators import community_page, public_page
 from buurtkit.web.messages import flash
@@ -96,7 +96,7 @@ def _door_session(request: HttpRequest) -> int | None:
 def checkin_scan(request: HttpRequest, registration_id: int, checkin_code: str) -> HttpResponse:
     """What the QR opens. Staff: who this is and one button; anyone else: show it at the door."""
     community = request.community  # type: ignore[attr-defined]
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_or_none(request)
     code = checkin_code
     scanned = by_link_code(
         community=community, registration_id=registration_id, code=code, purpose="checkin"

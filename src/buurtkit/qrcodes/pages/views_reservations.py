@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from buurtkit.core import exports
-from buurtkit.core.apitools import actor_of
+from buurtkit.core.apitools import actor_of, actor_or_none
 from buurtkit.core.errors import ServiceError, ValidationFailed
 from buurtkit.qrcodes import selectors, services
 from buurtkit.qrcodes.routing import BRUSSELS
@@ -345,7 +345,7 @@ def point_detail(request: HttpRequest, point_id: int) -> HttpResponse:
 
 
 def _person_id(request: HttpRequest) -> int | None:
-    actor = getattr(request, "actor", None)
+    actor = actor_or_none(request)
     return actor.person_id if actor is not None else None
 
 
