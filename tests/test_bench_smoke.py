@@ -60,7 +60,7 @@ SQLITE_BENCHES = {
 POSTGRES_BENCHES = {
     "ledger_request_cpu.py": ["--requests", "20", "--pg", PG],
     "activities_rush.py": (
-        "--people 40 --sessions 4 --seats 5 --clients 2 --server-workers 1 --server-threads 2 "
+        "--people 40 --within 2 --sessions 4 --seats 5 --clients 2 --server-workers 1 --server-threads 2 "
         f"--pg {PG}"
     ).split(),
     "ledger_payments.py": (
