@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from buurtkit.activities.api import router as activities_router
+from buurtkit.helpdesk.api import router as helpdesk_router
 from buurtkit.core.actor import Actor
 from buurtkit.core.api import router as core_router
 from buurtkit.core.apitools import Api
@@ -175,5 +176,6 @@ def add_module_router(path: str, router: Router, *, module: str) -> None:
 add_module_router("/ledger", ledger_router, module="ledger")
 add_module_router("/lending", lending_router, module="lending")
 add_module_router("/activities", activities_router, module="activities")
+add_module_router("/helpdesk", helpdesk_router, module="helpdesk")
 add_module_router("/qr", qrcodes_router, module="qrcodes")
 add_module_router("/buurbel", neighbours_router, module="neighbours")
