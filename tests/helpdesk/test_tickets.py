@@ -19,11 +19,11 @@ from buurtkit.core.models import Community
 from buurtkit.core.permissions import permissions_for_roles
 from buurtkit.helpdesk import selectors, services
 from buurtkit.helpdesk.deadlines import LATE, VERY_LATE
-from buurtkit.helpdesk.models import Category, MessageKind, Status, Team, Ticket, TicketMessage
+from buurtkit.helpdesk.models import Category, MessageKind, Status, Ticket, TicketMessage
 from buurtkit.messaging.models import Message
 from buurtkit.people import services as people_services
-from buurtkit.people.selectors import person_export_data
 from buurtkit.people.models import Person
+from buurtkit.people.selectors import person_export_data
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -63,16 +63,28 @@ def _actor(community: Community, role: str, **extra: Any) -> Actor:
 def test_seeded_categories_are_the_seeds_topics_routed_to_teams(system: Actor) -> None:
     categories = services.categories_ensure_defaults(actor=system)
     keys = {c.key for c in categories}
-    assert {"itsme-eid", "citizen-profile", "banking-phishing", "health-insurer", "tax-on-web",
-            "school-apps", "device-problems", "other"} == keys  # fmt: skip
+    assert {
+        "itsme-eid",
+        "citizen-profile",
+        "banking-phishing",
+        "health-insurer",
+        "tax-on-web",
+        "school-apps",
+        "device-problems",
+        "other",
+    } == keys
     assert all(c.team_id for c in categories)
     devices = Category.objects.get(community=system.community, key="device-problems")
     assert devices.team.key == "devices"
     # Once: a second call adds nothing and keeps edits.
     services.category_save(
-        actor=system, category_id=devices.pk, name={"nl": "Toestellen"}, team_id=devices.team_id,
-        first_response_hours=2, resolution_hours=10,
-    )  # fmt: skip
+        actor=system,
+        category_id=devices.pk,
+        name={"nl": "Toestellen"},
+        team_id=devices.team_id,
+        first_response_hours=2,
+        resolution_hours=10,
+    )
     services.categories_ensure_defaults(actor=system)
     devices.refresh_from_db()
     assert devices.name == {"nl": "Toestellen"} and devices.first_response_hours == 2
@@ -87,9 +99,12 @@ def test_only_coordinators_edit_categories(community: Community, system: Actor) 
             )
     with pytest.raises(ValidationFailed) as refused:
         services.category_save(
-            actor=system, category_id=category.pk, name={"nl": "x"},
-            first_response_hours=10, resolution_hours=5,
-        )  # fmt: skip
+            actor=system,
+            category_id=category.pk,
+            name={"nl": "x"},
+            first_response_hours=10,
+            resolution_hours=5,
+        )
     assert "resolution_hours" in refused.value.fields
 
 
@@ -109,8 +124,7 @@ def test_a_ticket_is_routed_and_gets_late_then_very_late(system: Actor) -> None:
             assert list(very) == ([ticket] if expected == VERY_LATE else []), hours
     # The first answer stops the first-response clock; the resolution one still runs.
     with clock.frozen(NOW + timedelta(hours=9)):
-        services.message_add(actor=system, ticket_id=ticket.pk, kind="reply", body="Ok",
-                             via="told")  # fmt: skip
+        services.message_add(actor=system, ticket_id=ticket.pk, kind="reply", body="Ok", via="told")
     ticket.refresh_from_db()
     with clock.frozen(NOW + timedelta(hours=20)):
         assert selectors.late_mark(ticket) == ""
@@ -145,13 +159,20 @@ def test_status_moves_only_along_the_allowed_transitions(system: Actor) -> None:
 def test_a_handover_to_a_digibuddy_shows_it_only_to_that_digibuddy(
     community: Community, other_community: Community, system: Actor
 ) -> None:
-    rita = activities.volunteer_create(actor=system, person={"first_name": "Rita", "last_name": "B"})
-    omar = activities.volunteer_create(actor=system, person={"first_name": "Omar", "last_name": "B"})
+    rita = activities.volunteer_create(
+        actor=system, person={"first_name": "Rita", "last_name": "B"}
+    )
+    omar = activities.volunteer_create(
+        actor=system, person={"first_name": "Omar", "last_name": "B"}
+    )
     theirs, other = _ticket(system), _ticket(system, subject="Tax-on-web")
     services.ticket_transition(
-        actor=system, ticket_id=theirs.pk, status="handed_over", handover_to="digibuddy",
+        actor=system,
+        ticket_id=theirs.pk,
+        status="handed_over",
+        handover_to="digibuddy",
         volunteer_id=rita.pk,
-    )  # fmt: skip
+    )
     rita_actor = _actor(community, "volunteer", person_id=rita.person_id)
     omar_actor = _actor(community, "volunteer", person_id=omar.person_id)
     assert list(selectors.queue(actor=rita_actor)) == [theirs]
@@ -186,8 +207,9 @@ def test_a_resident_reads_only_their_own_tickets_without_notes(
 
 
 def test_a_reply_goes_by_sms_in_the_persons_language_and_is_recorded(system: Actor) -> None:
-    person = _person(system, phone="0470 98 76 54", preferred_language="fr",
-                     consents={"contact_sms": True})  # fmt: skip
+    person = _person(
+        system, phone="0470 98 76 54", preferred_language="fr", consents={"contact_sms": True}
+    )
     ticket = _ticket(system, person_id=person.pk, channel="phone")
     with clock.frozen(NOW):
         reply = services.message_add(
@@ -207,7 +229,9 @@ def test_a_reply_goes_by_sms_in_the_persons_language_and_is_recorded(system: Act
 def test_a_reply_to_an_email_ticket_goes_by_email(system: Actor) -> None:
     person = _person(system, email="an@example.org", consents={"contact_email": True})
     ticket = _ticket(system, person_id=person.pk, channel="email")
-    reply = services.message_add(actor=system, ticket_id=ticket.pk, kind="reply", body="Zie bijlage")
+    reply = services.message_add(
+        actor=system, ticket_id=ticket.pk, kind="reply", body="Zie bijlage"
+    )
     assert reply.via == "email" and reply.outbound.channel == "email"
 
 
@@ -234,10 +258,12 @@ def test_creating_twice_with_one_key_makes_one_ticket(system: Actor) -> None:
     with pytest.raises(Conflict):
         _ticket(system, idempotency_key="k-1", subject="iets anders")
     assert Ticket.objects.count() == 1
-    one = services.message_add(actor=system, ticket_id=first.pk, kind="note", body="a",
-                               idempotency_key="m-1")  # fmt: skip
-    two = services.message_add(actor=system, ticket_id=first.pk, kind="note", body="a",
-                               idempotency_key="m-1")  # fmt: skip
+    one = services.message_add(
+        actor=system, ticket_id=first.pk, kind="note", body="a", idempotency_key="m-1"
+    )
+    two = services.message_add(
+        actor=system, ticket_id=first.pk, kind="note", body="a", idempotency_key="m-1"
+    )
     assert one.pk == two.pk and TicketMessage.objects.filter(kind="note").count() == 1
 
 
@@ -251,8 +277,9 @@ def test_a_ticket_needs_someone_to_answer(system: Actor) -> None:
         services.ticket_create(actor=system, channel="counter", subject="Vraag")
     assert "person" in refused.value.fields
     with pytest.raises(ValidationFailed) as bad:
-        services.ticket_create(actor=system, channel="fax", subject="Vraag",
-                               contact=services.Contact(name="X"))  # fmt: skip
+        services.ticket_create(
+            actor=system, channel="fax", subject="Vraag", contact=services.Contact(name="X")
+        )
     assert "channel" in bad.value.fields
 
 
@@ -265,21 +292,31 @@ def test_filing_at_the_counter_finds_or_adds_a_person_without_smartphone(
         services.ticket_file(actor=clerk, subject="eBox", new_person=new)
     assert "consent" in no_consent.value.fields
     assert not Person.objects.filter(first_name="Maria").exists()
-    first = services.ticket_file(actor=clerk, subject="eBox", new_person=new, consent_aloud=True,
-                                 idempotency_key="f-1")  # fmt: skip
+    first = services.ticket_file(
+        actor=clerk, subject="eBox", new_person=new, consent_aloud=True, idempotency_key="f-1"
+    )
     maria = first.person
     assert (maria.first_name, maria.phone_kind, maria.email) == ("Maria", "landline", "")
-    assert services.ticket_file(actor=clerk, subject="eBox", new_person=new, consent_aloud=True,
-                                idempotency_key="f-1").pk == first.pk  # fmt: skip
+    assert (
+        services.ticket_file(
+            actor=clerk, subject="eBox", new_person=new, consent_aloud=True, idempotency_key="f-1"
+        ).pk
+        == first.pk
+    )
     second = services.ticket_file(actor=clerk, subject="Tax", new_person=new, consent_aloud=True)
     assert second.person_id == maria.pk  # found again, not added twice
     bare = services.ticket_file(
-        actor=clerk, subject="Hulp", new_person=services.NewPerson(first_name="Fons"),
-        consent_aloud=True, channel="phone",
-    )  # fmt: skip
+        actor=clerk,
+        subject="Hulp",
+        new_person=services.NewPerson(first_name="Fons"),
+        consent_aloud=True,
+        channel="phone",
+    )
     assert bare.person.phone == "" and bare.channel == "phone"
     # A digibuddy files too, and keeps the ticket.
-    buddy = activities.volunteer_create(actor=system, person={"first_name": "Ali", "last_name": "B"})
+    buddy = activities.volunteer_create(
+        actor=system, person={"first_name": "Ali", "last_name": "B"}
+    )
     buddy_actor = _actor(community, "volunteer", person_id=buddy.person_id)
     filed = services.ticket_file(actor=buddy_actor, subject="Itsme", person_id=maria.pk)
     assert filed.assigned_volunteer_id == buddy.pk
@@ -325,8 +362,9 @@ def test_links_and_a_new_category_reset_the_deadlines(system: Actor) -> None:
     assert ticket.resolve_due_at is None
     phishing = _category(system, "banking-phishing")  # 4 h, 48 h
     person = _person(system)
-    services.ticket_update(actor=system, ticket_id=ticket.pk, category_id=phishing.pk,
-                           person_id=person.pk)  # fmt: skip
+    services.ticket_update(
+        actor=system, ticket_id=ticket.pk, category_id=phishing.pk, person_id=person.pk
+    )
     ticket.refresh_from_db()
     assert ticket.first_response_due_at == NOW + timedelta(hours=4)
     assert ticket.team.key == "frontdesk" and ticket.person_id == person.pk
@@ -361,8 +399,11 @@ def test_retention_anonymises_closed_tickets_and_keeps_the_counts(
     assert services.retention_sweep_community(community, now=NOW) == 1
     old.refresh_from_db()
     assert (old.person_id, old.contact_name, old.contact_phone, old.search_text) == (
-        None, "", "", ""
-    )  # fmt: skip
+        None,
+        "",
+        "",
+        "",
+    )
     assert old.category_id == category.pk and old.channel == "phone" and old.anonymised_at
     assert set(old.messages.values_list("body", flat=True)) == {""}
     recent.refresh_from_db()

@@ -12,12 +12,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from buurtkit.activities.api import router as activities_router
-from buurtkit.helpdesk.api import router as helpdesk_router
 from buurtkit.core.actor import Actor
 from buurtkit.core.api import router as core_router
 from buurtkit.core.apitools import Api
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
+from buurtkit.helpdesk.api import router as helpdesk_router
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
 from buurtkit.neighbours.api import router as neighbours_router

@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from buurtkit.activities.pages import urls as activities_pages
-from buurtkit.helpdesk.pages import urls as helpdesk_pages
 from buurtkit.conf.api import api
+from buurtkit.helpdesk.pages import urls as helpdesk_pages
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.lending.pages import urls as lending_pages
 from buurtkit.lending.pages import urls_handovers as lending_handover_pages

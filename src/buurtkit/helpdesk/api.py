@@ -26,7 +26,8 @@ from buurtkit.core.apitools import (
     paged,
 )
 from buurtkit.helpdesk import selectors, services
-from buurtkit.helpdesk.models import Channel, HandoverTo, Kind, MessageKind, Status as TicketStatus
+from buurtkit.helpdesk.models import Channel, HandoverTo, Kind, MessageKind
+from buurtkit.helpdesk.models import Status as TicketStatus
 
 router = Router(tags=["helpdesk"])
 
@@ -169,9 +170,15 @@ def list_tickets(
     q: str = "",
 ) -> Any:
     return selectors.staff_queue(
-        actor=actor_of(request), status=status, team_id=team_id, category_id=category_id,
-        channel=channel, late=late, mine=mine, q=q[:100],
-    )  # fmt: skip
+        actor=actor_of(request),
+        status=status,
+        team_id=team_id,
+        category_id=category_id,
+        channel=channel,
+        late=late,
+        mine=mine,
+        q=q[:100],
+    )
 
 
 @router.post(
@@ -191,9 +198,10 @@ def create_ticket(
     made = services.ticket_create(
         actor=actor,
         contact=services.Contact(
-            name=contact.get("name", ""), phone=contact.get("phone", ""),
+            name=contact.get("name", ""),
+            phone=contact.get("phone", ""),
             email=contact.get("email") or "",
-        ),  # fmt: skip
+        ),
         language=data.pop("language") or "",
         idempotency_key=idempotency_key,
         **data,
@@ -201,9 +209,7 @@ def create_ticket(
     return Status(200 if getattr(made, "replayed", False) else 201, made)
 
 
-@router.get(
-    "/tickets/{helpdesk_ticket_id}", response=HelpdeskTicketDetailOut, summary="One ticket"
-)
+@router.get("/tickets/{helpdesk_ticket_id}", response=HelpdeskTicketDetailOut, summary="One ticket")
 def get_ticket(request: HttpRequest, helpdesk_ticket_id: Id) -> Any:
     return selectors.staff_ticket(actor=actor_of(request), ticket_id=helpdesk_ticket_id)
 
@@ -234,9 +240,11 @@ def add_message(
     actor = actor_of(request)
     actor.require("helpdesk.handle")
     made = services.message_add(
-        actor=actor, ticket_id=helpdesk_ticket_id, idempotency_key=idempotency_key or "",
+        actor=actor,
+        ticket_id=helpdesk_ticket_id,
+        idempotency_key=idempotency_key or "",
         **payload.dict(),
-    )  # fmt: skip
+    )
     return Status(200 if getattr(made, "replayed", False) else 201, made)
 
 
@@ -245,9 +253,7 @@ def add_message(
     response=HelpdeskTicketOut,
     summary="Move a ticket to another status (handing over says to whom)",
 )
-def change_status(
-    request: HttpRequest, helpdesk_ticket_id: Id, payload: HelpdeskStatusIn
-) -> Any:
+def change_status(request: HttpRequest, helpdesk_ticket_id: Id, payload: HelpdeskStatusIn) -> Any:
     actor = actor_of(request)
     actor.require("helpdesk.handle")
     return services.ticket_transition(actor=actor, ticket_id=helpdesk_ticket_id, **payload.dict())
@@ -283,6 +289,7 @@ def update_category(
     request: HttpRequest, helpdesk_category_id: Id, payload: HelpdeskCategoryPatch
 ) -> Any:
     return services.category_change(
-        actor=actor_of(request), category_id=helpdesk_category_id,
+        actor=actor_of(request),
+        category_id=helpdesk_category_id,
         **{k: v for k, v in payload.dict().items() if v is not None},
-    )  # fmt: skip
+    )

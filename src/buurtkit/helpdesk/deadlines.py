@@ -64,6 +64,5 @@ def late_q(now: datetime, *, very: bool = False) -> Q:
         else ("first_response_due_at", "resolve_due_at")
     )
     return Q(status__in=ACTIVE) & (
-        Q(**{f"{resolve}__lte": now})
-        | Q(first_response_at__isnull=True, **{f"{first}__lte": now})
+        Q(**{f"{resolve}__lte": now}) | Q(first_response_at__isnull=True, **{f"{first}__lte": now})
     )

@@ -19,7 +19,9 @@ from buurtkit.people.hooks import PersonTraces
 from buurtkit.people.models import Person
 
 
-def _theirs(community_id: int, person_id: int, phones: tuple[str, ...], emails: tuple[str, ...]) -> Any:
+def _theirs(
+    community_id: int, person_id: int, phones: tuple[str, ...], emails: tuple[str, ...]
+) -> Any:
     cond = Q(person_id=person_id)
     if phones:
         cond |= Q(person__isnull=True, contact_phone__in=phones)
@@ -56,7 +58,9 @@ def export(person: Person) -> Any:
                         "at": m.created_at.isoformat(),
                         "text": m.body,
                     }
-                    for m in TicketMessage.objects.filter(ticket=ticket).order_by("created_at", "id")
+                    for m in TicketMessage.objects.filter(ticket=ticket).order_by(
+                        "created_at", "id"
+                    )
                 ],
             }
         )

@@ -47,14 +47,15 @@ class Status(models.TextChoices):
 
 #: The statuses a ticket may move to from each status. Anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.OPEN, Status.WAITING, Status.HANDED_OVER, Status.RESOLVED,
-                          Status.CLOSED}),
+    Status.NEW: frozenset(
+        {Status.OPEN, Status.WAITING, Status.HANDED_OVER, Status.RESOLVED, Status.CLOSED}
+    ),
     Status.OPEN: frozenset({Status.WAITING, Status.HANDED_OVER, Status.RESOLVED}),
     Status.WAITING: frozenset({Status.OPEN, Status.HANDED_OVER, Status.RESOLVED}),
     Status.HANDED_OVER: frozenset({Status.OPEN, Status.WAITING, Status.RESOLVED}),
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset(),
-}  # fmt: skip
+}
 
 #: Statuses in which the ticket still needs work (the queue's default, the late marks).
 ACTIVE = (Status.NEW, Status.OPEN, Status.HANDED_OVER)
@@ -101,9 +102,13 @@ class Category(CommunityScoped):
     key = models.SlugField(_("key"), max_length=40)
     name = models.JSONField(_("name"), default=dict)
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="categories",
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="categories",
         verbose_name=_("team"),
-    )  # fmt: skip
+    )
     #: Hours (on the clock, not office hours) to the first answer and to the solution.
     first_response_hours = models.PositiveIntegerField(_("first answer within (hours)"), default=24)
     resolution_hours = models.PositiveIntegerField(_("solved within (hours)"), default=120)
@@ -158,18 +163,31 @@ class Ticket(CommunityScoped):
     )
     subject = models.CharField(_("subject"), max_length=200)
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("category"),
-    )  # fmt: skip
+    )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("team"),
-    )  # fmt: skip
+    )
     # --- who asked: a person of the register, or only contact details ---
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("person"), db_index=False,  # helpdesk_person_idx starts with it
-    )  # fmt: skip
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
+        db_index=False,  # helpdesk_person_idx starts with it
+    )
     contact_name = models.CharField(_("name"), max_length=150, blank=True)
     contact_phone = models.CharField(_("phone"), max_length=32, blank=True)
     contact_email = models.EmailField(_("e-mail"), max_length=254, blank=True)
@@ -177,31 +195,53 @@ class Ticket(CommunityScoped):
     language = models.CharField(_("language"), max_length=5, default="nl")
     # --- who works on it ---
     assigned_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("assigned to"), db_index=False,  # helpdesk_mine_idx
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+        db_index=False,  # helpdesk_mine_idx
+    )
     assigned_volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("digibuddy"), db_index=False,  # helpdesk_buddy_idx starts with it
-    )  # fmt: skip
+        Volunteer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("digibuddy"),
+        db_index=False,  # helpdesk_buddy_idx starts with it
+    )
     # --- links ---
     #: A home-help ticket made from a question has the question as its parent.
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     device = models.ForeignKey(
-        Device, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Device,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("device"),
-    )  # fmt: skip
+    )
     registration = models.ForeignKey(
-        Registration, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Registration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sign-up"),
-    )  # fmt: skip
+    )
     #: The digipunt or counter where it was filed.
     place = models.ForeignKey(
-        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("place"),
-    )  # fmt: skip
+    )
     # --- times and deadlines ---
     created_at = models.DateTimeField(_("received"))
     created_by_label = models.CharField(max_length=150, blank=True)
@@ -238,9 +278,7 @@ class Ticket(CommunityScoped):
         ]
         indexes = [
             # The queue: per status (and team), newest first.
-            models.Index(
-                fields=["community", "status", "-created_at"], name="helpdesk_queue_idx"
-            ),
+            models.Index(fields=["community", "status", "-created_at"], name="helpdesk_queue_idx"),
             models.Index(
                 fields=["community", "team", "status", "-created_at"],
                 name="helpdesk_queue_team_idx",
@@ -294,9 +332,12 @@ class TicketMessage(CommunityScoped):
         "messaging.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     author_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     author_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=100, blank=True)
@@ -326,9 +367,13 @@ class StandardAnswer(CommunityScoped):
     title = models.CharField(_("title"), max_length=120)
     texts = models.JSONField(_("text"), default=dict)
     category = models.ForeignKey(
-        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("category"),
-    )  # fmt: skip
+    )
     active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
@@ -350,9 +395,13 @@ class Article(CommunityScoped):
     title = models.CharField(_("title"), max_length=160)
     body = models.TextField(_("text"))
     category = models.ForeignKey(
-        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("category"),
-    )  # fmt: skip
+    )
     public = models.BooleanField(_("on the public help pages"), default=False)
     updated_at = models.DateTimeField()
 

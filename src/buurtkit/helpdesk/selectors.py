@@ -111,9 +111,16 @@ def ticket_get(*, actor: Actor, ticket_id: int) -> Ticket:
     ticket = (
         access.readable(actor)
         .select_related(
-            "category", "team", "person", "assigned_user", "assigned_volunteer__person",
-            "parent", "device", "registration__session__series", "place",
-        )  # fmt: skip
+            "category",
+            "team",
+            "person",
+            "assigned_user",
+            "assigned_volunteer__person",
+            "parent",
+            "device",
+            "registration__session__series",
+            "place",
+        )
         .filter(pk=ticket_id)
         .first()
     )
@@ -125,8 +132,9 @@ def ticket_get(*, actor: Actor, ticket_id: int) -> Ticket:
 def thread(*, actor: Actor, ticket: Ticket) -> QuerySet[TicketMessage]:
     """The ticket's messages in order; a resident reading their own ticket sees no notes."""
     qs = TicketMessage.objects.filter(ticket=ticket).select_related("outbound")
-    if not (actor.has("helpdesk.view") or actor.has("helpdesk.handle")
-            or actor.has("helpdesk.buddy")):  # fmt: skip
+    if not (
+        actor.has("helpdesk.view") or actor.has("helpdesk.handle") or actor.has("helpdesk.buddy")
+    ):
         qs = qs.exclude(kind=MessageKind.NOTE)
     return qs.order_by("created_at", "id")
 

@@ -15,7 +15,10 @@ class FileForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
     channel = forms.ChoiceField(
         label=_("How did the question come in?"),
-        choices=[(Channel.COUNTER, _("at the counter or digipunt")), (Channel.PHONE, _("by phone"))],
+        choices=[
+            (Channel.COUNTER, _("at the counter or digipunt")),
+            (Channel.PHONE, _("by phone")),
+        ],
         widget=forms.RadioSelect,
         initial=Channel.COUNTER,
     )
@@ -23,9 +26,11 @@ class FileForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     phone = forms.CharField(
-        label=_("Phone number"), max_length=32, required=False,
+        label=_("Phone number"),
+        max_length=32,
+        required=False,
         help_text=_("A landline is fine. Leave empty if the person has no phone."),
-    )  # fmt: skip
+    )
     email = forms.EmailField(label=_("E-mail address"), required=False)
     consent = forms.BooleanField(
         label=_("The person agrees that we keep their name and number to answer the question"),
@@ -34,9 +39,11 @@ class FileForm(forms.Form):
     category = forms.TypedChoiceField(label=_("Topic"), coerce=int, required=False, choices=[])
     subject = forms.CharField(label=_("What is the question about? (a few words)"), max_length=200)
     body = forms.CharField(
-        label=_("The question"), widget=forms.Textarea(attrs={"rows": 5}), required=False,
+        label=_("The question"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
         max_length=10000,
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,18 +90,21 @@ class StatusForm(forms.Form):
     handover_to = forms.ChoiceField(
         label=_("Handed over to"), choices=[("", "—"), *HandoverTo.choices], required=False
     )
-    volunteer = forms.TypedChoiceField(
-        label=_("Digibuddy"), coerce=int, required=False, choices=[]
-    )
+    volunteer = forms.TypedChoiceField(label=_("Digibuddy"), coerce=int, required=False, choices=[])
     note = forms.CharField(
-        label=_("Note (internal)"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        label=_("Note (internal)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
         max_length=2000,
-    )  # fmt: skip
+    )
 
     def __init__(
-        self, *args: Any, statuses: list[tuple[str, str]], buddies: list[tuple[int, str]],
+        self,
+        *args: Any,
+        statuses: list[tuple[str, str]],
+        buddies: list[tuple[int, str]],
         **kwargs: Any,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = statuses
         self.fields["volunteer"].choices = [("", "—"), *buddies]
@@ -102,14 +112,15 @@ class StatusForm(forms.Form):
 
 class AssignForm(forms.Form):
     user = forms.TypedChoiceField(label=_("Staff"), coerce=int, required=False, choices=[])
-    volunteer = forms.TypedChoiceField(
-        label=_("Digibuddy"), coerce=int, required=False, choices=[]
-    )
+    volunteer = forms.TypedChoiceField(label=_("Digibuddy"), coerce=int, required=False, choices=[])
 
     def __init__(
-        self, *args: Any, users: list[tuple[int, str]], buddies: list[tuple[int, str]],
+        self,
+        *args: Any,
+        users: list[tuple[int, str]],
+        buddies: list[tuple[int, str]],
         **kwargs: Any,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [("", "—"), *users]
         self.fields["volunteer"].choices = [("", "—"), *buddies]

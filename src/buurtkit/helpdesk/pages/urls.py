@@ -7,28 +7,36 @@ from buurtkit.helpdesk.pages import views
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
     path("helpdesk/new/", views.ticket_file, name="helpdesk_file"),
-    path("helpdesk/tickets/<int:ticket_id>/", views.ticket, name="helpdesk_ticket"),
+    path("helpdesk/tickets/<int:helpdesk_ticket_id>/", views.ticket, name="helpdesk_ticket"),
     path(
-        "helpdesk/tickets/<int:ticket_id>/message/",
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/message/",
         views.ticket_message,
         name="helpdesk_ticket_message",
     ),
     path(
-        "helpdesk/tickets/<int:ticket_id>/status/", views.ticket_status, name="helpdesk_status"
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/status/",
+        views.ticket_status,
+        name="helpdesk_status",
     ),
     path(
-        "helpdesk/tickets/<int:ticket_id>/assign/", views.ticket_assign, name="helpdesk_assign"
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/assign/",
+        views.ticket_assign,
+        name="helpdesk_assign",
     ),
-    path("helpdesk/tickets/<int:ticket_id>/links/", views.ticket_links, name="helpdesk_links"),
     path(
-        "helpdesk/tickets/<int:ticket_id>/home-help/",
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/links/",
+        views.ticket_links,
+        name="helpdesk_links",
+    ),
+    path(
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/home-help/",
         views.ticket_home_help,
         name="helpdesk_home_help",
     ),
     path("helpdesk/categories/", views.categories, name="helpdesk_categories"),
     path("helpdesk/categories/new/", views.category_edit, name="helpdesk_category_new"),
     path(
-        "helpdesk/categories/<int:category_id>/",
+        "helpdesk/categories/<int:helpdesk_category_id>/",
         views.category_edit,
         name="helpdesk_category_edit",
     ),

@@ -57,9 +57,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     mine = g.get("mine") == "1" or not (actor.has("helpdesk.view") or actor.has("helpdesk.handle"))
     q = g.get("q", "")[:100]
     tickets = selectors.queue(
-        actor=actor, team_id=team_id, status=status, category_id=category_id, late=late,
-        mine=mine, channel=channel, q=q,
-    )  # fmt: skip
+        actor=actor,
+        team_id=team_id,
+        status=status,
+        category_id=category_id,
+        late=late,
+        mine=mine,
+        channel=channel,
+        q=q,
+    )
     page = paginate(request, tickets)
     rows = [(t, selectors.late_mark(t)) for t in page.object_list]
     staff = actor.has("helpdesk.view") or actor.has("helpdesk.handle")
@@ -73,11 +79,21 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": selectors.queue_counts(actor=actor, team_id=team_id) if staff else None,
             "teams": _named(selectors.teams(actor=actor)),
             "categories": _named(selectors.categories(actor=actor)),
-            "statuses": [(selectors.OPEN_ONES, _("Not finished")), (selectors.ALL, _("All")),
-                         *Status.choices],  # fmt: skip
+            "statuses": [
+                (selectors.OPEN_ONES, _("Not finished")),
+                (selectors.ALL, _("All")),
+                *Status.choices,
+            ],
             "channels": Channel.choices,
-            "f": {"status": status, "late": late, "channel": channel, "team": team_id,
-                  "category": category_id, "mine": mine, "q": q},  # fmt: skip
+            "f": {
+                "status": status,
+                "late": late,
+                "channel": channel,
+                "team": team_id,
+                "category": category_id,
+                "mine": mine,
+                "q": q,
+            },
             "may_file": actor.has("helpdesk.handle") or actor.has("helpdesk.buddy"),
         },
     )
@@ -89,17 +105,22 @@ def _ticket_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
     handle = actor.has("helpdesk.handle")
     buddy_ids = _buddies(actor) if handle else []
     statuses = [(s, Status(s).label) for s in Status.values if s in TRANSITIONS[ticket.status]]
-    users = [
-        (m.user_id, m.user.username)
-        for m in memberships_list(actor=actor)
-        if m.active and set(m.roles) & {"coordinator", "staff", "counter_clerk"}
-    ] if handle and actor.has("memberships.view") else []  # fmt: skip
+    users = (
+        [
+            (m.user_id, m.user.username)
+            for m in memberships_list(actor=actor)
+            if m.active and set(m.roles) & {"coordinator", "staff", "counter_clerk"}
+        ]
+        if handle and actor.has("memberships.view")
+        else []
+    )
     if handle and ticket.assigned_user_id and ticket.assigned_user_id not in dict(users):
         users.append((ticket.assigned_user_id, ticket.assigned_user.username))
     may_work = handle or (
-        actor.has("helpdesk.buddy") and ticket.assigned_volunteer is not None
+        actor.has("helpdesk.buddy")
+        and ticket.assigned_volunteer is not None
         and ticket.assigned_volunteer.person_id == actor.person_id
-    )  # fmt: skip
+    )
     lang = _lang()
     return {
         "ticket": ticket,
@@ -111,21 +132,27 @@ def _ticket_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
         "answers": [
             (a.title, a.texts.get(ticket.language) or next(iter(a.texts.values()), ""))
             for a in selectors.standard_answers(actor=actor)
-        ] if may_work else [],  # fmt: skip
+        ]
+        if may_work
+        else [],
         "message_form": forms.get("message_form") or MessageForm(),
-        "status_form": forms.get("status_form")
-        or StatusForm(statuses=statuses, buddies=buddy_ids),
+        "status_form": forms.get("status_form") or StatusForm(statuses=statuses, buddies=buddy_ids),
         "assign_form": forms.get("assign_form")
         or AssignForm(
-            users=users, buddies=buddy_ids,
+            users=users,
+            buddies=buddy_ids,
             initial={"user": ticket.assigned_user_id, "volunteer": ticket.assigned_volunteer_id},
-        ),  # fmt: skip
+        ),
         "links_form": forms.get("links_form")
         or LinksForm(
             categories=_named(selectors.categories(actor=actor)),
-            initial={"category": ticket.category_id, "person": ticket.person_id,
-                     "device": ticket.device_id, "registration": ticket.registration_id},
-        ),  # fmt: skip
+            initial={
+                "category": ticket.category_id,
+                "person": ticket.person_id,
+                "device": ticket.device_id,
+                "registration": ticket.registration_id,
+            },
+        ),
         "category_name": services.names_of(ticket.category.name, lang) if ticket.category else "",
         "team_name": services.names_of(ticket.team.name, lang) if ticket.team else "",
         "statuses": statuses,
@@ -137,7 +164,8 @@ def _buddies(actor: Any) -> list[tuple[int, str]]:
 
 
 @community_page()
-def ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     return render(request, "helpdesk/ticket.html", _ticket_context(request, ticket_id))
 
 
@@ -147,17 +175,21 @@ def _back(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @community_page()
 @require_POST
-def ticket_message(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_message(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     actor = actor_of(request)
     selectors.ticket_get(actor=actor, ticket_id=ticket_id)  # not theirs: 404
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
             services.message_add(
-                actor=actor, ticket_id=ticket_id, kind=form.cleaned_data["kind"],
-                body=form.cleaned_data["body"], via=form.cleaned_data["via"] or "auto",
+                actor=actor,
+                ticket_id=ticket_id,
+                kind=form.cleaned_data["kind"],
+                body=form.cleaned_data["body"],
+                via=form.cleaned_data["via"] or "auto",
                 idempotency_key=form.cleaned_data["idempotency_key"],
-            )  # fmt: skip
+            )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
@@ -169,17 +201,20 @@ def ticket_message(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @community_page()
 @require_POST
-def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_status(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     actor = actor_of(request)
     selectors.ticket_get(actor=actor, ticket_id=ticket_id)
     status = request.POST.get("status", "")
     try:
         services.ticket_transition(
-            actor=actor, ticket_id=ticket_id, status=status,
+            actor=actor,
+            ticket_id=ticket_id,
+            status=status,
             handover_to=request.POST.get("handover_to", ""),
             volunteer_id=_int(request.POST.get("volunteer")),
             note=request.POST.get("note", "")[:2000],
-        )  # fmt: skip
+        )
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
@@ -189,14 +224,17 @@ def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @community_page("helpdesk.handle")
 @require_POST
-def ticket_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_assign(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     actor = actor_of(request)
     selectors.ticket_get(actor=actor, ticket_id=ticket_id)
     try:
         services.ticket_assign(
-            actor=actor, ticket_id=ticket_id, user_id=_int(request.POST.get("user")),
+            actor=actor,
+            ticket_id=ticket_id,
+            user_id=_int(request.POST.get("user")),
             volunteer_id=_int(request.POST.get("volunteer")),
-        )  # fmt: skip
+        )
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
     else:
@@ -206,7 +244,8 @@ def ticket_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @community_page("helpdesk.handle")
 @require_POST
-def ticket_links(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_links(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     actor = actor_of(request)
     selectors.ticket_get(actor=actor, ticket_id=ticket_id)
     form = LinksForm(request.POST, categories=_named(selectors.categories(actor=actor)))
@@ -214,10 +253,13 @@ def ticket_links(request: HttpRequest, ticket_id: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.ticket_update(
-                actor=actor, ticket_id=ticket_id, category_id=d["category"] or None,
-                person_id=d["person"], device_id=d["device"],
+                actor=actor,
+                ticket_id=ticket_id,
+                category_id=d["category"] or None,
+                person_id=d["person"],
+                device_id=d["device"],
                 registration_id=d["registration"],
-            )  # fmt: skip
+            )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
@@ -229,14 +271,17 @@ def ticket_links(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @community_page("helpdesk.handle")
 @require_POST
-def ticket_home_help(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_home_help(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
+    ticket_id = helpdesk_ticket_id
     actor = actor_of(request)
     selectors.ticket_get(actor=actor, ticket_id=ticket_id)
     try:
         child = services.home_help_request(
-            actor=actor, parent_id=ticket_id, body=request.POST.get("body", "")[:10000],
+            actor=actor,
+            parent_id=ticket_id,
+            body=request.POST.get("body", "")[:10000],
             idempotency_key=request.POST.get("idempotency_key", "")[:100],
-        )  # fmt: skip
+        )
     except ServiceError as exc:
         flash(request, str(exc.detail), level="error")
         return _back(request, ticket_id)
@@ -258,16 +303,24 @@ def ticket_file(request: HttpRequest) -> HttpResponse:
             new = None
             if not d["person"]:
                 new = services.NewPerson(
-                    first_name=d["first_name"], last_name=d["last_name"], phone=d["phone"],
-                    email=d["email"] or "", language=_lang(),
-                )  # fmt: skip
+                    first_name=d["first_name"],
+                    last_name=d["last_name"],
+                    phone=d["phone"],
+                    email=d["email"] or "",
+                    language=_lang(),
+                )
             try:
                 made = services.ticket_file(
-                    actor=actor, subject=d["subject"], body=d["body"], channel=d["channel"],
-                    person_id=d["person"], new_person=new, consent_aloud=d["consent"],
+                    actor=actor,
+                    subject=d["subject"],
+                    body=d["body"],
+                    channel=d["channel"],
+                    person_id=d["person"],
+                    new_person=new,
+                    consent_aloud=d["consent"],
                     category_id=d["category"] or None,
                     idempotency_key=d["idempotency_key"],
-                )  # fmt: skip
+                )
             except ServiceError as exc:
                 apply_service_error(form, exc)
             else:
@@ -296,16 +349,20 @@ def categories(request: HttpRequest) -> HttpResponse:
         "helpdesk/categories.html",
         {
             "rows": [
-                (c, services.names_of(c.name, lang),
-                 services.names_of(c.team.name, lang) if c.team else "")
+                (
+                    c,
+                    services.names_of(c.name, lang),
+                    services.names_of(c.team.name, lang) if c.team else "",
+                )
                 for c in rows
-            ],  # fmt: skip
+            ],
         },
     )
 
 
 @community_page("helpdesk.manage")
-def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpResponse:
+def category_edit(request: HttpRequest, helpdesk_category_id: int | None = None) -> HttpResponse:
+    category_id = helpdesk_category_id
     actor = actor_of(request)
     teams = _named(selectors.teams(actor=actor))
     category = selectors.category_get(actor=actor, category_id=category_id) if category_id else None
@@ -315,11 +372,15 @@ def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpR
             d = form.cleaned_data
             try:
                 services.category_save(
-                    actor=actor, category_id=category_id, key=d["key"] or "",
+                    actor=actor,
+                    category_id=category_id,
+                    key=d["key"] or "",
                     name={"nl": d["name_nl"], "fr": d["name_fr"], "en": d["name_en"]},
-                    team_id=d["team"] or None, first_response_hours=d["first_response_hours"],
-                    resolution_hours=d["resolution_hours"], active=d["active"],
-                )  # fmt: skip
+                    team_id=d["team"] or None,
+                    first_response_hours=d["first_response_hours"],
+                    resolution_hours=d["resolution_hours"],
+                    active=d["active"],
+                )
             except ServiceError as exc:
                 apply_service_error(form, exc)
             else:
@@ -329,12 +390,14 @@ def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpR
         form = CategoryForm(
             teams=teams,
             initial={
-                "key": category.key, "team": category.team_id, "active": category.active,
+                "key": category.key,
+                "team": category.team_id,
+                "active": category.active,
                 "first_response_hours": category.first_response_hours,
                 "resolution_hours": category.resolution_hours,
                 **{f"name_{k}": v for k, v in category.name.items()},
             },
-        )  # fmt: skip
+        )
     else:
         form = CategoryForm(teams=teams)
     return render(

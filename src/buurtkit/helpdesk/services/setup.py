@@ -27,26 +27,71 @@ DEFAULT_TEAMS: list[tuple[str, dict[str, str]]] = [
 #: The seed's topics (004, objective 3; 002, the helpdesk stories): key, team, hours to the
 #: first answer, hours to the solution, names.
 DEFAULT_CATEGORIES: list[tuple[str, str, int, int, dict[str, str]]] = [
-    ("itsme-eid", "frontdesk", 8, 72,
-     {"nl": "itsme en eID", "fr": "itsme et eID", "en": "itsme and eID"}),
-    ("citizen-profile", "frontdesk", 24, 120,
-     {"nl": "Burgerprofiel en e-Box", "fr": "Profil citoyen et eBox",
-      "en": "Citizen profile and e-box"}),
-    ("banking-phishing", "frontdesk", 4, 48,
-     {"nl": "Online bankieren en phishing", "fr": "Banque en ligne et hameçonnage",
-      "en": "Online banking and phishing"}),
-    ("health-insurer", "frontdesk", 24, 120,
-     {"nl": "Ziekenfonds", "fr": "Mutualité", "en": "Health insurer"}),
-    ("tax-on-web", "frontdesk", 24, 120,
-     {"nl": "Tax-on-web", "fr": "Tax-on-web", "en": "Tax-on-web"}),
-    ("school-apps", "frontdesk", 24, 120,
-     {"nl": "Schoolapps", "fr": "Applications scolaires", "en": "School apps"}),
-    ("device-problems", "devices", 24, 168,
-     {"nl": "Problemen met een toestel", "fr": "Problèmes d'appareil",
-      "en": "Device problems"}),
-    ("other", "frontdesk", 24, 120,
-     {"nl": "Iets anders", "fr": "Autre chose", "en": "Something else"}),
-]  # fmt: skip
+    (
+        "itsme-eid",
+        "frontdesk",
+        8,
+        72,
+        {"nl": "itsme en eID", "fr": "itsme et eID", "en": "itsme and eID"},
+    ),
+    (
+        "citizen-profile",
+        "frontdesk",
+        24,
+        120,
+        {
+            "nl": "Burgerprofiel en e-Box",
+            "fr": "Profil citoyen et eBox",
+            "en": "Citizen profile and e-box",
+        },
+    ),
+    (
+        "banking-phishing",
+        "frontdesk",
+        4,
+        48,
+        {
+            "nl": "Online bankieren en phishing",
+            "fr": "Banque en ligne et hameçonnage",
+            "en": "Online banking and phishing",
+        },
+    ),
+    (
+        "health-insurer",
+        "frontdesk",
+        24,
+        120,
+        {"nl": "Ziekenfonds", "fr": "Mutualité", "en": "Health insurer"},
+    ),
+    (
+        "tax-on-web",
+        "frontdesk",
+        24,
+        120,
+        {"nl": "Tax-on-web", "fr": "Tax-on-web", "en": "Tax-on-web"},
+    ),
+    (
+        "school-apps",
+        "frontdesk",
+        24,
+        120,
+        {"nl": "Schoolapps", "fr": "Applications scolaires", "en": "School apps"},
+    ),
+    (
+        "device-problems",
+        "devices",
+        24,
+        168,
+        {"nl": "Problemen met een toestel", "fr": "Problèmes d'appareil", "en": "Device problems"},
+    ),
+    (
+        "other",
+        "frontdesk",
+        24,
+        120,
+        {"nl": "Iets anders", "fr": "Autre chose", "en": "Something else"},
+    ),
+]
 
 MAX_HOURS = 24 * 365
 MIN_RETENTION_DAYS = 1
@@ -92,16 +137,16 @@ def categories_ensure_defaults(*, actor: Actor) -> list[Category]:
             made.append(category)
     if made:
         audit_record(
-            actor=actor, verb="helpdesk.categories_seeded", obj=community,
+            actor=actor,
+            verb="helpdesk.categories_seeded",
+            obj=community,
             data={"categories": [c.key for c in made]},
-        )  # fmt: skip
+        )
     return list(Category.objects.in_community(community))
 
 
 @transaction.atomic
-def team_save(
-    *, actor: Actor, key: str, name: dict[str, str], active: bool = True
-) -> Team:
+def team_save(*, actor: Actor, key: str, name: dict[str, str], active: bool = True) -> Team:
     """Add a team, or rename (or retire) the team with this key."""
     actor.require("helpdesk.manage")
     key = key.strip().lower()[:40]
@@ -164,9 +209,11 @@ def category_save(
     category.active = active
     category.save()
     audit_record(
-        actor=actor, verb="helpdesk.category_saved", obj=category,
+        actor=actor,
+        verb="helpdesk.category_saved",
+        obj=category,
         data={"key": category.key, "team": team_id, "first": first, "resolve": resolve},
-    )  # fmt: skip
+    )
     return category
 
 
@@ -203,8 +250,11 @@ def standard_answer_save(
     else:
         answer = get_scoped(StandardAnswer, actor.community, for_update=True, pk=answer_id)
     answer.title, answer.texts, answer.category, answer.active = (
-        title, _clean_texts(texts), category, active
-    )  # fmt: skip
+        title,
+        _clean_texts(texts),
+        category,
+        active,
+    )
     answer.save()
     audit_record(actor=actor, verb="helpdesk.answer_saved", obj=answer, data={})
     return answer
@@ -250,9 +300,11 @@ def article_save(
         },
     )
     audit_record(
-        actor=actor, verb="helpdesk.article_saved", obj=article,
+        actor=actor,
+        verb="helpdesk.article_saved",
+        obj=article,
         data={"slug": slug, "language": language, "public": public},
-    )  # fmt: skip
+    )
     return article
 
 
@@ -275,9 +327,11 @@ def helpdesk_settings_update(*, actor: Actor, retention_days: int) -> HelpdeskSe
     found.retention_days = int(retention_days)
     found.save(update_fields=["retention_days"])
     audit_record(
-        actor=actor, verb="helpdesk.settings_changed", obj=found,
+        actor=actor,
+        verb="helpdesk.settings_changed",
+        obj=found,
         data={"retention_days": found.retention_days},
-    )  # fmt: skip
+    )
     return found
 
 

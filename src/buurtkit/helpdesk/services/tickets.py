@@ -107,7 +107,9 @@ def _clean_contact(contact: Contact) -> dict[str, str]:
         errors.update(exc.fields)
     address = contact.email.strip().lower()[:254]
     if address and ("@" not in address or "." not in address.rsplit("@", 1)[-1]):
-        errors["contact_email"] = _("This is not an e-mail address. Example: an.peeters@example.org")
+        errors["contact_email"] = _(
+            "This is not an e-mail address. Example: an.peeters@example.org"
+        )
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     return {"name": contact.name.strip()[:150], "phone": number, "email": address}
@@ -144,20 +146,39 @@ def ticket_create(
         raise PermissionDenied(_("You may not file helpdesk tickets."))
     key = clean_key(idempotency_key, required=False)
     request = {
-        "channel": channel, "subject": subject, "body": body, "category": category_id,
-        "person": person_id, "contact": contact.__dict__ if contact else None,
-        "kind": kind, "parent": parent_id, "device": device_id,
-        "registration": registration_id, "place": place_id, "language": language,
-    }  # fmt: skip
+        "channel": channel,
+        "subject": subject,
+        "body": body,
+        "category": category_id,
+        "person": person_id,
+        "contact": contact.__dict__ if contact else None,
+        "kind": kind,
+        "parent": parent_id,
+        "device": device_id,
+        "registration": registration_id,
+        "place": place_id,
+        "language": language,
+    }
 
     def create() -> Ticket:
         return _ticket_create(
-            actor=actor, channel=channel, subject=subject, body=body, category_id=category_id,
-            person_id=person_id, contact=contact or Contact(), language=language, kind=kind,
-            parent_id=parent_id, device_id=device_id, registration_id=registration_id,
-            place_id=place_id, key=key, request_hash=fingerprint(request) if key else "",
+            actor=actor,
+            channel=channel,
+            subject=subject,
+            body=body,
+            category_id=category_id,
+            person_id=person_id,
+            contact=contact or Contact(),
+            language=language,
+            kind=kind,
+            parent_id=parent_id,
+            device_id=device_id,
+            registration_id=registration_id,
+            place_id=place_id,
+            key=key,
+            request_hash=fingerprint(request) if key else "",
             received_at=received_at,
-        )  # fmt: skip
+        )
 
     if not key:
         return create()
@@ -237,7 +258,8 @@ def _ticket_create(
         contact_name=cleaned["name"],
         contact_phone=cleaned["phone"],
         contact_email=cleaned["email"],
-        language=language or (person.preferred_language if person else "")
+        language=language
+        or (person.preferred_language if person else "")
         or community.default_language,
         parent=parent,
         device=device,
@@ -265,10 +287,17 @@ def _ticket_create(
             created_at=received,
         )
     audit_record(
-        actor=actor, verb="helpdesk.ticket_created", obj=ticket,
-        data={"number": ticket.number, "channel": channel, "kind": kind,
-              "category": category.key if category else "", "person": person_id},
-    )  # fmt: skip
+        actor=actor,
+        verb="helpdesk.ticket_created",
+        obj=ticket,
+        data={
+            "number": ticket.number,
+            "channel": channel,
+            "kind": kind,
+            "category": category.key if category else "",
+            "person": person_id,
+        },
+    )
     return ticket
 
 
@@ -428,16 +457,15 @@ def _send_reply(actor: Actor, ticket: Ticket, entry: TicketMessage, via: str) ->
             actor=system,
             person_id=ticket.person_id,
             template="helpdesk_reply",
-            context={"reference": ticket.reference, "subject": ticket.subject,
-                     "text": entry.body},
+            context={"reference": ticket.reference, "subject": ticket.subject, "text": entry.body},
             channel=chosen,
             idempotency_key=f"helpdesk-reply-{entry.pk}",
             language=ticket.language,
-        )  # fmt: skip
+        )
     except ValidationFailed as exc:
-        msg = _(
-            "%(detail)s Answer by phone and choose 'I told them', or send it another way."
-        ) % {"detail": exc.detail}
+        msg = _("%(detail)s Answer by phone and choose 'I told them', or send it another way.") % {
+            "detail": exc.detail
+        }
         raise ValidationFailed(msg, fields={"via": msg}) from exc
     entry.via, entry.delivery, entry.outbound = chosen, "queued", message
 
@@ -465,9 +493,15 @@ def message_add(
 
     def create() -> TicketMessage:
         return _message_add(
-            actor=actor, ticket_id=ticket_id, kind=kind, body=body, via=via,
-            author_label=author_label, key=key, request_hash=request_hash,
-        )  # fmt: skip
+            actor=actor,
+            ticket_id=ticket_id,
+            kind=kind,
+            body=body,
+            via=via,
+            author_label=author_label,
+            key=key,
+            request_hash=request_hash,
+        )
 
     if not key:
         return create()
@@ -533,9 +567,11 @@ def _message_add(
     ticket.updated_at = now
     ticket.save(update_fields=changed)
     audit_record(
-        actor=actor, verb=f"helpdesk.{kind}_added", obj=ticket,
+        actor=actor,
+        verb=f"helpdesk.{kind}_added",
+        obj=ticket,
         data={"message": entry.pk, "via": entry.via, "status": ticket.status},
-    )  # fmt: skip
+    )
     return entry
 
 
@@ -592,15 +628,25 @@ def ticket_transition(
     ticket.save()
     if note.strip():
         TicketMessage.objects.create(
-            community=actor.community, ticket=ticket, kind=MessageKind.NOTE,
-            body=note.strip()[:MAX_BODY], author_user_id=actor.user_id,
-            author_label=actor.label[:150], created_at=now,
-        )  # fmt: skip
+            community=actor.community,
+            ticket=ticket,
+            kind=MessageKind.NOTE,
+            body=note.strip()[:MAX_BODY],
+            author_user_id=actor.user_id,
+            author_label=actor.label[:150],
+            created_at=now,
+        )
     audit_record(
-        actor=actor, verb="helpdesk.status_changed", obj=ticket,
-        data={"from": previous, "to": status, "handover_to": ticket.handover_to,
-              "volunteer": ticket.assigned_volunteer_id},
-    )  # fmt: skip
+        actor=actor,
+        verb="helpdesk.status_changed",
+        obj=ticket,
+        data={
+            "from": previous,
+            "to": status,
+            "handover_to": ticket.handover_to,
+            "volunteer": ticket.assigned_volunteer_id,
+        },
+    )
     return ticket
 
 
@@ -648,9 +694,11 @@ def ticket_assign(
     ticket.updated_at = clock.now()
     ticket.save(update_fields=["assigned_user", "assigned_volunteer", "updated_at"])
     audit_record(
-        actor=actor, verb="helpdesk.assigned", obj=ticket,
+        actor=actor,
+        verb="helpdesk.assigned",
+        obj=ticket,
         data={"user": user_id, "volunteer": volunteer_id},
-    )  # fmt: skip
+    )
     return ticket
 
 
@@ -707,9 +755,12 @@ def ticket_update(
     ticket.updated_at = clock.now()
     ticket.save()
     audit_record(
-        actor=actor, verb="helpdesk.ticket_changed", obj=ticket,
-        data={k: v for k, v in changed.items() if k != "subject"} | {"subject": "subject" in changed},
-    )  # fmt: skip
+        actor=actor,
+        verb="helpdesk.ticket_changed",
+        obj=ticket,
+        data={k: v for k, v in changed.items() if k != "subject"}
+        | {"subject": "subject" in changed},
+    )
     return ticket
 
 
