@@ -15,7 +15,6 @@ from ninja import Field, Router, Schema, Status
 
 from buurtkit.core.apitools import (
     NONBLANK,
-    SLUG_PATTERN,
     Email,
     Id,
     In,
@@ -30,6 +29,9 @@ from buurtkit.helpdesk.models import Channel, HandoverTo, Kind, MessageKind
 from buurtkit.helpdesk.models import Status as TicketStatus
 
 router = Router(tags=["helpdesk"])
+
+#: A category's key: lower-case letters, digits and dashes (at least one letter or digit).
+KEY_PATTERN = r"^[a-z0-9-]*[a-z0-9][a-z0-9-]*$"
 
 StatusFilter = one_of(selectors.STATUS_FILTERS)
 LateFilter = one_of(selectors.LATE_FILTERS)
@@ -49,7 +51,7 @@ class HelpdeskCategoryOut(Schema):
 
 
 class HelpdeskCategoryIn(In):
-    key: str = Field(..., min_length=1, max_length=40, pattern=SLUG_PATTERN)
+    key: str = Field(..., min_length=1, max_length=40, pattern=KEY_PATTERN)
     name: Names = Field(..., min_length=1)
     team_id: Id | None = None
     first_response_hours: Hours = 24
