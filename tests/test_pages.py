@@ -28,9 +28,11 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
+from buurtkit.helpdesk.models import Article as HelpdeskArticle
 from buurtkit.helpdesk.models import Category as HelpdeskCategory
+from buurtkit.helpdesk.models import HelpdeskSettings, TicketMessage
+from buurtkit.helpdesk.models import StandardAnswer as HelpdeskAnswer
 from buurtkit.helpdesk.models import Ticket as HelpdeskTicket
-from buurtkit.helpdesk.models import TicketMessage
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
@@ -115,6 +117,8 @@ class OtherCommunity:
     helpdesk_ticket_id: int = 0  # a helpdesk ticket of B's resident (category itsme)
     helpdesk_category_id: int = 0  # that category
     article_slug: str = ""  # a public help page of B (Dutch)
+    article_id: int = 0  # that page
+    answer_id: int = 0  # a standard answer of B
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -168,6 +172,8 @@ class OtherCommunity:
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
             "article_slug": self.article_slug,
+            "article_id": self.article_id,
+            "answer_id": self.answer_id,
         }
 
 
@@ -344,10 +350,15 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
         actor=actor, language="nl", slug=f"{MARK}-itsme", title=f"{MARK} help",
         body=f"{MARK} text", public=True,
     )  # fmt: skip
+    answer = helpdesk.standard_answer_save(
+        actor=actor, title=f"{MARK} answer", texts={"nl": f"{MARK} come by"}
+    )
     return {
         "helpdesk_ticket_id": ticket.pk,
         "helpdesk_category_id": category.pk,
         "article_slug": article.slug,
+        "article_id": article.pk,
+        "answer_id": answer.pk,
     }
 
 
@@ -792,6 +803,23 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             )
         ),
         "helpdesk_messages": TicketMessage.objects.filter(community=b.community).count(),
+        "helpdesk_texts": (
+            list(
+                HelpdeskArticle.objects.filter(community=b.community).values_list(
+                    "title", "body", "public"
+                )
+            ),
+            list(
+                HelpdeskAnswer.objects.filter(community=b.community).values_list(
+                    "title", "texts", "active"
+                )
+            ),
+            list(
+                HelpdeskSettings.objects.filter(community=b.community).values_list(
+                    "retention_days", flat=True
+                )
+            ),
+        ),
         "helpdesk_categories": list(
             HelpdeskCategory.objects.filter(community=b.community).values_list(
                 "name", "team_id", "first_response_hours", "resolution_hours", "active"

@@ -15,7 +15,7 @@ from buurtkit.activities import services as activities
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
-from buurtkit.helpdesk import services
+from buurtkit.helpdesk import selectors, services
 from buurtkit.helpdesk.models import Category, Ticket
 from buurtkit.people import services as people_services
 
@@ -39,7 +39,7 @@ def test_the_queue_shows_late_marks_filters_and_searches(
         page = client.get("/rabot/helpdesk/", HTTP_ACCEPT_LANGUAGE="en")
         body = page.content.decode()
         assert page.status_code == 200 and "Phishing sms" in body and "Smartschool" in body
-        assert body.count(">late<") == 1
+        assert body.count("<strong>late</strong>") == 1
         only_late = client.get("/rabot/helpdesk/?late=late").content.decode()
         assert "Phishing sms" in only_late and "Smartschool" not in only_late
     found = client.get("/rabot/helpdesk/", {"q": "smartsch"}).content.decode()
@@ -97,7 +97,7 @@ def test_the_digibuddy_sees_only_their_tickets(community: Community, system: Act
     buddy = activities.volunteer_create(
         actor=system, person={"first_name": "Rita", "last_name": "B"}
     )
-    people_services.person_give_login(
+    login = people_services.person_give_login(
         actor=system, person_id=buddy.person_id, username="rita", password="a-long-test-password"
     )
     people_services.membership_grant(actor=system, username="rita", roles=["volunteer"])
@@ -110,7 +110,7 @@ def test_the_digibuddy_sees_only_their_tickets(community: Community, system: Act
         volunteer_id=buddy.pk,
     )
     client = Client()
-    client.login(username="rita", password="a-long-test-password")
+    client.force_login(login)
     queue = client.get("/rabot/helpdesk/").content.decode()
     assert "Voor Rita" in queue and "Niet voor Rita" not in queue
     assert client.get(f"/rabot/helpdesk/tickets/{theirs.pk}/").status_code == 200
@@ -202,3 +202,34 @@ def test_api_create_is_idempotent_and_lists_the_queue(
     assert [m["kind"] for m in detail["messages"]] == ["note"] and detail["late"] == ""
     listed = client.get("/api/v1/helpdesk/tickets?status=all").json()
     assert [t["id"] for t in listed["items"]] == [ticket_id]
+
+
+def test_coordinators_write_standard_answers_help_pages_and_the_retention(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
+    client = login_client(community, "coordinator")
+    for url in ("answers/", "answers/new/", "articles/", "articles/new/", "settings/"):
+        assert client.get(f"/rabot/helpdesk/{url}").status_code == 200, url
+    assert client.post(
+        "/rabot/helpdesk/answers/new/",
+        {"title": "Terugbellen", "text_nl": "We bellen terug.", "text_fr": "On vous rappelle.",
+         "active": "on"},
+    ).status_code == 302  # fmt: skip
+    refused = client.post("/rabot/helpdesk/answers/new/", {"title": "Leeg"})
+    assert refused.status_code == 422 and "Leeg" in refused.content.decode()
+    made = client.post(
+        "/rabot/helpdesk/articles/new/",
+        {"language": "fr", "slug": "ebox", "title": "L'eBox", "body": "Texte", "public": "on"},
+    )
+    assert made.status_code == 302
+    article = selectors.articles(actor=system).get(slug="ebox")
+    assert client.post(
+        f"/rabot/helpdesk/articles/{article.pk}/",
+        {"language": "fr", "slug": "ebox", "title": "L'eBox (mise à jour)", "body": "Texte"},
+    ).status_code == 302  # fmt: skip
+    article.refresh_from_db()
+    assert article.title == "L'eBox (mise à jour)" and not article.public
+    assert client.post("/rabot/helpdesk/settings/", {"retention_days": "90"}).status_code == 302
+    assert services.settings_of(community).retention_days == 90
+    staff = login_client(community, "staff")
+    assert staff.get("/rabot/helpdesk/answers/").status_code == 403

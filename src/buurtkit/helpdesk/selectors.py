@@ -220,9 +220,20 @@ def help_article(*, community: Community, language: str, slug: str) -> Article:
     return article
 
 
-def articles(*, actor: Actor) -> QuerySet[Article]:
+def articles(*, actor: Actor, q: str = "") -> QuerySet[Article]:
     actor.require("helpdesk.manage")
-    return Article.objects.in_community(actor.community).order_by("language", "title")
+    qs = Article.objects.in_community(actor.community)
+    if q.strip():
+        qs = qs.filter(Q(title__icontains=q.strip()) | Q(slug__icontains=q.strip()))
+    return qs.order_by("slug", "language", "id")
+
+
+def answers_all(*, actor: Actor, q: str = "") -> QuerySet[StandardAnswer]:
+    actor.require("helpdesk.manage")
+    qs = StandardAnswer.objects.in_community(actor.community)
+    if q.strip():
+        qs = qs.filter(title__icontains=q.strip())
+    return qs.order_by("title", "id")
 
 
 def staff_queue(*, actor: Actor, **filters: Any) -> QuerySet[Ticket]:

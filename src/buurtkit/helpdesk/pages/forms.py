@@ -154,3 +154,52 @@ class CategoryForm(forms.Form):
     def __init__(self, *args: Any, teams: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", "—"), *teams]
+
+
+LANGUAGE_CHOICES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
+
+
+class AnswerForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    text_nl = forms.CharField(
+        label=_("Text (Dutch)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    text_fr = forms.CharField(
+        label=_("Text (French)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    text_en = forms.CharField(
+        label=_("Text (English)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    category = forms.TypedChoiceField(label=_("Topic"), coerce=int, required=False, choices=[])
+    active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—"), *categories]
+
+
+class ArticleForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
+    slug = forms.SlugField(
+        label=_("Short name in the address"),
+        max_length=80,
+        help_text=_("The same short name in each language makes one page in several languages."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=160)
+    body = forms.CharField(
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}), max_length=20000
+    )
+    category = forms.TypedChoiceField(label=_("Topic"), coerce=int, required=False, choices=[])
+    public = forms.BooleanField(label=_("Show on the public help pages"), required=False)
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—"), *categories]
+
+
+class SettingsForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Keep the personal data of closed tickets for (days)"),
+        min_value=1,
+        max_value=3650,
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.helpdesk.pages import views
+from buurtkit.helpdesk.pages import views, views_setup
 
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
@@ -40,6 +40,17 @@ community_urlpatterns = [
         views.category_edit,
         name="helpdesk_category_edit",
     ),
+    path("helpdesk/answers/", views_setup.answers, name="helpdesk_answers"),
+    path("helpdesk/answers/new/", views_setup.answer_edit, name="helpdesk_answer_new"),
+    path("helpdesk/answers/<int:answer_id>/", views_setup.answer_edit, name="helpdesk_answer_edit"),
+    path("helpdesk/articles/", views_setup.articles, name="helpdesk_articles"),
+    path("helpdesk/articles/new/", views_setup.article_edit, name="helpdesk_article_new"),
+    path(
+        "helpdesk/articles/<int:article_id>/",
+        views_setup.article_edit,
+        name="helpdesk_article_edit",
+    ),
+    path("helpdesk/settings/", views_setup.settings_page, name="helpdesk_settings"),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),

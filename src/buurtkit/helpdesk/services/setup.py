@@ -270,8 +270,10 @@ def article_save(
     body: str,
     public: bool = False,
     category_id: int | None = None,
+    article_id: int | None = None,
 ) -> Article:
-    """Write the knowledge-base article ``slug`` in ``language`` (made or replaced)."""
+    """Write a knowledge-base article: the article ``article_id``, or else the one with
+    ``slug`` in ``language`` (made when there is none)."""
     actor.require("helpdesk.manage")
     errors: dict[str, str] = {}
     if language not in LANGUAGES:
@@ -287,18 +289,17 @@ def article_save(
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     category = get_scoped(Category, actor.community, pk=category_id) if category_id else None
-    article, _made = Article.objects.select_for_update().update_or_create(
-        community=actor.community,
-        language=language,
-        slug=slug,
-        defaults={
-            "title": title,
-            "body": body,
-            "public": public,
-            "category": category,
-            "updated_at": clock.now(),
-        },
-    )
+    same = Article.objects.in_community(actor.community).filter(language=language, slug=slug)
+    if article_id is not None:
+        article = get_scoped(Article, actor.community, for_update=True, pk=article_id)
+        if same.exclude(pk=article_id).exists():
+            msg = _("There is already a page with this short name in this language.")
+            raise ValidationFailed(msg, fields={"slug": msg})
+    else:
+        article = same.select_for_update().first() or Article(community=actor.community)
+    article.language, article.slug, article.title, article.body = language, slug, title, body
+    article.public, article.category, article.updated_at = public, category, clock.now()
+    article.save()
     audit_record(
         actor=actor,
         verb="helpdesk.article_saved",
