@@ -347,7 +347,7 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
         person_id=person.pk,
     )
     article = helpdesk.article_save(
-        actor=actor, language="nl", slug=f"{MARK}-itsme", title=f"{MARK} help",
+        actor=actor, language="nl", slug="itsme-b", title=f"{MARK} help",
         body=f"{MARK} text", public=True,
     )  # fmt: skip
     answer = helpdesk.standard_answer_save(

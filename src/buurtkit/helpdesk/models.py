@@ -359,6 +359,14 @@ class TicketMessage(CommunityScoped):
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
 
+    @property
+    def via_label(self) -> str:
+        """How it came in or went out, in words."""
+        words = {"sms": _("text message"), "told": _("told by phone or in person")}
+        if self.via in words:
+            return str(words[self.via])
+        return str(Channel(self.via).label) if self.via in Channel.values else self.via
+
 
 class StandardAnswer(CommunityScoped):
     """A ready answer staff paste into a reply, with its text per language."""
