@@ -108,8 +108,17 @@ class HelpdeskTicketOut(Schema):
 
 
 class HelpdeskTicketDetailOut(HelpdeskTicketOut):
-    late: str = Field(..., alias="mark")
-    messages: list[HelpdeskMessageOut] = Field(..., alias="thread")
+    #: "" (on time), "late" or "very_late" now.
+    late: str
+    messages: list[HelpdeskMessageOut]
+
+    @staticmethod
+    def resolve_late(obj: Any) -> str:
+        return str(obj.mark)
+
+    @staticmethod
+    def resolve_messages(obj: Any) -> list[Any]:
+        return list(obj.thread)
 
 
 class HelpdeskContactIn(In):
