@@ -45,9 +45,17 @@ class FileForm(forms.Form):
         max_length=10000,
     )
 
-    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        categories: list[tuple[int, str]],
+        for_person: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", _("— choose —")), *categories]
+        # A question for someone new: their first name is needed (nothing else is).
+        self.fields["first_name"].required = not for_person
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 

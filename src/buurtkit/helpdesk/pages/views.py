@@ -297,7 +297,7 @@ def ticket_file(request: HttpRequest) -> HttpResponse:
     categories = _named(selectors.categories(actor=actor, active_only=True))
     person_id = _int(request.GET.get("person") or request.POST.get("person"))
     if request.method == "POST":
-        form = FileForm(request.POST, categories=categories)
+        form = FileForm(request.POST, categories=categories, for_person=bool(person_id))
         if form.is_valid():
             d = form.cleaned_data
             new = None
@@ -327,7 +327,9 @@ def ticket_file(request: HttpRequest) -> HttpResponse:
                 flash(request, _("Ticket %(ref)s is filed.") % {"ref": made.reference})
                 return _back(request, made.pk)
     else:
-        form = FileForm(categories=categories, initial={"person": person_id})
+        form = FileForm(
+            categories=categories, for_person=bool(person_id), initial={"person": person_id}
+        )
     person = None
     if person_id:
         person = person_get(actor=actor, person_id=person_id) if actor.has("people.view") else None
