@@ -424,3 +424,20 @@ def test_gdpr_export_and_anonymise(system: Actor) -> None:
     contact_only.refresh_from_db()
     assert mine.anonymised_at and contact_only.contact_phone == ""
     assert not TicketMessage.objects.filter(ticket=mine).exclude(body="").exists()
+
+
+def test_the_nightly_job_anonymises_past_the_default_year(
+    system: Actor, other_system: Actor
+) -> None:
+    from buurtkit.core import scheduler
+
+    assert "helpdesk_retention" in scheduler.JOBS
+    tickets = []
+    for actor in (system, other_system):
+        with clock.frozen(NOW - timedelta(days=400)):
+            ticket = _ticket(actor)
+            services.ticket_transition(actor=actor, ticket_id=ticket.pk, status="closed")
+        tickets.append(ticket)
+    with clock.frozen(NOW):
+        assert services.retention_sweep() == 2
+    assert all(Ticket.objects.get(pk=t.pk).anonymised_at for t in tickets)
