@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "buurtkit.ledger",
     "buurtkit.lending",
     "buurtkit.activities",
+    "buurtkit.helpdesk",
     "buurtkit.neighbours",
     "buurtkit.web",
 ]
