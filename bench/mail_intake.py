@@ -42,7 +42,9 @@ def make_mail(i: int) -> bytes:
     msg["Date"] = "Mon, 07 Dec 2026 10:00:00 +0100"
     msg.set_content(f"Hello,\n\nI cannot open my e-box (question {i}).\n\n" + "Thanks. " * 40)
     if i % 10 == 0:
-        msg.add_alternative(f"<p>Hello, question <b>{i}</b></p><script>x()</script>", subtype="html")
+        msg.add_alternative(
+            f"<p>Hello, question <b>{i}</b></p><script>x()</script>", subtype="html"
+        )
     if i % 25 == 0:
         msg.add_attachment(
             os.urandom(20_000), maintype="image", subtype="jpeg", filename=f"screen{i}.jpg"
@@ -78,7 +80,10 @@ def handled_counts(mailbox_id: int) -> tuple[int, int, int]:
     from buurtkit.audit.models import AuditEvent
     from buurtkit.messaging.models import InboundMail
 
-    ids = {str(pk) for pk in InboundMail.objects.filter(mailbox_id=mailbox_id).values_list("pk", flat=True)}
+    ids = {
+        str(pk)
+        for pk in InboundMail.objects.filter(mailbox_id=mailbox_id).values_list("pk", flat=True)
+    }
     runs = (
         AuditEvent.objects.filter(verb=VERB, object_id__in=ids)
         .values("object_id")
@@ -110,7 +115,9 @@ def main() -> None:
     creation = connection.creation
     if connection.vendor == "sqlite":
         # A file, not memory: the worker processes share it.
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(Path(data_dir) / "bench.sqlite3")
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(
+            Path(data_dir) / "bench.sqlite3"
+        )
     else:
         connection.settings_dict.setdefault("TEST", {})["NAME"] = "buurtkit_bench_mail"
     db_name = creation.create_test_db(verbosity=0, autoclobber=True)
