@@ -24,6 +24,7 @@ from buurtkit.messaging.services import (
     mailbox_update,
     mailboxes_poll,
 )
+from buurtkit.people.services import person_anonymise, person_gdpr_export
 from tests.mailservers import Dovecot, dovecot_available
 
 pytestmark = [
@@ -353,3 +354,43 @@ def test_mailbox_settings_are_checked(
     )
     with pytest.raises(PermissionDenied):
         mailbox_create(actor=clerk, **{**base, "name": "y"})
+
+
+def test_a_persons_mails_are_exported_and_anonymised_with_their_files(
+    system: Actor,
+    dovecot: Dovecot,
+    make_mailbox: Callable[..., Any],
+    make_person: Callable[..., Any],
+    mail_dir: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    person = make_person(
+        system, first_name="Godelieve", last_name="Claeys", email="god@example.org"
+    )
+    box, user = make_mailbox(system)
+    own = EmailMessage()
+    own["From"] = "Godelieve Claeys <GOD@example.org>"
+    own["Subject"] = "My itsme does not work"
+    own.set_content("Kind regards, Godelieve Claeys")
+    own.add_attachment(b"my id card", maintype="image", subtype="png", filename="id.png")
+    other = mail(600, subject="About Godelieve Claeys", sender="neighbour@example.org")
+    dovecot.append(user, bytes(own), other)
+    assert mailbox_poll(mailbox_id=box.pk).handled == 2
+
+    exported = person_gdpr_export(actor=system, person_id=person.pk)["inbound_mail"]
+    assert [m["subject"] for m in exported] == ["My itsme does not work"]
+    assert exported[0]["attachments"] == ["id.png"]
+    (attachment,) = InboundAttachment.objects.filter(mail__mailbox=box)
+    file = mail_dir / attachment.path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        person_anonymise(actor=system, person_id=person.pk)
+    mine, theirs = InboundMail.objects.filter(mailbox=box).order_by("uid")
+    for row in (mine, theirs):
+        text = " ".join(str(getattr(row, f.attname)) for f in InboundMail._meta.fields)
+        assert "god@example.org" not in text.lower() and "Claeys" not in text
+    assert mine.status == InboundStatus.HANDLED and mine.received_at is not None
+    assert theirs.from_address == "neighbour@example.org"
+    attachment.refresh_from_db()
+    assert attachment.path == "" and attachment.filename == ""
+    assert not file.exists()
