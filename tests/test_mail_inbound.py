@@ -8,11 +8,14 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
+from buurtkit.core import scheduler
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, PermissionDenied, ValidationFailed
 from buurtkit.messaging import selectors
@@ -394,3 +397,22 @@ def test_a_persons_mails_are_exported_and_anonymised_with_their_files(
     attachment.refresh_from_db()
     assert attachment.path == "" and attachment.filename == ""
     assert not file.exists()
+
+
+def test_the_command_and_the_worker_job_run_the_same_poll(
+    system: Actor, dovecot: Dovecot, make_mailbox: Callable[..., Any], handled: list[int]
+) -> None:
+    box, user = make_mailbox(system)
+    dovecot.append(user, mail(700), mail(701))
+    out = StringIO()
+    call_command("mail_fetch", mailbox=box.pk, stdout=out)
+    assert out.getvalue().strip() == (
+        f"mailbox {box.pk}: 2 fetched, 2 stored (0 duplicates), 2 handled, 0 failed, 0 waiting"
+    )
+    dovecot.append(user, mail(702))
+    run = scheduler.run_now("mail_fetch")
+    assert (run.outcome, run.result) == (
+        "ok",
+        "1 mailbox(es): 1 stored, 1 handled, 0 could not be read",
+    )
+    assert len(handled) == 3

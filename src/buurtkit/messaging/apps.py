@@ -37,7 +37,7 @@ class MessagingConfig(AppConfig):
         scheduler.register(
             "mail_fetch",
             scheduler.every(minutes=1),
-            "buurtkit.messaging.services.mailboxes_poll",
+            "buurtkit.messaging.services.mail_fetch_job",
             title=_("Read the new e-mail of the mailboxes"),
         )
         # Run by ``buurtkit worker``; once by hand: ``buurtkit requeue_messages``.

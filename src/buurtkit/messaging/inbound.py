@@ -444,6 +444,19 @@ def mailboxes_poll() -> list[PollResult]:
     return results
 
 
+def mail_fetch_job() -> str:
+    """The ``mail_fetch`` job: poll every mailbox; a one-line summary for ``buurtkit jobs``
+    (a mailbox that cannot be read keeps its reason in ``Mailbox.last_error``)."""
+    results = mailboxes_poll()
+    stored = sum(r.stored for r in results)
+    handled = sum(r.handled for r in results)
+    errors = sum(1 for r in results if r.error)
+    return (
+        f"{len(results)} mailbox(es): {stored} stored, {handled} handled, "
+        f"{errors} could not be read"
+    )
+
+
 def describe(result: PollResult) -> str:
     """One line for the command's output and the logs."""
     r = result
