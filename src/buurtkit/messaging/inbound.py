@@ -301,30 +301,26 @@ def _prepare(mailbox: Mailbox, uid: int, size: int, raw: bytes, headers_only: bo
 
 def mail_handle(*, mail_id: int) -> str:
     """Hand one stored mail to its handler, once. Returns the mail's status afterwards."""
-    mail = InboundMail.objects.select_related("mailbox", "community").get(pk=mail_id)
-    if mail.status != InboundStatus.RECEIVED:
-        return mail.status
-    handler = MAIL_HANDLERS.get(mail.mailbox.purpose)
-    if handler is None:
-        return mail.status  # waits until a module registers a handler for this purpose
-    actor = Actor.system(mail.community, label=f"mailbox {mail.mailbox.name}")
     try:
         with transaction.atomic():
-            locked = (
-                InboundMail.objects.select_for_update()
-                .filter(pk=mail_id, status=InboundStatus.RECEIVED)
-                .first()
+            # Locked, so a second worker waits here and then finds the mail handled.
+            mail = (
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox", "community")
+                .get(pk=mail_id)
             )
-            if locked is None:
-                return InboundMail.objects.get(pk=mail_id).status  # another worker did it
-            locked.mailbox = mail.mailbox
-            locked.community = mail.community
-            outcome = handler(mail=locked, actor=actor) or ""
+            if mail.status != InboundStatus.RECEIVED:
+                return mail.status
+            handler = MAIL_HANDLERS.get(mail.mailbox.purpose)
+            if handler is None:
+                return mail.status  # waits until a module registers a handler for its purpose
+            actor = Actor.system(mail.community, label=f"mailbox {mail.mailbox.name}")
+            outcome = handler(mail=mail, actor=actor) or ""
             InboundMail.objects.filter(pk=mail_id).update(
                 status=InboundStatus.HANDLED,
                 handled_at=clock.now(),
                 outcome=str(outcome)[:40],
-                handle_attempts=locked.handle_attempts + 1,
+                handle_attempts=mail.handle_attempts + 1,
                 handler_error="",
             )
             return InboundStatus.HANDLED
