@@ -19,6 +19,7 @@ from buurtkit.core import scheduler
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import NotFound, PermissionDenied, ValidationFailed
 from buurtkit.messaging import selectors
+from buurtkit.messaging.inbound import by_uid
 from buurtkit.messaging.models import InboundAttachment, InboundMail, InboundStatus, Mailbox
 from buurtkit.messaging.services import (
     MAIL_HANDLERS,
@@ -416,3 +417,14 @@ def test_the_command_and_the_worker_job_run_the_same_poll(
         "1 mailbox(es): 1 stored, 1 handled, 0 could not be read",
     )
     assert len(handled) == 3
+
+
+def test_the_uid_is_found_before_or_after_the_literal() -> None:
+    # As imaplib hands over a FETCH answer: dovecot sends the UID first, other servers after
+    # the literal (then it is the next item).
+    first = [(b"1 (UID 7 BODY[] {3}", b"abc"), b")"]
+    after = [(b"1 (BODY[] {3}", b"abc"), b" UID 7)", (b"2 (BODY[] {2}", b"de"), b" UID 9)"]
+    sizes = [b"1 (UID 7 RFC822.SIZE 3)", b"2 (RFC822.SIZE 2 UID 9)"]
+    assert by_uid(first) == {7: (b"1 (UID 7 BODY[] {3}", b"abc")}
+    assert by_uid(after) == {7: (b"1 (BODY[] {3}", b"abc"), 9: (b"2 (BODY[] {2}", b"de")}
+    assert set(by_uid(sizes)) == {7, 9}

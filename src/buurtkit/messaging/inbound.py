@@ -152,16 +152,33 @@ _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 def _fetch(imap: imaplib.IMAP4, uids: list[int], items: str) -> dict[int, tuple[bytes, bytes]]:
-    """UID FETCH: per UID, (the response line, the literal if any)."""
+    """UID FETCH: per UID, (the response line, the literal if any).
+
+    A server may send the UID before or after the literal (``(UID 5 BODY[] {n}`` or
+    ``(BODY[] {n} … UID 5)``); imaplib then gives the part after the literal as the next item.
+    """
     data = _ok(imap.uid("FETCH", ",".join(map(str, uids)), items), "FETCH")  # type: ignore[arg-type]
+    return by_uid(data)
+
+
+def by_uid(data: list[object]) -> dict[int, tuple[bytes, bytes]]:
+    """The items of imaplib's FETCH answer, per UID: (response line, literal)."""
     found: dict[int, tuple[bytes, bytes]] = {}
+    waiting: tuple[bytes, bytes] | None = None  # a literal whose UID comes after it
     for item in data:
         line, literal = (item[0], item[1]) if isinstance(item, tuple) else (item, b"")
         if not isinstance(line, bytes):
             continue
+        literal = literal if isinstance(literal, bytes) else b""
         uid = _UID.search(line)
         if uid:
-            found[int(uid.group(1))] = (line, literal if isinstance(literal, bytes) else b"")
+            if waiting is not None and not isinstance(item, tuple):
+                found[int(uid.group(1))] = waiting
+            else:
+                found[int(uid.group(1))] = (line, literal)
+            waiting = None
+        elif isinstance(item, tuple):
+            waiting = (line, literal)
     return found
 
 
