@@ -428,3 +428,21 @@ def test_the_uid_is_found_before_or_after_the_literal() -> None:
     assert by_uid(first) == {7: (b"1 (UID 7 BODY[] {3}", b"abc")}
     assert by_uid(after) == {7: (b"1 (BODY[] {3}", b"abc"), 9: (b"2 (BODY[] {2}", b"de")}
     assert set(by_uid(sizes)) == {7, 9}
+
+
+def test_mails_the_server_numbers_again_are_kept_as_duplicates_not_handled_twice(
+    system: Actor, dovecot: Dovecot, make_mailbox: Callable[..., Any], handled: list[int]
+) -> None:
+    box, user = make_mailbox(system)
+    dovecot.append(user, mail(800), mail(801))
+    assert mailbox_poll(mailbox_id=box.pk).handled == 2
+    box.refresh_from_db()
+    # Dovecot loses the folder's UID list (as after a restore of the maildir): the mails it
+    # had get new UIDs, above the ones we read.
+    (dovecot.dir / "mail" / user / "Maildir" / "dovecot-uidlist").unlink()
+    dovecot.append(user, mail(802))
+    again = mailbox_poll(mailbox_id=box.pk)
+    assert (again.fetched, again.duplicates, again.handled) == (3, 2, 1)
+    assert len(handled) == 3
+    statuses = InboundMail.objects.filter(mailbox=box).values_list("status", flat=True)
+    assert sorted(statuses) == ["duplicate", "duplicate", "handled", "handled", "handled"]
