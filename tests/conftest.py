@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import hypothesis
@@ -45,6 +45,76 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+# --- One migrated PostgreSQL template per run, copied for each xdist worker -------------------
+# A full migrate costs ~40 s of CPU (Django renders the model states of 50 migrations). With
+# two xdist workers each migrating its own test database, that was paid twice per PostgreSQL
+# run. Now the first worker migrates ``<test db>_template`` (in a new process: exactly the
+# ``migrate --run-syncdb`` Django's test runner does) and every worker's test database is a
+# ``CREATE DATABASE … TEMPLATE`` copy of it: the same schema, functions, triggers and migrated
+# rows. Django then finds the database there (``keepdb``) and only checks that nothing is left
+# to migrate. The benchmarks' smoke runs copy the same template (tests/test_bench_smoke.py).
+# Only with xdist on PostgreSQL without --reuse-db/--create-db; otherwise nothing changes.
+PG_TEMPLATE: dict[str, str] = {}  # "name": the template of this run, once it is built
+
+
+def _pg_admin(sql: str) -> None:
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(
+    request: pytest.FixtureRequest,
+    django_db_modify_db_settings: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[bool]:
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection, connections
+
+    reuse = bool(request.config.getvalue("reuse_db"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if (
+        reuse
+        or request.config.getvalue("create_db")
+        or request.config.getvalue("nomigrations")
+        or not worker
+        or connection.vendor != "postgresql"
+    ):
+        yield reuse
+        return
+    quote = connection.ops.quote_name
+    test_name = connection.creation._get_test_db_name()
+    template = test_name.removesuffix(f"_{worker}") + "_template"
+    shared = tmp_path_factory.getbasetemp().parent  # one directory per run, for all workers
+    with django_db_blocker.unblock(), (shared / "pg-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = shared / "pg-template.built"
+        if not built.exists():
+            _pg_admin(f"DROP DATABASE IF EXISTS {quote(template)}")
+            _pg_admin(f"CREATE DATABASE {quote(template)}")
+            url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+            subprocess.run(
+                [sys.executable, "-m", "buurtkit.conf.cli", "migrate", "--run-syncdb", "-v", "0"],
+                env={**os.environ, "DATABASE_URL": f"{url}/{template}"},
+                check=True,
+            )
+            built.write_text(template)
+        _pg_admin(f"DROP DATABASE IF EXISTS {quote(test_name)}")
+        _pg_admin(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
+    PG_TEMPLATE["name"] = template
+    yield True  # found there by Django's test runner, dropped below
+    with django_db_blocker.unblock():
+        connections.close_all()
+        _pg_admin(f"DROP DATABASE IF EXISTS {quote(test_name)}")
 
 
 _seq = itertools.count(1)
