@@ -117,6 +117,24 @@ def django_db_keepdb(
         _pg_admin(f"DROP DATABASE IF EXISTS {quote(test_name)}")
 
 
+# Modules whose every test is ``engine_independent`` and whose collection alone is costly are
+# not even collected on the other engines: schemathesis builds a hypothesis test per API
+# operation while collecting tests/api/test_openapi_truth.py (~25% of collecting the suite,
+# in every xdist worker), only for all of them to be deselected above.
+SQLITE_ONLY_MODULES = {"tests/api/test_openapi_truth.py"}
+
+
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    from django.db import connection
+
+    if collection_path.suffix != ".py" or not collection_path.is_relative_to(config.rootpath):
+        return None
+    relative = collection_path.relative_to(config.rootpath).as_posix()
+    if relative in SQLITE_ONLY_MODULES and connection.vendor != "sqlite":
+        return True
+    return None
+
+
 _seq = itertools.count(1)
 
 
