@@ -66,6 +66,14 @@ def _pg_admin(sql: str) -> None:
         cursor.execute(sql)
 
 
+def _pg_drop(name: str) -> None:
+    """Drop a database, ending any session still connected to it (PostgreSQL 13+)."""
+    from django.db import connection
+
+    force = " WITH (FORCE)" if connection.pg_version >= 130000 else ""
+    _pg_admin(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}{force}")
+
+
 @pytest.fixture(scope="session")
 def django_db_keepdb(
     request: pytest.FixtureRequest,
@@ -77,6 +85,7 @@ def django_db_keepdb(
     import os
     import subprocess
     import sys
+    from urllib.parse import urlsplit
 
     from django.db import connection, connections
 
@@ -99,22 +108,25 @@ def django_db_keepdb(
         fcntl.flock(lock, fcntl.LOCK_EX)
         built = shared / "pg-template.built"
         if not built.exists():
-            _pg_admin(f"DROP DATABASE IF EXISTS {quote(template)}")
+            _pg_drop(template)
             _pg_admin(f"CREATE DATABASE {quote(template)}")
-            url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+            url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{template}").geturl()
             subprocess.run(
                 [sys.executable, "-m", "buurtkit.conf.cli", "migrate", "--run-syncdb", "-v", "0"],
-                env={**os.environ, "DATABASE_URL": f"{url}/{template}"},
+                env={**os.environ, "DATABASE_URL": url},
                 check=True,
             )
             built.write_text(template)
-        _pg_admin(f"DROP DATABASE IF EXISTS {quote(test_name)}")
+        _pg_drop(test_name)
         _pg_admin(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
     PG_TEMPLATE["name"] = template
     yield True  # found there by Django's test runner, dropped below
     with django_db_blocker.unblock():
         connections.close_all()
-        _pg_admin(f"DROP DATABASE IF EXISTS {quote(test_name)}")
+        try:
+            _pg_drop(test_name)
+        except Exception as exc:  # as pytest-django does when it cannot drop a test database
+            request.node.warn(pytest.PytestWarning(f"Could not drop {test_name}: {exc!r}"))
 
 
 # Modules whose every test is ``engine_independent`` and whose collection alone is costly are
