@@ -56,7 +56,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # rows. Django then finds the database there (``keepdb``) and only checks that nothing is left
 # to migrate. The benchmarks' smoke runs copy the same template (tests/test_bench_smoke.py).
 # Only with xdist on PostgreSQL without --reuse-db/--create-db; otherwise nothing changes.
-PG_TEMPLATE: dict[str, str] = {}  # "name": the template of this run, once it is built
+# The template of this run, once it is built (an environment variable: pytest imports this file
+# as ``conftest``, and a test module importing ``tests.conftest`` gets another copy of it).
+PG_TEMPLATE_ENV = "BUURTKIT_TEST_PG_TEMPLATE"
 
 
 def _pg_admin(sql: str) -> None:
@@ -119,7 +121,7 @@ def django_db_keepdb(
             built.write_text(template)
         _pg_drop(test_name)
         _pg_admin(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
-    PG_TEMPLATE["name"] = template
+    os.environ[PG_TEMPLATE_ENV] = template
     yield True  # found there by Django's test runner, dropped below
     with django_db_blocker.unblock():
         connections.close_all()

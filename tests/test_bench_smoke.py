@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_TEMPLATE
+from tests.conftest import PG_TEMPLATE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -153,8 +153,8 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None)
     databases' template of this run (tests/conftest.py), or else one made here."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("needs the local PostgreSQL server (the PostgreSQL run of CI)")
-    if PG_TEMPLATE.get("name"):
-        yield PG_TEMPLATE["name"]
+    if os.environ.get(PG_TEMPLATE_ENV):
+        yield os.environ[PG_TEMPLATE_ENV]
         return
     name = f"buurtkit_bench_template_{os.getpid()}"
     env = {
