@@ -375,12 +375,17 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(200):
+        # Until the application answers, up to a minute: a busy 2-core machine starts granian
+        # slowly (the port may accept connections before a worker has loaded the application).
+        for _ in range(1200):
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.05)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.05)
         if args.warm_up > 0:
             run_clients(port, key, ids, args.warm_up, min(4, args.clients))  # warm up
         wrk_result = None
