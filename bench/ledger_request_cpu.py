@@ -20,7 +20,6 @@ import io
 import os
 import pstats
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -39,10 +38,14 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--profile", choices=["cumulative", "tottime"])
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--warm-up", type=int, default=300, help="requests before measuring (imports, caches)"
+    )
+    parser.add_argument(
+        "--template", help="copy this migrated database instead of migrating (CI's smoke run)"
+    )
     args = parser.parse_args()
     pg = args.pg.rstrip("/")
-    bench.psql(pg, f"DROP DATABASE IF EXISTS {DB}")
-    bench.psql(pg, f"CREATE DATABASE {DB}")
     env = {
         "DATABASE_URL": f"{pg}/{DB}",
         "SECRET_KEY": "bench-only",
@@ -53,12 +56,10 @@ def main() -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ.update(env)
     try:
-        subprocess.run(
-            [str(bench.BIN / "buurtkit"), "migrate", "-v", "0"], env=os.environ, check=True
-        )
+        bench.create_database(pg, DB, dict(os.environ), args.template)
         _tag, key, ids_csv, _community = bench.setup(dict(os.environ), args.accounts).split(" ")
         ids = [int(x) for x in ids_csv.split(",")]
-        run(key, ids, args.requests, args.profile)
+        run(key, ids, args.requests, args.profile, args.warm_up)
     finally:
         from django.db import connections
 
@@ -66,7 +67,7 @@ def main() -> None:
         bench.psql(pg, f"DROP DATABASE IF EXISTS {DB}")
 
 
-def run(key: str, ids: list[int], requests: int, profile: str | None) -> None:
+def run(key: str, ids: list[int], requests: int, profile: str | None, warm_up: int) -> None:
     from django.core.wsgi import get_wsgi_application
 
     app = get_wsgi_application()
@@ -99,7 +100,7 @@ def run(key: str, ids: list[int], requests: int, profile: str | None) -> None:
         b"".join(response)
         response.close()  # type: ignore[attr-defined]
 
-    for _ in range(300):  # warm up: imports, caches, the API key cache, plans
+    for _ in range(warm_up):  # imports, caches, the API key cache, plans
         call()
     statuses.clear()
     if profile:

@@ -163,7 +163,9 @@ def main() -> None:
     if connection.vendor != "sqlite":
         # Never the test suite's database: a benchmark may run beside it.
         connection.settings_dict.setdefault("TEST", {})["NAME"] = "buurtkit_bench_lending"
-    db_name = creation.create_test_db(verbosity=0, autoclobber=True)
+    import _template_db  # bench/: CI's smoke runs copy one migrated database
+
+    db_name = _template_db.create_test_db(connection, verbosity=0)
     try:
         from buurtkit.core.actor import Actor
         from buurtkit.core.services import community_create

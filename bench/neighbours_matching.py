@@ -101,7 +101,9 @@ def main() -> None:
         connection.settings_dict.setdefault("TEST", {})["NAME"] = (
             connection.settings_dict["NAME"] + "_tmp"
         )
-    db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    import _template_db  # bench/: CI's smoke runs copy one migrated database
+
+    db_name = _template_db.create_test_db(connection, verbosity=0, serialize=False)
     try:
         from buurtkit.core import clock
         from buurtkit.core.actor import Actor

@@ -42,7 +42,9 @@ def main() -> None:
         # Never the configured database itself nor the test suite's: a throw-away one beside it.
         name = connection.settings_dict["NAME"]
         connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{name}_tmp"
-    db_name = creation.create_test_db(verbosity=0, autoclobber=True)
+    import _template_db  # bench/: CI's smoke runs copy one migrated database
+
+    db_name = _template_db.create_test_db(connection, verbosity=0)
     try:
         from buurtkit.core.actor import Actor
         from buurtkit.core.services import community_create

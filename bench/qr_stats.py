@@ -320,7 +320,9 @@ def main() -> None:
             # Never the test suite's database: a benchmark may run beside it.
             test = connection.settings_dict.setdefault("TEST", {})
             test["NAME"] = f"{connection.settings_dict['NAME']}_qrstats"
-        db_name = creation.create_test_db(verbosity=0, autoclobber=True)
+        import _template_db  # bench/: CI's smoke runs copy one migrated database
+
+        db_name = _template_db.create_test_db(connection, verbosity=0)
     try:
         from buurtkit.core.actor import Actor
         from buurtkit.core.models import Community

@@ -15,9 +15,12 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PG_TEMPLATE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -58,14 +61,17 @@ SQLITE_BENCHES = {
         "2",
     ],
 }
+# Each copies one migrated template database (the ``pg_template`` fixture) instead of migrating
+# its own: a full migrate costs ~40 s of CPU, three times; the schema is the same. The warm-ups
+# are shortened too: the smoke run checks that a figure comes out, not the figure.
 POSTGRES_BENCHES = {
-    "ledger_request_cpu.py": ["--requests", "20", "--pg", PG],
+    "ledger_request_cpu.py": ["--requests", "20", "--warm-up", "5", "--accounts", "4", "--pg", PG],
     "activities_rush.py": (
         "--people 40 --within 2 --sessions 4 --seats 5 --clients 2 --server-workers 1 --server-threads 2 "
         f"--pg {PG}"
     ).split(),
     "ledger_payments.py": (
-        "--seconds 1 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
+        "--seconds 1 --warm-up 0.5 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
         f"--pgbench-scale 1 --pg {PG}"
     ).split(),
 }
@@ -86,11 +92,13 @@ FIGURES = {
 }
 
 
-def _run(name: str, args: list[str], *, sqlite: bool) -> str:
+def _run(name: str, args: list[str], *, sqlite: bool, template: Path | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
     if sqlite:
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
+    if template is not None:
+        env["BUURTKIT_BENCH_SQLITE_TEMPLATE"] = str(template)  # bench/_template_db.py
     env["PYTHONPATH"] = f"{ROOT / 'src'}:{BENCH}"
     done = subprocess.run(
         [sys.executable, str(BENCH / name), *args],
@@ -107,20 +115,76 @@ def _run(name: str, args: list[str], *, sqlite: bool) -> str:
 
 
 def test_every_benchmark_has_a_smoke_run() -> None:
-    on_disk = {p.name for p in BENCH.glob("*.py") if not p.name.startswith("qr_bench_")}
+    on_disk = {p.name for p in BENCH.glob("*.py") if not p.name.startswith(("qr_bench_", "_"))}
     assert on_disk == set(SQLITE_BENCHES) | set(POSTGRES_BENCHES)
 
 
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database that each SQLite benchmark copies instead of migrating
+    its own (bench/_template_db.py): a full migrate costs ~40 s of CPU, eight times."""
+    data_dir = tmp_path_factory.mktemp("bench-sqlite-template")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env |= {
+        "BUURTKIT_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "buurtkit.conf.settings_test",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "buurtkit.conf.cli", "migrate", "-v", "0"], env=env, check=True
+    )
+    return data_dir / "buurtkit.sqlite3"
+
+
 # Each starts its own process on its own SQLite data dir: the PostgreSQL run would repeat it.
+# On one xdist worker, so the template is migrated once for all eight.
 @pytest.mark.engine_independent
+@pytest.mark.xdist_group("bench-sqlite")
 @pytest.mark.parametrize("name", sorted(SQLITE_BENCHES))
-def test_benchmark_smoke_run_on_sqlite(name: str) -> None:
-    _run(name, SQLITE_BENCHES[name], sqlite=True)
+def test_benchmark_smoke_run_on_sqlite(name: str, sqlite_template: Path) -> None:
+    _run(name, SQLITE_BENCHES[name], sqlite=True, template=sqlite_template)
 
 
-@pytest.mark.postgres_only
-@pytest.mark.parametrize("name", sorted(POSTGRES_BENCHES))
-def test_benchmark_smoke_run_on_postgres(name: str) -> None:
+@pytest.fixture(scope="module")
+def pg_template(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Iterator[str]:
+    """A freshly migrated PostgreSQL database (nobody stays connected to it) that each
+    PostgreSQL benchmark copies (``--template``) instead of migrating its own: the test
+    databases' template of this run (tests/conftest.py), or else one made here."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("needs the local PostgreSQL server (the PostgreSQL run of CI)")
-    _run(name, POSTGRES_BENCHES[name], sqlite=False)
+    if os.environ.get(PG_TEMPLATE_ENV):
+        yield os.environ[PG_TEMPLATE_ENV]
+        return
+    name = f"buurtkit_bench_template_{os.getpid()}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}},
+        "DATABASE_URL": f"{PG}/{name}",
+        "DJANGO_SETTINGS_MODULE": "buurtkit.conf.settings",
+        "SECRET_KEY": "bench-only",
+        "BUURTKIT_HTTPS": "false",
+        "BUURTKIT_DATA_DIR": str(tmp_path_factory.mktemp("bench-template")),
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def psql(sql: str) -> None:
+        subprocess.run(["psql", f"{PG}/postgres", "-q", "-c", sql], check=True, capture_output=True)
+
+    psql(f"DROP DATABASE IF EXISTS {name}")
+    psql(f"CREATE DATABASE {name}")
+    try:
+        bin_dir = Path(sys.executable).parent
+        subprocess.run([str(bin_dir / "buurtkit"), "migrate", "-v", "0"], env=env, check=True)
+        yield name
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name}")
+
+
+# On one xdist worker, so the template is migrated once for all three.
+@pytest.mark.postgres_only
+@pytest.mark.xdist_group("bench-postgres")
+@pytest.mark.parametrize("name", sorted(POSTGRES_BENCHES))
+def test_benchmark_smoke_run_on_postgres(name: str, pg_template: str) -> None:
+    _run(name, [*POSTGRES_BENCHES[name], "--template", pg_template], sqlite=False)

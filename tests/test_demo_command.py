@@ -109,6 +109,10 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
         community=community, state__in=["open", "in_repair"]
     ).exists()
     assert "device bank: referrer" in output and "device bank: counter" in output
+    # The QR codes of the whole demo: the bakery's counter code opens "pay the bakery".
+    from tests.qrcodes.test_demo import check_the_bakerys_counter_code
+
+    check_the_bakerys_counter_code(community)
 
     # The helpdesk: three months of questions by counter, phone, e-mail and chat, open and
     # late ones, a hand-over to the demo digibuddy and a request for help at home.

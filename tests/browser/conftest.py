@@ -104,9 +104,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with the demo neighbourhood loaded, once per session (and xdist worker):
-    ``buurtkit demo --no-serve`` in a new process, exactly as a newcomer's first run."""
+    """A data dir with the demo neighbourhood loaded, once per run: ``buurtkit demo
+    --no-serve`` in a new process, exactly as a newcomer's first run. Under xdist the first
+    worker that needs it loads it into the run's shared temp dir (a file lock) and the others
+    use the same one (each module copies it: ``demo_data_dir``); loading it costs ~1 minute of
+    CPU (a full migrate and the demo), once per worker before."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import fcntl
+
+        shared = tmp_path_factory.getbasetemp().parent  # one directory per run, all workers
+        with (shared / "demo-template.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data_dir = shared / "demo-template"
+            if not (data_dir / "loaded").exists():
+                shutil.rmtree(data_dir, ignore_errors=True)
+                data_dir.mkdir()
+                _load_demo(data_dir)
+                (data_dir / "loaded").touch()
+            return data_dir
     data_dir = tmp_path_factory.mktemp("demo-template")
+    _load_demo(data_dir)
+    return data_dir
+
+
+def _load_demo(data_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
         env=demo_env(data_dir),
@@ -118,7 +139,6 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     if done.returncode:
         pytest.fail(f"buurtkit demo --no-serve failed:\n{done.stdout}\n{done.stderr}")
-    return data_dir
 
 
 @pytest.fixture(scope="module")
