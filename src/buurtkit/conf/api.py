@@ -19,6 +19,7 @@ from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
+from buurtkit.monitoring.api import router as monitoring_router
 from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import invitations, memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
@@ -177,3 +178,4 @@ add_module_router("/lending", lending_router, module="lending")
 add_module_router("/activities", activities_router, module="activities")
 add_module_router("/qr", qrcodes_router, module="qrcodes")
 add_module_router("/buurbel", neighbours_router, module="neighbours")
+add_module_router("/monitoring", monitoring_router, module="monitoring")
