@@ -43,3 +43,21 @@ def test_only_coordinators_manage_roles_keys_and_gdpr() -> None:
     for perm in ("memberships.manage", "apikeys.manage", "people.gdpr", "community.manage"):
         holders = {role for role in EXPECTED if perm in permissions_for_roles({role})}
         assert holders == {"coordinator"}, perm
+
+
+MONITORING = {
+    "coordinator": {"monitoring.view", "monitoring.manage"},
+    "staff": {"monitoring.view"},
+    "auditor": {"monitoring.view"},
+    "counter_clerk": set(),
+    "volunteer": set(),
+    "merchant": set(),
+    "referrer": set(),
+    "resident": set(),
+}
+
+
+def test_monitoring_dashboards_for_staff_and_auditors_plans_made_by_coordinators() -> None:
+    for role, expected in MONITORING.items():
+        granted = {p for p in permissions_for_roles({role}) if p.startswith("monitoring.")}
+        assert granted == expected, role

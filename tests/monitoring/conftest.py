@@ -173,7 +173,11 @@ def _buurbel(c: Any, p: dict[str, Any]) -> None:
         community=c, person=p["p3"], neighbourhood="Rabot", consent_at=at("2026-02-10"),
         opted_out_at=at("2026-04-02"),
     )  # fmt: skip
-    for outcome, day in (("connected", "2026-03-01"), ("met", "2026-03-15"), ("agreed", "2026-03-01")):
+    for outcome, day in (
+        ("connected", "2026-03-01"),
+        ("met", "2026-03-15"),
+        ("agreed", "2026-03-01"),
+    ):
         Introduction.objects.create(
             community=c, participant_a=one, participant_b=two, outcome=outcome, at=at(day),
             actor_label="test",

@@ -75,12 +75,17 @@ class MonitoringValueOut(Schema):
 
 
 class MonitoringValueQuery(Schema):
+    indicator: IndicatorKey | None = Field(  # type: ignore[valid-type]
+        None, description="One indicator; none: every indicator of the modules switched on."
+    )
     start: str | None = Field(None, pattern=MONTH_PATTERN, description="First month, YYYY-MM.")
     end: str | None = Field(None, pattern=MONTH_PATTERN, description="Last month, YYYY-MM.")
     place_id: Id | None = None
     municipality_id: Id | None = None
     neighbourhood: str = Field("", max_length=100)
-    breakdown: str = Field("", max_length=80, description="dimension:value, e.g. kind:it_cafe")
+    breakdown: str = Field(
+        "", max_length=80, description="With one indicator: dimension:value, e.g. kind:it_cafe"
+    )
 
 
 def _month(text: str | None, default: date) -> date:
@@ -93,23 +98,17 @@ def list_indicators(request: HttpRequest) -> Any:
 
 
 @router.get(
-    "/indicators/{key}",
-    response=MonitoringValueOut,
-    summary="An indicator's value for a period of months, with filters",
+    "/values",
+    response=list[MonitoringValueOut],
+    summary="Indicators' values for a period of months (default: this year), with filters",
 )
-def indicator_value(
-    request: HttpRequest,
-    key: IndicatorKey,  # type: ignore[valid-type]
-    query: Query[MonitoringValueQuery],
-) -> Any:
+def indicator_values(request: HttpRequest, query: Query[MonitoringValueQuery]) -> Any:
     this = selectors.local_today().replace(day=1)
-    first = _month(query.start, date(this.year, 1, 1))
-    last = _month(query.end, this)
-    value = selectors.indicator_value(
+    values = selectors.indicator_values(
         actor=actor_of(request),
-        key=key,
-        first=first,
-        last=last,
+        key=query.indicator or "",
+        first=_month(query.start, date(this.year, 1, 1)),
+        last=_month(query.end, this),
         filters=selectors.Filters(
             place_id=query.place_id,
             municipality_id=query.municipality_id,
@@ -117,14 +116,17 @@ def indicator_value(
             breakdown=query.breakdown,
         ),
     )
-    return {
-        "indicator": _indicator_out(value.indicator),
-        "start": value.first.strftime("%Y-%m"),
-        "end": value.months[-1][0].strftime("%Y-%m") if value.months else "",
-        "value": value.value,
-        "months": [{"month": m.strftime("%Y-%m"), "value": v} for m, v in value.months],
-        "counted_at": value.counted_at,
-    }
+    return [
+        {
+            "indicator": _indicator_out(value.indicator),
+            "start": value.first.strftime("%Y-%m"),
+            "end": value.months[-1][0].strftime("%Y-%m") if value.months else "",
+            "value": value.value,
+            "months": [{"month": m.strftime("%Y-%m"), "value": v} for m, v in value.months],
+            "counted_at": value.counted_at,
+        }
+        for value in values
+    ]
 
 
 class MonitoringPlanOut(Schema):

@@ -4,6 +4,7 @@ time elapsed. No database."""
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -65,7 +66,9 @@ def progress(*, value: int | None, target: int, first: date, last: date, today: 
         status = NOT_STARTED
     elif today > last:
         status = MISSED
-    elif value >= TOLERANCE * target * elapsed:
+    elif value >= math.floor(
+        TOLERANCE * target * elapsed
+    ):  # counts are whole: less than one is none
         status = ON_TRACK
     else:
         status = BEHIND

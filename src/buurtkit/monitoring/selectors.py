@@ -196,6 +196,21 @@ def indicator_value(
     )
 
 
+def indicator_values(
+    *, actor: Actor, key: str, first: date, last: date, filters: Filters | None = None
+) -> list[IndicatorValue]:
+    """One indicator (``key``) or, with ``key`` "", every indicator of the modules switched on."""
+    if key:
+        return [indicator_value(actor=actor, key=key, first=first, last=last, filters=filters)]
+    if filters and filters.breakdown:
+        msg = _("Choose an indicator to ask for one of its breakdowns.")
+        raise ValidationFailed(msg, fields={"breakdown": msg})
+    return [
+        indicator_value(actor=actor, key=i.key, first=first, last=last, filters=filters)
+        for i in indicators_list(actor=actor)
+    ]
+
+
 def counted_at(*, actor: Actor, key: str | None = None) -> Any:
     """When the roll-up last counted ``key`` (or the oldest of all: figures are as of then)."""
     runs = scoped(IndicatorRun, actor.community)
