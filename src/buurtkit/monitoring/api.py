@@ -139,7 +139,9 @@ class MonitoringPlanOut(Schema):
     municipality_ids: list[int]
 
     @staticmethod
-    def resolve_municipality_ids(obj: Plan) -> list[int]:
+    def resolve_municipality_ids(obj: Plan | dict[str, Any]) -> list[int]:
+        if isinstance(obj, dict):  # the plan's page (get_plan) answers a dict
+            return list(obj["municipality_ids"])
         return sorted(m.pk for m in obj.municipalities.all())
 
 
