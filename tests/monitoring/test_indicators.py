@@ -198,3 +198,25 @@ def test_measures_are_declared_for_every_indicator() -> None:
         assert indicator.measure in set(Measure)
         if indicator.reaches_people:
             assert indicator.subject == "person"
+
+
+def test_the_job_and_the_rebuild_command_count_communities_with_monitoring(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from buurtkit.core import scheduler
+    from buurtkit.monitoring.models import IndicatorRun
+
+    assert scheduler.JOBS["monitoring_recount"].run == "buurtkit.monitoring.rollup.recount_all"
+    other = Community.objects.get(pk=world.other_id)
+    other.enabled_modules = [m for m in other.enabled_modules if m != "monitoring"]
+    other.save()
+    before = dict(IndicatorRun.objects.filter(community=other).values_list("pk", "counted_at"))
+    assert "rows" in rollup.recount_all()
+    after = dict(IndicatorRun.objects.filter(community=other).values_list("pk", "counted_at"))
+    assert after == before  # monitoring switched off there: not counted
+    out = StringIO()
+    call_command("monitoring_rebuild", community="kortrijk", stdout=out)
+    assert out.getvalue().startswith("kortrijk: ")
+    assert value(world, "activities.sessions_held", H1) == 4

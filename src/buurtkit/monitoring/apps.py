@@ -37,6 +37,6 @@ class MonitoringConfig(AppConfig):
             scheduler.every(minutes=15),
             "buurtkit.monitoring.rollup.recount_all",
             title=_("Count the indicators of the last months again (monitoring)"),
-            demo_every=5,
+            demo_every=60,
         )
         pages.register()
