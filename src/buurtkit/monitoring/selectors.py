@@ -327,11 +327,13 @@ class BudgetRow:
 def budget(*, actor: Actor, plan: Plan) -> dict[str, Any]:
     """Planned against spent per line and per category, in euro cents."""
     actor.require("monitoring.view")
-    lines = list(
+    order = {value: n for n, value in enumerate(BudgetCategory.values)}  # wages first
+    lines = sorted(
         scoped(BudgetLine, actor.community)
         .filter(plan=plan)
         .annotate(spent=Sum("spending__amount_cents"))
-        .order_by("category", "pk")
+        .order_by("pk"),
+        key=lambda line: order.get(line.category, 99),
     )
     rows = [
         BudgetRow(
