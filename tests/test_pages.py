@@ -47,6 +47,14 @@ from buurtkit.lending.models import (
     RepairTicket,
 )
 from buurtkit.messaging.models import Message
+from buurtkit.monitoring.models import (
+    BudgetLine,
+    IndicatorRun,
+    Milestone,
+    Plan,
+    Spending,
+    Target,
+)
 from buurtkit.neighbours.models import (
     Announcement,
     MatchRun,
@@ -119,6 +127,10 @@ class OtherCommunity:
     article_slug: str = ""  # a public help page of B (Dutch)
     article_id: int = 0  # that page
     answer_id: int = 0  # a standard answer of B
+    plan_id: int = 0  # B's monitoring plan, with a target, a budget line and a milestone
+    target_id: int = 0
+    line_id: int = 0
+    milestone_id: int = 0
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -168,6 +180,10 @@ class OtherCommunity:
             "handover_id": self.handover_id,
             "loan_id": self.loan_id,
             "volunteer_id": self.volunteer_id,
+            "plan_id": self.plan_id,
+            "target_id": self.target_id,
+            "line_id": self.line_id,
+            "milestone_id": self.milestone_id,
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
@@ -328,6 +344,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_repair(actor),
         **_b_handover(actor, person),
         **_b_helpdesk(actor, person),
+        **_b_monitoring(actor),
     )
 
 
@@ -359,6 +376,40 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
         "article_slug": article.slug,
         "article_id": article.pk,
         "answer_id": answer.pk,
+    }
+
+
+def _b_monitoring(actor: Actor) -> dict[str, int]:
+    """B's plan with a target, a budget line with spending and a milestone."""
+    from buurtkit.monitoring import services as monitoring_services
+
+    plan = monitoring_services.plan_create(
+        actor=actor,
+        name=f"{MARK} plan",
+        funder=f"{MARK} funder",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
+    )
+    target = monitoring_services.target_create(
+        actor=actor, plan_id=plan.pk, title=f"{MARK} target", value=16,
+        indicator="activities.sessions_held",
+    )  # fmt: skip
+    line = monitoring_services.budget_line_create(
+        actor=actor, plan_id=plan.pk, category="wages", title=f"{MARK} wages",
+        planned_cents=100_000,
+    )  # fmt: skip
+    monitoring_services.spending_add(
+        actor=actor, plan_id=plan.pk, line_id=line.pk, spent_on=date(2026, 2, 1),
+        amount_cents=5_000, note=f"{MARK} salary",
+    )  # fmt: skip
+    milestone = monitoring_services.milestone_create(
+        actor=actor, plan_id=plan.pk, title=f"{MARK} steering", due_on=date(2026, 3, 31)
+    )
+    return {
+        "plan_id": plan.pk,
+        "target_id": target.pk,
+        "line_id": line.pk,
+        "milestone_id": milestone.pk,
     }
 
 
@@ -824,6 +875,14 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             HelpdeskCategory.objects.filter(community=b.community).values_list(
                 "name", "team_id", "first_response_hours", "resolution_hours", "active"
             )
+        ),
+        "monitoring": (
+            list(Plan.objects.filter(community=b.community).values_list("name", "ends_on")),
+            list(Target.objects.filter(community=b.community).values_list("title", "value")),
+            list(BudgetLine.objects.filter(community=b.community).values_list("title")),
+            Spending.objects.filter(community=b.community).count(),
+            list(Milestone.objects.filter(community=b.community).values_list("title", "done_on")),
+            IndicatorRun.objects.filter(community=b.community).count(),
         ),
         "activity_registrations": list(
             ActivityRegistration.objects.filter(community=b.community)

@@ -57,7 +57,25 @@ HELPDESK = {
 }
 
 
+MONITORING = {
+    "coordinator": {"monitoring.view", "monitoring.manage"},
+    "staff": {"monitoring.view"},
+    "auditor": {"monitoring.view"},
+    "counter_clerk": set(),
+    "volunteer": set(),
+    "merchant": set(),
+    "referrer": set(),
+    "resident": set(),
+}
+
+
 def test_each_role_has_exactly_the_helpdesk_permissions_in_the_table() -> None:
     every = {p for perms in HELPDESK.values() for p in perms}
     for role, expected in HELPDESK.items():
         assert permissions_for_roles({role}) & every == expected, role
+
+
+def test_monitoring_dashboards_for_staff_and_auditors_plans_made_by_coordinators() -> None:
+    for role, expected in MONITORING.items():
+        granted = {p for p in permissions_for_roles({role}) if p.startswith("monitoring.")}
+        assert granted == expected, role

@@ -122,6 +122,7 @@ class Rows:
     duty_id: int = 0  # the first one's duty at the session (planned)
     helpdesk_ticket_id: int = 0  # a new helpdesk ticket of the person (category itsme)
     helpdesk_category_id: int = 0  # that category (seeded)
+    plan_id: int = 0  # a monitoring plan for 2026-2027 with one target
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -168,6 +169,7 @@ class Rows:
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
+            "plan_id": self.plan_id,
         }
 
 
@@ -255,6 +257,7 @@ def make_rows(community: Community) -> Rows:
     _add_handover(system, rows)
     _add_buurbel_participant(system, rows)
     _add_helpdesk(system, rows)
+    _add_monitoring(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
         payee_account_id=shop.pk,
@@ -607,6 +610,29 @@ def _add_places(system: Actor, rows: Rows) -> None:
     rows.municipality_id = municipality.pk
 
 
+def _add_monitoring(system: Actor, rows: Rows) -> None:
+    from datetime import date
+
+    from buurtkit.monitoring import services as monitoring_services
+
+    plan = monitoring_services.plan_create(
+        actor=system,
+        name=f"Plan {rows.community.name}",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
+        municipality_ids=[rows.municipality_id],
+    )
+    monitoring_services.target_create(
+        actor=system, plan_id=plan.pk, indicator="activities.sessions_held", value=16
+    )
+    rows.plan_id = plan.pk
+
+
+def _monitoring_plan_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("monitoring", "Plan")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
 def _add_device(system: Actor, rows: Rows) -> None:
     from datetime import date
 
@@ -918,6 +944,7 @@ WIPE = {
 
 AC = f"{PREFIX}/activities"
 HD = f"{PREFIX}/helpdesk"
+MO = f"{PREFIX}/monitoring"
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{HD}/tickets"): Endpoint("helpdesk.view", lists=_helpdesk_ids("Ticket")),
@@ -962,6 +989,33 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("PATCH", f"{HD}/categories/{{helpdesk_category_id}}"): Endpoint(
         "helpdesk.manage", writes=True, body=lambda rows: {"first_response_hours": 4}
+    ),
+    ("GET", f"{MO}/indicators"): Endpoint("monitoring.view"),
+    ("GET", f"{MO}/values"): Endpoint("monitoring.view"),
+    ("GET", f"{MO}/plans"): Endpoint("monitoring.view", lists=_monitoring_plan_ids),
+    ("POST", f"{MO}/plans"): Endpoint(
+        "monitoring.manage",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "name": f"Plan {next(_seq)}",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-12-31",
+        },
+    ),
+    ("GET", f"{MO}/plans/{{plan_id}}"): Endpoint("monitoring.view"),
+    ("GET", f"{MO}/plans/{{plan_id}}/targets"): Endpoint("monitoring.view"),
+    ("POST", f"{MO}/plans/{{plan_id}}/targets"): Endpoint(
+        "monitoring.manage",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "value": 320,
+            "indicator": "activities.participations",
+            "breakdown": "kind:it_cafe",
+        },
     ),
     ("GET", f"{AC}/categories"): Endpoint("activities.view", lists=_activity_ids("Category")),
     ("GET", f"{AC}/series"): Endpoint("activities.view", lists=_activity_ids("Series")),

@@ -40,7 +40,29 @@ _ROW = "a row of the right kind in this community (e.g. an issuer's account, a p
 
 #: "METHOD /path" → {field a 422 may name (``*`` matches any text): the rule no schema can state}.
 #: A 422 naming any other field, for a request the document calls valid, is a finding.
+_MONTHS = "whole months: a plan starts on a first day and ends on a last day, at most 120 months"
+_INDICATOR = "an indicator of a module switched on in this community"
+_BREAKDOWN = "one of the indicator's breakdowns, dimension:value"
 RULES: dict[str, dict[str, str]] = {
+    "GET /monitoring/values": {
+        "indicator": _INDICATOR,
+        "breakdown": _BREAKDOWN + ", with one indicator",
+        "end": "on or after the start, at most 120 months",
+    },
+    "POST /monitoring/plans": {
+        "name": _UNIQUE,
+        "starts_on": _MONTHS,
+        "ends_on": _MONTHS,
+        "municipality_ids": "municipalities of this community",
+    },
+    "POST /monitoring/plans/{plan_id}/targets": {
+        "indicator": _INDICATOR,
+        "breakdown": _BREAKDOWN + " (only with an indicator)",
+        "note": "how it is measured, when there is no indicator",
+        "starts_on": "inside the plan, the end after the start",
+        "ends_on": "inside the plan, the end after the start",
+        "title": "a title, or an indicator whose name it takes",
+    },
     "POST /people": {"phone": _PHONE, "birth_year": "not after this year"},
     "PATCH /people/{person_id}": {"phone": _PHONE, "birth_year": "not after this year"},
     "POST /organisations": {"slug": _UNIQUE, "phone": _PHONE},

@@ -8,6 +8,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
+        from buurtkit.activities import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.activities import calls, demo, gdpr, pages, permissions
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader, register_demo_logins

@@ -20,6 +20,7 @@ from buurtkit.core.scoping import community_by_slug
 from buurtkit.helpdesk.api import router as helpdesk_router
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
+from buurtkit.monitoring.api import router as monitoring_router
 from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import invitations, memberships, organisations, people
 from buurtkit.people.selectors import actor_for_api_key, actor_for_user
@@ -179,3 +180,4 @@ add_module_router("/activities", activities_router, module="activities")
 add_module_router("/helpdesk", helpdesk_router, module="helpdesk")
 add_module_router("/qr", qrcodes_router, module="qrcodes")
 add_module_router("/buurbel", neighbours_router, module="neighbours")
+add_module_router("/monitoring", monitoring_router, module="monitoring")

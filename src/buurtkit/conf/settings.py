@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "buurtkit.activities",
     "buurtkit.helpdesk",
     "buurtkit.neighbours",
+    "buurtkit.monitoring",
     "buurtkit.web",
 ]
 

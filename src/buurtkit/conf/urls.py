@@ -18,6 +18,7 @@ from buurtkit.lending.pages import urls as lending_pages
 from buurtkit.lending.pages import urls_handovers as lending_handover_pages
 from buurtkit.lending.pages import urls_ops as lending_ops_pages
 from buurtkit.lending.pages import urls_referrals as lending_referral_pages
+from buurtkit.monitoring.pages import urls as monitoring_pages
 from buurtkit.neighbours.pages import urls as neighbours_pages
 from buurtkit.places.pages import urls as places_pages
 from buurtkit.qrcodes.pages import urls as qrcodes_pages
@@ -37,6 +38,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *telephony_pages.community_urlpatterns,
     *lending_referral_pages.community_urlpatterns,
     *lending_handover_pages.community_urlpatterns,
+    *monitoring_pages.community_urlpatterns,
 ]
 
 page_urlpatterns: list[URLPattern | URLResolver] = [

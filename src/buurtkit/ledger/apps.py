@@ -8,6 +8,9 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Neighbourhood currency")
 
     def ready(self) -> None:
+        from buurtkit.ledger import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
         from buurtkit.ledger import demo, gdpr, pages, permissions, qr

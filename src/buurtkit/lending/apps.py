@@ -10,6 +10,9 @@ class LendingConfig(AppConfig):
     verbose_name = _("Device bank")
 
     def ready(self) -> None:
+        from buurtkit.lending import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader, register_demo_logins
         from buurtkit.core.permissions import register

@@ -10,6 +10,9 @@ class NeighboursConfig(AppConfig):
     verbose_name = _("Buurbel")
 
     def ready(self) -> None:
+        from buurtkit.neighbours import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register

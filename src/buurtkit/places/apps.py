@@ -8,6 +8,9 @@ class PlacesConfig(AppConfig):
     verbose_name = _("Places")
 
     def ready(self) -> None:
+        from buurtkit.places import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
