@@ -38,5 +38,5 @@ def run(call: Callable[[], T]) -> T:
     try:
         return call()
     except ServiceError as exc:
-        fields = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        fields = "; ".join(f"{k}: {v}" for k, v in exc.fields.items() if str(v) != str(exc.detail))
         raise CommandError(f"{exc.detail}" + (f" ({fields})" if fields else "")) from exc
