@@ -423,21 +423,27 @@ def test_coordinator_sets_up_a_circle_through_the_pages(system: Actor) -> None:
     assert currency.denominations == [1, 5, 10]
 
     k = key()
-    office = {"idempotency_key": k, "name": "Loket Buurtwerk", "organisation_id": str(club.pk)}
+    office = {
+        "office-idempotency_key": k,
+        "office-name": "Loket Buurtwerk",
+        "office-organisation_id": str(club.pk),
+    }
     assert client.post(base + "offices/", office).status_code == 302
     assert client.post(base + "offices/", office).status_code == 302  # a double click
     assert ExchangeOffice.objects.count() == 1
 
     start, end = _period()
-    budget = {"idempotency_key": key(), "organisation_id": str(club.pk), "starts_on": start,
-              "ends_on": end, "amount": "500"}  # fmt: skip
+    budget = {"budget-idempotency_key": key(), "budget-organisation_id": str(club.pk),
+              "budget-starts_on": start, "budget-ends_on": end, "budget-amount": "500"}  # fmt: skip
     assert client.post(base + "budgets/", budget).status_code == 302
     assert client.post(base + "budgets/", budget).status_code == 302
     assert IssuingBudget.objects.count() == 1
-    overlap = client.post(base + "budgets/", budget | {"idempotency_key": key(), "amount": "9"})
+    overlap = client.post(
+        base + "budgets/", budget | {"budget-idempotency_key": key(), "budget-amount": "9"}
+    )
     assert overlap.status_code == 422 and 'value="9"' in overlap.content.decode()
 
-    assert client.post(base + "shops/", {"organisation_id": str(shop.pk)}).status_code == 302
+    assert client.post(base + "shops/", {"shop-organisation_id": str(shop.pk)}).status_code == 302
     page = client.get(base).content.decode()
     assert "Loket Buurtwerk" in page and "Wondelgemstraat 10" in page
     assert Account.objects.filter(kind="merchant", organisation=shop).count() == 1
@@ -449,7 +455,7 @@ def test_setup_pages_are_for_coordinators_only(system: Actor) -> None:
     staff = _client(system.community, "els", "staff")
     base = f"/{system.community.slug}/ledger/setup/"
     assert staff.get(base).status_code == 403
-    assert staff.post(base + "shops/", {"organisation_id": str(org.pk)}).status_code == 403
+    assert staff.post(base + "shops/", {"shop-organisation_id": str(org.pk)}).status_code == 403
     assert not Account.objects.filter(kind="merchant").exists()
 
 

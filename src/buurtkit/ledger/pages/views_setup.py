@@ -1,7 +1,8 @@
 """Setting up a circle from pages (issue 16): the coordinator makes the currency, its exchange
 offices, the issuing budgets per organisation and the shops that accept it, without a shell.
 
-One page (``/<slug>/ledger/setup/``) with a form per step; each form posts to its own address
+One page (``/<slug>/ledger/setup/``) with a form per step (prefixed: one page, unique field
+ids); each form posts to its own address
 and the page comes back with what was typed and the error next to its field. The work is in
 ``ledger.services.setup``; the office and budget forms carry an idempotency key, so a double
 click makes one office or one budget.
@@ -65,9 +66,9 @@ def _page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> Ht
         today = selectors.local_today()
         public = reverse("web:ledger_places", kwargs={"slug": actor.community.slug})
         context |= {
-            "office_form": bound.get("office_form") or OfficeForm(initial=key, organisations=orgs),
-            "budget_form": bound.get("budget_form") or BudgetForm(initial=key, organisations=orgs),
-            "shop_form": bound.get("shop_form") or ShopForm(organisations=orgs),
+            "office_form": bound.get("office_form") or OfficeForm(initial=key, organisations=orgs, prefix="office"),
+            "budget_form": bound.get("budget_form") or BudgetForm(initial=key, organisations=orgs, prefix="budget"),
+            "shop_form": bound.get("shop_form") or ShopForm(organisations=orgs, prefix="shop"),
             "offices": directory.setup_offices(actor=actor),
             "shops": directory.setup_shops(actor=actor),
             "budgets": [b for b in budgets if b.budget.ends_on >= today],
@@ -126,7 +127,9 @@ def _organisation_id(form: forms.Form) -> int:
 @community_page("ledger.manage")
 def circle_setup_office(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    form = OfficeForm(request.POST, organisations=directory.setup_organisations(actor=actor))
+    form = OfficeForm(
+        request.POST, organisations=directory.setup_organisations(actor=actor), prefix="office"
+    )
     if not form.is_valid():
         return _page(request, status=422, office_form=form)
     try:
@@ -149,7 +152,9 @@ def circle_setup_office(request: HttpRequest) -> HttpResponse:
 @community_page("ledger.manage")
 def circle_setup_budget(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    form = BudgetForm(request.POST, organisations=directory.setup_organisations(actor=actor))
+    form = BudgetForm(
+        request.POST, organisations=directory.setup_organisations(actor=actor), prefix="budget"
+    )
     if not form.is_valid():
         return _page(request, status=422, budget_form=form)
     data = form.cleaned_data
@@ -178,7 +183,9 @@ def circle_setup_budget(request: HttpRequest) -> HttpResponse:
 @community_page("ledger.manage")
 def circle_setup_shop(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    form = ShopForm(request.POST, organisations=directory.setup_organisations(actor=actor))
+    form = ShopForm(
+        request.POST, organisations=directory.setup_organisations(actor=actor), prefix="shop"
+    )
     if not form.is_valid():
         return _page(request, status=422, shop_form=form)
     try:
