@@ -105,7 +105,7 @@ class CurrencyIn(In):
 def put_currency(request: HttpRequest, payload: CurrencyIn) -> Any:
     data = payload.dict()
     currency = services.currency_set(actor=actor_of(request), **data)
-    return Status(201 if currency.created else 200, currency)
+    return Status(201 if getattr(currency, "created", False) else 200, currency)
 
 
 # --- accounts ------------------------------------------------------------------------------

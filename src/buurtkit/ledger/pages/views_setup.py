@@ -66,8 +66,10 @@ def _page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> Ht
         today = selectors.local_today()
         public = reverse("web:ledger_places", kwargs={"slug": actor.community.slug})
         context |= {
-            "office_form": bound.get("office_form") or OfficeForm(initial=key, organisations=orgs, prefix="office"),
-            "budget_form": bound.get("budget_form") or BudgetForm(initial=key, organisations=orgs, prefix="budget"),
+            "office_form": bound.get("office_form")
+            or OfficeForm(initial=key, organisations=orgs, prefix="office"),
+            "budget_form": bound.get("budget_form")
+            or BudgetForm(initial=key, organisations=orgs, prefix="budget"),
             "shop_form": bound.get("shop_form") or ShopForm(organisations=orgs, prefix="shop"),
             "offices": directory.setup_offices(actor=actor),
             "shops": directory.setup_shops(actor=actor),

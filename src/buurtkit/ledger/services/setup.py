@@ -222,8 +222,8 @@ def currency_set(
         if policy is None or policy.approval_threshold != threshold:
             reward_policy_set(actor=actor, approval_threshold=threshold)
             changed = True
-    currency.created = created  # type: ignore[attr-defined]
-    currency.changed = changed  # type: ignore[attr-defined]
+    setattr(currency, "created", created)  # noqa: B010  (not stored: what this call did)
+    setattr(currency, "changed", changed)  # noqa: B010
     return currency
 
 
