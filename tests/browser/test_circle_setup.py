@@ -1,38 +1,147 @@
 """A new currency circle set up only through pages, from an empty community to the first
 payment, in a real Chromium (issue 16).
 
-The demo server gets one more community with nothing in it and the demo's coordinator as its
-coordinator (``buurtkit community``: what an installer does). From there everything is a page:
-the coordinator adds a shop and a neighbourhood centre, makes the currency, opens an exchange
-office, gives the centre a budget, lets the shop accept payments, adds a resident and opens
-their account, rewards them from the budget, and pays the shop on their behalf at the counter.
-The new pages are scanned with axe and photographed into ``test-artifacts/screenshots/``.
+No demo data: a fresh install (its own SQLite data dir) with one empty community and one
+coordinator login, made with the commands an installer runs (``buurtkit migrate``,
+``buurtkit community create``, ``buurtkit createsuperuser``, ``buurtkit community grant``), then
+``buurtkit serve``. From there everything is a page: the coordinator adds a shop and a
+neighbourhood centre, makes the currency, opens an exchange office, gives the centre a budget,
+lets the shop accept payments, adds a resident and opens their account, rewards them from the
+budget, and pays the shop on their behalf at the counter. The new pages are scanned with axe
+and photographed into ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import run_demo_command
+from tests.browser.conftest import (
+    HEALTH_TIMEOUT_SECONDS,
+    _free_port,
+    _healthy,
+    _tail,
+    demo_env,
+)
 from tests.browser.test_demo_pages import (
-    PASSWORD,
+    DESKTOP,
     PHONE,
     OpenPage,
     assert_accessible,
     horizontal_overflow,
-    open_page,
     shoot,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
-__all__ = ["open_page"]
 
 NEW = "sluizeken"
+PASSWORD = "a-long-coordinator-password"
+
+
+def _install(data_dir: Path, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "buurtkit.conf.cli", *args],
+        env=_env(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=HEALTH_TIMEOUT_SECONDS * 2,
+        check=False,
+    )
+    if done.returncode:
+        pytest.fail(f"buurtkit {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    # The demo's settings (plain HTTP, its secret) without the demo's data.
+    return {
+        **demo_env(data_dir),
+        "BUURTKIT_DEMO": "1",
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+    }
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh install with one empty community and its coordinator, served on a free port."""
+    data_dir = tmp_path_factory.mktemp("empty-install")
+    _install(data_dir, "migrate", "--noinput", "--verbosity", "0")
+    _install(
+        data_dir, "community", "create", "--name", "Sluizeken", "--slug", NEW, "--modules", "ledger"
+    )
+    _install(
+        data_dir,
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "coordinator",
+        "--email",
+        "c@example.org",
+    )
+    _install(
+        data_dir,
+        "community",
+        "grant",
+        "--slug",
+        NEW,
+        "--username",
+        "coordinator",
+        "--role",
+        "coordinator",
+    )
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "serve.log"
+    command = [sys.executable, "-m", "buurtkit.conf.cli", "serve", "--no-migrate"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=_env(data_dir), stdout=log, stderr=subprocess.STDOUT, cwd=data_dir
+        )
+        try:
+            deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    pytest.fail(f"buurtkit serve stopped:\n{_tail(log_path)}")
+                if _healthy(f"{base_url}/healthz"):
+                    break
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.1)
+            else:
+                pytest.fail(f"buurtkit serve did not answer /healthz:\n{_tail(log_path)}")
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture
+def open_page(browser: Any, empty_server: str) -> Iterator[OpenPage]:
+    contexts: list[Any] = []
+
+    def make(device: dict[str, Any] | None = None, locale: str = "nl-BE") -> Page:
+        context = browser.new_context(base_url=empty_server, locale=locale, **(device or DESKTOP))
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context.new_page()  # type: ignore[no-any-return]
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def submit(page: Page, form: str) -> None:
@@ -47,17 +156,8 @@ def look(page: Page, screenshots: Path, name: str) -> None:
 
 
 def test_a_new_circle_through_pages_from_an_empty_community_to_the_first_payment(
-    open_page: OpenPage, screenshots: Path, demo_server: str, demo_data_dir: Path
+    open_page: OpenPage, screenshots: Path
 ) -> None:
-    run_demo_command(
-        demo_data_dir, "community", "create", "--name", "Sluizeken", "--slug", NEW,
-        "--modules", "ledger",
-    )  # fmt: skip
-    run_demo_command(
-        demo_data_dir, "community", "grant", "--slug", NEW, "--username", "coordinator",
-        "--role", "coordinator",
-    )  # fmt: skip
-
     page = open_page()
     page.goto("/accounts/login/")
     page.fill("#id_username", "coordinator")
@@ -149,7 +249,7 @@ def test_a_new_circle_through_pages_from_an_empty_community_to_the_first_payment
     expect(phone.locator("#id_amount")).to_be_visible()
     phone.fill("#id_amount", "4")
     phone.fill("#id_description", "Brood")
-    submit(phone, "main form")
+    submit(phone, "main form:has(#id_amount)")
     expect(phone).to_have_url(re.compile(r"/pay/confirm/"))
     phone.click("#pay-button")
     expect(phone).to_have_url(re.compile(r"/pay/receipt/\d+/$"))
