@@ -323,6 +323,9 @@ class Endpoint:
     organisation_bound: bool = False
     # The permission that lifts ``organisation_bound`` (it acts for every organisation).
     unbound_by: str = "ledger.manage"
+    # Another permission that also serves the route, with the caller's own rows only (a trusted
+    # volunteer lists their organisation's budgets): a key has none, so it answers 200, empty.
+    own_with: str | None = None
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -1257,7 +1260,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("GET", f"{L}/overview"): Endpoint("ledger.view"),
     # --- ledger: issuing budgets, rewards with a second person's approval, monthly redemption
-    ("GET", f"{L}/budgets"): Endpoint("ledger.view", lists=_ids_of("IssuingBudget")),
+    ("GET", f"{L}/budgets"): Endpoint(
+        "ledger.view", lists=_ids_of("IssuingBudget"), own_with="ledger.issue"
+    ),
     ("POST", f"{L}/budgets"): Endpoint(
         "ledger.manage",
         ok=201,
