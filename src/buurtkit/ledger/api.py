@@ -73,9 +73,15 @@ class CurrencyNameIn(In):
     plural: str = Field(..., min_length=1, max_length=40, pattern=NONBLANK)
 
 
+class CurrencyNamesIn(In):
+    nl: CurrencyNameIn
+    en: CurrencyNameIn | None = None
+    fr: CurrencyNameIn | None = None
+
+
 class CurrencyIn(In):
     code: str = Field(..., min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]{1,8}$")
-    names: dict[Literal["nl", "en", "fr"], CurrencyNameIn] = Field(
+    names: CurrencyNamesIn = Field(
         ..., description="Per language; Dutch (nl) is needed, the others fall back to it."
     )
     decimals: int = Field(0, ge=0, le=4, description="Fixed once the currency exists.")
