@@ -923,6 +923,9 @@ PUBLIC_PAGES = {
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
     "helpdesk_help",  # the knowledge base's public help pages
     "helpdesk_help_page",
+    "ledger_places",  # where the currency is accepted: shops and offices, no people
+    "ledger_places_embed",  # the same, for an <iframe> on the neighbourhood's website
+    "ledger_manifest",  # the resident pages' web app manifest (browsers fetch it without cookies)
 }
 
 

@@ -23,6 +23,7 @@ EXPECTED = {
     },
     "counter_clerk": {"community.view", "people.view", "people.act_on_behalf", "messages.send"},
     "volunteer": {"community.view", "people.view"},
+    "trusted_volunteer": {"community.view", "people.view"},
     "merchant": {"community.view"},
     "referrer": {"community.view", "people.view"},
     "auditor": {"community.view", "people.view", "organisations.view", "memberships.view", "audit.view"},

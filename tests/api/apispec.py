@@ -238,6 +238,10 @@ def make_rows(community: Community) -> Rows:
     people_services.membership_invite(
         actor=system, email=f"invited{n}@example.org", roles=["staff"]
     )
+    # A shop that does not accept the currency yet (POST /ledger/shops lets it).
+    people_services.organisation_create(
+        actor=system, name=f"Winkel {n}", slug=f"winkel-{n}", kind="merchant"
+    )
     account, shop = _make_circle(system, person, organisation)
     transfer = Transfer.objects.get(debit=account, credit=shop)
     office = _make_office(system, person, organisation)
@@ -327,6 +331,9 @@ class Endpoint:
     organisation_bound: bool = False
     # The permission that lifts ``organisation_bound`` (it acts for every organisation).
     unbound_by: str = "ledger.manage"
+    # Another permission that also serves the route, with the caller's own rows only (a trusted
+    # volunteer lists their organisation's budgets): a key has none, so it answers 200, empty.
+    own_with: str | None = None
 
 
 def _people_ids(rows: Rows) -> set[Any]:
@@ -1342,6 +1349,15 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     # --- ledger: residents reach their own accounts without ledger.view (see ``without``)
     ("GET", f"{L}/currency"): Endpoint("ledger.view", without=200),
+    ("PUT", f"{L}/currency"): Endpoint(
+        "ledger.manage",
+        writes=True,
+        body=lambda rows: {
+            "code": "TOR",
+            "names": {"nl": {"singular": "toreke", "plural": f"torekes {uuid.uuid4().hex[:6]}"}},
+            "denominations": [1, 5, 10],
+        },
+    ),
     ("GET", f"{L}/accounts"): Endpoint("ledger.view", lists=_account_ids, without=200),
     ("POST", f"{L}/accounts"): Endpoint(
         "ledger.manage",
@@ -1373,7 +1389,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("GET", f"{L}/overview"): Endpoint("ledger.view"),
     # --- ledger: issuing budgets, rewards with a second person's approval, monthly redemption
-    ("GET", f"{L}/budgets"): Endpoint("ledger.view", lists=_ids_of("IssuingBudget")),
+    ("GET", f"{L}/budgets"): Endpoint(
+        "ledger.view", lists=_ids_of("IssuingBudget"), own_with="ledger.issue"
+    ),
     ("POST", f"{L}/budgets"): Endpoint(
         "ledger.manage",
         ok=201,
@@ -1438,6 +1456,33 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     # --- exchange offices: a clerk's work (the resident confirms a withdrawal with their PIN)
     ("GET", f"{L}/offices"): Endpoint("ledger.exchange", lists=_office_ids),
+    ("POST", f"{L}/offices"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "name": f"Loket {uuid.uuid4().hex[:6]}",
+            "organisation_id": rows.organisation.pk,
+        },
+    ),
+    ("POST", f"{L}/shops"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {
+            "organisation_id": Organisation.objects.get(
+                community=rows.community, kind="merchant"
+            ).pk
+        },
+    ),
+    ("POST", f"{L}/organisations/{{organisation_id}}/budgets"): Endpoint(
+        "ledger.manage",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"starts_on": "2099-01-01", "ends_on": "2099-03-31", "amount": "500"},
+    ),
     ("GET", f"{L}/offices/{{office_id}}/till"): Endpoint("ledger.exchange"),
     ("POST", f"{L}/offices/{{office_id}}/deposit"): Endpoint(
         "ledger.exchange",

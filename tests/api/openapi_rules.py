@@ -97,6 +97,13 @@ RULES: dict[str, dict[str, str]] = {
         "kind": "a kind this key may make (payments; staff: rewards, issues)",
     },
     "POST /ledger/budgets": {"account_id": _ROW, "amount": _AMOUNT, "ends_on": _DATES},
+    "PUT /ledger/currency": {"approval_threshold": _AMOUNT},
+    "POST /ledger/offices": {"name": _UNIQUE},
+    "POST /ledger/organisations/{organisation_id}/budgets": {
+        "amount": _AMOUNT,
+        "ends_on": _DATES,
+        "starts_on": "no other budget of the organisation in the period",
+    },
     "POST /ledger/rewards": {"amount": _AMOUNT, "issuer_account_id": _ROW},
     "POST /ledger/payment-requests": {"amount": _AMOUNT, "payee_account_id": _ROW},
     "POST /ledger/offices/{office_id}/deposit": {

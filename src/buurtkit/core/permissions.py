@@ -18,6 +18,8 @@ ROLE_CHOICES = [
     ("staff", _("Staff")),
     ("counter_clerk", _("Counter clerk")),
     ("volunteer", _("Volunteer")),
+    # A volunteer an organisation trusts to reward others from its issuing budget (ledger).
+    ("trusted_volunteer", _("Trusted volunteer")),
     ("merchant", _("Merchant")),
     ("referrer", _("Referrer")),
     ("auditor", _("Auditor")),
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     "counter_clerk": {"community.view", "people.view", "people.act_on_behalf", "messages.send"},
     "volunteer": {"community.view", "people.view"},
+    "trusted_volunteer": {"community.view", "people.view"},
     "merchant": {"community.view"},
     "referrer": {"community.view", "people.view"},
     "auditor": {

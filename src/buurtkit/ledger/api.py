@@ -9,7 +9,7 @@ body returns the first transfer (200 instead of 201); the same key with another 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -66,6 +66,52 @@ class CurrencyOut(Schema):
 @router.get("/currency", response=CurrencyOut, summary="The community's currency")
 def get_currency(request: HttpRequest) -> Any:
     return selectors.currency_get(actor=actor_of(request))
+
+
+class CurrencyNameIn(In):
+    singular: str = Field(..., min_length=1, max_length=40, pattern=NONBLANK)
+    plural: str = Field(..., min_length=1, max_length=40, pattern=NONBLANK)
+
+
+class CurrencyNamesIn(In):
+    nl: CurrencyNameIn
+    en: CurrencyNameIn | None = None
+    fr: CurrencyNameIn | None = None
+
+
+class CurrencyIn(In):
+    code: str = Field(..., min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]{1,8}$")
+    names: CurrencyNamesIn = Field(
+        ..., description="Per language; Dutch (nl) is needed, the others fall back to it."
+    )
+    decimals: int = Field(0, ge=0, le=4, description="Fixed once the currency exists.")
+    denominations: list[Annotated[int, Field(ge=1, le=1_000_000)]] = Field(
+        default_factory=list, max_length=20, description="Paper notes, in major units."
+    )
+    euro_cents_per_unit: int = Field(
+        10, ge=0, le=100_000, description="What a shop gets in euro cents for one unit."
+    )
+    approval_threshold: str | None = Field(
+        None,
+        min_length=1,
+        max_length=32,
+        pattern=MONEY_PATTERN,
+        description="Rewards above this amount (major units) wait for a second person.",
+    )
+
+
+@router.put(
+    "/currency",
+    response={200: CurrencyOut, 201: CurrencyOut},
+    summary="Set the community's currency up, or change it",
+    description="Makes the currency (201) or changes its names, notes, euro value and approval "
+    "threshold (200). The code and the decimals cannot change once it exists (409). "
+    "Idempotent: sending the same again changes nothing.",
+)
+def put_currency(request: HttpRequest, payload: CurrencyIn) -> Any:
+    data = payload.dict()
+    currency = services.currency_set(actor=actor_of(request), **data)
+    return Status(201 if getattr(currency, "created", False) else 200, currency)
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -469,6 +515,43 @@ def list_offices(request: HttpRequest) -> Any:
     return selectors.offices_visible(actor=actor_of(request))
 
 
+class OfficeIn(In):
+    name: str = Field(..., min_length=1, max_length=150, pattern=NONBLANK)
+    organisation_id: Id = Field(..., description="Where the office is (its address is shown).")
+
+
+@router.post(
+    "/offices",
+    response={200: OfficeOut, 201: OfficeOut},
+    summary="Open an exchange office",
+    description="A retry with the same Idempotency-Key and body returns the first office (200).",
+)
+def create_office(
+    request: HttpRequest,
+    payload: OfficeIn,
+    idempotency_key: str = idempotency_key_header("exchange office", required=True),
+) -> Any:
+    office = services.exchange_office_open(
+        actor=actor_of(request), idempotency_key=idempotency_key, **payload.dict()
+    )
+    return Status(200 if getattr(office, "replayed", False) else 201, office)
+
+
+class ShopIn(In):
+    organisation_id: Id = Field(..., description="The shop (an organisation).")
+
+
+@router.post(
+    "/shops",
+    response={200: AccountOut, 201: AccountOut},
+    summary="Let a shop accept the currency",
+    description="Opens the shop's merchant account (201), or returns the one it has (200).",
+)
+def create_shop(request: HttpRequest, payload: ShopIn) -> Any:
+    account = services.shop_accept(actor=actor_of(request), **payload.dict())
+    return Status(200 if getattr(account, "replayed", False) else 201, account)
+
+
 @router.get(
     "/offices/{office_id}/till",
     response=TillOut,
@@ -632,6 +715,40 @@ def create_budget(request: HttpRequest, payload: BudgetIn) -> Any:
     budget = services.budget_create(actor=actor, **payload.dict())
     line = selectors.budgets_list(actor=actor, account_id=budget.account_id)
     return Status(201, next(b for b in line if b.budget.pk == budget.pk))
+
+
+class OrganisationBudgetIn(In):
+    starts_on: date = Field(..., description="First day of the period.")
+    ends_on: date = Field(..., description="Last day of the period (included).")
+    amount: str = Field(
+        ..., min_length=1, max_length=32, pattern=MONEY_PATTERN, description="In major units."
+    )
+
+
+@router.post(
+    "/organisations/{organisation_id}/budgets",
+    response={200: BudgetOut, 201: BudgetOut},
+    summary="Give an organisation a budget (its issuer account is opened the first time)",
+    description="A retry with the same Idempotency-Key and body returns the first budget (200).",
+)
+def create_organisation_budget(
+    request: HttpRequest,
+    organisation_id: Id,
+    payload: OrganisationBudgetIn,
+    idempotency_key: str = idempotency_key_header("budget", required=True),
+) -> Any:
+    actor = actor_of(request)
+    budget = services.organisation_budget_create(
+        actor=actor,
+        organisation_id=organisation_id,
+        idempotency_key=idempotency_key,
+        **payload.dict(),
+    )
+    line = selectors.budgets_list(actor=actor, account_id=budget.account_id)
+    return Status(
+        200 if getattr(budget, "replayed", False) else 201,
+        next(b for b in line if b.budget.pk == budget.pk),
+    )
 
 
 class PendingRewardOut(Schema):

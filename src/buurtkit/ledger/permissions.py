@@ -25,6 +25,9 @@ GRANTS: dict[str, set[str]] = {
     "auditor": {"ledger.view"},
     "merchant": set(),
     "volunteer": set(),
+    # Rewards from their own organisation's budget only (services.may_issue_from): the
+    # organisation gives a volunteer this role in its membership.
+    "trusted_volunteer": {"ledger.issue"},
     "referrer": set(),
     "resident": set(),
 }

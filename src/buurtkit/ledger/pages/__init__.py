@@ -49,6 +49,17 @@ def register() -> None:
             order=15,
         )
     )
+    registry.register_dashboard_tile(
+        Link(
+            key="ledger.setup",
+            module="ledger",
+            url_name="web:ledger_setup",
+            label=_("Set up the currency"),
+            summary=_("The currency, exchange offices, budgets and the shops that accept it."),
+            permission="ledger.manage",
+            order=25,
+        )
+    )
     registry.register_resident_link(
         Link(
             key="ledger.pay",

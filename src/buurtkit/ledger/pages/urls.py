@@ -8,7 +8,9 @@ from buurtkit.ledger.pages import (
     views_copy,
     views_exchange,
     views_issuing,
+    views_public,
     views_requests,
+    views_setup,
     views_staff,
 )
 
@@ -20,6 +22,9 @@ community_urlpatterns = [
         name="person_open_account",
     ),
     path("pay/", views.pay_home, name="pay_home"),
+    path("pay/where/", views_public.places, name="ledger_places"),
+    path("pay/where/embed/", views_public.places_embed, name="ledger_places_embed"),
+    path("pay/manifest.webmanifest", views_public.manifest, name="ledger_manifest"),
     path("pay/to/", views.pay_to, name="pay_to"),
     path("pay/amount/", views.pay_amount, name="pay_amount"),
     path("pay/confirm/", views.pay_confirm, name="pay_confirm"),
@@ -76,6 +81,11 @@ community_urlpatterns = [
     path("ledger/payouts/<int:run_id>.csv", views_issuing.issuing_payouts_csv, name="payouts_csv"),
     path("ledger/overview.csv", views_staff.ledger_overview_csv, name="ledger_overview_csv"),
     path("ledger/copy/", views_copy.ledger_copy_circle, name="ledger_copy_circle"),
+    path("ledger/setup/", views_setup.circle_setup, name="ledger_setup"),
+    path("ledger/setup/currency/", views_setup.circle_setup_currency, name="ledger_setup_currency"),
+    path("ledger/setup/offices/", views_setup.circle_setup_office, name="ledger_setup_office"),
+    path("ledger/setup/budgets/", views_setup.circle_setup_budget, name="ledger_setup_budget"),
+    path("ledger/setup/shops/", views_setup.circle_setup_shop, name="ledger_setup_shop"),
     path("exchange/", views_exchange.exchange_offices, name="exchange_offices"),
     path("exchange/<int:office_id>/", views_exchange.exchange_counter, name="exchange_counter"),
     path(

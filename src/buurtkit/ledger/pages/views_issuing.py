@@ -37,8 +37,16 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "currency": currency,
         "budgets": [b for b in budgets if b.budget.ends_on >= today],
         "past_budgets": [b for b in budgets if b.budget.ends_on < today],
-        "issuers": list(selectors.issuer_accounts(actor=actor)) if can_issue else [],
-        "pending": [(p, selectors.may_approve(actor, p)) for p in pending],
+        # Only the organisations the login issues for (its own, or all for a coordinator).
+        "issuers": [
+            a for a in selectors.issuer_accounts(actor=actor) if services.may_issue_from(actor, a)
+        ]
+        if can_issue
+        else [],
+        "pending": [
+            (p, selectors.may_approve(actor, p) and services.may_issue_from(actor, p.issuer))
+            for p in pending
+        ],
         "runs": list(selectors.redemption_runs(actor=actor)) if actor.has("ledger.manage") else [],
         "can_issue": can_issue,
         "can_manage": actor.has("ledger.manage"),

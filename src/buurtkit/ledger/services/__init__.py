@@ -12,6 +12,8 @@ callers keep writing ``from buurtkit.ledger import services`` or
 - ``payment_requests``: a shop asks for an amount, the payer accepts it once.
 - ``receipts``: SMS receipts of payments.
 - ``circle``: the currency, accounts and their QR codes, copying a circle.
+- ``setup``: setting a circle up from pages, CLI and API (currency, offices, budgets, shops).
+- ``rights``: who may issue from which organisation's account.
 
 The rules that need no database are in ``buurtkit.ledger.rules`` (shared with the selectors);
 what several parts share is in ``_common``. The parts import downwards only (circle ->
@@ -77,6 +79,13 @@ from buurtkit.ledger.services.receipts import (
     payment_receipt_send,
     receipt_contact,
 )
+from buurtkit.ledger.services.rights import issuing_organisation_ids, may_issue_from
+from buurtkit.ledger.services.setup import (
+    currency_set,
+    exchange_office_open,
+    organisation_budget_create,
+    shop_accept,
+)
 from buurtkit.ledger.services.transfers import (
     payment_on_behalf,
     payment_with_pin,
@@ -104,16 +113,21 @@ __all__ = [
     "community_currency",
     "currency_copy",
     "currency_create",
+    "currency_set",
     "exchange_deposit",
     "exchange_office_create",
+    "exchange_office_open",
     "exchange_withdraw",
+    "issuing_organisation_ids",
     "lost_phone",
+    "may_issue_from",
     "may_manage_payment_request",
     "notes_parse",
     "notes_total",
     "office_correct_count",
     "office_daily_count",
     "office_opening_float",
+    "organisation_budget_create",
     "parse_amount",
     "payment_on_behalf",
     "payment_receipt_send",
@@ -134,6 +148,7 @@ __all__ = [
     "reward_create",
     "reward_policy_set",
     "sessions_end_everywhere",
+    "shop_accept",
     "transfer_create",
     "transfer_reverse",
     "transfer_submit",

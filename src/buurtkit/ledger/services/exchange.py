@@ -188,8 +188,19 @@ def _notes_json(notes: dict[int, int]) -> dict[str, int]:
 
 
 @transaction.atomic
-def exchange_office_create(*, actor: Actor, name: str, organisation_id: int) -> ExchangeOffice:
-    """Open an exchange office for an organisation, with its own till account."""
+def exchange_office_create(
+    *,
+    actor: Actor,
+    name: str,
+    organisation_id: int,
+    idempotency_key: str = "",
+    request: str = "",
+) -> ExchangeOffice:
+    """Open an exchange office for an organisation, with its own till account.
+
+    ``idempotency_key`` and ``request`` (its fingerprint) are kept in the audit event, where
+    ``setup.exchange_office_open`` finds a retry.
+    """
     actor.require("ledger.manage")
     currency = community_currency(actor)
     name = (name or "").strip()[:150]
@@ -204,7 +215,10 @@ def exchange_office_create(*, actor: Actor, name: str, organisation_id: int) -> 
     office = ExchangeOffice.objects.create(
         community=actor.community, name=name, organisation=org, account=till
     )
-    audit_record(actor=actor, verb="ledger.office_created", obj=office, data={"till": till.pk})
+    data: dict[str, Any] = {"till": till.pk}
+    if idempotency_key:
+        data |= {"idempotency_key": idempotency_key, "request": request}
+    audit_record(actor=actor, verb="ledger.office_created", obj=office, data=data)
     return office
 
 

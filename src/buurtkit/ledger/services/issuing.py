@@ -30,7 +30,7 @@ from buurtkit.ledger.models import (
     Transfer,
     TransferKind,
 )
-from buurtkit.ledger.rules import check_amount, may_move_from, parse_amount, same_person
+from buurtkit.ledger.rules import check_amount, parse_amount, same_person
 from buurtkit.ledger.selectors import local_today
 from buurtkit.ledger.services._common import (
     TRANSFER_CONFLICT,
@@ -39,12 +39,20 @@ from buurtkit.ledger.services._common import (
     reward_budget_check,
     transfer_key,
 )
+from buurtkit.ledger.services.rights import may_issue_from
 from buurtkit.ledger.services.transfers import make_transfer, transfer_create
 
 
 def _may_issue(actor: Actor) -> None:
     if not (actor.has("ledger.issue") or actor.has("ledger.manage")):
         actor.require("ledger.issue")
+
+
+def _refuse_other_organisation(actor: Actor, issuer: Account) -> None:
+    """Issuing is scoped to one's own organisation: ``ledger.issue`` from a membership of the
+    issuer's organisation (partner staff, a trusted volunteer), or a coordinator."""
+    if not may_issue_from(actor, issuer):
+        raise PermissionDenied(_("You may not reward from this organisation's account."))
 
 
 @transaction.atomic
@@ -89,10 +97,14 @@ def budget_create(
     starts_on: date | str,
     ends_on: date | str,
     amount: str | int,
+    idempotency_key: str = "",
+    request: str = "",
 ) -> IssuingBudget:
     """Give an issuing organisation a budget for one period (both days included).
 
     Periods of one organisation do not overlap, so every day has at most one budget.
+    ``idempotency_key`` and ``request`` (its fingerprint) are kept in the audit event, where
+    ``setup.organisation_budget_create`` finds a retry.
     """
     actor.require("ledger.manage")
     if not isinstance(account_id, int) or isinstance(account_id, bool):
@@ -158,7 +170,8 @@ def budget_create(
             "starts_on": budget.starts_on.isoformat(),
             "ends_on": budget.ends_on.isoformat(),
             "amount": minor,
-        },
+        }
+        | ({"idempotency_key": idempotency_key, "request": request} if idempotency_key else {}),
     )
     return budget
 
@@ -226,8 +239,7 @@ def reward_create(
     if resident is None or resident.kind != AccountKind.RESIDENT:
         msg = _("Choose the resident's account.")
         raise ValidationFailed(msg, fields={"resident_account_id": msg})
-    if not may_move_from(actor, issuer, TransferKind.REWARD):
-        raise PermissionDenied(_("You may not reward from this organisation's account."))
+    _refuse_other_organisation(actor, issuer)
     if minor <= reward_approval_threshold(currency):
         transfer = transfer_create(
             actor=actor,
@@ -298,8 +310,7 @@ def _pending_locked(actor: Actor, pending_id: int) -> PendingReward:
     )
     if pending is None:
         raise NotFound(_("This reward was not found."))
-    if not may_move_from(actor, pending.issuer, TransferKind.REWARD):
-        raise PermissionDenied(_("You may not reward from this organisation's account."))
+    _refuse_other_organisation(actor, pending.issuer)
     return pending
 
 
