@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "buurtkit.lending",
     "buurtkit.activities",
     "buurtkit.neighbours",
+    "buurtkit.helpexchange",
     "buurtkit.web",
 ]
 

@@ -12,6 +12,7 @@ callers keep writing ``from buurtkit.ledger import services`` or
 - ``payment_requests``: a shop asks for an amount, the payer accepts it once.
 - ``receipts``: SMS receipts of payments.
 - ``circle``: the currency, accounts and their QR codes, copying a circle.
+- ``holds``: rewards held for agreed help (the help exchange): reserve, pay once, release.
 
 The rules that need no database are in ``buurtkit.ledger.rules`` (shared with the selectors);
 what several parts share is in ``_common``. The parts import downwards only (circle ->
@@ -45,6 +46,14 @@ from buurtkit.ledger.services.exchange import (
     office_correct_count,
     office_daily_count,
     office_opening_float,
+)
+from buurtkit.ledger.services.holds import (
+    budget_left_today,
+    held_account,
+    hold_promise_check,
+    reward_hold,
+    reward_hold_pay,
+    reward_hold_release,
 )
 from buurtkit.ledger.services.issuing import (
     RewardResult,
@@ -101,12 +110,15 @@ __all__ = [
     "account_set_frozen",
     "account_set_sms_receipts",
     "budget_create",
+    "budget_left_today",
     "community_currency",
     "currency_copy",
     "currency_create",
     "exchange_deposit",
     "exchange_office_create",
     "exchange_withdraw",
+    "held_account",
+    "hold_promise_check",
     "lost_phone",
     "may_manage_payment_request",
     "notes_parse",
@@ -132,6 +144,9 @@ __all__ = [
     "resident_account_open",
     "reward_approval_threshold",
     "reward_create",
+    "reward_hold",
+    "reward_hold_pay",
+    "reward_hold_release",
     "reward_policy_set",
     "sessions_end_everywhere",
     "transfer_create",
