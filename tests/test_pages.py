@@ -30,6 +30,10 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
+from buurtkit.helpexchange.models import Block as HelpBlock
+from buurtkit.helpexchange.models import Deal as HelpDeal
+from buurtkit.helpexchange.models import Post as HelpPost
+from buurtkit.helpexchange.models import Response as HelpResponse
 from buurtkit.lending.models import (
     AgreementText,
     Device,
@@ -109,6 +113,9 @@ class OtherCommunity:
     loan_id: int = 0  # that loan
     volunteer_id: int = 0  # B's resident as a digibuddy
     duty_id: int = 0  # their duty at B's IT café, offered for a swap
+    hx_post_id: int = 0  # B's resident asks for help (open, answered by a neighbour)
+    hx_response_id: int = 0  # that neighbour's answer
+    hx_deal_id: int = 0  # an agreed deal on another post of B's resident
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -159,6 +166,9 @@ class OtherCommunity:
             "loan_id": self.loan_id,
             "volunteer_id": self.volunteer_id,
             "duty_id": self.duty_id,
+            "post_id": self.hx_post_id,
+            "response_id": self.hx_response_id,
+            "deal_id": self.hx_deal_id,
         }
 
 
@@ -312,7 +322,35 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_lending(actor, org),
         **_b_repair(actor),
         **_b_handover(actor, person),
+        **_b_helpexchange(actor, person),
     )
+
+
+def _b_helpexchange(actor: Actor, person: Person) -> dict[str, int]:
+    """B's resident asks for help twice; a neighbour answers both, one answer is accepted."""
+    from buurtkit.helpexchange import services as hx
+
+    neighbour = services.person_create(
+        actor=actor, first_name=f"{MARK.title()}nina", last_name=f"{MARK.title()}son"
+    )
+    posts = [
+        hx.post_create(
+            actor=actor,
+            person_id=person.pk,
+            kind="request",
+            category="moving",
+            title=f"{MARK} wardrobe {n}",
+            text=f"{MARK} on Saturday",
+        )
+        for n in (1, 2)
+    ]
+    answers = [hx.post_respond(actor=actor, post_id=p.pk, person_id=neighbour.pk) for p in posts]
+    deal = hx.response_accept(actor=actor, response_id=answers[1].pk)
+    return {
+        "hx_post_id": posts[0].pk,
+        "hx_response_id": answers[0].pk,
+        "hx_deal_id": deal.pk,
+    }
 
 
 def _b_referral(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -748,6 +786,16 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             .order_by("pk")
             .values_list("state", "person_id", "channel", "referred_by_id", "anonymised_at")
         ),
+        "helpexchange": (
+            list(
+                HelpPost.objects.filter(community=b.community)
+                .order_by("pk")
+                .values_list("title", "state", "hidden", "reports", "person_id")
+            ),
+            HelpResponse.objects.filter(community=b.community).count(),
+            list(HelpDeal.objects.filter(community=b.community).values_list("state", "payout")),
+            HelpBlock.objects.filter(community=b.community).count(),
+        ),
     }
 
 
@@ -780,6 +828,13 @@ PUBLIC_PAGES = {
     "place_public",
     "place_poster",
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
+    # The help exchange's open posts for everyone and for other sites (no personal data
+    # beyond first names and neighbourhoods), and one open post with "sign in or call".
+    "helpexchange_public",
+    "helpexchange_embed",
+    "helpexchange_feed_json",
+    "helpexchange_feed_rss",
+    "helpexchange_post",
 }
 
 

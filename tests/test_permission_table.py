@@ -43,3 +43,22 @@ def test_only_coordinators_manage_roles_keys_and_gdpr() -> None:
     for perm in ("memberships.manage", "apikeys.manage", "people.gdpr", "community.manage"):
         holders = {role for role in EXPECTED if perm in permissions_for_roles({role})}
         assert holders == {"coordinator"}, perm
+
+
+HELPEXCHANGE = {"helpexchange.view", "helpexchange.post_for", "helpexchange.moderate"}
+EXPECTED_HELPEXCHANGE = {
+    "coordinator": HELPEXCHANGE,
+    "staff": HELPEXCHANGE,
+    "counter_clerk": {"helpexchange.view", "helpexchange.post_for"},
+    "volunteer": {"helpexchange.view"},
+    "merchant": set(),
+    "referrer": set(),
+    "auditor": {"helpexchange.view"},
+    # Residents post, respond and confirm their own: the services compare the person.
+    "resident": set(),
+}
+
+
+def test_help_exchange_permissions_per_role() -> None:
+    for role, expected in EXPECTED_HELPEXCHANGE.items():
+        assert permissions_for_roles({role}) & HELPEXCHANGE == expected, role

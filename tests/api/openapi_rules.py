@@ -40,6 +40,12 @@ _ROW = "a row of the right kind in this community (e.g. an issuer's account, a p
 #: "METHOD /path" → {field a 422 may name (``*`` matches any text): the rule no schema can state}.
 #: A 422 naming any other field, for a request the document calls valid, is a finding.
 RULES: dict[str, dict[str, str]] = {
+    "POST /helpexchange/posts": {
+        "reward": _AMOUNT + "; within the organisation's issuing budget for today",
+        "reward_account_id": _ROW + ", needed with a reward",
+        "when_on": "today or later",
+        "title": "something left once HTML is removed",
+    },
     "POST /people": {"phone": _PHONE, "birth_year": "not after this year"},
     "PATCH /people/{person_id}": {"phone": _PHONE, "birth_year": "not after this year"},
     "POST /organisations": {"slug": _UNIQUE, "phone": _PHONE},

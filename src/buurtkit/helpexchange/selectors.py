@@ -4,6 +4,7 @@ the agreed deals."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,18 +46,20 @@ def public_version(community_id: int) -> str:
     """Changes whenever a post of the community changes: part of every cached answer's key."""
     value = cache.get(_version_key(community_id))
     if value is None:
-        value = str(datetime.now().timestamp())
+        value = uuid.uuid4().hex
         cache.add(_version_key(community_id), value, timeout=None)
         value = cache.get(_version_key(community_id)) or value
     return str(value)
 
 
 def public_changed(community_id: int) -> None:
-    """After the current transaction commits, every cached list of the community is stale."""
+    """Every cached list of the community is stale: now, and again once the transaction
+    commits (a reader that cached the old rows in between is not believed afterwards)."""
 
     def bump() -> None:
-        cache.set(_version_key(community_id), str(datetime.now().timestamp()), timeout=None)
+        cache.set(_version_key(community_id), uuid.uuid4().hex, timeout=None)
 
+    bump()
     transaction.on_commit(bump)
 
 
@@ -197,6 +200,7 @@ def posts_search(
 ) -> QuerySet[Post]:
     """Every post of the community for staff (``helpexchange.view``), newest first."""
     actor.require("helpexchange.view")
+    q, neighbourhood = q.replace("\x00", ""), neighbourhood.replace("\x00", "")
     qs = Post.objects.in_community(actor.community).select_related("person", "organisation")
     if q:
         qs = qs.filter(

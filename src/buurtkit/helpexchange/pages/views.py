@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.errors import ServiceError
-from buurtkit.core.exports import csv_response, xlsx_response
+from buurtkit.core import exports
 from buurtkit.helpexchange import selectors, services
 from buurtkit.helpexchange.models import Category, DealState, PostKind, PostState
 from buurtkit.ledger import selectors as ledger_selectors
@@ -524,12 +524,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 @community_page("helpexchange.view")
 def overview_csv(request: HttpRequest) -> HttpResponse:
     rows = selectors.export_rows(actor=request.actor)  # type: ignore[attr-defined]
-    return csv_response([selectors.EXPORT_HEADER, *rows], filename="help-exchange.csv")
+    return exports.csv_response([selectors.EXPORT_HEADER, *rows], filename="help-exchange.csv")
 
 
 @community_page("helpexchange.view")
 def overview_xlsx(request: HttpRequest) -> HttpResponse:
     rows = selectors.export_rows(actor=request.actor)  # type: ignore[attr-defined]
-    return xlsx_response(
+    return exports.xlsx_response(
         [selectors.EXPORT_HEADER, *rows], filename="help-exchange.xlsx", sheet_title="help"
     )
