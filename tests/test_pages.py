@@ -28,12 +28,12 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
-from buurtkit.ledger import services as ledger_services
-from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.helpexchange.models import Block as HelpBlock
 from buurtkit.helpexchange.models import Deal as HelpDeal
 from buurtkit.helpexchange.models import Post as HelpPost
 from buurtkit.helpexchange.models import Response as HelpResponse
+from buurtkit.ledger import services as ledger_services
+from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
     AgreementText,
     Device,

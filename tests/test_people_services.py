@@ -546,9 +546,7 @@ def test_staff_of_another_community_cannot_set_a_password(
     resident = make_login(system.community, "resident")
     outsider = actor_as(other_system.community, "staff")
     with pytest.raises(PermissionDenied):
-        services.password_set_by_staff(
-            actor=outsider, user_id=resident.pk, password=NEW_PASSWORD
-        )
+        services.password_set_by_staff(actor=outsider, user_id=resident.pk, password=NEW_PASSWORD)
     resident.refresh_from_db()
     assert not resident.check_password(NEW_PASSWORD)
 
@@ -566,14 +564,10 @@ def test_staff_cannot_take_over_a_coordinators_login(
     # Not even another coordinator: a coordinator's password is reset by e-mail only.
     coordinator = actor_as(system.community, "coordinator")
     with pytest.raises(PermissionDenied):
-        services.password_set_by_staff(
-            actor=coordinator, user_id=boss.pk, password=NEW_PASSWORD
-        )
+        services.password_set_by_staff(actor=coordinator, user_id=boss.pk, password=NEW_PASSWORD)
     # A coordinator may reset a team member's password; staff may reset a resident's.
     clerk = make_login(system.community, "counter_clerk")
-    services.password_set_by_staff(
-        actor=coordinator, user_id=clerk.pk, password=NEW_PASSWORD
-    )
+    services.password_set_by_staff(actor=coordinator, user_id=clerk.pk, password=NEW_PASSWORD)
     clerk.refresh_from_db()
     assert clerk.check_password(NEW_PASSWORD)
     with pytest.raises(PermissionDenied):

@@ -37,7 +37,7 @@ def _race(calls: list[Callable[[], Any]]) -> list[str]:
             results[i] = "ok"
         except ServiceError as exc:
             results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+        except Exception as exc:
             results[i] = f"crash: {exc!r}"
         finally:
             connections.close_all()
@@ -55,7 +55,9 @@ def test_confirmations_at_once_pay_once() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks under real concurrency: PostgreSQL")
     community = community_create(
-        name="Race", slug=f"race-{uuid.uuid4().hex[:10]}", enabled_modules=["ledger", "helpexchange"]
+        name="Race",
+        slug=f"race-{uuid.uuid4().hex[:10]}",
+        enabled_modules=["ledger", "helpexchange"],
     )
     w = make_world(community, funds=2000, budget=1000)
     deals = []

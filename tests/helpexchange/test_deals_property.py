@@ -60,9 +60,11 @@ def _run(community: Community, steps: list) -> None:
     actors = {name: w.resident(p) for name, p in people.items()}
     actors["staff"] = w.staff()
     actors["outsider_staff"] = w.staff(role="volunteer", label="Vera")
-    total = Account.objects.filter(currency=w.currency).exclude(kind="system").aggregate(
-        s=Sum("balance")
-    )["s"]
+    total = (
+        Account.objects.filter(currency=w.currency)
+        .exclude(kind="system")
+        .aggregate(s=Sum("balance"))["s"]
+    )
     later = clock.now()
     for op, who, n in steps:
         try:
@@ -80,9 +82,7 @@ def _run(community: Community, steps: list) -> None:
                 elif op == "respond":
                     posts = list(Post.objects.filter(community=community).order_by("pk"))
                     if posts:
-                        services.post_respond(
-                            actor=actors[who], post_id=posts[n % len(posts)].pk
-                        )
+                        services.post_respond(actor=actors[who], post_id=posts[n % len(posts)].pk)
                 elif op == "accept":
                     responses = list(Response.objects.filter(community=community).order_by("pk"))
                     if responses:
@@ -103,9 +103,11 @@ def _run(community: Community, steps: list) -> None:
         assert invariant_violations(currency=w.currency) == []
         assert selectors.held_mismatch(community=community) == []
         held = Account.objects.filter(currency=w.currency, system_role="held").first()
-        now_total = Account.objects.filter(currency=w.currency).exclude(kind="system").aggregate(
-            s=Sum("balance")
-        )["s"]
+        now_total = (
+            Account.objects.filter(currency=w.currency)
+            .exclude(kind="system")
+            .aggregate(s=Sum("balance"))["s"]
+        )
         assert now_total + (held.balance if held else 0) == total
         for deal in Deal.objects.filter(community=community, reward__gt=0):
             paid = Transfer.objects.filter(idempotency_key=f"hold-pay-hx-{deal.post_id}").count()

@@ -89,7 +89,9 @@ def test_filters_and_the_cache_follows_changes(w: World) -> None:
 
 
 def test_respond_link_leads_to_sign_in_or_the_counter(w: World) -> None:
-    services.settings_set(actor=w.staff(), open_days=30, retention_days=365, counter_phone="09 266 12 34")
+    services.settings_set(
+        actor=w.staff(), open_days=30, retention_days=365, counter_phone="09 266 12 34"
+    )
     post = _post(w)
     with override("en"):
         body = Client().get(f"/rabot/helpexchange/posts/{post.pk}/", HTTP_ACCEPT_LANGUAGE="en")
@@ -136,8 +138,12 @@ def test_resident_pages_post_answer_accept_confirm(
     assert "Boodschappen" in page
     assert Person.objects.filter(user=helper_login).exists()
     staff = login_client(community, "staff")
-    for url in ("/rabot/helpexchange/staff/", f"/rabot/helpexchange/staff/posts/{post.pk}/",
-                "/rabot/helpexchange/overview/", "/rabot/helpexchange/moderation/"):
+    for url in (
+        "/rabot/helpexchange/staff/",
+        f"/rabot/helpexchange/staff/posts/{post.pk}/",
+        "/rabot/helpexchange/overview/",
+        "/rabot/helpexchange/moderation/",
+    ):
         assert staff.get(url).status_code == 200, url
     assert helper.get("/rabot/helpexchange/staff/").status_code == 403
 
@@ -146,8 +152,8 @@ def test_the_demo_has_forty_posts_with_rewards_and_counter_posts(community: Comm
     from buurtkit.helpexchange import demo
     from buurtkit.helpexchange.selectors import held_mismatch
     from buurtkit.ledger import demo as ledger_demo
-    from buurtkit.ledger.selectors import invariant_violations
     from buurtkit.ledger.models import Currency
+    from buurtkit.ledger.selectors import invariant_violations
     from buurtkit.people import demo as people_demo
 
     people_demo.load(community)

@@ -17,8 +17,8 @@ from buurtkit.core.api import router as core_router
 from buurtkit.core.apitools import Api
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
-from buurtkit.ledger.api import router as ledger_router
 from buurtkit.helpexchange.api import router as helpexchange_router
+from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
 from buurtkit.neighbours.api import router as neighbours_router
 from buurtkit.people.api import invitations, memberships, organisations, people

@@ -165,9 +165,7 @@ def cancel_post(request: HttpRequest, post_id: Id, payload: HelpReasonIn) -> Any
     return services.post_cancel(actor=actor_of(request), post_id=post_id, reason=payload.reason)
 
 
-@router.post(
-    "/posts/{post_id}/hide", response=HelpPostOut, summary="Hide a post or show it again"
-)
+@router.post("/posts/{post_id}/hide", response=HelpPostOut, summary="Hide a post or show it again")
 def hide_post(request: HttpRequest, post_id: Id, payload: HelpHideIn) -> Any:
     return services.post_hide(
         actor=actor_of(request), post_id=post_id, hidden=payload.hidden, reason=payload.reason

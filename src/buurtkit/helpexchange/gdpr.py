@@ -47,7 +47,11 @@ def export(person: Person) -> Any:
             for d in deals
         ],
         "blocks": [
-            {"blocked_at": b.created_at.isoformat(), "reason": b.reason, "lifted": bool(b.lifted_at)}
+            {
+                "blocked_at": b.created_at.isoformat(),
+                "reason": b.reason,
+                "lifted": bool(b.lifted_at),
+            }
             for b in blocks
         ],
     }
@@ -58,7 +62,5 @@ def anonymise(traces: PersonTraces) -> None:
     Post.objects.in_community(community).filter(person_id=traces.person_id).update(
         title="—", text="", when_note="", person=None, anonymised_at=timezone.now()
     )
-    Response.objects.in_community(community).filter(person_id=traces.person_id).update(
-        message=""
-    )
+    Response.objects.in_community(community).filter(person_id=traces.person_id).update(message="")
     Block.objects.in_community(community).filter(person_id=traces.person_id).update(reason="—")

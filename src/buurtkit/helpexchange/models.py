@@ -281,9 +281,7 @@ class Settings(CommunityScoped):
     """Per community: how long posts stay open and how long they are kept before they are
     anonymised, and the counter's phone number for people who respond by phone."""
 
-    community = models.OneToOneField(
-        "core.Community", on_delete=models.PROTECT, related_name="+"
-    )
+    community = models.OneToOneField("core.Community", on_delete=models.PROTECT, related_name="+")
     open_days = models.PositiveSmallIntegerField(_("posts stay open (days)"), default=30)
     retention_days = models.PositiveIntegerField(_("keep posts (days)"), default=365)
     counter_phone = models.CharField(_("the counter's phone number"), max_length=30, blank=True)

@@ -271,9 +271,7 @@ def post_detail(*, actor: Actor, post_id: int) -> Post:
 def post_responses(*, actor: Actor, post: Post) -> QuerySet[Response]:
     if not may_see_post(actor, post):
         return Response.objects.none()
-    return Response.objects.in_community(actor.community).filter(post=post).select_related(
-        "person"
-    )
+    return Response.objects.in_community(actor.community).filter(post=post).select_related("person")
 
 
 def deal_detail(*, actor: Actor, deal_id: int) -> Deal:

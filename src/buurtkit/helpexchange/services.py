@@ -39,8 +39,8 @@ from buurtkit.helpexchange.models import (
     Deal,
     DealState,
     Post,
-    PostKind,
     PosterKind,
+    PostKind,
     PostState,
     Report,
     Response,
@@ -334,9 +334,7 @@ def _post_create(
     clean = _clean_post(actor, fields)
     person: Person | None = None
     if organisation_id is not None:
-        if organisation_id not in actor.organisation_ids and not actor.has(
-            "helpexchange.post_for"
-        ):
+        if organisation_id not in actor.organisation_ids and not actor.has("helpexchange.post_for"):
             raise PermissionDenied(_("You may post only for an organisation you belong to."))
         from buurtkit.people.models import Organisation
 
@@ -515,7 +513,9 @@ def response_accept(*, actor: Actor, response_id: int) -> Deal:
     response = get_scoped(Response, actor.community, pk=response_id)
     post = get_scoped(Post, actor.community, for_update=True, pk=response.post_id)
     _party_or_staff(
-        actor, _poster_side(actor, post), _("Only the person who posted this (or staff) can accept.")
+        actor,
+        _poster_side(actor, post),
+        _("Only the person who posted this (or staff) can accept."),
     )
     if response.person_id == post.person_id:
         raise ValidationFailed(_("You cannot accept your own post."), code="own_post")
@@ -551,9 +551,9 @@ def response_accept(*, actor: Actor, response_id: int) -> Deal:
         hold=hold,
         agreed_at=now,
     )
-    Response.objects.in_community(actor.community).filter(post=post).exclude(
-        pk=response.pk
-    ).update(state=ResponseState.NOT_CHOSEN)
+    Response.objects.in_community(actor.community).filter(post=post).exclude(pk=response.pk).update(
+        state=ResponseState.NOT_CHOSEN
+    )
     Response.objects.filter(pk=response.pk).update(state=ResponseState.ACCEPTED)
     post.state = PostState.AGREED
     post.save(update_fields=["state"])
@@ -834,9 +834,9 @@ def _community_sweep(community_id: int, now: datetime) -> Sweep:
             audit_record(actor=actor, verb="helpexchange.post_expired", obj=post)
             sweep.expired_posts += 1
     agreed = Deal.objects.in_community(community).filter(state=DealState.AGREED)
-    for deal_id, when_on, agreed_at in agreed.values_list(
-        "pk", "post__when_on", "agreed_at"
-    )[:5000]:
+    for deal_id, when_on, agreed_at in agreed.values_list("pk", "post__when_on", "agreed_at")[
+        :5000
+    ]:
         day = _end_of(when_on) if when_on else agreed_at
         if now - day >= DEAL_EXPIRES_AFTER:
             with transaction.atomic():

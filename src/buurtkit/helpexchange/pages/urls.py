@@ -15,9 +15,7 @@ community_urlpatterns: list[URLPattern] = [
     path("helpexchange/mine/", views.mine, name="helpexchange_mine"),
     path("helpexchange/new/", views.post_new, name="helpexchange_new"),
     path("helpexchange/posts/<int:post_id>/respond/", views.respond, name="helpexchange_respond"),
-    path(
-        "helpexchange/posts/<int:post_id>/cancel/", views.post_cancel, name="helpexchange_cancel"
-    ),
+    path("helpexchange/posts/<int:post_id>/cancel/", views.post_cancel, name="helpexchange_cancel"),
     path("helpexchange/posts/<int:post_id>/report/", views.report, name="helpexchange_report"),
     path(
         "helpexchange/responses/<int:response_id>/accept/",

@@ -14,13 +14,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import feedgenerator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from buurtkit.core.errors import ServiceError
 from buurtkit.core import exports
+from buurtkit.core.errors import ServiceError
 from buurtkit.helpexchange import selectors, services
 from buurtkit.helpexchange.models import Category, DealState, PostKind, PostState
 from buurtkit.ledger import selectors as ledger_selectors
@@ -153,9 +152,7 @@ def feed_rss(request: HttpRequest) -> HttpResponse:
 
     def make() -> HttpResponse:
         ctx = _public_context(request)
-        link = request.build_absolute_uri(
-            reverse("web:helpexchange_public", args=[community.slug])
-        )
+        link = request.build_absolute_uri(reverse("web:helpexchange_public", args=[community.slug]))
         feed = feedgenerator.Rss201rev2Feed(
             title=_("Help exchange: %(name)s") % {"name": community.name},
             link=link,

@@ -29,7 +29,14 @@ from django.utils.translation import gettext as _
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, PermissionDenied, ValidationFailed
 from buurtkit.core.idempotency import fingerprint
-from buurtkit.ledger.models import Account, AccountKind, Currency, SystemRole, Transfer, TransferKind
+from buurtkit.ledger.models import (
+    Account,
+    AccountKind,
+    Currency,
+    SystemRole,
+    Transfer,
+    TransferKind,
+)
 from buurtkit.ledger.rules import check_amount, may_move_from
 from buurtkit.ledger.selectors import budget_for_day, budget_used, local_today
 from buurtkit.ledger.services._common import (
@@ -184,9 +191,11 @@ def reward_hold_release(*, actor: Actor, hold_id: int, ref: str, reason: str) ->
     earlier = Transfer.objects.in_community(actor.community).filter(idempotency_key=key).first()
     if earlier is not None:
         return earlier
-    if Transfer.objects.in_community(actor.community).filter(
-        idempotency_key=_key("hold-pay", ref)
-    ).exists():
+    if (
+        Transfer.objects.in_community(actor.community)
+        .filter(idempotency_key=_key("hold-pay", ref))
+        .exists()
+    ):
         raise Conflict(_("This reward was paid; it cannot be released."), code="paid")
     return make_transfer(
         actor=_mover(actor),
