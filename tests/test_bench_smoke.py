@@ -29,6 +29,7 @@ SQLITE_BENCHES = {
     "lending_stock.py": ["--devices", "60", "--events", "400", "--requests", "2"],
     "lending_handover.py": ["--handovers", "3", "--loans", "2000"],
     "activities_catalogue.py": ["--sessions", "40", "--requests", "3"],
+    "helpexchange_list.py": ["--posts", "300", "--requests", "3"],
     "qr_batch.py": ["--codes", "30"],
     "qr_stats.py": [
         "--codes",
@@ -75,6 +76,7 @@ FIGURES = {
     "lending_stock.py": r"stock overview +p50 +[0-9.]+ ms",
     "lending_handover.py": r"reminder sweep over 20[0-9]{2} loans: [0-9.]+ s, [1-9][0-9]* SMS",
     "activities_catalogue.py": r"by place +p50 +[0-9.]+ ms",
+    "helpexchange_list.py": r"embed from cache +p50 +[0-9.]+ ms",
     "activities_rush.py": r"0 sessions overbooked, 0 seat counters wrong, 40 confirmations",
     "qr_batch.py": r"PDF size: ",
     "qr_stats.py": r"page: overview 365 days +median",
