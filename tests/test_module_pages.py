@@ -27,11 +27,15 @@ def _switch(community: Community, modules: list[str]) -> None:
 def test_dashboard_lists_only_modules_that_have_pages(
     community: Community, login_client: Callable[..., Client]
 ) -> None:
-    # "helpexchange" is a module a community can switch on ahead of time, but it has no pages yet.
-    _switch(community, ["helpexchange", "ledger", "qrcodes"])
-    response = login_client(community, "coordinator").get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
+    # "monitoring" is a module a community can switch on ahead of time, but it has no pages yet.
+    _switch(community, ["monitoring", "ledger", "qrcodes"])
+    client = login_client(community, "coordinator")
+    response = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
     assert [m.key for m in response.context["modules"]] == ["ledger", "qrcodes"]
     assert "Help exchange" not in response.content.decode()
+    _switch(community, ["helpexchange", "ledger", "qrcodes"])  # it has pages: listed
+    response = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [m.key for m in response.context["modules"]] == ["helpexchange", "ledger", "qrcodes"]
 
 
 def test_a_switched_off_module_leaves_the_menu_and_the_dashboard(
