@@ -94,7 +94,7 @@ def test_cancelled_deal_releases_the_reward_and_its_budget(w: World) -> None:
 def test_bad_input_is_refused_and_writes_nothing(w: World) -> None:
     post = _rewarded_request(w)
     counts = (Post.objects.count(), Deal.objects.count(), Transfer.objects.count())
-    with pytest.raises(ValidationFailed) as own:
+    with pytest.raises(Conflict) as own:
         services.post_respond(actor=w.resident(w.anna), post_id=post.pk)
     assert own.value.code == "own_post"
     with pytest.raises(ValidationFailed) as too_much:

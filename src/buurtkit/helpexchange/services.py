@@ -229,6 +229,8 @@ def _clean_post(actor: Actor, fields: dict[str, Any]) -> PostInput:
     today = clock.now().astimezone(BRUSSELS).date()
     if when_on is not None and when_on < today:
         errors["when_on"] = _("This day has passed. Choose a day from today on.")
+    elif when_on is not None and when_on > today + timedelta(days=366):
+        errors["when_on"] = _("Choose a day within the coming year.")
     duration = fields.get("duration_minutes")
     if duration in ("", None):
         duration = None
@@ -468,9 +470,7 @@ def _respond(
         raise NotFound(_("Post not found."))
     person = get_scoped(Person, actor.community, pk=who)
     if post.person_id == person.pk:
-        raise ValidationFailed(
-            _("This is your own post: you cannot respond to it."), code="own_post"
-        )
+        raise Conflict(_("This is your own post: you cannot respond to it."), code="own_post")
     existing = Response.objects.in_community(actor.community).filter(post=post, person=person)
     first = existing.first()
     if first is not None:
@@ -518,7 +518,7 @@ def response_accept(*, actor: Actor, response_id: int) -> Deal:
         _("Only the person who posted this (or staff) can accept."),
     )
     if response.person_id == post.person_id:
-        raise ValidationFailed(_("You cannot accept your own post."), code="own_post")
+        raise Conflict(_("You cannot accept your own post."), code="own_post")
     existing = Deal.objects.in_community(actor.community).filter(post=post).first()
     if existing is not None:
         if existing.response_id == response.pk:
