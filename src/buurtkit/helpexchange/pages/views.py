@@ -512,7 +512,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "rewarded": rewarded,
             "top": hbar_chart(o.top_categories),
-            "states": [s for s in PostState.values],
+            "states": PostState.choices,
             "deal_states": DealState.choices,
         },
     )
