@@ -461,13 +461,13 @@ def post_respond(
 def _respond(
     actor: Actor, post_id: int, who: int | None, message: str, key: str, request: str
 ) -> Response:
+    post = get_scoped(Post, actor.community, for_update=True, pk=post_id)
+    if post.hidden:
+        raise NotFound(_("Post not found."))
     if who is None:
         raise PermissionDenied(
             _("Only residents can respond. Staff: act on behalf of the resident first.")
         )
-    post = get_scoped(Post, actor.community, for_update=True, pk=post_id)
-    if post.hidden:
-        raise NotFound(_("Post not found."))
     person = get_scoped(Person, actor.community, pk=who)
     if post.person_id == person.pk:
         raise Conflict(_("This is your own post: you cannot respond to it."), code="own_post")

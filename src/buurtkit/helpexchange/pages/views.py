@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core import exports
-from buurtkit.core.errors import ServiceError
+from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.helpexchange import selectors, services
 from buurtkit.helpexchange.models import Category, DealState, PostKind, PostState
 from buurtkit.ledger import selectors as ledger_selectors
@@ -313,6 +313,8 @@ def respond(request: HttpRequest, post_id: int) -> HttpResponse:
             message=request.POST.get("message", ""),
             idempotency_key=request.POST.get("key", ""),
         )
+    except NotFound:
+        raise  # another community's id, or none: the not-found page
     except ServiceError as exc:
         flash(request, str(exc), "error")
         return redirect("web:helpexchange_post", request.community.slug, post_id)  # type: ignore[attr-defined]
@@ -323,6 +325,8 @@ def respond(request: HttpRequest, post_id: int) -> HttpResponse:
 def _action(request: HttpRequest, run: Any, done: str) -> HttpResponse:
     try:
         run()
+    except NotFound:
+        raise  # another community's id, or none: the not-found page
     except ServiceError as exc:
         flash(request, str(exc), "error")
     else:
@@ -382,6 +386,8 @@ def report(request: HttpRequest, post_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     try:
         services.post_report(actor=actor, post_id=post_id, reason=request.POST.get("reason", ""))
+    except NotFound:
+        raise  # another community's id, or none: the not-found page
     except ServiceError as exc:
         flash(request, str(exc), "error")
     else:
@@ -445,6 +451,8 @@ def staff_hide(request: HttpRequest, post_id: int) -> HttpResponse:
         services.post_hide(
             actor=actor, post_id=post_id, hidden=hidden, reason=request.POST.get("reason", "")
         )
+    except NotFound:
+        raise  # another community's id, or none: the not-found page
     except ServiceError as exc:
         flash(request, str(exc), "error")
     else:
@@ -466,6 +474,8 @@ def staff_block(request: HttpRequest, post_id: int) -> HttpResponse:
             services.person_block(
                 actor=actor, person_id=post.person_id, reason=request.POST.get("reason", "")
             )
+    except NotFound:
+        raise  # another community's id, or none: the not-found page
     except ServiceError as exc:
         flash(request, str(exc), "error")
     else:
