@@ -75,6 +75,10 @@ def test_filters_and_the_cache_follows_changes(w: World) -> None:
     client = Client()
     only_garden = json.loads(client.get("/rabot/helpexchange/feed.json?category=garden").content)
     assert [p["id"] for p in only_garden["posts"]] == [garden.pk]
+    _post(w, title="Nog een", neighbourhood="Brugse Poort")
+    from buurtkit.helpexchange.selectors import public_neighbourhoods
+
+    assert public_neighbourhoods(community=w.community) == ["Brugse Poort", "Rabot"]  # once each
     by_place = json.loads(client.get("/rabot/helpexchange/feed.json?neighbourhood=Rabot").content)
     assert [p["id"] for p in by_place["posts"]] == [moving.pk]
     first = client.get("/rabot/helpexchange/embed/").content

@@ -166,11 +166,13 @@ def public_neighbourhoods(*, community: Community) -> list[str]:
     key = public_cache_key(community.pk, "neighbourhoods")
     found = cache.get(key)
     if found is None:
-        found = sorted(
-            n
-            for n in Post.objects.in_community(community)
+        # ``order_by`` replaces the model's ordering, which DISTINCT would otherwise include
+        # (one row per post instead of one per neighbourhood).
+        found = list(
+            Post.objects.in_community(community)
             .filter(state=PostState.OPEN, hidden=False)
             .exclude(neighbourhood="")
+            .order_by("neighbourhood")
             .values_list("neighbourhood", flat=True)
             .distinct()
         )
