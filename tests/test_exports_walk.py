@@ -252,6 +252,7 @@ def _build(system: Actor, client: Client) -> World:
     )
     _lending(system, club.pk)
     _activities(system)
+    _helpexchange(system, person.pk)
     return World(
         community=system.community,
         resident_account=resident.pk,
@@ -292,6 +293,20 @@ def _activities(system: Actor) -> None:
         )
     activities.attendance_mark(
         actor=system, registration_id=registration.pk, session_id=session.pk, attended=True
+    )
+
+
+def _helpexchange(system: Actor, person_id: int) -> None:
+    """A request for help in a neighbourhood typed like a formula (the overview's export)."""
+    from buurtkit.helpexchange import services as hx
+
+    hx.post_create(
+        actor=system,
+        person_id=person_id,
+        kind="request",
+        category="errands",
+        title=LINK,
+        neighbourhood=SUM,
     )
 
 
@@ -386,6 +401,8 @@ PAGE_EXPORTS.update(
         ),
         "web:lending_export_loans": (lambda w: f"{S}/lending/export/loans/", False),
         "web:lending_export_repairs": (lambda w: f"{S}/lending/export/repairs/?fmt=xlsx", True),
+        "web:helpexchange_overview_csv": (lambda w: f"{S}/helpexchange/overview.csv", True),
+        "web:helpexchange_overview_xlsx": (lambda w: f"{S}/helpexchange/overview.xlsx", True),
     }
 )
 A = "/api/v1"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from django.test import Client
 from django.utils import translation
 
@@ -16,6 +17,7 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
+from buurtkit.web import registry as web_registry
 from buurtkit.web.templatetags.buurtkit import verb
 
 
@@ -25,13 +27,20 @@ def _switch(community: Community, modules: list[str]) -> None:
 
 
 def test_dashboard_lists_only_modules_that_have_pages(
-    community: Community, login_client: Callable[..., Client]
+    community: Community, login_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # "helpexchange" is a module a community can switch on ahead of time, but it has no pages yet.
-    _switch(community, ["helpexchange", "ledger", "qrcodes"])
-    response = login_client(community, "coordinator").get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
+    # Every module has pages by now: pretend "monitoring" is switched on ahead of its pages.
+    monkeypatch.setattr(
+        web_registry, "MODULES_WITH_PAGES", web_registry.MODULES_WITH_PAGES - {"monitoring"}
+    )
+    _switch(community, ["monitoring", "ledger", "qrcodes"])
+    client = login_client(community, "coordinator")
+    response = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
     assert [m.key for m in response.context["modules"]] == ["ledger", "qrcodes"]
     assert "Help exchange" not in response.content.decode()
+    _switch(community, ["helpexchange", "ledger", "qrcodes"])  # it has pages: listed
+    response = client.get("/rabot/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [m.key for m in response.context["modules"]] == ["helpexchange", "ledger", "qrcodes"]
 
 
 def test_a_switched_off_module_leaves_the_menu_and_the_dashboard(

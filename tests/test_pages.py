@@ -33,6 +33,10 @@ from buurtkit.helpdesk.models import Category as HelpdeskCategory
 from buurtkit.helpdesk.models import HelpdeskSettings, TicketMessage
 from buurtkit.helpdesk.models import StandardAnswer as HelpdeskAnswer
 from buurtkit.helpdesk.models import Ticket as HelpdeskTicket
+from buurtkit.helpexchange.models import Block as HelpBlock
+from buurtkit.helpexchange.models import Deal as HelpDeal
+from buurtkit.helpexchange.models import Post as HelpPost
+from buurtkit.helpexchange.models import Response as HelpResponse
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
@@ -131,6 +135,9 @@ class OtherCommunity:
     target_id: int = 0
     line_id: int = 0
     milestone_id: int = 0
+    hx_post_id: int = 0  # B's resident asks for help (open, answered by a neighbour)
+    hx_response_id: int = 0  # that neighbour's answer
+    hx_deal_id: int = 0  # an agreed deal on another post of B's resident
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -190,6 +197,9 @@ class OtherCommunity:
             "article_slug": self.article_slug,
             "article_id": self.article_id,
             "answer_id": self.answer_id,
+            "post_id": self.hx_post_id,
+            "response_id": self.hx_response_id,
+            "deal_id": self.hx_deal_id,
         }
 
 
@@ -345,6 +355,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_handover(actor, person),
         **_b_helpdesk(actor, person),
         **_b_monitoring(actor),
+        **_b_helpexchange(actor, person),
     )
 
 
@@ -410,6 +421,33 @@ def _b_monitoring(actor: Actor) -> dict[str, int]:
         "target_id": target.pk,
         "line_id": line.pk,
         "milestone_id": milestone.pk,
+    }
+
+
+def _b_helpexchange(actor: Actor, person: Person) -> dict[str, int]:
+    """B's resident asks for help twice; a neighbour answers both, one answer is accepted."""
+    from buurtkit.helpexchange import services as hx
+
+    neighbour = services.person_create(
+        actor=actor, first_name=f"{MARK.title()}nina", last_name=f"{MARK.title()}son"
+    )
+    posts = [
+        hx.post_create(
+            actor=actor,
+            person_id=person.pk,
+            kind="request",
+            category="moving",
+            title=f"{MARK} wardrobe {n}",
+            text=f"{MARK} on Saturday",
+        )
+        for n in (1, 2)
+    ]
+    answers = [hx.post_respond(actor=actor, post_id=p.pk, person_id=neighbour.pk) for p in posts]
+    deal = hx.response_accept(actor=actor, response_id=answers[1].pk)
+    return {
+        "hx_post_id": posts[0].pk,
+        "hx_response_id": answers[0].pk,
+        "hx_deal_id": deal.pk,
     }
 
 
@@ -889,6 +927,16 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             .order_by("pk")
             .values_list("state", "person_id", "channel", "referred_by_id", "anonymised_at")
         ),
+        "helpexchange": (
+            list(
+                HelpPost.objects.filter(community=b.community)
+                .order_by("pk")
+                .values_list("title", "state", "hidden", "reports", "person_id")
+            ),
+            HelpResponse.objects.filter(community=b.community).count(),
+            list(HelpDeal.objects.filter(community=b.community).values_list("state", "payout")),
+            HelpBlock.objects.filter(community=b.community).count(),
+        ),
     }
 
 
@@ -926,6 +974,13 @@ PUBLIC_PAGES = {
     "ledger_places",  # where the currency is accepted: shops and offices, no people
     "ledger_places_embed",  # the same, for an <iframe> on the neighbourhood's website
     "ledger_manifest",  # the resident pages' web app manifest (browsers fetch it without cookies)
+    # The help exchange's open posts for everyone and for other sites (no personal data
+    # beyond first names and neighbourhoods), and one open post with "sign in or call".
+    "helpexchange_public",
+    "helpexchange_embed",
+    "helpexchange_feed_json",
+    "helpexchange_feed_rss",
+    "helpexchange_post",
 }
 
 

@@ -58,6 +58,20 @@ HELPDESK = {
 }
 
 
+HELPEXCHANGE = {"helpexchange.view", "helpexchange.post_for", "helpexchange.moderate"}
+EXPECTED_HELPEXCHANGE = {
+    "coordinator": HELPEXCHANGE,
+    "staff": HELPEXCHANGE,
+    "counter_clerk": {"helpexchange.view", "helpexchange.post_for"},
+    "volunteer": {"helpexchange.view"},
+    "merchant": set(),
+    "referrer": set(),
+    "auditor": {"helpexchange.view"},
+    # Residents post, respond and confirm their own: the services compare the person.
+    "resident": set(),
+}
+
+
 MONITORING = {
     "coordinator": {"monitoring.view", "monitoring.manage"},
     "staff": {"monitoring.view"},
@@ -80,3 +94,8 @@ def test_monitoring_dashboards_for_staff_and_auditors_plans_made_by_coordinators
     for role, expected in MONITORING.items():
         granted = {p for p in permissions_for_roles({role}) if p.startswith("monitoring.")}
         assert granted == expected, role
+
+
+def test_help_exchange_permissions_per_role() -> None:
+    for role, expected in EXPECTED_HELPEXCHANGE.items():
+        assert permissions_for_roles({role}) & HELPEXCHANGE == expected, role

@@ -123,6 +123,10 @@ class Rows:
     helpdesk_ticket_id: int = 0  # a new helpdesk ticket of the person (category itsme)
     helpdesk_category_id: int = 0  # that category (seeded)
     plan_id: int = 0  # a monitoring plan for 2026-2027 with one target
+    hx_post_id: int = 0  # the person asks for help (open), a neighbour answered
+    hx_response_id: int = 0  # that answer
+    hx_deal_id: int = 0  # an agreed deal on another post of the person
+    hx_neighbour_id: int = 0  # a resident who has not answered yet
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -170,6 +174,9 @@ class Rows:
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
             "plan_id": self.plan_id,
+            "post_id": self.hx_post_id,
+            "response_id": self.hx_response_id,
+            "deal_id": self.hx_deal_id,
         }
 
 
@@ -262,6 +269,7 @@ def make_rows(community: Community) -> Rows:
     _add_buurbel_participant(system, rows)
     _add_helpdesk(system, rows)
     _add_monitoring(system, rows)
+    _add_helpexchange(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
         payee_account_id=shop.pk,
@@ -731,6 +739,38 @@ def _add_activities(system: Actor, rows: Rows) -> None:
     rows.volunteer_id, rows.buddy_id, rows.duty_id = volunteer.pk, buddy.pk, duty.pk
 
 
+def _add_helpexchange(system: Actor, rows: Rows) -> None:
+    """Two requests of the person, answered by a neighbour; one answer accepted (a deal)."""
+    from buurtkit.helpexchange import services as hx
+
+    neighbour = people_services.person_create(actor=system, first_name="Nour", last_name="Hx")
+    rows.hx_neighbour_id = people_services.person_create(
+        actor=system, first_name="Lars", last_name="Hx"
+    ).pk
+    posts = [
+        hx.post_create(
+            actor=system,
+            person_id=rows.person.pk,
+            kind="request",
+            category="moving",
+            title=f"Kast dragen {n}",
+        )
+        for n in (1, 2)
+    ]
+    answers = [hx.post_respond(actor=system, post_id=p.pk, person_id=neighbour.pk) for p in posts]
+    rows.hx_post_id = posts[0].pk
+    rows.hx_response_id = answers[0].pk
+    rows.hx_deal_id = hx.response_accept(actor=system, response_id=answers[1].pk).pk
+
+
+def _hx_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("helpexchange", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
 def _add_helpdesk(system: Actor, rows: Rows) -> None:
     """The seeded helpdesk categories and a new ticket of the person."""
     from buurtkit.helpdesk import services as helpdesk
@@ -952,8 +992,55 @@ WIPE = {
 AC = f"{PREFIX}/activities"
 HD = f"{PREFIX}/helpdesk"
 MO = f"{PREFIX}/monitoring"
+HX = f"{PREFIX}/helpexchange"
+
+HX = f"{PREFIX}/helpexchange"
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    # The help exchange: staff and integrators act for residents (helpexchange.post_for).
+    ("GET", f"{HX}/posts"): Endpoint("helpexchange.view", lists=_hx_ids("Post")),
+    ("POST", f"{HX}/posts"): Endpoint(
+        "helpexchange.post_for",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "kind": "request",
+            "category": "moving",
+            "title": "Kast dragen",
+            "person_id": rows.person.pk,
+        },
+    ),
+    # Only the poster's side and staff see a post here (the public list is a page): others 404.
+    ("GET", f"{HX}/posts/{{post_id}}"): Endpoint("helpexchange.view", without=404),
+    ("POST", f"{HX}/posts/{{post_id}}/cancel"): Endpoint(
+        "helpexchange.post_for", writes=True, body=lambda rows: {"reason": ""}
+    ),
+    ("POST", f"{HX}/posts/{{post_id}}/hide"): Endpoint(
+        "helpexchange.moderate", writes=True, body=lambda rows: {"hidden": True, "reason": "spam"}
+    ),
+    ("POST", f"{HX}/posts/{{post_id}}/responses"): Endpoint(
+        "helpexchange.post_for",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"person_id": rows.hx_neighbour_id, "message": "Ik kan helpen"},
+    ),
+    ("POST", f"{HX}/responses/{{response_id}}/accept"): Endpoint(
+        "helpexchange.post_for", ok=201, writes=True
+    ),
+    ("GET", f"{HX}/deals"): Endpoint("helpexchange.view", lists=_hx_ids("Deal")),
+    ("GET", f"{HX}/deals/{{deal_id}}"): Endpoint("helpexchange.view", without=404),
+    ("POST", f"{HX}/deals/{{deal_id}}/confirm"): Endpoint("helpexchange.post_for", writes=True),
+    ("POST", f"{HX}/deals/{{deal_id}}/cancel"): Endpoint(
+        "helpexchange.post_for", writes=True, body=lambda rows: {"reason": "ziek"}
+    ),
+    ("POST", f"{HX}/blocks"): Endpoint(
+        "helpexchange.moderate",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"person_id": rows.person.pk, "reason": "spam"},
+    ),
     ("GET", f"{HD}/tickets"): Endpoint("helpdesk.view", lists=_helpdesk_ids("Ticket")),
     ("POST", f"{HD}/tickets"): Endpoint(
         "helpdesk.handle",

@@ -63,6 +63,13 @@ RULES: dict[str, dict[str, str]] = {
         "ends_on": "inside the plan, the end after the start",
         "title": "a title, or an indicator whose name it takes",
     },
+    "POST /helpexchange/posts": {
+        "reward": _AMOUNT + "; within the organisation's issuing budget for today",
+        "reward_account_id": _ROW + ", needed with a reward",
+        "when_on": "from today to a year from now",
+        "title": "something left once HTML is removed",
+    },
+    "POST /helpexchange/blocks": {"reason": "something left once HTML is removed"},
     "POST /people": {"phone": _PHONE, "birth_year": "not after this year"},
     "PATCH /people/{person_id}": {"phone": _PHONE, "birth_year": "not after this year"},
     "POST /organisations": {"slug": _UNIQUE, "phone": _PHONE},

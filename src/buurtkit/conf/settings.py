@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "buurtkit.helpdesk",
     "buurtkit.neighbours",
     "buurtkit.monitoring",
+    "buurtkit.helpexchange",
     "buurtkit.web",
 ]
 

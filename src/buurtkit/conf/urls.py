@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from buurtkit.activities.pages import urls as activities_pages
 from buurtkit.conf.api import api
 from buurtkit.helpdesk.pages import urls as helpdesk_pages
+from buurtkit.helpexchange.pages import urls as helpexchange_pages
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.lending.pages import urls as lending_pages
 from buurtkit.lending.pages import urls_handovers as lending_handover_pages
@@ -39,6 +40,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *lending_referral_pages.community_urlpatterns,
     *lending_handover_pages.community_urlpatterns,
     *monitoring_pages.community_urlpatterns,
+    *helpexchange_pages.community_urlpatterns,
 ]
 
 page_urlpatterns: list[URLPattern | URLResolver] = [

@@ -55,6 +55,9 @@ class SystemRole(models.TextChoices):
     ISSUANCE = "issuance", _("issuance")
     REDEMPTION = "redemption", _("redemption")
     PAPER = "paper", _("paper in circulation")
+    # Rewards promised for agreed help, reserved from the issuer's budget until the help is
+    # done (paid to the helper) or cancelled (back to the issuer): ledger/services/holds.py.
+    HELD = "held", _("rewards held for agreed help")
 
 
 class Account(CommunityScoped):
@@ -132,6 +135,10 @@ class TransferKind(models.TextChoices):
     EXCHANGE_OUT = "exchange_out", _("digital exchanged for paper")
     REDEMPTION = "redemption", _("converted to euro")
     REVERSAL = "reversal", _("correction")
+    # A reward reserved from an issuer for agreed help, and its payment to the helper
+    # (ledger/services/holds.py); a released hold is a reversal of the hold.
+    HOLD = "hold", _("reward held for agreed help")
+    HOLD_PAYOUT = "hold_payout", _("reward for help given")
 
 
 class TransferImmutable(Exception):

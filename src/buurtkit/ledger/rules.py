@@ -110,6 +110,9 @@ TRANSFER_KINDS: dict[str, tuple[set[str], set[str], str | None]] = {
         "ledger.exchange",
     ),
     TransferKind.REDEMPTION: ({AccountKind.MERCHANT}, {SystemRole.REDEMPTION}, "ledger.manage"),
+    # Only ledger/services/holds.py makes these (a deal of the help exchange): see there.
+    TransferKind.HOLD: ({AccountKind.ORGANISATION}, {SystemRole.HELD}, "ledger.manage"),
+    TransferKind.HOLD_PAYOUT: ({SystemRole.HELD}, {AccountKind.RESIDENT}, "ledger.manage"),
 }
 
 
@@ -198,5 +201,6 @@ def display_name(name: str, system_role: str = "") -> str:
         "paper": _("Exchange office (paper torekes)"),
         "issuance": _("New torekes (issued)"),
         "redemption": _("Changed into euro"),
+        "held": _("Reward for help (held until the help is done)"),
     }
     return str(words[system_role]) if system_role in words else name

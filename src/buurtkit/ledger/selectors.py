@@ -616,11 +616,12 @@ def budget_for_day(*, issuer: Account, day: date) -> IssuingBudget | None:
 
 
 def budget_used(budget: IssuingBudget) -> int:
-    """Rewards from the budget's account in its period that were not corrected."""
+    """Rewards from the budget's account in its period that were not corrected, and rewards
+    held for agreed help (``TransferKind.HOLD``) that were not released."""
     total = Transfer.objects.filter(
         community_id=budget.community_id,
         debit_id=budget.account_id,
-        kind=TransferKind.REWARD,
+        kind__in=(TransferKind.REWARD, TransferKind.HOLD),
         at__gte=_day_start(budget.starts_on),
         at__lt=_day_start(budget.ends_on + timedelta(days=1)),
         reversed_by__isnull=True,

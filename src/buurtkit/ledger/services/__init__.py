@@ -14,6 +14,7 @@ callers keep writing ``from buurtkit.ledger import services`` or
 - ``circle``: the currency, accounts and their QR codes, copying a circle.
 - ``setup``: setting a circle up from pages, CLI and API (currency, offices, budgets, shops).
 - ``rights``: who may issue from which organisation's account.
+- ``holds``: rewards held for agreed help (the help exchange): reserve, pay once, release.
 
 The rules that need no database are in ``buurtkit.ledger.rules`` (shared with the selectors);
 what several parts share is in ``_common``. The parts import downwards only (circle ->
@@ -47,6 +48,14 @@ from buurtkit.ledger.services.exchange import (
     office_correct_count,
     office_daily_count,
     office_opening_float,
+)
+from buurtkit.ledger.services.holds import (
+    budget_left_today,
+    held_account,
+    hold_promise_check,
+    reward_hold,
+    reward_hold_pay,
+    reward_hold_release,
 )
 from buurtkit.ledger.services.issuing import (
     RewardResult,
@@ -110,6 +119,7 @@ __all__ = [
     "account_set_frozen",
     "account_set_sms_receipts",
     "budget_create",
+    "budget_left_today",
     "community_currency",
     "currency_copy",
     "currency_create",
@@ -118,6 +128,8 @@ __all__ = [
     "exchange_office_create",
     "exchange_office_open",
     "exchange_withdraw",
+    "held_account",
+    "hold_promise_check",
     "issuing_organisation_ids",
     "lost_phone",
     "may_issue_from",
@@ -146,6 +158,9 @@ __all__ = [
     "resident_account_open",
     "reward_approval_threshold",
     "reward_create",
+    "reward_hold",
+    "reward_hold_pay",
+    "reward_hold_release",
     "reward_policy_set",
     "sessions_end_everywhere",
     "shop_accept",
