@@ -277,8 +277,9 @@ def test_a_sign_up_for_someone_sends_them_the_same_my_sign_up_message_as_the_web
     session = _session(system, capacity=5)
     by_sms = make_person(system, first_name="Sofie", phone="0470 31 31 31")
     by_mail = make_person(
-        system, first_name="Jean", email="jean@example.org", preferred_language="fr"
-    )
+        system, first_name="Jean", email="jean@example.org", preferred_language="fr",
+        consents={"data_processing": True, "contact_email": True},
+    )  # fmt: skip
     landline = make_person(system, first_name="Odette", phone="09 222 33 44")
     client = api(community, ["staff"])
     url = f"/api/v1/activities/sessions/{session.pk}/registrations"

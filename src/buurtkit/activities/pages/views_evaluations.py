@@ -160,7 +160,13 @@ def self_assessment_entry(request: HttpRequest, session_id: int) -> HttpResponse
     if not series.self_assessment:
         raise NotFound(_("This activity has no self-assessment."))
     rows = selectors.self_assessments_of_session(actor=actor, session_id=session.pk)
-    people = [(str(r["registration"].pk), r["name"]) for r in rows if not r["before"]]
+    # Everyone with a seat; those who answered already are marked (a double click on the
+    # same form is still recognised by its idempotency key).
+    done = _("already given")
+    people = [
+        (str(r["registration"].pk), f'{r["name"]} ({done})' if r["before"] else r["name"])
+        for r in rows
+    ]
     form = EvaluationForm(
         request.POST or None,
         initial={"idempotency_key": uuid.uuid4().hex},
