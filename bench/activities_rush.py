@@ -220,6 +220,7 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{REDIS_DB}")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (0: any free one)")
     args = parser.parse_args()
     faulthandler.dump_traceback_later(1200, exit=True)  # a hung run says where, then stops
     if args.people < 1 or args.sessions < 1 or args.seats < 1 or args.clients < 1:
@@ -227,7 +228,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="buurtkit-bench-rush-"))
     pg = args.pg.rstrip("/")
-    port = free_port()
+    port = args.port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}},
         "SECRET_KEY": "bench-only",

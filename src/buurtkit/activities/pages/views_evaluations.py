@@ -164,7 +164,7 @@ def self_assessment_entry(request: HttpRequest, session_id: int) -> HttpResponse
     # same form is still recognised by its idempotency key).
     done = _("already given")
     people = [
-        (str(r["registration"].pk), f'{r["name"]} ({done})' if r["before"] else r["name"])
+        (str(r["registration"].pk), f"{r['name']} ({done})" if r["before"] else r["name"])
         for r in rows
     ]
     form = EvaluationForm(
