@@ -30,6 +30,7 @@ SQLITE_BENCHES = {
     "lending_handover.py": ["--handovers", "3", "--loans", "2000"],
     "activities_catalogue.py": ["--sessions", "40", "--requests", "3"],
     "qr_batch.py": ["--codes", "30"],
+    "mail_intake.py": ["--mails", "30"],  # a real dovecot; one worker killed half-way
     "qr_stats.py": [
         "--codes",
         "12",
@@ -77,6 +78,7 @@ FIGURES = {
     "activities_catalogue.py": r"by place +p50 +[0-9.]+ ms",
     "activities_rush.py": r"0 sessions overbooked, 0 seat counters wrong, 40 confirmations",
     "qr_batch.py": r"PDF size: ",
+    "mail_intake.py": r"after a restart +: 30 mails .* stored 30, handled 30, lost 0, handled twice 0",
     "qr_stats.py": r"page: overview 365 days +median",
     "qr_resolve.py": r"scans recorded +: +[1-9]",
     "ledger_request_cpu.py": r"answers +: +20 created, 0 other",

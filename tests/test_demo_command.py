@@ -110,6 +110,21 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     ).exists()
     assert "device bank: referrer" in output and "device bank: counter" in output
 
+    # The helpdesk: three months of questions by counter, phone, e-mail and chat, open and
+    # late ones, a hand-over to the demo digibuddy and a request for help at home.
+    from buurtkit.core import clock
+    from buurtkit.helpdesk.deadlines import late_q
+    from buurtkit.helpdesk.models import Ticket
+
+    tickets = Ticket.objects.filter(community=community)
+    assert set(tickets.values_list("channel", flat=True)) >= {"counter", "phone", "email", "chat"}
+    assert tickets.filter(status="closed").exists() and tickets.filter(status="new").exists()
+    assert tickets.filter(late_q(clock.now())).exists()
+    assert tickets.filter(
+        status="handed_over", assigned_volunteer__person__user__username="digibuddy"
+    ).exists()
+    assert tickets.filter(kind="home_help", parent__isnull=False).exists()
+
     counts = (
         Community.objects.count(),
         Person.objects.count(),

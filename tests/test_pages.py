@@ -28,6 +28,11 @@ from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
+from buurtkit.helpdesk.models import Article as HelpdeskArticle
+from buurtkit.helpdesk.models import Category as HelpdeskCategory
+from buurtkit.helpdesk.models import HelpdeskSettings, TicketMessage
+from buurtkit.helpdesk.models import StandardAnswer as HelpdeskAnswer
+from buurtkit.helpdesk.models import Ticket as HelpdeskTicket
 from buurtkit.ledger import services as ledger_services
 from buurtkit.ledger.models import PaymentPin, PaymentRequest, Transfer
 from buurtkit.lending.models import (
@@ -109,6 +114,11 @@ class OtherCommunity:
     loan_id: int = 0  # that loan
     volunteer_id: int = 0  # B's resident as a digibuddy
     duty_id: int = 0  # their duty at B's IT café, offered for a swap
+    helpdesk_ticket_id: int = 0  # a helpdesk ticket of B's resident (category itsme)
+    helpdesk_category_id: int = 0  # that category
+    article_slug: str = ""  # a public help page of B (Dutch)
+    article_id: int = 0  # that page
+    answer_id: int = 0  # a standard answer of B
 
     def ids(self) -> dict[str, Any]:
         return {
@@ -159,6 +169,11 @@ class OtherCommunity:
             "loan_id": self.loan_id,
             "volunteer_id": self.volunteer_id,
             "duty_id": self.duty_id,
+            "helpdesk_ticket_id": self.helpdesk_ticket_id,
+            "helpdesk_category_id": self.helpdesk_category_id,
+            "article_slug": self.article_slug,
+            "article_id": self.article_id,
+            "answer_id": self.answer_id,
         }
 
 
@@ -312,7 +327,39 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_lending(actor, org),
         **_b_repair(actor),
         **_b_handover(actor, person),
+        **_b_helpdesk(actor, person),
     )
+
+
+def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
+    """B's helpdesk: the seeded categories, a ticket of B's resident, a public help page."""
+    from buurtkit.helpdesk import services as helpdesk
+
+    category = next(
+        c for c in helpdesk.categories_ensure_defaults(actor=actor) if c.key == "itsme-eid"
+    )
+    ticket = helpdesk.ticket_create(
+        actor=actor,
+        channel="counter",
+        subject=f"{MARK} itsme",
+        body=f"{MARK} question",
+        category_id=category.pk,
+        person_id=person.pk,
+    )
+    article = helpdesk.article_save(
+        actor=actor, language="nl", slug="itsme-b", title=f"{MARK} help",
+        body=f"{MARK} text", public=True,
+    )  # fmt: skip
+    answer = helpdesk.standard_answer_save(
+        actor=actor, title=f"{MARK} answer", texts={"nl": f"{MARK} come by"}
+    )
+    return {
+        "helpdesk_ticket_id": ticket.pk,
+        "helpdesk_category_id": category.pk,
+        "article_slug": article.slug,
+        "article_id": article.pk,
+        "answer_id": answer.pk,
+    }
 
 
 def _b_referral(actor: Actor, org: Organisation) -> dict[str, int]:
@@ -743,6 +790,41 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
                 "volunteer_id", "state", "cancel_reason", "starts_at"
             )
         ),
+        "helpdesk_tickets": list(
+            HelpdeskTicket.objects.filter(community=b.community).values_list(
+                "status",
+                "subject",
+                "category_id",
+                "person_id",
+                "assigned_user_id",
+                "assigned_volunteer_id",
+                "device_id",
+                "registration_id",
+            )
+        ),
+        "helpdesk_messages": TicketMessage.objects.filter(community=b.community).count(),
+        "helpdesk_texts": (
+            list(
+                HelpdeskArticle.objects.filter(community=b.community).values_list(
+                    "title", "body", "public"
+                )
+            ),
+            list(
+                HelpdeskAnswer.objects.filter(community=b.community).values_list(
+                    "title", "texts", "active"
+                )
+            ),
+            list(
+                HelpdeskSettings.objects.filter(community=b.community).values_list(
+                    "retention_days", flat=True
+                )
+            ),
+        ),
+        "helpdesk_categories": list(
+            HelpdeskCategory.objects.filter(community=b.community).values_list(
+                "name", "team_id", "first_response_hours", "resolution_hours", "active"
+            )
+        ),
         "activity_registrations": list(
             ActivityRegistration.objects.filter(community=b.community)
             .order_by("pk")
@@ -780,6 +862,8 @@ PUBLIC_PAGES = {
     "place_public",
     "place_poster",
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
+    "helpdesk_help",  # the knowledge base's public help pages
+    "helpdesk_help_page",
 }
 
 

@@ -521,9 +521,10 @@ def test_inactive_membership_gives_no_access(system: Actor, make_login: Callable
 
 # --- passwords set by staff -------------------------------------------------------------------
 
-# Shares no letters with the generated usernames ("resident-rabot-772"): Django's similarity
+# These share little with the generated usernames ("resident-rabot-772"): Django's similarity
 # check refused a password ending in "77" for a login numbered 77x.
 NEW_PASSWORD = "plum-jugglery-fox-9Q"
+OTHER_PASSWORD = "muggy-plum-waltz-6K"
 
 
 def test_staff_sets_a_residents_password(
@@ -546,9 +547,7 @@ def test_staff_of_another_community_cannot_set_a_password(
     resident = make_login(system.community, "resident")
     outsider = actor_as(other_system.community, "staff")
     with pytest.raises(PermissionDenied):
-        services.password_set_by_staff(
-            actor=outsider, user_id=resident.pk, password=NEW_PASSWORD
-        )
+        services.password_set_by_staff(actor=outsider, user_id=resident.pk, password=NEW_PASSWORD)
     resident.refresh_from_db()
     assert not resident.check_password(NEW_PASSWORD)
 
@@ -566,26 +565,18 @@ def test_staff_cannot_take_over_a_coordinators_login(
     # Not even another coordinator: a coordinator's password is reset by e-mail only.
     coordinator = actor_as(system.community, "coordinator")
     with pytest.raises(PermissionDenied):
-        services.password_set_by_staff(
-            actor=coordinator, user_id=boss.pk, password=NEW_PASSWORD
-        )
+        services.password_set_by_staff(actor=coordinator, user_id=boss.pk, password=NEW_PASSWORD)
     # A coordinator may reset a team member's password; staff may reset a resident's.
     clerk = make_login(system.community, "counter_clerk")
-    services.password_set_by_staff(
-        actor=coordinator, user_id=clerk.pk, password=NEW_PASSWORD
-    )
+    services.password_set_by_staff(actor=coordinator, user_id=clerk.pk, password=NEW_PASSWORD)
     clerk.refresh_from_db()
     assert clerk.check_password(NEW_PASSWORD)
     with pytest.raises(PermissionDenied):
-        services.password_set_by_staff(
-            actor=staff, user_id=clerk.pk, password="other-secret-words-88"
-        )
+        services.password_set_by_staff(actor=staff, user_id=clerk.pk, password=OTHER_PASSWORD)
     resident = make_login(system.community, "resident")
-    services.password_set_by_staff(
-        actor=staff, user_id=resident.pk, password="other-secret-words-88"
-    )
+    services.password_set_by_staff(actor=staff, user_id=resident.pk, password=OTHER_PASSWORD)
     resident.refresh_from_db()
-    assert resident.check_password("other-secret-words-88")
+    assert resident.check_password(OTHER_PASSWORD)
 
 
 def test_staff_cannot_reset_a_login_that_also_works_in_another_community(

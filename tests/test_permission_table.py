@@ -43,3 +43,21 @@ def test_only_coordinators_manage_roles_keys_and_gdpr() -> None:
     for perm in ("memberships.manage", "apikeys.manage", "people.gdpr", "community.manage"):
         holders = {role for role in EXPECTED if perm in permissions_for_roles({role})}
         assert holders == {"coordinator"}, perm
+
+
+HELPDESK = {
+    "coordinator": {"helpdesk.view", "helpdesk.handle", "helpdesk.manage", "helpdesk.buddy"},
+    "staff": {"helpdesk.view", "helpdesk.handle"},
+    "counter_clerk": {"helpdesk.view", "helpdesk.handle"},
+    "volunteer": {"helpdesk.buddy"},  # a digibuddy: only the tickets handed to them
+    "merchant": set(),
+    "referrer": set(),
+    "auditor": {"helpdesk.view"},
+    "resident": set(),
+}
+
+
+def test_each_role_has_exactly_the_helpdesk_permissions_in_the_table() -> None:
+    every = {p for perms in HELPDESK.values() for p in perms}
+    for role, expected in HELPDESK.items():
+        assert permissions_for_roles({role}) & every == expected, role

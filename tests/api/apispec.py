@@ -120,6 +120,8 @@ class Rows:
     volunteer_id: int = 0  # a digibuddy (activities) with a duty at that session
     buddy_id: int = 0  # another digibuddy, free, to hand a duty to
     duty_id: int = 0  # the first one's duty at the session (planned)
+    helpdesk_ticket_id: int = 0  # a new helpdesk ticket of the person (category itsme)
+    helpdesk_category_id: int = 0  # that category (seeded)
 
     def path_values(self) -> dict[str, Any]:
         return {
@@ -164,6 +166,8 @@ class Rows:
             "loan_id": self.loan_id,
             "volunteer_id": self.volunteer_id,
             "duty_id": self.duty_id,
+            "helpdesk_ticket_id": self.helpdesk_ticket_id,
+            "helpdesk_category_id": self.helpdesk_category_id,
         }
 
 
@@ -250,6 +254,7 @@ def make_rows(community: Community) -> Rows:
     _add_referral(system, rows)
     _add_handover(system, rows)
     _add_buurbel_participant(system, rows)
+    _add_helpdesk(system, rows)
     rows.payment_request_token = ledger_services.payment_request_create(
         actor=system,
         payee_account_id=shop.pk,
@@ -693,6 +698,32 @@ def _add_activities(system: Actor, rows: Rows) -> None:
     rows.volunteer_id, rows.buddy_id, rows.duty_id = volunteer.pk, buddy.pk, duty.pk
 
 
+def _add_helpdesk(system: Actor, rows: Rows) -> None:
+    """The seeded helpdesk categories and a new ticket of the person."""
+    from buurtkit.helpdesk import services as helpdesk
+
+    category = next(
+        c for c in helpdesk.categories_ensure_defaults(actor=system) if c.key == "itsme-eid"
+    )
+    ticket = helpdesk.ticket_create(
+        actor=system,
+        channel="counter",
+        subject="itsme",
+        body="Mijn itsme werkt niet meer",
+        category_id=category.pk,
+        person_id=rows.person.pk,
+    )
+    rows.helpdesk_ticket_id, rows.helpdesk_category_id = ticket.pk, category.pk
+
+
+def _helpdesk_ids(model_name: str) -> Callable[[Rows], set[Any]]:
+    def ids(rows: Rows) -> set[Any]:
+        model = apps.get_model("helpdesk", model_name)
+        return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+    return ids
+
+
 def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
     def ids(rows: Rows) -> set[Any]:
         model = apps.get_model("activities", model_name)
@@ -886,8 +917,52 @@ WIPE = {
 }
 
 AC = f"{PREFIX}/activities"
+HD = f"{PREFIX}/helpdesk"
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", f"{HD}/tickets"): Endpoint("helpdesk.view", lists=_helpdesk_ids("Ticket")),
+    ("POST", f"{HD}/tickets"): Endpoint(
+        "helpdesk.handle",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "channel": "phone",
+            "subject": "Tax-on-web",
+            "contact": {"name": "Jan", "phone": "0470 11 22 33"},
+        },
+    ),
+    ("GET", f"{HD}/tickets/{{helpdesk_ticket_id}}"): Endpoint("helpdesk.view"),
+    ("PATCH", f"{HD}/tickets/{{helpdesk_ticket_id}}"): Endpoint(
+        "helpdesk.handle", writes=True, body=lambda rows: {"subject": "itsme op de gsm"}
+    ),
+    ("POST", f"{HD}/tickets/{{helpdesk_ticket_id}}/messages"): Endpoint(
+        "helpdesk.handle",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"kind": "note", "body": "Teruggebeld, geen antwoord"},
+    ),
+    ("POST", f"{HD}/tickets/{{helpdesk_ticket_id}}/status"): Endpoint(
+        "helpdesk.handle",
+        writes=True,
+        body=lambda rows: {"status": "handed_over", "handover_to": "second_line"},
+    ),
+    ("POST", f"{HD}/tickets/{{helpdesk_ticket_id}}/assign"): Endpoint(
+        "helpdesk.handle",
+        writes=True,
+        body=lambda rows: {"volunteer_id": rows.volunteer_id},
+    ),
+    ("GET", f"{HD}/categories"): Endpoint("helpdesk.view", lists=_helpdesk_ids("Category")),
+    ("POST", f"{HD}/categories"): Endpoint(
+        "helpdesk.manage",
+        ok=201,
+        writes=True,
+        body=lambda rows: {"key": f"pension-{next(_seq)}", "name": {"nl": "Pensioen"}},
+    ),
+    ("PATCH", f"{HD}/categories/{{helpdesk_category_id}}"): Endpoint(
+        "helpdesk.manage", writes=True, body=lambda rows: {"first_response_hours": 4}
+    ),
     ("GET", f"{AC}/categories"): Endpoint("activities.view", lists=_activity_ids("Category")),
     ("GET", f"{AC}/series"): Endpoint("activities.view", lists=_activity_ids("Series")),
     ("POST", f"{AC}/series"): Endpoint(

@@ -35,6 +35,7 @@ _VOCABULARY = {
     name: "words of Buurbel's vocabulary (neighbours/profiles), kept as data"
     for name in ("needs", "can_offer", "interests", "activities", "wish")
 }
+_OPEN_TICKET = "a ticket that is not closed"
 _ROW = "a row of the right kind in this community (e.g. an issuer's account, a partner)"
 
 #: "METHOD /path" → {field a 422 may name (``*`` matches any text): the rule no schema can state}.
@@ -138,6 +139,34 @@ RULES: dict[str, dict[str, str]] = {
         "replacement_device_id": "an available device, not the broken one, when it is replaced",
         "outcome": "fixed only after the repair started",
         "note": "a note when it cannot be repaired",
+    },
+    # helpdesk: what the ticket's state or the community's rows decide.
+    "POST /helpdesk/tickets": {
+        "person": "a person of the register, or a name, number or e-mail address to answer",
+        "contact_phone": _PHONE,
+        "parent_id": "a question (not a home-help ticket) for a home-help child",
+    },
+    "PATCH /helpdesk/tickets/{helpdesk_ticket_id}": {"status": _OPEN_TICKET},
+    "POST /helpdesk/tickets/{helpdesk_ticket_id}/messages": {
+        "status": _OPEN_TICKET,
+        "via": "a reply by SMS or e-mail needs a linked person who can be reached that way",
+    },
+    "POST /helpdesk/tickets/{helpdesk_ticket_id}/status": {
+        "status": "one of the moves models.TRANSITIONS allows from the ticket's status",
+        "handover_to": "said when the ticket is handed over",
+        "volunteer_id": "an active digibuddy, named when handed over to a digibuddy",
+    },
+    "POST /helpdesk/tickets/{helpdesk_ticket_id}/assign": {
+        "status": _OPEN_TICKET,
+        "user_id": "a login with a role here that works on the helpdesk",
+        "volunteer_id": "an active digibuddy",
+    },
+    "POST /helpdesk/categories": {
+        "key": _UNIQUE,
+        "resolution_hours": "not fewer hours than the first answer",
+    },
+    "PATCH /helpdesk/categories/{helpdesk_category_id}": {
+        "resolution_hours": "not fewer hours than the first answer",
     },
     "GET /activities/figures": {"at": "a day between the years 2000 and 2199"},  # act-figures
     "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},

@@ -321,7 +321,7 @@ def test_the_registry_refuses_a_second_job_with_the_same_name() -> None:
 
 def test_the_apps_register_their_recurring_work_and_commands_call_the_same_functions() -> None:
     from buurtkit.activities.services import evaluations_ask, offers_expire, reminders_send
-    from buurtkit.messaging.services import messages_requeue_stale
+    from buurtkit.messaging.services import mail_fetch_job, messages_requeue_stale
     from buurtkit.neighbours.services import introductions_tick
     from buurtkit.qrcodes.services import scans_rollup_and_prune
 
@@ -332,6 +332,8 @@ def test_the_apps_register_their_recurring_work_and_commands_call_the_same_funct
     assert jobs["qr_rollup"].function() is scans_rollup_and_prune
     assert jobs["requeue_messages"].schedule == Every(300)
     assert jobs["requeue_messages"].function() is messages_requeue_stale
+    assert jobs["mail_fetch"].schedule == Every(60)
+    assert jobs["mail_fetch"].function() is mail_fetch_job
     assert jobs["activities_offers"].schedule == Every(300)
     assert jobs["activities_offers"].function() is offers_expire
     assert jobs["activities_reminders"].schedule == DailyAt(10, 0, "Europe/Brussels")
@@ -413,6 +415,7 @@ def test_the_moved_commands_still_run_once_by_hand() -> None:
     assert run("buurbel_calls").strip() == "0 call(s) placed"
     assert run("requeue_messages").strip() == "0 messages re-queued"
     assert run("qr_rollup").startswith("0 day(s) of scans summed")
+    assert run("mail_fetch").strip() == ""  # no mailboxes: nothing to say
     assert not ScheduledJob.objects.exists()  # a one-off run is no scheduled run
 
 

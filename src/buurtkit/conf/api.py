@@ -17,6 +17,7 @@ from buurtkit.core.api import router as core_router
 from buurtkit.core.apitools import Api
 from buurtkit.core.errors import NotFound, PermissionDenied, ServiceError
 from buurtkit.core.scoping import community_by_slug
+from buurtkit.helpdesk.api import router as helpdesk_router
 from buurtkit.ledger.api import router as ledger_router
 from buurtkit.lending.api import router as lending_router
 from buurtkit.neighbours.api import router as neighbours_router
@@ -175,5 +176,6 @@ def add_module_router(path: str, router: Router, *, module: str) -> None:
 add_module_router("/ledger", ledger_router, module="ledger")
 add_module_router("/lending", lending_router, module="lending")
 add_module_router("/activities", activities_router, module="activities")
+add_module_router("/helpdesk", helpdesk_router, module="helpdesk")
 add_module_router("/qr", qrcodes_router, module="qrcodes")
 add_module_router("/buurbel", neighbours_router, module="neighbours")

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "buurtkit.ledger",
     "buurtkit.lending",
     "buurtkit.activities",
+    "buurtkit.helpdesk",
     "buurtkit.neighbours",
     "buurtkit.web",
 ]
@@ -281,6 +282,15 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "buurtkit <noreply@localhost>")
+# Inbound e-mail (messaging/inbound.py, docs/mail.md): limits per mail, where attachments are
+# kept (outside the web root: never under MEDIA_ROOT or STATIC_ROOT), and the domain of the
+# Message-IDs of the mails we send.
+MAIL_DIR = DATA_DIR / "mail"
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+MAIL_ATTACHMENTS_MAX = env.int("MAIL_ATTACHMENTS_MAX", 20)
+MAIL_ALLOW_PLAIN_IMAP = env.bool("MAIL_ALLOW_PLAIN_IMAP", False)
+MAIL_MESSAGE_ID_DOMAIN = env.str("MAIL_MESSAGE_ID_DOMAIN")
 SMS_PROVIDER = env.str("SMS_PROVIDER", "file")
 SMS_FILE_PATH = str(DATA_DIR / "outbox" / "sms.log")
 TELEPHONY_PROVIDER = env.str("TELEPHONY_PROVIDER", "simulator")

@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from buurtkit.activities.pages import urls as activities_pages
 from buurtkit.conf.api import api
+from buurtkit.helpdesk.pages import urls as helpdesk_pages
 from buurtkit.ledger.pages import urls as ledger_pages
 from buurtkit.lending.pages import urls as lending_pages
 from buurtkit.lending.pages import urls_handovers as lending_handover_pages
@@ -27,6 +28,7 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *web_pages.community_urlpatterns,
     *places_pages.community_urlpatterns,
     *activities_pages.community_urlpatterns,
+    *helpdesk_pages.community_urlpatterns,
     *ledger_pages.community_urlpatterns,
     *lending_pages.community_urlpatterns,
     *lending_ops_pages.community_urlpatterns,

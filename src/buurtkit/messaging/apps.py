@@ -10,7 +10,11 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from buurtkit.core import scheduler
         from buurtkit.messaging import gdpr, invitations
-        from buurtkit.people.hooks import register_invitation_mailer, register_person_data
+        from buurtkit.people.hooks import (
+            declare_no_personal_data,
+            register_invitation_mailer,
+            register_person_data,
+        )
 
         register_person_data(
             "messages",
@@ -18,7 +22,24 @@ class MessagingConfig(AppConfig):
             export=gdpr.export_messages,
             anonymise=gdpr.anonymise_messages,
         )
+        register_person_data(
+            "inbound_mail",
+            models=("messaging.InboundMail", "messaging.InboundAttachment"),
+            export=gdpr.export_inbound_mail,
+            anonymise=gdpr.anonymise_inbound_mail,
+        )
+        declare_no_personal_data(
+            "messaging.Mailbox",
+            reason="a mailbox's server settings (an organisation's address, no person's data)",
+        )
         register_invitation_mailer("email", invitations.send_invitation)
+        # Read the mailboxes (docs/mail.md); once by hand: ``buurtkit mail_fetch``.
+        scheduler.register(
+            "mail_fetch",
+            scheduler.every(minutes=1),
+            "buurtkit.messaging.services.mail_fetch_job",
+            title=_("Read the new e-mail of the mailboxes"),
+        )
         # Run by ``buurtkit worker``; once by hand: ``buurtkit requeue_messages``.
         scheduler.register(
             "requeue_messages",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from buurtkit.core.anonymising import scrub_rows, scrub_value
-from buurtkit.messaging.models import Message
+from buurtkit.messaging.models import InboundAttachment, InboundMail, Message
 from buurtkit.people.hooks import PersonTraces
 from buurtkit.people.models import Person
 
@@ -73,3 +73,70 @@ def scrub_sms_file(needles: tuple[str, ...]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     tmp.replace(path)
+
+
+# --- inbound e-mail ---------------------------------------------------------------------------
+
+_MAIL_TEXTS = ["from_name", "to", "subject", "raw_headers", "text_body", "html_body", "notes"]
+
+
+def _mails_from(community_id: int, emails: tuple[str, ...]) -> Any:
+    addresses = {e.strip().lower() for e in emails if e.strip()}
+    return InboundMail.objects.in_community(community_id).filter(from_address__in=addresses)
+
+
+def export_inbound_mail(person: Person) -> list[dict[str, Any]]:
+    """The mails the person sent to a community mailbox (from their e-mail address)."""
+    if not person.email:
+        return []
+    return [
+        {
+            "from": m.from_address,
+            "subject": m.subject,
+            "text": m.text_body,
+            "received_at": m.received_at.isoformat(),
+            "attachments": [a.filename for a in m.attachments.all()],
+        }
+        for m in _mails_from(person.community_id, (person.email,))
+        .prefetch_related("attachments")
+        .order_by("received_at", "pk")
+    ]
+
+
+def anonymise_inbound_mail(traces: PersonTraces) -> None:
+    """Mails from the person lose their sender, texts and files (that a mail came in, when
+    and to which mailbox stays); other mails that name them lose those mentions."""
+    community_id = traces.community_id
+    own = _mails_from(community_id, traces.emails)
+    own_ids = list(own.values_list("pk", flat=True))
+    files = InboundAttachment.objects.in_community(community_id).filter(mail_id__in=own_ids)
+    paths = set(files.exclude(path="").values_list("path", flat=True))
+    files.update(filename="", path="", sha256="", content_type="")
+    own.update(
+        from_address="",
+        message_id="",
+        in_reply_to="",
+        references="",
+        **{name: "" for name in _MAIL_TEXTS},
+    )
+    identifiers = traces.identifiers()
+    if identifiers:
+        mentions = Q()
+        for needle in identifiers:
+            for name in ("from_name", "to", "subject", "text_body", "raw_headers"):
+                mentions |= Q(**{f"{name}__icontains": needle})
+        scrub_rows(
+            InboundMail.objects.in_community(community_id).filter(mentions),
+            _MAIL_TEXTS,
+            identifiers,
+        )
+    if paths:
+        transaction.on_commit(lambda: _remove_unused(paths))
+
+
+def _remove_unused(paths: set[str]) -> None:
+    """Delete the files no other attachment still points to (files are shared by content)."""
+    still = set(InboundAttachment.objects.filter(path__in=paths).values_list("path", flat=True))
+    root = Path(settings.MAIL_DIR)
+    for relative in paths - still:
+        (root / relative).unlink(missing_ok=True)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import make_msgid
 from typing import Any
 
-from django.core.mail import send_mail
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -21,13 +27,36 @@ from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.idempotency import fingerprint, run_once, same_fingerprint
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import can_retry_later, enqueue_after_commit, retry_after_commit
-from buurtkit.messaging.models import Channel, Message, Status
+from buurtkit.messaging.inbound import (
+    MAIL_HANDLERS,
+    PASSWORD_ENV,
+    MailHandler,
+    PollResult,
+    mail_fetch_job,
+    mail_handle,
+    mailbox_poll,
+    mailboxes_poll,
+    plain_allowed,
+    register_mail_handler,
+)
+from buurtkit.messaging.models import Channel, Mailbox, Message, Security, Status
 from buurtkit.messaging.providers import sms_provider
 from buurtkit.people.models import Person
 from buurtkit.people.selectors import current_consents, current_consents_of
 
 SEND_MESSAGE = "buurtkit.messaging.tasks.send_message"  # by path: tasks.py imports this module
 SEND_MESSAGES = "buurtkit.messaging.tasks.send_messages"
+
+__all__ = [  # the inbound side, made public here (messaging/inbound.py; docs/mail.md)
+    "MAIL_HANDLERS",
+    "MailHandler",
+    "PollResult",
+    "mail_fetch_job",
+    "mail_handle",
+    "mailbox_poll",
+    "mailboxes_poll",
+    "register_mail_handler",
+]
 
 MAX_ATTEMPTS = 5
 # A message claimed by a worker that died is sent again after this long.
@@ -331,7 +360,7 @@ def message_send(*, message_id: int) -> Message:
         if message.channel == Channel.SMS:
             provider_id = sms_provider().send_sms(to=message.to, body=message.body).provider_id
         else:
-            send_mail(message.subject, message.body, None, [message.to])
+            _send_email(message)
             provider_id = "email"
     except Exception as exc:  # a provider failure is recorded and retried, never lost
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -341,6 +370,255 @@ def message_send(*, message_id: int) -> Message:
                 return _finish(message, status=Status.QUEUED, error=error)
             return _finish(message, status=Status.FAILED, error=error)
     return _finish(message, status=Status.SENT, provider_id=provider_id, sent_at=clock.now())
+
+
+def new_message_id() -> str:
+    """A fresh ``Message-ID`` header value, ``<…@domain>`` (``MAIL_MESSAGE_ID_DOMAIN``)."""
+    return make_msgid(domain=settings.MAIL_MESSAGE_ID_DOMAIN or str(DNS_NAME))
+
+
+def _send_email(message: Message) -> None:
+    """Through Django's e-mail backend (SMTP in production), with the threading headers."""
+    if not message.email_message_id:
+        message.email_message_id = new_message_id()
+        message.save(update_fields=["email_message_id"])
+    headers = {"Message-ID": message.email_message_id}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+    ).send()
+
+
+_MSGID = re.compile(r"^<[!-;=?-~]{1,250}@[!-;=?-~]{1,250}>$")  # printable, no < > or spaces
+
+
+def _clean_msgid(value: str, field_name: str) -> str:
+    value = value.strip()
+    if value and not _MSGID.match(value):
+        raise ValidationFailed(
+            _("This is not a valid e-mail message id."), fields={field_name: _("Not valid.")}
+        )
+    return value
+
+
+def email_send(
+    *,
+    actor: Actor,
+    to: str,
+    subject: str,
+    body: str,
+    idempotency_key: str,
+    in_reply_to: str = "",
+    references: Sequence[str] = (),
+    reply_to: str = "",
+    person_id: int | None = None,
+    language: str = "",
+) -> Message:
+    """Queue one e-mail to an address (an answer to someone who wrote in), sent after commit.
+
+    Unlike :func:`notify` it needs no consent: it answers a mail the person sent us. The
+    message gets its ``Message-ID`` now (``email_message_id``), so the caller can keep it and
+    recognise replies; ``in_reply_to`` and ``references`` thread it under earlier mails. The
+    same idempotency key with the same request returns the first message.
+    """
+    actor.require("messages.send")
+    key = idempotency_key[:100]
+    request_hash = fingerprint(
+        [to, subject, body, in_reply_to, list(references), reply_to, person_id]
+    )
+    return run_once(
+        queryset=Message.objects.in_community(actor.community),
+        key=key,
+        same=same_fingerprint(request_hash),
+        create=lambda: _email_send(
+            actor=actor,
+            to=to,
+            subject=subject,
+            body=body,
+            key=key,
+            request_hash=request_hash,
+            in_reply_to=in_reply_to,
+            references=references,
+            reply_to=reply_to,
+            person_id=person_id,
+            language=language,
+        ),
+        conflict=_("This idempotency key was already used for another message."),
+    )
+
+
+@transaction.atomic
+def _email_send(
+    *,
+    actor: Actor,
+    to: str,
+    subject: str,
+    body: str,
+    key: str,
+    request_hash: str,
+    in_reply_to: str,
+    references: Sequence[str],
+    reply_to: str,
+    person_id: int | None,
+    language: str,
+) -> Message:
+    fields: dict[str, str] = {}
+    for name, address in (("to", to), ("reply_to", reply_to)):
+        try:
+            if address or name == "to":
+                validate_email(address)
+        except ValidationError:
+            fields[name] = _("Enter a valid e-mail address.")
+    subject = " ".join(subject.split())
+    if not subject or len(subject) > 200:
+        fields["subject"] = _("Write a subject of at most 200 characters.")
+    if not body.strip():
+        fields["body"] = _("Write a text.")
+    if fields:
+        raise ValidationFailed(_("Some fields need attention."), fields=fields)
+    in_reply_to = _clean_msgid(in_reply_to, "in_reply_to")
+    refs = [_clean_msgid(r, "references") for r in references if r.strip()][-20:]
+    person = get_scoped(Person, actor.community, pk=person_id) if person_id else None
+    message = Message.objects.create(
+        community=actor.community,
+        person=person,
+        channel=Channel.EMAIL,
+        to=to,
+        language=language or (person.preferred_language if person else ""),
+        subject=subject,
+        body=body,
+        email_message_id=new_message_id(),
+        in_reply_to=in_reply_to,
+        references=" ".join(refs),
+        reply_to=reply_to,
+        idempotency_key=key,
+        request_hash=request_hash,
+        created_at=clock.now(),
+    )
+    audit_record(actor=actor, verb="message.queued", obj=message, data={"channel": "email"})
+    enqueue_after_commit(SEND_MESSAGE, message.pk)
+    return message
+
+
+# --- mailboxes (inbound e-mail) --------------------------------------------------------------
+
+MAILBOX_FIELDS = (
+    "name",
+    "purpose",
+    "address",
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "folder",
+    "active",
+)
+
+
+def _mailbox_check(mailbox: Mailbox) -> None:
+    fields: dict[str, str] = {}
+    if not PASSWORD_ENV.match(mailbox.password_env):
+        fields["password_env"] = _(
+            "Name an environment variable of the worker that starts with BUURTKIT_MAIL_ "
+            "(capitals, digits and _)."
+        )
+    if mailbox.security not in Security.values:
+        fields["security"] = _("Choose one of the options.")
+    elif mailbox.security == Security.NONE and not plain_allowed(mailbox.host):
+        fields["security"] = _(
+            "Without encryption the password would cross the network readable: "
+            "choose TLS or STARTTLS."
+        )
+    if not 1 <= mailbox.port <= 65535:
+        fields["port"] = _("A port is a number from 1 to 65535.")
+    if mailbox.purpose and mailbox.purpose not in MAIL_HANDLERS:
+        fields["purpose"] = _("No module reads mail for this purpose.")
+    try:
+        mailbox.full_clean(exclude=["community", "created_at", "purpose"])
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            fields.setdefault(name, " ".join(errors))
+    if fields:
+        raise ValidationFailed(_("Some fields need attention."), fields=fields)
+
+
+@transaction.atomic
+def mailbox_create(
+    *,
+    actor: Actor,
+    name: str,
+    purpose: str,
+    host: str,
+    port: int,
+    username: str,
+    password_env: str,
+    security: str = Security.SSL,
+    address: str = "",
+    folder: str = "INBOX",
+    active: bool = True,
+) -> Mailbox:
+    """A mailbox the worker reads every minute. The password stays in the worker's
+    environment (``password_env``); only the variable's name is stored."""
+    actor.require("community.manage")
+    mailbox = Mailbox(
+        community=actor.community,
+        name=name.strip(),
+        purpose=purpose,
+        address=address.strip().lower(),
+        host=host.strip(),
+        port=port,
+        security=security,
+        username=username.strip(),
+        password_env=password_env.strip(),
+        folder=folder.strip() or "INBOX",
+        active=active,
+        created_at=clock.now(),
+    )
+    _mailbox_check(mailbox)
+    if Mailbox.objects.in_community(actor.community).filter(name=mailbox.name).exists():
+        raise ValidationFailed(
+            _("Some fields need attention."), fields={"name": _("This name is taken.")}
+        )
+    mailbox.save(force_insert=True)
+    audit_record(actor=actor, verb="mailbox.created", obj=mailbox, data={"host": mailbox.host})
+    return mailbox
+
+
+# What a mailbox reads is fixed: mails are unique on (mailbox, UIDVALIDITY, UID), which only
+# holds for one folder of one account. To read another one, make another mailbox.
+MAILBOX_FIXED = ("host", "username", "folder")
+
+
+@transaction.atomic
+def mailbox_update(*, actor: Actor, mailbox_id: int, **changes: Any) -> Mailbox:
+    """Change a mailbox's settings (any of :data:`MAILBOX_FIELDS` but the server, the user
+    and the folder: :data:`MAILBOX_FIXED`)."""
+    actor.require("community.manage")
+    unknown = set(changes) - (set(MAILBOX_FIELDS) - set(MAILBOX_FIXED))
+    if unknown:
+        raise ValidationFailed(
+            _("Some fields need attention."), fields={f: _("Unknown field.") for f in unknown}
+        )
+    mailbox = get_scoped(Mailbox, actor.community, pk=mailbox_id, for_update=True)
+    for name, value in changes.items():
+        setattr(mailbox, name, value.strip() if isinstance(value, str) else value)
+    _mailbox_check(mailbox)
+    taken = Mailbox.objects.in_community(actor.community).filter(name=mailbox.name)
+    if taken.exclude(pk=mailbox.pk).exists():
+        raise ValidationFailed(
+            _("Some fields need attention."), fields={"name": _("This name is taken.")}
+        )
+    mailbox.save(update_fields=sorted(changes))
+    audit_record(actor=actor, verb="mailbox.changed", obj=mailbox, data={"fields": sorted(changes)})
+    return mailbox
 
 
 def _finish(message: Message, **fields: Any) -> Message:

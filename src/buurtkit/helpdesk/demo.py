@@ -1,0 +1,226 @@
+"""The demo neighbourhood's helpdesk: the seed's categories and teams, standard answers and
+help pages (Dutch and French), and three months of questions by counter, phone, e-mail and
+chat — most answered and closed, some open, waiting or late, a few handed over to the demo
+digibuddy (login ``digibuddy``, who sees them under "My helpdesk questions") and one
+request for help at home. Staff (``medewerker``, ``loket``, ``coordinator``) see the queue
+at ``/rabot/helpdesk/``."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from buurtkit.activities.models import Volunteer
+from buurtkit.core import clock
+from buurtkit.core.actor import Actor
+from buurtkit.helpdesk import services
+from buurtkit.people.models import Person
+
+QUESTIONS: dict[str, list[str]] = {
+    "itsme-eid": [
+        "itsme vraagt een nieuwe registratie",
+        "eID-lezer wordt niet herkend",
+        "PIN-code van mijn eID vergeten",
+    ],
+    "citizen-profile": ["Brief van de stad niet gevonden in de e-Box", "Burgerprofiel inloggen"],
+    "banking-phishing": [
+        "Verdachte sms van 'de bank'",
+        "Ik heb op een link geklikt",
+        "Overschrijving in de bankapp",
+    ],
+    "health-insurer": ["Attest ziekenfonds downloaden", "Terugbetaling nakijken"],
+    "tax-on-web": ["Belastingaangifte via Tax-on-web", "Voorstel van vereenvoudigde aangifte"],
+    "school-apps": ["Smartschool van mijn kleinzoon", "Inschrijving school online"],
+    "device-problems": [
+        "Laptop van de digibank start niet",
+        "Tablet is heel traag",
+        "Printer werkt niet met laptop",
+    ],
+    "other": ["Treinticket online kopen", "Videobellen met familie in het buitenland"],
+}
+
+ANSWERS = [
+    (
+        "Kom naar een digipunt",
+        {
+            "nl": "Kom met uw identiteitskaart naar een digipunt. Daar helpen we u verder.",
+            "fr": "Venez avec votre carte d'identité à un digipunt. Nous vous y aiderons.",
+        },
+    ),
+    (
+        "Phishing: niets doen",
+        {
+            "nl": "Klik niet op de link en geef geen codes. Bel uw bank met het nummer op uw kaart.",
+            "fr": "Ne cliquez pas sur le lien. Appelez votre banque au numéro sur votre carte.",
+        },
+    ),
+    (
+        "Terugbellen",
+        {
+            "nl": "We bellen u morgen terug tussen 9 en 12 uur.",
+            "fr": "Nous vous rappelons demain entre 9 et 12 heures.",
+        },
+    ),
+]
+
+ARTICLES = [
+    (
+        "itsme",
+        "itsme-eid",
+        {
+            "nl": (
+                "itsme opnieuw instellen",
+                "Nieuwe gsm? Dan moet u itsme opnieuw instellen.\n\n"
+                "U hebt nodig: uw identiteitskaart, de PIN-code en een kaartlezer of uw bankkaart."
+                "\n\nLukt het niet? Kom naar een digipunt of bel de helpdesk.",
+            ),
+            "fr": (
+                "Réinstaller itsme",
+                "Nouveau téléphone ? Il faut réinstaller itsme.\n\n"
+                "Il vous faut : votre carte d'identité, le code PIN et un lecteur de carte.",
+            ),
+        },
+    ),
+    (
+        "phishing",
+        "banking-phishing",
+        {
+            "nl": (
+                "Een verdacht bericht van 'de bank'",
+                "Uw bank vraagt nooit codes per sms of "
+                "mail.\n\nKlik niet op de link. Bel uw bank met het nummer op uw bankkaart.",
+            ),
+            "fr": (
+                "Un message suspect de 'la banque'",
+                "Votre banque ne demande jamais de codes "
+                "par SMS.\n\nNe cliquez pas. Appelez votre banque.",
+            ),
+        },
+    ),
+    (
+        "tax-on-web",
+        "tax-on-web",
+        {
+            "nl": (
+                "Belastingaangifte online",
+                "Log in op MyMinfin met itsme of uw eID.\n\n"
+                "Wilt u hulp? Kom naar de zitdag in het digipunt.",
+            )
+        },
+    ),
+]
+
+CHANNELS = ["counter"] * 4 + ["phone"] * 4 + ["email"] * 3 + ["chat"] * 2
+
+
+def _buddy(community: Any) -> Volunteer | None:
+    return (
+        Volunteer.objects.in_community(community)
+        .filter(person__user__username="digibuddy", active=True)
+        .first()
+    )
+
+
+def load(community: Any) -> list[tuple[str, str, str]]:
+    rng = random.Random(14)
+    system = Actor.system(community, label="demo")
+    categories = {c.key: c for c in services.categories_ensure_defaults(actor=system)}
+    for title, texts in ANSWERS:
+        services.standard_answer_save(actor=system, title=title, texts=texts)
+    for slug, category, texts in ARTICLES:
+        for language, (title, body) in texts.items():
+            services.article_save(
+                actor=system,
+                language=language,
+                slug=slug,
+                title=title,
+                body=body,
+                public=True,
+                category_id=categories[category].pk,
+            )
+    residents = list(Person.objects.in_community(community).order_by("pk")[:120])
+    buddy = _buddy(community)
+    staff_login = None
+    from django.contrib.auth import get_user_model
+
+    staff_login = get_user_model().objects.filter(username="medewerker").first()
+    now = clock.now()
+    handed = 0
+    for n in range(180):
+        # Three months back, more recent days a little busier.
+        age = timedelta(hours=int(90 * 24 * (rng.random() ** 1.3)))
+        at = now - age
+        key = rng.choice(list(QUESTIONS))
+        channel = rng.choice(CHANNELS)
+        person = rng.choice(residents) if residents and rng.random() < 0.85 else None
+        with clock.frozen(at):
+            ticket = services.ticket_create(
+                actor=system,
+                channel=channel,
+                subject=rng.choice(QUESTIONS[key]),
+                body="Kunt u mij helpen? " + rng.choice(QUESTIONS[key]) + ".",
+                category_id=categories[key].pk,
+                person_id=person.pk if person else None,
+                contact=None
+                if person
+                else services.Contact(
+                    name=rng.choice(["Mevrouw Claes", "Meneer Aerts", "Chatbezoeker"]),
+                    phone=f"0470 {rng.randint(100000, 999999)}",
+                ),
+                idempotency_key=f"demo-helpdesk-{n}",
+            )
+        days = age.days
+        if days < 2 and rng.random() < 0.6:
+            continue  # new, not answered yet (some of them late)
+        with clock.frozen(at + timedelta(hours=rng.randint(1, 30))):
+            services.message_add(
+                actor=system,
+                ticket_id=ticket.pk,
+                kind="reply",
+                via="told",
+                body=rng.choice(ANSWERS)[1]["nl"],
+                author_label="medewerker",
+            )
+            if staff_login is not None and rng.random() < 0.3:
+                services.ticket_assign(actor=system, ticket_id=ticket.pk, user_id=staff_login.pk)
+        if buddy is not None and handed < 4 and days < 20 and person is not None:
+            handed += 1
+            with clock.frozen(at + timedelta(hours=32)):
+                services.ticket_transition(
+                    actor=system,
+                    ticket_id=ticket.pk,
+                    status="handed_over",
+                    handover_to="digibuddy",
+                    volunteer_id=buddy.pk,
+                    note="Digibuddy gaat langs in het digipunt.",
+                )
+            continue
+        if days < 6:
+            if rng.random() < 0.4:
+                with clock.frozen(at + timedelta(hours=40)):
+                    services.ticket_transition(actor=system, ticket_id=ticket.pk, status="waiting")
+            continue
+        with clock.frozen(at + timedelta(days=rng.randint(2, 5))):
+            services.ticket_transition(actor=system, ticket_id=ticket.pk, status="resolved")
+        if days > 12:
+            with clock.frozen(at + timedelta(days=8)):
+                services.ticket_transition(actor=system, ticket_id=ticket.pk, status="closed")
+    # One question that became a request for help at home.
+    question = services.ticket_create(
+        actor=system,
+        channel="phone",
+        subject="Kan niet naar het digipunt komen",
+        body="Ik zit in een rolstoel en wil itsme op mijn nieuwe gsm.",
+        category_id=categories["itsme-eid"].pk,
+        person_id=residents[0].pk if residents else None,
+        contact=None if residents else services.Contact(name="Mevrouw Claes"),
+        idempotency_key="demo-helpdesk-home",
+    )
+    services.home_help_request(
+        actor=system,
+        parent_id=question.pk,
+        body="Mobiliteit: rolstoel. Te doen: itsme installeren op de nieuwe gsm.",
+        idempotency_key="demo-helpdesk-home-child",
+    )
+    return []

@@ -1,0 +1,79 @@
+"""The helpdesk's pages: the staff queue, a ticket, filing a ticket, the categories, and the
+public help pages."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def register() -> None:
+    """Tell web's shared pages about the helpdesk."""
+    from buurtkit.web.registry import (
+        Link,
+        register_audit_verbs,
+        register_menu_link,
+        register_module_pages,
+        register_resident_link,
+    )
+
+    register_module_pages("helpdesk")
+    register_menu_link(
+        Link(
+            key="helpdesk.queue",
+            module="helpdesk",
+            url_name="web:helpdesk_queue",
+            label=_("Helpdesk"),
+            permission="helpdesk.view",
+            summary=_("Questions from every channel, late ones first in view"),
+            order=65,
+        )
+    )
+    register_menu_link(
+        Link(
+            key="helpdesk.mine",
+            module="helpdesk",
+            url_name="web:helpdesk_queue",
+            label=_("My helpdesk questions"),
+            permission="helpdesk.buddy",
+            summary=_("The questions handed to you as a digibuddy"),
+            order=66,
+        )
+    )
+    register_menu_link(
+        Link(
+            key="helpdesk.categories",
+            module="helpdesk",
+            url_name="web:helpdesk_categories",
+            label=_("Helpdesk categories"),
+            permission="helpdesk.manage",
+            summary=_("Topics, teams and deadlines"),
+            order=67,
+        )
+    )
+    register_resident_link(
+        Link(
+            key="helpdesk.help",
+            module="helpdesk",
+            url_name="web:helpdesk_help",
+            label=_("Help with online services"),
+            order=75,
+        )
+    )
+    register_audit_verbs(
+        {
+            "helpdesk.ticket_created": _("filed a helpdesk ticket"),
+            "helpdesk.reply_added": _("answered a helpdesk ticket"),
+            "helpdesk.note_added": _("wrote a note on a helpdesk ticket"),
+            "helpdesk.incoming_added": _("added a resident's message to a ticket"),
+            "helpdesk.status_changed": _("changed a helpdesk ticket's status"),
+            "helpdesk.assigned": _("assigned a helpdesk ticket"),
+            "helpdesk.ticket_changed": _("changed a helpdesk ticket"),
+            "helpdesk.category_saved": _("saved a helpdesk category"),
+            "helpdesk.team_saved": _("saved a helpdesk team"),
+            "helpdesk.answer_saved": _("saved a standard answer"),
+            "helpdesk.article_saved": _("saved a help page"),
+            "helpdesk.settings_changed": _("changed the helpdesk settings"),
+            "helpdesk.categories_seeded": _("set up the helpdesk categories"),
+            "helpdesk.tickets_anonymised": _("anonymised old helpdesk tickets"),
+        }
+    )
