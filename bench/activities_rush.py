@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument(
         "--template", help="copy this migrated database instead of migrating (CI's smoke run)"
     )
+    parser.add_argument("--port", type=int, default=0, help="the server's port (0: any free one)")
     args = parser.parse_args()
     faulthandler.dump_traceback_later(1200, exit=True)  # a hung run says where, then stops
     if args.people < 1 or args.sessions < 1 or args.seats < 1 or args.clients < 1:
@@ -230,7 +231,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="buurtkit-bench-rush-"))
     pg = args.pg.rstrip("/")
-    port = free_port()
+    port = args.port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}},
         "SECRET_KEY": "bench-only",

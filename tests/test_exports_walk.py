@@ -294,6 +294,15 @@ def _activities(system: Actor) -> None:
     activities.attendance_mark(
         actor=system, registration_id=registration.pk, session_id=session.pk, attended=True
     )
+    with clock.frozen(dt.datetime(2026, 1, 15, 16, tzinfo=dt.UTC)):  # the evaluation, typed in
+        activities.evaluation_create(
+            actor=system,
+            series_id=series.pk,
+            registration_id=registration.pk,
+            satisfaction=4,
+            learned=LINK,
+            suggestion=MINUS,
+        )
 
 
 def _helpexchange(system: Actor, person_id: int) -> None:
@@ -389,6 +398,10 @@ PAGE_EXPORTS.update(
         ),
         "web:activities_export_figures": (
             lambda w: f"{S}/activities/figures/export/figures/?at=2026-01&fmt=xlsx",
+            True,
+        ),
+        "web:activities_export_evaluations": (
+            lambda w: f"{S}/activities/figures/export/evaluations/?at=2026-01",
             True,
         ),
         "web:activities_export_names": (

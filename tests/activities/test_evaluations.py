@@ -4,6 +4,8 @@ the tablet at the last session, what staff see (counts and averages, no names), 
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import re
 from collections.abc import Callable
@@ -12,6 +14,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 from buurtkit.activities import services
 from buurtkit.activities.models import Evaluation, Registration, Series, Session
@@ -235,3 +239,116 @@ def test_the_evaluations_api(
         url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="e3"
     )
     assert denied.status_code == 403
+
+
+def test_the_tablet_form_shows_no_staff_menu(
+    system: Actor, community: Community, login_client: Callable[..., Client]
+) -> None:
+    """The tablet handed to participants at the last session is a kiosk: no staff menu (the
+    base template's ``menu`` block emptied) and no "sign out" button; the paper form keeps both."""
+    sessions = _course(system, weeks=1)
+    staff = login_client(community, "staff")
+    url = f"/{community.slug}/activities/manage/sessions/{sessions[0].pk}/evaluation/"
+    paper = staff.get(url).content.decode()
+    tablet = staff.get(url + "?tablet=1").content.decode()
+    logout = reverse("web:logout")
+    assert '<nav class="main"' in paper and f'action="{logout}"' in paper
+    assert '<nav class="main"' not in tablet and f'action="{logout}"' not in tablet
+    assert 'name="satisfaction"' in tablet  # the form itself is there
+
+
+def test_staff_type_in_the_self_assessment_before_and_see_it_beside_the_after(
+    system: Actor,
+    community: Community,
+    make_person: Callable[..., Person],
+    login_client: Callable[..., Client],
+) -> None:
+    """The paper "before" (the seed's media profile) is typed in by staff for a participant;
+    the page shows before → after per statement; once per person and activity."""
+    sessions = _course(system, weeks=2)
+    anna = make_person(system, first_name="Anna", last_name="Voor")
+    bert = make_person(system, first_name="Bert", last_name="Na")
+    regs_a, _t = _sign_up(system, sessions[0], anna)
+    regs_b, _t = _sign_up(system, sessions[0], bert)
+    services.evaluation_create(  # Bert's "after" came with his paper evaluation
+        actor=system, series_id=sessions[0].series_id, registration_id=regs_b[1].pk,
+        satisfaction=5, answers=_answers(4),
+    )  # fmt: skip
+    volunteer = login_client(community, "volunteer")
+    url = f"/{community.slug}/activities/manage/sessions/{sessions[0].pk}/self-assessment/"
+    assert url in volunteer.get(url.replace("self-assessment/", "")).content.decode()
+    page = volunteer.get(url).content.decode()
+    assert f'value="{regs_a[0].pk}"' in page and 'name="satisfaction"' not in page
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert key
+    # Every statement is needed; what was chosen stays.
+    half = volunteer.post(url, {"registration": str(regs_a[0].pk), "a_find": "1"})
+    assert half.status_code == 400 and not Evaluation.objects.filter(moment="before").exists()
+    assert re.search(r'name="a_find" value="1"[^>]*checked', half.content.decode())
+    # Nobody chosen: refused too (a "before" belongs to someone).
+    nobody = volunteer.post(url, {f"a_{k}": "2" for k in STATEMENTS})
+    assert nobody.status_code == 400
+    form = {"registration": str(regs_b[0].pk), "idempotency_key": key.group(1)}
+    form |= {f"a_{k}": "2" for k in STATEMENTS}
+    assert volunteer.post(url, form).status_code == 302
+    assert volunteer.post(url, form).status_code == 302  # a double click saves once
+    before = Evaluation.objects.get(moment="before")
+    assert (before.person_id, before.channel) == (bert.pk, "paper")
+    assert before.self_assessment["answers"] == _answers(2)
+    # Before and after side by side; Bert is marked as done.
+    with translation.override("nl"):
+        page = volunteer.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    row = re.search(r"Bert Na</th>(.*?)</tr>", page, re.S)
+    assert row and row.group(1).count("2 → 4") == len(STATEMENTS)
+    assert re.search(rf'value="{regs_b[0].pk}"[^>]*>Bert Na \(al ingevuld\)', page)
+    # Once per person and activity, whichever session's sign-up it is typed on.
+    with pytest.raises(Conflict):
+        services.evaluation_create(
+            actor=system, series_id=sessions[0].series_id, registration_id=regs_b[1].pk,
+            moment="before", answers=_answers(3),
+        )  # fmt: skip
+    # An activity without a self-assessment has no such page.
+    plain = _course(system, weeks=1, self_assessment=False)
+    assert volunteer.get(url.replace(str(sessions[0].pk), str(plain[0].pk))).status_code == 404
+
+
+def test_the_evaluations_export_has_the_answers_and_no_names(
+    system: Actor,
+    community: Community,
+    make_person: Callable[..., Person],
+    login_client: Callable[..., Client],
+) -> None:
+    sessions = _course(system, weeks=1)
+    person = make_person(system, first_name="Zeynep", last_name="Naamloos")
+    regs, _t = _sign_up(system, sessions[0], person)
+    with clock.frozen(NOW + timedelta(days=8)):
+        services.evaluation_create(
+            actor=system, series_id=sessions[0].series_id, registration_id=regs[0].pk,
+            satisfaction=4, learned="Phishing herkennen", answers=_answers(3),
+        )  # fmt: skip
+        services.evaluation_create(
+            actor=system, series_id=sessions[0].series_id, satisfaction=2, channel="session"
+        )
+    staff = login_client(community, "auditor")
+    base = f"/{community.slug}/activities/figures/export/evaluations/"
+    with translation.override("nl"):
+        month = staff.get(base, {"at": "2026-12"}, HTTP_ACCEPT_LANGUAGE="nl")
+        one = staff.get(base, {"series": sessions[0].series_id, "fmt": "xlsx"})
+        earlier = staff.get(base, {"at": "2026-11"}, HTTP_ACCEPT_LANGUAGE="nl")
+    assert month.status_code == 200 and month["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(month.content.decode("utf-8-sig"))))
+    assert len(rows) == 3 and len(rows[0]) == 10 + len(STATEMENTS)
+    text = month.content.decode("utf-8-sig")
+    assert "Zeynep" not in text and "Naamloos" not in text
+    assert "Phishing herkennen" in text and "Veilig online" in text
+    assert rows[1][6] == "4" and rows[1][-1] == "3"
+    assert one.status_code == 200 and one["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
+    assert len(list(csv.reader(io.StringIO(earlier.content.decode("utf-8-sig"))))) == 1
+    # From the evaluations page and the figures page.
+    summary = staff.get(
+        f"/{community.slug}/activities/manage/series/{sessions[0].series_id}/evaluations/"
+    ).content.decode()
+    assert f"{base}?series={sessions[0].series_id}" in summary
+    assert base in staff.get(f"/{community.slug}/activities/figures/").content.decode()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from buurtkit.activities import services
 from buurtkit.activities.models import Registration, Session
@@ -239,3 +240,78 @@ def test_a_partner_cannot_refer_for_another_organisation(
     })  # fmt: skip
     assert page.status_code == 200 and 'value="Piet"' in page.content.decode()
     assert not Registration.objects.exists()
+
+
+def test_the_referral_form_writes_session_dates_wholly_in_the_readers_language(
+    community: Community, system: Actor, partner_client: Callable[[str], Client]
+) -> None:
+    """The sessions to choose from read "woensdag 9 december 10:00" in Dutch and "mercredi 9
+    décembre 10:00" in French — never a mix such as "wo 9 Dec" (an abbreviated day and an
+    English-looking month)."""
+    _session(system)  # Wednesday 9 December, 10:00 in Brussels
+    caw = partner_client("CAW Datum")
+    url = f"/{community.slug}/activities/referrals/"
+    with translation.override("nl"):
+        dutch = caw.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    with translation.override("fr"):
+        french = caw.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "woensdag 9 december 10:00 · IT-café Rabot" in dutch
+    assert "mercredi 9 décembre 10:00 · IT-café Rabot" in french
+    for page in (dutch, french):
+        assert "Dec " not in page and "Wed" not in page
+
+
+def test_a_sign_up_for_someone_sends_them_the_same_my_sign_up_message_as_the_web(
+    community: Community,
+    system: Actor,
+    make_person: Callable[..., Person],
+    login_client: Callable[..., Client],
+    api: Any,
+    settings: Any,
+) -> None:
+    """Staff on the phone (the page) or any client of the API sign someone up: the person gets
+    the confirmation a web sign-up gets, by their own channel (SMS to a mobile, else e-mail),
+    with the cancel link and the "my sign-up" page (the QR code for the door); in their
+    language; a retry sends nothing twice; without a mobile or e-mail address, no message."""
+    settings.PUBLIC_URL = "https://buurt.example.be"
+    session = _session(system, capacity=5)
+    by_sms = make_person(system, first_name="Sofie", phone="0470 31 31 31")
+    by_mail = make_person(
+        system, first_name="Jean", email="jean@example.org", preferred_language="fr",
+        consents={"data_processing": True, "contact_email": True},
+    )  # fmt: skip
+    landline = make_person(system, first_name="Odette", phone="09 222 33 44")
+    client = api(community, ["staff"])
+    url = f"/api/v1/activities/sessions/{session.pk}/registrations"
+    for person, key in ((by_sms, "k-sms"), (by_mail, "k-mail"), (landline, "k-land")):
+        made = client.post(
+            url, {"person_id": person.pk, "channel": "phone"},
+            content_type="application/json", HTTP_IDEMPOTENCY_KEY=key,
+        )  # fmt: skip
+        assert made.status_code == 201, made.content
+    again = client.post(
+        url, {"person_id": by_sms.pk, "channel": "phone"},
+        content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-sms",
+    )  # fmt: skip
+    assert again.status_code == 200
+    sms = Message.objects.get(person=by_sms)  # once, despite the retry
+    mail = Message.objects.get(person=by_mail)
+    assert (sms.channel, mail.channel) == ("sms", "email")
+    for message, person in ((sms, by_sms), (mail, by_mail)):
+        registration = Registration.objects.get(person=person)
+        assert f"https://buurt.example.be/{community.slug}/activities/my/{registration.pk}/" in (
+            message.body
+        )
+        assert f"/activities/cancel/{registration.pk}/" in message.body
+    assert mail.language == "fr" and "Vous êtes inscrit" in mail.subject  # their language
+    assert not Message.objects.filter(person=landline).exists()
+    # The page (a volunteer on the phone, confirmation by message): the same "my sign-up" link.
+    caller = make_person(system, first_name="Walter", phone="0470 32 32 32")
+    volunteer = login_client(community, "volunteer")
+    response = volunteer.post(
+        _url(community, session), _form(person=str(caller.pk), confirm="message")
+    )
+    assert response.status_code == 302
+    registration = Registration.objects.get(person=caller)
+    body = Message.objects.get(person=caller).body
+    assert f"/{community.slug}/activities/my/{registration.pk}/" in body

@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from buurtkit.activities import services
@@ -273,3 +275,42 @@ def test_an_expired_offer_cannot_be_taken_by_its_link(
     assert Registration.objects.get(person=waiting).state == "offered"  # until the sweep runs
     session.refresh_from_db()
     assert session.seats_taken == 1
+
+
+#: What one public sign-up may ask the database, all in (the community, the session read once,
+#: the person looked up and added with their consents and audit events, the session locked,
+#: one look for the same person or idempotency key, the registration and the seat count, its
+#: audit event, the confirmation message and its audit event, savepoints). A sign-up rush is
+#: thousands of these a minute: a new query here is a cost every person pays.
+SIGN_UP_QUERIES = 21
+#: The form: the community and the session with its activity and place.
+FORM_QUERIES = 2
+
+
+def test_a_public_sign_up_asks_the_database_little(
+    system: Actor, community: Community, frozen: Any, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://buurt.example.be"
+    session = _session(system, capacity=1)
+    url = f"/{community.slug}/activities/sessions/{session.pk}/"
+    client = _client()
+    with CaptureQueriesContext(connection) as form_queries:
+        data = _form(client, url)
+    with CaptureQueriesContext(connection) as sign_up:
+        page = client.post(url, data)
+    assert page.status_code == 200 and Registration.objects.filter(state="registered").count() == 1
+    assert Message.objects.filter(body__contains="/activities/my/").count() == 1
+    listed = "\n".join(q["sql"][:120] for q in sign_up.captured_queries)
+    assert len(form_queries.captured_queries) <= FORM_QUERIES
+    assert len(sign_up.captured_queries) <= SIGN_UP_QUERIES, listed
+    # The next person finds the session full: the waiting list costs no more (plus their place).
+    other = _client()
+    with CaptureQueriesContext(connection) as waiting:
+        other.post(url, _form(other, url, first_name="Jan"))
+    assert Registration.objects.filter(state="waiting").count() == 1
+    assert len(waiting.captured_queries) <= FORM_QUERIES + SIGN_UP_QUERIES + 1
+    # A double click (the same form again) is answered from the first sign-up, writing nothing.
+    with CaptureQueriesContext(connection) as again:
+        assert client.post(url, data).status_code == 200
+    assert Registration.objects.count() == 2 and Person.objects.count() == 2
+    assert len(again.captured_queries) <= SIGN_UP_QUERIES

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from buurtkit.activities import services
 from buurtkit.activities import volunteer_selectors as selectors
@@ -133,7 +134,8 @@ def test_a_known_person_is_offered_instead_of_a_duplicate(system: Actor) -> None
 
 
 def test_a_volunteer_is_never_booked_twice_at_overlapping_times(system: Actor) -> None:
-    with clock.frozen(NOW):
+    # The message is read in Dutch (a page asked earlier on the worker may leave another on).
+    with clock.frozen(NOW), translation.override("nl"):
         volunteer = _buddy(system, "Karim")
         first = _session(system, hour=13)
         overlapping = _session(system, hour=14)
@@ -359,6 +361,58 @@ def test_a_cancelled_digipunt_slot_is_a_gap_until_someone_fills_it(system: Actor
         assert gap.duty == duty and gap.place == place
         services.gap_fill(actor=_volunteer_actor(system.community, helper), duty_id=duty.pk)
         assert selectors.gaps(actor=system) == []
+
+
+def test_digipunt_hours_needing_two_are_a_gap_until_two_are_on_duty(
+    system: Actor, login_client: Callable[..., Client]
+) -> None:
+    """A coordinator says the Wednesday morning at a digipunt needs two digibuddies: with one
+    planned the gaps show "1 of 2"; a volunteer fills the second place (once); hours nobody
+    said anything about still need one; a third volunteer finds the hours full."""
+    starts = NOW + timedelta(days=2)  # Wednesday 10:00 in Brussels
+    ends = starts + timedelta(hours=3)
+    with clock.frozen(NOW):
+        place = _place(system)
+        first, second, third = _buddy(system), _buddy(system), _buddy(system)
+        hours = services.slot_set_needed(
+            actor=system, place_id=place.pk, starts_at=starts, ends_at=ends, needed=2
+        )
+        (empty,) = selectors.gaps(actor=system)  # nobody planned yet: a gap of two
+        assert (empty.slot, empty.planned, empty.needed, empty.missing) == (hours, 0, 2, 2)
+        services.duty_assign(
+            actor=system, volunteer_id=first.pk, place_id=place.pk, starts_at=starts, ends_at=ends
+        )
+        (gap,) = selectors.gaps(actor=system)
+        assert (gap.planned, gap.needed, gap.missing, gap.place) == (1, 2, 1, place)
+        helper = _volunteer_actor(system.community, second)
+        assert [g.slot for g in selectors.open_gaps_for_volunteer(actor=helper)] == [hours]
+        # The one already on duty there is not offered the gap again.
+        me = _volunteer_actor(system.community, first)
+        assert selectors.open_gaps_for_volunteer(actor=me) == []
+        services.gap_fill(actor=helper, slot_id=hours.pk)
+        assert selectors.gaps(actor=system) == []
+        with pytest.raises(Conflict):  # full now
+            services.gap_fill(actor=_volunteer_actor(system.community, third), slot_id=hours.pk)
+        # Saying one is needed again leaves no gap; other hours without a number need one.
+        services.slot_set_needed(
+            actor=system, place_id=place.pk, starts_at=starts, ends_at=ends, needed=1
+        )
+        assert selectors.gaps(actor=system) == []
+        with pytest.raises(ValidationFailed):
+            services.slot_set_needed(
+                actor=system, place_id=place.pk, starts_at=ends, ends_at=starts, needed=2
+            )
+    # The coordinator's page: the form sets the number, a wrong one keeps what was typed.
+    coordinator = login_client(system.community, "staff")
+    url = f"/{system.community.slug}/activities/volunteers/gaps/"
+    with clock.frozen(NOW):
+        form = {"h-place_id": str(place.pk), "h-day": "2026-12-11", "h-start": "14:00",
+                "h-end": "17:00", "h-needed": "3"}  # fmt: skip
+        assert coordinator.post(url, form).status_code == 302
+        page = coordinator.get(url).content.decode()
+        bad = coordinator.post(url, dict(form, **{"h-needed": "0"}))
+    assert 'name="slot"' in page  # the new hours are a gap of three, to ask for
+    assert bad.status_code == 400 and 'value="14:00"' in bad.content.decode()
 
 
 # --- training -------------------------------------------------------------------------------

@@ -214,7 +214,8 @@ def sign_up(
 ) -> Any:
     data = payload.dict()
     data["language"] = data["language"] or ""
-    made, token = services.registration_create(
+    # The person gets the same confirmation as a web sign-up (the "my sign-up" page's QR link).
+    made, token = services.sign_up_and_confirm(
         actor=actor_of(request), session_id=session_id, idempotency_key=idempotency_key, **data
     )
     replayed = getattr(made[0], "replayed", False) or not token

@@ -28,7 +28,8 @@ class ActivitiesConfig(AppConfig):
             "activities.Series",
             "activities.Session",
             "activities.ActivitySettings",
-            reason="the programme: titles, places, times and seat counts",
+            "activities.DigipuntSlot",
+            reason="the programme: titles, places, times, seat counts and digibuddies needed",
         )
         register_person_data(
             "activities",

@@ -356,6 +356,38 @@ class Duty(CommunityScoped):
         return f"{self.volunteer_id} {self.session_id or self.place_id}"
 
 
+class DigipuntSlot(CommunityScoped):
+    """Drop-in hours at a digipunt (a place, from–until) and how many digibuddies they need.
+
+    The digipunt duties at the same place and times fill it; the coordinators' gaps count the
+    planned ones against ``buddies_needed``. Hours with duties but no slot row need one."""
+
+    community = community_key(db_index=False)
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    buddies_needed = models.PositiveSmallIntegerField(_("digibuddies needed"), default=1)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digipunt hours")
+        verbose_name_plural = _("digipunt hours")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "starts_at", "ends_at"], name="digipunt_slot_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="digipunt_slot_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "starts_at"], name="digipunt_slot_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id} {self.starts_at:%Y-%m-%d %H:%M}: {self.buddies_needed}"
+
+
 class EvaluationChannel(models.TextChoices):
     PAPER = "paper", _("on paper")
     SMS = "sms", _("by SMS link")

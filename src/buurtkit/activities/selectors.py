@@ -398,3 +398,39 @@ def evaluation_summary(*, actor: Actor, series_id: int) -> dict[str, Any]:
             for key, text in STATEMENTS.items()
         ],
     }
+
+
+def self_assessments_of_session(*, actor: Actor, session_id: int) -> list[dict[str, Any]]:
+    """The participants of a session with their self-assessment before the course and after
+    it side by side (the six statements, 1–4), for the staff page where a paper "before" is
+    typed in. A person answers once per activity and moment, on any session's sign-up."""
+    from buurtkit.activities.models import Evaluation
+    from buurtkit.activities.questions import STATEMENTS
+
+    session = session_get(actor=actor, session_id=session_id)
+    rows = list(
+        attendance_rows(actor=actor, session_id=session.pk).filter(
+            state__in=[rules.REGISTERED, rules.CONFIRMED, rules.ATTENDED, rules.NO_SHOW]
+        )
+    )
+    given: dict[tuple[int, str], dict[str, int]] = {}
+    for person_id, moment, assessment in Evaluation.objects.filter(
+        series_id=session.series_id, person_id__in=[r.person_id for r in rows]
+    ).values_list("person_id", "moment", "self_assessment"):
+        answers = (assessment or {}).get("answers") or {}
+        if answers:
+            given[(person_id, moment)] = answers
+    out = []
+    for r in rows:
+        before = given.get((r.person_id, "before"))
+        after = given.get((r.person_id, "after"))
+        out.append(
+            {
+                "registration": r,
+                "name": r.person.full_name,
+                "before": before is not None,
+                "after": after is not None,
+                "cells": [((before or {}).get(key), (after or {}).get(key)) for key in STATEMENTS],
+            }
+        )
+    return out

@@ -33,6 +33,7 @@ from buurtkit.activities.models import (
     Category,
     Registration,
     RegistrationState,
+    Series,
     Session,
 )
 from buurtkit.core import clock
@@ -371,7 +372,7 @@ def activity_figures(
 
 # --- exports -------------------------------------------------------------------------------
 
-EXPORTS = ("attendance", "figures")
+EXPORTS = ("attendance", "figures", "evaluations")
 
 
 def export_rows(
@@ -382,9 +383,12 @@ def export_rows(
     day: date | None = None,
     municipality_id: int | None = None,
     language: str = "nl",
+    series_id: int | None = None,
 ) -> Iterator[list[Any]]:
     """The rows of an export, header first, without personal data: ``attendance`` is one row
-    per session of the period (counts only), ``figures`` the overview's numbers."""
+    per session of the period (counts only), ``figures`` the overview's numbers,
+    ``evaluations`` one row per evaluation given in the period (or every one of the activity
+    ``series_id``): its answers, never who gave it."""
     actor.require("activities.view")
     if what not in EXPORTS:
         raise NotFound(_("There is no such export."))
@@ -393,6 +397,10 @@ def export_rows(
         get_scoped(Municipality, actor.community, pk=municipality_id)
     if what == "attendance":
         return _export_attendance(actor, chosen, municipality_id, language)
+    if what == "evaluations":
+        if series_id:
+            get_scoped(Series, actor.community, pk=series_id)
+        return _export_evaluations(actor, chosen, municipality_id, language, series_id)
     return _export_figures(actor, chosen, municipality_id, language)
 
 
@@ -505,6 +513,68 @@ def _export_figures(
             yield [title, row["label"], row["total"], *row["months"], row["people"]]
     for row in figures["per_municipality"]:
         yield [_("per municipality"), row["municipality"], row["attended"], *blank, row["people"]]
+
+
+def _export_evaluations(
+    actor: Actor,
+    period: Period,
+    municipality_id: int | None,
+    language: str,
+    series_id: int | None,
+) -> Iterator[list[Any]]:
+    """One row per evaluation (and per self-assessment before a course) given in the period
+    (or, with ``series_id``, all of that activity's):
+    the day, the activity, how and when it was given, the face, the texts and the six
+    statements (1–4). No name, no person, no sign-up: the answers only."""
+    from buurtkit.activities.models import Evaluation, EvaluationChannel, EvaluationMoment
+    from buurtkit.activities.questions import FACES, STATEMENTS
+
+    rows = Evaluation.objects.in_community(actor.community)
+    if series_id:  # one activity: all its answers, whenever given
+        rows = rows.filter(series_id=series_id)
+    else:
+        start, end = period.bounds()
+        rows = rows.filter(created_at__gte=start, created_at__lt=end)
+    if municipality_id:
+        rows = rows.filter(
+            series__in=Series.objects.filter(sessions__place__municipality_id=municipality_id)
+        )
+    kinds = dict(ActivityKind.choices)
+    channels = dict(EvaluationChannel.choices)
+    moments = dict(EvaluationMoment.choices)
+    yield [
+        _("day"),
+        _("activity"),
+        _("kind"),
+        _("category"),
+        _("how"),
+        _("when"),
+        _("satisfaction (1–5)"),
+        _("face"),
+        _("what I learned"),
+        _("suggestion"),
+        *[str(text) for text in STATEMENTS.values()],
+    ]
+    for e in (
+        rows.select_related("series__category")
+        .order_by("created_at", "pk")
+        .iterator(chunk_size=2000)
+    ):
+        answers = (e.self_assessment or {}).get("answers", {})
+        category = e.series.category
+        yield [
+            timezone.localtime(e.created_at, BRUSSELS).date(),
+            translated(e.series.title, language),
+            str(kinds.get(e.series.kind, e.series.kind)),
+            translated(category.name, language) if category else "",
+            str(channels.get(e.channel, e.channel)),
+            str(moments.get(e.moment, e.moment)),
+            e.satisfaction if e.satisfaction is not None else "",
+            str(FACES[e.satisfaction][1]) if e.satisfaction in FACES else "",
+            e.learned,
+            e.suggestion,
+            *[answers.get(key, "") for key in STATEMENTS],
+        ]
 
 
 def names_export_rows(

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from buurtkit.activities.models import (
     ActivityKind,
+    DigipuntSlot,
     Duty,
     DutyRole,
     DutyState,
@@ -136,6 +137,7 @@ class Gap:
     swap_asked: int
     session: Session | None = None
     duty: Duty | None = None  #: the cancelled (or offered) digipunt duty
+    slot: DigipuntSlot | None = None  #: digipunt hours that say how many they need
     reasons: list[str] | None = None
 
     @property
@@ -191,6 +193,8 @@ def gaps(*, actor: Actor, weeks: int = GAP_WEEKS) -> list[Gap]:
                     reasons=reasons.get(s.pk, []),
                 )
             )
+    # Digipunt hours: the duties at a place and time, counted against what the slot needs
+    # (``DigipuntSlot.buddies_needed``; hours with duties but no slot row need one).
     slots: dict[tuple[int, datetime, datetime], list[Duty]] = {}
     for duty in (
         Duty.objects.filter(
@@ -204,24 +208,32 @@ def gaps(*, actor: Actor, weeks: int = GAP_WEEKS) -> list[Gap]:
     ):
         if duty.place_id and duty.starts_at and duty.ends_at:
             slots.setdefault((duty.place_id, duty.starts_at, duty.ends_at), []).append(duty)
-    for duties in slots.values():
+    rows = {
+        (slot.place_id, slot.starts_at, slot.ends_at): slot
+        for slot in DigipuntSlot.objects.filter(
+            community=actor.community, starts_at__gt=now, starts_at__lt=until
+        ).select_related("place")
+    }
+    for key in sorted(set(slots) | set(rows), key=lambda k: (k[1], k[0])):
+        duties, slot = slots.get(key, []), rows.get(key)
+        needed = slot.buddies_needed if slot is not None else 1
         planned = sum(d.state == DutyState.PLANNED for d in duties)
-        if planned:
+        if planned >= needed:
             continue
-        open_duty = next(
-            (d for d in duties if d.state == DutyState.CANCELLED),
-            duties[0],
-        )
+        open_duty = next((d for d in duties if d.state == DutyState.CANCELLED), None)
+        if slot is None and open_duty is None:
+            open_duty = duties[0]  # offered for a swap, nobody else planned
         found.append(
             Gap(
-                starts_at=open_duty.starts_at,  # type: ignore[arg-type]
-                ends_at=open_duty.ends_at,  # type: ignore[arg-type]
-                place=open_duty.place,
+                starts_at=key[1],
+                ends_at=key[2],
+                place=slot.place if slot is not None else duties[0].place,
                 title=None,
-                needed=1,
-                planned=0,
+                needed=needed,
+                planned=planned,
                 swap_asked=sum(d.state == DutyState.SWAP_ASKED for d in duties),
-                duty=open_duty,
+                duty=None if slot is not None else open_duty,
+                slot=slot,
                 reasons=[d.cancel_reason for d in duties if d.cancel_reason],
             )
         )
@@ -233,15 +245,18 @@ def open_gaps_for_volunteer(*, actor: Actor) -> list[Gap]:
     """Gaps a volunteer can fill themself (sessions short of digibuddies, cancelled digipunt
     slots), leaving out those where they are already on duty."""
     actor.require("activities.duties")
-    mine = set(
-        Duty.objects.filter(community=actor.community, volunteer__person_id=actor.person_id or 0)
-        .exclude(state=DutyState.CANCELLED)
-        .values_list("session_id", flat=True)
+    live = Duty.objects.filter(
+        community=actor.community, volunteer__person_id=actor.person_id or 0
+    ).exclude(state=DutyState.CANCELLED)
+    mine = set(live.values_list("session_id", flat=True))
+    my_hours = set(
+        live.filter(session__isnull=True).values_list("place_id", "starts_at", "ends_at")
     )
     return [
         g
         for g in gaps(actor=actor)
         if (g.session is None or g.session.pk not in mine)
+        and (g.slot is None or (g.slot.place_id, g.starts_at, g.ends_at) not in my_hours)
         and (g.duty is None or g.duty.state == DutyState.CANCELLED)
         # A place held by someone who offers it for a swap is taken over, not added to.
         and g.planned + g.swap_asked < g.needed

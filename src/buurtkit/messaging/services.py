@@ -77,6 +77,9 @@ def _pick_channel(
     # Consent must have been given: "not asked yet" is not a yes. A message the person asked
     # for themself (``requested``: a code to confirm their number) needs only a mobile number.
     # ``consents``: the person's current consents when the caller read them already (a batch).
+    mobile = bool(person.phone) and person.phone_kind == "mobile"
+    if requested and mobile and channel in ("auto", Channel.SMS):
+        return Channel.SMS.value  # asked for by the person themself: no consent to read
     if consents is None:
         consents = current_consents(person=person)
     sms_ok = (
@@ -108,6 +111,8 @@ def notify(
     idempotency_key: str,
     requested: bool = False,
     language: str = "",
+    fresh: bool = False,
+    person: Person | None = None,
 ) -> Message:
     """Queue a message rendered from ``messaging/<template>.txt`` in the person's language.
 
@@ -120,10 +125,32 @@ def notify(
     with the same request returns the message queued the first time instead of sending twice
     (also when two requests arrive at the same moment); the same key with a different request
     is refused.
+
+    ``fresh``: the key names a row the caller made in this same transaction (a sign-up's
+    confirmation, ``activities-confirm-<id>``), so no earlier message can carry it: the
+    look-up and its savepoint are skipped (the unique constraint still refuses a duplicate).
+    ``person``: the person's row when the caller has it (not read again).
     """
     actor.require("messages.send")
     key = idempotency_key[:100]
     request_hash = fingerprint([person_id, template, context or {}, channel])
+    if person is not None and (person.pk != person_id or person.community_id != actor.community.pk):
+        person = None
+    if fresh:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("notify(fresh=True) must run inside the caller's transaction")
+        return _notify_now(
+            actor=actor,
+            person_id=person_id,
+            template=template,
+            context=context,
+            channel=channel,
+            key=key,
+            request_hash=request_hash,
+            requested=requested,
+            language=language,
+            person=person,
+        )
     return run_once(
         queryset=Message.objects.in_community(actor.community),
         key=key,
@@ -272,7 +299,11 @@ def _notice_hash(notice: Notice, template: str) -> str:
 
 
 @transaction.atomic
-def _notify(
+def _notify(**kwargs: Any) -> Message:
+    return _notify_now(**kwargs)
+
+
+def _notify_now(
     *,
     actor: Actor,
     person_id: int,
@@ -283,8 +314,10 @@ def _notify(
     request_hash: str,
     requested: bool = False,
     language: str = "",
+    person: Person | None = None,
 ) -> Message:
-    person = get_scoped(Person, actor.community, pk=person_id)
+    if person is None:
+        person = get_scoped(Person, actor.community, pk=person_id)
     chosen = _pick_channel(person, channel, requested)
     message = _message(
         community=actor.community,

@@ -154,6 +154,18 @@ class PlaceDutyForm(forms.Form):
         )
 
 
+class SlotForm(PlaceDutyForm):
+    """Digipunt hours and how many digibuddies they need (the coordinator's gaps page)."""
+
+    needed = forms.IntegerField(
+        label=_("Digibuddies needed"),
+        min_value=1,
+        max_value=20,
+        initial=2,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
 class CertifyForm(forms.Form):
     on = forms.DateField(label=_("Certified on"), widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -92,6 +92,11 @@ community_urlpatterns = [
         name="activities_attendance_paper",
     ),
     path(
+        "activities/manage/sessions/<int:session_id>/self-assessment/",
+        views_evaluations.self_assessment_entry,
+        name="activities_self_assessment_entry",
+    ),
+    path(
         "activities/manage/sessions/<int:session_id>/evaluation/",
         views_evaluations.evaluation_entry,
         name="activities_evaluation_entry",
@@ -166,6 +171,11 @@ community_urlpatterns += [
         "activities/figures/export/figures/",
         views_figures.export_figures,
         name="activities_export_figures",
+    ),
+    path(
+        "activities/figures/export/evaluations/",
+        views_figures.export_evaluations,
+        name="activities_export_evaluations",
     ),
     path(
         "activities/figures/export/names/",

@@ -153,6 +153,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                     address=_client_address(request),
                     idempotency_key=data["idempotency_key"],
                     base_url=request.build_absolute_uri("/"),
+                    loaded_session=session,
                 )
             except ServiceError as exc:
                 apply_service_error(form, exc)

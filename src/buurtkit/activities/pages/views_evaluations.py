@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from buurtkit.activities import rules, selectors, services
 from buurtkit.activities.models import Evaluation, EvaluationChannel, EvaluationMoment
 from buurtkit.activities.pages.forms_evaluations import EvaluationForm
+from buurtkit.activities.questions import STATEMENTS
 from buurtkit.activities.services.checkin import by_link_code
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
@@ -145,6 +146,64 @@ def evaluation_entry(request: HttpRequest, session_id: int) -> HttpResponse:
         request,
         "activities/evaluation_entry.html",
         {"session": session, "series": series, "form": form, "tablet": tablet},
+    )
+
+
+@community_page("activities.attend")
+@require_http_methods(["GET", "POST"])
+def self_assessment_entry(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Staff type in a participant's self-assessment *before* the course from paper (the
+    "after" goes with the paper evaluation, next door), and see both side by side."""
+    actor = actor_of(request)
+    session = selectors.session_get(actor=actor, session_id=session_id)
+    series = session.series
+    if not series.self_assessment:
+        raise NotFound(_("This activity has no self-assessment."))
+    rows = selectors.self_assessments_of_session(actor=actor, session_id=session.pk)
+    # Everyone with a seat; those who answered already are marked (a double click on the
+    # same form is still recognised by its idempotency key).
+    done = _("already given")
+    people = [
+        (str(r["registration"].pk), f"{r['name']} ({done})" if r["before"] else r["name"])
+        for r in rows
+    ]
+    form = EvaluationForm(
+        request.POST or None,
+        initial={"idempotency_key": uuid.uuid4().hex},
+        statements=True,
+        evaluation=False,
+        people=people,
+    )
+    form.fields["registration"].required = True
+    form.fields["registration"].choices = [("", _("Choose the person")), *people]  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["registration"]
+        try:
+            services.evaluation_create(
+                actor=actor,
+                series_id=series.pk,
+                channel=EvaluationChannel.PAPER,
+                moment=EvaluationMoment.BEFORE,
+                registration_id=int(chosen),
+                answers=form.answers(),
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+            )
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            flash(request, _("Thank you! The answers are saved."))
+            return redirect(request.path)
+    return render(
+        request,
+        "activities/self_assessment_entry.html",
+        {
+            "session": session,
+            "series": series,
+            "form": form,
+            "rows": rows,
+            "statements": list(STATEMENTS.values()),
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -116,11 +116,18 @@ def _items(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
 def _export(request: HttpRequest, what: str) -> HttpResponse:
     actor = actor_of(request)
     choice = _choice(request)
+    series_id = _int(request.GET.get("series")) if what == "evaluations" else None
     rows = selectors_figures.export_rows(
-        actor=actor, what=what, language=translation.get_language() or "nl", **choice
+        actor=actor,
+        what=what,
+        language=translation.get_language() or "nl",
+        series_id=series_id,
+        **choice,
     )
     period = period_of(choice["period"], choice["day"] or local_today())
     name = f"{actor.community.slug}-activities-{what}-{period.first:%Y-%m}-{period.kind}"
+    if series_id:
+        name = f"{actor.community.slug}-activities-evaluations-activity-{series_id}"
     if request.GET.get("fmt") == "xlsx":
         return exports.xlsx_response(rows, filename=f"{name}.xlsx", sheet_title=what)
     return exports.csv_response(rows, filename=f"{name}.csv")
@@ -134,6 +141,12 @@ def export_attendance(request: HttpRequest) -> HttpResponse:
 @community_page("activities.view")
 def export_figures(request: HttpRequest) -> HttpResponse:
     return _export(request, "figures")
+
+
+@community_page("activities.view")
+def export_evaluations(request: HttpRequest) -> HttpResponse:
+    """The evaluations given in the period (``?series=`` one activity's), without names."""
+    return _export(request, "evaluations")
 
 
 @community_page("activities.export_names")

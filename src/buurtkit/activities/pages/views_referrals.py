@@ -57,7 +57,7 @@ def _session_choices(request: HttpRequest) -> list[tuple[int, str]]:
     language = translation.get_language() or "nl"
     choices = []
     for s in selectors.sessions_open_for_sign_up(community=request.community):  # type: ignore[attr-defined]
-        when = date_format(s.starts_at.astimezone(selectors.BRUSSELS), "D j M H:i")
+        when = date_format(s.starts_at.astimezone(selectors.BRUSSELS), "l j F H:i")
         full = _(" (full: waiting list)") if s.seats_taken >= s.capacity else ""
         choices.append(
             (s.pk, f"{when} · {translated(s.series.title, language)} · {s.place.name}{full}")

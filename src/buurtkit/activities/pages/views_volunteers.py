@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from buurtkit.activities import services
 from buurtkit.activities import volunteer_selectors as selectors
@@ -27,6 +27,7 @@ from buurtkit.activities.pages.forms_volunteers import (
     CertifyForm,
     PlaceDutyForm,
     SessionDutyForm,
+    SlotForm,
     VolunteerForm,
 )
 from buurtkit.core import clock
@@ -281,9 +282,33 @@ def volunteer_certify(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 
 
 @community_page("activities.volunteers")
+@require_http_methods(["GET", "POST"])
 def gaps(request: HttpRequest) -> HttpResponse:
+    """The gaps, and the form saying how many digibuddies a digipunt's hours need."""
     actor = actor_of(request)
-    return render(request, "activities/volunteers_gaps.html", {"gaps": selectors.gaps(actor=actor)})
+    places = [(p.pk, p.name) for p in Place.objects.in_community(actor.community).order_by("name")]
+    form = SlotForm(request.POST or None, places=places, prefix="h")
+    if request.method == "POST" and form.is_valid():
+        starts_at, ends_at = form.times()
+        try:
+            services.slot_set_needed(
+                actor=actor,
+                place_id=form.cleaned_data["place_id"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                needed=form.cleaned_data["needed"],
+            )
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            flash(request, _("Saved: the gaps count these hours against the number needed."))
+            return redirect(request.path)
+    return render(
+        request,
+        "activities/volunteers_gaps.html",
+        {"gaps": selectors.gaps(actor=actor), "slot_form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @community_page("activities.volunteers")
@@ -295,6 +320,7 @@ def gap_ask(request: HttpRequest) -> HttpResponse:
             actor=actor,
             session_id=_int(request.POST.get("session")),
             duty_id=_int(request.POST.get("duty")),
+            slot_id=_int(request.POST.get("slot")),
         )
     except NotFound as exc:
         raise Http404 from exc
@@ -417,6 +443,7 @@ def gap_fill(request: HttpRequest) -> HttpResponse:
             actor=actor_of(request),
             session_id=_int(request.POST.get("session")),
             duty_id=_int(request.POST.get("duty")),
+            slot_id=_int(request.POST.get("slot")),
         )
     except NotFound as exc:
         raise Http404 from exc

@@ -18,6 +18,7 @@ from buurtkit.activities.services.public import (
     cancel_path,
     my_path,
     public_sign_up,
+    sign_up_and_confirm,
 )
 from buurtkit.activities.services.registrations import (
     attendance_enter,
@@ -43,6 +44,7 @@ from buurtkit.activities.services.volunteers import (
     duty_take,
     gap_ask,
     gap_fill,
+    slot_set_needed,
     volunteer_certify,
     volunteer_create,
     volunteer_update,
@@ -83,6 +85,8 @@ __all__ = [
     "retention_sweep_community",
     "series_create",
     "session_add",
+    "sign_up_and_confirm",
+    "slot_set_needed",
     "volunteer_certify",
     "volunteer_create",
     "volunteer_update",

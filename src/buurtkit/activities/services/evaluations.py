@@ -123,6 +123,13 @@ def _create(
         person_id = registration.person_id
         if Evaluation.objects.filter(registration=registration, moment=moment).exists():
             raise Conflict(_("This was already answered. Thank you!"), code="already_answered")
+        if (
+            moment == EvaluationMoment.BEFORE
+            and Evaluation.objects.filter(
+                series=series, person_id=person_id, moment=EvaluationMoment.BEFORE
+            ).exists()
+        ):  # once per person and activity (a course: on any of its sessions' sign-ups)
+            raise Conflict(_("This was already answered. Thank you!"), code="already_answered")
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(

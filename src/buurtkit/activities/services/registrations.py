@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from buurtkit.activities import rules
@@ -40,7 +40,7 @@ from buurtkit.core.errors import (
     ServiceError,
     ValidationFailed,
 )
-from buurtkit.core.idempotency import clean_key, fingerprint, run_once, same_fingerprint
+from buurtkit.core.idempotency import clean_key, fingerprint, replay, same_fingerprint
 from buurtkit.core.public_url import public_url
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.texts import translated
@@ -104,12 +104,17 @@ def registration_create(
     language: str = "",
     join_waiting_list: bool = True,
     idempotency_key: str | None = None,
+    loaded_session: Session | None = None,
+    loaded_person: Person | None = None,
 ) -> tuple[list[Registration], str]:
     """Sign a person up for a session (or, for a whole-series activity, all its sessions
     still to come). Returns the registrations and the secret for the cancel link ("" on a
     replay: the secret was given the first time and is not kept).
 
     A full session puts the person on the waiting list (``join_waiting_list``), or refuses.
+    ``loaded_session`` (with its activity and place) and ``loaded_person``: the rows of
+    ``session_id`` and ``person_id`` when the caller read them already (the public sign-up),
+    so they are not read again; the session is locked all the same.
     """
     _may_register_for(actor, person_id)
     if (
@@ -128,8 +133,10 @@ def registration_create(
     request_hash = fingerprint([session_id, person_id, channel, referred_by_id, join_waiting_list])
     token = secrets.token_urlsafe(16)
 
-    def create() -> Registration:
-        return _register(
+    # One savepoint: a refusal (or a unique-constraint race) inside rolls back to here, so a
+    # caller that goes on after a Conflict (the demo) finds its transaction intact.
+    with transaction.atomic():
+        first = _register(
             actor=actor,
             session_id=session_id,
             person_id=person_id,
@@ -140,20 +147,12 @@ def registration_create(
             key=key,
             request_hash=request_hash,
             token=token,
+            loaded_session=loaded_session,
+            loaded_person=loaded_person,
         )
-
-    with transaction.atomic():
-        if key:
-            first = run_once(
-                queryset=Registration.objects.in_community(actor.community),
-                key=key,
-                same=same_fingerprint(request_hash),
-                create=create,
-                conflict=_("This idempotency key was used for another sign-up."),
-            )
-        else:
-            first = create()
         replayed = getattr(first, "replayed", False)
+        if not first.group and getattr(first, "_loaded_session", False):
+            return [first], "" if replayed else token  # its session, activity and place are here
         group = Registration.objects.filter(pk=first.pk)
         if first.group:
             group = Registration.objects.in_community(actor.community).filter(group=first.group)
@@ -174,14 +173,24 @@ def _register(
     key: str,
     request_hash: str,
     token: str,
+    loaded_session: Session | None = None,
+    loaded_person: Person | None = None,
 ) -> Registration:
-    first = get_scoped(Session, actor.community, pk=session_id)
-    person = get_scoped(Person, actor.community, pk=person_id)
+    community = actor.community
+    first = loaded_session
+    if first is None or first.pk != session_id or first.community_id != community.pk:
+        first = (
+            Session.objects.in_community(community)
+            .select_related("series", "place")
+            .filter(pk=session_id)
+            .first()
+        ) or get_scoped(Session, community, pk=0)  # not found, worded as everywhere
+    person = loaded_person
+    if person is None or person.pk != person_id or person.community_id != community.pk:
+        person = get_scoped(Person, community, pk=person_id)
     if person.anonymised_at is not None:
         raise NotFound(_("There is no such person."))
-    partner = (
-        get_scoped(Organisation, actor.community, pk=referred_by_id) if referred_by_id else None
-    )
+    partner = get_scoped(Organisation, community, pk=referred_by_id) if referred_by_id else None
     now = clock.now()
     series = first.series
     if series.whole_series:
@@ -194,13 +203,23 @@ def _register(
         ids = [first.pk]
     # Lock in id order: two sign-ups for overlapping sessions never wait on each other crosswise.
     sessions = list(Session.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    # One look under the locks: did this idempotency key sign someone up already (a retry, or
+    # a double click that waited for the first click's lock), and is the person signed up?
+    seen = Q(session__in=sessions, person=person) & ~Q(state=rules.CANCELLED)
+    if key:
+        seen |= Q(community=community, idempotency_key=key)
+    found = list(Registration.objects.filter(seen).order_by("pk")) if sessions or key else []
+    mine = [r for r in found if key and r.idempotency_key == key]
+    if mine:
+        return replay(
+            mine[0],
+            same=same_fingerprint(request_hash),
+            conflict=_("This idempotency key was used for another sign-up."),
+        )
     if not sessions or any(s.cancelled_at or s.starts_at <= now for s in sessions):
         msg = _("You can no longer sign up for this: it has started or was cancelled.")
         raise Conflict(msg, code="closed")
-    taken = Registration.objects.filter(session__in=sessions, person=person).exclude(
-        state=rules.CANCELLED
-    )
-    if taken.exists():
+    if found:
         raise Conflict(
             _("%(name)s is already signed up.") % {"name": person.full_name}, code="already"
         )
@@ -211,31 +230,31 @@ def _register(
     group = uuid.uuid4().hex if len(sessions) > 1 else ""
     made = []
     try:
-        with transaction.atomic():
-            for session in sessions:
-                made.append(
-                    Registration.objects.create(
-                        community=actor.community,
-                        session=session,
-                        person=person,
-                        group=group,
-                        state=state,
-                        channel=channel,
-                        referred_by=partner,
-                        registered_at=now,
-                        registered_by_label=actor.label,
-                        language=language or person.preferred_language,
-                        waiting_since=now if full else None,
-                        changed_at=now,
-                        cancel_token_hash=rules.token_hash(token),
-                        idempotency_key=key,
-                        request_hash=request_hash,
-                    )
+        # No savepoint of its own: registration_create's rolls a failure back.
+        for session in sessions:
+            made.append(
+                Registration.objects.create(
+                    community=community,
+                    session=session,
+                    person=person,
+                    group=group,
+                    state=state,
+                    channel=channel,
+                    referred_by=partner,
+                    registered_at=now,
+                    registered_by_label=actor.label,
+                    language=language or person.preferred_language,
+                    waiting_since=now if full else None,
+                    changed_at=now,
+                    cancel_token_hash=rules.token_hash(token),
+                    idempotency_key=key,
+                    request_hash=request_hash,
                 )
-            Session.objects.filter(pk__in=ids).update(
-                seats_taken=F("seats_taken") + (0 if full else 1),
-                waiting=F("waiting") + (1 if full else 0),
             )
+        Session.objects.filter(pk__in=ids).update(
+            seats_taken=F("seats_taken") + (0 if full else 1),
+            waiting=F("waiting") + (1 if full else 0),
+        )
     except IntegrityError as exc:
         # Only a race can get here (the checks above ran under the session locks).
         raise Conflict(_("%(name)s is already signed up.") % {"name": person.full_name}) from exc
@@ -245,6 +264,12 @@ def _register(
         obj=made[0],
         data={"state": state, "sessions": len(made), "channel": channel},
     )
+    if not group:
+        # The locked row has the new counts' old values; the one read first has the activity
+        # and the place the confirmation names.
+        made[0].session = first
+        made[0]._loaded_session = True  # type: ignore[attr-defined]
+        made[0].person = person
     return made[0]
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from buurtkit.activities.models import (
     ActivityKind,
+    DigipuntSlot,
     Duty,
     DutyRole,
     DutyState,
@@ -483,12 +484,26 @@ def duty_take(
 
 
 @transaction.atomic
-def gap_fill(*, actor: Actor, session_id: int | None = None, duty_id: int | None = None) -> Duty:
-    """A volunteer fills a gap themself: a session that needs more digibuddies, or a digipunt
-    slot whose duty was cancelled. The session (or the cancelled duty) is locked, so the last
+def gap_fill(
+    *,
+    actor: Actor,
+    session_id: int | None = None,
+    duty_id: int | None = None,
+    slot_id: int | None = None,
+) -> Duty:
+    """A volunteer fills a gap themself: a session that needs more digibuddies, a digipunt
+    slot whose duty was cancelled, or digipunt hours (``slot_id``) with fewer digibuddies
+    planned than they need. The session (the cancelled duty, the slot) is locked, so the last
     free place goes to one volunteer only."""
     actor.require("activities.duties")
-    if session_id:
+    if slot_id:
+        slot = get_scoped(DigipuntSlot, actor.community, for_update=True, pk=slot_id)
+        volunteer = own_volunteer(actor, for_update=True)
+        args = (slot.community_id, slot.place_id, slot.starts_at, slot.ends_at)
+        if _slot_planned(*args) >= slot.buddies_needed:
+            raise Conflict(_("These hours have enough digibuddies now."), code="filled")
+        session, starts_at, ends_at, place = None, slot.starts_at, slot.ends_at, slot.place
+    elif session_id:
         session = get_scoped(Session, actor.community, for_update=True, pk=session_id)
         volunteer = own_volunteer(actor, for_update=True)
         if session.cancelled_at is not None:
@@ -530,16 +545,73 @@ def gap_fill(*, actor: Actor, session_id: int | None = None, duty_id: int | None
     return duty
 
 
-def slot_is_covered(duty: Duty) -> bool:
-    """Whether someone is planned at the place and time of this (digipunt) duty."""
+def slot_needed(community_id: int, place_id: int, starts_at: datetime, ends_at: datetime) -> int:
+    """How many digibuddies these digipunt hours need: as set on the slot, else one."""
+    found = (
+        DigipuntSlot.objects.filter(
+            community_id=community_id, place_id=place_id, starts_at=starts_at, ends_at=ends_at
+        )
+        .values_list("buddies_needed", flat=True)
+        .first()
+    )
+    return 1 if found is None else found
+
+
+def _slot_planned(community_id: int, place_id: int, starts_at: datetime, ends_at: datetime) -> int:
     return Duty.objects.filter(
-        community_id=duty.community_id,
+        community_id=community_id,
         session__isnull=True,
-        place_id=duty.place_id or 0,
-        starts_at=duty.starts_at,
-        ends_at=duty.ends_at,
+        place_id=place_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
         state=DutyState.PLANNED,
-    ).exists()
+    ).count()
+
+
+def slot_is_covered(duty: Duty) -> bool:
+    """Whether enough digibuddies are planned at the place and time of this (digipunt) duty:
+    as many as the slot needs (one when nobody said)."""
+    assert duty.starts_at is not None and duty.ends_at is not None
+    args = (duty.community_id, duty.place_id or 0, duty.starts_at, duty.ends_at)
+    return _slot_planned(*args) >= slot_needed(*args)
+
+
+@transaction.atomic
+def slot_set_needed(
+    *, actor: Actor, place_id: int, starts_at: datetime, ends_at: datetime, needed: int
+) -> DigipuntSlot:
+    """Say how many digibuddies a digipunt's hours need (a place, from–until); the gaps count
+    the planned duties there against it. Setting it again changes the number."""
+    actor.require("activities.volunteers")
+    place = get_scoped(Place, actor.community, pk=place_id)
+    if ends_at <= starts_at:
+        msg = _("Give the start and the end; the end comes after the start.")
+        raise ValidationFailed(msg, fields={"ends_at": msg})
+    if (ends_at - starts_at).total_seconds() > MAX_SLOT_HOURS * 3600:
+        msg = _("A duty lasts at most %(n)d hours.") % {"n": MAX_SLOT_HOURS}
+        raise ValidationFailed(msg, fields={"ends_at": msg})
+    if not 1 <= needed <= MAX_ITEMS:
+        msg = _("Give a number of digibuddies from 1 to %(n)d.") % {"n": MAX_ITEMS}
+        raise ValidationFailed(msg, fields={"needed": msg})
+    _in_future(starts_at)
+    slot, created = DigipuntSlot.objects.select_for_update().get_or_create(
+        community=actor.community,
+        place=place,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        defaults={"buddies_needed": needed, "changed_at": clock.now()},
+    )
+    if not created and slot.buddies_needed != needed:
+        slot.buddies_needed = needed
+        slot.changed_at = clock.now()
+        slot.save(update_fields=["buddies_needed", "changed_at"])
+    audit_record(
+        actor=actor,
+        verb="activities.slot_needed",
+        obj=slot,
+        data={"place": place.pk, "needed": needed},
+    )
+    return slot
 
 
 # --- asking for help ------------------------------------------------------------------------
@@ -575,7 +647,13 @@ class Asked:
 
 
 @transaction.atomic
-def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None = None) -> Asked:
+def gap_ask(
+    *,
+    actor: Actor,
+    session_id: int | None = None,
+    duty_id: int | None = None,
+    slot_id: int | None = None,
+) -> Asked:
     """Ask the volunteers who are free then to fill a gap: one message each (SMS or e-mail,
     in their language). Asking again for the same gap sends nobody a second message; those
     who cannot be reached are skipped (the coordinator phones them)."""
@@ -595,6 +673,16 @@ def gap_ask(*, actor: Actor, session_id: int | None = None, duty_id: int | None 
         starts_at, ends_at, place = duty.starts_at, duty.ends_at, duty.place.name
         exclude = {duty.volunteer_id}
         gap_key = f"d{duty.pk}"
+    elif slot_id:
+        slot = get_scoped(DigipuntSlot, actor.community, pk=slot_id)
+        starts_at, ends_at, place = slot.starts_at, slot.ends_at, slot.place.name
+        exclude = set(
+            Duty.objects.filter(
+                LIVE, community=actor.community, session__isnull=True, place_id=slot.place_id,
+                starts_at=slot.starts_at, ends_at=slot.ends_at,
+            ).values_list("volunteer_id", flat=True)
+        )  # fmt: skip
+        gap_key = f"h{slot.pk}"
     else:
         msg = _("Choose a session or a duty.")
         raise ValidationFailed(msg, fields={"session_id": msg})
