@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core import exports
+from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.helpexchange import selectors, services
 from buurtkit.helpexchange.models import Category, DealState, PostKind, PostState
@@ -246,7 +247,7 @@ def _issuer_choices(actor: Any) -> list[tuple[Any, str]]:
 @community_page()
 def mine(request: HttpRequest) -> HttpResponse:
     """My requests and offers, the answers to them, and my deals."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     posts = list(selectors.my_posts(actor=actor)[:50])
     answers = {p.pk: list(selectors.post_responses(actor=actor, post=p)) for p in posts}
     return render(
@@ -265,7 +266,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 def post_new(request: HttpRequest) -> HttpResponse:
     """Post a request or an offer: a resident for themselves, staff for the resident they act
     for (the counter, the phone)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     issuers = _issuer_choices(actor)
     form = PostForm(request.POST or None)
     form.fields["reward_account_id"].choices = issuers or [("", "—")]
@@ -308,7 +309,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 def respond(request: HttpRequest, post_id: int) -> HttpResponse:
     try:
         services.post_respond(
-            actor=request.actor,  # type: ignore[attr-defined]
+            actor=actor_of(request),
             post_id=post_id,
             message=request.POST.get("message", ""),
             idempotency_key=request.POST.get("key", ""),
@@ -337,7 +338,7 @@ def _action(request: HttpRequest, run: Any, done: str) -> HttpResponse:
 @community_page()
 @require_POST
 def accept(request: HttpRequest, response_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return _action(
         request,
         lambda: services.response_accept(actor=actor, response_id=response_id),
@@ -348,7 +349,7 @@ def accept(request: HttpRequest, response_id: int) -> HttpResponse:
 @community_page()
 @require_POST
 def confirm(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return _action(
         request,
         lambda: services.deal_confirm(actor=actor, deal_id=deal_id),
@@ -359,7 +360,7 @@ def confirm(request: HttpRequest, deal_id: int) -> HttpResponse:
 @community_page()
 @require_POST
 def deal_cancel(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return _action(
         request,
         lambda: services.deal_cancel(
@@ -372,7 +373,7 @@ def deal_cancel(request: HttpRequest, deal_id: int) -> HttpResponse:
 @community_page()
 @require_POST
 def post_cancel(request: HttpRequest, post_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return _action(
         request,
         lambda: services.post_cancel(actor=actor, post_id=post_id),
@@ -383,7 +384,7 @@ def post_cancel(request: HttpRequest, post_id: int) -> HttpResponse:
 @community_page()
 @require_POST
 def report(request: HttpRequest, post_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         services.post_report(actor=actor, post_id=post_id, reason=request.POST.get("reason", ""))
     except NotFound:
@@ -400,7 +401,7 @@ def report(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @community_page("helpexchange.view")
 def staff_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     state = request.GET.get("state", "")
     category = request.GET.get("category", "")
     q = (request.GET.get("q") or "").strip()[:100]
@@ -426,7 +427,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @community_page("helpexchange.view")
 def staff_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     post = selectors.post_detail(actor=actor, post_id=post_id)
     deal = selectors.deals_list(actor=actor).filter(post=post).first()
     return render(
@@ -445,7 +446,7 @@ def staff_post(request: HttpRequest, post_id: int) -> HttpResponse:
 @community_page("helpexchange.moderate")
 @require_POST
 def staff_hide(request: HttpRequest, post_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     hidden = request.POST.get("hidden") == "1"
     try:
         services.post_hide(
@@ -463,7 +464,7 @@ def staff_hide(request: HttpRequest, post_id: int) -> HttpResponse:
 @community_page("helpexchange.moderate")
 @require_POST
 def staff_block(request: HttpRequest, post_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     post = selectors.post_detail(actor=actor, post_id=post_id)
     try:
         if post.person_id is None:
@@ -485,7 +486,7 @@ def staff_block(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @community_page("helpexchange.moderate")
 def moderation(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return render(
         request,
         "helpexchange/moderation.html",
@@ -497,7 +498,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     from datetime import date
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     o = selectors.overview(actor=actor)
     months = [date.fromisoformat(m + "-01") for m in o.months[-12:]]
     this_month = ledger_selectors.local_today().replace(day=1)
@@ -530,13 +531,13 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @community_page("helpexchange.view")
 def overview_csv(request: HttpRequest) -> HttpResponse:
-    rows = selectors.export_rows(actor=request.actor)  # type: ignore[attr-defined]
+    rows = selectors.export_rows(actor=actor_of(request))
     return exports.csv_response([selectors.EXPORT_HEADER, *rows], filename="help-exchange.csv")
 
 
 @community_page("helpexchange.view")
 def overview_xlsx(request: HttpRequest) -> HttpResponse:
-    rows = selectors.export_rows(actor=request.actor)  # type: ignore[attr-defined]
+    rows = selectors.export_rows(actor=actor_of(request))
     return exports.xlsx_response(
         [selectors.EXPORT_HEADER, *rows], filename="help-exchange.xlsx", sheet_title="help"
     )
