@@ -43,7 +43,7 @@ TABLET = {
 PREPARE = """
 from datetime import timedelta
 from buurtkit.activities import services
-from buurtkit.activities.models import Series
+from buurtkit.activities.models import Series, Session
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
@@ -59,6 +59,9 @@ session = services.session_add(actor=system, series_id=series.pk, place_id=place
 person = people.person_create(actor=system, first_name="Yusuf", last_name="Browsertest")
 (registration,), token = services.registration_create(
     actor=system, session_id=session.pk, person_id=person.pk, channel="phone")
+# The doors open now: the session is on today whatever the hour (signed up for in advance, it
+# started a moment ago; 50 minutes ahead is tomorrow after 23:10 in Brussels).
+Session.objects.filter(pk=session.pk).update(starts_at=clock.now())
 print(services.my_path(community, registration, token))
 """
 
