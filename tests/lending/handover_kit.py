@@ -6,6 +6,7 @@ import io
 import uuid
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 
@@ -13,6 +14,8 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.lending import services
 from buurtkit.lending.models import Device, HandOver
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 EVIDENCE = {"method": "NIST 800-88 purge", "tool": "nwipe 0.35", "operator": "Sofie",
             "wiped_on": "2026-12-01"}  # fmt: skip
@@ -62,7 +65,9 @@ def ready_devices(system: Actor, n: int = 2, kind: str = "laptop") -> list[Devic
 
 
 def due_in(days: int) -> date:
-    return (clock.now() + timedelta(days=days)).date()
+    """``days`` after today in Brussels, as the services count (not today in UTC: between
+    midnight and 01:00 or 02:00 in Brussels the two dates differ)."""
+    return clock.now().astimezone(BRUSSELS).date() + timedelta(days=days)
 
 
 def hand_over(actor: Actor, devices: list[Device], **overrides: Any) -> HandOver:
