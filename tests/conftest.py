@@ -17,6 +17,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.people import services as people_services
 from buurtkit.people.models import Person
+from tests.demo_data import demo_template  # noqa: F401  (a fixture: the demo, loaded once per run)
 
 # Hypothesis's per-example deadline (200 ms) measures the machine, not the code: on a busy
 # two-core CI machine a cheap example can take longer. The checks themselves are unchanged.

@@ -17,6 +17,7 @@ from django.core.management import call_command
 
 from buurtkit.core.models import Community
 from buurtkit.people.models import Membership, Organisation, OrganisationKind, Person
+from tests.demo_data import FIRST_RUN_OUTPUT, copy_demo, demo_env
 
 STAFF_ROLES = {
     "coordinator",
@@ -151,31 +152,18 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
 # A new process on its own SQLite data dir (DATABASE_URL and REDIS_URL are not passed on):
 # the same run on both engines, so SQLite only.
 @pytest.mark.engine_independent
-def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
-    """The newcomer's path: no configuration at all, an empty data directory, run twice."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG"}
-        and not k.startswith("BUURTKIT_")
-    }
-    data_dir = tmp_path / "var"
-    env["BUURTKIT_DATA_DIR"] = str(data_dir)
+def test_demo_on_a_fresh_data_dir_in_a_new_process(demo_template: Path, tmp_path: Path) -> None:
+    """The newcomer's path: no configuration at all, an empty data directory, run twice.
 
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    first = run()
-    assert first.returncode == 0, first.stderr[-3000:]
-    database = data_dir / "buurtkit.sqlite3"
-    assert database.exists()
+    The first run is the run's demo template (``tests/demo_data.py``: ``buurtkit demo
+    --no-serve`` in a new process on an empty data dir, with no DATABASE_URL, REDIS_URL or
+    BUURTKIT_* setting but the data dir); the second runs here, on a copy of it.
+    """
+    database_name = "buurtkit.sqlite3"
+    assert (demo_template / database_name).exists()
+    first_output = (demo_template / FIRST_RUN_OUTPUT).read_text()
+    data_dir = copy_demo(demo_template, tmp_path / "var")
+    database = data_dir / database_name
 
     def counts() -> dict[str, Any]:
         with sqlite3.connect(database) as db:
@@ -197,9 +185,17 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
     # One login per staff role, the device bank's second referrer (CAW) and the digibuddy
     # (a second volunteer, with a schedule of her own).
     assert after_first["people_membership"] == len(STAFF_ROLES) + 2
-    assert "coordinator" in first.stdout and "bewoner" in first.stdout
+    assert "coordinator" in first_output and "bewoner" in first_output
 
-    second = run()
+    env = demo_env(data_dir)
+    second = subprocess.run(
+        [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
+        env=env,
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     assert counts() == after_first
 
@@ -207,7 +203,9 @@ def test_demo_on_a_fresh_data_dir_in_a_new_process(tmp_path: Path) -> None:
 # A new process on its own SQLite data dir (DATABASE_URL and REDIS_URL are not passed on):
 # the same run on both engines, so SQLite only.
 @pytest.mark.engine_independent
-def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: Path) -> None:
+def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(
+    demo_template: Path, tmp_path: Path
+) -> None:
     """``buurtkit demo`` sets BUURTKIT_DEMO_BACKGROUND before serving; the worker process that
     loads the application (conf/wsgi.py) then runs the task worker and the scheduler of the
     recurring jobs (core.scheduler, on their demo schedules), so they share the simulated phone
@@ -218,9 +216,9 @@ def test_the_server_worker_runs_the_demo_jobs_only_when_the_demo_asks(tmp_path: 
         if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
         and not k.startswith("BUURTKIT_")
     }
+    # A migrated data dir: a copy of the run's demo (migrating one of its own costs ~40 s of CPU).
+    copy_demo(demo_template, tmp_path)
     env.update(BUURTKIT_DATA_DIR=str(tmp_path), BUURTKIT_DEMO="1")
-    migrate = [sys.executable, "-m", "buurtkit.conf.cli", "migrate", "-v", "0"]
-    subprocess.run(migrate, env=env, cwd=tmp_path, check=True, timeout=300)
     probe = (
         "import threading, buurtkit.conf.wsgi;print(sorted(t.name for t in threading.enumerate()))"
     )

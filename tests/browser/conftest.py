@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.demo_data import (  # noqa: F401  (helpers the browser tests import from here)
+    HEALTH_TIMEOUT_SECONDS,
+    copy_demo,
+    demo_env,
+    run_demo_command,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,20 +40,6 @@ CHROMIUM_ARGS = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
-# Settings the test process sets for itself that the demo must not inherit: the demo is
-# started the way a newcomer starts it (embedded SQLite, no Redis, demo secrets).
-_NOT_INHERITED = (
-    "DJANGO_SETTINGS_MODULE",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "BUURTKIT_HTTPS",
-    "BUURTKIT_DATA_DIR",
-    "DEBUG",
-)
-# How long the demo may take to answer /healthz: ~5 s usually, far more on a busy 2-core machine
-# where both xdist workers and other jobs compete (the loop notices at once if it dies).
-HEALTH_TIMEOUT_SECONDS = 240
 SERVER_LOG_TAIL = 4000
 
 
@@ -69,30 +61,6 @@ def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-SERVER_LOG_TAIL:] if path.exists() else ""
 
 
-def demo_env(data_dir: Path) -> dict[str, str]:
-    """The environment the demo runs with (also for extra commands on the same data dir)."""
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-    env["BUURTKIT_DATA_DIR"] = str(data_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def run_demo_command(data_dir: Path, *args: str) -> str:
-    """Run ``buurtkit <args>`` against the running demo's data; return what it printed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "buurtkit.conf.cli", *args],
-        env={**demo_env(data_dir), "BUURTKIT_DEMO": "1"},  # the demo's settings and secret
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode:
-        pytest.fail(f"buurtkit {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each browser module starts one demo server (module scope): keep its tests on one xdist
     worker (``--dist loadgroup``), so it is started once, not once per worker."""
@@ -102,53 +70,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with the demo neighbourhood loaded, once per run: ``buurtkit demo
-    --no-serve`` in a new process, exactly as a newcomer's first run. Under xdist the first
-    worker that needs it loads it into the run's shared temp dir (a file lock) and the others
-    use the same one (each module copies it: ``demo_data_dir``); loading it costs ~1 minute of
-    CPU (a full migrate and the demo), once per worker before."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        import fcntl
-
-        shared = tmp_path_factory.getbasetemp().parent  # one directory per run, all workers
-        with (shared / "demo-template.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data_dir = shared / "demo-template"
-            if not (data_dir / "loaded").exists():
-                shutil.rmtree(data_dir, ignore_errors=True)
-                data_dir.mkdir()
-                _load_demo(data_dir)
-                (data_dir / "loaded").touch()
-            return data_dir
-    data_dir = tmp_path_factory.mktemp("demo-template")
-    _load_demo(data_dir)
-    return data_dir
-
-
-def _load_demo(data_dir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "buurtkit.conf.cli", "demo", "--no-serve"],
-        env=demo_env(data_dir),
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        timeout=HEALTH_TIMEOUT_SECONDS * 2,
-        check=False,
-    )
-    if done.returncode:
-        pytest.fail(f"buurtkit demo --no-serve failed:\n{done.stdout}\n{done.stderr}")
-
-
 @pytest.fixture(scope="module")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
     """Each module's demo starts from its own copy of the freshly loaded demo data (what one
     module's tests change, another never sees); ``buurtkit demo`` then finds the neighbourhood
     there and serves it, as on every run after the first."""
-    data_dir = tmp_path_factory.mktemp("demo-data")
-    shutil.copytree(demo_template, data_dir, dirs_exist_ok=True)
-    return data_dir
+    return copy_demo(demo_template, tmp_path_factory.mktemp("demo-data"))
 
 
 @pytest.fixture(scope="module")
