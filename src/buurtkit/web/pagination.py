@@ -25,7 +25,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        found = self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        rows: Any = self.object_list  # a QuerySet
+        found = rows.order_by().values("pk")[: self.cap + 1].count()
         self.capped = found > self.cap
         return min(found, self.cap)
 
@@ -37,7 +38,8 @@ class CappedPaginator(Paginator):
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        rows = self.object_list[bottom : bottom + self.per_page]
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 def paginate(request: HttpRequest, qs: object, *, count_cap: int | None = None) -> Any:
