@@ -410,12 +410,14 @@ def main() -> None:
     os.environ["BUURTKIT_DATA_DIR"] = tempfile.mkdtemp(prefix="buurtkit-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buurtkit.conf.settings_test")
     pg = args.pg.rstrip("/")
+    # The cache in this process's memory: never a Redis database others use (CI's smoke run
+    # shares the test run's), which ``cache.clear()`` below would empty.
+    os.environ.pop("REDIS_URL", None)
     if args.db == "postgres":
         os.environ["DATABASE_URL"] = f"{pg}/{args.db_name}"
         postgres_prepare(pg, args.db_name, args.template)
     else:
         os.environ.pop("DATABASE_URL", None)
-        os.environ.pop("REDIS_URL", None)
     try:
         run(args)
     finally:
