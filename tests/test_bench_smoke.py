@@ -63,7 +63,7 @@ SQLITE_BENCHES = {
     ],
 }
 # Each copies one migrated template database (the ``pg_template`` fixture) instead of migrating
-# its own: a full migrate costs ~40 s of CPU, three times; the schema is the same. The warm-ups
+# its own: a full migrate costs ~40 s of CPU, four times; the schema is the same. The warm-ups
 # are shortened too: the smoke run checks that a figure comes out, not the figure.
 POSTGRES_BENCHES = {
     "ledger_request_cpu.py": ["--requests", "20", "--warm-up", "5", "--accounts", "4", "--pg", PG],
@@ -71,6 +71,7 @@ POSTGRES_BENCHES = {
         "--people 40 --within 2 --sessions 4 --seats 5 --clients 2 --server-workers 1 --server-threads 2 "
         f"--pg {PG}"
     ).split(),
+    "helpdesk_queue.py": ["--tickets", "300", "--messages", "1500", "--requests", "2", "--pg", PG],
     "ledger_payments.py": (
         "--seconds 1 --warm-up 0.5 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
         f"--pgbench-scale 1 --pg {PG}"
@@ -89,6 +90,7 @@ FIGURES = {
     "mail_intake.py": r"after a restart +: 30 mails .* stored 30, handled 30, lost 0, handled twice 0",
     "qr_stats.py": r"page: overview 365 days +median",
     "qr_resolve.py": r"scans recorded +: +[1-9]",
+    "helpdesk_queue.py": r"search: #number +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[1-9][0-9]* ",
     "ledger_request_cpu.py": r"answers +: +20 created, 0 other",
     "ledger_payments.py": r"payments through the API : +[0-9.]+ /s +\([1-9][0-9]* ok, 0 errors\)",
 }
@@ -184,7 +186,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None)
         psql(f"DROP DATABASE IF EXISTS {name}")
 
 
-# On one xdist worker, so the template is migrated once for all three.
+# On one xdist worker, so the template is migrated once for all four.
 @pytest.mark.postgres_only
 @pytest.mark.xdist_group("bench-postgres")
 @pytest.mark.parametrize("name", sorted(POSTGRES_BENCHES))

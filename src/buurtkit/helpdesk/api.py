@@ -8,10 +8,11 @@ Reads take ``helpdesk.view``; working on tickets ``helpdesk.handle``; categories
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from buurtkit.core.apitools import (
     NONBLANK,
@@ -19,10 +20,10 @@ from buurtkit.core.apitools import (
     Id,
     In,
     Language,
+    Paging,
     actor_of,
     idempotency_key_header,
     one_of,
-    paged,
 )
 from buurtkit.helpdesk import selectors, services
 from buurtkit.helpdesk.models import Channel, HandoverTo, Kind, MessageKind
@@ -168,8 +169,43 @@ class HelpdeskAssignIn(In):
     volunteer_id: Id | None = None
 
 
+class QueuePaging(Paging):
+    """The queue's pages: the count stops at :data:`selectors.COUNT_CAP` tickets (or at the
+    end of the page asked for, if later) and ``count_capped`` says so. Counting every ticket
+    of a city, or every match of a common word, costs more than the page itself
+    (bench/helpdesk_queue.py)."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(
+            ...,
+            description="Tickets, counted up to 1,000 (or to the end of this page): "
+            "see `count_capped`.",
+        )
+        count_capped: bool = Field(
+            ..., description="True: there are more tickets than `count`; filter more."
+        )
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        items = list(queryset[offset : offset + limit])
+        if offset == 0 and len(items) < limit:
+            return {"items": items, "count": len(items), "count_capped": False}  # all there is
+        count, capped = selectors.count_capped(queryset, at_least=offset + limit)
+        return {"items": items, "count": count, "count_capped": capped}
+
+
+def _queue_paged(view: Any) -> Any:
+    """As ``@paged``, with the queue's capped count."""
+    view.__annotations__ = get_type_hints(view, include_extras=True)
+    return paginate(QueuePaging)(view)
+
+
 @router.get("/tickets", response=list[HelpdeskTicketOut], summary="The ticket queue")
-@paged
+@_queue_paged
 def list_tickets(
     request: HttpRequest,
     status: StatusFilter = "unfinished",  # type: ignore[valid-type]

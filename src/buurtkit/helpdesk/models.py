@@ -277,6 +277,14 @@ class Ticket(CommunityScoped):
             ),
         ]
         indexes = [
+            # The queue's default view (unfinished tickets, any filter) and "all tickets",
+            # newest first: read in index order, stopped after a page (migration 0002).
+            models.Index(
+                fields=["community", "-created_at", "-id"],
+                condition=Q(status__in=UNFINISHED),
+                name="helpdesk_unfinished_idx",
+            ),
+            models.Index(fields=["community", "-created_at", "-id"], name="helpdesk_recent_idx"),
             # The queue: per status (and team), newest first.
             models.Index(fields=["community", "status", "-created_at"], name="helpdesk_queue_idx"),
             models.Index(

@@ -66,7 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         channel=channel,
         q=q,
     )
-    page = paginate(request, tickets)
+    page = paginate(request, tickets, count_cap=selectors.COUNT_CAP)
     rows = [(t, selectors.late_mark(t)) for t in page.object_list]
     staff = actor.has("helpdesk.view") or actor.has("helpdesk.handle")
     return render(
