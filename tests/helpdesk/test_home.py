@@ -359,7 +359,9 @@ def test_the_overview_figures(system: Actor, community: Community, login_client:
         _plan(system, child, NOW + timedelta(days=3), 90)
         data = selectors.staff_overview(actor=system, weeks=4)
     channels = {r.key: r for r in data.channels}
-    assert channels["phone"].tickets == 3 and channels["phone"].first_response_hours == 3.0
+    # Three answered after 1, 3 and 8 hours, and the home-help question and its child (no
+    # answer yet: not in the median).
+    assert channels["phone"].tickets == 5 and channels["phone"].first_response_hours == 3.0
     assert channels["email"].first_response_hours == 2.0
     assert channels["chat"].first_response_hours is None
     front = next(t for t in data.teams if t["unfinished"] >= 5)
@@ -457,3 +459,24 @@ def test_planning_and_the_need_from_the_ticket_page(
     refused = client.post(url, form | {"idempotency_key": "k2"})
     assert refused.status_code == 422 and "budget" in refused.content.decode().lower()
     assert HomeVisit.objects.filter(ticket=ticket).count() == 1
+
+
+def test_the_budget_settings_in_euros(
+    system: Actor, community: Community, login_client: Any
+) -> None:
+    coordinator = login_client(community, "coordinator")
+    saved = coordinator.post(
+        "/rabot/helpdesk/settings/",
+        {"retention_days": "365", "visit_rate_euro": "30.50", "visit_budget_euro": "2500",
+         "visit_target": "100"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    found = services.settings_of(community)
+    assert (found.visit_rate_cents, found.visit_budget_cents, found.visit_target) == (
+        3050, 250000, 100,
+    )  # fmt: skip
+    # Left empty: unchanged.
+    coordinator.post("/rabot/helpdesk/settings/", {"retention_days": "90"})
+    found = services.settings_of(community)
+    assert (found.retention_days, found.visit_budget_cents) == (90, 250000)
+    assert login_client(community, "staff").get("/rabot/helpdesk/settings/").status_code == 403

@@ -342,6 +342,7 @@ def visit(request: HttpRequest, helpdesk_visit_id: int) -> HttpResponse:
 @require_POST
 def ticket_barriers(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
     actor = actor_of(request)
+    selectors.ticket_get(actor=actor, ticket_id=helpdesk_ticket_id)  # another's: not found
     ids = [int(v) for v in request.POST.getlist("services") if v.isdigit() and len(v) < 10]
     try:
         services.ticket_barriers_set(actor=actor, ticket_id=helpdesk_ticket_id, service_ids=ids)

@@ -347,8 +347,11 @@ def _euro(cents: int) -> str:
 
 @transaction.atomic
 def visit_check_in(*, actor: Actor, visit_id: int) -> HomeVisit:
+    """The visitor arrived: the time is recorded. Checking in again changes nothing."""
     visit = _visit_locked(actor, visit_id)
     _may_work_on(actor, visit)
+    if visit.status == VisitStatus.CHECKED_IN:
+        return visit  # a second tap on the phone: nothing changes
     if visit.status != VisitStatus.PLANNED:
         msg = _("This visit is %(status)s: you cannot check in.") % {
             "status": visit.get_status_display()
