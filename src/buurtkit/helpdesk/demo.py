@@ -322,7 +322,7 @@ def _home_visits(
         volunteer = None if by_provider else visitors[n % len(visitors)]
         when = child.created_at + timedelta(days=3 + n % 4)
         when = when.replace(hour=10 + n % 5, minute=0, second=0, microsecond=0)
-        if when < now:
+        if when < now and n < len(requests) - 2:  # the last two wait for a visit to come
             with clock.frozen(child.created_at + timedelta(hours=2)):
                 visit = services.visit_plan(
                     actor=system,
@@ -362,7 +362,7 @@ def _home_visits(
                 with clock.frozen(when + timedelta(hours=3)):
                     services.ticket_transition(actor=system, ticket_id=child.pk, status="resolved")
     # Visits to come: tomorrow for the demo digibuddy, next week by the provider.
-    upcoming = [r for r in requests if not r.visits.exists()][:3] or requests[-3:]
+    upcoming = [r for r in requests if not r.visits.exists()][:3]
     day = now.astimezone(BRUSSELS_TZ).date()
     for i, child in enumerate(upcoming):
         by_provider = i == 2 or not visitors
@@ -374,7 +374,7 @@ def _home_visits(
             ),
             expected_minutes=60,
             address=f"{STREETS[i]} {50 + i}, 9000 Gent",
-            volunteer_id=None if by_provider else visitors[0].pk,
+            volunteer_id=None if by_provider else (buddy or visitors[0]).pk,
             provider=PROVIDER if by_provider else "",
             idempotency_key=f"demo-helpdesk-visit-next-{i}",
         )
