@@ -128,7 +128,7 @@ def home_help_need_set(
 def _visit_locked(actor: Actor, visit_id: int) -> HomeVisit:
     visit = (
         access.visits_readable(actor)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("ticket", "volunteer")
         .filter(pk=visit_id)
         .first()
