@@ -129,6 +129,16 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
         status="handed_over", assigned_volunteer__person__user__username="digibuddy"
     ).exists()
     assert tickets.filter(kind="home_help", parent__isnull=False).exists()
+    # Help at home (hd-home): visits done by the demo digibuddy and by the outside provider
+    # (on the year's budget), one to come for the digibuddy, and barrier tags.
+    from buurtkit.helpdesk.models import Barrier, HomeVisit
+
+    visits = HomeVisit.objects.filter(community=community)
+    buddy = "volunteer__person__user__username"
+    assert visits.filter(status="done", **{buddy: "digibuddy"}).exists()
+    assert visits.filter(status="done", volunteer__isnull=True, cost_cents__gt=0).exists()
+    assert visits.filter(status="planned", **{buddy: "digibuddy"}).exists()
+    assert Barrier.objects.filter(community=community).exists()
 
     counts = (
         Community.objects.count(),

@@ -168,6 +168,19 @@ def _key() -> str:
     return uuid.uuid4().hex
 
 
+def _helpdesk(system: Actor, person_id: int) -> None:
+    """A topic and a public service named like formulas, a ticket in them (hd-home)."""
+    from buurtkit.helpdesk import services as helpdesk
+
+    topic = helpdesk.category_save(actor=system, key="hostile", name={"en": PLUS, "nl": PLUS})
+    service = helpdesk.public_service_save(actor=system, key="hostile", name={"en": LINK})
+    ticket = helpdesk.ticket_create(
+        actor=system, channel="phone", subject=SUM, body=MINUS, category_id=topic.pk,
+        person_id=person_id,
+    )  # fmt: skip
+    helpdesk.ticket_barriers_set(actor=system, ticket_id=ticket.pk, service_ids=[service.pk])
+
+
 def _build(system: Actor, client: Client) -> World:
     person = people.person_create(
         actor=system, first_name=LINK, last_name=SUM, phone="+32470123456"
@@ -253,6 +266,7 @@ def _build(system: Actor, client: Client) -> World:
     _lending(system, club.pk)
     _activities(system)
     _helpexchange(system, person.pk)
+    _helpdesk(system, person.pk)
     return World(
         community=system.community,
         resident_account=resident.pk,
@@ -416,6 +430,9 @@ PAGE_EXPORTS.update(
         "web:lending_export_repairs": (lambda w: f"{S}/lending/export/repairs/?fmt=xlsx", True),
         "web:helpexchange_overview_csv": (lambda w: f"{S}/helpexchange/overview.csv", True),
         "web:helpexchange_overview_xlsx": (lambda w: f"{S}/helpexchange/overview.xlsx", True),
+        # hd-home: the barrier report and the staff overview (figures; service and topic names)
+        "web:helpdesk_barriers": (lambda w: f"{S}/helpdesk/barriers/?format=csv", True),
+        "web:helpdesk_overview": (lambda w: f"{S}/helpdesk/overview/?format=xlsx", True),
     }
 )
 A = "/api/v1"

@@ -24,13 +24,21 @@ from buurtkit.activities.models import Duty, Evaluation, Volunteer
 from buurtkit.activities.models import Registration as ActivityRegistration
 from buurtkit.audit.models import AuditEvent
 from buurtkit.conf import urls as root_urls
+from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.helpdesk.models import Article as HelpdeskArticle
+from buurtkit.helpdesk.models import (
+    Barrier,
+    HelpdeskSettings,
+    HomeHelpNeed,
+    HomeVisit,
+    PublicService,
+    TicketMessage,
+)
 from buurtkit.helpdesk.models import Category as HelpdeskCategory
-from buurtkit.helpdesk.models import HelpdeskSettings, TicketMessage
 from buurtkit.helpdesk.models import StandardAnswer as HelpdeskAnswer
 from buurtkit.helpdesk.models import Ticket as HelpdeskTicket
 from buurtkit.helpexchange.models import Block as HelpBlock
@@ -128,6 +136,7 @@ class OtherCommunity:
     duty_id: int = 0  # their duty at B's IT café, offered for a swap
     helpdesk_ticket_id: int = 0  # a helpdesk ticket of B's resident (category itsme)
     helpdesk_category_id: int = 0  # that category
+    helpdesk_visit_id: int = 0  # a provider's home visit for a home-help child of that ticket
     article_slug: str = ""  # a public help page of B (Dutch)
     article_id: int = 0  # that page
     answer_id: int = 0  # a standard answer of B
@@ -194,6 +203,7 @@ class OtherCommunity:
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
+            "helpdesk_visit_id": self.helpdesk_visit_id,
             "article_slug": self.article_slug,
             "article_id": self.article_id,
             "answer_id": self.answer_id,
@@ -381,7 +391,14 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
     answer = helpdesk.standard_answer_save(
         actor=actor, title=f"{MARK} answer", texts={"nl": f"{MARK} come by"}
     )
+    helpdesk.public_services_ensure_defaults(actor=actor)
+    home = helpdesk.home_help_request(actor=actor, parent_id=ticket.pk, body=f"{MARK} home")
+    visit = helpdesk.visit_plan(
+        actor=actor, ticket_id=home.pk, scheduled_at=clock.now() + timedelta(days=1),
+        expected_minutes=60, address=f"{MARK} street 1", provider=f"{MARK} provider",
+    )  # fmt: skip
     return {
+        "helpdesk_visit_id": visit.pk,
         "helpdesk_ticket_id": ticket.pk,
         "helpdesk_category_id": category.pk,
         "article_slug": article.slug,
@@ -905,9 +922,21 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             ),
             list(
                 HelpdeskSettings.objects.filter(community=b.community).values_list(
-                    "retention_days", flat=True
+                    "retention_days", "visit_rate_cents", "visit_budget_cents", "visit_target"
                 )
             ),
+        ),
+        "helpdesk_home": (
+            list(
+                HomeVisit.objects.filter(community=b.community).values_list(
+                    "status", "report", "address", "scheduled_at", "checked_in_at"
+                )
+            ),
+            list(
+                Barrier.objects.filter(community=b.community).values_list("ticket_id", "service_id")
+            ),
+            list(PublicService.objects.filter(community=b.community).values_list("name", "active")),
+            list(HomeHelpNeed.objects.filter(community=b.community).values_list("tasks")),
         ),
         "helpdesk_categories": list(
             HelpdeskCategory.objects.filter(community=b.community).values_list(

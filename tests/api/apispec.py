@@ -122,6 +122,9 @@ class Rows:
     duty_id: int = 0  # the first one's duty at the session (planned)
     helpdesk_ticket_id: int = 0  # a new helpdesk ticket of the person (category itsme)
     helpdesk_category_id: int = 0  # that category (seeded)
+    # hd-home: a home-help child of that ticket, with a provider's visit the visitor is at now
+    helpdesk_home_id: int = 0
+    helpdesk_visit_id: int = 0
     plan_id: int = 0  # a monitoring plan for 2026-2027 with one target
     hx_post_id: int = 0  # the person asks for help (open), a neighbour answered
     hx_response_id: int = 0  # that answer
@@ -173,6 +176,7 @@ class Rows:
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
+            "helpdesk_visit_id": self.helpdesk_visit_id,
             "plan_id": self.plan_id,
             "post_id": self.hx_post_id,
             "response_id": self.hx_response_id,
@@ -787,6 +791,17 @@ def _add_helpdesk(system: Actor, rows: Rows) -> None:
         person_id=rows.person.pk,
     )
     rows.helpdesk_ticket_id, rows.helpdesk_category_id = ticket.pk, category.pk
+    from datetime import timedelta
+
+    from buurtkit.core import clock
+
+    home = helpdesk.home_help_request(actor=system, parent_id=ticket.pk, body="Thuis helpen")
+    visit = helpdesk.visit_plan(
+        actor=system, ticket_id=home.pk, scheduled_at=clock.now() + timedelta(minutes=1),
+        expected_minutes=60, address="Rabotstraat 1", provider="Thuishulp",
+    )  # fmt: skip
+    visit = helpdesk.visit_check_in(actor=system, visit_id=visit.pk)
+    rows.helpdesk_home_id, rows.helpdesk_visit_id = home.pk, visit.pk
 
 
 def _helpdesk_ids(model_name: str) -> Callable[[Rows], set[Any]]:
@@ -795,6 +810,15 @@ def _helpdesk_ids(model_name: str) -> Callable[[Rows], set[Any]]:
         return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
     return ids
+
+
+def _helpdesk_upcoming_visits(rows: Rows) -> set[Any]:
+    model = apps.get_model("helpdesk", "HomeVisit")
+    return set(
+        model.objects.filter(
+            community=rows.community, status__in=["planned", "checked_in"]
+        ).values_list("id", flat=True)
+    )
 
 
 def _activity_ids(model_name: str) -> Callable[[Rows], set[Any]]:
@@ -1083,6 +1107,33 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("PATCH", f"{HD}/categories/{{helpdesk_category_id}}"): Endpoint(
         "helpdesk.manage", writes=True, body=lambda rows: {"first_response_hours": 4}
+    ),
+    # hd-home: home visits (staff and integrators; digibuddies use their pages).
+    ("GET", f"{HD}/visits"): Endpoint("helpdesk.view", lists=_helpdesk_upcoming_visits),
+    ("POST", f"{HD}/visits"): Endpoint(
+        "helpdesk.handle",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "ticket_id": rows.helpdesk_home_id,
+            "scheduled_at": "2030-05-06T10:00:00+02:00",
+            "expected_minutes": 30,
+            "address": "Rabotstraat 2",
+            "provider": "Thuishulp",
+        },
+    ),
+    ("GET", f"{HD}/visits/{{helpdesk_visit_id}}"): Endpoint("helpdesk.view"),
+    # The visit is under way (checked in): checking in again answers it as it is.
+    ("POST", f"{HD}/visits/{{helpdesk_visit_id}}/check-in"): Endpoint("helpdesk.handle"),
+    ("POST", f"{HD}/visits/{{helpdesk_visit_id}}/check-out"): Endpoint(
+        "helpdesk.handle", writes=True, body=lambda rows: {"report": "itsme staat op de gsm"}
+    ),
+    ("POST", f"{HD}/visits/{{helpdesk_visit_id}}/report"): Endpoint(
+        "helpdesk.handle", writes=True, body=lambda rows: {"report": "itsme staat op de gsm"}
+    ),
+    ("POST", f"{HD}/visits/{{helpdesk_visit_id}}/close"): Endpoint(
+        "helpdesk.handle", writes=True, body=lambda rows: {"status": "no_show"}
     ),
     ("GET", f"{MO}/indicators"): Endpoint("monitoring.view"),
     ("GET", f"{MO}/values"): Endpoint("monitoring.view"),

@@ -204,6 +204,24 @@ RULES: dict[str, dict[str, str]] = {
     "PATCH /helpdesk/categories/{helpdesk_category_id}": {
         "resolution_hours": "not fewer hours than the first answer",
     },
+    # hd-home: home visits, by the visit's state and the year's budget.
+    "POST /helpdesk/visits": {
+        "ticket_id": "a request for help at home (not closed)",
+        "scheduled_at": "a moment in the future",
+        "address": "an address (or a follow-up's earlier one)",
+        "volunteer_id": "a digibuddy who does home visits, or else an outside provider's name",
+        "budget": "a provider's cost within what is left of the year's budget (else override, "
+        "coordinators)",
+        "follow_up_of_id": "a visit of the same request",
+    },
+    "POST /helpdesk/visits/{helpdesk_visit_id}/check-in": {"status": "a planned visit"},
+    "POST /helpdesk/visits/{helpdesk_visit_id}/check-out": {"status": "a visit checked in"},
+    "POST /helpdesk/visits/{helpdesk_visit_id}/report": {
+        "report": "a visit under way, done or with nobody home"
+    },
+    "POST /helpdesk/visits/{helpdesk_visit_id}/close": {
+        "status": "a planned visit (cancel), or planned or under way (nobody home)"
+    },
     "GET /activities/figures": {"at": "a day between the years 2000 and 2199"},  # act-figures
     "POST /activities/series": {"category_id": _ROW, "partner_id": _ROW},
     "POST /activities/series/{series_id}/sessions": {

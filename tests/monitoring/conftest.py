@@ -201,6 +201,44 @@ def _qr(c: Any) -> None:
     CodeDay.objects.create(community=c, code=bench, day=date(2026, 3, 1), scans=2)
 
 
+def _helpdesk(c: Any, other: Any, a: Place, p: dict[str, Any]) -> None:
+    """Tickets by channel (one after now, one of another community) and home visits: two
+    done (one on 31 March 23:30 UTC: April in Brussels), one cancelled, one still planned."""
+    from buurtkit.helpdesk.models import Category as Topic
+    from buurtkit.helpdesk.models import HomeVisit, Ticket
+
+    itsme = Topic.objects.create(community=c, key="itsme-eid", name={"nl": "itsme"})
+    numbers = itertools.count(1)
+
+    def ticket(community: Any, channel: str, when: datetime, **kw: Any) -> Ticket:
+        return Ticket.objects.create(
+            community=community, number=next(numbers), channel=channel, subject="vraag",
+            created_at=when, updated_at=when, **kw,
+        )  # fmt: skip
+
+    ticket(c, "phone", at("2026-01-10"), place=a, person=p["p1"], category=itsme)
+    ticket(c, "email", at("2026-02-05"), person=p["p5"])  # 8501: Heule
+    ticket(c, "counter", at("2026-01-31", 23, 30), place=a)  # 1 February in Brussels
+    ticket(c, "chat", at("2026-07-01"))  # after now
+    ticket(other, "phone", at("2026-01-10"))
+    home = ticket(c, "counter", at("2026-03-01"), kind="home_help", person=p["p2"])
+
+    def visit(community: Any, on: Ticket, status: str, out: datetime | None) -> None:
+        HomeVisit.objects.create(
+            community=community, ticket=on, provider="Thuishulp", address="Straat 1",
+            scheduled_at=at("2026-03-05"), expected_minutes=60, budget_year=2026, status=status,
+            checked_in_at=out, checked_out_at=out, created_at=at("2026-03-01"),
+        )  # fmt: skip
+
+    visit(c, home, "done", at("2026-03-10"))
+    visit(c, home, "done", at("2026-03-31", 23, 30))
+    visit(c, home, "cancelled", None)
+    visit(c, home, "planned", None)
+    visit(
+        other, ticket(other, "phone", at("2026-03-01"), kind="home_help"), "done", at("2026-03-10")
+    )
+
+
 def build_world() -> World:
     c = community_create(name="Kortrijk", slug="kortrijk", enabled_modules=list(MODULES))
     other = community_create(name="Elders", slug="elders", enabled_modules=list(MODULES))
@@ -220,6 +258,7 @@ def build_world() -> World:
     _ledger(c, persons)
     _buurbel(c, persons)
     _qr(c)
+    _helpdesk(c, other, a, persons)
     # Another community's digipunt and session in the same months: never counted here.
     elsewhere = Place.objects.create(
         community=other, name="Elders", kind="digipunt", status="open", opened_at=at("2026-01-11")

@@ -103,6 +103,17 @@ CASES = [
     ("qrcodes.scans", FEB, {}, 8),
     ("qrcodes.scans", H1, {"breakdown": "tag:bank"}, 7),
     ("qrcodes.scans", H1, {"breakdown": "tag:park"}, 7),
+    # helpdesk: questions per channel and topic; home visits done (month they ended, Brussels)
+    ("helpdesk.tickets", H1, {}, 4),
+    ("helpdesk.tickets", JAN, {}, 1),
+    ("helpdesk.tickets", FEB, {}, 2),
+    ("helpdesk.tickets", H1, {"breakdown": "channel:phone"}, 1),
+    ("helpdesk.tickets", H1, {"breakdown": "category:itsme-eid"}, 1),
+    ("helpdesk.tickets", H1, {"municipality_id": "heule"}, 1),
+    ("helpdesk.home_visits", H1, {}, 2),
+    ("helpdesk.home_visits", MAR, {}, 1),
+    ("helpdesk.home_visits", APR, {}, 1),
+    ("helpdesk.home_visits", JAN, {}, 0),
 ]
 
 

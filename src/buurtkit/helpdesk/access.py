@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import PermissionDenied
-from buurtkit.helpdesk.models import Ticket
+from buurtkit.helpdesk.models import HomeVisit, Ticket
 
 
 def _all(actor: Actor) -> QuerySet[Ticket]:
@@ -43,3 +43,13 @@ def workable(actor: Actor) -> QuerySet[Ticket]:
 
 def may_file(actor: Actor) -> bool:
     return actor.has("helpdesk.handle") or actor.has("helpdesk.buddy")
+
+
+def visits_readable(actor: Actor) -> QuerySet[HomeVisit]:
+    """Staff see every visit of the community; a digibuddy only the visits assigned to them."""
+    visits = HomeVisit.objects.in_community(actor.community)
+    if actor.has("helpdesk.view") or actor.has("helpdesk.handle"):
+        return visits
+    if actor.has("helpdesk.buddy"):
+        return visits.filter(volunteer__person_id=actor.person_id or 0)
+    raise PermissionDenied(_("You may not see home visits."))

@@ -24,6 +24,7 @@ from buurtkit.core.apitools import (
     actor_of,
     idempotency_key_header,
     one_of,
+    paged,
 )
 from buurtkit.helpdesk import selectors, services
 from buurtkit.helpdesk.models import Channel, HandoverTo, Kind, MessageKind
@@ -340,3 +341,138 @@ def update_category(
         category_id=helpdesk_category_id,
         **{k: v for k, v in payload.dict().items() if v is not None},
     )
+
+
+# --- home visits (hd-home) ---
+# Staff and integrators plan and record visits here; digibuddies use their pages.
+
+
+class HelpdeskVisitOut(Schema):
+    id: int
+    ticket_id: int
+    volunteer_id: int | None
+    provider: str
+    address: str
+    scheduled_at: datetime
+    expected_minutes: int
+    budget_year: int
+    status: str
+    #: A provider's visit: reserved (planned) or the real cost (done); 0 for a digibuddy.
+    cost_cents: int
+    over_budget: bool
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    report: str
+    follow_up_of_id: int | None
+    reminded_at: datetime | None
+    created_at: datetime
+
+
+class HelpdeskVisitIn(In):
+    ticket_id: Id
+    scheduled_at: datetime
+    expected_minutes: int = Field(..., ge=1, le=480)
+    address: str = Field("", max_length=300)
+    volunteer_id: Id | None = None
+    provider: str = Field("", max_length=120)
+    follow_up_of_id: Id | None = None
+    #: A coordinator plans past the remaining budget.
+    override: bool = False
+
+
+class HelpdeskVisitCheckOutIn(In):
+    report: str = Field("", max_length=2000)
+
+
+class HelpdeskVisitReportIn(In):
+    report: str = Field(..., min_length=1, max_length=2000, pattern=NONBLANK)
+
+
+class HelpdeskVisitCloseIn(In):
+    status: one_of(["cancelled", "no_show"])  # type: ignore[valid-type]
+
+
+VisitFilter = one_of(selectors.VISIT_FILTERS)
+
+
+@router.get("/visits", response=list[HelpdeskVisitOut], summary="Home visits")
+@paged
+def list_visits(
+    request: HttpRequest,
+    which: VisitFilter = "upcoming",  # type: ignore[valid-type]
+    ticket_id: Id | None = None,
+) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.view")
+    return selectors.visits_list(actor=actor, which=which, ticket_id=ticket_id)
+
+
+@router.post(
+    "/visits",
+    response={200: HelpdeskVisitOut, 201: HelpdeskVisitOut},
+    summary="Plan a home visit (send an Idempotency-Key)",
+)
+def create_visit(
+    request: HttpRequest,
+    payload: HelpdeskVisitIn,
+    idempotency_key: str = idempotency_key_header("visit", required=True),
+) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.handle")
+    made = services.visit_plan(actor=actor, idempotency_key=idempotency_key, **payload.dict())
+    return Status(200 if getattr(made, "replayed", False) else 201, made)
+
+
+@router.get("/visits/{helpdesk_visit_id}", response=HelpdeskVisitOut, summary="One home visit")
+def get_visit(request: HttpRequest, helpdesk_visit_id: Id) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.view")
+    return selectors.visit_get(actor=actor, visit_id=helpdesk_visit_id)
+
+
+@router.post(
+    "/visits/{helpdesk_visit_id}/check-in",
+    response=HelpdeskVisitOut,
+    summary="The visitor arrived",
+)
+def visit_check_in(request: HttpRequest, helpdesk_visit_id: Id) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.handle")
+    return services.visit_check_in(actor=actor, visit_id=helpdesk_visit_id)
+
+
+@router.post(
+    "/visits/{helpdesk_visit_id}/check-out",
+    response=HelpdeskVisitOut,
+    summary="The visit is over (a provider's visit then costs its real time)",
+)
+def visit_check_out(
+    request: HttpRequest, helpdesk_visit_id: Id, payload: HelpdeskVisitCheckOutIn
+) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.handle")
+    return services.visit_check_out(actor=actor, visit_id=helpdesk_visit_id, **payload.dict())
+
+
+@router.post(
+    "/visits/{helpdesk_visit_id}/report",
+    response=HelpdeskVisitOut,
+    summary="The visitor's short report",
+)
+def visit_report(
+    request: HttpRequest, helpdesk_visit_id: Id, payload: HelpdeskVisitReportIn
+) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.handle")
+    return services.visit_report(actor=actor, visit_id=helpdesk_visit_id, **payload.dict())
+
+
+@router.post(
+    "/visits/{helpdesk_visit_id}/close",
+    response=HelpdeskVisitOut,
+    summary="Cancel a planned visit, or record that nobody was home",
+)
+def visit_close(request: HttpRequest, helpdesk_visit_id: Id, payload: HelpdeskVisitCloseIn) -> Any:
+    actor = actor_of(request)
+    actor.require("helpdesk.handle")
+    return services.visit_close(actor=actor, visit_id=helpdesk_visit_id, **payload.dict())

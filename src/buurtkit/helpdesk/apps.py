@@ -11,9 +11,10 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, pages, permissions
+        from buurtkit.helpdesk import demo, gdpr, indicators, pages, permissions
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
+        indicators.register()
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpdesk")
         pages.register()
         # After the activities (35: the digibuddies) and the device bank.
@@ -24,11 +25,18 @@ class HelpdeskConfig(AppConfig):
             "helpdesk.HelpdeskSettings",
             "helpdesk.StandardAnswer",
             "helpdesk.Article",
+            "helpdesk.PublicService",
             reason="the helpdesk's set-up: teams, categories, ready answers and help pages",
         )
         register_person_data(
             "helpdesk",
-            models=("helpdesk.Ticket", "helpdesk.TicketMessage"),
+            models=(
+                "helpdesk.Ticket",
+                "helpdesk.TicketMessage",
+                "helpdesk.HomeHelpNeed",
+                "helpdesk.HomeVisit",
+                "helpdesk.Barrier",
+            ),
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )
@@ -37,4 +45,11 @@ class HelpdeskConfig(AppConfig):
             scheduler.daily_at("03:55"),
             "buurtkit.helpdesk.services.retention_sweep",
             title=_("Anonymise closed helpdesk tickets past the retention period"),
+        )
+        # The day-before reminders of home visits, each morning (after the sessions' ones).
+        scheduler.register(
+            "helpdesk_visit_reminders",
+            scheduler.daily_at("10:05"),
+            "buurtkit.helpdesk.services.visit_reminders_send",
+            title=_("Remind people of tomorrow's home visits"),
         )

@@ -2,20 +2,24 @@
 help pages (Dutch and French), and three months of questions by counter, phone, e-mail and
 chat — most answered and closed, some open, waiting or late, a few handed over to the demo
 digibuddy (login ``digibuddy``, who sees them under "My helpdesk questions") and one
-request for help at home. Staff (``medewerker``, ``loket``, ``coordinator``) see the queue
+request for help at home; three months of home visits (by the demo digibuddy and by an
+outside provider on the year's budget) and barrier tags on most questions. Staff (``medewerker``, ``loket``, ``coordinator``) see the queue
 at ``/rabot/helpdesk/``."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from buurtkit.activities.models import Volunteer
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.helpdesk import services
 from buurtkit.people.models import Person
+
+BRUSSELS_TZ = ZoneInfo("Europe/Brussels")
 
 QUESTIONS: dict[str, list[str]] = {
     "itsme-eid": [
@@ -217,10 +221,160 @@ def load(community: Any) -> list[tuple[str, str, str]]:
         contact=None if residents else services.Contact(name="Mevrouw Claes"),
         idempotency_key="demo-helpdesk-home",
     )
-    services.home_help_request(
+    first_child = services.home_help_request(
         actor=system,
         parent_id=question.pk,
         body="Mobiliteit: rolstoel. Te doen: itsme installeren op de nieuwe gsm.",
         idempotency_key="demo-helpdesk-home-child",
     )
+    _barriers(system, rng)
+    _home_visits(system, rng, first_child, residents, buddy)
     return []
+
+
+#: Which public service a demo question got stuck at (by category).
+STUCK_AT = {
+    "itsme-eid": ["itsme"],
+    "citizen-profile": ["citizen-profile", "e-box"],
+    "banking-phishing": ["bank-app"],
+    "health-insurer": ["health-insurer"],
+    "tax-on-web": ["myminfin"],
+    "school-apps": ["school-app"],
+    "other": ["city-e-loket"],
+}
+
+
+def _barriers(system: Actor, rng: random.Random) -> None:
+    """The seeded public services, and most demo questions tagged with where they got stuck."""
+    from buurtkit.helpdesk.models import Ticket
+
+    by_key = {s.key: s.pk for s in services.public_services_ensure_defaults(actor=system)}
+    tickets = Ticket.objects.in_community(system.community).select_related("category")
+    for ticket in tickets.order_by("pk"):
+        keys = STUCK_AT.get(ticket.category.key if ticket.category else "", [])
+        if keys and rng.random() < 0.7:
+            services.ticket_barriers_set(
+                actor=system,
+                ticket_id=ticket.pk,
+                service_ids=[by_key[k] for k in keys[: rng.randint(1, len(keys))]],
+            )
+
+
+NEEDS = [
+    (["mobility", "health"], ["itsme", "eid_software"]),
+    (["language", "small_network"], ["citizen_profile"]),
+    (["dependence", "low_schooling"], ["e_invoices", "citizen_profile"]),
+    (["money", "mobility"], ["eid_software"]),
+    (["health"], ["itsme"]),
+]
+STREETS = ["Rabotstraat", "Wondelgemstraat", "Gasmeterlaan", "Bevrijdingslaan", "Tolhuislaan"]
+PROVIDER = "Thuishulp Digitaal vzw"
+
+
+def _home_visits(
+    system: Actor, rng: random.Random, first_child: Any, residents: list[Person], buddy: Any
+) -> None:
+    """Three months of help at home: requests with their needs, visits done by the demo
+    digibuddy (login ``digibuddy``) and by an outside provider (eating the year's budget),
+    a no-show and a cancellation, and visits planned for the coming days."""
+    from buurtkit.activities import services as activities
+
+    if buddy is not None and not buddy.home_visits:
+        activities.volunteer_update(actor=system, volunteer_id=buddy.pk, home_visits=True)
+    visitors = list(
+        Volunteer.objects.in_community(system.community)
+        .filter(active=True, home_visits=True)
+        .order_by("pk")[:3]
+    )
+    if buddy is not None and all(v.pk != buddy.pk for v in visitors):
+        visitors.insert(0, buddy)
+    now = clock.now()
+    requests = [first_child]
+    for n in range(14):
+        person = residents[(n * 7 + 3) % len(residents)] if residents else None
+        asked = now - timedelta(days=88 - 6 * n, hours=rng.randint(0, 6))
+        with clock.frozen(asked):
+            question = services.ticket_create(
+                actor=system,
+                channel=rng.choice(["phone", "counter"]),
+                subject=rng.choice(["Hulp aan huis gevraagd", "Kan niet naar het digipunt komen"]),
+                body="Kan iemand bij mij thuis langskomen?",
+                person_id=person.pk if person else None,
+                contact=None if person else services.Contact(name="Meneer Aerts"),
+                idempotency_key=f"demo-helpdesk-home-q{n}",
+            )
+            requests.append(
+                services.home_help_request(
+                    actor=system,
+                    parent_id=question.pk,
+                    body="Hulp aan huis.",
+                    idempotency_key=f"demo-helpdesk-home-c{n}",
+                )
+            )
+    for n, child in enumerate(requests):
+        reasons, tasks = NEEDS[n % len(NEEDS)]
+        with clock.frozen(max(child.created_at, now - timedelta(days=89)) + timedelta(hours=1)):
+            services.home_help_need_set(
+                actor=system, ticket_id=child.pk, vulnerabilities=reasons, tasks=tasks
+            )
+        address = f"{STREETS[n % len(STREETS)]} {10 + 3 * n}, 9000 Gent"
+        by_provider = n % 3 == 2 or not visitors
+        volunteer = None if by_provider else visitors[n % len(visitors)]
+        when = child.created_at + timedelta(days=3 + n % 4)
+        when = when.replace(hour=10 + n % 5, minute=0, second=0, microsecond=0)
+        if when < now and n < len(requests) - 2:  # the last two wait for a visit to come
+            with clock.frozen(child.created_at + timedelta(hours=2)):
+                visit = services.visit_plan(
+                    actor=system,
+                    ticket_id=child.pk,
+                    scheduled_at=when,
+                    expected_minutes=60 if by_provider else 45,
+                    address=address,
+                    volunteer_id=volunteer.pk if volunteer else None,
+                    provider=PROVIDER if by_provider else "",
+                    idempotency_key=f"demo-helpdesk-visit-{n}",
+                )
+            if n == 4:
+                with clock.frozen(when + timedelta(minutes=10)):
+                    services.visit_close(actor=system, visit_id=visit.pk, status="no_show")
+                continue
+            if n == 7:
+                with clock.frozen(when - timedelta(days=1)):
+                    services.visit_close(actor=system, visit_id=visit.pk, status="cancelled")
+                continue
+            with clock.frozen(when + timedelta(minutes=rng.randint(0, 10))):
+                services.visit_check_in(actor=system, visit_id=visit.pk)
+            minutes = rng.choice([40, 55, 70, 85]) if by_provider else rng.choice([30, 45, 60])
+            with clock.frozen(when + timedelta(minutes=10 + minutes)):
+                services.visit_check_out(
+                    actor=system,
+                    visit_id=visit.pk,
+                    report=rng.choice(
+                        [
+                            "itsme geïnstalleerd en getest met de bankapp.",
+                            "eID-software geïnstalleerd; PIN-code werkt.",
+                            "Burgerprofiel geopend, e-Box aangezet. Uitleg gegeven.",
+                            "Domiciliëring voor e-facturen ingesteld.",
+                        ]
+                    ),
+                )
+            if child.status != "closed":
+                with clock.frozen(when + timedelta(hours=3)):
+                    services.ticket_transition(actor=system, ticket_id=child.pk, status="resolved")
+    # Visits to come: tomorrow for the demo digibuddy, next week by the provider.
+    upcoming = [r for r in requests if not r.visits.exists()][:3]
+    day = now.astimezone(BRUSSELS_TZ).date()
+    for i, child in enumerate(upcoming):
+        by_provider = i == 2 or not visitors
+        services.visit_plan(
+            actor=system,
+            ticket_id=child.pk,
+            scheduled_at=datetime.combine(
+                day + timedelta(days=1 + 3 * i), time(10 + i), tzinfo=BRUSSELS_TZ
+            ),
+            expected_minutes=60,
+            address=f"{STREETS[i]} {50 + i}, 9000 Gent",
+            volunteer_id=None if by_provider else (buddy or visitors[0]).pk,
+            provider=PROVIDER if by_provider else "",
+            idempotency_key=f"demo-helpdesk-visit-next-{i}",
+        )

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from buurtkit.core import clock
-from buurtkit.helpdesk.models import Ticket, TicketMessage
+from buurtkit.helpdesk.models import HomeHelpNeed, HomeVisit, Ticket, TicketMessage
 from buurtkit.helpdesk.services import anonymise_tickets
 from buurtkit.people.hooks import PersonTraces
 from buurtkit.people.models import Person
@@ -62,9 +62,32 @@ def export(person: Person) -> Any:
                         "created_at", "id"
                     )
                 ],
+                "home_help": _home_help(ticket),
             }
         )
     return {"tickets": out}
+
+
+def _home_help(ticket: Ticket) -> dict[str, Any] | None:
+    need = HomeHelpNeed.objects.filter(ticket=ticket).first()
+    visits = list(HomeVisit.objects.filter(ticket=ticket).order_by("scheduled_at", "id"))
+    if need is None and not visits:
+        return None
+    return {
+        "vulnerabilities": need.vulnerabilities if need else [],
+        "tasks": need.tasks if need else [],
+        "tasks_other": need.tasks_other if need else "",
+        "visits": [
+            {
+                "scheduled_at": v.scheduled_at.isoformat(),
+                "status": v.status,
+                "address": v.address,
+                "by": "digibuddy" if v.volunteer_id else v.provider,
+                "report": v.report,
+            }
+            for v in visits
+        ],
+    }
 
 
 def anonymise(traces: PersonTraces) -> None:

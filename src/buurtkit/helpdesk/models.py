@@ -132,13 +132,25 @@ class Category(CommunityScoped):
 
 
 class HelpdeskSettings(CommunityScoped):
-    """Per community: the next ticket number and how long closed tickets keep personal data."""
+    """Per community: the next ticket number, how long closed tickets keep personal data, and
+    the home visits' rate, yearly budget and yearly target."""
 
     community = community_key(db_index=False)
     next_number = models.PositiveIntegerField(default=1)
     retention_days = models.PositiveIntegerField(
         _("keep closed tickets' personal data for (days)"), default=365
     )
+    # --- help at home (seed 004: EUR 25 per half hour, EUR 5,000 a year, 100 or 200 visits) ---
+    #: What an outside provider charges per started half hour, in cents.
+    visit_rate_cents = models.PositiveIntegerField(
+        _("outside provider's rate per half hour (cents)"), default=2500
+    )
+    #: The yearly budget for outside providers' home visits, in cents.
+    visit_budget_cents = models.PositiveIntegerField(
+        _("yearly budget for outside providers (cents)"), default=500000
+    )
+    #: How many home visits a year the community aims for.
+    visit_target = models.PositiveIntegerField(_("home visits a year (target)"), default=200)
 
     class Meta:
         verbose_name = _("helpdesk settings")
@@ -433,3 +445,190 @@ class Article(CommunityScoped):
 
     def __str__(self) -> str:
         return self.slug
+
+
+# --- Help at home (issue 14, hd-home): what the person needs, the visits, the budget ---
+
+
+class Vulnerability(models.TextChoices):
+    """Why the person cannot come to a digipunt (seed 004, objective 3)."""
+
+    MONEY = "money", _("money")
+    LANGUAGE = "language", _("language")
+    SMALL_NETWORK = "small_network", _("small network")
+    DEPENDENCE = "dependence", _("dependence on others")
+    LOW_SCHOOLING = "low_schooling", _("little schooling")
+    HEALTH = "health", _("health")
+    MOBILITY = "mobility", _("mobility")
+
+
+class HomeTask(models.TextChoices):
+    """What needs doing at home."""
+
+    EID_SOFTWARE = "eid_software", _("installing the eID software")
+    ITSME = "itsme", _("itsme")
+    CITIZEN_PROFILE = "citizen_profile", _("citizen profile and e-box")
+    E_INVOICES = "e_invoices", _("e-invoices")
+    OTHER = "other", _("something else")
+
+
+class HomeHelpNeed(CommunityScoped):
+    """On a home-help ticket: why the person cannot come and what needs doing."""
+
+    community = community_key(db_index=False)
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="home_need")
+    vulnerabilities = models.JSONField(_("why the person cannot come"), default=list)
+    tasks = models.JSONField(_("what needs doing"), default=list)
+    tasks_other = models.CharField(_("something else"), max_length=300, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("home-help need")
+        verbose_name_plural = _("home-help needs")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}"
+
+
+class VisitStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    CHECKED_IN = "checked_in", _("visitor is there")
+    DONE = "done", _("done")
+    CANCELLED = "cancelled", _("cancelled")
+    NO_SHOW = "no_show", _("nobody home")
+
+
+#: Visits that hold (planned) or spent (done) budget.
+VISIT_COUNTS = (VisitStatus.PLANNED, VisitStatus.CHECKED_IN, VisitStatus.DONE)
+
+
+class HomeVisit(CommunityScoped):
+    """A visit at home for a home-help ticket: by a digibuddy who does home visits, or by an
+    outside provider whose time costs money from the community's yearly budget."""
+
+    community = community_key(db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
+    volunteer = models.ForeignKey(
+        Volunteer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("digibuddy"),
+        db_index=False,  # helpdesk_visit_buddy_idx starts with it
+    )
+    provider = models.CharField(_("outside provider"), max_length=120, blank=True)
+    #: Where to go. Only staff and the visitor the visit is assigned to see it.
+    address = models.CharField(_("address"), max_length=300)
+    scheduled_at = models.DateTimeField(_("when"))
+    expected_minutes = models.PositiveIntegerField(_("expected duration (minutes)"))
+    #: The Brussels calendar year of ``scheduled_at``: the budget year it counts in.
+    budget_year = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        _("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.PLANNED
+    )
+    #: A provider's visit: reserved at planning (the expected time), the real cost once the
+    #: visitor checked out (time started per half hour). A digibuddy's visit costs nothing.
+    cost_cents = models.PositiveIntegerField(default=0)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
+    report = models.TextField(_("report"), blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
+    #: Over the remaining budget, planned anyway by a coordinator.
+    over_budget = models.BooleanField(default=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminded_via = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField()
+    created_by_label = models.CharField(max_length=150, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+        ordering = ["scheduled_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="helpdesk_visit_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=(Q(volunteer__isnull=False) & Q(provider=""))
+                | (Q(volunteer__isnull=True) & ~Q(provider="")),
+                name="helpdesk_visit_one_visitor",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_minutes__gte=1), name="helpdesk_visit_minutes_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "scheduled_at"], name="helpdesk_visit_idx"),
+            models.Index(
+                fields=["community", "budget_year", "status"], name="helpdesk_visit_budget_idx"
+            ),
+            models.Index(fields=["volunteer", "scheduled_at"], name="helpdesk_visit_buddy_idx"),
+            models.Index(fields=["ticket", "scheduled_at"], name="helpdesk_visit_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.scheduled_at:%Y-%m-%d}"
+
+    @property
+    def by_provider(self) -> bool:
+        return not self.volunteer_id
+
+
+class PublicService(CommunityScoped):
+    """A public service where residents get stuck (itsme, MyMinfin…): staff tag tickets with it
+    and the city's service owners get a monthly overview of the counts."""
+
+    community = community_key(db_index=False)
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.JSONField(_("name"), default=dict)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("public service")
+        verbose_name_plural = _("public services")
+        ordering = ["position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "key"], name="helpdesk_service_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Barrier(CommunityScoped):
+    """A ticket tagged with a public service where the resident got stuck."""
+
+    community = community_key(db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="barriers")
+    service = models.ForeignKey(PublicService, on_delete=models.PROTECT, related_name="+")
+    #: The ticket's ``created_at``: the month the barrier counts in.
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("barrier report")
+        verbose_name_plural = _("barrier reports")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "service"], name="helpdesk_barrier_once")
+        ]
+        indexes = [
+            models.Index(fields=["community", "occurred_at"], name="helpdesk_barrier_month_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.service_id}"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from buurtkit.activities.models import Volunteer
 from buurtkit.core import clock
@@ -270,3 +271,76 @@ def staff_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
 def staff_categories(*, actor: Actor) -> QuerySet[Category]:
     actor.require("helpdesk.view")
     return Category.objects.in_community(actor.community)
+
+
+# --- help at home, barriers, the overview (hd-home) ---
+
+from buurtkit.helpdesk.models import (  # noqa: E402
+    Barrier,
+    HomeHelpNeed,
+    HomeVisit,
+    PublicService,
+    VisitStatus,
+)
+from buurtkit.helpdesk.overview import BarrierReport as BarrierReport  # noqa: E402
+from buurtkit.helpdesk.overview import Overview as Overview  # noqa: E402
+from buurtkit.helpdesk.overview import VisitFigures as VisitFigures  # noqa: E402
+from buurtkit.helpdesk.overview import barrier_report as barrier_report  # noqa: E402
+from buurtkit.helpdesk.overview import staff_overview as staff_overview  # noqa: E402
+from buurtkit.helpdesk.overview import suppressed as suppressed  # noqa: E402
+from buurtkit.helpdesk.overview import visit_figures as visit_figures  # noqa: E402
+
+#: The visits list's filters: still to come, done, every visit.
+VISIT_FILTERS = ("upcoming", "done", "all")
+
+
+def visits_list(
+    *, actor: Actor, which: str = "upcoming", ticket_id: int | None = None
+) -> QuerySet[HomeVisit]:
+    """Visits the actor may see (a digibuddy: only their own), soonest first for the ones to
+    come, latest first otherwise."""
+    visits = access.visits_readable(actor).select_related("ticket", "volunteer__person")
+    if ticket_id:
+        visits = visits.filter(ticket_id=ticket_id)
+    if which == "upcoming":
+        return visits.filter(status__in=(VisitStatus.PLANNED, VisitStatus.CHECKED_IN)).order_by(
+            "scheduled_at", "id"
+        )
+    if which == "done":
+        visits = visits.filter(status=VisitStatus.DONE)
+    return visits.order_by("-scheduled_at", "-id")
+
+
+def visit_get(*, actor: Actor, visit_id: int) -> HomeVisit:
+    visit = (
+        access.visits_readable(actor)
+        .select_related("ticket__person", "volunteer__person", "follow_up_of")
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None:
+        raise NotFound(_("There is no such visit."))
+    return visit
+
+
+def home_need_of(ticket: Ticket) -> HomeHelpNeed | None:
+    return HomeHelpNeed.objects.filter(ticket=ticket).first()
+
+
+def public_services(*, actor: Actor, active_only: bool = False) -> QuerySet[PublicService]:
+    services = PublicService.objects.in_community(actor.community)
+    return services.filter(active=True) if active_only else services
+
+
+def barriers_of(ticket: Ticket) -> list[int]:
+    return list(Barrier.objects.filter(ticket=ticket).values_list("service_id", flat=True))
+
+
+def home_visitors(*, actor: Actor) -> QuerySet[Volunteer]:
+    """The digibuddies who do home visits (active), for the planning form."""
+    return (
+        Volunteer.objects.in_community(actor.community)
+        .filter(active=True, home_visits=True)
+        .select_related("person")
+        .order_by("person__first_name", "pk")
+    )

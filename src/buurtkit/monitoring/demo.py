@@ -1,6 +1,6 @@
 """The demo's plan: the Digibank Kortrijk plan of seed 004 (two years, its targets, budget and
 milestones), measured against what the other modules' demo data recorded. No made-up figures:
-targets whose module is not built yet (home visits: the helpdesk) say so in a note."""
+home visits are counted by the helpdesk's indicator ``helpdesk.home_visits``."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ OBJECTIVES = [
 ]  # fmt: skip
 
 HOME_VISITS_NOTE = (
-    "Wordt geteld door de helpdesk (hulp aan huis), die als volgende module komt: "
-    "tot dan geen cijfer."
+    "Geteld door de helpdesk: huisbezoeken die plaatsvonden (digibuddy of externe "
+    "organisatie; de bezoeker meldde zich af)."
 )
 
 BUDGET = [
@@ -95,6 +95,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
                 services.target_create(
                     actor=system, plan_id=plan.pk, objective_id=objective.pk,
                     title=f"200 hulp-aan-huisvragen behandeld (jaar {year + 1})", value=200,
+                    indicator="helpdesk.home_visits",
                     starts_on=add_months(start, 12 * year),
                     ends_on=rules.month_end(add_months(start, 12 * year + 11)), note=HOME_VISITS_NOTE,
                 )  # fmt: skip

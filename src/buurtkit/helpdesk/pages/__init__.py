@@ -50,6 +50,28 @@ def register() -> None:
             order=67,
         )
     )
+    register_menu_link(
+        Link(
+            key="helpdesk.overview",
+            module="helpdesk",
+            url_name="web:helpdesk_overview",
+            label=_("Helpdesk overview"),
+            permission="helpdesk.view",
+            summary=_("Queues, answer times, home visits against the target and the budget"),
+            order=68,
+        )
+    )
+    register_menu_link(
+        Link(
+            key="helpdesk.visits",
+            module="helpdesk",
+            url_name="web:helpdesk_visits",
+            label=_("My home visits"),
+            permission="helpdesk.buddy",
+            summary=_("The visits at home planned for you, with the address"),
+            order=69,
+        )
+    )
     register_resident_link(
         Link(
             key="helpdesk.help",
@@ -75,5 +97,15 @@ def register() -> None:
             "helpdesk.settings_changed": _("changed the helpdesk settings"),
             "helpdesk.categories_seeded": _("set up the helpdesk categories"),
             "helpdesk.tickets_anonymised": _("anonymised old helpdesk tickets"),
+            "helpdesk.home_need_set": _("recorded what a person needs at home"),
+            "helpdesk.visit_planned": _("planned a home visit"),
+            "helpdesk.visit_checked_in": _("checked in at a home visit"),
+            "helpdesk.visit_checked_out": _("checked out of a home visit"),
+            "helpdesk.visit_reported": _("wrote a home-visit report"),
+            "helpdesk.visit_cancelled": _("cancelled a home visit"),
+            "helpdesk.visit_no_show": _("recorded that nobody was home"),
+            "helpdesk.services_seeded": _("set up the list of public services"),
+            "helpdesk.service_saved": _("saved a public service"),
+            "helpdesk.barriers_set": _("tagged a ticket with where the resident got stuck"),
         }
     )

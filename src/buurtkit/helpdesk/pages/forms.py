@@ -211,3 +211,23 @@ class SettingsForm(forms.Form):
         min_value=1,
         max_value=3650,
     )
+    visit_rate_euro = forms.DecimalField(
+        label=_("Help at home: an outside provider's price per half hour (EUR)"),
+        min_value=0,
+        max_value=100000,
+        decimal_places=2,
+        required=False,
+    )
+    visit_budget_euro = forms.DecimalField(
+        label=_("Help at home: budget for outside providers per year (EUR)"),
+        min_value=0,
+        max_value=100000000,
+        decimal_places=2,
+        required=False,
+    )
+    visit_target = forms.IntegerField(
+        label=_("Help at home: home visits per year (target)"),
+        min_value=0,
+        max_value=100000,
+        required=False,
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.helpdesk.pages import views, views_setup
+from buurtkit.helpdesk.pages import views, views_home, views_setup
 
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
@@ -33,6 +33,22 @@ community_urlpatterns = [
         views.ticket_home_help,
         name="helpdesk_home_help",
     ),
+    # Help at home, barrier reports, the overview (hd-home).
+    path(
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/visits/",
+        views_home.ticket_visits,
+        name="helpdesk_ticket_visits",
+    ),
+    path(
+        "helpdesk/tickets/<int:helpdesk_ticket_id>/barriers/",
+        views_home.ticket_barriers,
+        name="helpdesk_ticket_barriers",
+    ),
+    path("helpdesk/visits/", views_home.visits, name="helpdesk_visits"),
+    path("helpdesk/visits/<int:helpdesk_visit_id>/", views_home.visit, name="helpdesk_visit"),
+    path("helpdesk/barriers/", views_home.barriers, name="helpdesk_barriers"),
+    path("helpdesk/services/", views_home.public_services, name="helpdesk_services"),
+    path("helpdesk/overview/", views_home.overview, name="helpdesk_overview"),
     path("helpdesk/categories/", views.categories, name="helpdesk_categories"),
     path("helpdesk/categories/new/", views.category_edit, name="helpdesk_category_new"),
     path(

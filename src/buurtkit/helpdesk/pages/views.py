@@ -156,6 +156,13 @@ def _ticket_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
         "category_name": services.names_of(ticket.category.name, lang) if ticket.category else "",
         "team_name": services.names_of(ticket.team.name, lang) if ticket.team else "",
         "statuses": statuses,
+        "public_services": [
+            (s.pk, services.names_of(s.name, lang))
+            for s in selectors.public_services(actor=actor, active_only=True)
+        ]
+        if handle
+        else [],
+        "barrier_ids": selectors.barriers_of(ticket) if handle else [],
     }
 
 

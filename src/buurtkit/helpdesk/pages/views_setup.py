@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -133,6 +135,11 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     )
 
 
+def _cents(euro: Decimal | None) -> int | None:
+    """Euros typed in the form as integer cents; left empty: unchanged."""
+    return None if euro is None else int(euro * 100)
+
+
 @community_page("helpdesk.manage")
 def settings_page(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -141,8 +148,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form = SettingsForm(request.POST)
         if form.is_valid():
             try:
+                data = form.cleaned_data
                 services.helpdesk_settings_update(
-                    actor=actor, retention_days=form.cleaned_data["retention_days"]
+                    actor=actor,
+                    retention_days=data["retention_days"],
+                    visit_rate_cents=_cents(data["visit_rate_euro"]),
+                    visit_budget_cents=_cents(data["visit_budget_euro"]),
+                    visit_target=data["visit_target"],
                 )
             except ServiceError as exc:
                 apply_service_error(form, exc)
@@ -150,7 +162,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 flash(request, _("Saved."))
                 return redirect("web:helpdesk_settings", actor.community.slug)
     else:
-        form = SettingsForm(initial={"retention_days": current.retention_days})
+        form = SettingsForm(
+            initial={
+                "retention_days": current.retention_days,
+                "visit_rate_euro": Decimal(current.visit_rate_cents) / 100,
+                "visit_budget_euro": Decimal(current.visit_budget_cents) / 100,
+                "visit_target": current.visit_target,
+            }
+        )
     return render(
         request,
         "helpdesk/edit.html",

@@ -3,7 +3,8 @@
 
 The ticket row stays (its number, channel, category, team, kind, statuses and times: the
 counts and response times are the same before and after); the person link, the contact
-details, the subject, the search text and every message's text and author are cleared.
+details, the subject, the search text and every message's text and author are cleared, and
+so are home visits' addresses and reports and the free text of what needed doing.
 Running it again changes nothing more (``Ticket.anonymised_at``).
 """
 
@@ -18,7 +19,14 @@ from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
-from buurtkit.helpdesk.models import HelpdeskSettings, Status, Ticket, TicketMessage
+from buurtkit.helpdesk.models import (
+    HelpdeskSettings,
+    HomeHelpNeed,
+    HomeVisit,
+    Status,
+    Ticket,
+    TicketMessage,
+)
 
 BATCH = 500
 
@@ -30,6 +38,10 @@ def anonymise_tickets(ticket_ids: list[int], now: datetime) -> int:
     TicketMessage.objects.filter(ticket_id__in=ticket_ids).update(
         body="", author_label="", author_user=None, idempotency_key="", request_hash=""
     )
+    # Help at home: the address and the visitor's report go; times, costs and the reasons
+    # and tasks (choices from a list) stay for the figures.
+    HomeVisit.objects.filter(ticket_id__in=ticket_ids).update(address="", report="")
+    HomeHelpNeed.objects.filter(ticket_id__in=ticket_ids).update(tasks_other="")
     return Ticket.objects.filter(pk__in=ticket_ids).update(
         person=None,
         contact_name="",

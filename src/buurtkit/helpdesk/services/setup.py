@@ -315,23 +315,47 @@ def settings_of(community: Community) -> HelpdeskSettings:
 
 
 @transaction.atomic
-def helpdesk_settings_update(*, actor: Actor, retention_days: int) -> HelpdeskSettings:
+def helpdesk_settings_update(
+    *,
+    actor: Actor,
+    retention_days: int,
+    visit_rate_cents: int | None = None,
+    visit_budget_cents: int | None = None,
+    visit_target: int | None = None,
+) -> HelpdeskSettings:
+    """How long closed tickets keep personal data; and for help at home: an outside
+    provider's rate per half hour and the yearly budget (cents), the yearly target (visits).
+    A value left out (``None``) stays as it is."""
     actor.require("helpdesk.manage")
+    errors: dict[str, str] = {}
     if not MIN_RETENTION_DAYS <= int(retention_days) <= MAX_RETENTION_DAYS:
-        msg = _("Give a number of days from %(min)s to %(max)s.") % {
+        errors["retention_days"] = _("Give a number of days from %(min)s to %(max)s.") % {
             "min": MIN_RETENTION_DAYS,
             "max": MAX_RETENTION_DAYS,
         }
-        raise ValidationFailed(msg, fields={"retention_days": msg})
+    bounds = {
+        "visit_rate_cents": (visit_rate_cents, 0, 100_000_00),
+        "visit_budget_cents": (visit_budget_cents, 0, 100_000_000_00),
+        "visit_target": (visit_target, 0, 100_000),
+    }
+    for field, (value, low, high) in bounds.items():
+        if value is not None and not low <= int(value) <= high:
+            errors[field] = _("Give a number from %(min)s to %(max)s.") % {"min": low, "max": high}
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
     found = settings_of(actor.community)
     found = HelpdeskSettings.objects.select_for_update().get(pk=found.pk)
     found.retention_days = int(retention_days)
-    found.save(update_fields=["retention_days"])
+    for field, (value, _low, _high) in bounds.items():
+        if value is not None:
+            setattr(found, field, int(value))
+    found.save(update_fields=["retention_days", *bounds])
     audit_record(
         actor=actor,
         verb="helpdesk.settings_changed",
         obj=found,
-        data={"retention_days": found.retention_days},
+        data={"retention_days": found.retention_days}
+        | {field: getattr(found, field) for field in bounds},
     )
     return found
 
