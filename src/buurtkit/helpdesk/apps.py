@@ -11,11 +11,14 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, pages, permissions
+        from buurtkit.helpdesk import demo, gdpr, pages, permissions, phone_survey
+        from buurtkit.helpdesk.services import mail
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpdesk")
         pages.register()
+        mail.register()  # each mail of a "helpdesk" mailbox: a ticket, a reply or quarantine
+        phone_survey.register()  # the satisfaction question by phone (a keypress)
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(
@@ -24,11 +27,18 @@ class HelpdeskConfig(AppConfig):
             "helpdesk.HelpdeskSettings",
             "helpdesk.StandardAnswer",
             "helpdesk.Article",
+            "helpdesk.MailThread",
+            "helpdesk.Survey",
             reason="the helpdesk's set-up: teams, categories, ready answers and help pages",
         )
         register_person_data(
             "helpdesk",
-            models=("helpdesk.Ticket", "helpdesk.TicketMessage"),
+            models=(
+                "helpdesk.Ticket",
+                "helpdesk.TicketMessage",
+                "helpdesk.TicketMail",
+                "helpdesk.QuarantinedMail",
+            ),
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )

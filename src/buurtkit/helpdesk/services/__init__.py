@@ -1,5 +1,11 @@
 """Every write to the helpdesk: keyword-only, validated, one transaction, in the log."""
 
+from buurtkit.helpdesk.services.mail import (
+    QUARANTINE_ACTIONS,
+    mail_reply_send,
+    mail_take_in,
+    quarantine_decide,
+)
 from buurtkit.helpdesk.services.retention import (
     anonymise_tickets,
     retention_sweep,
@@ -17,6 +23,12 @@ from buurtkit.helpdesk.services.setup import (
     standard_answer_save,
     team_save,
 )
+from buurtkit.helpdesk.services.survey import (
+    survey_answer,
+    survey_by_token,
+    survey_keypress,
+    survey_start,
+)
 from buurtkit.helpdesk.services.tickets import (
     REPLY_VIA,
     Contact,
@@ -31,6 +43,14 @@ from buurtkit.helpdesk.services.tickets import (
 )
 
 __all__ = [
+    "QUARANTINE_ACTIONS",
+    "mail_reply_send",
+    "mail_take_in",
+    "quarantine_decide",
+    "survey_answer",
+    "survey_by_token",
+    "survey_keypress",
+    "survey_start",
     "DEFAULT_CATEGORIES",
     "REPLY_VIA",
     "Contact",

@@ -18,7 +18,13 @@ from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
-from buurtkit.helpdesk.models import HelpdeskSettings, Status, Ticket, TicketMessage
+from buurtkit.helpdesk.models import (
+    HelpdeskSettings,
+    Status,
+    Ticket,
+    TicketMail,
+    TicketMessage,
+)
 
 BATCH = 500
 
@@ -30,6 +36,7 @@ def anonymise_tickets(ticket_ids: list[int], now: datetime) -> int:
     TicketMessage.objects.filter(ticket_id__in=ticket_ids).update(
         body="", author_label="", author_user=None, idempotency_key="", request_hash=""
     )
+    TicketMail.objects.filter(ticket_id__in=ticket_ids).update(sender="")
     return Ticket.objects.filter(pk__in=ticket_ids).update(
         person=None,
         contact_name="",
