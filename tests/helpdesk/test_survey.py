@@ -81,7 +81,10 @@ def test_closing_sends_the_question_once_by_sms_and_the_link_takes_one_answer(
     assert again.status_code == 422
     survey.refresh_from_db()
     assert survey.score == 4
-    assert "Thank you for your answer" in Client().get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "Thank you for your answer"
+        in Client().get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     # Closed once: never asked twice for the same ticket.
     assert services.survey_start(ticket=ticket) == survey
     assert Survey.objects.count() == 1 and Message.objects.filter(to=message.to).count() == 1

@@ -361,12 +361,10 @@ def survey_results(
     lang = translation.get_language() or "nl"
     names: dict[Any, str] = {}
     if by == "channel":
-        names = dict(Channel.choices)
+        names = {value: str(label) for value, label in Channel.choices}
     else:
         for category in Category.objects.in_community(actor.community):
-            names[category.pk] = (
-                category.name.get(lang) or category.name.get("nl") or category.key
-            )
+            names[category.pk] = category.name.get(lang) or category.name.get("nl") or category.key
     out = []
     for row in rows:
         key = row[field]

@@ -75,5 +75,7 @@ def register() -> None:
             "helpdesk.settings_changed": _("changed the helpdesk settings"),
             "helpdesk.categories_seeded": _("set up the helpdesk categories"),
             "helpdesk.tickets_anonymised": _("anonymised old helpdesk tickets"),
+            "helpdesk.quarantine_decided": _("decided on a quarantined helpdesk e-mail"),
+            "helpdesk.survey_answered": _("answered the helpdesk satisfaction question"),
         }
     )

@@ -2,10 +2,11 @@
 
 from buurtkit.helpdesk.services.mail import (
     QUARANTINE_ACTIONS,
-    mail_reply_send,
     mail_take_in,
+    participants,
     quarantine_decide,
 )
+from buurtkit.helpdesk.services.mail_threads import mail_reply_send
 from buurtkit.helpdesk.services.retention import (
     anonymise_tickets,
     retention_sweep,
@@ -43,15 +44,8 @@ from buurtkit.helpdesk.services.tickets import (
 )
 
 __all__ = [
-    "QUARANTINE_ACTIONS",
-    "mail_reply_send",
-    "mail_take_in",
-    "quarantine_decide",
-    "survey_answer",
-    "survey_by_token",
-    "survey_keypress",
-    "survey_start",
     "DEFAULT_CATEGORIES",
+    "QUARANTINE_ACTIONS",
     "REPLY_VIA",
     "Contact",
     "NewPerson",
@@ -62,12 +56,20 @@ __all__ = [
     "category_save",
     "helpdesk_settings_update",
     "home_help_request",
+    "mail_reply_send",
+    "mail_take_in",
     "message_add",
     "names_of",
+    "participants",
+    "quarantine_decide",
     "retention_sweep",
     "retention_sweep_community",
     "settings_of",
     "standard_answer_save",
+    "survey_answer",
+    "survey_by_token",
+    "survey_keypress",
+    "survey_start",
     "team_save",
     "ticket_assign",
     "ticket_create",

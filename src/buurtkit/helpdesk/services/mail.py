@@ -14,17 +14,16 @@ handled. A mail then
   that sender's latest unfinished ticket, or to quarantine when there is none.
 
 Staff answers to e-mail tickets go out through ``messaging.email_send`` with the reference
-in the subject and the threading headers (:func:`mail_reply_send`).
+in the subject and the threading headers (``mail_threads.mail_reply_send``).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from buurtkit.audit.services import audit_record
@@ -35,7 +34,6 @@ from buurtkit.core.scoping import get_scoped
 from buurtkit.helpdesk.models import (
     UNFINISHED,
     Channel,
-    MailThread,
     MessageKind,
     QuarantinedMail,
     QuarantineReason,
@@ -45,53 +43,27 @@ from buurtkit.helpdesk.models import (
     TicketMail,
     TicketMessage,
 )
-from buurtkit.messaging.models import InboundMail, Message
-from buurtkit.messaging.services import email_send
+from buurtkit.helpdesk.services.mail_threads import MSGID, thread_of
+from buurtkit.helpdesk.services.tickets import Contact, message_add, ticket_create
+from buurtkit.messaging.models import InboundMail
 from buurtkit.people.models import Person
 
 PURPOSE = "helpdesk"
 #: New tickets one sender may open by mail per hour (``HELPDESK_MAIL_TICKETS_PER_HOUR``).
 TICKETS_PER_HOUR = 5
-TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed back
-TOKEN_LENGTH = 6
 #: "[#123-k7q2m9]" anywhere in a subject (any case: some mail programs change it).
 REFERENCE = re.compile(r"\[#(\d{1,9})-([a-z0-9]{4,12})\]", re.IGNORECASE)
-_MSGID = re.compile(r"<[!-;=?-~]{1,250}@[!-;=?-~]{1,250}>")
 
 
 def tickets_per_hour() -> int:
     return int(getattr(settings, "HELPDESK_MAIL_TICKETS_PER_HOUR", TICKETS_PER_HOUR))
 
 
-def new_token() -> str:
-    return "".join(secrets.choice(TOKEN_ALPHABET) for _i in range(TOKEN_LENGTH))
-
-
-def reference_of(thread: MailThread) -> str:
-    """The subject reference of an e-mail ticket: ``[#123-k7q2m9]``."""
-    return f"[#{thread.ticket.number}-{thread.token}]"
-
-
-def thread_of(ticket: Ticket, *, mailbox_id: int | None = None) -> MailThread:
-    """The ticket's mail thread, made on first use (a ticket filed by phone answered by
-    e-mail gets its token then)."""
-    thread = MailThread.objects.filter(ticket=ticket).first()
-    if thread is None:
-        thread = MailThread.objects.create(
-            community_id=ticket.community_id,
-            ticket=ticket,
-            token=new_token(),
-            mailbox_id=mailbox_id,
-        )
-    thread.ticket = ticket
-    return thread
-
-
 # --- taking a mail in ------------------------------------------------------------------------
 
 
 def _message_ids(mail: InboundMail) -> list[str]:
-    ids = _MSGID.findall(mail.in_reply_to or "") + _MSGID.findall(mail.references or "")
+    ids = MSGID.findall(mail.in_reply_to or "") + MSGID.findall(mail.references or "")
     return list(dict.fromkeys(ids))
 
 
@@ -174,8 +146,6 @@ def _link(ticket: Ticket, mail: InboundMail, entry: TicketMessage | None, opened
 def _new_ticket(
     actor: Actor, mail: InboundMail, *, follows: Ticket | None = None, key_suffix: str = ""
 ) -> Ticket:
-    from buurtkit.helpdesk.services.tickets import Contact, ticket_create
-
     sender = _sender(mail)
     people = list(
         Person.objects.in_community(actor.community)
@@ -204,8 +174,6 @@ def _new_ticket(
 
 
 def _add_to(actor: Actor, ticket: Ticket, mail: InboundMail) -> TicketMessage:
-    from buurtkit.helpdesk.services.tickets import message_add
-
     entry = message_add(
         actor=actor,
         ticket_id=ticket.pk,
@@ -335,79 +303,6 @@ def quarantine_decide(*, actor: Actor, quarantine_id: int, action: str) -> Quara
         data={"action": action, "ticket": item.result_ticket_id},
     )
     return item
-
-
-# --- answering by e-mail -------------------------------------------------------------------------
-
-
-def _answer_address(ticket: Ticket) -> str:
-    if ticket.contact_email:
-        return ticket.contact_email
-    if ticket.person_id:
-        email = Person.objects.filter(pk=ticket.person_id).values_list("email", flat=True).first()
-        if email:
-            return str(email)
-    last = (
-        TicketMail.objects.filter(ticket=ticket, inbound__isnull=False)
-        .exclude(sender="")
-        .order_by("-created_at", "-id")
-        .values_list("sender", flat=True)
-        .first()
-    )
-    return str(last or "")
-
-
-def mail_reply_send(*, actor: Actor, ticket: Ticket, entry: TicketMessage) -> Message:
-    """Send a staff answer on an e-mail ticket by SMTP (``messaging.email_send``, after
-    commit): to the ticket's address (contact-only tickets too), the subject with the
-    reference ``[#123-k7q2m9]``, In-Reply-To the resident's last mail and References the
-    whole thread, Reply-To the helpdesk mailbox. Called inside the reply's transaction."""
-    to = _answer_address(ticket)
-    if not to:
-        msg = _(
-            "This ticket has no e-mail address to answer. Answer by phone and choose "
-            "'I told them', or send it another way."
-        )
-        raise ValidationFailed(msg, fields={"via": msg})
-    thread = thread_of(ticket)
-    mails = list(
-        TicketMail.objects.filter(ticket=ticket).exclude(message_id="").order_by("created_at", "id")
-    )
-    ids = [m.message_id for m in mails if _MSGID.fullmatch(m.message_id)]
-    last_in = next(
-        (
-            m.message_id
-            for m in reversed(mails)
-            if m.inbound_id and _MSGID.fullmatch(m.message_id)
-        ),
-        ids[-1] if ids else "",
-    )
-    reference = reference_of(thread)
-    subject = f"Re: {ticket.subject}"[: 199 - len(reference)] + " " + reference
-    with translation.override(ticket.language or "nl"):
-        footer = _("Reply to this e-mail to add to your question %(ref)s.") % {"ref": reference}
-    mailbox_address = thread.mailbox.address if thread.mailbox_id and thread.mailbox else ""
-    message = email_send(
-        actor=Actor.system(actor.community, label=actor.label),
-        to=to,
-        subject=subject,
-        body=f"{entry.body}\n\n-- \n{footer}\n",
-        idempotency_key=f"helpdesk-reply-{entry.pk}",
-        in_reply_to=last_in,
-        references=ids[-20:],
-        reply_to=mailbox_address,
-        person_id=ticket.person_id,
-        language=ticket.language,
-    )
-    TicketMail.objects.create(
-        community_id=ticket.community_id,
-        ticket=ticket,
-        entry=entry,
-        outbound=message,
-        message_id=message.email_message_id,
-        created_at=clock.now(),
-    )
-    return message
 
 
 def register() -> None:

@@ -36,6 +36,8 @@ from buurtkit.helpdesk.models import (
     Ticket,
     TicketMessage,
 )
+from buurtkit.helpdesk.services.mail_threads import mail_reply_send
+from buurtkit.helpdesk.services.survey import survey_start
 from buurtkit.lending.models import Device
 from buurtkit.messaging.services import notify
 from buurtkit.people.models import Membership, Person
@@ -447,8 +449,6 @@ def _send_reply(actor: Actor, ticket: Ticket, entry: TicketMessage, via: str) ->
         return
     if chosen == "email" and ticket.channel == Channel.EMAIL:
         # By SMTP with the reference and threading headers; contact-only tickets too.
-        from buurtkit.helpdesk.services.mail import mail_reply_send
-
         entry.via, entry.delivery = "email", "queued"
         entry.outbound = mail_reply_send(actor=actor, ticket=ticket, entry=entry)
         return
@@ -636,8 +636,6 @@ def ticket_transition(
     ticket.updated_at = now
     ticket.save()
     if status == Status.CLOSED and ask_survey:
-        from buurtkit.helpdesk.services.survey import survey_start
-
         survey_start(ticket=ticket)  # the one satisfaction question, once
     if note.strip():
         TicketMessage.objects.create(
