@@ -245,6 +245,7 @@ def test_answers_go_out_by_smtp_and_replies_thread_by_headers_and_by_subject(
     assert answer.email_message_id in again["References"]
 
 
+@pytest.mark.engine_independent  # a subject parsed and a lookup; nothing engine-specific
 def test_a_guessed_number_without_the_token_makes_a_new_ticket(box: Box) -> None:
     box.deliver(mail())
     ticket = _ticket_of(_last_mail())
@@ -335,6 +336,7 @@ def test_a_reply_to_a_closed_ticket_makes_a_new_ticket_linked_to_it(
 # --- bad input -----------------------------------------------------------------------------
 
 
+@pytest.mark.engine_independent  # text cleaning; nothing engine-specific
 def test_html_with_scripts_reaches_the_ticket_as_sanitised_text(box: Box) -> None:
     box.deliver(
         mail(
@@ -351,6 +353,7 @@ def test_html_with_scripts_reaches_the_ticket_as_sanitised_text(box: Box) -> Non
         assert bad not in body
 
 
+@pytest.mark.engine_independent  # files and permissions; nothing engine-specific
 def test_a_huge_attachment_is_listed_as_not_kept_and_a_small_one_is_served_to_staff_only(
     settings: Any,
     box: Box,
@@ -397,6 +400,7 @@ def test_a_huge_attachment_is_listed_as_not_kept_and_a_small_one_is_served_to_st
     assert staff.get(f"/rabot/helpdesk/attachments/{refused.pk}/").status_code == 404
 
 
+@pytest.mark.engine_independent  # a count in an hour with a frozen clock; nothing engine-specific
 def test_a_mail_flood_from_one_sender_is_grouped_then_quarantined(
     settings: Any, system: Actor, box: Box
 ) -> None:
