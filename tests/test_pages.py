@@ -36,6 +36,8 @@ from buurtkit.helpdesk.models import (
     HomeHelpNeed,
     HomeVisit,
     PublicService,
+    QuarantinedMail,
+    Survey,
     TicketMessage,
 )
 from buurtkit.helpdesk.models import Category as HelpdeskCategory
@@ -140,6 +142,9 @@ class OtherCommunity:
     article_slug: str = ""  # a public help page of B (Dutch)
     article_id: int = 0  # that page
     answer_id: int = 0  # a standard answer of B
+    quarantine_id: int = 0  # a stranger's reply to B's e-mail ticket, in B's quarantine
+    attachment_id: int = 0  # a kept attachment of B's e-mail ticket
+    survey_token: str = ""  # the satisfaction link of B's closed ticket (not answered)
     plan_id: int = 0  # B's monitoring plan, with a target, a budget line and a milestone
     target_id: int = 0
     line_id: int = 0
@@ -207,6 +212,9 @@ class OtherCommunity:
             "article_slug": self.article_slug,
             "article_id": self.article_id,
             "answer_id": self.answer_id,
+            "quarantine_id": self.quarantine_id,
+            "attachment_id": self.attachment_id,
+            "survey_token": self.survey_token,
             "post_id": self.hx_post_id,
             "response_id": self.hx_response_id,
             "deal_id": self.hx_deal_id,
@@ -364,6 +372,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_repair(actor),
         **_b_handover(actor, person),
         **_b_helpdesk(actor, person),
+        **_b_helpdesk_mail(actor),
         **_b_monitoring(actor),
         **_b_helpexchange(actor, person),
     )
@@ -404,6 +413,69 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
         "article_slug": article.slug,
         "article_id": article.pk,
         "answer_id": answer.pk,
+    }
+
+
+def _b_helpdesk_mail(actor: Actor) -> dict[str, Any]:
+    """B's helpdesk mailbox (no server: mails stored as the reader stores them, handled by
+    the real handler): an e-mail ticket with an attachment, a stranger's reply to it in the
+    quarantine, and a closed ticket whose satisfaction link was sent."""
+    import hashlib
+
+    from django.conf import settings
+
+    from buurtkit.core import clock
+    from buurtkit.helpdesk import services as helpdesk
+    from buurtkit.messaging import services as messaging
+    from buurtkit.messaging.models import InboundAttachment, InboundMail, Message
+
+    box = messaging.mailbox_create(
+        actor=actor, name=f"{MARK} box", purpose="helpdesk", host="imap.b.example",
+        port=993, username=f"{MARK}@b.example", password_env="BUURTKIT_MAIL_B",
+    )  # fmt: skip
+
+    def stored(uid: int, sender: str, subject: str) -> InboundMail:
+        mail = InboundMail.objects.create(
+            community=actor.community, mailbox=box, uidvalidity=1, uid=uid,
+            message_id=f"<{MARK}-{uid}@b.example>", from_address=sender, subject=subject,
+            text_body=f"{MARK} mail text", received_at=clock.now(),
+        )  # fmt: skip
+        return mail
+
+    first = stored(1, "zebulon@b.example", f"{MARK} e-box")
+    data = f"{MARK} attachment".encode()
+    sha = hashlib.sha256(data).hexdigest()
+    relative = f"{actor.community.pk}/{sha[:2]}/{sha}"
+    target = settings.MAIL_DIR / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    attachment = InboundAttachment.objects.create(
+        community=actor.community, mail=first, filename=f"{MARK}.pdf", size=len(data),
+        sha256=sha, path=relative,
+    )  # fmt: skip
+    messaging.mail_handle(mail_id=first.pk)
+    from buurtkit.helpdesk.models import MailThread, TicketMail
+
+    ticket = TicketMail.objects.get(inbound=first).ticket
+    token = MailThread.objects.get(ticket=ticket).token
+    spoof = stored(2, "stranger@b.example", f"Re: [#{ticket.number}-{token}]")
+    messaging.mail_handle(mail_id=spoof.pk)
+    asker = services.person_create(
+        actor=actor, first_name=f"{MARK}asker", phone="0470999887",
+        consents={"data_processing": True, "contact_sms": True},
+    )  # fmt: skip
+    closed = helpdesk.ticket_create(
+        actor=actor, channel="counter", subject=f"{MARK} closed", body=f"{MARK} q",
+        person_id=asker.pk,
+    )  # fmt: skip
+    for status in ("resolved", "closed"):
+        helpdesk.ticket_transition(actor=actor, ticket_id=closed.pk, status=status)
+    sms = Message.objects.filter(community=actor.community, body__contains="/survey/").get()
+    survey_token = re.search(r"/helpdesk/survey/([^/\s]+)/", sms.body).group(1)  # type: ignore[union-attr]
+    return {
+        "quarantine_id": QuarantinedMail.objects.get(mail=spoof).pk,
+        "attachment_id": attachment.pk,
+        "survey_token": survey_token,
     }
 
 
@@ -795,6 +867,7 @@ HOSTILE_POST = {
     "reason": "Hacked",
     "period": "month",
     "max_referrals": "1",
+    "score": "5",
 }
 
 
@@ -938,6 +1011,14 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             list(PublicService.objects.filter(community=b.community).values_list("name", "active")),
             list(HomeHelpNeed.objects.filter(community=b.community).values_list("tasks")),
         ),
+        "helpdesk_mail": (
+            list(
+                QuarantinedMail.objects.filter(community=b.community).values_list(
+                    "status", "result_ticket_id"
+                )
+            ),
+            list(Survey.objects.filter(community=b.community).values_list("score", "answered_at")),
+        ),
         "helpdesk_categories": list(
             HelpdeskCategory.objects.filter(community=b.community).values_list(
                 "name", "team_id", "first_response_hours", "resolution_hours", "active"
@@ -1000,6 +1081,7 @@ PUBLIC_PAGES = {
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
     "helpdesk_help",  # the knowledge base's public help pages
     "helpdesk_help_page",
+    "helpdesk_survey",  # the satisfaction question behind the SMS link (a secret token)
     "ledger_places",  # where the currency is accepted: shops and offices, no people
     "ledger_places_embed",  # the same, for an <iframe> on the neighbourhood's website
     "ledger_manifest",  # the resident pages' web app manifest (browsers fetch it without cookies)

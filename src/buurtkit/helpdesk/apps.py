@@ -11,12 +11,15 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, indicators, pages, permissions
+        from buurtkit.helpdesk import demo, gdpr, indicators, pages, permissions, phone_survey
+        from buurtkit.helpdesk.services import mail
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         indicators.register()
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpdesk")
         pages.register()
+        mail.register()  # each mail of a "helpdesk" mailbox: a ticket, a reply or quarantine
+        phone_survey.register()  # the satisfaction question by phone (a keypress)
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(
@@ -26,6 +29,8 @@ class HelpdeskConfig(AppConfig):
             "helpdesk.StandardAnswer",
             "helpdesk.Article",
             "helpdesk.PublicService",
+            "helpdesk.MailThread",
+            "helpdesk.Survey",
             reason="the helpdesk's set-up: teams, categories, ready answers and help pages",
         )
         register_person_data(
@@ -36,6 +41,8 @@ class HelpdeskConfig(AppConfig):
                 "helpdesk.HomeHelpNeed",
                 "helpdesk.HomeVisit",
                 "helpdesk.Barrier",
+                "helpdesk.TicketMail",
+                "helpdesk.QuarantinedMail",
             ),
             export=gdpr.export,
             anonymise=gdpr.anonymise,

@@ -209,7 +209,9 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             services.ticket_transition(actor=system, ticket_id=ticket.pk, status="resolved")
         if days > 12:
             with clock.frozen(at + timedelta(days=8)):
-                services.ticket_transition(actor=system, ticket_id=ticket.pk, status="closed")
+                services.ticket_transition(
+                    actor=system, ticket_id=ticket.pk, status="closed", ask_survey=False
+                )
     # One question that became a request for help at home.
     question = services.ticket_create(
         actor=system,
@@ -229,6 +231,9 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     )
     _barriers(system, rng)
     _home_visits(system, rng, first_child, residents, buddy)
+    from buurtkit.helpdesk import demo_mail
+
+    demo_mail.load(community)  # the mailbox, e-mail tickets, the quarantine, satisfaction
     return []
 
 

@@ -632,3 +632,180 @@ class Barrier(CommunityScoped):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.service_id}"
+
+
+# --- the mail channel (docs/helpdesk.md, "E-mail") -------------------------------------------
+
+
+class MailThread(CommunityScoped):
+    """What an e-mail ticket needs to thread: the short secret token of its subject reference
+    (``[#123-k7q2m9]``: a guessed number alone is not enough), the mailbox it came in on
+    (answers say Reply-To its address) and, for a ticket made from a reply to a closed
+    ticket, that closed ticket."""
+
+    community = community_key(db_index=False)
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="mail_thread")
+    token = models.CharField(max_length=12)
+    mailbox = models.ForeignKey(
+        "messaging.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    follows = models.ForeignKey(
+        Ticket,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        verbose_name=_("follows up on"),
+    )
+
+    class Meta:
+        verbose_name = _("e-mail thread")
+        verbose_name_plural = _("e-mail threads")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.token}"
+
+
+class TicketMail(CommunityScoped):
+    """A mail in a ticket's thread: one that came in (``inbound``) or an answer we sent
+    (``outbound``), with its Message-ID so a reply's In-Reply-To/References finds the ticket."""
+
+    community = community_key(db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="mails")
+    entry = models.ForeignKey(
+        TicketMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    inbound = models.OneToOneField(
+        "messaging.InboundMail",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="helpdesk_mail",
+    )
+    outbound = models.ForeignKey(
+        "messaging.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message_id = models.CharField(max_length=255, blank=True)
+    #: The sender of an incoming mail (lower case): the per-sender rate counts these.
+    sender = models.CharField(max_length=254, blank=True)
+    #: This mail started the ticket (the flood rate counts these).
+    opened_ticket = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ticket e-mail")
+        verbose_name_plural = _("ticket e-mails")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["community", "message_id"], name="helpdesk_mail_msgid_idx"),
+            models.Index(
+                fields=["community", "sender", "created_at"], name="helpdesk_mail_sender_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.message_id}"
+
+
+class QuarantineStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting for a decision")
+    ACCEPTED = "accepted", _("accepted into the ticket")
+    NEW_TICKET = "new_ticket", _("made into a new ticket")
+    DISCARDED = "discarded", _("discarded")
+
+
+class QuarantineReason(models.TextChoices):
+    NOT_PARTICIPANT = "not_participant", _("a reply from someone who is not in the ticket")
+    FLOOD = "flood", _("too many mails from one sender")
+    NO_SENDER = "no_sender", _("no sender address")
+
+
+class QuarantinedMail(CommunityScoped):
+    """A mail the helpdesk did not put anywhere on its own: staff decide (accept into the
+    ticket it answers, make it a new ticket, or discard it)."""
+
+    community = community_key(db_index=False)
+    mail = models.OneToOneField(
+        "messaging.InboundMail", on_delete=models.PROTECT, related_name="helpdesk_quarantine"
+    )
+    #: The ticket the mail says it answers (by its subject reference or headers), if any.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=QuarantineReason.choices)
+    status = models.CharField(
+        max_length=12, choices=QuarantineStatus.choices, default=QuarantineStatus.WAITING
+    )
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    result_ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("quarantined e-mail")
+        verbose_name_plural = _("quarantined e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["community", "status", "-created_at"], name="helpdesk_quarantine_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mail_id} {self.status}"
+
+
+# --- the satisfaction survey -----------------------------------------------------------------
+
+
+class SurveyWay(models.TextChoices):
+    SMS = "sms", _("text message with a link")
+    CALL = "call", _("phone call with a keypress")
+
+
+class Survey(CommunityScoped):
+    """The one question asked once after a ticket is closed ("Were you helped well? 1–5").
+
+    The link's token is kept only as its SHA-256 (``token_hash``): the database does not hold
+    the link. One answer per ticket; no answer after ``expires_at``.
+    """
+
+    community = community_key(db_index=False)
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="survey")
+    way = models.CharField(max_length=4, choices=SurveyWay.choices)
+    token_hash = models.CharField(max_length=64, blank=True)
+    outbound = models.ForeignKey(
+        "messaging.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.CharField(max_length=8, blank=True)  # "link" or "keypress"
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="helpdesk_survey_score_1_to_5",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["token_hash"], name="helpdesk_survey_token_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.score}"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import Avg, BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from buurtkit.activities.models import Volunteer
@@ -24,13 +28,18 @@ from buurtkit.helpdesk.models import (
     Article,
     Category,
     Channel,
+    MailThread,
     MessageKind,
+    QuarantinedMail,
     StandardAnswer,
     Status,
+    Survey,
     Team,
     Ticket,
+    TicketMail,
     TicketMessage,
 )
+from buurtkit.messaging.models import InboundAttachment
 
 #: The queue's status filter: the unfinished tickets, every ticket, or one status.
 OPEN_ONES = "unfinished"
@@ -344,3 +353,118 @@ def home_visitors(*, actor: Actor) -> QuerySet[Volunteer]:
         .select_related("person")
         .order_by("person__first_name", "pk")
     )
+
+
+# --- the mail channel ------------------------------------------------------------------------
+
+
+def quarantine_list(*, actor: Actor, status: str = "waiting") -> QuerySet[QuarantinedMail]:
+    """The mails that wait for staff's decision (or, ``status="all"``, every one)."""
+    actor.require("helpdesk.view")
+    qs = QuarantinedMail.objects.in_community(actor.community).select_related("mail", "ticket")
+    if status != "all":
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def quarantine_get(*, actor: Actor, quarantine_id: int) -> QuarantinedMail:
+    actor.require("helpdesk.view")
+    item = (
+        QuarantinedMail.objects.in_community(actor.community)
+        .select_related("mail", "ticket", "result_ticket")
+        .filter(pk=quarantine_id)
+        .first()
+    )
+    if item is None:
+        raise NotFound(_("There is no such e-mail in the quarantine."))
+    return item
+
+
+def ticket_mails(*, actor: Actor, ticket: Ticket) -> list[TicketMail]:
+    """The mails of a ticket with their attachments (staff only; others get none)."""
+    if not actor.has("helpdesk.view"):
+        return []
+    return list(
+        TicketMail.objects.filter(ticket=ticket, inbound__isnull=False)
+        .select_related("inbound")
+        .prefetch_related("inbound__attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def mail_thread(*, ticket: Ticket) -> MailThread | None:
+    return MailThread.objects.filter(ticket=ticket).select_related("follows").first()
+
+
+def attachment_get(*, actor: Actor, attachment_id: int) -> tuple[InboundAttachment, Path]:
+    """A kept attachment of a mail in a ticket or in the quarantine of the actor's
+    community, and its file (under MAIL_DIR only). Only for ``helpdesk.view``."""
+    actor.require("helpdesk.view")
+    attachment = (
+        InboundAttachment.objects.in_community(actor.community)
+        .filter(pk=attachment_id, mail__mailbox__purpose="helpdesk")
+        .filter(Q(mail__helpdesk_mail__isnull=False) | Q(mail__helpdesk_quarantine__isnull=False))
+        .exclude(path="")
+        .first()
+    )
+    if attachment is None or attachment.refused:
+        raise NotFound(_("There is no such attachment."))
+    root = Path(settings.MAIL_DIR).resolve()
+    path = (root / attachment.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(_("There is no such attachment."))
+    return attachment, path
+
+
+# --- the satisfaction survey -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    key: str
+    label: str
+    asked: int
+    answered: int
+    average: float | None
+
+
+def survey_results(
+    *, actor: Actor, by: str = "channel", since: datetime | None = None
+) -> list[SurveyRow]:
+    """Satisfaction per channel (``by="channel"``) or per category (``"category"``): how
+    many were asked, how many answered and the average score (1–5), for tickets closed
+    since ``since`` (default: all)."""
+    actor.require("helpdesk.view")
+    qs = Survey.objects.in_community(actor.community)
+    if since is not None:
+        qs = qs.filter(ticket__closed_at__gte=since)
+    field = "ticket__channel" if by == "channel" else "ticket__category_id"
+    rows = (
+        qs.values(field)
+        .annotate(
+            asked=Count("id"),
+            answered=Count("id", filter=Q(score__isnull=False)),
+            average=Avg("score"),
+        )
+        .order_by(field)
+    )
+    lang = translation.get_language() or "nl"
+    names: dict[Any, str] = {}
+    if by == "channel":
+        names = {value: str(label) for value, label in Channel.choices}
+    else:
+        for category in Category.objects.in_community(actor.community):
+            names[category.pk] = category.name.get(lang) or category.name.get("nl") or category.key
+    out = []
+    for row in rows:
+        key = row[field]
+        out.append(
+            SurveyRow(
+                key=str(key or ""),
+                label=str(names.get(key, "—")) if key else "—",
+                asked=row["asked"],
+                answered=row["answered"],
+                average=round(float(row["average"]), 2) if row["average"] is not None else None,
+            )
+        )
+    return out

@@ -107,5 +107,7 @@ def register() -> None:
             "helpdesk.services_seeded": _("set up the list of public services"),
             "helpdesk.service_saved": _("saved a public service"),
             "helpdesk.barriers_set": _("tagged a ticket with where the resident got stuck"),
+            "helpdesk.quarantine_decided": _("decided on a quarantined helpdesk e-mail"),
+            "helpdesk.survey_answered": _("answered the helpdesk satisfaction question"),
         }
     )

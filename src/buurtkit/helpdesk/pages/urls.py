@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.helpdesk.pages import views, views_home, views_setup
+from buurtkit.helpdesk.pages import views, views_home, views_mail, views_setup
 
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
@@ -67,6 +67,26 @@ community_urlpatterns = [
         name="helpdesk_article_edit",
     ),
     path("helpdesk/settings/", views_setup.settings_page, name="helpdesk_settings"),
+    # The mail channel: mails staff decide on, attachments (helpdesk.view only).
+    path("helpdesk/quarantine/", views_mail.quarantine, name="helpdesk_quarantine"),
+    path(
+        "helpdesk/quarantine/<int:quarantine_id>/",
+        views_mail.quarantine_item,
+        name="helpdesk_quarantine_item",
+    ),
+    path(
+        "helpdesk/quarantine/<int:quarantine_id>/decide/",
+        views_mail.quarantine_decide,
+        name="helpdesk_quarantine_decide",
+    ),
+    path(
+        "helpdesk/attachments/<int:attachment_id>/",
+        views_mail.attachment,
+        name="helpdesk_attachment",
+    ),
+    path("helpdesk/satisfaction/", views_mail.satisfaction, name="helpdesk_satisfaction"),
+    # Public: the satisfaction question behind the SMS link (no login).
+    path("helpdesk/survey/<str:survey_token>/", views_mail.survey, name="helpdesk_survey"),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),

@@ -163,6 +163,20 @@ def _ticket_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
         if handle
         else [],
         "barrier_ids": selectors.barriers_of(ticket) if handle else [],
+        **_mail_context(actor, ticket),
+    }
+
+
+def _mail_context(actor: Any, ticket: Any) -> dict[str, Any]:
+    """The e-mail side of a ticket: its reference, the ticket it follows up, attachments."""
+    staff = actor.has("helpdesk.view")
+    mails = selectors.ticket_mails(actor=actor, ticket=ticket)
+    thread = selectors.mail_thread(ticket=ticket)
+    return {
+        "mail_thread": thread if staff else None,
+        "followed_by": list(ticket.followed_by.select_related("ticket")) if staff else [],
+        "attachments": [a for m in mails for a in m.inbound.attachments.all()],
+        "survey": getattr(ticket, "survey", None) if staff else None,
     }
 
 

@@ -19,6 +19,13 @@ from buurtkit.helpdesk.services.homehelp import (
     visit_reminders_send_community,
     visit_report,
 )
+from buurtkit.helpdesk.services.mail import (
+    QUARANTINE_ACTIONS,
+    mail_take_in,
+    participants,
+    quarantine_decide,
+)
+from buurtkit.helpdesk.services.mail_threads import mail_reply_send
 from buurtkit.helpdesk.services.retention import (
     anonymise_tickets,
     retention_sweep,
@@ -36,6 +43,12 @@ from buurtkit.helpdesk.services.setup import (
     standard_answer_save,
     team_save,
 )
+from buurtkit.helpdesk.services.survey import (
+    survey_answer,
+    survey_by_token,
+    survey_keypress,
+    survey_start,
+)
 from buurtkit.helpdesk.services.tickets import (
     REPLY_VIA,
     Contact,
@@ -52,6 +65,7 @@ from buurtkit.helpdesk.services.tickets import (
 __all__ = [
     "DEFAULT_CATEGORIES",
     "DEFAULT_SERVICES",
+    "QUARANTINE_ACTIONS",
     "REPLY_VIA",
     "Contact",
     "NewPerson",
@@ -66,14 +80,22 @@ __all__ = [
     "helpdesk_settings_update",
     "home_help_need_set",
     "home_help_request",
+    "mail_reply_send",
+    "mail_take_in",
     "message_add",
     "names_of",
+    "participants",
     "public_service_save",
     "public_services_ensure_defaults",
+    "quarantine_decide",
     "retention_sweep",
     "retention_sweep_community",
     "settings_of",
     "standard_answer_save",
+    "survey_answer",
+    "survey_by_token",
+    "survey_keypress",
+    "survey_start",
     "team_save",
     "ticket_assign",
     "ticket_barriers_set",

@@ -25,6 +25,7 @@ from buurtkit.helpdesk.models import (
     HomeVisit,
     Status,
     Ticket,
+    TicketMail,
     TicketMessage,
 )
 
@@ -42,6 +43,7 @@ def anonymise_tickets(ticket_ids: list[int], now: datetime) -> int:
     # and tasks (choices from a list) stay for the figures.
     HomeVisit.objects.filter(ticket_id__in=ticket_ids).update(address="", report="")
     HomeHelpNeed.objects.filter(ticket_id__in=ticket_ids).update(tasks_other="")
+    TicketMail.objects.filter(ticket_id__in=ticket_ids).update(sender="")
     return Ticket.objects.filter(pk__in=ticket_ids).update(
         person=None,
         contact_name="",

@@ -36,6 +36,8 @@ from buurtkit.helpdesk.models import (
     Ticket,
     TicketMessage,
 )
+from buurtkit.helpdesk.services.mail_threads import mail_reply_send
+from buurtkit.helpdesk.services.survey import survey_start
 from buurtkit.lending.models import Device
 from buurtkit.messaging.services import notify
 from buurtkit.people.models import Membership, Person
@@ -445,6 +447,11 @@ def _send_reply(actor: Actor, ticket: Ticket, entry: TicketMessage, via: str) ->
     if chosen == "told":
         entry.via, entry.delivery = "told", "told"
         return
+    if chosen == "email" and ticket.channel == Channel.EMAIL:
+        # By SMTP with the reference and threading headers; contact-only tickets too.
+        entry.via, entry.delivery = "email", "queued"
+        entry.outbound = mail_reply_send(actor=actor, ticket=ticket, entry=entry)
+        return
     if ticket.person_id is None:
         msg = _(
             "This ticket has no person to send the answer to. Link the person, or answer by "
@@ -584,12 +591,14 @@ def ticket_transition(
     handover_to: str = "",
     volunteer_id: int | None = None,
     note: str = "",
+    ask_survey: bool = True,
 ) -> Ticket:
     """Move a ticket to ``status`` along the allowed transitions (models.TRANSITIONS).
 
     Handing over says to whom (``handover_to``); to a digibuddy it names the digibuddy
     (``volunteer_id``), who then sees the ticket on their phone. An optional ``note`` goes
-    into the thread as an internal note.
+    into the thread as an internal note. Closing asks the resident the satisfaction question
+    once (``services.survey``; ``ask_survey=False``: not, e.g. for demo history).
     """
     ticket = _locked(actor, ticket_id)
     if status not in Status.values:
@@ -626,6 +635,8 @@ def ticket_transition(
         ticket.resolved_at = ticket.resolved_at or now
     ticket.updated_at = now
     ticket.save()
+    if status == Status.CLOSED and ask_survey:
+        survey_start(ticket=ticket)  # the one satisfaction question, once
     if note.strip():
         TicketMessage.objects.create(
             community=actor.community,
