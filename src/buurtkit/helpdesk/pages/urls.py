@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.helpdesk.pages import views, views_setup
+from buurtkit.helpdesk.pages import views, views_chat, views_setup
 
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
@@ -33,6 +33,13 @@ community_urlpatterns = [
         views.ticket_home_help,
         name="helpdesk_home_help",
     ),
+    path("helpdesk/chats/", views_chat.live_chats, name="helpdesk_chats"),
+    path("helpdesk/chats/duty/", views_chat.chat_duty, name="helpdesk_chat_duty"),
+    path(
+        "helpdesk/chats/<int:helpdesk_ticket_id>/",
+        views_chat.chat_view,
+        name="helpdesk_chat_view",
+    ),
     path("helpdesk/categories/", views.categories, name="helpdesk_categories"),
     path("helpdesk/categories/new/", views.category_edit, name="helpdesk_category_new"),
     path(
@@ -51,6 +58,8 @@ community_urlpatterns = [
         name="helpdesk_article_edit",
     ),
     path("helpdesk/settings/", views_setup.settings_page, name="helpdesk_settings"),
+    # Public: the chat box's page (no login; the box itself is on every portal page).
+    path("chat/", views_chat.chat, name="helpdesk_chat"),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),
