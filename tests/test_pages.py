@@ -969,6 +969,7 @@ PUBLIC_PAGES = {
     "place_public",
     "place_poster",
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
+    "helpdesk_chat",  # the portal's chat box (a visitor's own chat, by a signed cookie)
     "helpdesk_help",  # the knowledge base's public help pages
     "helpdesk_help_page",
     "ledger_places",  # where the currency is accepted: shops and offices, no people

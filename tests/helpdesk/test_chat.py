@@ -268,7 +268,9 @@ def test_a_signed_in_resident_sees_only_their_own_chats(
     assert "Vraag van mij" not in anonymous.get("/rabot/chat/").content.decode()
 
 
-def test_a_chat_answer_is_only_for_live_chats(community: Community, system: Actor) -> None:
+def test_a_chat_answer_is_only_for_live_chats(
+    community: Community, system: Actor, login_client: Callable[..., Client]
+) -> None:
     phone = services.ticket_create(
         actor=system,
         channel="phone",
@@ -282,6 +284,10 @@ def test_a_chat_answer_is_only_for_live_chats(community: Community, system: Acto
             actor=system, ticket_id=phone.pk, kind="reply", body="Hallo", via="chat"
         )
     assert not phone.messages.filter(kind="reply").exists()
+    # Its chat view is its ticket page.
+    staff = login_client(community, "staff")
+    moved = staff.get(f"/rabot/helpdesk/chats/{phone.pk}/")
+    assert moved.status_code == 302 and moved["Location"].endswith(f"/tickets/{phone.pk}/")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buurtkit.core.apitools import actor_of
-from buurtkit.core.errors import ServiceError
+from buurtkit.core.errors import NotFound, ServiceError
 from buurtkit.helpdesk import selectors
 from buurtkit.helpdesk.models import ChatSession
 from buurtkit.helpdesk.services import chat as chat_services
@@ -288,7 +288,12 @@ def chat_view(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
     """One live chat for staff: the lines (polled), an answer box that shows in the visitor's
     panel, and ending the chat."""
     actor = actor_of(request)
-    session = selectors.chat_get(actor=actor, ticket_id=helpdesk_ticket_id)
+    try:
+        session = selectors.chat_get(actor=actor, ticket_id=helpdesk_ticket_id)
+    except NotFound:
+        # A ticket of this community that was no live chat: its own page (else not found).
+        ticket = selectors.ticket_get(actor=actor, ticket_id=helpdesk_ticket_id)
+        return redirect("web:helpdesk_ticket", actor.community.slug, ticket.pk)
     error, kept, status = "", "", 200
     if request.method == "POST":
         body = request.POST.get("body", "")[: chat_services.MAX_LINE * 2]
