@@ -25,7 +25,6 @@ from buurtkit.core.idempotency import clean_key
 from buurtkit.core.models import Community
 from buurtkit.core.ratelimit import Limit, over_limits
 from buurtkit.helpdesk.models import (
-    UNFINISHED,
     Channel,
     ChatDuty,
     ChatSession,
@@ -185,12 +184,16 @@ def chat_start(
         language=language,
         idempotency_key=f"chat-{key}" if key else "",
     )
-    return ChatSession.objects.create(
-        community=community,
+    # Two submits racing with one key share the ticket (``ticket_create``), and so the chat.
+    session, _made = ChatSession.objects.get_or_create(
         ticket=ticket,
-        token=secrets.token_urlsafe(32),
-        started_at=ticket.created_at,
+        defaults={
+            "community": community,
+            "token": secrets.token_urlsafe(32),
+            "started_at": ticket.created_at,
+        },
     )
+    return session
 
 
 @transaction.atomic
@@ -317,7 +320,6 @@ __all__ = [
     "LINES_PER_CHAT_PER_MINUTE",
     "MAX_LINE",
     "STARTS_PER_ADDRESS_PER_HOUR",
-    "UNFINISHED",
     "ChatFlood",
     "VisitorContact",
     "chat_duty_set",
