@@ -1079,6 +1079,7 @@ PUBLIC_PAGES = {
     "place_public",
     "place_poster",
     "lending_return",  # a device's label scanned by anyone: "please bring it back"
+    "helpdesk_chat",  # the portal's chat box (a visitor's own chat, by a signed cookie)
     "helpdesk_help",  # the knowledge base's public help pages
     "helpdesk_help_page",
     "helpdesk_survey",  # the satisfaction question behind the SMS link (a secret token)

@@ -809,3 +809,52 @@ class Survey(CommunityScoped):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.score}"
+
+
+# --- the portal's chat ----------------------------------------------------------------------
+
+
+class ChatSession(CommunityScoped):
+    """A visitor's live chat from the portal: its ticket (channel ``chat``) and the secret the
+    visitor's signed cookie carries. The ticket number is never what identifies the visitor, so
+    guessing another ticket's number shows nothing."""
+
+    community = community_key(db_index=False)
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="chat")
+    #: Random, unique: what the visitor's signed cookie holds.
+    token = models.CharField(max_length=64, unique=True)
+    started_at = models.DateTimeField()
+    #: When the visitor or staff ended the chat; the ticket itself lives on in the queue.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat")
+        verbose_name_plural = _("chats")
+        indexes = [
+            models.Index(
+                fields=["community", "ended_at", "-started_at"], name="helpdesk_chat_live_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.ticket_id}"
+
+
+class ChatDuty(CommunityScoped):
+    """A staff login on chat duty until ``until``: while someone is, the portal's chat box is a
+    live chat; otherwise it is a form whose question becomes a ticket with contact details."""
+
+    community = community_key(db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField(_("on chat duty until"))
+
+    class Meta:
+        verbose_name = _("chat duty")
+        verbose_name_plural = _("chat duties")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "user"], name="helpdesk_chat_duty_one")
+        ]
+        indexes = [models.Index(fields=["community", "until"], name="helpdesk_chat_duty_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} until {self.until}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, BooleanField, Count, Q, QuerySet
+from django.db.models import Avg, BooleanField, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,6 +28,8 @@ from buurtkit.helpdesk.models import (
     Article,
     Category,
     Channel,
+    ChatDuty,
+    ChatSession,
     MailThread,
     MessageKind,
     QuarantinedMail,
@@ -468,3 +470,101 @@ def survey_results(
             )
         )
     return out
+
+
+# --- the portal's chat -----------------------------------------------------------------------
+
+
+def visitor_chat(*, community: Community, token: str, person_id: int | None) -> ChatSession | None:
+    """The chat the visitor's cookie points at (``token``), or — for a signed-in resident
+    without one — their latest chat that has not ended. A chat linked to a person is shown only
+    to that person: another visitor, another resident or another community sees nothing."""
+    qs = ChatSession.objects.in_community(community).select_related("ticket", "ticket__person")
+    session = None
+    if token:
+        session = qs.filter(token=token).first()
+    if session is None and person_id:
+        session = (
+            qs.filter(ticket__person_id=person_id, ended_at__isnull=True)
+            .exclude(ticket__status=Status.CLOSED)
+            .order_by("-started_at")
+            .first()
+        )
+    if session is None:
+        return None
+    if session.ticket.person_id is not None and session.ticket.person_id != person_id:
+        return None
+    return session
+
+
+def visitor_lines(*, session: ChatSession) -> list[TicketMessage]:
+    """What the visitor sees of their chat: their lines and the answers, never the notes."""
+    return list(
+        TicketMessage.objects.filter(
+            ticket_id=session.ticket_id, kind__in=(MessageKind.INCOMING, MessageKind.REPLY)
+        ).order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class LiveChat:
+    session: ChatSession
+    #: The visitor wrote last: someone should answer.
+    waiting: bool
+    last_line_at: Any
+
+
+def live_chats(*, actor: Actor) -> list[LiveChat]:
+    """The chats going on now (not ended, ticket not finished), those waiting for an answer
+    first, oldest first."""
+    actor.require("helpdesk.handle")
+    last_kind = (
+        TicketMessage.objects.filter(ticket_id=OuterRef("ticket_id"))
+        .exclude(kind=MessageKind.NOTE)
+        .order_by("-created_at", "-id")
+    )
+    rows = (
+        ChatSession.objects.in_community(actor.community)
+        .filter(ended_at__isnull=True, ticket__status__in=UNFINISHED)
+        .select_related("ticket", "ticket__person")
+        .annotate(
+            last_kind=Subquery(last_kind.values("kind")[:1]),
+            last_at=Subquery(last_kind.values("created_at")[:1]),
+        )
+        .order_by("started_at")[:50]
+    )
+    chats = [
+        LiveChat(session=s, waiting=s.last_kind == MessageKind.INCOMING, last_line_at=s.last_at)  # type: ignore[attr-defined]
+        for s in rows
+    ]
+    return sorted(chats, key=lambda c: not c.waiting)
+
+
+def chat_get(*, actor: Actor, ticket_id: int) -> ChatSession:
+    """A chat for the staff chat view (``helpdesk.handle``); another community's is not found."""
+    actor.require("helpdesk.handle")
+    session = (
+        ChatSession.objects.in_community(actor.community)
+        .select_related("ticket", "ticket__person")
+        .filter(ticket_id=ticket_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound(_("There is no such chat."))
+    return session
+
+
+def chat_duty_of(*, actor: Actor) -> Any:
+    """When the actor's chat duty ends, or None when they are not on duty."""
+    if actor.user_id is None:
+        return None
+    duty = (
+        ChatDuty.objects.in_community(actor.community)
+        .filter(user_id=actor.user_id, until__gt=clock.now())
+        .first()
+    )
+    return duty.until if duty else None
+
+
+def on_duty_count(*, community: Community) -> int:
+    return ChatDuty.objects.in_community(community).filter(until__gt=clock.now()).count()

@@ -65,6 +65,19 @@ class HomeSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PortalPart:
+    """Something a module adds to every page of the community's portal (a chat box): rendered
+    at the end of each page with a community; ``context`` returns None to show nothing (on
+    staff pages, for staff)."""
+
+    key: str
+    module: str
+    template: str
+    context: Callable[[HttpRequest], dict[str, Any] | None]
+    order: int = 100
+
+
 MODULES_WITH_PAGES: set[str] = set()
 MENU: Registry[str, Link] = Registry("main-menu links")
 DASHBOARD: Registry[str, Link] = Registry("dashboard tiles")
@@ -72,6 +85,7 @@ RESIDENT_HOME: Registry[str, Link] = Registry("resident home links")
 PERSON_SECTIONS: Registry[str, PersonSection] = Registry("person page sections")
 AUDIT_VERBS: Registry[str, Text] = Registry("audit verbs")
 HOME_SECTIONS: Registry[str, HomeSection] = Registry("home page sections")
+PORTAL_PARTS: Registry[str, PortalPart] = Registry("portal parts")
 
 
 def register_module_pages(module: str) -> None:
@@ -97,6 +111,10 @@ def register_person_section(section: PersonSection) -> None:
 
 def register_home_section(section: HomeSection) -> None:
     HOME_SECTIONS.register_once(section.key, section)
+
+
+def register_portal_part(part: PortalPart) -> None:
+    PORTAL_PARTS.register_once(part.key, part)
 
 
 def register_audit_verbs(verbs: dict[str, Text]) -> None:
@@ -177,4 +195,18 @@ def person_sections(request: HttpRequest, actor: Actor, person: Any) -> list[Saf
                 render_to_string(section.template, {"person": person, **context}, request=request)
             )
         )
+    return html
+
+
+def portal_parts(request: HttpRequest) -> list[SafeString]:
+    """The modules' parts of the portal for this page (a chat box), rendered in their order."""
+    community = getattr(request, "community", None)
+    html = []
+    for part in sorted(PORTAL_PARTS.values(), key=lambda p: (p.order, p.key)):
+        if not _on(community, part.module):
+            continue
+        context = part.context(request)
+        if context is None:
+            continue
+        html.append(SafeString(render_to_string(part.template, context, request=request)))
     return html

@@ -8,11 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 def register() -> None:
     """Tell web's shared pages about the helpdesk."""
+    from buurtkit.helpdesk.pages.views_chat import box_context
     from buurtkit.web.registry import (
         Link,
+        PortalPart,
         register_audit_verbs,
         register_menu_link,
         register_module_pages,
+        register_portal_part,
         register_resident_link,
     )
 
@@ -81,6 +84,14 @@ def register() -> None:
             order=75,
         )
     )
+    register_portal_part(
+        PortalPart(
+            key="helpdesk.chat",
+            module="helpdesk",
+            template="helpdesk/chat/_box.html",
+            context=box_context,
+        )
+    )
     register_audit_verbs(
         {
             "helpdesk.ticket_created": _("filed a helpdesk ticket"),
@@ -94,6 +105,7 @@ def register() -> None:
             "helpdesk.team_saved": _("saved a helpdesk team"),
             "helpdesk.answer_saved": _("saved a standard answer"),
             "helpdesk.article_saved": _("saved a help page"),
+            "helpdesk.chat_duty": _("went on or off chat duty"),
             "helpdesk.settings_changed": _("changed the helpdesk settings"),
             "helpdesk.categories_seeded": _("set up the helpdesk categories"),
             "helpdesk.tickets_anonymised": _("anonymised old helpdesk tickets"),

@@ -79,6 +79,7 @@ class MessageForm(forms.Form):
             ("sms", _("Text message")),
             ("email", _("E-mail")),
             ("told", _("I told them (by phone or in person)")),
+            ("chat", _("In their chat window (a live chat)")),
         ],
         initial="auto",
         required=False,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from buurtkit.helpdesk.pages import views, views_home, views_mail, views_setup
+from buurtkit.helpdesk.pages import views, views_chat, views_home, views_mail, views_setup
 
 community_urlpatterns = [
     path("helpdesk/", views.queue, name="helpdesk_queue"),
@@ -49,6 +49,13 @@ community_urlpatterns = [
     path("helpdesk/barriers/", views_home.barriers, name="helpdesk_barriers"),
     path("helpdesk/services/", views_home.public_services, name="helpdesk_services"),
     path("helpdesk/overview/", views_home.overview, name="helpdesk_overview"),
+    path("helpdesk/chats/", views_chat.live_chats, name="helpdesk_chats"),
+    path("helpdesk/chats/duty/", views_chat.chat_duty, name="helpdesk_chat_duty"),
+    path(
+        "helpdesk/chats/<int:helpdesk_ticket_id>/",
+        views_chat.chat_view,
+        name="helpdesk_chat_view",
+    ),
     path("helpdesk/categories/", views.categories, name="helpdesk_categories"),
     path("helpdesk/categories/new/", views.category_edit, name="helpdesk_category_new"),
     path(
@@ -87,6 +94,8 @@ community_urlpatterns = [
     path("helpdesk/satisfaction/", views_mail.satisfaction, name="helpdesk_satisfaction"),
     # Public: the satisfaction question behind the SMS link (no login).
     path("helpdesk/survey/<str:survey_token>/", views_mail.survey, name="helpdesk_survey"),
+    # Public: the chat box's page (no login; the box itself is on every portal page).
+    path("chat/", views_chat.chat, name="helpdesk_chat"),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),

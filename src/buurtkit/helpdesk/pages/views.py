@@ -23,6 +23,7 @@ from buurtkit.helpdesk.pages.forms import (
     MessageForm,
     StatusForm,
 )
+from buurtkit.helpdesk.pages.views_chat import live_context
 from buurtkit.people.selectors import memberships_list, person_get
 from buurtkit.web.decorators import community_page, public_page
 from buurtkit.web.forms import apply_service_error
@@ -95,6 +96,8 @@ def queue(request: HttpRequest) -> HttpResponse:
                 "q": q,
             },
             "may_file": actor.has("helpdesk.handle") or actor.has("helpdesk.buddy"),
+            # The live chats and the actor's chat duty, for whoever answers chats.
+            "live": live_context(request) if actor.has("helpdesk.handle") else None,
         },
     )
 

@@ -28,6 +28,7 @@ from buurtkit.helpdesk.models import (
     TRANSITIONS,
     Category,
     Channel,
+    ChatSession,
     HandoverTo,
     HelpdeskSettings,
     Kind,
@@ -47,8 +48,9 @@ from buurtkit.places.models import Place
 
 MAX_BODY = 10_000
 #: How a reply reaches the resident: the ticket's channel ("auto"), a text message, an
-#: e-mail, or it was told to them (by phone, at the counter) and is only recorded.
-REPLY_VIA = ("auto", "sms", "email", "told")
+#: e-mail, or it was told to them (by phone, at the counter) and is only recorded; ``chat``
+#: shows it in the visitor's chat panel (a live chat only; nothing is sent outside).
+REPLY_VIA = ("auto", "sms", "email", "told", "chat")
 
 
 def _search_text(ticket: Ticket, body: str) -> str:
@@ -451,6 +453,12 @@ def _send_reply(actor: Actor, ticket: Ticket, entry: TicketMessage, via: str) ->
         # By SMTP with the reference and threading headers; contact-only tickets too.
         entry.via, entry.delivery = "email", "queued"
         entry.outbound = mail_reply_send(actor=actor, ticket=ticket, entry=entry)
+        return
+    if chosen == "chat":
+        if not ChatSession.objects.filter(ticket_id=ticket.pk).exists():
+            msg = _("This question did not come in by live chat. Answer it another way.")
+            raise ValidationFailed(msg, fields={"via": msg})
+        entry.via, entry.delivery = "chat", "live"
         return
     if ticket.person_id is None:
         msg = _(
