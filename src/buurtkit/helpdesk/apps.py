@@ -11,11 +11,12 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, pages, permissions
+        from buurtkit.helpdesk import demo, gdpr, pages, permissions, tracks
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpdesk")
         pages.register()
+        tracks.register()  # a person's digital track (monitoring)
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(
