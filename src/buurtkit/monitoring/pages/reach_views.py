@@ -255,6 +255,7 @@ def survey_kiosk(request: HttpRequest, survey_id: int) -> HttpResponse:
 @community_page("monitoring.surveys")
 def survey_send(request: HttpRequest, survey_id: int) -> HttpResponse:
     actor = actor_of(request)
+    surveys.survey_get(actor=actor, survey_id=survey_id)  # another community's: not found
     form = SurveySendForm(request.POST)
     if form.is_valid():
         try:
@@ -275,13 +276,11 @@ def survey_send(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 
 @public_page
-def survey_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The page behind the link in the text message: no login, once, until it expires."""
+def survey_link(request: HttpRequest, survey_token: str) -> HttpResponse:
+    """The page behind the link in the text message: no login, once, until it expires (a used,
+    expired or unknown link is a "not found" page that says so)."""
     community = request.community  # type: ignore[attr-defined]
-    try:
-        link = surveys.link_get(community=community, token=token)
-    except NotFound as exc:
-        return render(request, "monitoring/survey_link.html", {"gone": str(exc.detail)})
+    link = surveys.link_get(community=community, token=survey_token)
     language = link.person.preferred_language or request.LANGUAGE_CODE
     form = SurveyLinkAnswerForm(
         request.POST or None,
@@ -290,10 +289,12 @@ def survey_link(request: HttpRequest, token: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            surveys.response_by_link(community=community, token=token, answers=form.answers())
-        except NotFound as exc:
-            return render(request, "monitoring/survey_link.html", {"gone": str(exc.detail)})
+            surveys.response_by_link(
+                community=community, token=survey_token, answers=form.answers()
+            )
         except ServiceError as exc:
+            if isinstance(exc, NotFound):
+                raise
             apply_service_error(form, exc)
         else:
             return render(request, "monitoring/survey_link.html", {"done": True})

@@ -38,5 +38,5 @@ community_urlpatterns += [
     path(S + "enter/", rv.survey_enter, name="monitoring_survey_enter"),
     path(S + "kiosk/", rv.survey_kiosk, name="monitoring_survey_kiosk"),
     path(S + "send/", rv.survey_send, name="monitoring_survey_send"),
-    path("monitoring/s/<str:token>/", rv.survey_link, name="monitoring_survey_link"),
+    path("monitoring/s/<str:survey_token>/", rv.survey_link, name="monitoring_survey_link"),
 ]
