@@ -321,6 +321,6 @@ def create_target(
 
 
 # Reach per target group, the digital track and surveys (issue 15): their own file.
-from buurtkit.monitoring.reach_api import router as reach_router  # noqa: E402
+from buurtkit.monitoring import reach_api  # noqa: E402
 
-router.add_router("", reach_router)
+reach_api.register(router)

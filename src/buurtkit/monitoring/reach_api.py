@@ -1,5 +1,5 @@
-"""The API of the reach per target group, a person's digital track and the surveys; mounted
-on monitoring's router (``api.py``). Reads need ``monitoring.view`` (the track:
+"""The API of the reach per target group, a person's digital track and the surveys; added to
+monitoring's router (``api.py``). Reads need ``monitoring.view`` (the track:
 ``monitoring.track``); survey answers need ``monitoring.surveys``."""
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from buurtkit.core.indicators import add_months
 from buurtkit.core.texts import translated
 from buurtkit.monitoring import reach, selectors, surveys
 from buurtkit.monitoring.models import SurveyPhase
-
-router = Router(tags=["monitoring"])
 
 
 class MonitoringReachQuery(Schema):
@@ -57,11 +55,6 @@ def _month(text: str | None, default: date) -> date:
     return date.fromisoformat(text + "-01") if text else default
 
 
-@router.get(
-    "/reach",
-    response=MonitoringReachOut,
-    summary="Unique people reached across the modules, per target group (default: this year)",
-)
 def get_reach(request: HttpRequest, query: Query[MonitoringReachQuery]) -> Any:
     this = selectors.local_today().replace(day=1)
     r = reach.reach(
@@ -99,11 +92,6 @@ class MonitoringTrackEventOut(Schema):
     detail: str
 
 
-@router.get(
-    "/people/{person_id}/track",
-    response=list[MonitoringTrackEventOut],
-    summary="A person's digital track across the modules, oldest first",
-)
 def get_track(request: HttpRequest, person_id: Id) -> Any:
     _person, lines = reach.track(actor=actor_of(request), person_id=person_id)
     return [
@@ -127,7 +115,6 @@ class MonitoringSurveyOut(Schema):
     questions: list[MonitoringSurveyQuestionOut]
 
 
-@router.get("/surveys", response=list[MonitoringSurveyOut], summary="List the surveys")
 def list_surveys(request: HttpRequest) -> Any:
     actor = actor_of(request)
     actor.require("monitoring.view")
@@ -162,11 +149,6 @@ class MonitoringSurveyReportOut(Schema):
     questions: list[MonitoringQuestionChangeOut]
 
 
-@router.get(
-    "/surveys/{survey_id}/report",
-    response=MonitoringSurveyReportOut,
-    summary="Before/after change per question (fewer than 5 pairs: no means)",
-)
 def survey_report(request: HttpRequest, survey_id: Id) -> Any:
     report = surveys.survey_report(
         actor=actor_of(request), survey_id=survey_id, language=request.LANGUAGE_CODE
@@ -205,11 +187,6 @@ class MonitoringSurveyResponseOut(Schema):
     answered_at: datetime
 
 
-@router.post(
-    "/surveys/{survey_id}/responses",
-    response={200: MonitoringSurveyResponseOut, 201: MonitoringSurveyResponseOut},
-    summary="Enter a filled-in survey (paper or tablet; send an Idempotency-Key)",
-)
 def create_response(
     request: HttpRequest,
     survey_id: Id,
@@ -227,3 +204,30 @@ def create_response(
         idempotency_key=idempotency_key or "",
     )
     return Status(200 if getattr(response, "replayed", False) else 201, response)
+
+
+def register(router: Router) -> None:
+    """Add these routes to monitoring's router (``api.py``), under ``/monitoring``."""
+    router.get(
+        "/reach",
+        response=MonitoringReachOut,
+        summary="Unique people reached across the modules, per target group (default: this year)",
+    )(get_reach)
+    router.get(
+        "/people/{person_id}/track",
+        response=list[MonitoringTrackEventOut],
+        summary="A person's digital track across the modules, oldest first",
+    )(get_track)
+    router.get("/surveys", response=list[MonitoringSurveyOut], summary="List the surveys")(
+        list_surveys
+    )
+    router.get(
+        "/surveys/{survey_id}/report",
+        response=MonitoringSurveyReportOut,
+        summary="Before/after change per question (fewer than 5 pairs: no means)",
+    )(survey_report)
+    router.post(
+        "/surveys/{survey_id}/responses",
+        response={200: MonitoringSurveyResponseOut, 201: MonitoringSurveyResponseOut},
+        summary="Enter a filled-in survey (paper or tablet; send an Idempotency-Key)",
+    )(create_response)
