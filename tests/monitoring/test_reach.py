@@ -297,6 +297,8 @@ def test_the_reach_api_is_scoped_and_suppressed(world: World, api: Callable[...,
     low = next(g for g in body["groups"] if g["group"] == "low_income")
     assert (low["people"], low["shown"]) == (None, "< 5")
     assert client.get("/api/v1/monitoring/reach?from=2026-13").status_code == 422
+    too_long = client.get("/api/v1/monitoring/reach?from=1900-01")
+    assert too_long.status_code == 422 and set(too_long.json()["fields"]) == {"to"}
     theirs = api(Community.objects.get(pk=world.other_id), ["coordinator"])
     assert theirs.get("/api/v1/monitoring/reach?from=2026-01&to=2026-06").json()["people"] == 0
     assert api(community(world), ["volunteer"]).get("/api/v1/monitoring/reach").status_code == 403

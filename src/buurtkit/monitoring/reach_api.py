@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from buurtkit.core.apitools import MONTH_PATTERN, Id, actor_of, idempotency_key_header
+from buurtkit.core.errors import ValidationFailed
 from buurtkit.core.indicators import add_months
 from buurtkit.core.texts import translated
 from buurtkit.monitoring import reach, selectors, surveys
@@ -57,11 +58,16 @@ def _month(text: str | None, default: date) -> date:
 
 def get_reach(request: HttpRequest, query: Query[MonitoringReachQuery]) -> Any:
     this = selectors.local_today().replace(day=1)
-    r = reach.reach(
-        actor=actor_of(request),
-        first=_month(query.start, date(this.year, 1, 1)),
-        last=_month(query.end, this),
-    )
+    try:
+        r = reach.reach(
+            actor=actor_of(request),
+            first=_month(query.start, date(this.year, 1, 1)),
+            last=_month(query.end, this),
+        )
+    except ValidationFailed as refused:  # the period's end is the query's "to"
+        raise ValidationFailed(
+            str(refused.detail), fields={"to": str(refused.detail)}, code=refused.code
+        ) from None
     return {
         "start": r.first.strftime("%Y-%m"),
         "end": add_months(r.after, -1).strftime("%Y-%m"),
