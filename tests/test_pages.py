@@ -63,10 +63,14 @@ from buurtkit.lending.models import (
 from buurtkit.messaging.models import Message
 from buurtkit.monitoring.models import (
     BudgetLine,
+    GroupFigure,
     IndicatorRun,
     Milestone,
     Plan,
+    Profile,
     Spending,
+    SurveyLink,
+    SurveyResponse,
     Target,
 )
 from buurtkit.neighbours.models import (
@@ -149,6 +153,8 @@ class OtherCommunity:
     target_id: int = 0
     line_id: int = 0
     milestone_id: int = 0
+    survey_id: int = 0  # B's survey (monitoring), answered once before
+    survey_link_token: str = ""  # an open text-message link of that survey for B's resident
     hx_post_id: int = 0  # B's resident asks for help (open, answered by a neighbour)
     hx_response_id: int = 0  # that neighbour's answer
     hx_deal_id: int = 0  # an agreed deal on another post of B's resident
@@ -205,6 +211,8 @@ class OtherCommunity:
             "target_id": self.target_id,
             "line_id": self.line_id,
             "milestone_id": self.milestone_id,
+            "survey_id": self.survey_id,
+            "survey_link_token": self.survey_link_token,
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
@@ -374,6 +382,7 @@ def _make_b(other_community: Community) -> OtherCommunity:
         **_b_helpdesk(actor, person),
         **_b_helpdesk_mail(actor),
         **_b_monitoring(actor),
+        **_b_survey(actor, person),
         **_b_helpexchange(actor, person),
     )
 
@@ -511,6 +520,32 @@ def _b_monitoring(actor: Actor) -> dict[str, int]:
         "line_id": line.pk,
         "milestone_id": milestone.pk,
     }
+
+
+def _b_survey(actor: Actor, person: Person) -> dict[str, Any]:
+    """B's survey, answered once on paper, with an open link for B's resident; B's resident's
+    profile for statistics (with consent) and B's figures per target group."""
+    from buurtkit.core import clock
+    from buurtkit.monitoring import reach, surveys
+    from buurtkit.monitoring.models import SurveyLink
+
+    survey = surveys.survey_define(
+        actor=actor, key="skills", title={"nl": f"{MARK} survey"},
+        questions=[("find", {"nl": f"{MARK} question"})],
+    )  # fmt: skip
+    surveys.response_enter(
+        actor=actor, survey_id=survey.pk, phase="before", answers={"find": 2},
+        person_id=person.pk,
+    )  # fmt: skip
+    token = "b-survey-link-token"
+    SurveyLink.objects.create(
+        community=actor.community, survey=survey, phase="after", person=person,
+        token_hash=surveys.token_hash(token), created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=14),
+    )  # fmt: skip
+    reach.profile_save(actor=actor, person_id=person.pk, consent=True, groups=["low_income"])
+    reach.group_figures_save(actor=actor, figures={"seniors": (123, 10)})
+    return {"survey_id": survey.pk, "survey_link_token": token}
 
 
 def _b_helpexchange(actor: Actor, person: Person) -> dict[str, int]:
@@ -1032,6 +1067,16 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             list(Milestone.objects.filter(community=b.community).values_list("title", "done_on")),
             IndicatorRun.objects.filter(community=b.community).count(),
         ),
+        "monitoring_reach": (
+            list(
+                Profile.objects.filter(community=b.community).values_list("low_income", "age_band")
+            ),
+            list(
+                GroupFigure.objects.filter(community=b.community).values_list("group", "population")
+            ),
+            SurveyResponse.objects.filter(community=b.community).count(),
+            list(SurveyLink.objects.filter(community=b.community).values_list("used_at")),
+        ),
         "activity_registrations": list(
             ActivityRegistration.objects.filter(community=b.community)
             .order_by("pk")
@@ -1093,6 +1138,7 @@ PUBLIC_PAGES = {
     "helpexchange_feed_json",
     "helpexchange_feed_rss",
     "helpexchange_post",
+    "monitoring_survey_link",  # a survey sent by text message: its secret link, once
 }
 
 

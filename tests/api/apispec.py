@@ -126,6 +126,7 @@ class Rows:
     helpdesk_home_id: int = 0
     helpdesk_visit_id: int = 0
     plan_id: int = 0  # a monitoring plan for 2026-2027 with one target
+    survey_id: int = 0  # a before/after survey (monitoring) with one question on 1-4
     hx_post_id: int = 0  # the person asks for help (open), a neighbour answered
     hx_response_id: int = 0  # that answer
     hx_deal_id: int = 0  # an agreed deal on another post of the person
@@ -178,6 +179,7 @@ class Rows:
             "helpdesk_category_id": self.helpdesk_category_id,
             "helpdesk_visit_id": self.helpdesk_visit_id,
             "plan_id": self.plan_id,
+            "survey_id": self.survey_id,
             "post_id": self.hx_post_id,
             "response_id": self.hx_response_id,
             "deal_id": self.hx_deal_id,
@@ -645,6 +647,18 @@ def _add_monitoring(system: Actor, rows: Rows) -> None:
         actor=system, plan_id=plan.pk, indicator="activities.sessions_held", value=16
     )
     rows.plan_id = plan.pk
+    from buurtkit.monitoring import surveys
+
+    survey = surveys.survey_define(
+        actor=system, key="skills", title={"nl": "Vaardigheden"},
+        questions=[("find", {"nl": "Ik vind informatie."})],
+    )  # fmt: skip
+    rows.survey_id = survey.pk
+
+
+def _monitoring_survey_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("monitoring", "Survey")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
 def _monitoring_plan_ids(rows: Rows) -> set[Any]:
@@ -1138,6 +1152,21 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", f"{MO}/indicators"): Endpoint("monitoring.view"),
     ("GET", f"{MO}/values"): Endpoint("monitoring.view"),
     ("GET", f"{MO}/plans"): Endpoint("monitoring.view", lists=_monitoring_plan_ids),
+    ("GET", f"{MO}/reach"): Endpoint("monitoring.view"),
+    ("GET", f"{MO}/people/{{person_id}}/track"): Endpoint("monitoring.track"),
+    ("GET", f"{MO}/surveys"): Endpoint("monitoring.view", lists=_monitoring_survey_ids),
+    ("GET", f"{MO}/surveys/{{survey_id}}/report"): Endpoint("monitoring.view"),
+    ("POST", f"{MO}/surveys/{{survey_id}}/responses"): Endpoint(
+        "monitoring.surveys",
+        ok=201,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {
+            "phase": "before",
+            "answers": {"find": 2},
+            "pairing_code": f"P{next(_seq)}",
+        },
+    ),
     ("POST", f"{MO}/plans"): Endpoint(
         "monitoring.manage",
         ok=201,

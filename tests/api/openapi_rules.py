@@ -49,6 +49,11 @@ RULES: dict[str, dict[str, str]] = {
         "breakdown": _BREAKDOWN + ", with one indicator",
         "end": "on or after the start, at most 120 months",
     },
+    "GET /monitoring/reach": {"to": "on or after the start (from), at most 120 months"},
+    "POST /monitoring/surveys/{survey_id}/responses": {
+        "answers.*": "every question of the survey answered, on its scale",
+        "pairing_code": "a person or a pairing code",
+    },
     "POST /monitoring/plans": {
         "name": _UNIQUE,
         "starts_on": _MONTHS,

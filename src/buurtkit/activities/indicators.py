@@ -170,3 +170,6 @@ def register() -> None:
             subject="person",
         ),
     )
+    from buurtkit.activities import tracks
+
+    tracks.register()

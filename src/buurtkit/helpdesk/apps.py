@@ -11,7 +11,15 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, indicators, pages, permissions, phone_survey
+        from buurtkit.helpdesk import (
+            demo,
+            gdpr,
+            indicators,
+            pages,
+            permissions,
+            phone_survey,
+            tracks,
+        )
         from buurtkit.helpdesk.services import mail
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
@@ -20,6 +28,7 @@ class HelpdeskConfig(AppConfig):
         pages.register()
         mail.register()  # each mail of a "helpdesk" mailbox: a ticket, a reply or quarantine
         phone_survey.register()  # the satisfaction question by phone (a keypress)
+        tracks.register()  # a person's digital track (monitoring)
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(

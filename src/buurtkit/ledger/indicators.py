@@ -125,3 +125,6 @@ def register() -> None:
             subject="account",
         ),
     )
+    from buurtkit.ledger import tracks
+
+    tracks.register()

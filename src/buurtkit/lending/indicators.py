@@ -112,3 +112,6 @@ def register() -> None:
             reaches_people=True,
         ),
     )
+    from buurtkit.lending import tracks
+
+    tracks.register()

@@ -318,3 +318,9 @@ def create_target(
         actor=actor_of(request), plan_id=plan_id, idempotency_key=idempotency_key, **data
     )
     return Status(200 if getattr(target, "replayed", False) else 201, target)
+
+
+# Reach per target group, the digital track and surveys (issue 15): their own file.
+from buurtkit.monitoring import reach_api  # noqa: E402
+
+reach_api.register(router)

@@ -11,8 +11,8 @@ class MonitoringConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.monitoring import demo, pages, permissions
-        from buurtkit.people.hooks import declare_no_personal_data
+        from buurtkit.monitoring import demo, demo_reach, gdpr, pages, permissions
+        from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="monitoring")
         declare_no_personal_data(
@@ -31,7 +31,22 @@ class MonitoringConfig(AppConfig):
             reason="ids of people counted once per month (never names); anonymising a person "
             "keeps the id, so they stay in the counts without being identifiable here",
         )
+        declare_no_personal_data(
+            "monitoring.GroupFigure",
+            "monitoring.Survey",
+            "monitoring.SurveyQuestion",
+            "monitoring.SurveyAnswer",
+            reason="population figures per target group, survey questions and answers on a scale "
+            "(the answers' person is on their response, exported there)",
+        )
+        register_person_data(
+            "monitoring",
+            models=("monitoring.Profile", "monitoring.SurveyResponse", "monitoring.SurveyLink"),
+            export=gdpr.export,
+            anonymise=gdpr.anonymise,
+        )
         register_demo_loader("monitoring", 90, demo.load)
+        register_demo_loader("monitoring_reach", 91, demo_reach.load)  # after the recount
         scheduler.register(
             "monitoring_recount",
             scheduler.every(minutes=15),

@@ -255,3 +255,37 @@ class IndicatorRun(CommunityScoped):
         constraints = [
             models.UniqueConstraint(fields=["community", "indicator"], name="monitoring_run_unique")
         ]
+
+
+# Reach per target group and surveys live in their own file (issue 15, second part).
+from buurtkit.monitoring.reach_models import (  # noqa: E402
+    SENIOR_BANDS,
+    AgeBand,
+    GroupFigure,
+    JobSeeking,
+    Profile,
+    Survey,
+    SurveyAnswer,
+    SurveyChannel,
+    SurveyLink,
+    SurveyPhase,
+    SurveyQuestion,
+    SurveyResponse,
+    TargetGroup,
+)
+
+__all__ = [
+    "SENIOR_BANDS",
+    "AgeBand",
+    "GroupFigure",
+    "JobSeeking",
+    "Profile",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyChannel",
+    "SurveyLink",
+    "SurveyPhase",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "TargetGroup",
+]

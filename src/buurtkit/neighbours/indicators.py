@@ -96,3 +96,6 @@ def register() -> None:
             description=_("Introduced neighbours who met, as the follow-up call heard."),
         ),
     )
+    from buurtkit.neighbours import tracks
+
+    tracks.register()

@@ -76,6 +76,8 @@ class ConsentKind(models.TextChoices):
     CONTACT_SMS = "contact_sms", _("may receive text messages")
     CONTACT_EMAIL = "contact_email", _("may receive e-mails")
     PHOTOS = "photos", _("may appear in photos")
+    #: A minimal profile (age band, postcode, target groups) for the reach figures (monitoring).
+    PROFILE_STATISTICS = "profile_statistics", _("may be counted per target group (statistics)")
 
 
 class Consent(CommunityScoped):

@@ -6,12 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 def register() -> None:
+    from buurtkit.monitoring.pages.reach_views import person_section
     from buurtkit.web.registry import (
         Link,
+        PersonSection,
         register_audit_verbs,
         register_dashboard_tile,
         register_menu_link,
         register_module_pages,
+        register_person_section,
     )
 
     register_module_pages("monitoring")
@@ -48,5 +51,30 @@ def register() -> None:
             "monitoring.spending_added": _("spending entered"),
             "monitoring.milestone_created": _("milestone added"),
             "monitoring.milestone_changed": _("milestone changed"),
+            "monitoring.profile_saved": _("profile for statistics saved"),
+            "monitoring.profile_removed": _("profile for statistics removed"),
+            "monitoring.group_figures_saved": _("residents per target group changed"),
+            "monitoring.survey_defined": _("survey made"),
+            "monitoring.survey_answered": _("survey answered"),
+            "monitoring.survey_sent": _("survey link sent"),
         }
     )
+    register_person_section(
+        PersonSection(
+            key="monitoring.profile",
+            module="monitoring",
+            template="monitoring/_person_card.html",
+            context=person_section,
+            order=80,
+        )
+    )
+    for key, url_name, label, permission, order in (
+        ("monitoring.reach", "web:monitoring_reach", _("Reach per target group"),
+         "monitoring.view", 91),
+        ("monitoring.surveys", "web:monitoring_surveys", _("Surveys"),
+         "monitoring.view|monitoring.surveys", 92),
+    ):  # fmt: skip
+        register_menu_link(
+            Link(key=key, module="monitoring", url_name=url_name, label=label,
+                 permission=permission, order=order)
+        )  # fmt: skip

@@ -23,3 +23,20 @@ community_urlpatterns = [
         P + "milestones/<int:milestone_id>/", views.milestone_edit, name="monitoring_milestone_edit"
     ),
 ]
+
+# Reach per target group, profiles, the digital track and surveys (monitoring/pages/reach_views).
+from buurtkit.monitoring.pages import reach_views as rv  # noqa: E402
+
+S = "monitoring/surveys/<int:survey_id>/"
+community_urlpatterns += [
+    path("monitoring/reach/", rv.reach_page, name="monitoring_reach"),
+    path("monitoring/reach/figures/", rv.reach_figures, name="monitoring_reach_figures"),
+    path("monitoring/people/<int:person_id>/profile/", rv.profile, name="monitoring_profile"),
+    path("monitoring/people/<int:person_id>/track/", rv.track, name="monitoring_track"),
+    path("monitoring/surveys/", rv.surveys_page, name="monitoring_surveys"),
+    path(S, rv.survey_report, name="monitoring_survey"),
+    path(S + "enter/", rv.survey_enter, name="monitoring_survey_enter"),
+    path(S + "kiosk/", rv.survey_kiosk, name="monitoring_survey_kiosk"),
+    path(S + "send/", rv.survey_send, name="monitoring_survey_send"),
+    path("monitoring/s/<str:survey_link_token>/", rv.survey_link, name="monitoring_survey_link"),
+]
