@@ -449,6 +449,34 @@ def test_coordinator_sets_up_a_circle_through_the_pages(system: Actor) -> None:
     assert Account.objects.filter(kind="merchant", organisation=shop).count() == 1
 
 
+def test_setup_lists_are_paged_each_on_their_own_and_searchable(
+    system: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from buurtkit.ledger.pages import views_setup
+
+    monkeypatch.setattr(views_setup, "SETUP_PAGE_SIZE", 2)
+    _currency(system)
+    for name in ("anker", "bakker", "citroen"):
+        shop = _org(system, name, kind="merchant")
+        services.shop_accept(actor=system, organisation_id=shop.pk)
+    for name in ("loket-a", "loket-b", "loket-c"):
+        services.exchange_office_create(
+            actor=system, name=name.capitalize(), organisation_id=_org(system, name).pk
+        )
+    client = _client(system.community, "coco", "coordinator")
+    base = f"/{system.community.slug}/ledger/setup/"
+    first = client.get(base).content.decode()
+    assert "Anker" in first and "Bakker" in first and "Citroen" not in first
+    assert "Loket-a" in first and "Loket-c" not in first
+    assert "shops_page=2#shops" in first and "offices_page=2#offices" in first
+    # The shops' second page keeps the offices on their first.
+    second = client.get(base + "?shops_page=2").content.decode()
+    assert "Citroen" in second and "Anker" not in second and "Loket-a" in second
+    found = client.get(base + "?q=citr").content.decode()
+    assert "Citroen" in found and "Anker" not in found and "Loket-a" not in found
+    assert 'value="citr"' in found
+
+
 def test_setup_pages_are_for_coordinators_only(system: Actor) -> None:
     _currency(system)
     org = _org(system, "buurtwerk")

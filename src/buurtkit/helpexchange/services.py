@@ -103,6 +103,7 @@ def settings_set(
         },
     )
     audit_record(actor=actor, verb="helpexchange.settings_set", obj=row)
+    public_changed(actor.community.pk)  # the counter's number is in the cached list and embed
     return row
 
 

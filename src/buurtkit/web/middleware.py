@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -21,8 +22,30 @@ def signed_with_api_key(request: HttpRequest) -> bool:
     ).startswith("Bearer ")
 
 
-def pages_only(middleware: type) -> type:
-    """``middleware`` for pages and browser calls; an API call signed with a key goes past it.
+#: Public pages that are the same for everyone (an embed for other sites, a feed): a GET of
+#: one of these paths needs no session, no login and no flash messages. Modules register them
+#: (``register_sessionless``); a page there must not read ``request.user`` or the session.
+_SESSIONLESS: list[re.Pattern[str]] = []
+
+
+def register_sessionless(pattern: str) -> None:
+    """A path (regular expression on ``path_info``) that is served without the session, the
+    login and flash messages: a cached public answer costs a cache read, not a session load."""
+    compiled = re.compile(pattern)
+    if all(p.pattern != compiled.pattern for p in _SESSIONLESS):
+        _SESSIONLESS.append(compiled)
+
+
+def sessionless(request: HttpRequest) -> bool:
+    """A GET (or HEAD) of a page registered with ``register_sessionless``."""
+    return request.method in ("GET", "HEAD") and any(
+        p.match(request.path_info) for p in _SESSIONLESS
+    )
+
+
+def pages_only(middleware: type, *, sessionless_too: bool = False) -> type:
+    """``middleware`` for pages and browser calls; an API call signed with a key goes past it
+    (and, with ``sessionless_too``, so does a GET of a page registered as sessionless).
 
     Sessions, flash messages, ``X-Frame-Options`` and slash redirects mean nothing to a
     script, and together they cost a payment through the API about a tenth of its Python
@@ -34,7 +57,7 @@ def pages_only(middleware: type) -> type:
         async_capable = False  # under ASGI Django adapts; buurtkit serves WSGI
 
         def __call__(self, request: HttpRequest) -> Any:
-            if signed_with_api_key(request):
+            if signed_with_api_key(request) or (sessionless_too and sessionless(request)):
                 return self.get_response(request)
             return super().__call__(request)
 
@@ -43,10 +66,10 @@ def pages_only(middleware: type) -> type:
     return PagesOnly
 
 
-PagesSessionMiddleware = pages_only(SessionMiddleware)
+PagesSessionMiddleware = pages_only(SessionMiddleware, sessionless_too=True)
 PagesCommonMiddleware = pages_only(CommonMiddleware)
-PagesAuthenticationMiddleware = pages_only(AuthenticationMiddleware)
-PagesMessageMiddleware = pages_only(MessageMiddleware)
+PagesAuthenticationMiddleware = pages_only(AuthenticationMiddleware, sessionless_too=True)
+PagesMessageMiddleware = pages_only(MessageMiddleware, sessionless_too=True)
 PagesXFrameOptionsMiddleware = pages_only(XFrameOptionsMiddleware)
 
 
