@@ -18,7 +18,7 @@ class HelpexchangeConfig(AppConfig):
         from buurtkit.core.permissions import register
         from buurtkit.helpexchange import demo, gdpr, pages, permissions
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
-        from buurtkit.web.middleware import register_sessionless
+        from buurtkit.web.registry import register_sessionless
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpexchange")
         # Expire open posts and forgotten deals (releasing held rewards), remind both sides of

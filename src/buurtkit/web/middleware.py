@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -13,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import ServiceError
+from buurtkit.web.registry import SESSIONLESS
 
 
 def signed_with_api_key(request: HttpRequest) -> bool:
@@ -22,24 +22,10 @@ def signed_with_api_key(request: HttpRequest) -> bool:
     ).startswith("Bearer ")
 
 
-#: Public pages that are the same for everyone (an embed for other sites, a feed): a GET of
-#: one of these paths needs no session, no login and no flash messages. Modules register them
-#: (``register_sessionless``); a page there must not read ``request.user`` or the session.
-_SESSIONLESS: list[re.Pattern[str]] = []
-
-
-def register_sessionless(pattern: str) -> None:
-    """A path (regular expression on ``path_info``) that is served without the session, the
-    login and flash messages: a cached public answer costs a cache read, not a session load."""
-    compiled = re.compile(pattern)
-    if all(p.pattern != compiled.pattern for p in _SESSIONLESS):
-        _SESSIONLESS.append(compiled)
-
-
 def sessionless(request: HttpRequest) -> bool:
-    """A GET (or HEAD) of a page registered with ``register_sessionless``."""
+    """A GET (or HEAD) of a page registered with ``web.registry.register_sessionless``."""
     return request.method in ("GET", "HEAD") and any(
-        p.match(request.path_info) for p in _SESSIONLESS
+        p.match(request.path_info) for p in SESSIONLESS
     )
 
 

@@ -23,30 +23,30 @@ urlpatterns: list[URLPattern] = [
     path("posts/<int:post_id>/cancel/", views.post_cancel, name="helpexchange_cancel"),
     path("posts/<int:post_id>/report/", views.report, name="helpexchange_report"),
     path(
-        "helpexchange/responses/<int:response_id>/accept/",
+        "responses/<int:response_id>/accept/",
         views.accept,
         name="helpexchange_accept",
     ),
     path("deals/<int:deal_id>/confirm/", views.confirm, name="helpexchange_confirm"),
     path(
-        "helpexchange/deals/<int:deal_id>/cancel/",
+        "deals/<int:deal_id>/cancel/",
         views.deal_cancel,
         name="helpexchange_deal_cancel",
     ),
     # Staff.
     path("staff/", views.staff_list, name="helpexchange_staff"),
     path(
-        "helpexchange/staff/posts/<int:post_id>/",
+        "staff/posts/<int:post_id>/",
         views.staff_post,
         name="helpexchange_staff_post",
     ),
     path(
-        "helpexchange/staff/posts/<int:post_id>/hide/",
+        "staff/posts/<int:post_id>/hide/",
         views.staff_hide,
         name="helpexchange_hide",
     ),
     path(
-        "helpexchange/staff/posts/<int:post_id>/block/",
+        "staff/posts/<int:post_id>/block/",
         views.staff_block,
         name="helpexchange_block",
     ),
