@@ -207,7 +207,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(1200):  # until the application answers (a busy machine starts slowly)
+        for _ in range(3600):  # until the application answers (a busy machine starts slowly)
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/healthz")
@@ -215,7 +215,11 @@ def main() -> None:
                     break
             except (OSError, http.client.HTTPException):
                 pass
+            if server.poll() is not None:
+                raise SystemExit("the server stopped before it answered")
             time.sleep(0.05)
+        else:
+            raise SystemExit("the server did not answer within three minutes")
         if args.warm_up > 0:
             run_clients(port, key, ids, args.warm_up, min(4, args.clients))
         t0 = time.perf_counter()
@@ -226,7 +230,7 @@ def main() -> None:
         )
         deal_rate = len(deal_latencies) / elapsed if elapsed else 0.0
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=120)  # a busy machine stops granian slowly
         server = None
         check = subprocess.run(
             [

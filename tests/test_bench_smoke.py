@@ -75,6 +75,10 @@ POSTGRES_BENCHES = {
         "--seconds 1 --warm-up 0.5 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
         f"--pgbench-scale 1 --pg {PG}"
     ).split(),
+    "helpexchange_deals.py": (
+        "--deals 6 --seconds 1 --warm-up 0 --clients 2 --accounts 4 --server-workers 1 "
+        f"--server-threads 2 --pg {PG}"
+    ).split(),
 }
 # What each prints that shows it measured something (besides its own degenerate check).
 FIGURES = {
@@ -91,6 +95,7 @@ FIGURES = {
     "qr_resolve.py": r"scans recorded +: +[1-9]",
     "ledger_request_cpu.py": r"answers +: +20 created, 0 other",
     "ledger_payments.py": r"payments through the API : +[0-9.]+ /s +\([1-9][0-9]* ok, 0 errors\)",
+    "helpexchange_deals.py": r"ratio deals / payments +: +[0-9.]+ +\(target >= 0.25\) (PASS|MISS)",
 }
 
 
@@ -184,7 +189,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None)
         psql(f"DROP DATABASE IF EXISTS {name}")
 
 
-# On one xdist worker, so the template is migrated once for all three.
+# On one xdist worker, so the template is migrated once for all four.
 @pytest.mark.postgres_only
 @pytest.mark.xdist_group("bench-postgres")
 @pytest.mark.parametrize("name", sorted(POSTGRES_BENCHES))
