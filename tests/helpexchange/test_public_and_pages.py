@@ -92,6 +92,7 @@ def test_filters_and_the_cache_follows_changes(w: World) -> None:
     assert (time.perf_counter() - start) / 20 < 0.5  # served from the cache (generous bound)
 
 
+@pytest.mark.engine_independent  # the cache and the template: the same on both engines
 def test_the_public_list_is_rendered_once_per_change_and_the_header_per_visitor(
     w: World, community: Community, login_client: Callable[..., Client]
 ) -> None:
@@ -124,6 +125,7 @@ def test_the_public_list_is_rendered_once_per_change_and_the_header_per_visitor(
     assert b"09 266 99 99" in anonymous.get("/rabot/helpexchange/?category=moving").content
 
 
+@pytest.mark.engine_independent  # middleware: nothing about the engine
 def test_the_embed_and_feeds_skip_the_session_and_the_login(
     w: World, community: Community, login_client: Callable[..., Client]
 ) -> None:

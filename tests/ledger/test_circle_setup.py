@@ -449,6 +449,7 @@ def test_coordinator_sets_up_a_circle_through_the_pages(system: Actor) -> None:
     assert Account.objects.filter(kind="merchant", organisation=shop).count() == 1
 
 
+@pytest.mark.engine_independent  # paging and a name filter of a page: nothing about the engine
 def test_setup_lists_are_paged_each_on_their_own_and_searchable(
     system: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -55,6 +55,7 @@ def _world() -> tuple[Community, Account, Account]:
     return community, accounts["school-wonderwijzer"], accounts["buurtwerk-rabot"]
 
 
+@pytest.mark.engine_independent  # demo data and permissions: nothing about the engine
 def test_the_partner_login_issues_from_its_own_budget_and_waits_for_a_second_person() -> None:
     community, school, other = _world()
     assert demo.partner_issuer(community) == [("trusted_volunteer", "school", DEMO_PASSWORD)]
