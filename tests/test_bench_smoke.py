@@ -76,6 +76,10 @@ POSTGRES_BENCHES = {
         "--seconds 1 --warm-up 0.5 --clients 2 --accounts 6 --server-workers 1 --server-threads 2 "
         f"--pgbench-scale 1 --pg {PG}"
     ).split(),
+    "helpexchange_deals.py": (
+        "--deals 6 --seconds 1 --warm-up 0 --clients 2 --accounts 4 --server-workers 1 "
+        f"--server-threads 2 --pg {PG}"
+    ).split(),
 }
 # What each prints that shows it measured something (besides its own degenerate check).
 FIGURES = {
@@ -93,6 +97,7 @@ FIGURES = {
     "helpdesk_queue.py": r"search: #number +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[1-9][0-9]* ",
     "ledger_request_cpu.py": r"answers +: +20 created, 0 other",
     "ledger_payments.py": r"payments through the API : +[0-9.]+ /s +\([1-9][0-9]* ok, 0 errors\)",
+    "helpexchange_deals.py": r"ratio deals / payments +: +[0-9.]+ +\(target >= 0.25\) (PASS|MISS)",
 }
 
 

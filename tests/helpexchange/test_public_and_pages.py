@@ -92,6 +92,61 @@ def test_filters_and_the_cache_follows_changes(w: World) -> None:
     assert (time.perf_counter() - start) / 20 < 0.5  # served from the cache (generous bound)
 
 
+@pytest.mark.engine_independent  # the cache and the template: the same on both engines
+def test_the_public_list_is_rendered_once_per_change_and_the_header_per_visitor(
+    w: World, community: Community, login_client: Callable[..., Client]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _post(w)
+    anonymous = Client()
+    assert b"Kast dragen" in anonymous.get("/rabot/helpexchange/?category=moving").content
+    with CaptureQueriesContext(connection) as read:
+        again = anonymous.get("/rabot/helpexchange/?category=moving")
+    assert b"Kast dragen" in again.content
+    # From the cache: the community, and no post, setting or neighbourhood read.
+    assert not [q for q in read.captured_queries if "helpexchange_" in q["sql"]], read
+    # The page around the cached list is the visitor's own: staff see their menu.
+    staff = login_client(community, "staff")
+    page = staff.get("/rabot/helpexchange/?category=moving", HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Kast dragen" in page.content and b"Sign out" in page.content
+    in_english = anonymous.get("/rabot/helpexchange/?category=moving", HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Kast dragen" in in_english.content and b"Sign out" not in in_english.content
+    # A change of a post (or of the counter's number) shows on the next request.
+    garden = _post(w, category="moving", title="Zetel dragen")
+    assert b"Zetel dragen" in anonymous.get("/rabot/helpexchange/?category=moving").content
+    services.post_cancel(actor=w.staff(), post_id=garden.pk)
+    assert b"Zetel dragen" not in anonymous.get("/rabot/helpexchange/?category=moving").content
+    services.settings_set(
+        actor=w.staff(), open_days=30, retention_days=365, counter_phone="09 266 99 99"
+    )
+    assert b"09 266 99 99" in anonymous.get("/rabot/helpexchange/embed/").content
+    assert b"09 266 99 99" in anonymous.get("/rabot/helpexchange/?category=moving").content
+
+
+@pytest.mark.engine_independent  # middleware: nothing about the engine
+def test_the_embed_and_feeds_skip_the_session_and_the_login(
+    w: World, community: Community, login_client: Callable[..., Client]
+) -> None:
+    _post(w)
+    staff = login_client(community, "staff")
+    for url in (
+        "/rabot/helpexchange/embed/",
+        "/rabot/helpexchange/feed.json",
+        "/rabot/helpexchange/feed.rss",
+    ):
+        answer = staff.get(url)
+        assert answer.status_code == 200 and b"Kast dragen" in answer.content, url
+        # No session loaded, no login looked up, whoever asks: the same cached answer.
+        assert not hasattr(answer.wsgi_request, "session"), url
+        assert not hasattr(answer.wsgi_request, "user"), url
+        assert "Cookie" not in answer.get("Vary", ""), url
+    # The list page is not sessionless (it shows who is signed in), nor is a POST.
+    assert hasattr(staff.get("/rabot/helpexchange/").wsgi_request, "user")
+    assert staff.get("/rabot/helpexchange/embed/nope").status_code == 404
+
+
 def test_respond_link_leads_to_sign_in_or_the_counter(w: World) -> None:
     services.settings_set(
         actor=w.staff(), open_days=30, retention_days=365, counter_phone="09 266 12 34"

@@ -449,6 +449,41 @@ def test_coordinator_sets_up_a_circle_through_the_pages(system: Actor) -> None:
     assert Account.objects.filter(kind="merchant", organisation=shop).count() == 1
 
 
+@pytest.mark.engine_independent  # paging and a name filter of a page: nothing about the engine
+def test_setup_lists_are_paged_each_on_their_own_and_searchable(
+    system: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from buurtkit.ledger.pages import views_setup
+
+    monkeypatch.setattr(views_setup, "SETUP_PAGE_SIZE", 2)
+    _currency(system)
+    for name in ("anker", "bakker", "citroen"):
+        shop = _org(system, name, kind="merchant")
+        services.shop_accept(actor=system, organisation_id=shop.pk)
+    for name in ("loket-a", "loket-b", "loket-c"):
+        services.exchange_office_create(
+            actor=system, name=name.capitalize(), organisation_id=_org(system, name).pk
+        )
+    client = _client(system.community, "coco", "coordinator")
+    base = f"/{system.community.slug}/ledger/setup/"
+
+    # (The names are also options of the forms' organisation lists: look at the cards.)
+    def listed(page: str, name: str) -> bool:
+        return f">{name}</a>" in page or f"<strong>{name}</strong>" in page
+
+    first = client.get(base).content.decode()
+    assert listed(first, "Anker") and listed(first, "Bakker") and not listed(first, "Citroen")
+    assert listed(first, "Loket-a") and not listed(first, "Loket-c")
+    assert "shops_page=2#shops" in first and "offices_page=2#offices" in first
+    # The shops' second page keeps the offices on their first.
+    second = client.get(base + "?shops_page=2").content.decode()
+    assert listed(second, "Citroen") and not listed(second, "Anker")
+    assert listed(second, "Loket-a")
+    found = client.get(base + "?q=citr").content.decode()
+    assert listed(found, "Citroen") and not listed(found, "Anker")
+    assert not listed(found, "Loket-a") and 'value="citr"' in found
+
+
 def test_setup_pages_are_for_coordinators_only(system: Actor) -> None:
     _currency(system)
     org = _org(system, "buurtwerk")

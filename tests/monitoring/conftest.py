@@ -25,6 +25,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
+from buurtkit.helpexchange.models import Deal, Post, Response
 from buurtkit.ledger.models import Account, Currency, Transfer
 from buurtkit.lending.models import AgreementText, Device, HandOver, HandOverDevice
 from buurtkit.monitoring import rollup
@@ -165,6 +166,50 @@ def _ledger(c: Any, p: dict[str, Any]) -> None:
     assert correction.pk > wrong.pk
 
 
+def _helpexchange(c: Any, other: Any, p: dict[str, Any]) -> None:
+    """Posts and deals: one done with a reward paid (January post, February), one done without
+    (posted 23:30 UTC on 31 January: February here), one agreed, one open, one after now."""
+    held = Account.objects.create(
+        community=c, currency=Currency.objects.get(community=c), number="900000009",
+        kind="system", system_role="held", name="held",
+    )  # fmt: skip
+    resident = Account.objects.get(community=c, number="100000001")
+
+    def post(community: Any, kind: str, category: str, hood: str, person: Any, day: datetime,
+             state: str) -> Post:  # fmt: skip
+        return Post.objects.create(
+            community=community, kind=kind, category=category, neighbourhood=hood,
+            person=person, title="Hulp", state=state, created_at=day, expires_at=at("2026-12-31"),
+            posted_by_label="test",
+        )  # fmt: skip
+
+    def deal(made: Post, state: str, closed: datetime | None, reward: int = 0) -> None:
+        answer = Response.objects.create(
+            community=c, post=made, person=p["p2"], created_at=made.created_at
+        )
+        payout = None
+        if reward:
+            payout = Transfer.objects.create(
+                community=c, currency=held.currency, debit=held, credit=resident, amount=reward,
+                kind="hold_payout", idempotency_key=f"k{next(_n)}", request_hash="x", at=closed,
+                actor_label="test", debit_balance_after=0, credit_balance_after=0,
+            )  # fmt: skip
+        Deal.objects.create(
+            community=c, post=made, response=answer, helper=p["p2"], state=state, reward=reward,
+            payout=payout, agreed_at=made.created_at, closed_at=closed,
+        )  # fmt: skip
+
+    moving = post(c, "request", "moving", "Centrum", p["p1"], at("2026-01-10"), "done")
+    deal(moving, "done", at("2026-02-05"), reward=15)
+    computer = post(c, "offer", "computer", "Dorp", p["p5"], at("2026-01-31", 23, 30), "done")
+    deal(computer, "done", at("2026-03-03"))
+    agreed = post(c, "request", "moving", "Centrum", p["p1"], at("2026-03-05"), "agreed")
+    deal(agreed, "agreed", None)
+    post(c, "request", "moving", "Centrum", p["p1"], at("2026-03-01"), "open")
+    post(c, "request", "moving", "Centrum", p["p1"], at("2026-07-01"), "open")  # after now
+    post(other, "request", "moving", "Centrum", None, at("2026-02-01"), "open")  # elsewhere
+
+
 def _buurbel(c: Any, p: dict[str, Any]) -> None:
     one = Participant.objects.create(
         community=c, person=p["p2"], neighbourhood="Rabot", consent_at=at("2026-01-10")
@@ -259,6 +304,7 @@ def build_world() -> World:
     _buurbel(c, persons)
     _qr(c)
     _helpdesk(c, other, a, persons)
+    _helpexchange(c, other, persons)
     # Another community's digipunt and session in the same months: never counted here.
     elsewhere = Place.objects.create(
         community=other, name="Elders", kind="digipunt", status="open", opened_at=at("2026-01-11")

@@ -114,6 +114,23 @@ CASES = [
     ("helpdesk.home_visits", MAR, {}, 1),
     ("helpdesk.home_visits", APR, {}, 1),
     ("helpdesk.home_visits", JAN, {}, 0),
+    # help exchange: deals done in the month they were done, rewards paid, posts per kind
+    ("helpexchange.deals_done", H1, {}, 2),  # the agreed one is not done
+    ("helpexchange.deals_done", FEB, {}, 1),
+    ("helpexchange.deals_done", MAR, {}, 1),
+    ("helpexchange.deals_done", H1, {"municipality_id": "heule"}, 1),  # the poster's postcode
+    ("helpexchange.deals_done", H1, {"breakdown": "category:moving"}, 1),
+    ("helpexchange.torekes_rewarded", H1, {}, 15),
+    ("helpexchange.torekes_rewarded", MAR, {}, 0),
+    ("helpexchange.torekes_rewarded", H1, {"neighbourhood": "centrum"}, 15),
+    ("helpexchange.torekes_rewarded", H1, {"neighbourhood": "dorp"}, 0),
+    ("helpexchange.posts", H1, {}, 4),  # not the one after now, not another community's
+    ("helpexchange.posts", JAN, {}, 1),  # 23:30 UTC on 31 January is February here
+    ("helpexchange.posts", FEB, {}, 1),
+    ("helpexchange.posts", H1, {"breakdown": "kind:offer"}, 1),
+    ("helpexchange.posts", H1, {"breakdown": "kind:request"}, 3),
+    ("helpexchange.posts", H1, {"neighbourhood": "centrum"}, 3),
+    ("helpexchange.posts", H1, {"municipality_id": "kortrijk"}, 3),
 ]
 
 

@@ -27,6 +27,8 @@ from buurtkit.telephony.pages import urls as telephony_pages
 from buurtkit.web import urls as web_pages
 
 community_urlpatterns: list[URLPattern | URLResolver] = [
+    # First: one ``helpexchange/`` prefix, the public embed and feeds are hot (see its urls.py).
+    *helpexchange_pages.community_urlpatterns,
     *web_pages.community_urlpatterns,
     *places_pages.community_urlpatterns,
     *activities_pages.community_urlpatterns,
@@ -40,7 +42,6 @@ community_urlpatterns: list[URLPattern | URLResolver] = [
     *lending_referral_pages.community_urlpatterns,
     *lending_handover_pages.community_urlpatterns,
     *monitoring_pages.community_urlpatterns,
-    *helpexchange_pages.community_urlpatterns,
 ]
 
 page_urlpatterns: list[URLPattern | URLResolver] = [

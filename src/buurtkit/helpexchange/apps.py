@@ -10,11 +10,15 @@ class HelpexchangeConfig(AppConfig):
     verbose_name = _("Help exchange")
 
     def ready(self) -> None:
+        from buurtkit.helpexchange import indicators
+
+        indicators.register()  # what monitoring counts (core.indicators)
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
         from buurtkit.helpexchange import demo, gdpr, pages, permissions
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
+        from buurtkit.web.registry import register_sessionless
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpexchange")
         # Expire open posts and forgotten deals (releasing held rewards), remind both sides of
@@ -46,4 +50,7 @@ class HelpexchangeConfig(AppConfig):
             anonymise=gdpr.anonymise,
         )
         pages.register()
+        # The embed and the feeds are the same for everyone and served from the cache: no
+        # session, no login, no flash messages on the way (web.middleware).
+        register_sessionless(r"^/[^/]+/helpexchange/(embed/|feed\.json|feed\.rss)$")
         register_demo_loader("helpexchange", 60, demo.load)

@@ -103,6 +103,7 @@ def settings_set(
         },
     )
     audit_record(actor=actor, verb="helpexchange.settings_set", obj=row)
+    public_changed(actor.community.pk)  # the counter's number is in the cached list and embed
     return row
 
 
@@ -161,8 +162,19 @@ def _party_or_staff(
     raise refused
 
 
-def _tell(actor: Actor, person_id: int | None, template: str, key: str, **context: Any) -> None:
-    """A notification in the person's language and channel; nobody reachable: nothing sent."""
+def _tell(
+    actor: Actor,
+    person_id: int | None,
+    template: str,
+    key: str,
+    *,
+    fresh: bool = False,
+    **context: Any,
+) -> None:
+    """A notification in the person's language and channel; nobody reachable: nothing sent.
+    ``fresh``: the key names a change made once, in this transaction, under the row's lock (a
+    deal becoming done), so no earlier message can carry it: ``notify`` skips its look-up and
+    savepoints (the unique key still refuses a duplicate)."""
     if person_id is None:
         return
     system = Actor.system(actor.community, label=actor.label)
@@ -173,6 +185,7 @@ def _tell(actor: Actor, person_id: int | None, template: str, key: str, **contex
             template=template,
             context=context,
             idempotency_key=key,
+            fresh=fresh,
         )
 
 
@@ -658,6 +671,7 @@ def deal_confirm(*, actor: Actor, deal_id: int) -> Deal:
                 person_id,
                 "helpexchange_done",
                 f"hx-done-{deal.pk}-{person_id}",
+                fresh=True,  # done once, now, under the deal's lock
                 title=post.title,
                 reward=deal.reward if person_id == deal.helper_id else 0,
             )

@@ -10,6 +10,7 @@ frozen at each moment, so balances, running balances and the audit log are all c
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import random
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.ledger import services
 from buurtkit.ledger.models import Account, AccountKind, SystemRole, TransferKind
-from buurtkit.people.models import Organisation, OrganisationKind, Person
+from buurtkit.people.models import Membership, Organisation, OrganisationKind, Person
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DAYS = 122  # about four months
@@ -614,3 +615,64 @@ def four_eyes(community: Any) -> list[tuple[str, str, str]]:
     except ServiceError:
         return []  # the budget ran out in this history: the page still lets one try it
     return []
+
+
+PARTNER_LOGIN = "school"  # a partner who issues from the school's budget only
+PARTNER_ORGANISATION = "school-wonderwijzer"
+
+
+def partner_issuer(community: Any) -> list[tuple[str, str, str]]:
+    """A partner login (issue 16): ``school``, a trusted volunteer of the primary school, who
+    rewards volunteers from the school's budget and from no other organisation's
+    (``services.may_issue_from``). A large reward they asked for waits for a second person:
+    someone else of the school or the coordinator (on the issuing page). Returns the login."""
+    from django.contrib.auth import get_user_model
+
+    from buurtkit.core.demo import DEMO_PASSWORD
+    from buurtkit.core.errors import ServiceError
+    from buurtkit.people import services as people_services
+    from buurtkit.people.selectors import actor_for_user
+
+    school = Organisation.objects.in_community(community).filter(slug=PARTNER_ORGANISATION).first()
+    if school is None:
+        return []
+    User = get_user_model()
+    user = User.objects.filter(username=PARTNER_LOGIN).first()
+    if user is None:
+        user = User.objects.create_user(
+            username=PARTNER_LOGIN, password=DEMO_PASSWORD, email="school@example.org"
+        )
+    if not Membership.objects.in_community(community).filter(user=user).exists():
+        people_services.membership_grant(
+            actor=Actor.system(community, label="demo"),
+            username=PARTNER_LOGIN,
+            roles=["trusted_volunteer"],
+            organisation_id=school.pk,
+        )
+    login = [("trusted_volunteer", PARTNER_LOGIN, DEMO_PASSWORD)]
+    actor = actor_for_user(user=user, community=community)
+    issuer = (
+        Account.objects.in_community(community)
+        .filter(kind=AccountKind.ORGANISATION, organisation=school)
+        .first()
+    )
+    resident = (
+        Account.objects.in_community(community)
+        .filter(kind=AccountKind.RESIDENT, frozen=False)
+        .exclude(person__user__username=DEMO_RESIDENT)
+        .order_by("-pk")
+        .first()
+    )
+    if actor is None or issuer is None or resident is None:
+        return login
+    threshold = services.reward_approval_threshold(issuer.currency)
+    with contextlib.suppress(ServiceError):  # the budget ran out in this history: still a login
+        services.reward_create(
+            actor=actor,
+            issuer_account_id=issuer.pk,
+            resident_account_id=resident.pk,
+            amount=threshold + 10**issuer.currency.decimals * 20,
+            reason="Een schooljaar lang elke week voorgelezen in de klas",
+            idempotency_key="demo-partner-four-eyes",
+        )
+    return login

@@ -86,20 +86,27 @@ def setup_organisations(*, actor: Actor) -> list[Organisation]:
     return sorted(orgs, key=lambda o: (o.kind != OrganisationKind.MERCHANT, o.name.lower(), o.pk))
 
 
-def setup_shops(*, actor: Actor) -> list[Account]:
+def setup_shops(*, actor: Actor, q: str = "") -> list[Account]:
+    """The shops (merchant accounts), by name; ``q`` finds a name or its organisation's."""
     actor.require("ledger.manage")
-    return list(
+    qs = (
         Account.objects.in_community(actor.community)
         .filter(kind=AccountKind.MERCHANT)
         .select_related("organisation", "currency")
-        .order_by("name", "pk")
     )
+    q = q.replace("\x00", "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(organisation__name__icontains=q))
+    return list(qs.order_by("name", "pk"))
 
 
-def setup_offices(*, actor: Actor) -> list[ExchangeOffice]:
+def setup_offices(*, actor: Actor, q: str = "") -> list[ExchangeOffice]:
+    """The exchange offices, by name; ``q`` finds a name or its organisation's."""
     actor.require("ledger.manage")
-    return list(
-        ExchangeOffice.objects.in_community(actor.community)
-        .select_related("organisation", "account")
-        .order_by("name", "pk")
+    qs = ExchangeOffice.objects.in_community(actor.community).select_related(
+        "organisation", "account"
     )
+    q = q.replace("\x00", "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(organisation__name__icontains=q))
+    return list(qs.order_by("name", "pk"))

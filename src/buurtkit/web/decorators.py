@@ -124,8 +124,9 @@ def public_page(view: View) -> View:
             raise NotFound(_("This service is not switched on in this community."))
         request.community = community  # type: ignore[attr-defined]
         actor = None
-        if request.user.is_authenticated:
-            actor = actor_for_user(user=request.user, community=community)
+        user = getattr(request, "user", None)  # none on a sessionless page (web.middleware)
+        if user is not None and user.is_authenticated:
+            actor = actor_for_user(user=user, community=community)
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

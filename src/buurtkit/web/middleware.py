@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from buurtkit.core.errors import ServiceError
+from buurtkit.web.registry import SESSIONLESS
 
 
 def signed_with_api_key(request: HttpRequest) -> bool:
@@ -21,8 +22,16 @@ def signed_with_api_key(request: HttpRequest) -> bool:
     ).startswith("Bearer ")
 
 
-def pages_only(middleware: type) -> type:
-    """``middleware`` for pages and browser calls; an API call signed with a key goes past it.
+def sessionless(request: HttpRequest) -> bool:
+    """A GET (or HEAD) of a page registered with ``web.registry.register_sessionless``."""
+    return request.method in ("GET", "HEAD") and any(
+        p.match(request.path_info) for p in SESSIONLESS
+    )
+
+
+def pages_only(middleware: type, *, sessionless_too: bool = False) -> type:
+    """``middleware`` for pages and browser calls; an API call signed with a key goes past it
+    (and, with ``sessionless_too``, so does a GET of a page registered as sessionless).
 
     Sessions, flash messages, ``X-Frame-Options`` and slash redirects mean nothing to a
     script, and together they cost a payment through the API about a tenth of its Python
@@ -34,7 +43,7 @@ def pages_only(middleware: type) -> type:
         async_capable = False  # under ASGI Django adapts; buurtkit serves WSGI
 
         def __call__(self, request: HttpRequest) -> Any:
-            if signed_with_api_key(request):
+            if signed_with_api_key(request) or (sessionless_too and sessionless(request)):
                 return self.get_response(request)
             return super().__call__(request)
 
@@ -43,10 +52,10 @@ def pages_only(middleware: type) -> type:
     return PagesOnly
 
 
-PagesSessionMiddleware = pages_only(SessionMiddleware)
+PagesSessionMiddleware = pages_only(SessionMiddleware, sessionless_too=True)
 PagesCommonMiddleware = pages_only(CommonMiddleware)
-PagesAuthenticationMiddleware = pages_only(AuthenticationMiddleware)
-PagesMessageMiddleware = pages_only(MessageMiddleware)
+PagesAuthenticationMiddleware = pages_only(AuthenticationMiddleware, sessionless_too=True)
+PagesMessageMiddleware = pages_only(MessageMiddleware, sessionless_too=True)
 PagesXFrameOptionsMiddleware = pages_only(XFrameOptionsMiddleware)
 
 

@@ -10,6 +10,7 @@ permission.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -210,3 +211,19 @@ def portal_parts(request: HttpRequest) -> list[SafeString]:
             continue
         html.append(SafeString(render_to_string(part.template, context, request=request)))
     return html
+
+
+# --- sessionless public pages (web.middleware) ----------------------------------------------
+
+#: Public pages that are the same for everyone (an embed for other sites, a feed): a GET of
+#: one of these paths needs no session, no login and no flash messages. Modules register them
+#: (``register_sessionless``); a page there must not read ``request.user`` or the session.
+SESSIONLESS: list[re.Pattern[str]] = []
+
+
+def register_sessionless(pattern: str) -> None:
+    """A path (regular expression on ``path_info``) that is served without the session, the
+    login and flash messages: a cached public answer costs a cache read, not a session load."""
+    compiled = re.compile(pattern)
+    if all(p.pattern != compiled.pattern for p in SESSIONLESS):
+        SESSIONLESS.append(compiled)

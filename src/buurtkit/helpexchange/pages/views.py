@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import feedgenerator
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -68,12 +69,12 @@ def _public_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _cached(request: HttpRequest, what: str, make: Any) -> HttpResponse:
-    """The answer from the cache (per filters, page and language), made once per change."""
+def _cache_key(request: HttpRequest, what: str) -> str:
+    """The key of a cached public answer: the community's version (replaced on every change of
+    a post), what it is, the language, the filters and the page."""
     community = request.community  # type: ignore[attr-defined]
     f = _filters(request)
-    signed_in = bool(getattr(request, "actor", None))
-    key = selectors.public_cache_key(
+    return selectors.public_cache_key(
         community.pk,
         what,
         get_language(),
@@ -81,8 +82,13 @@ def _cached(request: HttpRequest, what: str, make: Any) -> HttpResponse:
         f["neighbourhood"],
         f["kind"],
         f["page"],
-        int(signed_in),
     )
+
+
+def _cached(request: HttpRequest, what: str, make: Any) -> HttpResponse:
+    """The answer from the cache (per filters, page and language), made once per change. The
+    cached answers are the same for everyone: nothing in them depends on who asks."""
+    key = _cache_key(request, what)
     found = cache.get(key)
     if found is None:
         response = make()
@@ -96,8 +102,19 @@ def _cached(request: HttpRequest, what: str, make: Any) -> HttpResponse:
 
 @public_page
 def public_list(request: HttpRequest) -> HttpResponse:
-    """Open requests and offers for everyone (no login), with filters and paging."""
-    return render(request, "helpexchange/public_list.html", _public_context(request))
+    """Open requests and offers for everyone (no login), with filters and paging. The list
+    itself (filters, cards, pager) is rendered once per change of a post and cached; only the
+    page around it (the header with the signed-in user's menu) is rendered per request."""
+    key = _cache_key(request, "list")
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string("helpexchange/_public_body.html", _public_context(request))
+        cache.set(key, body, selectors.CACHE_SECONDS)
+    return render(
+        request,
+        "helpexchange/public_list.html",
+        {"community": request.community, "body": mark_safe(body)},  # type: ignore[attr-defined]  # noqa: S308 - our own rendered template, escaped when rendered
+    )
 
 
 @public_page
@@ -106,9 +123,8 @@ def embed(request: HttpRequest) -> HttpResponse:
     """The list for a neighbourhood's own website, in an ``<iframe>``; served from the cache."""
 
     def make() -> HttpResponse:
-        return HttpResponse(
-            render_to_string("helpexchange/embed.html", _public_context(request), request=request)
-        )
+        # Without the request: the same for everyone (no session, no login; see apps.py).
+        return HttpResponse(render_to_string("helpexchange/embed.html", _public_context(request)))
 
     response = _cached(request, "embed", make)
     response["Access-Control-Allow-Origin"] = "*"

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,6 +48,20 @@ def _currency_initial(currency: Any) -> dict[str, Any]:
     return initial
 
 
+SETUP_PAGE_SIZE = 20
+
+
+def _paged(request: HttpRequest, items: list[Any], name: str) -> Any:
+    """One page of a setup list, paged on its own (``?offices_page=2``): the three lists grow
+    apart. ``page.query`` keeps the search and the other lists' pages for the links."""
+    param = f"{name}_page"
+    page: Any = Paginator(items, SETUP_PAGE_SIZE).get_page(request.GET.get(param))
+    params = request.GET.copy()
+    params.pop(param, None)
+    page.query, page.param, page.anchor = params.urlencode(), param, name
+    return page
+
+
 def _page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> HttpResponse:
     actor = actor_of(request)
     currency = directory.public_currency(community=actor.community)
@@ -61,6 +76,7 @@ def _page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> Ht
         "organisations": orgs,
     }
     if currency is not None:
+        q = (request.GET.get("q") or "").strip()[:100]
         key = {"idempotency_key": uuid.uuid4().hex}
         budgets = selectors.budgets_list(actor=actor)
         today = selectors.local_today()
@@ -71,9 +87,18 @@ def _page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> Ht
             "budget_form": bound.get("budget_form")
             or BudgetForm(initial=key, organisations=orgs, prefix="budget"),
             "shop_form": bound.get("shop_form") or ShopForm(organisations=orgs, prefix="shop"),
-            "offices": directory.setup_offices(actor=actor),
-            "shops": directory.setup_shops(actor=actor),
-            "budgets": [b for b in budgets if b.budget.ends_on >= today],
+            "q": q,
+            "offices": _paged(request, directory.setup_offices(actor=actor, q=q), "offices"),
+            "shops": _paged(request, directory.setup_shops(actor=actor, q=q), "shops"),
+            "budgets": _paged(
+                request,
+                [
+                    b
+                    for b in budgets
+                    if b.budget.ends_on >= today and (not q or q.lower() in b.organisation.lower())
+                ],
+                "budgets",
+            ),
             "public_url": request.build_absolute_uri(public),
             "embed_url": request.build_absolute_uri(
                 reverse("web:ledger_places_embed", kwargs={"slug": actor.community.slug})
