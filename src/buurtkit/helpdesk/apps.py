@@ -11,11 +11,12 @@ class HelpdeskConfig(AppConfig):
         from buurtkit.core import scheduler
         from buurtkit.core.demo import register_demo_loader
         from buurtkit.core.permissions import register
-        from buurtkit.helpdesk import demo, gdpr, pages, permissions
+        from buurtkit.helpdesk import demo, gdpr, pages, permissions, phone
         from buurtkit.people.hooks import declare_no_personal_data, register_person_data
 
         register(permissions.PERMISSIONS, permissions.GRANTS, module="helpdesk")
         pages.register()
+        phone.register()  # the helpdesk line: its call flow, inbound handler, callback requests
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(
@@ -28,7 +29,7 @@ class HelpdeskConfig(AppConfig):
         )
         register_person_data(
             "helpdesk",
-            models=("helpdesk.Ticket", "helpdesk.TicketMessage"),
+            models=("helpdesk.Ticket", "helpdesk.TicketMessage", "helpdesk.PhoneRecording"),
             export=gdpr.export,
             anonymise=gdpr.anonymise,
         )

@@ -358,6 +358,11 @@ def _voice_answer(
     if call.status_rank < STATUS_RANK[CallStatus.IN_PROGRESS]:
         _set_status(call, CallStatus.IN_PROGRESS, clock.now())
     digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:20]
+    facts = {name: str(params[name])[:300] for name in FACT_PARAMS if params.get(name)}
+    if facts:  # what the provider reports about this step: a <Dial>'s end, a recording
+        call.flow_state["facts"] = facts
+    else:
+        call.flow_state.pop("facts", None)
     handler = FLOWS.get(call.purpose)
     with translation.override(call.language):
         verbs = handler(call, step, digits, call.answered_by) if handler else goodbye(call.language)
@@ -382,6 +387,16 @@ def _voice_answer(
     return body, content_type
 
 
+#: The provider's facts about a step a flow may need (``call.flow_state["facts"]``): how a
+#: ``Transfer`` ended, and a ``Record``'s recording.
+FACT_PARAMS = (
+    "DialCallStatus",
+    "RecordingSid",
+    "RecordingUrl",
+    "RecordingDuration",
+    "RecordingStatus",
+)
+
 #: Parameters kept in the event log (no caller names or addresses Twilio may add).
 KEPT_PARAMS = (
     "CallSid",
@@ -395,6 +410,9 @@ KEPT_PARAMS = (
     "SequenceNumber",
     "Timestamp",
     "Direction",
+    "RecordingSid",
+    "RecordingDuration",
+    "RecordingStatus",
 )
 
 

@@ -51,6 +51,12 @@ community_urlpatterns = [
         name="helpdesk_article_edit",
     ),
     path("helpdesk/settings/", views_setup.settings_page, name="helpdesk_settings"),
+    path("helpdesk/phone/", views_setup.phone_settings, name="helpdesk_phone_settings"),
+    path(
+        "helpdesk/recordings/<int:helpdesk_recording_id>/",
+        views.recording_audio,
+        name="helpdesk_recording",
+    ),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),

@@ -1,5 +1,14 @@
 """Every write to the helpdesk: keyword-only, validated, one transaction, in the log."""
 
+from buurtkit.helpdesk.services.phone import (
+    callback_request_take,
+    hours_text,
+    parse_hours,
+    phone_call_ended,
+    phone_recording_keep,
+    phone_settings_update,
+    phone_ticket_for_call,
+)
 from buurtkit.helpdesk.services.retention import (
     anonymise_tickets,
     retention_sweep,
@@ -37,13 +46,20 @@ __all__ = [
     "NewPerson",
     "anonymise_tickets",
     "article_save",
+    "callback_request_take",
     "categories_ensure_defaults",
     "category_change",
     "category_save",
     "helpdesk_settings_update",
     "home_help_request",
+    "hours_text",
     "message_add",
     "names_of",
+    "parse_hours",
+    "phone_call_ended",
+    "phone_recording_keep",
+    "phone_settings_update",
+    "phone_ticket_for_call",
     "retention_sweep",
     "retention_sweep_community",
     "settings_of",

@@ -18,7 +18,13 @@ from buurtkit.audit.services import audit_record
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.core.models import Community
-from buurtkit.helpdesk.models import HelpdeskSettings, Status, Ticket, TicketMessage
+from buurtkit.helpdesk.models import (
+    HelpdeskSettings,
+    PhoneRecording,
+    Status,
+    Ticket,
+    TicketMessage,
+)
 
 BATCH = 500
 
@@ -27,6 +33,9 @@ def anonymise_tickets(ticket_ids: list[int], now: datetime) -> int:
     """Clear what says who asked from these tickets and their threads (no audit)."""
     if not ticket_ids:
         return 0
+    # A caller's voice says who they are: the messages left go (the audio stays behind only
+    # at the provider, under its own retention; buurtkit no longer links or plays it).
+    PhoneRecording.objects.filter(ticket_id__in=ticket_ids).delete()
     TicketMessage.objects.filter(ticket_id__in=ticket_ids).update(
         body="", author_label="", author_user=None, idempotency_key="", request_hash=""
     )

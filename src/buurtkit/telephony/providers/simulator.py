@@ -65,3 +65,6 @@ def start_thread(call_id: int, sid: str) -> None:
             connections.close_all()
 
     threading.Thread(target=run, name=f"simulated-call-{call_id}", daemon=True).start()
+
+    def recording_audio(self, *, sid: str, url: str) -> tuple[bytes, str]:
+        return simulator.recording_file(sid).read_bytes(), "audio/wav"
