@@ -7,6 +7,7 @@ import datetime as _dt
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -30,7 +31,7 @@ from buurtkit.core.modules import MODULES
 from buurtkit.core.services import community_create
 from buurtkit.helpdesk.models import Article as HelpdeskArticle
 from buurtkit.helpdesk.models import Category as HelpdeskCategory
-from buurtkit.helpdesk.models import HelpdeskSettings, TicketMessage
+from buurtkit.helpdesk.models import HelpdeskSettings, PhoneRecording, TicketMessage
 from buurtkit.helpdesk.models import StandardAnswer as HelpdeskAnswer
 from buurtkit.helpdesk.models import Ticket as HelpdeskTicket
 from buurtkit.helpexchange.models import Block as HelpBlock
@@ -71,6 +72,7 @@ from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Pe
 from buurtkit.places.models import OpeningException, OpeningHours, Place
 from buurtkit.qrcodes import services as qr_services
 from buurtkit.qrcodes.models import Code, Route, Webhook
+from buurtkit.telephony import simulator
 from buurtkit.telephony.models import Recording
 from tests.worlds import reset_process_caches, rolled_back_world
 
@@ -128,6 +130,7 @@ class OtherCommunity:
     duty_id: int = 0  # their duty at B's IT café, offered for a swap
     helpdesk_ticket_id: int = 0  # a helpdesk ticket of B's resident (category itsme)
     helpdesk_category_id: int = 0  # that category
+    helpdesk_recording_id: int = 0  # a phone message left on that ticket (simulator file)
     article_slug: str = ""  # a public help page of B (Dutch)
     article_id: int = 0  # that page
     answer_id: int = 0  # a standard answer of B
@@ -194,6 +197,7 @@ class OtherCommunity:
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
+            "helpdesk_recording_id": self.helpdesk_recording_id,
             "article_slug": self.article_slug,
             "article_id": self.article_id,
             "answer_id": self.answer_id,
@@ -381,7 +385,19 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
     answer = helpdesk.standard_answer_save(
         actor=actor, title=f"{MARK} answer", texts={"nl": f"{MARK} come by"}
     )
+    recording_sid = "RE" + uuid.uuid4().hex
+    simulator.write_recording(recording_sid, 1)  # what the simulator leaves for a message
+    recording = PhoneRecording.objects.create(
+        community=actor.community,
+        ticket=ticket,
+        provider="simulator",
+        call_sid="CA" + uuid.uuid4().hex,
+        recording_sid=recording_sid,
+        duration_seconds=1,
+        created_at=_dt.datetime.now(_dt.UTC),
+    )
     return {
+        "helpdesk_recording_id": recording.pk,
         "helpdesk_ticket_id": ticket.pk,
         "helpdesk_category_id": category.pk,
         "article_slug": article.slug,

@@ -261,7 +261,7 @@ class CallbackRequest:
     note: str = ""
 
 
-CallbackHandler = Callable[[CallbackRequest], None]
+CallbackHandler = Callable[[CallbackRequest], object]  # what it returns is not used
 CALLBACK_HANDLERS: list[CallbackHandler] = []
 
 

@@ -135,7 +135,7 @@ def recording_file(sid: str) -> Path:
     return path
 
 
-def _write_recording(sid: str, seconds: int) -> None:
+def write_recording(sid: str, seconds: int) -> None:
     """A small WAV (8 kHz, 8-bit mono, a soft tone of at most one second) standing in for
     what the caller said."""
     folder = recording_dir()
@@ -496,7 +496,7 @@ def _converse(
                     int(element.get("maxLength", "3600")),
                 )
                 recording_sid = "RE" + uuid.uuid4().hex
-                _write_recording(recording_sid, seconds)
+                write_recording(recording_sid, seconds)
                 elapsed += seconds
                 result.recordings.append(recording_sid)
                 result.said.append(f"[recorded {seconds} s: {script.message}]")

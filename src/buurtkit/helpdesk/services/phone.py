@@ -118,15 +118,16 @@ def parse_hours(text: str) -> list[dict[str, Any]]:
 
 
 def hours_text(hours: Iterable[Mapping[str, Any]]) -> str:
-    lines = []
+    """Office-hour windows → ``"1-5 09:00-12:00"`` lines (days that are no range: a line each)."""
+    lines: list[str] = []
     for window in hours:
-        days = window["days"]
-        span = str(days[0]) if len(days) == 1 else f"{days[0]}-{days[-1]}"
-        if days != list(range(days[0], days[-1] + 1)):
-            span = ",".join(str(d) for d in days)  # not a range: one line per day below
-            lines.extend(f"{d} {window['from']}-{window['to']}" for d in days)
-            continue
-        lines.append(f"{span} {window['from']}-{window['to']}")
+        days = list(window["days"])
+        times = f"{window['from']}-{window['to']}"
+        if days == list(range(days[0], days[-1] + 1)):
+            span = str(days[0]) if len(days) == 1 else f"{days[0]}-{days[-1]}"
+            lines.append(f"{span} {times}")
+        else:
+            lines.extend(f"{day} {times}" for day in days)
     return "\n".join(lines)
 
 
