@@ -942,3 +942,28 @@ def flow_for_call(call: Call, key: str) -> dict[str, Any]:
     version = flow_ensure(community=call.community, key=key)
     state["flow_version"] = version.pk
     return dict(version.definition)
+
+
+# --- demo calls -----------------------------------------------------------------------------
+
+
+def demo_inbound_call(
+    *,
+    from_number: str,
+    to_number: str,
+    keys: tuple[str, ...] = (),
+    transfer: str = "completed",
+    message: str = "",
+    hang_up_at_menu: int = 0,
+) -> list[str]:
+    """A simulated caller phones ``to_number`` inside this process (no HTTP, no waits): for
+    demo loaders. The same flows, hooks and logs as a real call; returns what was said."""
+    from buurtkit.telephony import simulator
+
+    script = simulator.Script(
+        keys=keys, transfer=transfer, message=message, hang_up_at_menu=hang_up_at_menu
+    )
+    result = simulator.run_inbound(
+        from_number=from_number, to_number=to_number, script=script, in_process=True
+    )
+    return result.said

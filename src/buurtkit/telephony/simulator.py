@@ -204,6 +204,46 @@ class _Session:
         raise SimulatorError("unreachable")  # pragma: no cover
 
 
+class _InProcessSession(_Session):
+    """The same conversation without HTTP: each webhook is handed straight to the service the
+    view would call (for demo loaders: no server, no waits; no signature to check)."""
+
+    def __init__(self, result: Result) -> None:
+        self.base = self.signed_base = "http://in-process"
+        self.token = ""
+        self.result = result
+
+    def post(self, url: str, params: dict[str, str]) -> str:
+        from urllib.parse import parse_qs, urlsplit
+
+        from django.urls import resolve
+
+        from buurtkit.telephony import services
+
+        parts = urlsplit(self.relative(url))
+        match = resolve(parts.path)
+        self.result.requests.append((parts.path, 200))
+        name = match.url_name or ""
+        if name == "telephony_voice":
+            seq = parse_qs(parts.query).get("seq", ["0"])[0]
+            body, _type = services.voice_answer(
+                call_id=int(match.kwargs["call_id"]),
+                step=str(match.kwargs["step"]),
+                seq=int(seq) if seq.isdigit() else 0,
+                params=params,
+            )
+            return body
+        if name == "telephony_inbound":
+            return services.inbound_answer(params=params)[0]
+        if name == "telephony_inbound_status":
+            services.inbound_status_callback(params=params)
+        elif name == "telephony_status":
+            services.status_callback(call_id=int(match.kwargs["call_id"]), params=params)
+        else:
+            raise SimulatorError(f"no in-process webhook for {parts.path}")
+        return ""
+
+
 # --- conference rooms ------------------------------------------------------------------------
 # The simulated network's rooms: who is in them, who has had company, and the redirects the
 # server asked for (``SimulatorProvider.redirect_call``). Shared by the simulated calls of this
@@ -398,12 +438,22 @@ def run_inbound(
     to_number: str = "",
     script: Script | None = None,
     base_url: str = "",
+    in_process: bool = False,
 ) -> Result:
-    """A resident phones the Buurbel number: the webhooks Twilio calls for an incoming call."""
+    """A resident phones an inbound number: the webhooks Twilio calls for an incoming call.
+
+    ``in_process``: hand each webhook straight to telephony's services instead of HTTP (demo
+    loaders; the flows, deduplication and hooks are the same)."""
     script = script or script_for(from_number)
-    base = base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
     result = Result()
-    session = _Session(base, simulator_token(), result)
+    session: _Session
+    if in_process:
+        session = _InProcessSession(result)
+    else:
+        base = (
+            base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
+        )
+        session = _Session(base, simulator_token(), result)
     to_number = to_number or getattr(settings, "TWILIO_FROM_NUMBER", "") or "+3293000000"
     common = {
         "AccountSid": ACCOUNT_SID,
