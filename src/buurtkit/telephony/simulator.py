@@ -244,6 +244,27 @@ class _InProcessSession(_Session):
         return ""
 
 
+#: ``post(path, params) -> (HTTP status, body)``: how a test hands a webhook to the server
+#: (e.g. Django's test client, with the request signed), instead of HTTP to a live server.
+Poster = Callable[[str, dict[str, str]], tuple[int, str]]
+
+
+class _PosterSession(_Session):
+    def __init__(self, post: Poster, result: Result) -> None:
+        self.base = self.signed_base = "http://testserver"
+        self.token = simulator_token()
+        self.result = result
+        self._post = post
+
+    def post(self, url: str, params: dict[str, str]) -> str:
+        path = self.relative(url)
+        status, body = self._post(path, params)
+        self.result.requests.append((path, status))
+        if status >= 400:
+            raise SimulatorError(f"{path} answered {status}")
+        return body
+
+
 # --- conference rooms ------------------------------------------------------------------------
 # The simulated network's rooms: who is in them, who has had company, and the redirects the
 # server asked for (``SimulatorProvider.redirect_call``). Shared by the simulated calls of this
@@ -439,15 +460,20 @@ def run_inbound(
     script: Script | None = None,
     base_url: str = "",
     in_process: bool = False,
+    post: Poster | None = None,
 ) -> Result:
     """A resident phones an inbound number: the webhooks Twilio calls for an incoming call.
 
     ``in_process``: hand each webhook straight to telephony's services instead of HTTP (demo
-    loaders; the flows, deduplication and hooks are the same)."""
+    loaders; the flows, deduplication and hooks are the same). ``post``: hand each signed
+    webhook to this function (tests: Django's test client, through the real views and their
+    signature check, without a live server)."""
     script = script or script_for(from_number)
     result = Result()
     session: _Session
-    if in_process:
+    if post is not None:  # a test's client, signing each request as Twilio does
+        session = _PosterSession(post, result)
+    elif in_process:
         session = _InProcessSession(result)
     else:
         base = (
