@@ -283,3 +283,18 @@ def test_permission_matrix_and_isolation_of_recordings_and_the_phone_page(
     # Heuvelwijk's coordinator: Rabot's recording is not found under their own address.
     theirs = login_client(other_community, "coordinator")
     assert theirs.get(f"/heuvelwijk/helpdesk/recordings/{recording.pk}/").status_code == 404
+
+
+def test_the_demo_calls_in_process_take_the_same_way(community):
+    """``buurtkit demo`` phones the line inside its own process (no server, no waits): the same
+    flow, hooks and one ticket with its recording."""
+    from buurtkit.telephony import services as telephony
+
+    with clock.frozen(EVENING):
+        said = telephony.demo_inbound_call(
+            from_number=CALLER, to_number=HELPDESK, keys=("2",), message="Mijn tablet is stuk."
+        )
+    assert "Het meldpunt is nu gesloten." in " ".join(said)
+    (ticket,) = Ticket.objects.filter(community=community)
+    assert ticket.category.key == "device-problems"
+    assert PhoneRecording.objects.get().ticket_id == ticket.pk

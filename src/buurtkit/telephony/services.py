@@ -964,6 +964,36 @@ def demo_inbound_call(
         keys=keys, transfer=transfer, message=message, hang_up_at_menu=hang_up_at_menu
     )
     result = simulator.run_inbound(
-        from_number=from_number, to_number=to_number, script=script, in_process=True
+        from_number=from_number, to_number=to_number, script=script, post=_in_process_webhook
     )
     return result.said
+
+
+def _in_process_webhook(path: str, params: dict[str, str]) -> tuple[int, str]:
+    """A simulated webhook handed straight to the service its view calls (no HTTP and no
+    signature: nothing leaves the process)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.urls import resolve
+
+    parts = urlsplit(path)
+    match = resolve(parts.path)
+    name = match.url_name or ""
+    if name == "telephony_voice":
+        seq = parse_qs(parts.query).get("seq", ["0"])[0]
+        body, _type = voice_answer(
+            call_id=int(match.kwargs["call_id"]),
+            step=str(match.kwargs["step"]),
+            seq=int(seq) if seq.isdigit() else 0,
+            params=params,
+        )
+        return 200, body
+    if name == "telephony_inbound":
+        return 200, inbound_answer(params=params)[0]
+    if name == "telephony_inbound_status":
+        inbound_status_callback(params=params)
+        return 204, ""
+    if name == "telephony_status":
+        status_callback(call_id=int(match.kwargs["call_id"]), params=params)
+        return 204, ""
+    return 404, ""

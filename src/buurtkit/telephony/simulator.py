@@ -204,46 +204,6 @@ class _Session:
         raise SimulatorError("unreachable")  # pragma: no cover
 
 
-class _InProcessSession(_Session):
-    """The same conversation without HTTP: each webhook is handed straight to the service the
-    view would call (for demo loaders: no server, no waits; no signature to check)."""
-
-    def __init__(self, result: Result) -> None:
-        self.base = self.signed_base = "http://in-process"
-        self.token = ""
-        self.result = result
-
-    def post(self, url: str, params: dict[str, str]) -> str:
-        from urllib.parse import parse_qs, urlsplit
-
-        from django.urls import resolve
-
-        from buurtkit.telephony import services
-
-        parts = urlsplit(self.relative(url))
-        match = resolve(parts.path)
-        self.result.requests.append((parts.path, 200))
-        name = match.url_name or ""
-        if name == "telephony_voice":
-            seq = parse_qs(parts.query).get("seq", ["0"])[0]
-            body, _type = services.voice_answer(
-                call_id=int(match.kwargs["call_id"]),
-                step=str(match.kwargs["step"]),
-                seq=int(seq) if seq.isdigit() else 0,
-                params=params,
-            )
-            return body
-        if name == "telephony_inbound":
-            return services.inbound_answer(params=params)[0]
-        if name == "telephony_inbound_status":
-            services.inbound_status_callback(params=params)
-        elif name == "telephony_status":
-            services.status_callback(call_id=int(match.kwargs["call_id"]), params=params)
-        else:
-            raise SimulatorError(f"no in-process webhook for {parts.path}")
-        return ""
-
-
 #: ``post(path, params) -> (HTTP status, body)``: how a test hands a webhook to the server
 #: (e.g. Django's test client, with the request signed), instead of HTTP to a live server.
 Poster = Callable[[str, dict[str, str]], tuple[int, str]]
@@ -459,22 +419,18 @@ def run_inbound(
     to_number: str = "",
     script: Script | None = None,
     base_url: str = "",
-    in_process: bool = False,
     post: Poster | None = None,
 ) -> Result:
     """A resident phones an inbound number: the webhooks Twilio calls for an incoming call.
 
-    ``in_process``: hand each webhook straight to telephony's services instead of HTTP (demo
-    loaders; the flows, deduplication and hooks are the same). ``post``: hand each signed
-    webhook to this function (tests: Django's test client, through the real views and their
-    signature check, without a live server)."""
+    ``post``: hand each signed webhook to this function instead of HTTP (tests: Django's test
+    client, through the real views and their signature check, without a live server; demo
+    loaders: telephony's services, in-process)."""
     script = script or script_for(from_number)
     result = Result()
     session: _Session
-    if post is not None:  # a test's client, signing each request as Twilio does
+    if post is not None:  # a test's client or the demo's in-process webhooks
         session = _PosterSession(post, result)
-    elif in_process:
-        session = _InProcessSession(result)
     else:
         base = (
             base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
