@@ -140,6 +140,16 @@ def test_demo_loads_a_realistic_neighbourhood_once() -> None:
     assert visits.filter(status="planned", **{buddy: "digibuddy"}).exists()
     assert Barrier.objects.filter(community=community).exists()
 
+    # The simulator helpdesk line, with demo calls: messages left (with a recording), a
+    # call put through to staff, a caller who hung up in the menu.
+    from buurtkit.helpdesk.models import HelpdeskSettings, PhoneRecording
+
+    assert HelpdeskSettings.objects.get(community=community).phone_number == "+3256277777"
+    assert PhoneRecording.objects.filter(community=community).count() == 2
+    phone = tickets.filter(idempotency_key__startswith="phone:")
+    assert phone.count() == 4
+    assert phone.filter(subject__icontains="doorverbonden").exists()
+
     counts = (
         Community.objects.count(),
         Person.objects.count(),

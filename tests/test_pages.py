@@ -7,6 +7,7 @@ import datetime as _dt
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from buurtkit.helpdesk.models import (
     HelpdeskSettings,
     HomeHelpNeed,
     HomeVisit,
+    PhoneRecording,
     PublicService,
     QuarantinedMail,
     Survey,
@@ -85,6 +87,7 @@ from buurtkit.people.models import ApiKey, Consent, Membership, Organisation, Pe
 from buurtkit.places.models import OpeningException, OpeningHours, Place
 from buurtkit.qrcodes import services as qr_services
 from buurtkit.qrcodes.models import Code, Route, Webhook
+from buurtkit.telephony import simulator
 from buurtkit.telephony.models import Recording
 from tests.worlds import reset_process_caches, rolled_back_world
 
@@ -143,6 +146,7 @@ class OtherCommunity:
     helpdesk_ticket_id: int = 0  # a helpdesk ticket of B's resident (category itsme)
     helpdesk_category_id: int = 0  # that category
     helpdesk_visit_id: int = 0  # a provider's home visit for a home-help child of that ticket
+    helpdesk_recording_id: int = 0  # a phone message left on that ticket (simulator file)
     article_slug: str = ""  # a public help page of B (Dutch)
     article_id: int = 0  # that page
     answer_id: int = 0  # a standard answer of B
@@ -217,6 +221,7 @@ class OtherCommunity:
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
             "helpdesk_visit_id": self.helpdesk_visit_id,
+            "helpdesk_recording_id": self.helpdesk_recording_id,
             "article_slug": self.article_slug,
             "article_id": self.article_id,
             "answer_id": self.answer_id,
@@ -415,8 +420,20 @@ def _b_helpdesk(actor: Actor, person: Person) -> dict[str, Any]:
         actor=actor, ticket_id=home.pk, scheduled_at=clock.now() + timedelta(days=1),
         expected_minutes=60, address=f"{MARK} street 1", provider=f"{MARK} provider",
     )  # fmt: skip
+    recording_sid = "RE" + uuid.uuid4().hex
+    simulator.write_recording(recording_sid, 1)  # what the simulator leaves for a message
+    recording = PhoneRecording.objects.create(
+        community=actor.community,
+        ticket=ticket,
+        provider="simulator",
+        call_sid="CA" + uuid.uuid4().hex,
+        recording_sid=recording_sid,
+        duration_seconds=1,
+        created_at=_dt.datetime.now(_dt.UTC),
+    )
     return {
         "helpdesk_visit_id": visit.pk,
+        "helpdesk_recording_id": recording.pk,
         "helpdesk_ticket_id": ticket.pk,
         "helpdesk_category_id": category.pk,
         "article_slug": article.slug,

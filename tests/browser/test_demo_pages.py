@@ -341,3 +341,25 @@ def test_key_pages_are_accessible_and_fit_the_screen(
         print(f"\nsideways overflow on a 360 px phone, in CSS px: {overflow}")
         too_wide = {n: px for n, px in overflow.items() if n in NO_SIDEWAYS_SCROLL_ON_PHONE and px}
         assert not too_wide, f"pages scroll sideways on a 360 px phone: {too_wide}"
+
+
+def test_the_helpdesk_phone_line_page_and_a_phone_message_in_the_queue(
+    open_page: OpenPage, screenshots: Path
+) -> None:
+    """The coordinator's phone-line page (the demo's simulator line), and a message left on it
+    that staff play from the ticket."""
+    page = open_page()
+    sign_in(page, "coordinator")
+    page.goto(f"/{SLUG}/helpdesk/phone/")
+    expect(page.locator("#id_phone_number")).to_have_value("+3256277777")
+    assert_accessible(page, "helpdesk phone line")
+    shoot(page, screenshots, "helpdesk-phone-line")
+    page.goto(f"/{SLUG}/helpdesk/?q=telefoonbericht&status=")
+    with page.expect_navigation():
+        page.locator("main table a", has_text="telefoonbericht").first.click()
+    player = page.locator("main audio")
+    expect(player).to_have_count(1)
+    audio = page.request.get(player.get_attribute("src") or "")
+    assert audio.status == 200 and audio.headers["content-type"] == "audio/wav"
+    assert_accessible(page, "helpdesk ticket with a phone message")
+    shoot(page, screenshots, "helpdesk-ticket-phone-message")

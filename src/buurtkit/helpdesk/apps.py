@@ -17,6 +17,7 @@ class HelpdeskConfig(AppConfig):
             indicators,
             pages,
             permissions,
+            phone,
             phone_survey,
             tracks,
         )
@@ -29,6 +30,7 @@ class HelpdeskConfig(AppConfig):
         mail.register()  # each mail of a "helpdesk" mailbox: a ticket, a reply or quarantine
         phone_survey.register()  # the satisfaction question by phone (a keypress)
         tracks.register()  # a person's digital track (monitoring)
+        phone.register()  # the helpdesk line: its call flow, inbound handler, callback requests
         # After the activities (35: the digibuddies) and the device bank.
         register_demo_loader("helpdesk", 50, demo.load)
         declare_no_personal_data(
@@ -52,6 +54,7 @@ class HelpdeskConfig(AppConfig):
                 "helpdesk.Barrier",
                 "helpdesk.TicketMail",
                 "helpdesk.QuarantinedMail",
+                "helpdesk.PhoneRecording",
             ),
             export=gdpr.export,
             anonymise=gdpr.anonymise,

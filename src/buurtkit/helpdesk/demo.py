@@ -9,14 +9,17 @@ at ``/rabot/helpdesk/``."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from buurtkit.activities.models import Volunteer
 from buurtkit.core import clock
 from buurtkit.core.actor import Actor
 from buurtkit.helpdesk import services
+from buurtkit.helpdesk.models import HelpdeskSettings
 from buurtkit.people.models import Person
 
 BRUSSELS_TZ = ZoneInfo("Europe/Brussels")
@@ -234,6 +237,7 @@ def load(community: Any) -> list[tuple[str, str, str]]:
     from buurtkit.helpdesk import demo_mail
 
     demo_mail.load(community)  # the mailbox, e-mail tickets, the quarantine, satisfaction
+    _phone_line(community, system, residents, now)
     return []
 
 
@@ -383,3 +387,62 @@ def _home_visits(
             provider=PROVIDER if by_provider else "",
             idempotency_key=f"demo-helpdesk-visit-next-{i}",
         )
+
+
+#: The demo helpdesk line (the number the city line forwards to) and the staff phone on duty.
+DEMO_LINE = "+3256277777"
+DEMO_STAFF = "+3256239111"
+TZ = ZoneInfo("Europe/Brussels")
+
+
+def _last_weekday(now: datetime, hour: int, minute: int) -> datetime:
+    day = (now.astimezone(TZ) - timedelta(days=1)).replace(
+        hour=hour, minute=minute, second=0, microsecond=0
+    )
+    while day.isoweekday() > 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _phone_line(community: Any, system: Actor, residents: list[Person], now: datetime) -> None:
+    """The simulator line for the demo, with a few calls made in-process (no HTTP, no waits):
+    one put through, messages left (out of hours; staff not answering), one hang-up."""
+    from buurtkit.telephony import services as telephony
+
+    if HelpdeskSettings.objects.filter(phone_number=DEMO_LINE).exists():
+        return  # another demo community has the line already
+    services.phone_settings_update(
+        actor=system,
+        phone_number=DEMO_LINE,
+        staff_numbers=[DEMO_STAFF],
+        hours=services.parse_hours("1-5 09:00-12:00\n1-5 13:00-16:00"),
+    )
+    if settings.TELEPHONY_PROVIDER != "simulator":
+        return
+    known = next((p for p in residents if p.phone), None)
+    calls: list[tuple[datetime, str, dict[str, Any]]] = [
+        (
+            _last_weekday(now, 19, 40),
+            "+32471234567",
+            {
+                "keys": ("1",),
+                "message": "Goedendag, ik vind de brief van de stad niet in mijn e-Box. "
+                "Kunt u mij terugbellen? Dank u.",
+            },
+        ),
+        (
+            _last_weekday(now, 10, 30),
+            "+32472345678",
+            {
+                "keys": ("8", "2"),
+                "transfer": "no-answer",
+                "message": "Bonjour, ma tablette ne démarre plus. Merci de me rappeler.",
+            },
+        ),
+        (_last_weekday(now, 12, 5), "+32473456789", {"hang_up_at_menu": 1}),
+    ]
+    if known is not None:
+        calls.append((_last_weekday(now, 10, 15), known.phone, {"keys": ("2",)}))
+    for at, caller, script in calls:
+        with clock.frozen(at.astimezone(UTC)):
+            telephony.demo_inbound_call(from_number=caller, to_number=DEMO_LINE, **script)

@@ -151,11 +151,28 @@ class HelpdeskSettings(CommunityScoped):
     )
     #: How many home visits a year the community aims for.
     visit_target = models.PositiveIntegerField(_("home visits a year (target)"), default=200)
+    # --- the phone line (docs/helpdesk.md, "Phone") ---
+    #: The helpdesk's number (E.164) that the city line forwards to; "" = no phone line.
+    phone_number = models.CharField(_("helpdesk phone number"), max_length=20, blank=True)
+    #: Staff phones on duty (E.164), in order: calls in office hours are put through to the
+    #: first one.
+    phone_staff_numbers = models.JSONField(_("staff phones on duty"), default=list, blank=True)
+    #: Office hours: ``[{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "12:00"}, …]``
+    #: (1 = Monday), in Brussels time.
+    phone_hours = models.JSONField(_("office hours"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("helpdesk settings")
         verbose_name_plural = _("helpdesk settings")
-        constraints = [models.UniqueConstraint(fields=["community"], name="helpdesk_settings_one")]
+        constraints = [
+            models.UniqueConstraint(fields=["community"], name="helpdesk_settings_one"),
+            # One number belongs to one community's helpdesk.
+            models.UniqueConstraint(
+                fields=["phone_number"],
+                condition=~Q(phone_number=""),
+                name="helpdesk_settings_phone_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.community_id}"
@@ -858,3 +875,37 @@ class ChatDuty(CommunityScoped):
 
     def __str__(self) -> str:
         return f"{self.user_id} until {self.until}"
+
+
+class PhoneRecording(CommunityScoped):
+    """A message a caller left on the helpdesk line (``<Record>``), kept with its ticket.
+
+    The audio stays with the provider: the simulator's file under ``BUURTKIT_DATA_DIR``
+    (outside the web root), Twilio's recording fetched with the account's credentials when a
+    member of staff plays it (``helpdesk.view``).
+    """
+
+    community = community_key(db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="recordings", db_index=False
+    )
+    provider = models.CharField(max_length=20)
+    call_sid = models.CharField(max_length=64)
+    recording_sid = models.CharField(max_length=64)
+    url = models.URLField(max_length=300, blank=True)
+    duration_seconds = models.PositiveIntegerField(_("length (seconds)"), default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("phone message")
+        verbose_name_plural = _("phone messages")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "recording_sid"], name="helpdesk_recording_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="helpdesk_recording_idx")]
+
+    def __str__(self) -> str:
+        return self.recording_sid

@@ -32,6 +32,7 @@ from buurtkit.helpdesk.models import (
     ChatSession,
     MailThread,
     MessageKind,
+    PhoneRecording,
     QuarantinedMail,
     StandardAnswer,
     Status,
@@ -568,3 +569,32 @@ def chat_duty_of(*, actor: Actor) -> Any:
 
 def on_duty_count(*, community: Community) -> int:
     return ChatDuty.objects.in_community(community).filter(until__gt=clock.now()).count()
+
+
+# --- the phone line ------------------------------------------------------------------------
+
+
+def recordings(*, actor: Actor, ticket: Ticket) -> list[PhoneRecording]:
+    """The messages callers left on a ticket; only staff with ``helpdesk.view`` play them."""
+    if not actor.has("helpdesk.view"):
+        return []
+    return list(
+        PhoneRecording.objects.in_community(actor.community)
+        .filter(ticket=ticket)
+        .order_by("created_at", "id")
+    )
+
+
+def recording_audio(*, actor: Actor, recording_id: int) -> tuple[bytes, str]:
+    """The audio of a message left on the helpdesk line (``helpdesk.view``). Another
+    community's recording, or one whose audio the provider no longer has, is "not found"."""
+    from buurtkit.telephony.interface import get_provider
+
+    actor.require("helpdesk.view")
+    recording = get_scoped(PhoneRecording, actor.community, pk=recording_id)
+    try:
+        return get_provider(recording.provider).recording_audio(
+            sid=recording.recording_sid, url=recording.url
+        )
+    except (LookupError, RuntimeError) as exc:
+        raise NotFound("This recording is no longer available.") from exc

@@ -50,6 +50,7 @@ from buurtkit.telephony import flowdata
 from buurtkit.telephony import selectors as telephony_selectors
 from buurtkit.telephony import services as telephony
 from buurtkit.telephony.interface import (
+    CallbackRequest,
     CallHooks,
     Conference,
     Hangup,
@@ -59,6 +60,7 @@ from buurtkit.telephony.interface import (
     Say,
     Transfer,
     Verb,
+    callback_requested,
     register_call_hooks,
     register_flow,
     register_inbound,
@@ -820,6 +822,7 @@ def _inbound_outcome(call: Call, name: str) -> list[Verb]:
                 Transfer(number),
             ]
         call.flow_state["callback"] = True
+        _ask_callback(call, "talk_to_person")
         return [
             Say(
                 _("Our office is closed now. We will call you back on a working day. Goodbye."),
@@ -829,7 +832,21 @@ def _inbound_outcome(call: Call, name: str) -> list[Verb]:
         ]
     if name == "register_request":
         call.flow_state["callback"] = True
+        _ask_callback(call, "callback")
     return []
+
+
+def _ask_callback(call: Call, reason: str) -> None:
+    """Tell whoever takes callback requests in (the helpdesk queue, through telephony's
+    registry: Buurbel knows nothing about it)."""
+    person_id = None
+    if call.subject_type == SUBJECT_PARTICIPANT and call.subject_id:
+        person_id = (
+            Participant.objects.filter(pk=call.subject_id)
+            .values_list("person_id", flat=True)
+            .first()
+        )
+    callback_requested(CallbackRequest(call=call, reason=reason, person_id=person_id))
 
 
 def register() -> None:

@@ -81,6 +81,30 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Record:
+    """Record what the caller says (a voicemail) after a beep, at most ``max_length`` seconds;
+    ``timeout`` seconds of silence or the ``finish_on_key`` end it.
+
+    Afterwards the call goes on at step ``action``; the provider's facts about the recording
+    (``RecordingSid``, ``RecordingUrl``, ``RecordingDuration``) are in
+    ``call.flow_state["facts"]`` while the flow answers that step. When the file is ready the
+    provider also posts step ``status`` (its recording status callback; ``""``: not asked
+    for), with the same facts and ``RecordingStatus``. When nothing was recorded the provider
+    skips ``action`` and goes on with the next verb.
+    """
+
+    action: str
+    status: str = ""
+    max_length: int = 120
+    timeout: int = 5
+    finish_on_key: str = "#"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_length <= 600:
+            raise ValueError("a recording is 1 to 600 seconds long")
+
+
+@dataclass(frozen=True)
 class Leave:
     """Leave the conference room (in a room's wait answer); the call goes on at its
     :class:`Conference` ``after`` step."""
@@ -96,7 +120,7 @@ class Hangup:
     pass
 
 
-Verb = Union[Say, Play, Pause, Gather, Conference, Transfer, Leave, Redirect, Hangup]  # noqa: UP007
+Verb = Union[Say, Play, Pause, Gather, Conference, Transfer, Record, Leave, Redirect, Hangup]  # noqa: UP007
 
 
 class Provider(Protocol):
@@ -129,6 +153,11 @@ class Provider(Protocol):
     def redirect_call(self, call: Call, url: str) -> None:
         """Make a live call continue at ``url`` (a step of its flow), e.g. to take someone out
         of a conference room where they wait in vain. Not retried automatically."""
+        ...
+
+    def recording_audio(self, *, sid: str, url: str) -> tuple[bytes, str]:
+        """The audio of a call recording the provider made (``<Record>``): ``(bytes,
+        content type)``. Raises ``LookupError`` when it is not there (any more)."""
         ...
 
 
@@ -196,11 +225,53 @@ INBOUND_HANDLERS: list[InboundHandler] = []
 INBOUND_FALLBACKS: list[InboundHandler] = []
 
 
-def register_inbound(handler: InboundHandler, *, fallback: bool = False) -> None:
-    handlers = INBOUND_FALLBACKS if fallback else INBOUND_HANDLERS
+INBOUND_BY_NUMBER: list[InboundHandler] = []
+
+
+def register_inbound(
+    handler: InboundHandler, *, fallback: bool = False, by_number: bool = False
+) -> None:
+    """``by_number``: the handler claims calls by the number that was *dialled* (a helpdesk
+    line); such handlers are tried first, before the ones that go by the caller's number."""
+    handlers = (
+        INBOUND_FALLBACKS if fallback else INBOUND_BY_NUMBER if by_number else INBOUND_HANDLERS
+    )
     if handler not in handlers:
         handlers.append(handler)
 
 
 def inbound_handlers() -> list[InboundHandler]:
-    return [*INBOUND_HANDLERS, *INBOUND_FALLBACKS]
+    return [*INBOUND_BY_NUMBER, *INBOUND_HANDLERS, *INBOUND_FALLBACKS]
+
+
+# --- callback requests ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """Someone asked, in a call another app owns (Buurbel's line: "talk to a person" outside
+    office hours, "call me back to sign up"), to be called back by a person. Apps that take
+    such requests in (the helpdesk queue) register a handler; the owner of the call knows
+    nothing about them."""
+
+    call: Call
+    #: ``talk_to_person`` or ``callback`` (sign me up, call me back).
+    reason: str
+    person_id: int | None = None
+    note: str = ""
+
+
+CallbackHandler = Callable[[CallbackRequest], object]  # what it returns is not used
+CALLBACK_HANDLERS: list[CallbackHandler] = []
+
+
+def register_callback_handler(handler: CallbackHandler) -> None:
+    if handler not in CALLBACK_HANDLERS:
+        CALLBACK_HANDLERS.append(handler)
+
+
+def callback_requested(request: CallbackRequest) -> None:
+    """Tell every registered handler (inside the caller's transaction; handlers are
+    idempotent per call and reason, so a repeated webhook asks once)."""
+    for handler in CALLBACK_HANDLERS:
+        handler(request)

@@ -358,6 +358,11 @@ def _voice_answer(
     if call.status_rank < STATUS_RANK[CallStatus.IN_PROGRESS]:
         _set_status(call, CallStatus.IN_PROGRESS, clock.now())
     digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:20]
+    facts = {name: str(params[name])[:300] for name in FACT_PARAMS if params.get(name)}
+    if facts:  # what the provider reports about this step: a <Dial>'s end, a recording
+        call.flow_state["facts"] = facts
+    else:
+        call.flow_state.pop("facts", None)
     handler = FLOWS.get(call.purpose)
     with translation.override(call.language):
         verbs = handler(call, step, digits, call.answered_by) if handler else goodbye(call.language)
@@ -382,6 +387,16 @@ def _voice_answer(
     return body, content_type
 
 
+#: The provider's facts about a step a flow may need (``call.flow_state["facts"]``): how a
+#: ``Transfer`` ended, and a ``Record``'s recording.
+FACT_PARAMS = (
+    "DialCallStatus",
+    "RecordingSid",
+    "RecordingUrl",
+    "RecordingDuration",
+    "RecordingStatus",
+)
+
 #: Parameters kept in the event log (no caller names or addresses Twilio may add).
 KEPT_PARAMS = (
     "CallSid",
@@ -395,6 +410,9 @@ KEPT_PARAMS = (
     "SequenceNumber",
     "Timestamp",
     "Direction",
+    "RecordingSid",
+    "RecordingDuration",
+    "RecordingStatus",
 )
 
 
@@ -924,3 +942,58 @@ def flow_for_call(call: Call, key: str) -> dict[str, Any]:
     version = flow_ensure(community=call.community, key=key)
     state["flow_version"] = version.pk
     return dict(version.definition)
+
+
+# --- demo calls -----------------------------------------------------------------------------
+
+
+def demo_inbound_call(
+    *,
+    from_number: str,
+    to_number: str,
+    keys: tuple[str, ...] = (),
+    transfer: str = "completed",
+    message: str = "",
+    hang_up_at_menu: int = 0,
+) -> list[str]:
+    """A simulated caller phones ``to_number`` inside this process (no HTTP, no waits): for
+    demo loaders. The same flows, hooks and logs as a real call; returns what was said."""
+    from buurtkit.telephony import simulator
+
+    script = simulator.Script(
+        keys=keys, transfer=transfer, message=message, hang_up_at_menu=hang_up_at_menu
+    )
+    result = simulator.run_inbound(
+        from_number=from_number, to_number=to_number, script=script, post=_in_process_webhook
+    )
+    return result.said
+
+
+def _in_process_webhook(path: str, params: dict[str, str]) -> tuple[int, str]:
+    """A simulated webhook handed straight to the service its view calls (no HTTP and no
+    signature: nothing leaves the process)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.urls import resolve
+
+    parts = urlsplit(path)
+    match = resolve(parts.path)
+    name = match.url_name or ""
+    if name == "telephony_voice":
+        seq = parse_qs(parts.query).get("seq", ["0"])[0]
+        body, _type = voice_answer(
+            call_id=int(match.kwargs["call_id"]),
+            step=str(match.kwargs["step"]),
+            seq=int(seq) if seq.isdigit() else 0,
+            params=params,
+        )
+        return 200, body
+    if name == "telephony_inbound":
+        return 200, inbound_answer(params=params)[0]
+    if name == "telephony_inbound_status":
+        inbound_status_callback(params=params)
+        return 204, ""
+    if name == "telephony_status":
+        status_callback(call_id=int(match.kwargs["call_id"]), params=params)
+        return 204, ""
+    return 404, ""

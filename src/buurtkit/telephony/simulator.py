@@ -13,16 +13,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
@@ -69,6 +72,11 @@ class Script:
     talk_seconds: int = 120
     #: Send the status callbacks at the end, newest first.
     out_of_order: bool = False
+    #: What the person a ``<Dial><Number>`` rings does: ``completed`` (answers and talks),
+    #: ``no-answer`` or ``busy``.
+    transfer: str = "completed"
+    #: What the caller says when asked to leave a message (``<Record>``); "" = says nothing.
+    message: str = "Goedendag, ik heb een vraag. Wilt u mij terugbellen? Dank u."
 
 
 SCRIPTS: dict[str, Script] = {
@@ -102,6 +110,43 @@ class Result:
     #: (path, HTTP status) of every request made, in order.
     requests: list[tuple[str, int]] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
+    #: Recording sids made by ``<Record>``.
+    recordings: list[str] = field(default_factory=list)
+    #: Callbacks the provider sends after the call (recording status): (url, params).
+    later: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
+RECORDING_SID_RE = re.compile(r"^RE[0-9a-f]{32}$")
+
+
+def recording_dir() -> Path:
+    """Where the simulator keeps the recordings it "makes": under ``BUURTKIT_DATA_DIR``, outside
+    the web root (never under ``MEDIA_ROOT``)."""
+    return Path(settings.DATA_DIR) / "telephony" / "simulator-recordings"
+
+
+def recording_file(sid: str) -> Path:
+    """The file of a simulated recording; ``LookupError`` for a malformed or unknown sid."""
+    if not RECORDING_SID_RE.match(sid):
+        raise LookupError("not a recording sid")
+    path = recording_dir() / f"{sid}.wav"
+    if not path.is_file():
+        raise LookupError("no such recording")
+    return path
+
+
+def write_recording(sid: str, seconds: int) -> None:
+    """A small WAV (8 kHz, 8-bit mono, a soft tone of at most one second) standing in for
+    what the caller said."""
+    folder = recording_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = 8000 * max(1, min(seconds, 1)) // 2
+    samples = bytes(128 + (20 if (i // 10) % 2 else -20) for i in range(frames))
+    with wave.open(str(folder / f"{sid}.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(samples)
 
 
 def sign(url: str, params: dict[str, str], token: str | None = None) -> str:
@@ -159,6 +204,27 @@ class _Session:
         raise SimulatorError("unreachable")  # pragma: no cover
 
 
+#: ``post(path, params) -> (HTTP status, body)``: how a test hands a webhook to the server
+#: (e.g. Django's test client, with the request signed), instead of HTTP to a live server.
+Poster = Callable[[str, dict[str, str]], tuple[int, str]]
+
+
+class _PosterSession(_Session):
+    def __init__(self, post: Poster, result: Result) -> None:
+        self.base = self.signed_base = "http://testserver"
+        self.token = simulator_token()
+        self.result = result
+        self._post = post
+
+    def post(self, url: str, params: dict[str, str]) -> str:
+        path = self.relative(url)
+        status, body = self._post(path, params)
+        self.result.requests.append((path, status))
+        if status >= 400:
+            raise SimulatorError(f"{path} answered {status}")
+        return body
+
+
 # --- conference rooms ------------------------------------------------------------------------
 # The simulated network's rooms: who is in them, who has had company, and the redirects the
 # server asked for (``SimulatorProvider.redirect_call``). Shared by the simulated calls of this
@@ -207,8 +273,12 @@ def _dial(
     """Play a ``<Dial>``: a person (talk) or a conference room; return (seconds, next URL)."""
     action = urljoin(session.base + url, element.get("action", "") or url)
     room_element = element.find("Conference")
-    if room_element is None:  # <Number>: the person answers and talks
-        result.said.append(f"[put through to {(element.findtext('Number') or '').strip()}]")
+    if room_element is None:  # <Number>: the person answers and talks (or does not answer)
+        number = (element.findtext("Number") or "").strip()
+        if script.transfer != "completed":
+            result.said.append(f"[{number}: {script.transfer}]")
+            return int(element.get("timeout", "30")), action
+        result.said.append(f"[put through to {number}]")
         return script.talk_seconds, action
     room = (room_element.text or "").strip()
     sid = common["CallSid"]
@@ -338,6 +408,8 @@ def run_call(
         )
     for params in reversed(pending):
         session.post(status_url, params)
+    for later_url, later_params in result.later:
+        session.post(later_url, later_params)
     return result
 
 
@@ -347,12 +419,23 @@ def run_inbound(
     to_number: str = "",
     script: Script | None = None,
     base_url: str = "",
+    post: Poster | None = None,
 ) -> Result:
-    """A resident phones the Buurbel number: the webhooks Twilio calls for an incoming call."""
+    """A resident phones an inbound number: the webhooks Twilio calls for an incoming call.
+
+    ``post``: hand each signed webhook to this function instead of HTTP (tests: Django's test
+    client, through the real views and their signature check, without a live server; demo
+    loaders: telephony's services, in-process)."""
     script = script or script_for(from_number)
-    base = base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
     result = Result()
-    session = _Session(base, simulator_token(), result)
+    session: _Session
+    if post is not None:  # a test's client or the demo's in-process webhooks
+        session = _PosterSession(post, result)
+    else:
+        base = (
+            base_url or getattr(settings, "TELEPHONY_SIMULATOR_BASE_URL", "") or links.public_base()
+        )
+        session = _Session(base, simulator_token(), result)
     to_number = to_number or getattr(settings, "TWILIO_FROM_NUMBER", "") or "+3293000000"
     common = {
         "AccountSid": ACCOUNT_SID,
@@ -377,6 +460,8 @@ def run_inbound(
         },
     )
     result.duration, result.status = elapsed, "completed"
+    for later_url, later_params in result.later:
+        session.post(later_url, later_params)
     return result
 
 
@@ -428,7 +513,43 @@ def _converse(
             elif element.tag == "Dial":
                 seconds, next_url = _dial(session, element, url, common, script, result)
                 elapsed += seconds
-                params = {**common, "CallStatus": "in-progress", "DialCallStatus": "completed"}
+                dialled = "completed"
+                if element.find("Number") is not None:
+                    dialled = script.transfer
+                params = {**common, "CallStatus": "in-progress", "DialCallStatus": dialled}
+                break
+            elif element.tag == "Record":
+                if script.answer != "human" or not script.message:
+                    # Nothing recorded: the provider goes on with the next verb.
+                    elapsed += int(element.get("timeout", "5"))
+                    continue
+                seconds = min(
+                    math.ceil(len(script.message.split()) / 2.5) + 1,
+                    int(element.get("maxLength", "3600")),
+                )
+                recording_sid = "RE" + uuid.uuid4().hex
+                write_recording(recording_sid, seconds)
+                elapsed += seconds
+                result.recordings.append(recording_sid)
+                result.said.append(f"[recorded {seconds} s: {script.message}]")
+                facts = {
+                    "RecordingSid": recording_sid,
+                    "RecordingUrl": (
+                        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+                        f"/Recordings/{recording_sid}"
+                    ),
+                    "RecordingDuration": str(seconds),
+                }
+                callback = element.get("recordingStatusCallback", "")
+                if callback:  # sent once the call is over, as Twilio does when the file is ready
+                    result.later.append(
+                        (
+                            urljoin(session.base + url, callback),
+                            {**common, **facts, "RecordingStatus": "completed"},
+                        )
+                    )
+                next_url = urljoin(session.base + url, element.get("action", "") or url)
+                params = {**common, "CallStatus": "in-progress", **facts}
                 break
             elif element.tag == "Hangup":
                 return elapsed

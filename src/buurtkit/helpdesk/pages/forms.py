@@ -232,3 +232,27 @@ class SettingsForm(forms.Form):
         max_value=100000,
         required=False,
     )
+
+
+class PhoneSettingsForm(forms.Form):
+    phone_number = forms.CharField(
+        label=_("Helpdesk phone number"),
+        help_text=_("The number the city line forwards to. Leave empty: no phone line."),
+        max_length=40,
+        required=False,
+    )
+    staff_numbers = forms.CharField(
+        label=_("Staff phones on duty"),
+        help_text=_("One number per line. In office hours calls go to the first one."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    hours = forms.CharField(
+        label=_("Office hours"),
+        help_text=_(
+            "One line per time slot, like “1-5 09:00-12:00” (1 is Monday, 7 is Sunday). "
+            "Outside these hours callers leave a message."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )

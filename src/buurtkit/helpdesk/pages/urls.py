@@ -96,6 +96,12 @@ community_urlpatterns = [
     path("helpdesk/survey/<str:survey_token>/", views_mail.survey, name="helpdesk_survey"),
     # Public: the chat box's page (no login; the box itself is on every portal page).
     path("chat/", views_chat.chat, name="helpdesk_chat"),
+    path("helpdesk/phone/", views_setup.phone_settings, name="helpdesk_phone_settings"),
+    path(
+        "helpdesk/recordings/<int:helpdesk_recording_id>/",
+        views.recording_audio,
+        name="helpdesk_recording",
+    ),
     # Public: the knowledge base's help pages (no login).
     path("help/", views.help_index, name="helpdesk_help"),
     path("help/<slug:article_slug>/", views.help_page, name="helpdesk_help_page"),

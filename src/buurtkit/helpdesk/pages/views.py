@@ -129,6 +129,7 @@ def _ticket_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
         "ticket": ticket,
         "mark": selectors.late_mark(ticket),
         "thread": selectors.thread(actor=actor, ticket=ticket),
+        "recordings": selectors.recordings(actor=actor, ticket=ticket),
         "children": selectors.children(ticket=ticket),
         "may_work": may_work,
         "handle": handle,
@@ -191,6 +192,18 @@ def _buddies(actor: Any) -> list[tuple[int, str]]:
 def ticket(request: HttpRequest, helpdesk_ticket_id: int) -> HttpResponse:
     ticket_id = helpdesk_ticket_id
     return render(request, "helpdesk/ticket.html", _ticket_context(request, ticket_id))
+
+
+@community_page("helpdesk.view")
+def recording_audio(request: HttpRequest, helpdesk_recording_id: int) -> HttpResponse:
+    """A message left on the helpdesk line, streamed to staff (never a public address)."""
+    audio, content_type = selectors.recording_audio(
+        actor=actor_of(request), recording_id=helpdesk_recording_id
+    )
+    response = HttpResponse(audio, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 def _back(request: HttpRequest, ticket_id: int) -> HttpResponse:

@@ -14,7 +14,7 @@ from buurtkit.core.errors import ServiceError
 from buurtkit.core.scoping import get_scoped
 from buurtkit.helpdesk import selectors, services
 from buurtkit.helpdesk.models import Article, StandardAnswer
-from buurtkit.helpdesk.pages.forms import AnswerForm, ArticleForm, SettingsForm
+from buurtkit.helpdesk.pages.forms import AnswerForm, ArticleForm, PhoneSettingsForm, SettingsForm
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import apply_service_error
 from buurtkit.web.messages import flash
@@ -174,5 +174,42 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         request,
         "helpdesk/edit.html",
         {"form": form, "title": _("Helpdesk settings"), "back": "web:helpdesk_categories"},
+        status=422 if form.is_bound else 200,
+    )
+
+
+@community_page("helpdesk.manage")
+def phone_settings(request: HttpRequest) -> HttpResponse:
+    """The helpdesk line: its number, the staff phones on duty and the office hours."""
+    actor = actor_of(request)
+    current = services.settings_of(actor.community)
+    if request.method == "POST":
+        form = PhoneSettingsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.phone_settings_update(
+                    actor=actor,
+                    phone_number=data["phone_number"],
+                    staff_numbers=data["staff_numbers"].splitlines(),
+                    hours=services.parse_hours(data["hours"]),
+                )
+            except ServiceError as exc:
+                apply_service_error(form, exc)
+            else:
+                flash(request, _("Saved."))
+                return redirect("web:helpdesk_phone_settings", actor.community.slug)
+    else:
+        form = PhoneSettingsForm(
+            initial={
+                "phone_number": current.phone_number,
+                "staff_numbers": "\n".join(current.phone_staff_numbers or []),
+                "hours": services.hours_text(current.phone_hours or []),
+            }
+        )
+    return render(
+        request,
+        "helpdesk/edit.html",
+        {"form": form, "title": _("Helpdesk phone line"), "back": "web:helpdesk_categories"},
         status=422 if form.is_bound else 200,
     )

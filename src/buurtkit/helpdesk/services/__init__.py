@@ -26,6 +26,15 @@ from buurtkit.helpdesk.services.mail import (
     quarantine_decide,
 )
 from buurtkit.helpdesk.services.mail_threads import mail_reply_send
+from buurtkit.helpdesk.services.phone import (
+    callback_request_take,
+    hours_text,
+    parse_hours,
+    phone_call_ended,
+    phone_recording_keep,
+    phone_settings_update,
+    phone_ticket_for_call,
+)
 from buurtkit.helpdesk.services.retention import (
     anonymise_tickets,
     retention_sweep,
@@ -73,6 +82,7 @@ __all__ = [
     "article_save",
     "budget_spent",
     "budget_year_of",
+    "callback_request_take",
     "categories_ensure_defaults",
     "category_change",
     "category_save",
@@ -80,11 +90,17 @@ __all__ = [
     "helpdesk_settings_update",
     "home_help_need_set",
     "home_help_request",
+    "hours_text",
     "mail_reply_send",
     "mail_take_in",
     "message_add",
     "names_of",
+    "parse_hours",
     "participants",
+    "phone_call_ended",
+    "phone_recording_keep",
+    "phone_settings_update",
+    "phone_ticket_for_call",
     "public_service_save",
     "public_services_ensure_defaults",
     "quarantine_decide",

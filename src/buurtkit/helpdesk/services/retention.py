@@ -23,6 +23,7 @@ from buurtkit.helpdesk.models import (
     HelpdeskSettings,
     HomeHelpNeed,
     HomeVisit,
+    PhoneRecording,
     Status,
     Ticket,
     TicketMail,
@@ -36,6 +37,9 @@ def anonymise_tickets(ticket_ids: list[int], now: datetime) -> int:
     """Clear what says who asked from these tickets and their threads (no audit)."""
     if not ticket_ids:
         return 0
+    # A caller's voice says who they are: the messages left go (the audio stays behind only
+    # at the provider, under its own retention; buurtkit no longer links or plays it).
+    PhoneRecording.objects.filter(ticket_id__in=ticket_ids).delete()
     TicketMessage.objects.filter(ticket_id__in=ticket_ids).update(
         body="", author_label="", author_user=None, idempotency_key="", request_hash=""
     )

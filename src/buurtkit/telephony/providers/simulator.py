@@ -54,6 +54,10 @@ class SimulatorProvider:
     def redirect_call(self, call: Call, url: str) -> None:
         simulator.request_redirect(call.provider_sid, url)
 
+    def recording_audio(self, *, sid: str, url: str) -> tuple[bytes, str]:
+        """A recording the simulator made: its small file under ``BUURTKIT_DATA_DIR``."""
+        return simulator.recording_file(sid).read_bytes(), "audio/wav"
+
 
 def start_thread(call_id: int, sid: str) -> None:
     def run() -> None:

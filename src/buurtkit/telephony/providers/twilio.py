@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -20,6 +24,11 @@ from buurtkit.telephony.providers.twiml import render_twiml
 if TYPE_CHECKING:
     from buurtkit.telephony.models import Call
 
+#: Recording files are fetched from Twilio's API host only, at most this big.
+RECORDING_URL_RE = re.compile(
+    r"^https://api\.twilio\.com/2010-04-01/Accounts/AC[0-9a-f]{32}/Recordings/RE[0-9a-f]{32}$"
+)
+MAX_RECORDING_BYTES = 20 * 1024 * 1024
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 #: Seconds the phone rings before Twilio gives up ("no-answer").
 RING_TIMEOUT = 30
@@ -92,3 +101,25 @@ class TwilioProvider:
         if not call.provider_sid:
             raise RuntimeError("the call has no Twilio sid yet")
         self.client().calls(call.provider_sid).update(url=links.absolute(url), method="POST")
+
+    def recording_audio(self, *, sid: str, url: str) -> tuple[bytes, str]:
+        """Fetch a recording's MP3 from Twilio with the account's credentials (Twilio may
+        require HTTP authentication for media); only URLs on Twilio's API host are fetched."""
+        url = url.removesuffix(".mp3").removesuffix(".wav")
+        if not RECORDING_URL_RE.match(url):
+            raise LookupError("not a Twilio recording URL")
+        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+            raise LookupError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
+        credentials = f"{settings.TWILIO_ACCOUNT_SID}:{settings.TWILIO_AUTH_TOKEN}".encode()
+        request = urllib.request.Request(  # noqa: S310 - https on api.twilio.com, checked above
+            url + ".mp3",
+            headers={"Authorization": "Basic " + base64.b64encode(credentials).decode()},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                audio = response.read(MAX_RECORDING_BYTES + 1)
+        except urllib.error.URLError as exc:
+            raise LookupError(f"recording not available: {exc}") from exc
+        if len(audio) > MAX_RECORDING_BYTES:
+            raise LookupError("recording too big")
+        return audio, "audio/mpeg"

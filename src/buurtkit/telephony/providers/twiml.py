@@ -14,6 +14,7 @@ from buurtkit.telephony.interface import (
     Leave,
     Pause,
     Play,
+    Record,
     Redirect,
     Say,
     Transfer,
@@ -77,6 +78,23 @@ def render_twiml(
             dial = Dial(action=step_url(verb.after), method="POST", timeout=verb.timeout)
             dial.number(verb.number)
             response.append(dial)
+        elif isinstance(verb, Record):
+            record_options: dict[str, object] = {}
+            if verb.status:
+                record_options.update(
+                    recording_status_callback=step_url(verb.status),
+                    recording_status_callback_method="POST",
+                    recording_status_callback_event="completed",
+                )
+            response.record(
+                action=step_url(verb.action),
+                method="POST",
+                max_length=verb.max_length,
+                timeout=verb.timeout,
+                finish_on_key=verb.finish_on_key,
+                play_beep=True,
+                **record_options,
+            )
         elif isinstance(verb, Redirect):
             response.redirect(step_url(verb.step), method="POST")
         elif isinstance(verb, Hangup):
