@@ -318,3 +318,10 @@ def create_target(
         actor=actor_of(request), plan_id=plan_id, idempotency_key=idempotency_key, **data
     )
     return Status(200 if getattr(target, "replayed", False) else 201, target)
+
+
+# --- report snapshots (monitoring/reports/api.py) --------------------------------------------
+
+from buurtkit.monitoring.reports.api import router as reports_router  # noqa: E402
+
+router.add_router("", reports_router)

@@ -255,3 +255,7 @@ class IndicatorRun(CommunityScoped):
         constraints = [
             models.UniqueConstraint(fields=["community", "indicator"], name="monitoring_run_unique")
         ]
+
+
+# The report snapshots live in their own file (monitoring/reports/models.py).
+from buurtkit.monitoring.reports.models import ReportSnapshot  # noqa: E402, F401

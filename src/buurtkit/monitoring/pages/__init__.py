@@ -48,5 +48,6 @@ def register() -> None:
             "monitoring.spending_added": _("spending entered"),
             "monitoring.milestone_created": _("milestone added"),
             "monitoring.milestone_changed": _("milestone changed"),
+            "monitoring.report_requested": _("report asked for"),
         }
     )

@@ -23,3 +23,17 @@ community_urlpatterns = [
         P + "milestones/<int:milestone_id>/", views.milestone_edit, name="monitoring_milestone_edit"
     ),
 ]
+
+# The reports (monitoring/reports/views.py).
+from buurtkit.monitoring.reports import views as reports  # noqa: E402
+
+community_urlpatterns += [
+    path(P + "reports/", reports.reports, name="monitoring_reports"),
+    path(P + "reports/new/", reports.report_new, name="monitoring_report_new"),
+    path(P + "reports/<int:report_id>/", reports.report, name="monitoring_report"),
+    path(
+        P + "reports/<int:report_id>/files/<str:fmt>/",
+        reports.report_file,
+        name="monitoring_report_file",
+    ),
+]
