@@ -56,6 +56,7 @@ from buurtkit.monitoring.models import (
     IndicatorRun,
     Milestone,
     Plan,
+    ReportSnapshot,
     Spending,
     Target,
 )
@@ -135,6 +136,7 @@ class OtherCommunity:
     target_id: int = 0
     line_id: int = 0
     milestone_id: int = 0
+    report_id: int = 0  # B's funder report of that plan (made: a PDF and an XLSX)
     hx_post_id: int = 0  # B's resident asks for help (open, answered by a neighbour)
     hx_response_id: int = 0  # that neighbour's answer
     hx_deal_id: int = 0  # an agreed deal on another post of B's resident
@@ -191,6 +193,7 @@ class OtherCommunity:
             "target_id": self.target_id,
             "line_id": self.line_id,
             "milestone_id": self.milestone_id,
+            "report_id": self.report_id,
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
@@ -416,11 +419,14 @@ def _b_monitoring(actor: Actor) -> dict[str, int]:
     milestone = monitoring_services.milestone_create(
         actor=actor, plan_id=plan.pk, title=f"{MARK} steering", due_on=date(2026, 3, 31)
     )
+    report = monitoring_services.report_generate(actor=actor, plan_id=plan.pk, kind="funder")
+    monitoring_services.report_build(snapshot_id=report.pk)
     return {
         "plan_id": plan.pk,
         "target_id": target.pk,
         "line_id": line.pk,
         "milestone_id": milestone.pk,
+        "report_id": report.pk,
     }
 
 
@@ -921,6 +927,11 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Spending.objects.filter(community=b.community).count(),
             list(Milestone.objects.filter(community=b.community).values_list("title", "done_on")),
             IndicatorRun.objects.filter(community=b.community).count(),
+            list(
+                ReportSnapshot.objects.filter(community=b.community).values_list(
+                    "status", "files"
+                )
+            ),
         ),
         "activity_registrations": list(
             ActivityRegistration.objects.filter(community=b.community)
