@@ -928,9 +928,7 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             list(Milestone.objects.filter(community=b.community).values_list("title", "done_on")),
             IndicatorRun.objects.filter(community=b.community).count(),
             list(
-                ReportSnapshot.objects.filter(community=b.community).values_list(
-                    "status", "files"
-                )
+                ReportSnapshot.objects.filter(community=b.community).values_list("status", "files")
             ),
         ),
         "activity_registrations": list(

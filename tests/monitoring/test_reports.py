@@ -25,9 +25,8 @@ from buurtkit.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from buurtkit.core.models import Community
 from buurtkit.core.permissions import permissions_for_roles
 from buurtkit.monitoring import services
-from buurtkit.monitoring.models import Plan
+from buurtkit.monitoring.models import Plan, ReportSnapshot, ReportStatus
 from buurtkit.monitoring.reports import selectors as report_selectors
-from buurtkit.monitoring.reports.models import ReportSnapshot, ReportStatus
 from buurtkit.monitoring.reports.services import reports_dir
 from buurtkit.monitoring.reports.suppression import SUPPRESSED, suppress
 from buurtkit.people.models import Person

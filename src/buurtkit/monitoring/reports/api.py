@@ -22,9 +22,9 @@ from buurtkit.core.apitools import (
     one_of,
     paged,
 )
+from buurtkit.monitoring.models import ReportSnapshot
 from buurtkit.monitoring.reports import selectors
 from buurtkit.monitoring.reports import services as reports
-from buurtkit.monitoring.reports.models import ReportSnapshot
 
 router = Router(tags=["monitoring"])
 

@@ -26,10 +26,10 @@ from buurtkit.monitoring.models import (
     IndicatorSubject,
     Milestone,
     Plan,
+    ReportKind,
     Spending,
     Target,
 )
-from buurtkit.monitoring.reports.models import ReportKind
 from buurtkit.monitoring.reports.suppression import suppress
 from buurtkit.places.models import Municipality
 
@@ -173,7 +173,7 @@ def _budget(actor: Actor, plan: Plan, first: date, last_day: date) -> dict[str, 
         scoped(BudgetLine, actor.community).filter(plan=plan).order_by("pk"),
         key=lambda line: order.get(line.category, 99),
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in lines:
         spent = int(to_date.get(line.pk) or 0)
         rows.append(
@@ -232,6 +232,7 @@ def _statistics(actor: Actor, first: date, last: date) -> list[dict[str, Any]]:
     for indicator in selectors.indicators_list(actor=actor):
         label, unit = str(indicator.label), str(indicator.unit)
         per: dict[tuple[Any, str], dict[date, int]] = defaultdict(dict)
+        agg: Any
         if indicator.measure == Measure.UNIQUE:
             agg = (
                 scoped(IndicatorSubject, actor.community)

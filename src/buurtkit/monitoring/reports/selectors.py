@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -12,8 +13,7 @@ from django.utils.translation import gettext as _
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, NotFound
 from buurtkit.core.scoping import get_scoped, scoped
-from buurtkit.monitoring.models import Plan
-from buurtkit.monitoring.reports.models import ReportSnapshot, ReportStatus
+from buurtkit.monitoring.models import Plan, ReportSnapshot, ReportStatus
 from buurtkit.monitoring.reports.services import reports_dir
 
 CONTENT_TYPES = {
@@ -34,7 +34,9 @@ def reports_list(*, actor: Actor, plan_id: int | None = None) -> QuerySet[Report
 
 def report_get(*, actor: Actor, snapshot_id: int, plan_id: int | None = None) -> ReportSnapshot:
     actor.require("monitoring.view")
-    lookup = {"pk": snapshot_id} if plan_id is None else {"pk": snapshot_id, "plan_id": plan_id}
+    lookup: dict[str, Any] = {"pk": snapshot_id}
+    if plan_id is not None:
+        lookup["plan_id"] = plan_id
     return get_scoped(ReportSnapshot, actor.community, **lookup)
 
 

@@ -30,10 +30,9 @@ from buurtkit.core.indicators import add_months
 from buurtkit.core.scoping import get_scoped
 from buurtkit.core.tasks_util import enqueue_after_commit
 from buurtkit.monitoring import rules, selectors
-from buurtkit.monitoring.models import Plan
+from buurtkit.monitoring.models import Plan, ReportKind, ReportSnapshot, ReportStatus
 from buurtkit.monitoring.reports import figures as report_figures
 from buurtkit.monitoring.reports import writers
-from buurtkit.monitoring.reports.models import ReportKind, ReportSnapshot, ReportStatus
 
 log = logging.getLogger(__name__)
 

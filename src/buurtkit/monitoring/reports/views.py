@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from buurtkit.core.apitools import actor_of
 from buurtkit.core.errors import ServiceError
 from buurtkit.monitoring import selectors as monitoring
+from buurtkit.monitoring.models import ReportKind
 from buurtkit.monitoring.reports import selectors, services
-from buurtkit.monitoring.reports.models import ReportKind
 from buurtkit.web.decorators import community_page
 from buurtkit.web.forms import apply_service_error
 from buurtkit.web.pagination import paginate
@@ -82,12 +82,8 @@ def report_new(request: HttpRequest, plan_id: int) -> HttpResponse:
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
-            return redirect(
-                "web:monitoring_report",
-                request.community.slug,
-                plan_id,
-                snapshot.pk,  # type: ignore[attr-defined]
-            )
+            slug = request.community.slug  # type: ignore[attr-defined]
+            return redirect("web:monitoring_report", slug, plan_id, snapshot.pk)
     return render(
         request, "monitoring/reports/list.html", _context(request, plan_id, form), status=422
     )

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from django.utils.translation import gettext as _
 
 from buurtkit.core import exports
-from buurtkit.monitoring.reports.models import ReportKind
+from buurtkit.monitoring.models import ReportKind
 from buurtkit.monitoring.reports.suppression import SUPPRESSED, as_number
 
 #: A PDF draws the monthly charts of at most this many targets (the XLSX has them all).
