@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -120,7 +119,3 @@ def _step_label(step: str) -> str:
         "csv": _("writing the CSV file"),
         "done": _("ready"),
     }.get(step, step)
-
-
-def month_value(day: date | None) -> str:
-    return day.strftime("%Y-%m") if day else ""
