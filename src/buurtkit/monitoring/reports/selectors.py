@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from buurtkit.core import exports
 from buurtkit.core.actor import Actor
 from buurtkit.core.errors import Conflict, NotFound
 from buurtkit.core.scoping import get_scoped, scoped
@@ -17,9 +18,9 @@ from buurtkit.monitoring.models import Plan, ReportSnapshot, ReportStatus
 from buurtkit.monitoring.reports.services import reports_dir
 
 CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": exports.XLSX_CONTENT_TYPE,
     "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
+    "csv": exports.CSV_CONTENT_TYPE,
 }
 
 
