@@ -324,4 +324,4 @@ def create_target(
 
 from buurtkit.monitoring.reports.api import router as reports_router  # noqa: E402
 
-router.add_router("", reports_router)
+router.add_router("/", reports_router)
