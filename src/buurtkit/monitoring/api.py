@@ -322,6 +322,6 @@ def create_target(
 
 # --- report snapshots (monitoring/reports/api.py) --------------------------------------------
 
-from buurtkit.monitoring.reports.api import router as reports_router  # noqa: E402
+from buurtkit.monitoring.reports.api import register as register_reports  # noqa: E402
 
-router.add_router("/", reports_router)
+register_reports(router)

@@ -26,8 +26,6 @@ from buurtkit.monitoring.models import ReportSnapshot
 from buurtkit.monitoring.reports import selectors
 from buurtkit.monitoring.reports import services as reports
 
-router = Router(tags=["monitoring"])
-
 Language = one_of(code for code, _name in settings.LANGUAGES)
 
 
@@ -79,64 +77,66 @@ def _month(text: str | None) -> date | None:
     return date.fromisoformat(text + "-01") if text else None
 
 
-@router.get(
-    "/plans/{plan_id}/reports",
-    response=list[MonitoringReportOut],
-    summary="A plan's report snapshots, newest first",
-)
-@paged
-def list_reports(request: HttpRequest, plan_id: Id) -> Any:
-    return selectors.reports_list(actor=actor_of(request), plan_id=plan_id)
-
-
-@router.post(
-    "/plans/{plan_id}/reports",
-    response={200: MonitoringReportOut, 202: MonitoringReportOut},
-    summary="Ask for a report (made in the background; send an Idempotency-Key)",
-)
-def generate_report(
-    request: HttpRequest,
-    plan_id: Id,
-    payload: MonitoringReportIn,
-    idempotency_key: str | None = idempotency_key_header("report"),
-) -> Any:
-    snapshot = reports.report_generate(
-        actor=actor_of(request),
-        plan_id=plan_id,
-        kind=payload.kind,
-        first_month=_month(payload.first_month),
-        last_month=_month(payload.last_month),
-        language=payload.language,
-        idempotency_key=idempotency_key,
-    )
-    snapshot.refresh_from_db()  # it may have been made already (tasks run at once)
-    return Status(200 if getattr(snapshot, "replayed", False) else 202, snapshot)
-
-
-@router.get(
-    "/reports/{report_id}",
-    response=MonitoringReportDetailOut,
-    summary="A report snapshot: status, progress, files and figures",
-)
-def get_report(request: HttpRequest, report_id: Id) -> Any:
-    return selectors.report_get(actor=actor_of(request), snapshot_id=report_id)
-
-
 _FILE_TYPES = {
     content.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
     for content in selectors.CONTENT_TYPES.values()
 }
 
 
-@router.get(
-    "/reports/{report_id}/files/{file_format}",
-    summary="A file of a finished report, exactly as it was made (xlsx, pdf or csv)",
-    openapi_extra={"responses": {200: {"description": "The file", "content": _FILE_TYPES}}},
-)
-def download_report(
-    request: HttpRequest, report_id: Id, file_format: Literal["xlsx", "pdf", "csv"]
-) -> HttpResponse:
-    found = selectors.report_file(actor=actor_of(request), snapshot_id=report_id, fmt=file_format)
-    response = HttpResponse(found.data, content_type=found.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{found.name}"'
-    return response
+def register(router: Router) -> None:
+    """Add the report routes to monitoring's router (called by ``monitoring.api``)."""
+
+    @router.get(
+        "/plans/{plan_id}/reports",
+        response=list[MonitoringReportOut],
+        summary="A plan's report snapshots, newest first",
+    )
+    @paged
+    def list_reports(request: HttpRequest, plan_id: Id) -> Any:
+        return selectors.reports_list(actor=actor_of(request), plan_id=plan_id)
+
+    @router.post(
+        "/plans/{plan_id}/reports",
+        response={200: MonitoringReportOut, 202: MonitoringReportOut},
+        summary="Ask for a report (made in the background; send an Idempotency-Key)",
+    )
+    def generate_report(
+        request: HttpRequest,
+        plan_id: Id,
+        payload: MonitoringReportIn,
+        idempotency_key: str | None = idempotency_key_header("report"),
+    ) -> Any:
+        snapshot = reports.report_generate(
+            actor=actor_of(request),
+            plan_id=plan_id,
+            kind=payload.kind,
+            first_month=_month(payload.first_month),
+            last_month=_month(payload.last_month),
+            language=payload.language,
+            idempotency_key=idempotency_key,
+        )
+        snapshot.refresh_from_db()  # it may have been made already (tasks run at once)
+        return Status(200 if getattr(snapshot, "replayed", False) else 202, snapshot)
+
+    @router.get(
+        "/reports/{report_id}",
+        response=MonitoringReportDetailOut,
+        summary="A report snapshot: status, progress, files and figures",
+    )
+    def get_report(request: HttpRequest, report_id: Id) -> Any:
+        return selectors.report_get(actor=actor_of(request), snapshot_id=report_id)
+
+    @router.get(
+        "/reports/{report_id}/files/{file_format}",
+        summary="A file of a finished report, exactly as it was made (xlsx, pdf or csv)",
+        openapi_extra={"responses": {200: {"description": "The file", "content": _FILE_TYPES}}},
+    )
+    def download_report(
+        request: HttpRequest, report_id: Id, file_format: Literal["xlsx", "pdf", "csv"]
+    ) -> HttpResponse:
+        found = selectors.report_file(
+            actor=actor_of(request), snapshot_id=report_id, fmt=file_format
+        )
+        response = HttpResponse(found.data, content_type=found.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{found.name}"'
+        return response
