@@ -33,6 +33,22 @@ SQLITE_BENCHES = {
     "lending_handover.py": ["--handovers", "3", "--loans", "2000"],
     "activities_catalogue.py": ["--sessions", "40", "--requests", "3"],
     "helpexchange_list.py": ["--posts", "300", "--requests", "3"],
+    "monitoring_dashboard.py": (
+        [
+            "--events",
+            "20000",
+            "--people",
+            "500",
+            "--targets",
+            "6",
+            "--places",
+            "6",
+            "--queries",
+            "10",
+            "--reports",
+            "1",
+        ]
+    ),
     "qr_batch.py": ["--codes", "30"],
     "mail_intake.py": ["--mails", "30"],  # a real dovecot; one worker killed half-way
     "qr_stats.py": [
@@ -89,6 +105,7 @@ FIGURES = {
     "lending_handover.py": r"reminder sweep over 20[0-9]{2} loans: [0-9.]+ s, [1-9][0-9]* SMS",
     "activities_catalogue.py": r"by place +p50 +[0-9.]+ ms",
     "helpexchange_list.py": r"embed from cache +p50 +[0-9.]+ ms",
+    "monitoring_dashboard.py": r"funder report XLSX \+ PDF +median +[0-9.]+ s",
     "activities_rush.py": r"0 sessions overbooked, 0 seat counters wrong, 40 confirmations",
     "qr_batch.py": r"PDF size: ",
     "mail_intake.py": r"after a restart +: 30 mails .* stored 30, handled 30, lost 0, handled twice 0",

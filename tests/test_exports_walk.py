@@ -162,6 +162,7 @@ class World:
     form_id: int
     resource_id: int = 0  # a bookable room with a booking by a formula-named person
     booking_day: str = ""
+    report_id: int = 0  # open statistics of monitoring (CSV) over a plan named like a formula
 
 
 def _key() -> str:
@@ -267,6 +268,7 @@ def _build(system: Actor, client: Client) -> World:
     _activities(system)
     _helpexchange(system, person.pk)
     _helpdesk(system, person.pk)
+    report_id = _monitoring(system)
     return World(
         community=system.community,
         resident_account=resident.pk,
@@ -275,6 +277,7 @@ def _build(system: Actor, client: Client) -> World:
         form_id=form.pk,
         resource_id=room.pk,
         booking_day=day.isoformat(),
+        report_id=report_id,
     )
 
 
@@ -317,6 +320,28 @@ def _activities(system: Actor) -> None:
             learned=LINK,
             suggestion=MINUS,
         )
+
+
+def _monitoring(system: Actor) -> int:
+    """A plan named like a formula and its open statistics for January 2026 (the activity in
+    the municipality named like one): a report snapshot, made as the worker would."""
+    from buurtkit.core import clock
+    from buurtkit.monitoring import rollup
+    from buurtkit.monitoring import services as monitoring
+
+    plan = monitoring.plan_create(
+        actor=system, name=LINK, funder=SUM, starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    with clock.frozen(clock.now()):
+        rollup.recount_community(system.community, full=True)
+    snapshot = monitoring.report_generate(
+        actor=system, plan_id=plan.pk, kind="open_statistics", language="en",
+        first_month=dt.date(2026, 1, 1), last_month=dt.date(2026, 1, 1),
+    )  # fmt: skip
+    done = monitoring.report_build(snapshot_id=snapshot.pk)
+    assert done.status == "done", done.error
+    return snapshot.pk
 
 
 def _helpexchange(system: Actor, person_id: int) -> None:
@@ -440,6 +465,10 @@ API_EXPORTS.update(
     {
         f"{A}/ledger/accounts/{{account_id}}/statement.csv": (
             lambda w: f"{A}/ledger/accounts/{w.resident_account}/statement.csv",
+            True,
+        ),
+        f"{A}/monitoring/reports/{{report_id}}/files/{{file_format}}": (
+            lambda w: f"{A}/monitoring/reports/{w.report_id}/files/csv",
             True,
         ),
         f"{A}/ledger/redemption-runs/{{run_id}}/payouts.csv": (

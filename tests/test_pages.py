@@ -70,6 +70,7 @@ from buurtkit.monitoring.models import (
     Milestone,
     Plan,
     Profile,
+    ReportSnapshot,
     Spending,
     SurveyLink,
     SurveyResponse,
@@ -159,6 +160,7 @@ class OtherCommunity:
     milestone_id: int = 0
     survey_id: int = 0  # B's survey (monitoring), answered once before
     survey_link_token: str = ""  # an open text-message link of that survey for B's resident
+    report_id: int = 0  # B's funder report of that plan (made: a PDF and an XLSX)
     hx_post_id: int = 0  # B's resident asks for help (open, answered by a neighbour)
     hx_response_id: int = 0  # that neighbour's answer
     hx_deal_id: int = 0  # an agreed deal on another post of B's resident
@@ -217,6 +219,7 @@ class OtherCommunity:
             "milestone_id": self.milestone_id,
             "survey_id": self.survey_id,
             "survey_link_token": self.survey_link_token,
+            "report_id": self.report_id,
             "duty_id": self.duty_id,
             "helpdesk_ticket_id": self.helpdesk_ticket_id,
             "helpdesk_category_id": self.helpdesk_category_id,
@@ -531,11 +534,14 @@ def _b_monitoring(actor: Actor) -> dict[str, int]:
     milestone = monitoring_services.milestone_create(
         actor=actor, plan_id=plan.pk, title=f"{MARK} steering", due_on=date(2026, 3, 31)
     )
+    report = monitoring_services.report_generate(actor=actor, plan_id=plan.pk, kind="funder")
+    monitoring_services.report_build(snapshot_id=report.pk)
     return {
         "plan_id": plan.pk,
         "target_id": target.pk,
         "line_id": line.pk,
         "milestone_id": milestone.pk,
+        "report_id": report.pk,
     }
 
 
@@ -1083,6 +1089,9 @@ def _b_state(b: OtherCommunity) -> dict[str, Any]:
             Spending.objects.filter(community=b.community).count(),
             list(Milestone.objects.filter(community=b.community).values_list("title", "done_on")),
             IndicatorRun.objects.filter(community=b.community).count(),
+            list(
+                ReportSnapshot.objects.filter(community=b.community).values_list("status", "files")
+            ),
         ),
         "monitoring_reach": (
             list(

@@ -127,6 +127,7 @@ class Rows:
     helpdesk_visit_id: int = 0
     plan_id: int = 0  # a monitoring plan for 2026-2027 with one target
     survey_id: int = 0  # a before/after survey (monitoring) with one question on 1-4
+    report_id: int = 0  # that plan's funder report, made (done: a PDF and an XLSX)
     hx_post_id: int = 0  # the person asks for help (open), a neighbour answered
     hx_response_id: int = 0  # that answer
     hx_deal_id: int = 0  # an agreed deal on another post of the person
@@ -180,6 +181,8 @@ class Rows:
             "helpdesk_visit_id": self.helpdesk_visit_id,
             "plan_id": self.plan_id,
             "survey_id": self.survey_id,
+            "report_id": self.report_id,
+            "file_format": "pdf",
             "post_id": self.hx_post_id,
             "response_id": self.hx_response_id,
             "deal_id": self.hx_deal_id,
@@ -647,6 +650,8 @@ def _add_monitoring(system: Actor, rows: Rows) -> None:
         actor=system, plan_id=plan.pk, indicator="activities.sessions_held", value=16
     )
     rows.plan_id = plan.pk
+    report = monitoring_services.report_generate(actor=system, plan_id=plan.pk, kind="funder")
+    rows.report_id = monitoring_services.report_build(snapshot_id=report.pk).pk
     from buurtkit.monitoring import surveys
 
     survey = surveys.survey_define(
@@ -663,6 +668,11 @@ def _monitoring_survey_ids(rows: Rows) -> set[Any]:
 
 def _monitoring_plan_ids(rows: Rows) -> set[Any]:
     model = apps.get_model("monitoring", "Plan")
+    return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
+
+
+def _monitoring_report_ids(rows: Rows) -> set[Any]:
+    model = apps.get_model("monitoring", "ReportSnapshot")
     return set(model.objects.filter(community=rows.community).values_list("id", flat=True))
 
 
@@ -1191,6 +1201,18 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
             "breakdown": "kind:it_cafe",
         },
     ),
+    ("GET", f"{MO}/plans/{{plan_id}}/reports"): Endpoint(
+        "monitoring.view", lists=_monitoring_report_ids
+    ),
+    ("POST", f"{MO}/plans/{{plan_id}}/reports"): Endpoint(
+        "monitoring.manage",
+        ok=202,
+        writes=True,
+        headers=_new_idempotency_key,
+        body=lambda rows: {"kind": "funder", "language": "en"},
+    ),
+    ("GET", f"{MO}/reports/{{report_id}}"): Endpoint("monitoring.view"),
+    ("GET", f"{MO}/reports/{{report_id}}/files/{{file_format}}"): Endpoint("monitoring.view"),
     ("GET", f"{AC}/categories"): Endpoint("activities.view", lists=_activity_ids("Category")),
     ("GET", f"{AC}/series"): Endpoint("activities.view", lists=_activity_ids("Series")),
     ("POST", f"{AC}/series"): Endpoint(

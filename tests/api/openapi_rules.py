@@ -68,6 +68,10 @@ RULES: dict[str, dict[str, str]] = {
         "ends_on": "inside the plan, the end after the start",
         "title": "a title, or an indicator whose name it takes",
     },
+    "POST /monitoring/plans/{plan_id}/reports": {
+        "first_month": "inside the plan (funder, steering); a steering report: one quarter",
+        "last_month": "on or after the first month, inside the plan, at most 120 months",
+    },
     "POST /helpexchange/posts": {
         "reward": _AMOUNT + "; within the organisation's issuing budget for today",
         "reward_account_id": _ROW + ", needed with a reward",

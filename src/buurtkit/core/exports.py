@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
@@ -146,3 +147,70 @@ def xlsx_response(rows: Iterable[Row], *, filename: str, sheet_title: str) -> Ht
     )
     _attachment(response, filename)
     return response
+
+
+# --- workbooks of several sheets with charts (monitoring's reports) ------------------------
+
+
+@dataclass(frozen=True)
+class XlsxChart:
+    """A native Excel chart over a block of a sheet's cells (1-based rows and columns).
+
+    ``categories``: the column holding the labels; ``columns``: the first and last column of
+    the series (their header in ``header_row``); the data in ``first_row``..``last_row``.
+    """
+
+    title: str
+    categories: int
+    columns: tuple[int, int]
+    header_row: int
+    first_row: int
+    last_row: int
+    anchor: str
+    kind: str = "bar"  # "bar" or "line"
+    y_title: str = ""
+
+
+@dataclass(frozen=True)
+class XlsxSheet:
+    title: str
+    rows: list[list[Any]]
+    charts: tuple[XlsxChart, ...] = ()
+    widths: tuple[int, ...] = ()  # column widths in characters
+
+
+def xlsx_book_bytes(sheets: Iterable[XlsxSheet]) -> bytes:
+    """A workbook of several sheets, with native charts; text cells are stored as text and
+    made safe like every other export."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(str(spec.title)[:31])
+        for row in spec.rows:
+            sheet.append(safe_row(row))
+        for r in sheet.iter_rows():
+            for cell in r:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever was typed
+        for n, width in enumerate(spec.widths, start=1):
+            sheet.column_dimensions[get_column_letter(n)].width = width
+        for c in spec.charts:
+            chart: Any = LineChart() if c.kind == "line" else BarChart()
+            chart.title = str(c.title)[:200]
+            chart.y_axis.title = str(c.y_title)
+            data = Reference(
+                sheet, min_col=c.columns[0], max_col=c.columns[1],
+                min_row=c.header_row, max_row=c.last_row,
+            )  # fmt: skip
+            labels = Reference(sheet, min_col=c.categories, min_row=c.first_row, max_row=c.last_row)
+            chart.add_data(data, titles_from_data=True)
+            chart.set_categories(labels)
+            chart.height, chart.width = 7.5, 16
+            sheet.add_chart(chart, c.anchor)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

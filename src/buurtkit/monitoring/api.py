@@ -324,3 +324,9 @@ def create_target(
 from buurtkit.monitoring import reach_api  # noqa: E402
 
 reach_api.register(router)
+
+# --- report snapshots (monitoring/reports/api.py) --------------------------------------------
+
+from buurtkit.monitoring.reports.api import register as register_reports  # noqa: E402
+
+register_reports(router)

@@ -152,4 +152,11 @@ def load(community: Any) -> list[tuple[str, str, str]]:
             )  # fmt: skip
     with clock.frozen(clock.now()):
         rollup.recount_community(community, full=True)
+    # The funder's report ("samenvattend sjabloon"), made once so that it can be downloaded
+    # from a fresh clone (the worker would make it too; made here it is there at once).
+    report = services.report_generate(
+        actor=system, plan_id=plan.pk, kind="funder", language="nl",
+        idempotency_key="demo-funder-report",
+    )  # fmt: skip
+    services.report_build(snapshot_id=report.pk)
     return []

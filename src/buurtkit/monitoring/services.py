@@ -431,3 +431,7 @@ def figures_recount(*, actor: Actor) -> int:
     """Count the last months of every indicator again now (the job does so every 15 minutes)."""
     actor.require("monitoring.view")
     return rollup.recount_community(actor.community)
+
+
+# The reports (monitoring/reports/services.py): asked for here, made in the background.
+from buurtkit.monitoring.reports.services import report_build, report_generate  # noqa: E402, F401

@@ -57,6 +57,7 @@ def register() -> None:
             "monitoring.survey_defined": _("survey made"),
             "monitoring.survey_answered": _("survey answered"),
             "monitoring.survey_sent": _("survey link sent"),
+            "monitoring.report_requested": _("report asked for"),
         }
     )
     register_person_section(

@@ -40,3 +40,17 @@ community_urlpatterns += [
     path(S + "send/", rv.survey_send, name="monitoring_survey_send"),
     path("monitoring/s/<str:survey_link_token>/", rv.survey_link, name="monitoring_survey_link"),
 ]
+
+# The reports (monitoring/reports/views.py).
+from buurtkit.monitoring.reports import views as reports  # noqa: E402
+
+community_urlpatterns += [
+    path(P + "reports/", reports.reports, name="monitoring_reports"),
+    path(P + "reports/new/", reports.report_new, name="monitoring_report_new"),
+    path(P + "reports/<int:report_id>/", reports.report, name="monitoring_report"),
+    path(
+        P + "reports/<int:report_id>/files/<str:fmt>/",
+        reports.report_file,
+        name="monitoring_report_file",
+    ),
+]
