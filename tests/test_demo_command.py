@@ -27,6 +27,7 @@ STAFF_ROLES = {
     "merchant",
     "referrer",
     "auditor",
+    "trusted_volunteer",  # the school's partner login, who issues within its budget
 }
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
+from django.urls.resolvers import RoutePattern
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -890,8 +891,21 @@ def _b_buurbel_introduction(actor: Actor) -> dict[str, int]:
     return {"match_id": match.pk, "flow_id": flow.pk}
 
 
+def _flatten(patterns: list[Any], prefix: str = "") -> list[URLPattern]:
+    """Every page under ``/<slug>/``, included ones (a module's ``helpexchange/`` include) too,
+    as one route each with its whole path."""
+    flat: list[URLPattern] = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            flat += _flatten(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            route = RoutePattern(prefix + str(p.pattern), name=p.name, is_endpoint=True)
+            flat.append(URLPattern(route, p.callback, p.default_args, p.name))
+    return flat
+
+
 def _community_patterns() -> list[URLPattern]:
-    return [p for p in root_urls.community_urlpatterns if isinstance(p, URLPattern)]
+    return _flatten(root_urls.community_urlpatterns)
 
 
 def _path(pattern: URLPattern, slug: str, ids: dict[str, int]) -> str:

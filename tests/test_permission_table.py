@@ -73,10 +73,15 @@ EXPECTED_HELPEXCHANGE = {
 
 
 MONITORING = {
-    "coordinator": {"monitoring.view", "monitoring.manage"},
-    "staff": {"monitoring.view"},
+    "coordinator": {
+        "monitoring.view",
+        "monitoring.manage",
+        "monitoring.track",
+        "monitoring.surveys",
+    },
+    "staff": {"monitoring.view", "monitoring.track", "monitoring.surveys"},
     "auditor": {"monitoring.view"},
-    "counter_clerk": set(),
+    "counter_clerk": {"monitoring.surveys"},
     "volunteer": set(),
     "merchant": set(),
     "referrer": set(),

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db
 ROWS = PAGE_SIZE + 5  # more than a page: the count and the pager are read too
 
 #: Session, community, login, membership and person of the actor; the count, the page; the
-#: headline counts; teams; categories — and nothing per row.
-PAGE_QUERIES = 10
+#: headline counts; teams; categories; the live-chat panel (waiting chats, one's own chat duty,
+#: how many are on duty) — and nothing per row.
+PAGE_QUERIES = 13
 #: Key, count, page (ninja's paging).
 API_QUERIES = 4
 

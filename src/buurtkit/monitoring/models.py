@@ -335,7 +335,6 @@ class ReportSnapshot(CommunityScoped):
     files = models.JSONField(default=list)
     error = models.CharField(max_length=300, blank=True)
     requested_at = models.DateTimeField()
-    requested_by_label = models.CharField(max_length=150, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)

@@ -72,7 +72,6 @@ class Migration(migrations.Migration):
                 ('files', models.JSONField(default=list)),
                 ('error', models.CharField(blank=True, max_length=300)),
                 ('requested_at', models.DateTimeField()),
-                ('requested_by_label', models.CharField(blank=True, max_length=150)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('idempotency_key', models.CharField(blank=True, max_length=100)),
                 ('request_hash', models.CharField(blank=True, max_length=64)),

@@ -142,7 +142,7 @@ def report_generate(
         snapshot = ReportSnapshot.objects.create(
             community=actor.community, plan=plan, kind=kind, language=language,
             first_month=first, last_month=last, status=ReportStatus.QUEUED, step="queued",
-            requested_at=clock.now(), requested_by_label=actor.label, idempotency_key=key,
+            requested_at=clock.now(), idempotency_key=key,
             request_hash=request_hash,
         )  # fmt: skip
         audit_record(actor=actor, verb="monitoring.report_requested", obj=snapshot)
