@@ -35,7 +35,7 @@ def test_the_coordinator_reads_the_plans_dashboard(open_page: OpenPage, screensh
     main = page.locator("main")
     expect(main).to_contain_text("op schema")  # some targets on track…
     expect(main).to_contain_text("achter")  # …and some behind
-    expect(main).to_contain_text("nog niet gemeten")  # home visits: the helpdesk comes later
+    expect(main).to_contain_text("200 hulp-aan-huisvragen")  # counted by the helpdesk now
     expect(main).to_contain_text("Projectcoördinator")  # the budget
     expect(main).to_contain_text("Stuurgroep 1")  # the milestones
     expect(page.locator("main figure.chart svg").first).to_be_visible()

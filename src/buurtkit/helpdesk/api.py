@@ -170,22 +170,27 @@ class HelpdeskAssignIn(In):
     volunteer_id: Id | None = None
 
 
+class QueuePage(Schema):
+    """A page of the queue: its tickets and how many there are (capped)."""
+
+    items: list[Any]
+    count: int = Field(
+        ...,
+        description="Tickets, counted up to 1,000 (or to the end of this page): "
+        "see `count_capped`.",
+    )
+    count_capped: bool = Field(
+        ..., description="True: there are more tickets than `count`; filter more."
+    )
+
+
 class QueuePaging(Paging):
     """The queue's pages: the count stops at :data:`selectors.COUNT_CAP` tickets (or at the
     end of the page asked for, if later) and ``count_capped`` says so. Counting every ticket
     of a city, or every match of a common word, costs more than the page itself
     (bench/helpdesk_queue.py)."""
 
-    class Output(Schema):
-        items: list[Any]
-        count: int = Field(
-            ...,
-            description="Tickets, counted up to 1,000 (or to the end of this page): "
-            "see `count_capped`.",
-        )
-        count_capped: bool = Field(
-            ..., description="True: there are more tickets than `count`; filter more."
-        )
+    Output = QueuePage
 
     def paginate_queryset(
         self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buurtkit.activities.models import Registration, Volunteer
 from buurtkit.core.models import CommunityScoped, community_key
+from buurtkit.core.urls import SafeURLField
 from buurtkit.lending.models import Device
 from buurtkit.people.models import Person
 from buurtkit.places.models import Place
@@ -892,7 +893,7 @@ class PhoneRecording(CommunityScoped):
     provider = models.CharField(max_length=20)
     call_sid = models.CharField(max_length=64)
     recording_sid = models.CharField(max_length=64)
-    url = models.URLField(max_length=300, blank=True)
+    url = SafeURLField(max_length=300, blank=True)
     duration_seconds = models.PositiveIntegerField(_("length (seconds)"), default=0)
     created_at = models.DateTimeField()
 
